@@ -1,0 +1,251 @@
+//! The AuthKit domain: where a WorkOS Connect application's endpoints live, and who issues its tokens.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+use std::str::FromStr;
+
+use serde_with::{DeserializeFromStr, SerializeDisplay};
+use url::{Host, Url};
+
+use crate::error::{reject_control_characters, Error, Field};
+
+/// The path of the authorize endpoint on an AuthKit domain.
+pub(crate) const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+const TOKEN_PATH: &str = "/oauth2/token";
+const JWKS_PATH: &str = "/oauth2/jwks";
+
+/// An application's AuthKit domain, `https://<subdomain>.authkit.app` or a custom domain.
+///
+/// Parsed from the origin, with or without a trailing slash, or from the full `/oauth2/authorize` URL.
+/// It must be `https`; plain `http` is accepted only on loopback hosts (127.0.0.0/8, `[::1]`,
+/// `localhost`) for local development and tests. A user name, password, query, fragment or other path is
+/// refused. The endpoints are derived from it, and it is the `iss` of the tokens the domain issues.
+///
+/// ```
+/// use workos_connect::AuthKitDomain;
+///
+/// let domain: AuthKitDomain = "https://example.authkit.app/".parse()?;
+/// assert_eq!(domain.issuer(), "https://example.authkit.app");
+/// assert_eq!(domain.token_endpoint().as_str(), "https://example.authkit.app/oauth2/token");
+/// assert!("http://example.authkit.app".parse::<AuthKitDomain>().is_err());
+/// # Ok::<(), workos_connect::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
+pub struct AuthKitDomain {
+    /// The origin with path `/`, from which every endpoint is derived without a fallible parse.
+    base: Url,
+    /// The origin without a trailing slash: the token issuer.
+    issuer: String,
+}
+
+impl AuthKitDomain {
+    /// Parses and checks an AuthKit domain; see the type's documentation for the rules.
+    pub fn parse(input: &str) -> Result<Self, Error> {
+        reject_control_characters(Field::Domain, input)?;
+        if let Some(index) = input.bytes().position(|b| b == b' ' || !b.is_ascii()) {
+            return Err(Error::InvalidCharacter {
+                field: Field::Domain,
+                index,
+            });
+        }
+        // Without this, `localhost:3000` would parse as the scheme `localhost`.
+        if !input.contains("://") {
+            return Err(Error::DomainMissingScheme {
+                input: input.to_owned(),
+            });
+        }
+        let url = Url::parse(input).map_err(|reason| Error::DomainNotUrl {
+            input: input.to_owned(),
+            reason,
+        })?;
+        let host = url.host().ok_or_else(|| Error::DomainNotUrl {
+            input: input.to_owned(),
+            reason: url::ParseError::EmptyHost,
+        })?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&host) => {}
+            "http" => {
+                return Err(Error::DomainInsecureHttp {
+                    host: host.to_string(),
+                })
+            }
+            other => {
+                return Err(Error::DomainScheme {
+                    scheme: other.to_owned(),
+                })
+            }
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::DomainUserinfo);
+        }
+        if let Some(query) = url.query() {
+            return Err(Error::DomainQuery {
+                query: query.to_owned(),
+            });
+        }
+        if let Some(fragment) = url.fragment() {
+            return Err(Error::DomainFragment {
+                fragment: fragment.to_owned(),
+            });
+        }
+        if !matches!(url.path(), "/" | AUTHORIZE_PATH) {
+            return Err(Error::DomainPath {
+                path: url.path().to_owned(),
+            });
+        }
+        let issuer = url.origin().ascii_serialization();
+        let mut base = url;
+        base.set_path("/");
+        Ok(AuthKitDomain { base, issuer })
+    }
+
+    /// The origin without a trailing slash, e.g. `https://example.authkit.app`: the `iss` of its tokens.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// `GET /oauth2/authorize`, where users are sent to log in.
+    pub fn authorize_endpoint(&self) -> Url {
+        self.endpoint(AUTHORIZE_PATH)
+    }
+
+    /// `POST /oauth2/token`, where codes and refresh tokens are redeemed.
+    pub fn token_endpoint(&self) -> Url {
+        self.endpoint(TOKEN_PATH)
+    }
+
+    /// `GET /oauth2/jwks`, the keys that sign ID tokens.
+    pub fn jwks_endpoint(&self) -> Url {
+        self.endpoint(JWKS_PATH)
+    }
+
+    fn endpoint(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        url
+    }
+}
+
+/// Whether `host` is a loopback host, on which plain `http` is acceptable (RFC 8252 section 7.3).
+pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => *ip == Ipv6Addr::LOCALHOST,
+    }
+}
+
+impl fmt::Debug for AuthKitDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AuthKitDomain").field(&self.issuer).finish()
+    }
+}
+
+impl fmt::Display for AuthKitDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.issuer)
+    }
+}
+
+impl FromStr for AuthKitDomain {
+    type Err = Error;
+    fn from_str(input: &str) -> Result<Self, Error> {
+        Self::parse(input)
+    }
+}
+
+impl TryFrom<&str> for AuthKitDomain {
+    type Error = Error;
+    fn try_from(input: &str) -> Result<Self, Error> {
+        Self::parse(input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_forms_give_one_issuer() {
+        for input in [
+            "https://example.authkit.app",
+            "https://example.authkit.app/",
+            "https://example.authkit.app/oauth2/authorize",
+            "https://EXAMPLE.authkit.app:443",
+        ] {
+            let domain = AuthKitDomain::parse(input).unwrap();
+            assert_eq!(domain.issuer(), "https://example.authkit.app", "{input}");
+            assert_eq!(
+                domain.authorize_endpoint().as_str(),
+                "https://example.authkit.app/oauth2/authorize"
+            );
+            assert_eq!(
+                domain.jwks_endpoint().as_str(),
+                "https://example.authkit.app/oauth2/jwks"
+            );
+        }
+    }
+
+    #[test]
+    fn http_only_on_loopback() {
+        for input in [
+            "http://localhost:3000",
+            "http://127.0.0.1:8080/",
+            "http://127.3.4.5",
+            "http://[::1]:9000",
+        ] {
+            assert!(AuthKitDomain::parse(input).is_ok(), "{input}");
+        }
+        assert_eq!(
+            AuthKitDomain::parse("http://127.0.0.1:8080")
+                .unwrap()
+                .issuer(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            AuthKitDomain::parse("http://example.authkit.app").unwrap_err(),
+            Error::DomainInsecureHttp {
+                host: "example.authkit.app".into()
+            }
+        );
+        assert_eq!(
+            AuthKitDomain::parse("http://localhost.evil.com").unwrap_err(),
+            Error::DomainInsecureHttp {
+                host: "localhost.evil.com".into()
+            }
+        );
+    }
+
+    #[test]
+    fn refused_forms() {
+        assert!(matches!(
+            AuthKitDomain::parse("example.authkit.app"),
+            Err(Error::DomainMissingScheme { .. })
+        ));
+        assert!(matches!(
+            AuthKitDomain::parse("ftp://example.authkit.app"),
+            Err(Error::DomainScheme { .. })
+        ));
+        assert_eq!(
+            AuthKitDomain::parse("https://u:p@example.authkit.app"),
+            Err(Error::DomainUserinfo)
+        );
+        assert!(matches!(
+            AuthKitDomain::parse("https://example.authkit.app/?a=b"),
+            Err(Error::DomainQuery { .. })
+        ));
+        assert!(matches!(
+            AuthKitDomain::parse("https://example.authkit.app/#x"),
+            Err(Error::DomainFragment { .. })
+        ));
+        assert!(matches!(
+            AuthKitDomain::parse("https://example.authkit.app/oauth2/token"),
+            Err(Error::DomainPath { .. })
+        ));
+        assert!(matches!(
+            AuthKitDomain::parse("https://"),
+            Err(Error::DomainNotUrl { .. })
+        ));
+    }
+}

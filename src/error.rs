@@ -1,0 +1,250 @@
+//! The one error type of the crate: every way an input can be refused.
+
+use std::fmt;
+
+use crate::scope::Scope;
+
+/// Which input an [`Error`] is about, named as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// The AuthKit domain ([`AuthKitDomain`](crate::AuthKitDomain)).
+    Domain,
+    /// `client_id`.
+    ClientId,
+    /// `redirect_uri`.
+    RedirectUri,
+    /// `scope`.
+    Scope,
+    /// `state`.
+    State,
+    /// `nonce`.
+    Nonce,
+    /// `code_verifier` (PKCE).
+    CodeVerifier,
+}
+
+impl Field {
+    /// The parameter name as it appears on the wire (`"AuthKit domain"` for the domain, which has none).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Field::Domain => "AuthKit domain",
+            Field::ClientId => "client_id",
+            Field::RedirectUri => "redirect_uri",
+            Field::Scope => "scope",
+            Field::State => "state",
+            Field::Nonce => "nonce",
+            Field::CodeVerifier => "code_verifier",
+        }
+    }
+
+    /// The characters this field may hold, as a sentence fragment for error messages.
+    pub const fn alphabet(self) -> &'static str {
+        match self {
+            Field::CodeVerifier => "only A-Z, a-z, 0-9 and `-._~` are allowed (RFC 7636 section 4.1)",
+            Field::Domain => {
+                "only printable ASCII without spaces is allowed; write an international domain name in its `xn--` form"
+            }
+            Field::RedirectUri => {
+                "only printable ASCII without spaces is allowed in a URI (RFC 3986); percent-encode anything else"
+            }
+            Field::ClientId | Field::Scope | Field::State | Field::Nonce => {
+                "only printable ASCII, %x20-7E, is allowed (RFC 6749 Appendix A)"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an input was refused.
+///
+/// Each variant is one cause, and its message says what to change. Messages about secrets (`state`,
+/// `nonce`, `code_verifier`) give positions and rules, never the secret's characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A control character (U+0000-U+001F, U+007F-U+009F) appears in an input. URL parsers drop some of
+    /// them silently (tab, CR, LF), so they are refused before parsing rather than normalised away.
+    #[error("{field} contains a control character at byte {index}; remove it")]
+    ControlCharacter {
+        /// The input.
+        field: Field,
+        /// Byte offset of the character.
+        index: usize,
+    },
+
+    /// A character outside the field's alphabet.
+    #[error("{field} has a character it does not allow at byte {index}: {}", field.alphabet())]
+    InvalidCharacter {
+        /// The input.
+        field: Field,
+        /// Byte offset of the character.
+        index: usize,
+    },
+
+    /// A value shorter or longer than its field allows.
+    #[error("{field} is {len} characters long; it must be {min} to {max} characters")]
+    Length {
+        /// The input.
+        field: Field,
+        /// Its length in characters.
+        len: usize,
+        /// The shortest allowed length.
+        min: usize,
+        /// The longest allowed length.
+        max: usize,
+    },
+
+    /// The AuthKit domain was given without `https://`.
+    #[error("AuthKit domain `{input}` has no scheme; write it as `https://{input}`")]
+    DomainMissingScheme {
+        /// The input as given.
+        input: String,
+    },
+
+    /// The AuthKit domain is not a URL at all.
+    #[error("AuthKit domain `{input}` is not a valid URL ({reason}); expected e.g. `https://example.authkit.app`")]
+    DomainNotUrl {
+        /// The input as given.
+        input: String,
+        /// What the URL parser objected to.
+        reason: url::ParseError,
+    },
+
+    /// The AuthKit domain uses a scheme other than `https` (or `http` on loopback).
+    #[error("AuthKit domain must use `https:`, not `{scheme}:`")]
+    DomainScheme {
+        /// The scheme given.
+        scheme: String,
+    },
+
+    /// The AuthKit domain uses `http` on a host that is not loopback.
+    #[error(
+        "AuthKit domain `{host}` must use https; plain http is allowed only on loopback hosts \
+         (127.0.0.0/8, [::1], localhost)"
+    )]
+    DomainInsecureHttp {
+        /// The host given.
+        host: String,
+    },
+
+    /// The AuthKit domain carries a user name or password.
+    #[error(
+        "AuthKit domain must not contain a user name or password; remove everything before `@`"
+    )]
+    DomainUserinfo,
+
+    /// The AuthKit domain carries a query string.
+    #[error("AuthKit domain must not contain a query; remove `?{query}`")]
+    DomainQuery {
+        /// The query given, without `?`.
+        query: String,
+    },
+
+    /// The AuthKit domain carries a fragment.
+    #[error("AuthKit domain must not contain a fragment; remove `#{fragment}`")]
+    DomainFragment {
+        /// The fragment given, without `#`.
+        fragment: String,
+    },
+
+    /// The AuthKit domain has a path other than `/` or `/oauth2/authorize`.
+    #[error(
+        "AuthKit domain path `{path}` is not supported; give the bare origin \
+         (e.g. `https://example.authkit.app`) or its `/oauth2/authorize` URL"
+    )]
+    DomainPath {
+        /// The path given.
+        path: String,
+    },
+
+    /// `client_id` is empty.
+    #[error(
+        "client_id is empty; use the client ID of the WorkOS Connect application (`client_...`)"
+    )]
+    EmptyClientId,
+
+    /// `redirect_uri` is not an absolute URI.
+    #[error(
+        "redirect_uri `{input}` is not an absolute URI ({reason}); give a scheme and host, \
+         e.g. `https://app.example.com/callback`"
+    )]
+    RedirectUriNotAbsolute {
+        /// The input as given.
+        input: String,
+        /// What the URL parser objected to.
+        reason: url::ParseError,
+    },
+
+    /// `redirect_uri` has a fragment, which RFC 6749 section 3.1.2 forbids.
+    #[error("redirect_uri `{input}` has a fragment, which RFC 6749 section 3.1.2 forbids; remove everything from `#`")]
+    RedirectUriFragment {
+        /// The input as given.
+        input: String,
+    },
+
+    /// `redirect_uri` uses `http` on a host that is not loopback.
+    #[error(
+        "redirect_uri uses http on non-loopback host `{host}`; use https, or http only on 127.0.0.1, [::1] \
+         or localhost (RFC 9700 section 2.6, RFC 8252 section 7.3)"
+    )]
+    RedirectUriInsecureHttp {
+        /// The host given.
+        host: String,
+    },
+
+    /// `redirect_uri` uses a scheme that a browser would execute or read locally instead of navigating to.
+    #[error(
+        "redirect_uri scheme `{scheme}:` cannot receive an authorization response; use https, loopback http \
+         or a private-use scheme such as `com.example.app:/callback`"
+    )]
+    RedirectUriScheme {
+        /// The scheme given.
+        scheme: String,
+    },
+
+    /// No scope was requested.
+    #[error("scope is empty; request at least `openid`")]
+    EmptyScope,
+
+    /// A scope name that WorkOS Connect does not know. Scope names are case-sensitive.
+    #[error("unknown scope `{token}`; WorkOS Connect accepts `openid`, `profile`, `email` and `offline_access`")]
+    UnknownScope {
+        /// The unknown name as given.
+        token: String,
+    },
+
+    /// A scope listed twice.
+    #[error("scope `{scope}` is listed twice; list each scope once")]
+    DuplicateScope {
+        /// The scope listed twice.
+        scope: Scope,
+    },
+
+    /// An empty entry in a scope string: a leading, trailing or doubled space.
+    #[error("scope string has an empty entry at byte {index}; separate scope names with exactly one space")]
+    ScopeSeparator {
+        /// Byte offset of the empty entry.
+        index: usize,
+    },
+
+    /// `profile` or `email` requested without `openid`.
+    #[error("scope `{scope}` requires `openid`; add `openid` to the scopes")]
+    ScopeRequiresOpenId {
+        /// The scope that needs `openid`.
+        scope: Scope,
+    },
+}
+
+/// Refuses control characters, which URL parsers would otherwise drop or keep silently.
+pub(crate) fn reject_control_characters(field: Field, input: &str) -> Result<(), Error> {
+    match input.char_indices().find(|(_, c)| c.is_control()) {
+        Some((index, _)) => Err(Error::ControlCharacter { field, index }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,51 @@
+//! Typed, sans-IO [WorkOS Connect](https://workos.com/docs/reference/workos-connect) logins: OAuth 2.0
+//! and OpenID Connect authorize URLs for an application's AuthKit domain.
+//!
+//! The crate never does HTTP itself. It checks the application's settings once ([`ConnectClient`]),
+//! then for each login writes the `GET /oauth2/authorize` URL to redirect the user to
+//! ([`AuthorizeResponse`]) and hands back what the app must keep until the callback
+//! ([`PendingAuthorization`]): the `state`, the `nonce` and, with PKCE, the verifier.
+//!
+//! ```
+//! use workos_connect::{ConnectClient, Scope};
+//!
+//! let client = ConnectClient::new(
+//!     "https://example.authkit.app".parse()?,
+//!     "client_01HXYZ".parse()?,
+//!     "https://app.example.com/callback".parse()?,
+//! );
+//! let (redirect, pending) = client
+//!     .authorize()
+//!     .scopes(Scope::OpenId | Scope::Profile | Scope::Email)
+//!     .build()?;
+//! // Redirect the user to `redirect.as_str()`; keep `pending` in the session.
+//! assert!(redirect.as_str().starts_with("https://example.authkit.app/oauth2/authorize?"));
+//! assert_eq!(pending.client_id().as_str(), "client_01HXYZ");
+//! # Ok::<(), workos_connect::Error>(())
+//! ```
+//!
+//! One type per concept, each checked when made: [`AuthKitDomain`], [`ClientId`], [`RedirectUri`],
+//! [`Scope`] and [`Scopes`], the secrets [`State`], [`Nonce`] and [`PkceVerifier`] (whose `Debug`
+//! never shows them), and [`S256Challenge`], the only PKCE method. Every refusal is an [`Error`] that
+//! says what to fix.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod domain;
+mod error;
+mod pending;
+mod pkce;
+mod request;
+mod scope;
+mod secret;
+
+pub use client::{ClientId, ConnectClient, RedirectUri};
+pub use domain::AuthKitDomain;
+pub use error::{Error, Field};
+pub use pending::PendingAuthorization;
+pub use pkce::{PkceVerifier, S256Challenge};
+pub use request::{AuthorizeRequest, AuthorizeResponse};
+pub use scope::{Scope, Scopes, ScopesIter};
+pub use secret::{Nonce, State, GENERATED_LEN};

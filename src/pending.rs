@@ -1,0 +1,82 @@
+//! What the app keeps between the redirect to the authorize endpoint and the callback.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::{ClientId, RedirectUri};
+use crate::pkce::PkceVerifier;
+use crate::secret::{Nonce, State};
+
+/// The secrets and settings of one login in progress, to keep server-side or in an encrypted, signed
+/// cookie until the callback.
+///
+/// Serde uses the standard OAuth names: `client_id`, `redirect_uri`, `state`, `nonce` and
+/// `code_verifier` (the last only with PKCE, `state` only if one was sent). Its `Debug` hides the secrets.
+///
+/// ```
+/// # use workos_connect::ConnectClient;
+/// # let client = ConnectClient::new(
+/// #     "https://example.authkit.app".parse()?,
+/// #     "client_01HXYZ".parse()?,
+/// #     "https://app.example.com/callback".parse()?,
+/// # );
+/// let (_redirect, pending) = client.authorize().with_pkce().build()?;
+/// let kept = serde_json::to_string(&pending).unwrap();
+/// let back: workos_connect::PendingAuthorization = serde_json::from_str(&kept).unwrap();
+/// assert_eq!(back.nonce().secret(), pending.nonce().secret());
+/// assert!(back.code_verifier().is_some());
+/// # Ok::<(), workos_connect::Error>(())
+/// ```
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingAuthorization {
+    client_id: ClientId,
+    redirect_uri: RedirectUri,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<State>,
+    nonce: Nonce,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    code_verifier: Option<PkceVerifier>,
+}
+
+impl PendingAuthorization {
+    pub(crate) fn new(
+        client_id: ClientId,
+        redirect_uri: RedirectUri,
+        state: Option<State>,
+        nonce: Nonce,
+        code_verifier: Option<PkceVerifier>,
+    ) -> Self {
+        PendingAuthorization {
+            client_id,
+            redirect_uri,
+            state,
+            nonce,
+            code_verifier,
+        }
+    }
+
+    /// The `client_id` the login was started for.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The `redirect_uri` sent, which the token request must repeat.
+    pub fn redirect_uri(&self) -> &RedirectUri {
+        &self.redirect_uri
+    }
+
+    /// The `state` sent, unless the request opted out with
+    /// [`without_state`](crate::AuthorizeRequest::without_state).
+    pub fn state(&self) -> Option<&State> {
+        self.state.as_ref()
+    }
+
+    /// The `nonce` sent, which the ID token must carry.
+    pub fn nonce(&self) -> &Nonce {
+        &self.nonce
+    }
+
+    /// The PKCE verifier, if PKCE was used; the token request sends it as `code_verifier`.
+    pub fn code_verifier(&self) -> Option<&PkceVerifier> {
+        self.code_verifier.as_ref()
+    }
+}

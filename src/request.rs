@@ -1,0 +1,269 @@
+//! One login's authorize request: the builder, the URL it answers with, and how values are encoded.
+
+use std::fmt;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Serialize;
+
+use crate::client::ConnectClient;
+use crate::error::Error;
+use crate::pending::PendingAuthorization;
+use crate::pkce::{is_unreserved, PkceVerifier, S256Challenge};
+use crate::scope::Scopes;
+use crate::secret::{Nonce, State, GENERATED_LEN};
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded, so that a value reads back
+/// unchanged through any query parser, `+` and space included (a space becomes `%20`, never `+`).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The encoded length of `value` as a query value.
+pub(crate) fn query_value_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| if is_unreserved(b) { 1 } else { 3 })
+        .sum()
+}
+
+/// Appends `value`, percent-encoded, to `out`.
+pub(crate) fn push_query_value(out: &mut String, value: &str) {
+    out.extend(utf8_percent_encode(value, QUERY_VALUE));
+}
+
+#[derive(Debug)]
+enum StateChoice {
+    Generate,
+    Given(State),
+    Omit,
+}
+
+#[derive(Debug)]
+enum PkceChoice {
+    Off,
+    Generate,
+    Given(PkceVerifier),
+}
+
+/// A builder for one login's `GET /oauth2/authorize` URL, made by [`ConnectClient::authorize`].
+///
+/// Defaults: scope `openid`, a fresh [`State`], a fresh [`Nonce`], no PKCE. [`build`](Self::build) gives
+/// the URL to redirect the user to and the [`PendingAuthorization`] to keep until the callback.
+///
+/// The URL's parameters come in one fixed order: `response_type`, `client_id`, `redirect_uri`, `scope`,
+/// `state`, `nonce`, `code_challenge`, `code_challenge_method`, each at most once.
+///
+/// ```
+/// use workos_connect::{ConnectClient, Nonce, Scope};
+///
+/// let client = ConnectClient::new(
+///     "https://example.authkit.app".parse()?,
+///     "client_01HXYZ".parse()?,
+///     "https://app.example.com/callback".parse()?,
+/// );
+/// let (redirect, pending) = client
+///     .authorize()
+///     .scopes(Scope::OpenId | Scope::Profile | Scope::OfflineAccess)
+///     .nonce(Nonce::new("n-0S6_WzA2Mj")?)
+///     .build()?;
+/// assert!(redirect.as_str().contains("&scope=openid%20profile%20offline_access&state="));
+/// assert!(redirect.as_str().contains("&nonce=n-0S6_WzA2Mj"));
+/// assert!(pending.state().is_some());
+/// # Ok::<(), workos_connect::Error>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "call `build` to get the URL"]
+pub struct AuthorizeRequest<'c> {
+    client: &'c ConnectClient,
+    scopes: Scopes,
+    state: StateChoice,
+    nonce: Option<Nonce>,
+    pkce: PkceChoice,
+}
+
+impl<'c> AuthorizeRequest<'c> {
+    pub(crate) fn new(client: &'c ConnectClient) -> Self {
+        AuthorizeRequest {
+            client,
+            scopes: Scopes::default(),
+            state: StateChoice::Generate,
+            nonce: None,
+            pkce: PkceChoice::Off,
+        }
+    }
+
+    /// The scopes to request (default `openid`). `profile` and `email` need `openid`; [`build`](Self::build)
+    /// checks that.
+    pub fn scopes(mut self, scopes: impl Into<Scopes>) -> Self {
+        self.scopes = scopes.into();
+        self
+    }
+
+    /// Uses the caller's `state` instead of a fresh one, e.g. one that also carries app state. It must
+    /// still be unguessable: it is the CSRF defence.
+    pub fn state(mut self, state: State) -> Self {
+        self.state = StateChoice::Given(state);
+        self
+    }
+
+    /// Sends no `state` at all.
+    ///
+    /// Only for apps that defend against CSRF otherwise, as PKCE does (RFC 9700 section 2.1): without a
+    /// `state` or PKCE, an attacker can log a victim into the attacker's account.
+    pub fn without_state(mut self) -> Self {
+        self.state = StateChoice::Omit;
+        self
+    }
+
+    /// Uses the caller's `nonce` instead of a fresh one.
+    pub fn nonce(mut self, nonce: Nonce) -> Self {
+        self.nonce = Some(nonce);
+        self
+    }
+
+    /// Adds PKCE with a fresh [`PkceVerifier`] and its `S256` challenge.
+    ///
+    /// WorkOS Connect supports PKCE only for applications created through Dynamic Client Registration,
+    /// which MCP authorization uses; other applications authenticate with their client secret instead.
+    pub fn with_pkce(mut self) -> Self {
+        self.pkce = PkceChoice::Generate;
+        self
+    }
+
+    /// Adds PKCE with the caller's verifier; see [`with_pkce`](Self::with_pkce) for when WorkOS supports it.
+    pub fn pkce(mut self, verifier: PkceVerifier) -> Self {
+        self.pkce = PkceChoice::Given(verifier);
+        self
+    }
+
+    /// Checks the scopes, draws whatever secrets were not given, and writes the URL.
+    ///
+    /// Returns the response to redirect the user with and what the app must keep until the callback.
+    pub fn build(self) -> Result<(AuthorizeResponse, PendingAuthorization), Error> {
+        self.scopes.validate()?;
+        let state = match self.state {
+            StateChoice::Generate => Some(State::generate()),
+            StateChoice::Given(state) => Some(state),
+            StateChoice::Omit => None,
+        };
+        let nonce = self.nonce.unwrap_or_else(Nonce::generate);
+        let verifier = match self.pkce {
+            PkceChoice::Off => None,
+            PkceChoice::Generate => Some(PkceVerifier::generate()),
+            PkceChoice::Given(verifier) => Some(verifier),
+        };
+
+        let prefix = self.client.url_prefix();
+        let len = prefix.len()
+            + self.scopes.query_len()
+            + state
+                .as_ref()
+                .map_or(0, |state| "&state=".len() + query_value_len(state.secret()))
+            + "&nonce=".len()
+            + query_value_len(nonce.secret())
+            + verifier.as_ref().map_or(0, |_| {
+                "&code_challenge=".len() + GENERATED_LEN + "&code_challenge_method=S256".len()
+            });
+        let mut url = String::with_capacity(len);
+        url.push_str(prefix);
+        self.scopes.push_query(&mut url);
+        if let Some(state) = &state {
+            url.push_str("&state=");
+            push_query_value(&mut url, state.secret());
+        }
+        url.push_str("&nonce=");
+        push_query_value(&mut url, nonce.secret());
+        if let Some(verifier) = &verifier {
+            url.push_str("&code_challenge=");
+            url.push_str(verifier.challenge().as_str());
+            url.push_str("&code_challenge_method=");
+            url.push_str(S256Challenge::METHOD);
+        }
+        debug_assert_eq!(url.len(), len);
+
+        let pending = PendingAuthorization::new(
+            self.client.client_id().clone(),
+            self.client.redirect_uri().clone(),
+            state,
+            nonce,
+            verifier,
+        );
+        Ok((AuthorizeResponse { url }, pending))
+    }
+}
+
+/// The authorize endpoint's answer: the `url` to redirect the user to.
+///
+/// Serializes as the endpoint's documented response, `{"url": "..."}`. Its `Debug` hides the `state` and
+/// `nonce` values, so the response can be logged.
+///
+/// ```
+/// # use workos_connect::ConnectClient;
+/// # let client = ConnectClient::new(
+/// #     "https://example.authkit.app".parse()?,
+/// #     "client_01HXYZ".parse()?,
+/// #     "https://app.example.com/callback".parse()?,
+/// # );
+/// let (redirect, _pending) = client.authorize().build()?;
+/// let json = serde_json::to_value(&redirect).unwrap();
+/// assert_eq!(json["url"], redirect.as_str());
+/// assert!(!format!("{redirect:?}").contains(_pending.nonce().secret()));
+/// # Ok::<(), workos_connect::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct AuthorizeResponse {
+    url: String,
+}
+
+impl AuthorizeResponse {
+    /// The URL, for a `Location` header.
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL as an owned string.
+    pub fn into_string(self) -> String {
+        self.url
+    }
+
+    /// The URL parsed as a [`url::Url`].
+    pub fn to_url(&self) -> Result<url::Url, url::ParseError> {
+        url::Url::parse(&self.url)
+    }
+}
+
+impl fmt::Debug for AuthorizeResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL was written by `build`: `&` inside values is encoded, so splitting on it is exact.
+        let (base, query) = self.url.split_once('?').unwrap_or((&self.url, ""));
+        let mut redacted = String::with_capacity(self.url.len());
+        redacted.push_str(base);
+        for (i, pair) in query.split('&').enumerate() {
+            redacted.push(if i == 0 { '?' } else { '&' });
+            match pair.split_once('=') {
+                Some((name @ ("state" | "nonce"), _)) => {
+                    redacted.push_str(name);
+                    redacted.push_str("=..");
+                }
+                _ => redacted.push_str(pair),
+            }
+        }
+        f.debug_struct("AuthorizeResponse")
+            .field("url", &redacted)
+            .finish()
+    }
+}
+
+impl AsRef<str> for AuthorizeResponse {
+    fn as_ref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl From<AuthorizeResponse> for String {
+    fn from(response: AuthorizeResponse) -> String {
+        response.url
+    }
+}
