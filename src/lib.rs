@@ -49,3 +49,8 @@ pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};
 pub use scope::{Scope, Scopes, ScopesIter};
 pub use secret::{Nonce, State, GENERATED_LEN};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -321,7 +321,10 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(scopes.to_string(), "openid email offline_access");
-        assert_eq!(Scopes::ALL.to_string(), "openid profile email offline_access");
+        assert_eq!(
+            Scopes::ALL.to_string(),
+            "openid profile email offline_access"
+        );
         let mut query = String::new();
         Scopes::ALL.push_query(&mut query);
         assert_eq!(query, "openid%20profile%20email%20offline_access");
