@@ -38,6 +38,7 @@ pub struct PendingAuthorization {
 }
 
 impl PendingAuthorization {
+    #[inline]
     pub(crate) fn new(
         client_id: ClientId,
         redirect_uri: RedirectUri,

@@ -6,13 +6,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Field};
-use crate::secret::{check_secret, generate_token, GENERATED_LEN};
+use crate::secret::{check_secret, push_base64url, push_generated_token, GENERATED_LEN};
 
 /// The PKCE `code_verifier`: a secret the app keeps until it redeems the code (RFC 7636 section 4.1).
 ///
@@ -28,7 +26,12 @@ use crate::secret::{check_secret, generate_token, GENERATED_LEN};
 /// # Ok::<(), workos_connect::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct PkceVerifier(String);
+pub struct PkceVerifier {
+    /// The verifier followed by its challenge, in one allocation: the challenge is computed once when
+    /// the verifier is made, so that building a URL neither hashes nor re-checks it.
+    verifier_and_challenge: String,
+    verifier_len: usize,
+}
 
 impl PkceVerifier {
     /// The shortest verifier RFC 7636 allows.
@@ -39,7 +42,20 @@ impl PkceVerifier {
     /// A fresh verifier: 256 bits from the operating-system-seeded CSPRNG, 43 base64url characters, as
     /// RFC 7636 section 4.1 recommends.
     pub fn generate() -> Self {
-        PkceVerifier(generate_token())
+        let mut buffer = String::with_capacity(2 * GENERATED_LEN);
+        push_generated_token(&mut buffer);
+        Self::with_challenge(buffer)
+    }
+
+    /// Appends the challenge of `verifier` to it.
+    fn with_challenge(mut verifier: String) -> Self {
+        let verifier_len = verifier.len();
+        let digest: [u8; 32] = Sha256::digest(verifier.as_bytes()).into();
+        push_base64url(&digest, &mut verifier);
+        PkceVerifier {
+            verifier_and_challenge: verifier,
+            verifier_len,
+        }
     }
 
     /// Takes a verifier from the caller, checked against RFC 7636 section 4.1: 43 to 128 characters of
@@ -53,17 +69,30 @@ impl PkceVerifier {
             Self::MIN_LEN,
             Self::MAX_LEN,
         )?;
-        Ok(PkceVerifier(value))
+        Ok(Self::with_challenge(value))
     }
 
     /// The verifier itself, sent as `code_verifier` in the token request.
+    #[inline]
     pub fn secret(&self) -> &str {
-        &self.0
+        self.verifier_and_challenge
+            .get(..self.verifier_len)
+            .unwrap_or_default()
     }
 
     /// Its `S256` challenge, sent in the authorize URL.
     pub fn challenge(&self) -> S256Challenge {
-        S256Challenge::from_verifier(self)
+        let mut encoded = [0u8; GENERATED_LEN];
+        encoded.copy_from_slice(self.challenge_str().as_bytes());
+        S256Challenge { encoded }
+    }
+
+    /// The challenge as text, without a copy.
+    #[inline]
+    pub(crate) fn challenge_str(&self) -> &str {
+        self.verifier_and_challenge
+            .get(self.verifier_len..)
+            .unwrap_or_default()
     }
 }
 
@@ -102,7 +131,7 @@ impl TryFrom<&str> for PkceVerifier {
 /// Writes the verifier itself, so that the app can keep it in its session.
 impl Serialize for PkceVerifier {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.secret())
     }
 }
 
@@ -126,11 +155,7 @@ impl S256Challenge {
 
     /// The challenge of `verifier`.
     pub fn from_verifier(verifier: &PkceVerifier) -> Self {
-        let digest = Sha256::digest(verifier.secret().as_bytes());
-        let mut encoded = [0u8; GENERATED_LEN];
-        let written = URL_SAFE_NO_PAD.encode_slice(digest, &mut encoded);
-        debug_assert_eq!(written, Ok(GENERATED_LEN));
-        S256Challenge { encoded }
+        verifier.challenge()
     }
 
     /// The challenge as sent in `code_challenge`.

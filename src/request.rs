@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::client::ConnectClient;
 use crate::error::Error;
 use crate::pending::PendingAuthorization;
-use crate::pkce::{is_unreserved, PkceVerifier, S256Challenge};
+use crate::pkce::{is_unreserved, PkceVerifier};
 use crate::scope::Scopes;
 use crate::secret::{Nonce, State, GENERATED_LEN};
 
@@ -32,6 +32,9 @@ pub(crate) fn query_value_len(value: &str) -> usize {
 pub(crate) fn push_query_value(out: &mut String, value: &str) {
     out.extend(utf8_percent_encode(value, QUERY_VALUE));
 }
+
+/// `code_challenge_method`, always `S256`, as one piece.
+const CHALLENGE_METHOD_PARAMETER: &str = "&code_challenge_method=S256";
 
 #[derive(Debug)]
 enum StateChoice {
@@ -84,6 +87,7 @@ pub struct AuthorizeRequest<'c> {
 }
 
 impl<'c> AuthorizeRequest<'c> {
+    #[inline]
     pub(crate) fn new(client: &'c ConnectClient) -> Self {
         AuthorizeRequest {
             client,
@@ -96,6 +100,7 @@ impl<'c> AuthorizeRequest<'c> {
 
     /// The scopes to request (default `openid`). `profile` and `email` need `openid`; [`build`](Self::build)
     /// checks that.
+    #[inline]
     pub fn scopes(mut self, scopes: impl Into<Scopes>) -> Self {
         self.scopes = scopes.into();
         self
@@ -103,6 +108,7 @@ impl<'c> AuthorizeRequest<'c> {
 
     /// Uses the caller's `state` instead of a fresh one, e.g. one that also carries app state. It must
     /// still be unguessable: it is the CSRF defence.
+    #[inline]
     pub fn state(mut self, state: State) -> Self {
         self.state = StateChoice::Given(state);
         self
@@ -112,12 +118,14 @@ impl<'c> AuthorizeRequest<'c> {
     ///
     /// Only for apps that defend against CSRF otherwise, as PKCE does (RFC 9700 section 2.1): without a
     /// `state` or PKCE, an attacker can log a victim into the attacker's account.
+    #[inline]
     pub fn without_state(mut self) -> Self {
         self.state = StateChoice::Omit;
         self
     }
 
     /// Uses the caller's `nonce` instead of a fresh one.
+    #[inline]
     pub fn nonce(mut self, nonce: Nonce) -> Self {
         self.nonce = Some(nonce);
         self
@@ -127,12 +135,14 @@ impl<'c> AuthorizeRequest<'c> {
     ///
     /// WorkOS Connect supports PKCE only for applications created through Dynamic Client Registration,
     /// which MCP authorization uses; other applications authenticate with their client secret instead.
+    #[inline]
     pub fn with_pkce(mut self) -> Self {
         self.pkce = PkceChoice::Generate;
         self
     }
 
     /// Adds PKCE with the caller's verifier; see [`with_pkce`](Self::with_pkce) for when WorkOS supports it.
+    #[inline]
     pub fn pkce(mut self, verifier: PkceVerifier) -> Self {
         self.pkce = PkceChoice::Given(verifier);
         self
@@ -156,30 +166,30 @@ impl<'c> AuthorizeRequest<'c> {
         };
 
         let prefix = self.client.url_prefix();
+        let scopes = self.scopes.query_value();
         let len = prefix.len()
-            + self.scopes.query_len()
+            + scopes.len()
             + state
                 .as_ref()
-                .map_or(0, |state| "&state=".len() + query_value_len(state.secret()))
+                .map_or(0, |state| "&state=".len() + state.query_len())
             + "&nonce=".len()
-            + query_value_len(nonce.secret())
+            + nonce.query_len()
             + verifier.as_ref().map_or(0, |_| {
-                "&code_challenge=".len() + GENERATED_LEN + "&code_challenge_method=S256".len()
+                "&code_challenge=".len() + GENERATED_LEN + CHALLENGE_METHOD_PARAMETER.len()
             });
         let mut url = String::with_capacity(len);
         url.push_str(prefix);
-        self.scopes.push_query(&mut url);
+        url.push_str(scopes);
         if let Some(state) = &state {
             url.push_str("&state=");
-            push_query_value(&mut url, state.secret());
+            state.push_query(&mut url);
         }
         url.push_str("&nonce=");
-        push_query_value(&mut url, nonce.secret());
+        nonce.push_query(&mut url);
         if let Some(verifier) = &verifier {
             url.push_str("&code_challenge=");
-            url.push_str(verifier.challenge().as_str());
-            url.push_str("&code_challenge_method=");
-            url.push_str(S256Challenge::METHOD);
+            url.push_str(verifier.challenge_str());
+            url.push_str(CHALLENGE_METHOD_PARAMETER);
         }
         debug_assert_eq!(url.len(), len);
 

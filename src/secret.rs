@@ -3,11 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{reject_control_characters, Error, Field};
+use crate::pkce::is_unreserved;
+use crate::request::{push_query_value, query_value_len};
 
 /// Bytes drawn for each generated secret: 256 bits, which base64url writes as 43 characters.
 pub(crate) const GENERATED_BYTES: usize = 32;
@@ -18,9 +18,46 @@ pub const GENERATED_LEN: usize = 43;
 /// Draws 256 bits from the thread-local CSPRNG (ChaCha12, seeded and periodically reseeded from the
 /// operating system) and writes them as base64url without padding.
 pub(crate) fn generate_token() -> String {
+    let mut token = String::with_capacity(GENERATED_LEN);
+    push_generated_token(&mut token);
+    token
+}
+
+/// Appends a generated secret to `out`; see [`generate_token`].
+pub(crate) fn push_generated_token(out: &mut String) {
     let mut bytes = [0u8; GENERATED_BYTES];
     rand::fill(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    push_base64url(&bytes, out);
+}
+
+/// The base64url alphabet (RFC 4648 section 5).
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Appends the unpadded base64url form of a 32-byte value (a secret or a SHA-256 digest) to `out`.
+///
+/// Written for this one size because it is on every login's path: the general-purpose encoder spends
+/// most of its time on buffering and tail handling that a fixed 32 bytes never needs.
+pub(crate) fn push_base64url(bytes: &[u8; GENERATED_BYTES], out: &mut String) {
+    let mut encoded = [0u8; GENERATED_LEN];
+    let symbol = |index: u32| BASE64URL[(index & 63) as usize];
+    // 30 bytes make 10 groups of four symbols; the last 2 bytes make three more.
+    for (group, chunk) in encoded.chunks_exact_mut(4).zip(bytes.chunks_exact(3)) {
+        if let ([a, b, c], [w, x, y, z]) = (chunk, group) {
+            let n = u32::from(*a) << 16 | u32::from(*b) << 8 | u32::from(*c);
+            *w = symbol(n >> 18);
+            *x = symbol(n >> 12);
+            *y = symbol(n >> 6);
+            *z = symbol(n);
+        }
+    }
+    let [.., a, b] = *bytes;
+    let [.., w, x, y] = &mut encoded;
+    let n = u32::from(a) << 16 | u32::from(b) << 8;
+    *w = symbol(n >> 18);
+    *x = symbol(n >> 12);
+    *y = symbol(n >> 6);
+    // Every symbol is ASCII, so this never falls back.
+    out.push_str(std::str::from_utf8(&encoded).unwrap_or_default());
 }
 
 /// Checks a caller-supplied secret: no control characters, only characters `allowed` accepts, and a
@@ -60,7 +97,12 @@ macro_rules! vschar_secret {
     ($(#[$doc:meta])* $name:ident, $field:expr) => {
         $(#[$doc])*
         #[derive(Clone)]
-        pub struct $name(String);
+        pub struct $name {
+            value: String,
+            /// Whether the value is all RFC 3986 unreserved characters, which a query carries as they
+            /// are: known when the value is made, so that building a URL need not scan it again.
+            query_safe: bool,
+        }
 
         impl $name {
             /// The shortest value accepted from a caller.
@@ -70,7 +112,10 @@ macro_rules! vschar_secret {
 
             /// A fresh value: 256 bits from the operating-system-seeded CSPRNG, 43 base64url characters.
             pub fn generate() -> Self {
-                $name(generate_token())
+                $name {
+                    value: generate_token(),
+                    query_safe: true,
+                }
             }
 
             /// Takes a value from the caller, checked against RFC 6749 Appendix A: 1 to 512 characters of
@@ -78,12 +123,34 @@ macro_rules! vschar_secret {
             pub fn new(value: impl Into<String>) -> Result<Self, Error> {
                 let value = value.into();
                 check_secret($field, &value, is_vschar, Self::MIN_LEN, Self::MAX_LEN)?;
-                Ok($name(value))
+                let query_safe = value.bytes().all(is_unreserved);
+                Ok($name { value, query_safe })
             }
 
             /// The value itself. Handle with care: it is a secret until the callback.
+            #[inline]
             pub fn secret(&self) -> &str {
-                &self.0
+                &self.value
+            }
+
+            /// Its length once percent-encoded as a query value.
+            #[inline]
+            pub(crate) fn query_len(&self) -> usize {
+                if self.query_safe {
+                    self.value.len()
+                } else {
+                    query_value_len(&self.value)
+                }
+            }
+
+            /// Appends it, percent-encoded as a query value, to `out`.
+            #[inline]
+            pub(crate) fn push_query(&self, out: &mut String) {
+                if self.query_safe {
+                    out.push_str(&self.value);
+                } else {
+                    push_query_value(out, &self.value);
+                }
             }
         }
 
@@ -117,7 +184,7 @@ macro_rules! vschar_secret {
         /// Writes the value itself, so that the app can keep it in its session.
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
+                serializer.serialize_str(&self.value)
             }
         }
 
@@ -169,6 +236,9 @@ vschar_secret!(
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
     use super::*;
 
     #[test]
@@ -209,6 +279,40 @@ mod tests {
                 index: 1
             }
         );
+    }
+
+    #[test]
+    fn query_form_is_the_value_or_its_percent_encoding() {
+        for (value, expected) in [("abc-._~", "abc-._~"), ("a b+c&", "a%20b%2Bc%26")] {
+            let state = State::new(value).unwrap();
+            let mut out = String::new();
+            state.push_query(&mut out);
+            assert_eq!(out, expected);
+            assert_eq!(state.query_len(), expected.len());
+        }
+        let generated = Nonce::generate();
+        let mut out = String::new();
+        generated.push_query(&mut out);
+        assert_eq!(out, generated.secret());
+    }
+
+    #[test]
+    fn base64url_matches_the_reference_encoder() {
+        let mut bytes = [0u8; GENERATED_BYTES];
+        for seed in 0..=255u8 {
+            for (i, byte) in bytes.iter_mut().enumerate() {
+                *byte = seed
+                    .wrapping_mul(31)
+                    .wrapping_add((i as u8).wrapping_mul(17))
+                    ^ (i as u8);
+            }
+            let mut ours = String::new();
+            push_base64url(&bytes, &mut ours);
+            assert_eq!(ours, URL_SAFE_NO_PAD.encode(bytes));
+        }
+        let mut all_ones = String::new();
+        push_base64url(&[0xff; GENERATED_BYTES], &mut all_ones);
+        assert_eq!(all_ones, URL_SAFE_NO_PAD.encode([0xff; GENERATED_BYTES]));
     }
 
     #[test]
