@@ -7,6 +7,9 @@
 //! Stdout: the URL alone on the first line, then the pending authorization as one JSON object. Any bad
 //! input exits non-zero with the reason on stderr and nothing on stdout.
 
+use std::env::VarError;
+use std::ffi::OsString;
+use std::io::Write;
 use std::process::ExitCode;
 
 use workos_connect::{AuthKitDomain, ClientId, ConnectClient, RedirectUri, Scopes};
@@ -23,6 +26,8 @@ Options:
   --scope <SCOPES>       space-separated scopes, e.g. \"openid profile\" [default: openid]
   --pkce                 add PKCE (S256); WorkOS supports it for apps made by Dynamic Client Registration
   -h, --help             print this help
+
+An option given on the command line wins over its environment variable; an empty variable counts as unset.
 ";
 
 struct Options {
@@ -39,23 +44,28 @@ enum Command {
 }
 
 /// Reads an environment variable, taking an empty one as unset, as `.env` templates leave them.
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.is_empty())
-        .unwrap_or_else(|| default.to_owned())
+fn env_or(name: &str, default: &str) -> Result<String, String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Ok(value),
+        Ok(_) | Err(VarError::NotPresent) => Ok(default.to_owned()),
+        Err(VarError::NotUnicode(_)) => Err(format!("{name} is not valid UTF-8")),
+    }
 }
 
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
     let mut options = Options {
-        domain: env_or("WORKOS_AUTHKIT_DOMAIN", "https://demo.authkit.app"),
-        client_id: env_or("WORKOS_CLIENT_ID", "client_01DEMO000000000000000000"),
-        redirect_uri: env_or("WORKOS_REDIRECT_URI", "http://localhost:3000/callback"),
+        domain: env_or("WORKOS_AUTHKIT_DOMAIN", "https://demo.authkit.app")?,
+        client_id: env_or("WORKOS_CLIENT_ID", "client_01DEMO000000000000000000")?,
+        redirect_uri: env_or("WORKOS_REDIRECT_URI", "http://localhost:3000/callback")?,
         scope: None,
         pkce: false,
     };
-    let mut args = args.into_iter();
+    let mut args = args.into_iter().map(|arg| {
+        arg.into_string()
+            .map_err(|arg| format!("argument {arg:?} is not valid UTF-8"))
+    });
     while let Some(arg) = args.next() {
+        let arg = arg?;
         let (name, inline_value) = match arg.split_once('=') {
             Some((name, value)) if name.starts_with("--") => {
                 (name.to_owned(), Some(value.to_owned()))
@@ -70,7 +80,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                     Some(value) => value,
                     None => args
                         .next()
-                        .ok_or_else(|| format!("{name} needs a value; see --help"))?,
+                        .ok_or_else(|| format!("{name} needs a value; see --help"))??,
                 };
                 match name.as_str() {
                     "--domain" => options.domain = value,
@@ -108,16 +118,20 @@ fn run(options: Options) -> Result<String, Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
-    let outcome = parse_args(std::env::args().skip(1)).map_err(|usage| (usage, 2));
+    let outcome = parse_args(std::env::args_os().skip(1)).map_err(|usage| (usage, 2));
     let outcome = outcome.and_then(|command| match command {
         Command::Help => Ok(HELP.to_owned()),
         Command::Run(options) => run(options).map_err(|error| (error.to_string(), 1)),
     });
     match outcome {
-        Ok(stdout) => {
-            print!("{stdout}");
-            ExitCode::SUCCESS
-        }
+        Ok(stdout) => match std::io::stdout().lock().write_all(stdout.as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            // A closed pipe (`| head`) is the reader's choice, not a failure worth a panic.
+            Err(error) => {
+                eprintln!("error: could not write to stdout: {error}");
+                ExitCode::from(1)
+            }
+        },
         Err((message, code)) => {
             eprintln!("error: {message}");
             ExitCode::from(code)

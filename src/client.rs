@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::domain::{is_loopback, AuthKitDomain};
 use crate::error::{reject_control_characters, Error, Field};
+use crate::pkce::is_unreserved;
 use crate::request::{push_query_value, query_value_len, AuthorizeRequest};
 use crate::secret::is_vschar;
 
@@ -50,12 +51,18 @@ impl ClientId {
 
 /// The `redirect_uri` a login comes back to, sent exactly as given and checked first:
 ///
-/// - an absolute URI of printable ASCII without spaces, with no fragment (RFC 6749 section 3.1.2);
+/// - an absolute URI in the characters RFC 3986 allows (printable ASCII without spaces, quotes, angle
+///   brackets, backslash, caret, backtick, braces or pipe; `%` only in `%HH` escapes), with no fragment
+///   (RFC 6749 section 3.1.2) and no user name or password;
 /// - `https`, or `http` only on a loopback host (127.0.0.0/8, `[::1]`, `localhost`; RFC 9700 section 2.6,
-///   RFC 8252 section 7.3), or a private-use scheme for native apps such as `com.example.app:/callback`
-///   (RFC 8252 section 7.1);
-/// - never `javascript:`, `data:`, `vbscript:`, `file:`, `blob:` or `about:`, which a browser would not
-///   navigate to a server with.
+///   RFC 8252 section 7.3), always with `//` and a host in canonical form (`127.0.0.1`, not `127.1`), so
+///   that the host checked here is the host every browser is sent to;
+/// - or, for native apps, a private-use scheme named after a domain in reverse order, such as
+///   `com.example.app:/callback` (RFC 8252 section 7.1). Schemes without a dot (`javascript:`, `data:`,
+///   `mailto:`, ...) are refused.
+///
+/// RFC 8252 section 8.3 prefers the loopback IP literals to `localhost`, which a misconfigured resolver
+/// could send elsewhere; both are accepted.
 ///
 /// The string is kept as given rather than normalised, because the token request must repeat it
 /// identically (RFC 6749 section 4.1.3). Cheap to clone.
@@ -68,22 +75,59 @@ impl ClientId {
 /// assert!("com.example.app:/callback".parse::<RedirectUri>().is_ok());
 /// assert!("http://app.example.com/callback".parse::<RedirectUri>().is_err());
 /// assert!("https://app.example.com/callback#x".parse::<RedirectUri>().is_err());
+/// assert!("javascript:alert(1)".parse::<RedirectUri>().is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RedirectUri(Arc<str>);
 
-/// Schemes that execute or read locally in a browser instead of carrying a response to a server.
-const FORBIDDEN_SCHEMES: [&str; 6] = ["javascript", "data", "vbscript", "file", "blob", "about"];
+/// Characters RFC 3986 allows in a URI, `%` included (its escapes are checked separately).
+const fn is_uri_character(b: u8) -> bool {
+    is_unreserved(b)
+        || matches!(
+            b,
+            b':' | b'/'
+                | b'?'
+                | b'#'
+                | b'['
+                | b']'
+                | b'@'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b'%'
+        )
+}
+
+/// The byte offset of the first `%` that does not start a `%HH` escape.
+fn bad_percent_escape(value: &str) -> Option<usize> {
+    let bytes = value.as_bytes();
+    bytes.iter().enumerate().find_map(|(index, b)| {
+        let escape = bytes.get(index + 1..index + 3);
+        let valid = escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+        (*b == b'%' && !valid).then_some(index)
+    })
+}
 
 impl RedirectUri {
     /// Checks and takes a redirect URI; see the type's documentation for the rules.
     pub fn new(value: &str) -> Result<Self, Error> {
         reject_control_characters(Field::RedirectUri, value)?;
-        if let Some(index) = value.bytes().position(|b| b == b' ' || !b.is_ascii()) {
+        if let Some(index) = value.bytes().position(|b| !is_uri_character(b)) {
             return Err(Error::InvalidCharacter {
                 field: Field::RedirectUri,
                 index,
             });
+        }
+        if let Some(index) = bad_percent_escape(value) {
+            return Err(Error::RedirectUriPercentEncoding { index });
         }
         let url = Url::parse(value).map_err(|reason| Error::RedirectUriNotAbsolute {
             input: value.to_owned(),
@@ -95,19 +139,47 @@ impl RedirectUri {
             });
         }
         let scheme = url.scheme();
-        if FORBIDDEN_SCHEMES.contains(&scheme) {
-            return Err(Error::RedirectUriScheme {
-                scheme: scheme.to_owned(),
-            });
+        // The scheme is ASCII, so its length is a byte offset into `value`.
+        let after_scheme = value.get(scheme.len() + 1..).unwrap_or_default();
+        let raw_authority = after_scheme.strip_prefix("//").map(|rest| {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            rest.get(..end).unwrap_or_default()
+        });
+        if raw_authority.is_some_and(|authority| authority.contains('@'))
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(Error::RedirectUriUserinfo);
         }
-        if scheme == "http" {
-            match url.host() {
-                Some(host) if is_loopback(&host) => {}
-                host => {
-                    return Err(Error::RedirectUriInsecureHttp {
-                        host: host.map(|h| h.to_string()).unwrap_or_default(),
-                    })
+        match scheme {
+            "https" | "http" => {
+                let Some(authority) = raw_authority else {
+                    return Err(Error::RedirectUriMissingAuthority {
+                        input: value.to_owned(),
+                        scheme: scheme.to_owned(),
+                    });
+                };
+                let host = url.host().ok_or_else(|| Error::RedirectUriNotAbsolute {
+                    input: value.to_owned(),
+                    reason: url::ParseError::EmptyHost,
+                })?;
+                let canonical = host.to_string();
+                let raw_host = raw_host(authority);
+                if !raw_host.eq_ignore_ascii_case(&canonical) {
+                    return Err(Error::RedirectUriHostNotCanonical {
+                        host: raw_host.to_owned(),
+                        canonical,
+                    });
                 }
+                if scheme == "http" && !is_loopback(&host) {
+                    return Err(Error::RedirectUriInsecureHttp { host: canonical });
+                }
+            }
+            private_use if private_use.contains('.') => {}
+            other => {
+                return Err(Error::RedirectUriScheme {
+                    scheme: other.to_owned(),
+                })
             }
         }
         Ok(RedirectUri(Arc::from(value)))
@@ -116,6 +188,16 @@ impl RedirectUri {
     /// The redirect URI exactly as given.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The host part of a raw authority without user information: everything but a trailing `:port`.
+fn raw_host(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(':') => {
+            host
+        }
+        _ => authority,
     }
 }
 
@@ -288,6 +370,75 @@ mod tests {
                 host: "10.0.0.1".into()
             }
         );
+        for (input, expected) in [
+            (
+                "http://localhost\\@evil.com/cb",
+                Error::InvalidCharacter {
+                    field: Field::RedirectUri,
+                    index: 16,
+                },
+            ),
+            ("http://user@localhost/cb", Error::RedirectUriUserinfo),
+            ("https://@app.example/cb", Error::RedirectUriUserinfo),
+            (
+                "https:app.example/cb",
+                Error::RedirectUriMissingAuthority {
+                    input: "https:app.example/cb".into(),
+                    scheme: "https".into(),
+                },
+            ),
+            (
+                "http:/localhost/cb",
+                Error::RedirectUriMissingAuthority {
+                    input: "http:/localhost/cb".into(),
+                    scheme: "http".into(),
+                },
+            ),
+            (
+                "http://127.1/cb",
+                Error::RedirectUriHostNotCanonical {
+                    host: "127.1".into(),
+                    canonical: "127.0.0.1".into(),
+                },
+            ),
+            (
+                "http://%6cocalhost/cb",
+                Error::RedirectUriHostNotCanonical {
+                    host: "%6cocalhost".into(),
+                    canonical: "localhost".into(),
+                },
+            ),
+            (
+                "https://app.example/%zz",
+                Error::RedirectUriPercentEncoding { index: 20 },
+            ),
+            (
+                "https://app.example/%4",
+                Error::RedirectUriPercentEncoding { index: 20 },
+            ),
+            (
+                "mailto:a@b.example",
+                Error::RedirectUriScheme {
+                    scheme: "mailto".into(),
+                },
+            ),
+            (
+                "view-source:https://x.example/",
+                Error::RedirectUriScheme {
+                    scheme: "view-source".into(),
+                },
+            ),
+        ] {
+            assert_eq!(RedirectUri::new(input), Err(expected), "{input}");
+        }
+        for ok in [
+            "http://LOCALHOST:8080/cb",
+            "http://[::1]/cb",
+            "https://app.example.com:443/cb?next=%2F",
+            "com.example.app://callback/path",
+        ] {
+            assert!(RedirectUri::new(ok).is_ok(), "{ok}");
+        }
         assert_eq!(
             RedirectUri::new("https://a.example/c\tb").unwrap_err(),
             Error::ControlCharacter {

@@ -48,12 +48,16 @@ impl AuthKitDomain {
                 index,
             });
         }
+        // Checked on the raw text, before any message echoes the input: it may hold a password.
+        if input.contains('@') {
+            return Err(Error::DomainUserinfo);
+        }
         // Without this, `localhost:3000` would parse as the scheme `localhost`.
-        if !input.contains("://") {
+        let Some((_, after_scheme)) = input.split_once("://") else {
             return Err(Error::DomainMissingScheme {
                 input: input.to_owned(),
             });
-        }
+        };
         let url = Url::parse(input).map_err(|reason| Error::DomainNotUrl {
             input: input.to_owned(),
             reason,
@@ -76,9 +80,6 @@ impl AuthKitDomain {
                 })
             }
         }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::DomainUserinfo);
-        }
         if let Some(query) = url.query() {
             return Err(Error::DomainQuery {
                 query: query.to_owned(),
@@ -89,10 +90,23 @@ impl AuthKitDomain {
                 fragment: fragment.to_owned(),
             });
         }
-        if !matches!(url.path(), "/" | AUTHORIZE_PATH) {
+        // The raw path, not the parsed one, which has `..` and `.` segments resolved away.
+        let raw_path = after_scheme
+            .find(['/', '?', '#'])
+            .and_then(|start| after_scheme.get(start..))
+            .unwrap_or_default();
+        let raw_path = raw_path.split(['?', '#']).next().unwrap_or_default();
+        if !matches!(raw_path, "" | "/" | AUTHORIZE_PATH) {
             return Err(Error::DomainPath {
-                path: url.path().to_owned(),
+                path: raw_path.to_owned(),
             });
+        }
+        if let Host::Domain(name) = &host {
+            if name.ends_with('.') {
+                return Err(Error::DomainTrailingDot {
+                    host: (*name).to_owned(),
+                });
+            }
         }
         let issuer = url.origin().ascii_serialization();
         let mut base = url;
@@ -247,5 +261,23 @@ mod tests {
             AuthKitDomain::parse("https://"),
             Err(Error::DomainNotUrl { .. })
         ));
+        assert!(matches!(
+            AuthKitDomain::parse("https://example.authkit.app/oauth2/../"),
+            Err(Error::DomainPath { .. })
+        ));
+        assert_eq!(
+            AuthKitDomain::parse("https://example.authkit.app."),
+            Err(Error::DomainTrailingDot {
+                host: "example.authkit.app.".into()
+            })
+        );
+        // A password never reaches an error message, whatever else is wrong with the input.
+        for input in [
+            "https://user:hunter2@",
+            "user:hunter2@host",
+            "https://@example.authkit.app",
+        ] {
+            assert_eq!(AuthKitDomain::parse(input), Err(Error::DomainUserinfo));
+        }
     }
 }

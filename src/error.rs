@@ -48,7 +48,10 @@ impl Field {
             Field::RedirectUri => {
                 "only printable ASCII without spaces is allowed in a URI (RFC 3986); percent-encode anything else"
             }
-            Field::ClientId | Field::Scope | Field::State | Field::Nonce => {
+            Field::Scope => {
+                "scope names are printable ASCII without spaces, `\"` or `\\` (RFC 6749 section 3.3)"
+            }
+            Field::ClientId | Field::State | Field::Nonce => {
                 "only printable ASCII, %x20-7E, is allowed (RFC 6749 Appendix A)"
             }
         }
@@ -153,6 +156,13 @@ pub enum Error {
         fragment: String,
     },
 
+    /// The AuthKit domain's host ends with a dot, so that its issuer would not match the tokens' `iss`.
+    #[error("AuthKit domain host `{host}` ends with a dot; remove the trailing `.`")]
+    DomainTrailingDot {
+        /// The host given.
+        host: String,
+    },
+
     /// The AuthKit domain has a path other than `/` or `/oauth2/authorize`.
     #[error(
         "AuthKit domain path `{path}` is not supported; give the bare origin \
@@ -181,6 +191,42 @@ pub enum Error {
         reason: url::ParseError,
     },
 
+    /// `redirect_uri` has a `%` that does not start a `%HH` escape.
+    #[error(
+        "redirect_uri has a `%` at byte {index} that is not followed by two hex digits; \
+         write a literal percent sign as `%25`"
+    )]
+    RedirectUriPercentEncoding {
+        /// Byte offset of the `%`.
+        index: usize,
+    },
+
+    /// An `http` or `https` `redirect_uri` without `//` after the scheme, which browsers and URL
+    /// parsers disagree on.
+    #[error(
+        "redirect_uri `{input}` has no `//` after `{scheme}:`; write it as `{scheme}://host/path`"
+    )]
+    RedirectUriMissingAuthority {
+        /// The input as given.
+        input: String,
+        /// Its scheme.
+        scheme: String,
+    },
+
+    /// `redirect_uri` carries a user name or password.
+    #[error("redirect_uri must not contain a user name or password; remove everything up to `@` in its authority")]
+    RedirectUriUserinfo,
+
+    /// `redirect_uri` has a host that URL parsers read differently, such as `127.1` for `127.0.0.1`:
+    /// the host checked must be the host the browser is sent to.
+    #[error("redirect_uri host `{host}` is not in canonical form; write it as `{canonical}`")]
+    RedirectUriHostNotCanonical {
+        /// The host as given.
+        host: String,
+        /// The same host in canonical form.
+        canonical: String,
+    },
+
     /// `redirect_uri` has a fragment, which RFC 6749 section 3.1.2 forbids.
     #[error("redirect_uri `{input}` has a fragment, which RFC 6749 section 3.1.2 forbids; remove everything from `#`")]
     RedirectUriFragment {
@@ -198,10 +244,12 @@ pub enum Error {
         host: String,
     },
 
-    /// `redirect_uri` uses a scheme that a browser would execute or read locally instead of navigating to.
+    /// `redirect_uri` uses a scheme that is neither `https`, loopback `http`, nor a private-use scheme
+    /// named after a domain in reverse order (RFC 8252 section 7.1).
     #[error(
         "redirect_uri scheme `{scheme}:` cannot receive an authorization response; use https, loopback http \
-         or a private-use scheme such as `com.example.app:/callback`"
+         or a private-use scheme named after a domain you control in reverse order, such as \
+         `com.example.app:/callback` (RFC 8252 section 7.1)"
     )]
     RedirectUriScheme {
         /// The scheme given.
@@ -209,11 +257,11 @@ pub enum Error {
     },
 
     /// No scope was requested.
-    #[error("scope is empty; request at least `openid`")]
+    #[error("no scope requested; request at least `openid`")]
     EmptyScope,
 
     /// A scope name that WorkOS Connect does not know. Scope names are case-sensitive.
-    #[error("unknown scope `{token}`; WorkOS Connect accepts `openid`, `profile`, `email` and `offline_access`")]
+    #[error("unknown scope {token:?}; WorkOS Connect accepts `openid`, `profile`, `email` and `offline_access`")]
     UnknownScope {
         /// The unknown name as given.
         token: String,

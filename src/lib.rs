@@ -48,7 +48,7 @@ pub use pending::PendingAuthorization;
 pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};
 pub use scope::{Scope, Scopes, ScopesIter};
-pub use secret::{Nonce, State, GENERATED_LEN};
+pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

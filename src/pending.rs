@@ -81,3 +81,50 @@ impl PendingAuthorization {
         self.code_verifier.as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ConnectClient;
+
+    use super::*;
+
+    fn client() -> ConnectClient {
+        ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn absent_secrets_are_absent_keys() {
+        let (_, pending) = client().authorize().without_state().build().unwrap();
+        let json = serde_json::to_value(&pending).unwrap();
+        assert!(json.get("state").is_none());
+        assert!(json.get("code_verifier").is_none());
+        let back: PendingAuthorization = serde_json::from_value(json).unwrap();
+        assert!(back.state().is_none());
+    }
+
+    #[test]
+    fn reading_back_checks_every_field() {
+        let (_, pending) = client().authorize().build().unwrap();
+        let json = serde_json::to_value(&pending).unwrap();
+        for (key, bad) in [
+            ("nonce", serde_json::json!("")),
+            ("state", serde_json::json!("a\nb")),
+            ("client_id", serde_json::json!("")),
+            ("redirect_uri", serde_json::json!("http://evil.example/cb")),
+        ] {
+            let mut tampered = json.clone();
+            tampered[key] = bad;
+            assert!(
+                serde_json::from_value::<PendingAuthorization>(tampered).is_err(),
+                "{key}"
+            );
+        }
+        let mut missing_nonce = json;
+        missing_nonce.as_object_mut().unwrap().remove("nonce");
+        assert!(serde_json::from_value::<PendingAuthorization>(missing_nonce).is_err());
+    }
+}

@@ -116,8 +116,11 @@ impl<'c> AuthorizeRequest<'c> {
 
     /// Sends no `state` at all.
     ///
-    /// Only for apps that defend against CSRF otherwise, as PKCE does (RFC 9700 section 2.1): without a
-    /// `state` or PKCE, an attacker can log a victim into the attacker's account.
+    /// `state` is the defence against cross-site request forgery on the callback: without it, an
+    /// attacker can complete a login in the victim's browser with the attacker's own code. Opt out only
+    /// when another defence holds, which RFC 9700 section 2.1 allows in two cases: PKCE (available on
+    /// WorkOS Connect only to applications created through Dynamic Client Registration), or an ID token
+    /// whose `nonce` the app checks against the one kept in the victim's session before trusting it.
     #[inline]
     pub fn without_state(mut self) -> Self {
         self.state = StateChoice::Omit;
@@ -275,5 +278,62 @@ impl AsRef<str> for AuthorizeResponse {
 impl From<AuthorizeResponse> for String {
     fn from(response: AuthorizeResponse) -> String {
         response.url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> ConnectClient {
+        ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn query_values_are_encoded_except_unreserved_characters() {
+        let mut out = String::new();
+        push_query_value(&mut out, "aZ09-._~ +&=%/?#é");
+        assert_eq!(out, "aZ09-._~%20%2B%26%3D%25%2F%3F%23%C3%A9");
+        assert_eq!(query_value_len("aZ09-._~ +&=%/?#é"), out.len());
+    }
+
+    #[test]
+    fn the_url_is_sized_exactly() {
+        let client = client();
+        for request in [
+            client.authorize(),
+            client.authorize().with_pkce(),
+            client.authorize().without_state(),
+            client
+                .authorize()
+                .state(State::new("a b&c").unwrap())
+                .nonce(Nonce::new("%%").unwrap()),
+        ] {
+            let (redirect, _) = request.build().unwrap();
+            assert_eq!(redirect.url.capacity(), redirect.url.len());
+        }
+    }
+
+    #[test]
+    fn debug_hides_state_and_nonce_even_when_they_look_like_parameters() {
+        let client = client();
+        let (redirect, _) = client
+            .authorize()
+            .state(State::new("x&nonce=visible-state").unwrap())
+            .nonce(Nonce::new("state=visible-nonce").unwrap())
+            .with_pkce()
+            .build()
+            .unwrap();
+        let shown = format!("{redirect:?}");
+        assert!(!shown.contains("visible"), "{shown}");
+        assert!(
+            shown.contains("&state=..&nonce=..&code_challenge="),
+            "{shown}"
+        );
+        assert!(shown.contains("client_id=client_1"), "{shown}");
     }
 }

@@ -215,10 +215,11 @@ impl FromStr for Scopes {
     type Err = Error;
 
     /// Parses the space-separated wire form strictly (RFC 6749 section 3.3: names separated by single
-    /// spaces). The empty string is an error, since a request needs a scope.
+    /// spaces). The empty string is the empty set, so that every printed set reads back; a request
+    /// refuses it when built.
     fn from_str(input: &str) -> Result<Self, Error> {
         if input.is_empty() {
-            return Err(Error::EmptyScope);
+            return Ok(Scopes::EMPTY);
         }
         reject_control_characters(Field::Scope, input)?;
         let mut scopes = Scopes::EMPTY;
@@ -370,7 +371,7 @@ mod tests {
             "openid ".parse::<Scopes>(),
             Err(Error::ScopeSeparator { index: 7 })
         );
-        assert_eq!("".parse::<Scopes>(), Err(Error::EmptyScope));
+        assert_eq!("".parse::<Scopes>(), Ok(Scopes::EMPTY));
         assert!(matches!(
             "openid\temail".parse::<Scopes>(),
             Err(Error::ControlCharacter { .. })
@@ -379,7 +380,7 @@ mod tests {
 
     #[test]
     fn every_set_round_trips_through_its_wire_form() {
-        for bits in 1..16u8 {
+        for bits in 0..16u8 {
             let scopes = Scopes { bits };
             assert_eq!(scopes.to_string().parse::<Scopes>(), Ok(scopes));
             assert_eq!(scopes.iter().len(), scopes.len());

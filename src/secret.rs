@@ -16,7 +16,8 @@ pub(crate) const GENERATED_BYTES: usize = 32;
 pub const GENERATED_LEN: usize = 43;
 
 /// Draws 256 bits from the thread-local CSPRNG (ChaCha12, seeded and periodically reseeded from the
-/// operating system) and writes them as base64url without padding.
+/// operating system) and writes them as base64url without padding. Each thread has its own generator,
+/// so logins on different threads share no lock; see [`reseed_after_fork`] for forking servers.
 pub(crate) fn generate_token() -> String {
     let mut token = String::with_capacity(GENERATED_LEN);
     push_generated_token(&mut token);
@@ -58,6 +59,18 @@ pub(crate) fn push_base64url(bytes: &[u8; GENERATED_BYTES], out: &mut String) {
     *y = symbol(n >> 6);
     // Every symbol is ASCII, so this never falls back.
     out.push_str(std::str::from_utf8(&encoded).unwrap_or_default());
+}
+
+/// Reseeds the calling thread's generator from the operating system.
+///
+/// Generated secrets come from a per-thread generator seeded by the operating system. A child process
+/// made by `fork` inherits its parent's generator state, so a server that forks workers after drawing
+/// secrets must call this in each child before its first login, or children could draw the same
+/// `state`, `nonce` and verifier. Servers that start threads rather than processes need nothing.
+///
+/// Fails only when the operating system's random source does.
+pub fn reseed_after_fork() -> std::io::Result<()> {
+    rand::rng().reseed().map_err(std::io::Error::other)
 }
 
 /// Checks a caller-supplied secret: no control characters, only characters `allowed` accepts, and a
@@ -250,6 +263,15 @@ mod tests {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_ne!(State::generate().secret(), state.secret());
+    }
+
+    #[test]
+    fn reseeding_keeps_generating_distinct_values() {
+        let before = State::generate();
+        reseed_after_fork().unwrap();
+        let after = State::generate();
+        assert_eq!(after.secret().len(), GENERATED_LEN);
+        assert_ne!(before.secret(), after.secret());
     }
 
     #[test]

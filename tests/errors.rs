@@ -202,7 +202,7 @@ fn each_bad_input_gives_its_variant() {
                 index: 20,
             },
         ),
-        (Input::Scopes, "", Error::EmptyScope),
+        (Input::Scopes, " ", Error::ScopeSeparator { index: 0 }),
         (
             Input::Scopes,
             "openid admin",
@@ -351,6 +351,7 @@ fn scope_rules_are_checked_when_the_request_is_built() {
             },
         ),
         (Scopes::EMPTY, Error::EmptyScope),
+        ("".parse().unwrap(), Error::EmptyScope),
     ] {
         assert_eq!(
             client.authorize().scopes(scopes).build().unwrap_err(),
@@ -372,7 +373,7 @@ fn messages_name_the_value_or_rule_and_the_fix() {
         ),
         (
             "openid admin".parse::<Scopes>().unwrap_err(),
-            &["`admin`", "openid", "offline_access"],
+            &["\"admin\"", "openid", "offline_access"],
         ),
         (
             PkceVerifier::new("short").unwrap_err(),
@@ -383,6 +384,11 @@ fn messages_name_the_value_or_rule_and_the_fix() {
             &["state", "byte 0", "%x20-7E"],
         ),
         (ClientId::new("").unwrap_err(), &["client_id", "empty"]),
+        // Look-alike characters are escaped, so that the message cannot show a valid-looking name.
+        (
+            "openid\u{a0}email".parse::<Scopes>().unwrap_err(),
+            &["\"openid\\u{a0}email\""],
+        ),
     ];
     for (error, fragments) in cases {
         let message = error.to_string();

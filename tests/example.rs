@@ -1,11 +1,21 @@
 //! Runs the main example as a user would (`cargo run --example authorize_url`) and checks its output.
 
-use std::process::{Command, Output};
+use std::ffi::OsString;
+use std::process::{Command, Output, Stdio};
 
 use url::Url;
 
 /// Runs the example through the same cargo that runs this test, with a clean WorkOS environment.
 fn run_example(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    let env: Vec<(&str, OsString)> = env
+        .iter()
+        .map(|(name, value)| (*name, OsString::from(value)))
+        .collect();
+    run_example_os(&args, &env)
+}
+
+fn run_example_os(args: &[OsString], env: &[(&str, OsString)]) -> Output {
     let mut command = Command::new(env!("CARGO"));
     command
         .args(["run", "--quiet", "--example", "authorize_url", "--"])
@@ -123,7 +133,7 @@ fn bad_input_fails_cleanly_with_the_library_message() {
         (
             vec!["--scope", "openid Email"],
             vec![],
-            "unknown scope `Email`",
+            "unknown scope \"Email\"",
         ),
         (vec!["--nope"], vec![], "unknown argument `--nope`"),
         (vec!["--client-id"], vec![], "--client-id needs a value"),
@@ -135,6 +145,44 @@ fn bad_input_fails_cleanly_with_the_library_message() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn text_that_is_not_utf8_is_refused_not_ignored() {
+    use std::os::unix::ffi::OsStringExt;
+
+    let not_utf8 = OsString::from_vec(vec![b'h', 0xff]);
+    let cases = [
+        (
+            vec![OsString::from("--client-id"), not_utf8.clone()],
+            vec![],
+        ),
+        (vec![], vec![("WORKOS_AUTHKIT_DOMAIN", not_utf8.clone())]),
+    ];
+    for (args, env) in cases {
+        let output = run_example_os(&args, &env);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} {env:?}");
+        assert!(output.stdout.is_empty());
+        assert!(stderr.contains("not valid UTF-8"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_an_error_not_a_panic() {
+    let mut child = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", "authorize_url"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cargo runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("example ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
