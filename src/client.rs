@@ -11,6 +11,7 @@ use crate::domain::{is_loopback, AuthKitDomain};
 use crate::error::{reject_control_characters, Error, Field};
 use crate::pkce::is_unreserved;
 use crate::request::{push_query_value, query_value_len, AuthorizeRequest};
+use crate::scope::Scopes;
 use crate::secret::is_vschar;
 
 /// The `client_id` of a WorkOS Connect application: one or more printable ASCII characters (RFC 6749
@@ -282,8 +283,10 @@ pub struct ConnectClient {
     domain: AuthKitDomain,
     client_id: ClientId,
     redirect_uri: RedirectUri,
-    /// `<authorize endpoint>?response_type=code&client_id=..&redirect_uri=..&scope=`, encoded once.
-    url_prefix: Box<str>,
+    /// For each of the 16 scope sets, indexed by its bits:
+    /// `<authorize endpoint>?response_type=code&client_id=..&redirect_uri=..&scope=<scopes>`, encoded
+    /// once, so that a login copies everything before its secrets in one piece.
+    url_prefixes: Box<[Box<str>]>,
 }
 
 impl ConnectClient {
@@ -308,11 +311,19 @@ impl ConnectClient {
         prefix.push_str(before_redirect_uri);
         push_query_value(&mut prefix, redirect_uri.as_str());
         prefix.push_str(before_scope);
+        let url_prefixes = Scopes::EVERY_SET
+            .iter()
+            .map(|scopes| {
+                [prefix.as_str(), scopes.query_value()]
+                    .concat()
+                    .into_boxed_str()
+            })
+            .collect();
         ConnectClient {
             domain,
             client_id,
             redirect_uri,
-            url_prefix: prefix.into_boxed_str(),
+            url_prefixes,
         }
     }
 
@@ -337,8 +348,12 @@ impl ConnectClient {
         &self.redirect_uri
     }
 
-    pub(crate) fn url_prefix(&self) -> &str {
-        &self.url_prefix
+    /// The URL up to and including the `scope` value.
+    #[inline]
+    pub(crate) fn url_prefix(&self, scopes: Scopes) -> &str {
+        self.url_prefixes
+            .get(scopes.index())
+            .map_or("", |prefix| prefix)
     }
 }
 
@@ -468,9 +483,14 @@ mod tests {
             "https://app.example.com/cb?x=1".parse().unwrap(),
         );
         assert_eq!(
-            client.url_prefix(),
+            client.url_prefix(crate::Scope::OpenId | crate::Scope::Email),
             "https://example.authkit.app/oauth2/authorize?response_type=code&client_id=client%20a%26b\
-             &redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb%3Fx%3D1&scope="
+             &redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb%3Fx%3D1&scope=openid%20email"
         );
+        for scopes in Scopes::EVERY_SET {
+            assert!(client
+                .url_prefix(scopes)
+                .ends_with(&format!("&scope={}", scopes.query_value())));
+        }
     }
 }

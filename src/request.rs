@@ -168,10 +168,8 @@ impl<'c> AuthorizeRequest<'c> {
             PkceChoice::Given(verifier) => Some(verifier),
         };
 
-        let prefix = self.client.url_prefix();
-        let scopes = self.scopes.query_value();
+        let prefix = self.client.url_prefix(self.scopes);
         let len = prefix.len()
-            + scopes.len()
             + state
                 .as_ref()
                 .map_or(0, |state| "&state=".len() + state.query_len())
@@ -182,7 +180,6 @@ impl<'c> AuthorizeRequest<'c> {
             });
         let mut url = String::with_capacity(len);
         url.push_str(prefix);
-        url.push_str(scopes);
         if let Some(state) = &state {
             url.push_str("&state=");
             state.push_query(&mut url);

@@ -103,6 +103,23 @@ impl Scopes {
     /// Every scope WorkOS Connect accepts.
     pub const ALL: Scopes = Scopes { bits: 0b1111 };
 
+    /// All 16 sets, the empty one included, in the order of [`index`](Self::index).
+    pub(crate) const EVERY_SET: [Scopes; 16] = {
+        let mut sets = [Scopes::EMPTY; 16];
+        let mut bits = 0;
+        while bits < 16 {
+            sets[bits as usize] = Scopes { bits };
+            bits += 1;
+        }
+        sets
+    };
+
+    /// A number from 0 to 15 unique to the set, for tables with one entry per set.
+    #[inline]
+    pub(crate) const fn index(self) -> usize {
+        self.bits as usize
+    }
+
     /// Whether `scope` is in the set.
     pub const fn contains(self, scope: Scope) -> bool {
         self.bits & scope.bit() != 0
@@ -159,10 +176,7 @@ impl Scopes {
     /// The wire form as a query value, spaces written `%20`: scope names need no other escaping.
     #[inline]
     pub(crate) fn query_value(self) -> &'static str {
-        QUERY_VALUES
-            .get(usize::from(self.bits))
-            .copied()
-            .unwrap_or_default()
+        QUERY_VALUES.get(self.index()).copied().unwrap_or_default()
     }
 }
 

@@ -131,3 +131,65 @@ fn pending_authorization_shares_per_app_values() {
         client.redirect_uri().as_str()
     ));
 }
+
+/// The same fresh login with the `oauth2` crate, for the README's comparison: printed with
+/// `cargo test --test allocations -- --nocapture`.
+#[test]
+fn oauth2_allocates_several_times_more_for_the_same_login() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{AuthUrl, CsrfToken, PkceCodeChallenge, RedirectUrl};
+
+    let theirs = BasicClient::new(oauth2::ClientId::new(
+        "client_01HZ8Q3KX7V5N2M4P6R8T0W2Y4".to_owned(),
+    ))
+    .set_auth_uri(AuthUrl::new("https://example.authkit.app/oauth2/authorize".to_owned()).unwrap())
+    .set_redirect_uri(
+        RedirectUrl::new("https://app.example.com/auth/callback".to_owned()).unwrap(),
+    );
+    let login = || {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let nonce = CsrfToken::new_random();
+        let (url, state) = ["openid", "profile", "email", "offline_access"]
+            .into_iter()
+            .fold(
+                theirs.authorize_url(CsrfToken::new_random),
+                |request, scope| request.add_scope(oauth2::Scope::new(scope.to_owned())),
+            )
+            .add_extra_param("nonce", nonce.secret().clone())
+            .set_pkce_challenge(challenge)
+            .url();
+        (url, state, nonce, verifier)
+    };
+    drop(login());
+    let (theirs_count, _) = allocations_during(login);
+
+    let ours = client("https://app.example.com/auth/callback");
+    drop(State::generate());
+    let (ours_count, _) =
+        allocations_during(|| ours.authorize().scopes(Scopes::ALL).with_pkce().build());
+    println!("allocations per fresh login: workos-connect {ours_count}, oauth2 {theirs_count}");
+    assert!(
+        theirs_count >= 5 * ours_count,
+        "{theirs_count} vs {ours_count}"
+    );
+
+    let (state, nonce, challenge) = (
+        CsrfToken::new("af0ifjsldkj-JT3e9x_Qm2lZ7bqRvW0pYcN5sUoKd4E".to_owned()),
+        "n-0S6_WzA2Mj".to_owned(),
+        PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned(),
+        )),
+    );
+    let (theirs_url_count, _) = allocations_during(|| {
+        ["openid", "profile", "email", "offline_access"]
+            .into_iter()
+            .fold(theirs.authorize_url(move || state), |request, scope| {
+                request.add_scope(oauth2::Scope::new(scope.to_owned()))
+            })
+            .add_extra_param("nonce", nonce)
+            .set_pkce_challenge(challenge)
+            .url()
+    });
+    println!("allocations per URL from given secrets: workos-connect 1, oauth2 {theirs_url_count}");
+    assert!(theirs_url_count > 1);
+}
