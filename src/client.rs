@@ -10,7 +10,7 @@ use url::Url;
 use crate::domain::{is_loopback, AuthKitDomain};
 use crate::error::{reject_control_characters, Error, Field};
 use crate::pkce::is_unreserved;
-use crate::request::{push_query_value, query_value_len, AuthorizeRequest};
+use crate::request::{push_query_value, AuthorizeRequest};
 use crate::scope::Scopes;
 use crate::secret::is_vschar;
 
@@ -111,7 +111,7 @@ const fn is_uri_character(b: u8) -> bool {
 fn bad_percent_escape(value: &str) -> Option<usize> {
     let bytes = value.as_bytes();
     bytes.iter().enumerate().find_map(|(index, b)| {
-        let escape = bytes.get(index + 1..index + 3);
+        let escape = bytes.get(index.saturating_add(1)..index.saturating_add(3));
         let valid = escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
         (*b == b'%' && !valid).then_some(index)
     })
@@ -141,7 +141,9 @@ impl RedirectUri {
         }
         let scheme = url.scheme();
         // The scheme is ASCII, so its length is a byte offset into `value`.
-        let after_scheme = value.get(scheme.len() + 1..).unwrap_or_default();
+        let after_scheme = value
+            .get(scheme.len().saturating_add(1)..)
+            .unwrap_or_default();
         let raw_authority = after_scheme.strip_prefix("//").map(|rest| {
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
             rest.get(..end).unwrap_or_default()
@@ -292,27 +294,14 @@ pub struct ConnectClient {
 impl ConnectClient {
     /// The application with these settings. Each part was checked when it was made.
     pub fn new(domain: AuthKitDomain, client_id: ClientId, redirect_uri: RedirectUri) -> Self {
-        let endpoint = domain.authorize_endpoint();
-        let [before_client_id, before_redirect_uri, before_scope] = [
-            "?response_type=code&client_id=",
-            "&redirect_uri=",
-            "&scope=",
-        ];
-        let len = endpoint.as_str().len()
-            + before_client_id.len()
-            + query_value_len(client_id.as_str())
-            + before_redirect_uri.len()
-            + query_value_len(redirect_uri.as_str())
-            + before_scope.len();
-        let mut prefix = String::with_capacity(len);
-        prefix.push_str(endpoint.as_str());
-        prefix.push_str(before_client_id);
+        // Made once per app, so built plainly rather than sized ahead.
+        let mut prefix = domain.authorize_endpoint().to_string();
+        prefix.push_str("?response_type=code&client_id=");
         push_query_value(&mut prefix, client_id.as_str());
-        prefix.push_str(before_redirect_uri);
+        prefix.push_str("&redirect_uri=");
         push_query_value(&mut prefix, redirect_uri.as_str());
-        prefix.push_str(before_scope);
-        let url_prefixes = Scopes::EVERY_SET
-            .iter()
+        prefix.push_str("&scope=");
+        let url_prefixes = Scopes::every_set()
             .map(|scopes| {
                 [prefix.as_str(), scopes.query_value()]
                     .concat()
@@ -487,7 +476,7 @@ mod tests {
             "https://example.authkit.app/oauth2/authorize?response_type=code&client_id=client%20a%26b\
              &redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb%3Fx%3D1&scope=openid%20email"
         );
-        for scopes in Scopes::EVERY_SET {
+        for scopes in Scopes::every_set() {
             assert!(client
                 .url_prefix(scopes)
                 .ends_with(&format!("&scope={}", scopes.query_value())));

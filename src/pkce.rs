@@ -8,14 +8,19 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
 
 use crate::error::{Error, Field};
-use crate::secret::{check_secret, push_base64url, push_generated_token, GENERATED_LEN};
+use crate::secret::{
+    check_secret, constant_time_eq, generate_token, push_base64url, token_from, SecretBits,
+    GENERATED_LEN,
+};
 
 /// The PKCE `code_verifier`: a secret the app keeps until it redeems the code (RFC 7636 section 4.1).
 ///
 /// Only apps created through WorkOS Dynamic Client Registration (as MCP authorization uses) can use PKCE.
-/// Its `Debug` shows `PkceVerifier(..)`; there is no `Display`, only [`PkceVerifier::secret`].
+/// Its `Debug` shows `PkceVerifier(..)`; there is no `Display`, only [`PkceVerifier::secret`]. It is
+/// wiped from memory when dropped, and compared in constant time.
 ///
 /// ```
 /// use workos_connect::PkceVerifier;
@@ -42,9 +47,12 @@ impl PkceVerifier {
     /// A fresh verifier: 256 bits from the operating-system-seeded CSPRNG, 43 base64url characters, as
     /// RFC 7636 section 4.1 recommends.
     pub fn generate() -> Self {
-        let mut buffer = String::with_capacity(2 * GENERATED_LEN);
-        push_generated_token(&mut buffer);
-        Self::with_challenge(buffer)
+        Self::with_challenge(generate_token(GENERATED_LEN))
+    }
+
+    /// A verifier made from bits the caller drew.
+    pub(crate) fn from_bits(bits: &SecretBits) -> Self {
+        Self::with_challenge(token_from(bits, GENERATED_LEN))
     }
 
     /// Appends the challenge of `verifier` to it.
@@ -61,15 +69,23 @@ impl PkceVerifier {
     /// Takes a verifier from the caller, checked against RFC 7636 section 4.1: 43 to 128 characters of
     /// `A-Z a-z 0-9 - . _ ~`.
     pub fn new(value: impl Into<String>) -> Result<Self, Error> {
-        let value = value.into();
-        check_secret(
+        let mut value = value.into();
+        let checked = check_secret(
             Field::CodeVerifier,
             &value,
             is_unreserved,
             Self::MIN_LEN,
             Self::MAX_LEN,
-        )?;
-        Ok(Self::with_challenge(value))
+        );
+        // Copied into a buffer with room for the challenge, so that no reallocation leaves an
+        // unwiped copy behind.
+        let buffer = checked.map(|()| {
+            let mut buffer = String::with_capacity(value.len().saturating_add(GENERATED_LEN));
+            buffer.push_str(&value);
+            buffer
+        });
+        value.zeroize();
+        Ok(Self::with_challenge(buffer?))
     }
 
     /// The verifier itself, sent as `code_verifier` in the token request.
@@ -100,6 +116,22 @@ impl PkceVerifier {
 pub(crate) const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
+
+/// Wipes the verifier from memory.
+impl Drop for PkceVerifier {
+    fn drop(&mut self) {
+        self.verifier_and_challenge.zeroize();
+    }
+}
+
+/// Compares in constant time (for a given length).
+impl PartialEq for PkceVerifier {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(self.secret(), other.secret())
+    }
+}
+
+impl Eq for PkceVerifier {}
 
 impl fmt::Debug for PkceVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,13 +4,14 @@ use std::fmt;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
+use zeroize::Zeroize;
 
 use crate::client::ConnectClient;
 use crate::error::Error;
 use crate::pending::PendingAuthorization;
 use crate::pkce::{is_unreserved, PkceVerifier};
 use crate::scope::Scopes;
-use crate::secret::{Nonce, State, GENERATED_LEN};
+use crate::secret::{draw, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded, so that a value reads back
 /// unchanged through any query parser, `+` and space included (a space becomes `%20`, never `+`).
@@ -26,6 +27,13 @@ pub(crate) fn query_value_len(value: &str) -> usize {
         .bytes()
         .map(|b| if is_unreserved(b) { 1 } else { 3 })
         .sum()
+}
+
+/// The sum of `lengths`, saturating: it sizes a buffer, so a wrong size could cost a reallocation,
+/// never correctness, and lengths of real inputs are far from overflowing.
+#[inline]
+fn sum_lengths<const N: usize>(lengths: [usize; N]) -> usize {
+    lengths.into_iter().fold(0, usize::saturating_add)
 }
 
 /// Appends `value`, percent-encoded, to `out`.
@@ -156,28 +164,46 @@ impl<'c> AuthorizeRequest<'c> {
     /// Returns the response to redirect the user with and what the app must keep until the callback.
     pub fn build(self) -> Result<(AuthorizeResponse, PendingAuthorization), Error> {
         self.scopes.validate()?;
+        // One draw for every secret this login generates, rather than one per secret.
+        let mut bits = [[0u8; GENERATED_BYTES]; 3];
+        let generates = matches!(self.state, StateChoice::Generate)
+            || self.nonce.is_none()
+            || matches!(self.pkce, PkceChoice::Generate);
+        if generates {
+            draw(&mut bits);
+        }
+        let [state_bits, nonce_bits, verifier_bits] = &bits;
         let state = match self.state {
-            StateChoice::Generate => Some(State::generate()),
+            StateChoice::Generate => Some(State::from_bits(state_bits)),
             StateChoice::Given(state) => Some(state),
             StateChoice::Omit => None,
         };
-        let nonce = self.nonce.unwrap_or_else(Nonce::generate);
+        let nonce = self.nonce.unwrap_or_else(|| Nonce::from_bits(nonce_bits));
         let verifier = match self.pkce {
             PkceChoice::Off => None,
-            PkceChoice::Generate => Some(PkceVerifier::generate()),
+            PkceChoice::Generate => Some(PkceVerifier::from_bits(verifier_bits)),
             PkceChoice::Given(verifier) => Some(verifier),
         };
+        if generates {
+            bits.zeroize();
+        }
 
         let prefix = self.client.url_prefix(self.scopes);
-        let len = prefix.len()
-            + state
+        let len = sum_lengths([
+            prefix.len(),
+            state
                 .as_ref()
-                .map_or(0, |state| "&state=".len() + state.query_len())
-            + "&nonce=".len()
-            + nonce.query_len()
-            + verifier.as_ref().map_or(0, |_| {
-                "&code_challenge=".len() + GENERATED_LEN + CHALLENGE_METHOD_PARAMETER.len()
-            });
+                .map_or(0, |state| "&state=".len().saturating_add(state.query_len())),
+            "&nonce=".len(),
+            nonce.query_len(),
+            verifier.as_ref().map_or(0, |_| {
+                sum_lengths([
+                    "&code_challenge=".len(),
+                    GENERATED_LEN,
+                    CHALLENGE_METHOD_PARAMETER.len(),
+                ])
+            }),
+        ]);
         let mut url = String::with_capacity(len);
         url.push_str(prefix);
         if let Some(state) = &state {

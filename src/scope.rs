@@ -104,15 +104,9 @@ impl Scopes {
     pub const ALL: Scopes = Scopes { bits: 0b1111 };
 
     /// All 16 sets, the empty one included, in the order of [`index`](Self::index).
-    pub(crate) const EVERY_SET: [Scopes; 16] = {
-        let mut sets = [Scopes::EMPTY; 16];
-        let mut bits = 0;
-        while bits < 16 {
-            sets[bits as usize] = Scopes { bits };
-            bits += 1;
-        }
-        sets
-    };
+    pub(crate) fn every_set() -> impl Iterator<Item = Scopes> {
+        (0..16).map(|bits| Scopes { bits })
+    }
 
     /// A number from 0 to 15 unique to the set, for tables with one entry per set.
     #[inline]
@@ -247,7 +241,7 @@ impl FromStr for Scopes {
                 return Err(Error::DuplicateScope { scope });
             }
             scopes = scopes.with(scope);
-            index += token.len() + 1;
+            index = index.saturating_add(token.len()).saturating_add(1);
         }
         Ok(scopes)
     }

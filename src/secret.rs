@@ -4,6 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 use crate::error::{reject_control_characters, Error, Field};
 use crate::pkce::is_unreserved;
@@ -15,20 +17,32 @@ pub(crate) const GENERATED_BYTES: usize = 32;
 /// Length of a generated secret in characters.
 pub const GENERATED_LEN: usize = 43;
 
-/// Draws 256 bits from the thread-local CSPRNG (ChaCha12, seeded and periodically reseeded from the
-/// operating system) and writes them as base64url without padding. Each thread has its own generator,
-/// so logins on different threads share no lock; see [`reseed_after_fork`] for forking servers.
-pub(crate) fn generate_token() -> String {
-    let mut token = String::with_capacity(GENERATED_LEN);
-    push_generated_token(&mut token);
+/// 256 random bits for one secret.
+pub(crate) type SecretBits = [u8; GENERATED_BYTES];
+
+/// Fills `bits` from the thread-local CSPRNG (ChaCha12, seeded and periodically reseeded from the
+/// operating system). Each thread has its own generator, so logins on different threads share no lock;
+/// see [`reseed_after_fork`] for forking servers. A login draws all its secrets in one call.
+pub(crate) fn draw(bits: &mut [SecretBits]) {
+    rand::fill(bits.as_flattened_mut());
+}
+
+/// A generated secret's text: `bits` as 43 base64url characters, in a buffer with room for `extra`
+/// more bytes.
+pub(crate) fn token_from(bits: &SecretBits, extra: usize) -> String {
+    let mut token = String::with_capacity(GENERATED_LEN.saturating_add(extra));
+    push_base64url(bits, &mut token);
     token
 }
 
-/// Appends a generated secret to `out`; see [`generate_token`].
-pub(crate) fn push_generated_token(out: &mut String) {
-    let mut bytes = [0u8; GENERATED_BYTES];
-    rand::fill(&mut bytes);
-    push_base64url(&bytes, out);
+/// A fresh secret's text, drawn on its own; see [`draw`].
+pub(crate) fn generate_token(extra: usize) -> String {
+    let mut bits = [[0u8; GENERATED_BYTES]];
+    draw(&mut bits);
+    let [bits] = &mut bits;
+    let token = token_from(bits, extra);
+    bits.zeroize();
+    token
 }
 
 /// The base64url alphabet (RFC 4648 section 5).
@@ -40,7 +54,12 @@ const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 /// most of its time on buffering and tail handling that a fixed 32 bytes never needs.
 pub(crate) fn push_base64url(bytes: &[u8; GENERATED_BYTES], out: &mut String) {
     let mut encoded = [0u8; GENERATED_LEN];
-    let symbol = |index: u32| BASE64URL[(index & 63) as usize];
+    let symbol = |index: u32| {
+        BASE64URL
+            .get((index & 63) as usize)
+            .copied()
+            .unwrap_or(b'A')
+    };
     // 30 bytes make 10 groups of four symbols; the last 2 bytes make three more.
     for (group, chunk) in encoded.chunks_exact_mut(4).zip(bytes.chunks_exact(3)) {
         if let ([a, b, c], [w, x, y, z]) = (chunk, group) {
@@ -59,6 +78,12 @@ pub(crate) fn push_base64url(bytes: &[u8; GENERATED_BYTES], out: &mut String) {
     *y = symbol(n >> 6);
     // Every symbol is ASCII, so this never falls back.
     out.push_str(std::str::from_utf8(&encoded).unwrap_or_default());
+    encoded.zeroize();
+}
+
+/// Compares two secrets in time that depends on their lengths only, not on where they differ.
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// Reseeds the calling thread's generator from the operating system.
@@ -126,7 +151,15 @@ macro_rules! vschar_secret {
             /// A fresh value: 256 bits from the operating-system-seeded CSPRNG, 43 base64url characters.
             pub fn generate() -> Self {
                 $name {
-                    value: generate_token(),
+                    value: generate_token(0),
+                    query_safe: true,
+                }
+            }
+
+            /// A value made from bits the caller drew; see [`draw`].
+            pub(crate) fn from_bits(bits: &SecretBits) -> Self {
+                $name {
+                    value: token_from(bits, 0),
                     query_safe: true,
                 }
             }
@@ -134,10 +167,21 @@ macro_rules! vschar_secret {
             /// Takes a value from the caller, checked against RFC 6749 Appendix A: 1 to 512 characters of
             /// VSCHAR (printable ASCII, `%x20-7E`).
             pub fn new(value: impl Into<String>) -> Result<Self, Error> {
-                let value = value.into();
-                check_secret($field, &value, is_vschar, Self::MIN_LEN, Self::MAX_LEN)?;
+                let mut value = value.into();
+                if let Err(error) =
+                    check_secret($field, &value, is_vschar, Self::MIN_LEN, Self::MAX_LEN)
+                {
+                    value.zeroize();
+                    return Err(error);
+                }
                 let query_safe = value.bytes().all(is_unreserved);
                 Ok($name { value, query_safe })
+            }
+
+            /// Whether `received` is this value, compared in constant time (for a given length), so
+            /// that response timing tells an attacker nothing about how much of a guess was right.
+            pub fn matches(&self, received: &str) -> bool {
+                constant_time_eq(&self.value, received)
             }
 
             /// The value itself. Handle with care: it is a secret until the callback.
@@ -172,6 +216,22 @@ macro_rules! vschar_secret {
                 f.write_str(concat!(stringify!($name), "(..)"))
             }
         }
+
+        /// Wipes the value from memory.
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.value.zeroize();
+            }
+        }
+
+        /// Compares in constant time (for a given length); see [`matches`](Self::matches).
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                constant_time_eq(&self.value, &other.value)
+            }
+        }
+
+        impl Eq for $name {}
 
         impl FromStr for $name {
             type Err = Error;
@@ -216,6 +276,7 @@ vschar_secret!(
     /// cross-site request forgery (RFC 6749 section 10.12, RFC 9700 section 2.1).
     ///
     /// Its `Debug` shows `State(..)`, never the value; there is no `Display`, only [`State::secret`].
+    /// It is wiped from memory when dropped, and compared in constant time ([`State::matches`]).
     ///
     /// ```
     /// use workos_connect::State;
@@ -234,6 +295,7 @@ vschar_secret!(
     /// login (OpenID Connect Core section 3.1.2.1). WorkOS Connect requires it.
     ///
     /// Its `Debug` shows `Nonce(..)`, never the value; there is no `Display`, only [`Nonce::secret`].
+    /// It is wiped from memory when dropped, and compared in constant time ([`Nonce::matches`]).
     ///
     /// ```
     /// use workos_connect::Nonce;
