@@ -82,7 +82,7 @@ impl ClientId {
 pub struct RedirectUri(Arc<str>);
 
 /// Characters RFC 3986 allows in a URI, `%` included (its escapes are checked separately).
-const fn is_uri_character(b: u8) -> bool {
+pub(crate) const fn is_uri_character(b: u8) -> bool {
     is_unreserved(b)
         || matches!(
             b,

@@ -3,10 +3,12 @@
 use std::fmt;
 use std::net::Ipv6Addr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 use url::{Host, Url};
 
+use crate::client::is_uri_character;
 use crate::error::{reject_control_characters, Error, Field};
 
 /// The path of the authorize endpoint on an AuthKit domain.
@@ -30,8 +32,14 @@ const JWKS_PATH: &str = "/oauth2/jwks";
 /// assert!("http://example.authkit.app".parse::<AuthKitDomain>().is_err());
 /// # Ok::<(), workos_connect::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
+///
+/// Cheap to clone: copies share one allocation, so every pending login can carry its issuer.
+#[derive(Clone, SerializeDisplay, DeserializeFromStr)]
 pub struct AuthKitDomain {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     /// The origin with path `/`, from which every endpoint is derived without a fallible parse.
     base: Url,
     /// The origin without a trailing slash: the token issuer.
@@ -42,7 +50,8 @@ impl AuthKitDomain {
     /// Parses and checks an AuthKit domain; see the type's documentation for the rules.
     pub fn parse(input: &str) -> Result<Self, Error> {
         reject_control_characters(Field::Domain, input)?;
-        if let Some(index) = input.bytes().position(|b| b == b' ' || !b.is_ascii()) {
+        // Only characters RFC 3986 allows: a parser reads `\` as `/`, which would hide a path.
+        if let Some(index) = input.bytes().position(|b| !is_uri_character(b)) {
             return Err(Error::InvalidCharacter {
                 field: Field::Domain,
                 index,
@@ -111,12 +120,14 @@ impl AuthKitDomain {
         let issuer = url.origin().ascii_serialization();
         let mut base = url;
         base.set_path("/");
-        Ok(AuthKitDomain { base, issuer })
+        Ok(AuthKitDomain {
+            inner: Arc::new(Inner { base, issuer }),
+        })
     }
 
     /// The origin without a trailing slash, e.g. `https://example.authkit.app`: the `iss` of its tokens.
     pub fn issuer(&self) -> &str {
-        &self.issuer
+        &self.inner.issuer
     }
 
     /// `GET /oauth2/authorize`, where users are sent to log in.
@@ -135,7 +146,7 @@ impl AuthKitDomain {
     }
 
     fn endpoint(&self, path: &str) -> Url {
-        let mut url = self.base.clone();
+        let mut url = self.inner.base.clone();
         url.set_path(path);
         url
     }
@@ -150,15 +161,31 @@ pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
     }
 }
 
+impl PartialEq for AuthKitDomain {
+    fn eq(&self, other: &Self) -> bool {
+        self.issuer() == other.issuer()
+    }
+}
+
+impl Eq for AuthKitDomain {}
+
+impl std::hash::Hash for AuthKitDomain {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.issuer().hash(state);
+    }
+}
+
 impl fmt::Debug for AuthKitDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AuthKitDomain").field(&self.issuer).finish()
+        f.debug_tuple("AuthKitDomain")
+            .field(&self.issuer())
+            .finish()
     }
 }
 
 impl fmt::Display for AuthKitDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.issuer)
+        f.write_str(self.issuer())
     }
 }
 
@@ -269,6 +296,13 @@ mod tests {
             AuthKitDomain::parse("https://example.authkit.app."),
             Err(Error::DomainTrailingDot {
                 host: "example.authkit.app.".into()
+            })
+        );
+        assert_eq!(
+            AuthKitDomain::parse("https://a.authkit.app\\x"),
+            Err(Error::InvalidCharacter {
+                field: Field::Domain,
+                index: 21
             })
         );
         // A password never reaches an error message, whatever else is wrong with the input.

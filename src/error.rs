@@ -43,7 +43,7 @@ impl Field {
         match self {
             Field::CodeVerifier => "only A-Z, a-z, 0-9 and `-._~` are allowed (RFC 7636 section 4.1)",
             Field::Domain => {
-                "only printable ASCII without spaces is allowed; write an international domain name in its `xn--` form"
+                "only the characters RFC 3986 allows in a URI are allowed; write an international domain name in its `xn--` form"
             }
             Field::RedirectUri => {
                 "only printable ASCII without spaces is allowed in a URI (RFC 3986); percent-encode anything else"

@@ -49,7 +49,9 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod callback;
 mod client;
+mod clock;
 mod domain;
 mod error;
 mod pending;
@@ -58,6 +60,9 @@ mod request;
 mod scope;
 mod secret;
 
+pub use callback::{
+    AuthorizationCode, CallbackCheck, CallbackError, ErrorCode, OAuthError, DEFAULT_MAX_AGE,
+};
 pub use client::{ClientId, ConnectClient, RedirectUri};
 pub use domain::AuthKitDomain;
 pub use error::{Error, Field};

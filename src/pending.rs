@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientId, RedirectUri};
+use crate::domain::AuthKitDomain;
 use crate::pkce::PkceVerifier;
 use crate::secret::{Nonce, State};
 
@@ -10,7 +11,12 @@ use crate::secret::{Nonce, State};
 /// cookie until the callback.
 ///
 /// Serde uses the standard OAuth names: `client_id`, `redirect_uri`, `state`, `nonce` and
-/// `code_verifier` (the last only with PKCE, `state` only if one was sent). Its `Debug` hides the secrets.
+/// `code_verifier` (the last only with PKCE, `state` only if one was sent), plus `issuer` (the AuthKit
+/// domain the login went to) and `created_at` (Unix seconds). Its `Debug` hides the secrets.
+///
+/// It is what ties a callback to the browser that started the login, so keep it where the browser
+/// cannot change it: a server-side session, or an encrypted and signed cookie. The callback check
+/// refuses one older than its age limit (15 minutes by default).
 ///
 /// ```
 /// # use workos_connect::ConnectClient;
@@ -28,6 +34,7 @@ use crate::secret::{Nonce, State};
 /// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PendingAuthorization {
+    issuer: AuthKitDomain,
     client_id: ClientId,
     redirect_uri: RedirectUri,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,24 +42,39 @@ pub struct PendingAuthorization {
     nonce: Nonce,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     code_verifier: Option<PkceVerifier>,
+    created_at: u64,
 }
 
 impl PendingAuthorization {
     #[inline]
     pub(crate) fn new(
+        issuer: AuthKitDomain,
         client_id: ClientId,
         redirect_uri: RedirectUri,
         state: Option<State>,
         nonce: Nonce,
         code_verifier: Option<PkceVerifier>,
+        created_at: u64,
     ) -> Self {
         PendingAuthorization {
+            issuer,
             client_id,
             redirect_uri,
             state,
             nonce,
             code_verifier,
+            created_at,
         }
+    }
+
+    /// The AuthKit domain the login went to: its tokens' issuer.
+    pub fn issuer(&self) -> &AuthKitDomain {
+        &self.issuer
+    }
+
+    /// When the login started, in seconds since the Unix epoch.
+    pub fn created_at(&self) -> u64 {
+        self.created_at
     }
 
     /// The `client_id` the login was started for.

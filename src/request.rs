@@ -7,6 +7,7 @@ use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::client::ConnectClient;
+use crate::clock::unix_now;
 use crate::error::Error;
 use crate::pending::PendingAuthorization;
 use crate::pkce::{is_unreserved, PkceVerifier};
@@ -220,11 +221,13 @@ impl<'c> AuthorizeRequest<'c> {
         debug_assert_eq!(url.len(), len);
 
         let pending = PendingAuthorization::new(
+            self.client.domain().clone(),
             self.client.client_id().clone(),
             self.client.redirect_uri().clone(),
             state,
             nonce,
             verifier,
+            unix_now(),
         );
         Ok((AuthorizeResponse { url }, pending))
     }

@@ -206,6 +206,8 @@ fn pending_authorization_serde_round_trip_with_standard_names() {
         [
             "client_id",
             "code_verifier",
+            "created_at",
+            "issuer",
             "nonce",
             "redirect_uri",
             "state"

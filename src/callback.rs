@@ -1,0 +1,521 @@
+//! The callback: the authorization response at the `redirect_uri`, checked against the pending login.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use serde_with::{DeserializeFromStr, SerializeDisplay};
+use zeroize::Zeroize;
+
+use crate::clock::unix_now;
+use crate::pending::PendingAuthorization;
+
+/// How old a pending login may be when its callback arrives, unless the check is told otherwise.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(15 * 60);
+
+/// How far in the future a pending login's `created_at` may lie, for clocks that disagree a little.
+const CLOCK_SKEW: u64 = 60;
+
+/// The authorization code from a successful callback, to redeem at the token endpoint. Single-use and
+/// short-lived, but a secret until redeemed: its `Debug` shows `AuthorizationCode(..)` and it is wiped
+/// from memory when dropped.
+pub struct AuthorizationCode(String);
+
+impl AuthorizationCode {
+    /// Wraps a code received some other way, e.g. to build a token request in a test.
+    pub fn new(code: impl Into<String>) -> Self {
+        AuthorizationCode(code.into())
+    }
+
+    /// The code itself, sent as `code` in the token request.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthorizationCode(..)")
+    }
+}
+
+impl Drop for AuthorizationCode {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// An OAuth 2.0 / OpenID Connect error code, from an error redirect (RFC 6749 section 4.1.2.1, OpenID
+/// Connect Core section 3.1.2.6) or a token endpoint error (RFC 6749 section 5.2). Codes this crate
+/// does not know are kept as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`.
+    InvalidRequest,
+    /// `unauthorized_client`.
+    UnauthorizedClient,
+    /// `access_denied`: the user (or the server) refused the request.
+    AccessDenied,
+    /// `unsupported_response_type`.
+    UnsupportedResponseType,
+    /// `invalid_scope`.
+    InvalidScope,
+    /// `server_error`.
+    ServerError,
+    /// `temporarily_unavailable`.
+    TemporarilyUnavailable,
+    /// `interaction_required` (OpenID Connect).
+    InteractionRequired,
+    /// `login_required` (OpenID Connect).
+    LoginRequired,
+    /// `account_selection_required` (OpenID Connect).
+    AccountSelectionRequired,
+    /// `consent_required` (OpenID Connect).
+    ConsentRequired,
+    /// `invalid_client` (token endpoint).
+    InvalidClient,
+    /// `invalid_grant` (token endpoint): a code or refresh token that is wrong, used or expired, or a
+    /// PKCE verifier that does not match.
+    InvalidGrant,
+    /// `unsupported_grant_type` (token endpoint).
+    UnsupportedGrantType,
+    /// Any other code, as received.
+    Other(String),
+}
+
+impl ErrorCode {
+    const KNOWN: [(ErrorCode, &'static str); 14] = [
+        (ErrorCode::InvalidRequest, "invalid_request"),
+        (ErrorCode::UnauthorizedClient, "unauthorized_client"),
+        (ErrorCode::AccessDenied, "access_denied"),
+        (
+            ErrorCode::UnsupportedResponseType,
+            "unsupported_response_type",
+        ),
+        (ErrorCode::InvalidScope, "invalid_scope"),
+        (ErrorCode::ServerError, "server_error"),
+        (ErrorCode::TemporarilyUnavailable, "temporarily_unavailable"),
+        (ErrorCode::InteractionRequired, "interaction_required"),
+        (ErrorCode::LoginRequired, "login_required"),
+        (
+            ErrorCode::AccountSelectionRequired,
+            "account_selection_required",
+        ),
+        (ErrorCode::ConsentRequired, "consent_required"),
+        (ErrorCode::InvalidClient, "invalid_client"),
+        (ErrorCode::InvalidGrant, "invalid_grant"),
+        (ErrorCode::UnsupportedGrantType, "unsupported_grant_type"),
+    ];
+
+    /// The code as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::Other(code) => code,
+            known => Self::KNOWN
+                .iter()
+                .find(|(code, _)| code == known)
+                .map_or("", |(_, text)| text),
+        }
+    }
+
+    /// The code for `text`, known or not.
+    pub fn parse(text: &str) -> ErrorCode {
+        Self::KNOWN
+            .iter()
+            .find(|(_, known)| *known == text)
+            .map_or_else(
+                || ErrorCode::Other(text.to_owned()),
+                |(code, _)| code.clone(),
+            )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(ErrorCode::parse(text))
+    }
+}
+
+/// An error the authorization server reported, at the callback or the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the authorization server answered `{code}`{}", description.as_deref().map(|d| format!(": {d:?}")).unwrap_or_default())]
+pub struct OAuthError {
+    /// The standard code.
+    pub code: ErrorCode,
+    /// `error_description`, meant for the developer, not the user.
+    pub description: Option<String>,
+    /// `error_uri`, a page about the error.
+    pub uri: Option<String>,
+}
+
+/// Why a callback was refused. Each cause is its own variant; none carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// The pending login is older than the check allows: it was left unfinished, or it leaked.
+    #[error("the login started {age_secs} s ago, more than the {max_age_secs} s allowed; start a new login")]
+    Expired {
+        /// How old it is.
+        age_secs: u64,
+        /// The limit.
+        max_age_secs: u64,
+    },
+    /// The pending login claims to start in the future: the clock moved or the record was altered.
+    #[error("the login's start time lies in the future; start a new login")]
+    FromTheFuture,
+    /// The callback carries no `state`, though the login sent one.
+    #[error("the callback has no `state`; it did not come from this login")]
+    MissingState,
+    /// The callback's `state` is empty.
+    #[error("the callback's `state` is empty; it did not come from this login")]
+    EmptyState,
+    /// The callback carries `state` more than once.
+    #[error("the callback carries `state` more than once")]
+    DuplicateState,
+    /// The callback's `state` is not the one the login sent: a forged or crossed callback (CSRF).
+    #[error("the callback's `state` does not match this login's; it did not come from this login")]
+    StateMismatch,
+    /// The callback carries a `state`, though the login sent none.
+    #[error("the callback carries a `state`, but this login sent none")]
+    UnexpectedState,
+    /// The callback has no `iss`, and the check requires one (RFC 9207).
+    #[error("the callback has no `iss`, which this check requires (RFC 9207)")]
+    MissingIssuer,
+    /// The callback carries `iss` more than once.
+    #[error("the callback carries `iss` more than once")]
+    DuplicateIssuer,
+    /// The callback's `iss` is not the login's issuer: a mix-up with another server (RFC 9207).
+    #[error(
+        "the callback's `iss` {received:?} is not this login's issuer `{expected}` (RFC 9207)"
+    )]
+    IssuerMismatch {
+        /// The issuer the login went to.
+        expected: String,
+        /// The `iss` received.
+        received: String,
+    },
+    /// The callback carries `error` more than once.
+    #[error("the callback carries `error` more than once")]
+    DuplicateError,
+    /// The authorization server answered with an error (RFC 6749 section 4.1.2.1).
+    #[error(transparent)]
+    Authorization(OAuthError),
+    /// The callback has no `code`.
+    #[error("the callback has neither `code` nor `error`")]
+    MissingCode,
+    /// The callback's `code` is empty.
+    #[error("the callback's `code` is empty")]
+    EmptyCode,
+    /// The callback carries `code` more than once.
+    #[error("the callback carries `code` more than once")]
+    DuplicateCode,
+}
+
+/// Checks a callback against a pending login; made by [`PendingAuthorization::callback`].
+#[derive(Debug, Clone)]
+#[must_use = "call `check` with the callback's query"]
+pub struct CallbackCheck<'p> {
+    pending: &'p PendingAuthorization,
+    max_age: Duration,
+    require_issuer: bool,
+    now: Option<u64>,
+}
+
+impl<'p> CallbackCheck<'p> {
+    /// How old the pending login may be (default 15 minutes).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Requires the `iss` parameter (RFC 9207), for servers that advertise
+    /// `authorization_response_iss_parameter_supported`. Without this, a callback without `iss` is
+    /// accepted, and one with `iss` must still match.
+    pub fn require_issuer(mut self) -> Self {
+        self.require_issuer = true;
+        self
+    }
+
+    /// Checks as if it were `unix_seconds` now, for tests.
+    pub fn at(mut self, unix_seconds: u64) -> Self {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    /// Checks the callback's query string (with or without its leading `?`) and returns the code.
+    ///
+    /// In order: the pending login's age; duplicated parameters; `iss` (RFC 9207); `state`, compared in
+    /// constant time; an error redirect; then exactly one non-empty `code`.
+    pub fn check(&self, query: &str) -> Result<AuthorizationCode, CallbackError> {
+        self.check_age()?;
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let params = Params::parse(query)?;
+
+        match params.iss.as_deref() {
+            Some(iss) if iss != self.pending.issuer().issuer() => {
+                return Err(CallbackError::IssuerMismatch {
+                    expected: self.pending.issuer().issuer().to_owned(),
+                    received: iss.to_owned(),
+                })
+            }
+            None if self.require_issuer => return Err(CallbackError::MissingIssuer),
+            _ => {}
+        }
+
+        match (self.pending.state(), params.state.as_deref()) {
+            (Some(_), None) => return Err(CallbackError::MissingState),
+            (Some(_), Some("")) => return Err(CallbackError::EmptyState),
+            (Some(expected), Some(received)) if !expected.matches(received) => {
+                return Err(CallbackError::StateMismatch)
+            }
+            (None, Some(_)) => return Err(CallbackError::UnexpectedState),
+            _ => {}
+        }
+
+        if let Some(code) = params.error {
+            return Err(CallbackError::Authorization(OAuthError {
+                code: ErrorCode::parse(&code),
+                description: params.error_description.map(Cow::into_owned),
+                uri: params.error_uri.map(Cow::into_owned),
+            }));
+        }
+
+        match params.code {
+            None => Err(CallbackError::MissingCode),
+            Some(code) if code.is_empty() => Err(CallbackError::EmptyCode),
+            Some(code) => Ok(AuthorizationCode(code.into_owned())),
+        }
+    }
+
+    /// Checks the callback URL's query; see [`check`](Self::check).
+    pub fn check_url(&self, url: &url::Url) -> Result<AuthorizationCode, CallbackError> {
+        self.check(url.query().unwrap_or_default())
+    }
+
+    fn check_age(&self) -> Result<(), CallbackError> {
+        let now = self.now.unwrap_or_else(unix_now);
+        let created_at = self.pending.created_at();
+        if created_at > now.saturating_add(CLOCK_SKEW) {
+            return Err(CallbackError::FromTheFuture);
+        }
+        let age_secs = now.saturating_sub(created_at);
+        let max_age_secs = self.max_age.as_secs();
+        if age_secs > max_age_secs {
+            return Err(CallbackError::Expired {
+                age_secs,
+                max_age_secs,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The parameters of an authorization response this crate reads, each at most once.
+#[derive(Default)]
+struct Params<'q> {
+    code: Option<Cow<'q, str>>,
+    state: Option<Cow<'q, str>>,
+    iss: Option<Cow<'q, str>>,
+    error: Option<Cow<'q, str>>,
+    error_description: Option<Cow<'q, str>>,
+    error_uri: Option<Cow<'q, str>>,
+}
+
+impl<'q> Params<'q> {
+    fn parse(query: &'q str) -> Result<Self, CallbackError> {
+        let mut params = Params::default();
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let (slot, duplicate) = match name.as_ref() {
+                "code" => (&mut params.code, CallbackError::DuplicateCode),
+                "state" => (&mut params.state, CallbackError::DuplicateState),
+                "iss" => (&mut params.iss, CallbackError::DuplicateIssuer),
+                "error" => (&mut params.error, CallbackError::DuplicateError),
+                // Informational: a repeat keeps the first rather than refusing the response.
+                "error_description" => {
+                    params.error_description.get_or_insert(value);
+                    continue;
+                }
+                "error_uri" => {
+                    params.error_uri.get_or_insert(value);
+                    continue;
+                }
+                // Other parameters (`session_state`, ...) are allowed and ignored (RFC 6749 section 4.1.2).
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(duplicate);
+            }
+        }
+        Ok(params)
+    }
+}
+
+impl PendingAuthorization {
+    /// Starts a check of this login's callback, with the default age limit of 15 minutes.
+    ///
+    /// ```
+    /// # use workos_connect::{ConnectClient, State};
+    /// # let client = ConnectClient::new(
+    /// #     "https://example.authkit.app".parse()?,
+    /// #     "client_01HXYZ".parse()?,
+    /// #     "https://app.example.com/callback".parse()?,
+    /// # );
+    /// let (_redirect, pending) = client.authorize().state(State::new("xyz")?).build()?;
+    /// // At `/callback?code=...&state=...`:
+    /// let code = pending.callback().check("code=SplxlOBeZQQYbYS6WxSbIA&state=xyz").unwrap();
+    /// assert_eq!(code.secret(), "SplxlOBeZQQYbYS6WxSbIA");
+    /// assert!(pending.callback().check("code=SplxlOBeZQQYbYS6WxSbIA&state=forged").is_err());
+    /// # Ok::<(), workos_connect::Error>(())
+    /// ```
+    pub fn callback(&self) -> CallbackCheck<'_> {
+        CallbackCheck {
+            pending: self,
+            max_age: DEFAULT_MAX_AGE,
+            require_issuer: false,
+            now: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConnectClient, State};
+
+    fn pending(state: Option<&str>) -> PendingAuthorization {
+        let client = ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        );
+        let request = match state {
+            Some(state) => client.authorize().state(State::new(state).unwrap()),
+            None => client.authorize().without_state(),
+        };
+        request.build().unwrap().1
+    }
+
+    #[test]
+    fn a_matching_callback_gives_its_code() {
+        let pending = pending(Some("s p&c"));
+        let code = pending
+            .callback()
+            .check(
+                "?code=abc%2Bd&state=s+p%26c&iss=https%3A%2F%2Fexample.authkit.app&session_state=x",
+            )
+            .unwrap();
+        assert_eq!(code.secret(), "abc+d");
+        assert_eq!(format!("{code:?}"), "AuthorizationCode(..)");
+    }
+
+    #[test]
+    fn each_fault_is_its_own_error() {
+        let pending = pending(Some("xyz"));
+        let check = pending.callback().require_issuer();
+        let iss = "iss=https%3A%2F%2Fexample.authkit.app";
+        for (query, expected) in [
+            (format!("code=c&{iss}"), CallbackError::MissingState),
+            (format!("code=c&state=&{iss}"), CallbackError::EmptyState),
+            (format!("code=c&state=xyz&state=xyz&{iss}"), CallbackError::DuplicateState),
+            (format!("code=c&state=xyz!&{iss}"), CallbackError::StateMismatch),
+            ("code=c&state=xyz".to_owned(), CallbackError::MissingIssuer),
+            (format!("code=c&state=xyz&{iss}&{iss}"), CallbackError::DuplicateIssuer),
+            (
+                "code=c&state=xyz&iss=https%3A%2F%2Fevil.example".to_owned(),
+                CallbackError::IssuerMismatch {
+                    expected: "https://example.authkit.app".into(),
+                    received: "https://evil.example".into(),
+                },
+            ),
+            (format!("state=xyz&{iss}"), CallbackError::MissingCode),
+            (format!("code=&state=xyz&{iss}"), CallbackError::EmptyCode),
+            (format!("code=a&code=b&state=xyz&{iss}"), CallbackError::DuplicateCode),
+            (
+                format!("error=access_denied&error=x&state=xyz&{iss}"),
+                CallbackError::DuplicateError,
+            ),
+            (
+                format!("error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fe.example&state=xyz&{iss}"),
+                CallbackError::Authorization(OAuthError {
+                    code: ErrorCode::AccessDenied,
+                    description: Some("User said no".into()),
+                    uri: Some("https://e.example".into()),
+                }),
+            ),
+            (
+                format!("error=weird_thing&state=xyz&{iss}"),
+                CallbackError::Authorization(OAuthError {
+                    code: ErrorCode::Other("weird_thing".into()),
+                    description: None,
+                    uri: None,
+                }),
+            ),
+        ] {
+            assert_eq!(check.check(&query).unwrap_err(), expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn a_forged_error_redirect_is_a_state_mismatch_first() {
+        let pending = pending(Some("xyz"));
+        assert_eq!(
+            pending
+                .callback()
+                .check("error=access_denied&state=other")
+                .unwrap_err(),
+            CallbackError::StateMismatch
+        );
+    }
+
+    #[test]
+    fn a_login_without_state_refuses_one_in_the_callback() {
+        let pending = pending(None);
+        assert!(pending.callback().check("code=c").is_ok());
+        assert_eq!(
+            pending.callback().check("code=c&state=x").unwrap_err(),
+            CallbackError::UnexpectedState
+        );
+    }
+
+    #[test]
+    fn age_is_limited_both_ways() {
+        let pending = pending(Some("xyz"));
+        let start = pending.created_at();
+        let query = "code=c&state=xyz";
+        assert!(pending.callback().at(start + 900).check(query).is_ok());
+        assert_eq!(
+            pending.callback().at(start + 901).check(query).unwrap_err(),
+            CallbackError::Expired {
+                age_secs: 901,
+                max_age_secs: 900
+            }
+        );
+        assert!(pending
+            .callback()
+            .max_age(Duration::from_secs(3600))
+            .at(start + 901)
+            .check(query)
+            .is_ok());
+        assert_eq!(
+            pending.callback().at(start - 61).check(query).unwrap_err(),
+            CallbackError::FromTheFuture
+        );
+    }
+
+    #[test]
+    fn error_codes_read_and_print_as_on_the_wire() {
+        for (_, text) in ErrorCode::KNOWN {
+            assert_eq!(ErrorCode::parse(text).as_str(), text);
+            assert!(!matches!(ErrorCode::parse(text), ErrorCode::Other(_)));
+        }
+        assert_eq!(ErrorCode::parse("x_y").to_string(), "x_y");
+    }
+}

@@ -1,0 +1,926 @@
+//! Property tests: every constructor either accepts its input or refuses it with a documented error,
+//! accepted inputs come back exactly from the authorize URL, scopes print and parse back, secrets accept
+//! exactly their alphabet, domains yield clean issuers, and a callback yields a code only for the
+//! login's own state.
+//!
+//! Each property runs at least 10,000 cases; `PROPTEST_CASES` raises that, never lowers it.
+
+use std::collections::HashSet;
+use std::net::Ipv6Addr;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{TestCaseError, TestRunner};
+use sha2::{Digest, Sha256};
+use url::{Host, Url};
+use workos_connect::{
+    AuthKitDomain, ClientId, ConnectClient, Error, Field, Nonce, PkceVerifier, RedirectUri, Scope,
+    Scopes, State,
+};
+
+/// At least 10,000 cases, or more when `PROPTEST_CASES` asks for more. No failure files are written:
+/// a failure prints its shrunk input instead.
+fn config() -> ProptestConfig {
+    let from_env = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.trim().parse::<u32>().ok())
+        .unwrap_or(0);
+    ProptestConfig {
+        cases: from_env.max(10_000),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------------------------------
+
+/// Characters that break naive encoders, parsers or displays.
+const TRICKY: &[char] = &[
+    '&', '=', '#', '+', '%', '?', '/', ':', '@', '[', ']', ' ', '\r', '\n', '\0', '\t', '\\', '"',
+    '\u{7f}', '\u{85}', '\u{202E}', '\u{200F}', '\u{FEFF}', '😀', '🦀', 'é', 'ß', 'a', 'Z', '0',
+    '9', '-', '.', '_', '~',
+];
+
+fn tricky_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        4 => proptest::sample::select(TRICKY),
+        4 => proptest::char::ranges(vec!['a'..='z', 'A'..='Z', '0'..='9'].into()),
+        1 => any::<char>(),
+    ]
+}
+
+/// Up to `max` characters, mostly from [`TRICKY`] and ASCII letters and digits.
+fn tricky_string(max: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(tricky_char(), 0..=max).prop_map(|chars| chars.into_iter().collect())
+}
+
+/// Long text, up to about 10 kB: arbitrary characters, or a short tricky piece repeated.
+fn long_text() -> BoxedStrategy<String> {
+    prop_oneof![
+        ".{0,2500}",
+        (tricky_string(8), 1..1300usize).prop_map(|(piece, times)| piece.repeat(times)),
+        ("[ -~]{1,4}", 100..2500usize).prop_map(|(piece, times)| piece.repeat(times)),
+    ]
+    .boxed()
+}
+
+/// Text for `client_id`, `state` and `nonce`: mostly printable ASCII (which they accept), with
+/// arbitrary, tricky, long and around-the-limit strings mixed in.
+fn text() -> BoxedStrategy<String> {
+    prop_oneof![
+        14 => "[ -~]{1,40}",
+        1 => "[ -~]{505,520}",
+        2 => tricky_string(24),
+        1 => any::<String>(),
+        1 => long_text(),
+    ]
+    .boxed()
+}
+
+/// The text after a redirect URI's scheme and host: mostly URI characters and `%HH` escapes.
+fn uri_tail() -> BoxedStrategy<String> {
+    prop_oneof![
+        12 => "([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2}){0,40}",
+        1 => "[ -~]{0,20}",
+        1 => tricky_string(16),
+    ]
+    .boxed()
+}
+
+/// Redirect URIs, mostly valid ones of each accepted kind.
+fn redirect_uri() -> BoxedStrategy<String> {
+    let loopback = proptest::sample::select(vec!["127.0.0.1", "localhost", "[::1]", "LOCALHOST"]);
+    prop_oneof![
+        6 => uri_tail().prop_map(|tail| format!("https://app.example.com/{tail}")),
+        3 => (loopback, any::<u16>(), uri_tail())
+            .prop_map(|(host, port, tail)| format!("http://{host}:{port}/{tail}")),
+        3 => uri_tail().prop_map(|tail| format!("com.example.app:/{tail}")),
+        1 => "[a-zA-Z][a-zA-Z0-9+.-]{0,10}:[ -~]{0,30}",
+        1 => "(https?|com\\.example\\.app):(//)?[ -~]{0,30}",
+        1 => text(),
+    ]
+    .boxed()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shared checks
+// ---------------------------------------------------------------------------------------------------
+
+/// The character starting at byte `index` of `input`, if `index` is a character boundary within it.
+fn char_at(input: &str, index: usize) -> Option<char> {
+    input.get(index..).and_then(|rest| rest.chars().next())
+}
+
+fn is_vschar(c: char) -> bool {
+    (' '..='~').contains(&c)
+}
+
+fn is_unreserved(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
+}
+
+/// Checks the position-carrying errors shared by several inputs: the position must point at a character
+/// of the kind the error names.
+fn check_position(
+    error: &Error,
+    input: &str,
+    allowed: impl Fn(char) -> bool,
+) -> Result<(), TestCaseError> {
+    match error {
+        Error::ControlCharacter { index, .. } => {
+            let c = char_at(input, *index);
+            prop_assert!(
+                c.is_some_and(char::is_control),
+                "{error:?}: byte {index} is {c:?}"
+            );
+            prop_assert!(
+                input
+                    .get(..*index)
+                    .is_some_and(|before| !before.chars().any(char::is_control)),
+                "{error:?}: not the first control character"
+            );
+        }
+        Error::InvalidCharacter { index, .. } => {
+            let c = char_at(input, *index);
+            prop_assert!(
+                c.is_some_and(|c| !allowed(c) && !c.is_control()),
+                "{error:?}: byte {index} is {c:?}"
+            );
+        }
+        _ => {}
+    }
+    prop_assert!(
+        !error.to_string().is_empty(),
+        "{error:?} has an empty message"
+    );
+    Ok(())
+}
+
+fn check_client_id_error(error: &Error, input: &str) -> Result<(), TestCaseError> {
+    prop_assert!(
+        matches!(
+            error,
+            Error::EmptyClientId
+                | Error::ControlCharacter {
+                    field: Field::ClientId,
+                    ..
+                }
+                | Error::InvalidCharacter {
+                    field: Field::ClientId,
+                    ..
+                }
+        ),
+        "undocumented client_id error for {input:?}: {error:?}"
+    );
+    check_position(error, input, is_vschar)
+}
+
+fn check_redirect_uri_error(error: &Error, input: &str) -> Result<(), TestCaseError> {
+    prop_assert!(
+        matches!(
+            error,
+            Error::ControlCharacter {
+                field: Field::RedirectUri,
+                ..
+            } | Error::InvalidCharacter {
+                field: Field::RedirectUri,
+                ..
+            } | Error::RedirectUriPercentEncoding { .. }
+                | Error::RedirectUriNotAbsolute { .. }
+                | Error::RedirectUriFragment { .. }
+                | Error::RedirectUriUserinfo
+                | Error::RedirectUriMissingAuthority { .. }
+                | Error::RedirectUriHostNotCanonical { .. }
+                | Error::RedirectUriInsecureHttp { .. }
+                | Error::RedirectUriScheme { .. }
+        ),
+        "undocumented redirect_uri error for {input:?}: {error:?}"
+    );
+    if let Error::RedirectUriPercentEncoding { index } = error {
+        prop_assert_eq!(char_at(input, *index), Some('%'), "{:?}", error);
+    }
+    let uri_char = |c: char| {
+        c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c) && c.is_ascii()
+    };
+    check_position(error, input, uri_char)
+}
+
+/// Checks a refused `state`, `nonce` or `code_verifier`: one of the three documented variants, about
+/// `field`, and a message that does not show the secret.
+fn check_secret_error(
+    error: &Error,
+    input: &str,
+    field: Field,
+    allowed: impl Fn(char) -> bool,
+    min: usize,
+    max: usize,
+) -> Result<(), TestCaseError> {
+    match error {
+        Error::ControlCharacter { field: f, .. } | Error::InvalidCharacter { field: f, .. } => {
+            prop_assert_eq!(*f, field, "{:?}", error);
+        }
+        Error::Length {
+            field: f,
+            len,
+            min: error_min,
+            max: error_max,
+        } => {
+            prop_assert_eq!(*f, field, "{:?}", error);
+            prop_assert_eq!(*len, input.chars().count(), "{:?}", error);
+            prop_assert_eq!((*error_min, *error_max), (min, max), "{:?}", error);
+            prop_assert!(!(min..=max).contains(len), "{:?}", error);
+        }
+        other => prop_assert!(false, "undocumented {field} error: {other:?}"),
+    }
+    check_position(error, input, allowed)?;
+    if input.chars().count() >= 4 {
+        let shown = error.to_string();
+        let debug = format!("{error:?}");
+        prop_assert!(
+            !shown.contains(input),
+            "{field} error shows the secret: {shown}"
+        );
+        prop_assert!(
+            !debug.contains(input),
+            "{field} error shows the secret: {debug}"
+        );
+    }
+    Ok(())
+}
+
+fn check_state_error(error: &Error, input: &str, field: Field) -> Result<(), TestCaseError> {
+    check_secret_error(error, input, field, is_vschar, 1, 512)
+}
+
+fn check_verifier_error(error: &Error, input: &str) -> Result<(), TestCaseError> {
+    check_secret_error(error, input, Field::CodeVerifier, is_unreserved, 43, 128)
+}
+
+/// The `S256` challenge of `verifier`, computed independently of the crate.
+fn reference_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Property 1: build round trips or fails with a documented error
+// ---------------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct BuildCase {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    nonce: String,
+    pkce: bool,
+}
+
+fn build_case() -> impl Strategy<Value = BuildCase> {
+    (text(), redirect_uri(), text(), text(), any::<bool>()).prop_map(
+        |(client_id, redirect_uri, state, nonce, pkce)| BuildCase {
+            client_id,
+            redirect_uri,
+            state,
+            nonce,
+            pkce,
+        },
+    )
+}
+
+/// How far a case got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Built,
+    RefusedClientId,
+    RefusedRedirectUri,
+    RefusedState,
+    RefusedNonce,
+}
+
+/// Characters a query written by `build` may hold: unreserved ones, escapes and the separators.
+fn is_strict_query_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%' | b'&' | b'=')
+}
+
+fn check_build(case: &BuildCase) -> Result<Outcome, TestCaseError> {
+    let client_id = match ClientId::new(&case.client_id) {
+        Ok(client_id) => client_id,
+        Err(error) => {
+            check_client_id_error(&error, &case.client_id)?;
+            return Ok(Outcome::RefusedClientId);
+        }
+    };
+    let redirect_uri = match RedirectUri::new(&case.redirect_uri) {
+        Ok(redirect_uri) => redirect_uri,
+        Err(error) => {
+            check_redirect_uri_error(&error, &case.redirect_uri)?;
+            return Ok(Outcome::RefusedRedirectUri);
+        }
+    };
+    let state = match State::new(case.state.as_str()) {
+        Ok(state) => state,
+        Err(error) => {
+            check_state_error(&error, &case.state, Field::State)?;
+            return Ok(Outcome::RefusedState);
+        }
+    };
+    let nonce = match Nonce::new(case.nonce.as_str()) {
+        Ok(nonce) => nonce,
+        Err(error) => {
+            check_state_error(&error, &case.nonce, Field::Nonce)?;
+            return Ok(Outcome::RefusedNonce);
+        }
+    };
+
+    let domain = AuthKitDomain::parse("https://example.authkit.app")
+        .map_err(|error| TestCaseError::fail(format!("fixed domain refused: {error}")))?;
+    let client = ConnectClient::new(domain, client_id, redirect_uri);
+    let mut request = client
+        .authorize()
+        .scopes(Scopes::ALL)
+        .state(state)
+        .nonce(nonce);
+    if case.pkce {
+        request = request.with_pkce();
+    }
+    let (response, pending) = match request.build() {
+        Ok(built) => built,
+        Err(error) => {
+            return Err(TestCaseError::fail(format!(
+                "build refused valid inputs with {error:?}"
+            )))
+        }
+    };
+
+    let url = Url::parse(response.as_str())
+        .map_err(|error| TestCaseError::fail(format!("{error}: {}", response.as_str())))?;
+    prop_assert_eq!(url.scheme(), "https");
+    prop_assert_eq!(url.host_str(), Some("example.authkit.app"));
+    prop_assert_eq!(url.port(), None);
+    prop_assert_eq!(url.path(), "/oauth2/authorize");
+    prop_assert_eq!(url.fragment(), None);
+    prop_assert_eq!(response.to_url().ok(), Some(url.clone()));
+    let query = url.query().unwrap_or_default();
+    prop_assert!(
+        query.bytes().all(is_strict_query_byte),
+        "query is not strictly percent-encoded: {}",
+        query
+    );
+
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let names: Vec<&str> = pairs.iter().map(|(name, _)| name.as_str()).collect();
+    let mut expected_names = vec![
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+    ];
+    if case.pkce {
+        expected_names.extend(["code_challenge", "code_challenge_method"]);
+    }
+    prop_assert_eq!(&names, &expected_names);
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    prop_assert_eq!(value("response_type"), Some("code"));
+    prop_assert_eq!(value("client_id"), Some(case.client_id.as_str()));
+    prop_assert_eq!(value("redirect_uri"), Some(case.redirect_uri.as_str()));
+    prop_assert_eq!(value("scope"), Some("openid profile email offline_access"));
+    prop_assert_eq!(value("state"), Some(case.state.as_str()));
+    prop_assert_eq!(value("nonce"), Some(case.nonce.as_str()));
+
+    prop_assert_eq!(pending.client_id().as_str(), case.client_id.as_str());
+    prop_assert_eq!(pending.redirect_uri().as_str(), case.redirect_uri.as_str());
+    prop_assert_eq!(
+        pending.state().map(State::secret),
+        Some(case.state.as_str())
+    );
+    prop_assert_eq!(pending.nonce().secret(), case.nonce.as_str());
+    match pending.code_verifier() {
+        Some(verifier) => {
+            prop_assert!(case.pkce, "a verifier without PKCE");
+            let secret = verifier.secret();
+            prop_assert_eq!(secret.len(), 43);
+            prop_assert!(secret.chars().all(is_unreserved), "verifier {}", secret);
+            let challenge = reference_challenge(secret);
+            prop_assert_eq!(value("code_challenge"), Some(challenge.as_str()));
+            prop_assert_eq!(verifier.challenge().to_string(), challenge.as_str());
+            prop_assert_eq!(value("code_challenge_method"), Some("S256"));
+        }
+        None => prop_assert!(!case.pkce, "PKCE requested but no verifier kept"),
+    }
+    Ok(Outcome::Built)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn build_round_trips_or_fails_with_a_documented_error(case in build_case()) {
+        check_build(&case)?;
+    }
+}
+
+/// The strategies of the property above must reach `build` often, and be refused often too; this
+/// samples them with a fixed seed and prints the shares (`--nocapture` to see them).
+#[test]
+fn build_property_exercises_successes_and_failures() {
+    const SAMPLES: usize = 10_000;
+    let mut runner = TestRunner::deterministic();
+    let strategy = build_case();
+    let mut counts = [0usize; 5];
+    for _ in 0..SAMPLES {
+        let case = strategy
+            .new_tree(&mut runner)
+            .map(|tree| tree.current())
+            .unwrap_or_else(|reason| panic!("cannot draw a case: {reason}"));
+        let outcome = check_build(&case).unwrap_or_else(|error| panic!("{error}: {case:?}"));
+        counts[outcome as usize] += 1;
+    }
+    let share = |count: usize| count as f64 / SAMPLES as f64;
+    println!(
+        "built {:.1}%, refused: client_id {:.1}%, redirect_uri {:.1}%, state {:.1}%, nonce {:.1}%",
+        100.0 * share(counts[0]),
+        100.0 * share(counts[1]),
+        100.0 * share(counts[2]),
+        100.0 * share(counts[3]),
+        100.0 * share(counts[4]),
+    );
+    assert!(share(counts[0]) >= 0.25, "too few cases built: {counts:?}");
+    assert!(
+        share(counts[0]) <= 0.75,
+        "too few cases refused: {counts:?}"
+    );
+    assert!(
+        counts[1..].iter().all(|&count| count >= SAMPLES / 100),
+        "some constructor is rarely refused: {counts:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Property 2: scopes print and parse back
+// ---------------------------------------------------------------------------------------------------
+
+/// The wire names in canonical order, written out independently of the crate.
+const WIRE_NAMES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// The set's canonical wire form: its names in canonical order, separated by single spaces.
+fn canonical(scopes: Scopes) -> String {
+    Scope::ALL
+        .iter()
+        .zip(WIRE_NAMES)
+        .filter(|(scope, _)| scopes.contains(**scope))
+        .map(|(_, name)| name)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn scopes_from_mask(mask: u8) -> Scopes {
+    Scope::ALL
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, scope)| *scope)
+        .collect()
+}
+
+/// Strings that look like scope lists: names (some wrong), joined by good and bad separators.
+fn scope_string() -> BoxedStrategy<String> {
+    let token = proptest::sample::select(vec![
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+        "OpenID",
+        "openid\u{0}",
+        "emai",
+        "",
+        "x",
+    ]);
+    let separator = proptest::sample::select(vec![" ", " ", " ", "  ", "\t", ",", "+", "\u{a0}"]);
+    prop_oneof![
+        4 => proptest::collection::vec((token, separator), 0..6).prop_map(|parts| {
+            let mut out = String::new();
+            for (i, (token, separator)) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(separator);
+                }
+                out.push_str(token);
+            }
+            out
+        }),
+        2 => proptest::sample::subsequence(WIRE_NAMES.to_vec(), 0..=4).prop_map(|names| names.join(" ")),
+        2 => any::<String>(),
+        1 => tricky_string(30),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn scope_print_parse_is_identity(
+        mask in 0u8..16,
+        picks in proptest::collection::vec(proptest::sample::select(Scope::ALL.to_vec()), 0..8),
+        input in scope_string(),
+    ) {
+        // Any subset, from a mask.
+        let from_mask = scopes_from_mask(mask);
+        prop_assert_eq!(from_mask.len(), mask.count_ones() as usize);
+        let printed = from_mask.to_string();
+        prop_assert_eq!(&printed, &canonical(from_mask));
+        prop_assert_eq!(printed.parse::<Scopes>(), Ok(from_mask));
+        prop_assert!(from_mask.iter().eq(Scope::ALL.into_iter().filter(|s| from_mask.contains(*s))));
+
+        // Any subset, from a sample with repeats, in any order.
+        let from_picks: Scopes = picks.iter().copied().collect();
+        let distinct: HashSet<Scope> = picks.iter().copied().collect();
+        prop_assert_eq!(from_picks.len(), distinct.len());
+        prop_assert!(picks.iter().all(|scope| from_picks.contains(*scope)));
+        prop_assert_eq!(from_picks.to_string().parse::<Scopes>(), Ok(from_picks));
+
+        // Any string: an error, or a set whose canonical form reads back.
+        match input.parse::<Scopes>() {
+            Ok(scopes) => {
+                let printed = scopes.to_string();
+                prop_assert_eq!(&printed, &canonical(scopes));
+                prop_assert_eq!(printed.parse::<Scopes>(), Ok(scopes));
+                let mut tokens: Vec<&str> =
+                    if input.is_empty() { Vec::new() } else { input.split(' ').collect() };
+                tokens.sort_unstable();
+                let mut names: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+                names.sort_unstable();
+                prop_assert_eq!(tokens, names, "{:?} parsed as {}", input, printed);
+            }
+            Err(error) => {
+                prop_assert!(
+                    matches!(
+                        error,
+                        Error::ControlCharacter { field: Field::Scope, .. }
+                            | Error::UnknownScope { .. }
+                            | Error::DuplicateScope { .. }
+                            | Error::ScopeSeparator { .. }
+                    ),
+                    "undocumented scope error for {:?}: {:?}", input, error
+                );
+                prop_assert!(!error.to_string().is_empty());
+            }
+        }
+        if let Some(mask) = (0u8..16).find(|&mask| canonical(scopes_from_mask(mask)) == input) {
+            let scopes = input.parse::<Scopes>();
+            prop_assert_eq!(scopes, Ok(scopes_from_mask(mask)));
+            prop_assert_eq!(scopes_from_mask(mask).to_string(), input);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Property 3: secrets accept exactly their alphabet
+// ---------------------------------------------------------------------------------------------------
+
+/// Strings around both secrets' alphabets and length limits.
+fn secret_input() -> BoxedStrategy<String> {
+    prop_oneof![
+        2 => any::<String>(),
+        2 => "[ -~]{0,40}",
+        2 => "[ -~]{505,520}",
+        2 => "[A-Za-z0-9._~-]{38,48}",
+        2 => "[A-Za-z0-9._~-]{123,133}",
+        1 => "[A-Za-z0-9._~-]{0,140}",
+        2 => ("[A-Za-z0-9._~-]{20,140}", any::<prop::sample::Index>(), tricky_char()).prop_map(
+            |(mut base, at, c)| {
+                base.insert(at.index(base.len() + 1), c);
+                base
+            }
+        ),
+        2 => tricky_string(140),
+        1 => long_text(),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn secrets_accept_exactly_their_alphabet(input in secret_input()) {
+        let chars = input.chars().count();
+        let vschar_ok = (1..=512).contains(&chars) && input.chars().all(is_vschar);
+        let verifier_ok = (43..=128).contains(&chars) && input.chars().all(is_unreserved);
+
+        match State::new(input.as_str()) {
+            Ok(state) => {
+                prop_assert!(vschar_ok, "state {:?} accepted", input);
+                prop_assert_eq!(state.secret(), input.as_str());
+                prop_assert!(state.matches(&input));
+            }
+            Err(error) => {
+                prop_assert!(!vschar_ok, "state {:?} refused: {}", input, error);
+                check_state_error(&error, &input, Field::State)?;
+            }
+        }
+        prop_assert_eq!(input.parse::<State>().is_ok(), vschar_ok);
+
+        match Nonce::new(input.clone()) {
+            Ok(nonce) => {
+                prop_assert!(vschar_ok, "nonce {:?} accepted", input);
+                prop_assert_eq!(nonce.secret(), input.as_str());
+            }
+            Err(error) => {
+                prop_assert!(!vschar_ok, "nonce {:?} refused: {}", input, error);
+                check_state_error(&error, &input, Field::Nonce)?;
+            }
+        }
+
+        match PkceVerifier::new(input.as_str()) {
+            Ok(verifier) => {
+                prop_assert!(verifier_ok, "verifier {:?} accepted", input);
+                prop_assert_eq!(verifier.secret(), input.as_str());
+                prop_assert_eq!(verifier.challenge().to_string(), reference_challenge(&input));
+            }
+            Err(error) => {
+                prop_assert!(!verifier_ok, "verifier {:?} refused: {}", input, error);
+                check_verifier_error(&error, &input)?;
+            }
+        }
+        prop_assert_eq!(input.parse::<PkceVerifier>().is_ok(), verifier_ok);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Property 4: domains parse without panicking and yield clean issuers
+// ---------------------------------------------------------------------------------------------------
+
+fn host() -> BoxedStrategy<String> {
+    prop_oneof![
+        3 => "[a-z0-9]{1,12}\\.authkit\\.app",
+        2 => "[a-zA-Z0-9.-]{1,30}",
+        3 => proptest::sample::select(vec![
+            "localhost", "LocalHost", "localhost.", "127.0.0.1", "127.1", "127.255.255.254",
+            "0x7f.1", "2130706433", "0177.0.0.1", "[::1]", "[0:0:0:0:0:0:0:1]", "[::2]",
+            "[::ffff:127.0.0.1]", "10.0.0.1", "example.authkit.app.", "xn--nxasmq6b.example",
+            "xn--a.example", "%65xample.com", "exa%mple.com", "", "[", "[::1", "a..b",
+        ])
+        .prop_map(str::to_owned),
+        1 => "[ -~]{0,20}",
+        1 => tricky_string(10),
+    ]
+    .boxed()
+}
+
+fn domain_input() -> BoxedStrategy<String> {
+    let scheme = proptest::sample::select(vec![
+        "https://", "https://", "http://", "HTTPS://", "Http://", "ftp://", "https:", "https:/", "",
+    ]);
+    let port = proptest::option::of(any::<u16>());
+    let suffix = proptest::sample::select(vec![
+        "",
+        "",
+        "/",
+        "/oauth2/authorize",
+        "?x",
+        "#y",
+        "@",
+        "/x",
+        "/oauth2/authorize/",
+        "/oauth2/authorize?x",
+        "/./",
+        "/oauth2/../oauth2/authorize",
+        "\\",
+        "\\x",
+        "/%2e/",
+        ":",
+        "?",
+        "#",
+    ]);
+    let userinfo = proptest::sample::select(vec!["", "", "", "", "user@", "user:pass@", "@"]);
+    prop_oneof![
+        6 => (scheme, userinfo, host(), port, suffix).prop_map(|(scheme, userinfo, host, port, suffix)| {
+            let port = port.map(|port| format!(":{port}")).unwrap_or_default();
+            format!("{scheme}{userinfo}{host}{port}{suffix}")
+        }),
+        1 => ("https://", "[ -~]{0,40}").prop_map(|(scheme, rest)| format!("{scheme}{rest}")),
+        1 => "[ -~]{0,40}",
+        1 => any::<String>(),
+    ]
+    .boxed()
+}
+
+fn is_loopback(host: Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => name == "localhost",
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip == Ipv6Addr::LOCALHOST,
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn domain_parse_never_panics_and_yields_clean_issuers(input in domain_input()) {
+        match AuthKitDomain::parse(&input) {
+            Ok(domain) => {
+                let issuer = domain.issuer();
+                prop_assert!(
+                    issuer.starts_with("https://") || issuer.starts_with("http://"),
+                    "{:?} gave issuer {:?}", input, issuer
+                );
+                prop_assert!(
+                    !issuer.contains(['?', '#', '@']) && !issuer.ends_with('/'),
+                    "{:?} gave issuer {:?}", input, issuer
+                );
+                prop_assert_eq!(domain.to_string(), issuer);
+                let again = AuthKitDomain::parse(issuer);
+                prop_assert_eq!(
+                    again.as_ref().map(AuthKitDomain::issuer),
+                    Ok(issuer),
+                    "{:?} gave issuer {:?}", input, issuer
+                );
+                prop_assert_eq!(
+                    domain.authorize_endpoint().to_string(),
+                    format!("{issuer}/oauth2/authorize")
+                );
+
+                let parsed = Url::parse(issuer)
+                    .map_err(|error| TestCaseError::fail(format!("issuer {issuer:?}: {error}")))?;
+                let host = parsed.host().ok_or_else(|| TestCaseError::fail("issuer without host"))?;
+                if parsed.scheme() == "http" {
+                    prop_assert!(is_loopback(host), "http accepted for {:?} ({:?})", input, issuer);
+                }
+                // The input's own path, as a URL parser (and a browser) reads it: only the bare origin
+                // or the authorize endpoint are accepted.
+                let path = Url::parse(&input).map(|url| url.path().to_owned());
+                prop_assert!(
+                    matches!(path.as_deref(), Ok("/" | "/oauth2/authorize")),
+                    "{:?} accepted with path {:?}", input, path
+                );
+            }
+            Err(error) => {
+                prop_assert!(
+                    matches!(
+                        error,
+                        Error::ControlCharacter { field: Field::Domain, .. }
+                            | Error::InvalidCharacter { field: Field::Domain, .. }
+                            | Error::DomainMissingScheme { .. }
+                            | Error::DomainNotUrl { .. }
+                            | Error::DomainScheme { .. }
+                            | Error::DomainInsecureHttp { .. }
+                            | Error::DomainUserinfo
+                            | Error::DomainQuery { .. }
+                            | Error::DomainFragment { .. }
+                            | Error::DomainTrailingDot { .. }
+                            | Error::DomainPath { .. }
+                    ),
+                    "undocumented domain error for {:?}: {:?}", input, error
+                );
+                prop_assert!(!error.to_string().is_empty());
+                // A refused domain with user information must not echo it: it may hold a password.
+                if input.contains('@') && input.chars().count() >= 4 {
+                    prop_assert!(!error.to_string().contains(&input), "{}", error);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Property 5: generated secrets are distinct and well formed
+// ---------------------------------------------------------------------------------------------------
+
+#[test]
+fn generated_secrets_are_distinct_and_well_formed() {
+    const DRAWS: usize = 100_000;
+    let mut seen = HashSet::with_capacity(DRAWS);
+    for _ in 0..DRAWS {
+        let state = State::generate();
+        let secret = state.secret();
+        assert_eq!(secret.len(), 43, "{secret}");
+        assert!(
+            secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{secret}"
+        );
+        // Canonical unpadded base64url of 32 bytes: the decoder refuses stray trailing bits.
+        let decoded = URL_SAFE_NO_PAD.decode(secret);
+        assert_eq!(decoded.map(|bytes| bytes.len()), Ok(32), "{secret}");
+        assert!(seen.insert(secret.to_owned()), "duplicate state {secret}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Callback checks
+// ---------------------------------------------------------------------------------------------------
+
+const PENDING_STATE: &str = "st&te=1 +%";
+
+/// Query strings: arbitrary text, or `name=value` pairs over the names the check reads, whose values are
+/// sometimes the pending login's state (raw or encoded) and sometimes near misses.
+fn callback_query() -> BoxedStrategy<String> {
+    let name = prop_oneof![
+        Just("code"),
+        Just("state"),
+        Just("iss"),
+        Just("error"),
+        Just("error_description"),
+        Just("other"),
+        Just("st%61te"),
+    ];
+    let value = prop_oneof![
+        text(),
+        Just("st%26te%3D1%20%2B%25".to_owned()),
+        Just("st%26te%3D1+%2B%25".to_owned()),
+        Just("st&te=1 +%".to_owned()),
+        Just("st%26te%3D1%20%2B".to_owned()),
+        Just("https%3A%2F%2Fexample.authkit.app".to_owned()),
+        Just(String::new()),
+    ];
+    let pairs = prop::collection::vec((name, value), 0..6).prop_map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    // A genuine callback with arbitrary parameters around it, so that many cases come close to valid.
+    let near_valid = ("[a-zA-Z0-9%+._~-]{0,12}", pairs.clone(), pairs.clone()).prop_map(
+        |(code, before, after)| format!("{before}&code={code}&state=st%26te%3D1%20%2B%25&{after}"),
+    );
+    prop_oneof![text(), pairs, near_valid].boxed()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Whatever the query, the check never panics, and it yields a code only when the query holds
+    /// exactly one `state` equal to the login's and exactly one non-empty `code`.
+    #[test]
+    fn callback_yields_a_code_only_for_the_matching_state(query in callback_query()) {
+        let client = ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        );
+        let (_, pending) = client
+            .authorize()
+            .state(State::new(PENDING_STATE).unwrap())
+            .build()
+            .unwrap();
+        if let Ok(code) = pending.callback().check(&query) {
+            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+            let values = |wanted: &str| -> Vec<String> {
+                pairs
+                    .iter()
+                    .filter(|(name, _)| name == wanted)
+                    .map(|(_, value)| value.clone())
+                    .collect()
+            };
+            prop_assert_eq!(values("state"), vec![PENDING_STATE.to_owned()]);
+            prop_assert_eq!(values("code"), vec![code.secret().to_owned()]);
+            prop_assert!(!code.secret().is_empty());
+            prop_assert!(values("error").is_empty());
+        }
+    }
+}
+
+/// The callback property above is only worth its cases if some of them do yield a code.
+#[test]
+fn callback_property_exercises_accepted_callbacks() {
+    const SAMPLES: usize = 10_000;
+    let client = ConnectClient::new(
+        "https://example.authkit.app".parse().unwrap(),
+        "client_1".parse().unwrap(),
+        "https://app.example/cb".parse().unwrap(),
+    );
+    let (_, pending) = client
+        .authorize()
+        .state(State::new(PENDING_STATE).unwrap())
+        .build()
+        .unwrap();
+    let mut runner = TestRunner::deterministic();
+    let strategy = callback_query();
+    let accepted = (0..SAMPLES)
+        .filter(|_| {
+            let query = strategy
+                .new_tree(&mut runner)
+                .map(|tree| tree.current())
+                .unwrap_or_else(|reason| panic!("cannot draw a case: {reason}"));
+            pending.callback().check(&query).is_ok()
+        })
+        .count();
+    println!("callbacks accepted: {accepted} of {SAMPLES}");
+    assert!(accepted >= SAMPLES / 200, "only {accepted} accepted");
+    assert!(accepted <= SAMPLES / 2, "{accepted} accepted");
+}
