@@ -13,6 +13,7 @@ use crate::pkce::is_unreserved;
 use crate::request::{push_query_value, AuthorizeRequest};
 use crate::scope::Scopes;
 use crate::secret::is_vschar;
+use crate::token::ClientSecret;
 
 /// The `client_id` of a WorkOS Connect application: one or more printable ASCII characters (RFC 6749
 /// Appendix A). Cheap to clone: copies share one allocation.
@@ -289,6 +290,8 @@ pub struct ConnectClient {
     /// `<authorize endpoint>?response_type=code&client_id=..&redirect_uri=..&scope=<scopes>`, encoded
     /// once, so that a login copies everything before its secrets in one piece.
     url_prefixes: Box<[Box<str>]>,
+    /// Only for confidential applications; never copied into a pending login.
+    client_secret: Option<ClientSecret>,
 }
 
 impl ConnectClient {
@@ -313,6 +316,7 @@ impl ConnectClient {
             client_id,
             redirect_uri,
             url_prefixes,
+            client_secret: None,
         }
     }
 
@@ -335,6 +339,14 @@ impl ConnectClient {
     /// The `redirect_uri`.
     pub fn redirect_uri(&self) -> &RedirectUri {
         &self.redirect_uri
+    }
+
+    pub(crate) fn set_client_secret(&mut self, secret: ClientSecret) {
+        self.client_secret = Some(secret);
+    }
+
+    pub(crate) fn client_secret(&self) -> Option<&ClientSecret> {
+        self.client_secret.as_ref()
     }
 
     /// The URL up to and including the `scope` value.

@@ -22,6 +22,8 @@ pub enum Field {
     Nonce,
     /// `code_verifier` (PKCE).
     CodeVerifier,
+    /// `client_secret`.
+    ClientSecret,
 }
 
 impl Field {
@@ -35,6 +37,7 @@ impl Field {
             Field::State => "state",
             Field::Nonce => "nonce",
             Field::CodeVerifier => "code_verifier",
+            Field::ClientSecret => "client_secret",
         }
     }
 
@@ -51,7 +54,7 @@ impl Field {
             Field::Scope => {
                 "scope names are printable ASCII without spaces, `\"` or `\\` (RFC 6749 section 3.3)"
             }
-            Field::ClientId | Field::State | Field::Nonce => {
+            Field::ClientId | Field::State | Field::Nonce | Field::ClientSecret => {
                 "only printable ASCII, %x20-7E, is allowed (RFC 6749 Appendix A)"
             }
         }

@@ -59,6 +59,7 @@ mod pkce;
 mod request;
 mod scope;
 mod secret;
+mod token;
 
 pub use callback::{
     AuthorizationCode, CallbackCheck, CallbackError, ErrorCode, OAuthError, DEFAULT_MAX_AGE,
@@ -71,6 +72,9 @@ pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};
 pub use scope::{Scope, Scopes, ScopesIter};
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
+pub use token::{
+    AccessToken, ClientSecret, IdToken, RefreshToken, TokenError, TokenRequest, TokenResponse,
+};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

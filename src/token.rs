@@ -1,0 +1,504 @@
+//! The token endpoint: the request that redeems a code or refresh token, and its response.
+//!
+//! Sans-IO: [`TokenRequest`] gives the URL and the form body to `POST` with any HTTP client, and
+//! [`TokenResponse::parse`] reads the status and body that came back.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use url::Url;
+use zeroize::Zeroize;
+
+use crate::callback::{AuthorizationCode, ErrorCode, OAuthError};
+use crate::client::ConnectClient;
+use crate::error::{reject_control_characters, Error, Field};
+use crate::pending::PendingAuthorization;
+use crate::secret::{constant_time_eq, is_vschar};
+
+/// Defines an opaque secret issued by the server or the dashboard: redacted `Debug`, no `Display`,
+/// wiped on drop, compared in constant time, serde as the plain string.
+macro_rules! opaque_secret {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a value, e.g. one kept from an earlier response.
+            pub fn new(value: impl Into<String>) -> Self {
+                $name(value.into())
+            }
+
+            /// The value itself.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(..)"))
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.0.zeroize();
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                constant_time_eq(&self.0, &other.0)
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map($name)
+            }
+        }
+    };
+}
+
+opaque_secret!(
+    /// An OAuth 2.0 access token, for calls to the resource server.
+    AccessToken
+);
+opaque_secret!(
+    /// A refresh token, given when `offline_access` was requested; redeem it with
+    /// [`ConnectClient::refresh_request`].
+    RefreshToken
+);
+opaque_secret!(
+    /// An OpenID Connect ID token (a JWT), not yet validated: validate it before trusting any claim in
+    /// it (see the `id-token` feature).
+    IdToken
+);
+
+/// A confidential application's client secret, from the WorkOS dashboard. Sent in the token request
+/// body (`client_secret_post`), never in a URL, and never kept in a pending login.
+#[derive(Clone)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    /// Checks and takes a client secret: not empty, printable ASCII (RFC 6749 Appendix A).
+    pub fn new(value: impl Into<String>) -> Result<Self, Error> {
+        let mut value = value.into();
+        let checked = if value.is_empty() {
+            Err(Error::Length {
+                field: Field::ClientSecret,
+                len: 0,
+                min: 1,
+                max: usize::MAX,
+            })
+        } else {
+            reject_control_characters(Field::ClientSecret, &value).and_then(|()| {
+                match value.bytes().position(|b| !is_vschar(b)) {
+                    Some(index) => Err(Error::InvalidCharacter {
+                        field: Field::ClientSecret,
+                        index,
+                    }),
+                    None => Ok(()),
+                }
+            })
+        };
+        if let Err(error) = checked {
+            value.zeroize();
+            return Err(error);
+        }
+        Ok(ClientSecret(value))
+    }
+
+    /// The secret itself.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(..)")
+    }
+}
+
+impl Drop for ClientSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// Why a token request could not be built, or a token response was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The pending login was started by another application or against another AuthKit domain.
+    #[error("the pending login's {field} does not match this client's; it was started by another application")]
+    ClientMismatch {
+        /// The setting that differs: `client_id` or `issuer`.
+        field: &'static str,
+    },
+    /// The token endpoint answered with an OAuth error (RFC 6749 section 5.2).
+    #[error(transparent)]
+    Endpoint(OAuthError),
+    /// The token endpoint answered with an error status and a body that is not an OAuth error.
+    #[error("the token endpoint answered HTTP {status} without an OAuth error body")]
+    UnexpectedStatus {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A success response that is not the JSON a token response must be. The reason gives the kind of
+    /// fault and its position, never the body's text, which holds tokens.
+    #[error("the token response is malformed: {reason}")]
+    MalformedResponse {
+        /// What is wrong, and where.
+        reason: String,
+    },
+    /// A token type other than `Bearer`, which this crate cannot use.
+    #[error("the token response's token_type is {token_type:?}; only `Bearer` is supported")]
+    UnsupportedTokenType {
+        /// The type received.
+        token_type: String,
+    },
+}
+
+/// A `POST` to the token endpoint: where to send it, and its `application/x-www-form-urlencoded` body.
+///
+/// Its `Debug` hides the code, verifier, refresh token and client secret; the body itself holds them,
+/// and is wiped from memory when the request is dropped.
+pub struct TokenRequest {
+    url: Url,
+    form: Vec<(&'static str, String)>,
+}
+
+impl TokenRequest {
+    /// The `Content-Type` of the body.
+    pub const CONTENT_TYPE: &'static str = "application/x-www-form-urlencoded";
+
+    /// The token endpoint, `https://<authkit domain>/oauth2/token`.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The form's fields, in order, unencoded; for HTTP clients that encode forms themselves.
+    pub fn form(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.form
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+    }
+
+    /// The form encoded as an `application/x-www-form-urlencoded` body.
+    pub fn body(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.form())
+            .finish()
+    }
+}
+
+/// Field names whose values `Debug` hides.
+const SECRET_FIELDS: [&str; 4] = ["code", "code_verifier", "refresh_token", "client_secret"];
+
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut form = f.debug_map();
+        for (name, value) in self.form() {
+            if SECRET_FIELDS.contains(&name) {
+                form.entry(&name, &"..");
+            } else {
+                form.entry(&name, &value);
+            }
+        }
+        form.finish()?;
+        write!(f, " -> {}", self.url)
+    }
+}
+
+impl Drop for TokenRequest {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.form {
+            value.zeroize();
+        }
+    }
+}
+
+impl ConnectClient {
+    /// This client with a client secret: a confidential application, which authenticates to the token
+    /// endpoint with `client_id` and `client_secret` in the body. Applications created through Dynamic
+    /// Client Registration (PKCE, MCP) have no secret and skip this.
+    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
+        self.set_client_secret(secret);
+        self
+    }
+
+    /// The `authorization_code` grant for a checked callback's code (RFC 6749 section 4.1.3): `code`,
+    /// `redirect_uri` as sent, `client_id`, the PKCE `code_verifier` if the login used one, and
+    /// `client_secret` for a confidential application.
+    ///
+    /// ```
+    /// # use workos_connect::{ClientSecret, ConnectClient, State};
+    /// let client = ConnectClient::new(
+    ///     "https://example.authkit.app".parse()?,
+    ///     "client_01HXYZ".parse()?,
+    ///     "https://app.example.com/callback".parse()?,
+    /// )
+    /// .with_client_secret(ClientSecret::new("sk_example")?);
+    /// let (_redirect, pending) = client.authorize().state(State::new("xyz")?).build()?;
+    /// let code = pending.callback().check("code=abc&state=xyz").unwrap();
+    /// let request = client.token_request(&pending, &code).unwrap();
+    /// assert_eq!(request.url().as_str(), "https://example.authkit.app/oauth2/token");
+    /// assert_eq!(
+    ///     request.body(),
+    ///     "grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback\
+    ///      &client_id=client_01HXYZ&client_secret=sk_example"
+    /// );
+    /// # Ok::<(), workos_connect::Error>(())
+    /// ```
+    pub fn token_request(
+        &self,
+        pending: &PendingAuthorization,
+        code: &AuthorizationCode,
+    ) -> Result<TokenRequest, TokenError> {
+        if pending.client_id() != self.client_id() {
+            return Err(TokenError::ClientMismatch { field: "client_id" });
+        }
+        if pending.issuer() != self.domain() {
+            return Err(TokenError::ClientMismatch { field: "issuer" });
+        }
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.secret().to_owned()),
+            ("redirect_uri", pending.redirect_uri().as_str().to_owned()),
+        ];
+        if let Some(verifier) = pending.code_verifier() {
+            form.push(("code_verifier", verifier.secret().to_owned()));
+        }
+        Ok(self.finish_token_request(form))
+    }
+
+    /// The `refresh_token` grant (RFC 6749 section 6), for a refresh token from an earlier response.
+    pub fn refresh_request(&self, refresh_token: &RefreshToken) -> TokenRequest {
+        self.finish_token_request(vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh_token.secret().to_owned()),
+        ])
+    }
+
+    fn finish_token_request(&self, mut form: Vec<(&'static str, String)>) -> TokenRequest {
+        form.push(("client_id", self.client_id().as_str().to_owned()));
+        if let Some(secret) = self.client_secret() {
+            form.push(("client_secret", secret.secret().to_owned()));
+        }
+        TokenRequest {
+            url: self.domain().token_endpoint(),
+            form,
+        }
+    }
+}
+
+/// A successful token response (RFC 6749 section 5.1, OpenID Connect Core section 3.1.3.3).
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// The token type; always `Bearer` once parsed.
+    pub token_type: String,
+    /// Seconds until the access token expires, if given.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+    /// A refresh token, given when `offline_access` was requested.
+    #[serde(default)]
+    pub refresh_token: Option<RefreshToken>,
+    /// The ID token, given when `openid` was requested. Validate it before use.
+    #[serde(default)]
+    pub id_token: Option<IdToken>,
+    /// The granted scopes, when they differ from those requested.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// The body of an error response (RFC 6749 section 5.2).
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    error_uri: Option<String>,
+}
+
+impl TokenResponse {
+    /// Reads the token endpoint's answer: its HTTP status and body.
+    ///
+    /// A 2xx status must carry a token response with `token_type` `Bearer`; any other status is an
+    /// OAuth error when its body is one, and [`TokenError::UnexpectedStatus`] otherwise.
+    ///
+    /// ```
+    /// use workos_connect::{ErrorCode, TokenError, TokenResponse};
+    ///
+    /// let ok = TokenResponse::parse(200, br#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#)?;
+    /// assert_eq!(ok.access_token.secret(), "at");
+    ///
+    /// let refused = TokenResponse::parse(400, br#"{"error":"invalid_grant"}"#).unwrap_err();
+    /// assert!(matches!(refused, TokenError::Endpoint(e) if e.code == ErrorCode::InvalidGrant));
+    /// # Ok::<(), TokenError>(())
+    /// ```
+    pub fn parse(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
+        if !(200..300).contains(&status) {
+            return match serde_json::from_slice::<ErrorBody>(body) {
+                Ok(error) => Err(TokenError::Endpoint(OAuthError {
+                    code: ErrorCode::parse(&error.error),
+                    description: error.error_description,
+                    uri: error.error_uri,
+                })),
+                Err(_) => Err(TokenError::UnexpectedStatus { status }),
+            };
+        }
+        let response: TokenResponse =
+            serde_json::from_slice(body).map_err(|error| TokenError::MalformedResponse {
+                // serde_json's own message can quote the body's values, which are tokens.
+                reason: format!(
+                    "{:?} error at line {} column {}",
+                    error.classify(),
+                    error.line(),
+                    error.column()
+                ),
+            })?;
+        if !response.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(TokenError::UnsupportedTokenType {
+                token_type: response.token_type,
+            });
+        }
+        Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> ConnectClient {
+        ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn public_client_with_pkce_sends_the_verifier_and_no_secret() {
+        let client = client();
+        let (_, pending) = client.authorize().with_pkce().build().unwrap();
+        let code = AuthorizationCode::new("c o+de");
+        let request = client.token_request(&pending, &code).unwrap();
+        let form: Vec<(&str, &str)> = request.form().collect();
+        assert_eq!(
+            form,
+            [
+                ("grant_type", "authorization_code"),
+                ("code", "c o+de"),
+                ("redirect_uri", "https://app.example/cb"),
+                ("code_verifier", pending.code_verifier().unwrap().secret()),
+                ("client_id", "client_1"),
+            ]
+        );
+        let decoded: Vec<(String, String)> = url::form_urlencoded::parse(request.body().as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(decoded.len(), 5);
+        assert_eq!(decoded[1], ("code".to_owned(), "c o+de".to_owned()));
+    }
+
+    #[test]
+    fn refresh_for_a_confidential_client() {
+        let client = client().with_client_secret(ClientSecret::new("sk_test_1").unwrap());
+        let request = client.refresh_request(&RefreshToken::new("rt_1"));
+        assert_eq!(
+            request.body(),
+            "grant_type=refresh_token&refresh_token=rt_1&client_id=client_1&client_secret=sk_test_1"
+        );
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("rt_1") && !shown.contains("sk_test_1"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("client_1") && shown.contains("/oauth2/token"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_pending_login_of_another_app_is_refused() {
+        let (_, pending) = client().authorize().build().unwrap();
+        let other = ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_2".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        );
+        let code = AuthorizationCode::new("c");
+        assert_eq!(
+            other.token_request(&pending, &code).unwrap_err(),
+            TokenError::ClientMismatch { field: "client_id" }
+        );
+        let elsewhere = ConnectClient::new(
+            "https://other.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        );
+        assert_eq!(
+            elsewhere.token_request(&pending, &code).unwrap_err(),
+            TokenError::ClientMismatch { field: "issuer" }
+        );
+    }
+
+    #[test]
+    fn responses_are_read_strictly() {
+        let full = TokenResponse::parse(
+            200,
+            br#"{"access_token":"at","token_type":"bearer","expires_in":300,"refresh_token":"rt","id_token":"a.b.c","scope":"openid"}"#,
+        )
+        .unwrap();
+        assert_eq!(full.refresh_token.as_ref().unwrap().secret(), "rt");
+        assert_eq!(full.id_token.as_ref().unwrap().secret(), "a.b.c");
+        assert_eq!(full.expires_in, Some(300));
+        assert!(!format!("{full:?}").contains("\"at\""));
+
+        assert_eq!(
+            TokenResponse::parse(200, br#"{"access_token":"at","token_type":"mac"}"#).unwrap_err(),
+            TokenError::UnsupportedTokenType {
+                token_type: "mac".into()
+            }
+        );
+        let malformed =
+            TokenResponse::parse(200, br#"{"access_token":"secret-at","expires_in":"soon"}"#)
+                .unwrap_err();
+        assert!(matches!(malformed, TokenError::MalformedResponse { .. }));
+        assert!(!malformed.to_string().contains("secret-at"));
+        assert!(!malformed.to_string().contains("soon"));
+        assert_eq!(
+            TokenResponse::parse(502, b"<html>bad gateway</html>").unwrap_err(),
+            TokenError::UnexpectedStatus { status: 502 }
+        );
+        assert_eq!(
+            TokenResponse::parse(
+                400,
+                br#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#
+            )
+            .unwrap_err(),
+            TokenError::Endpoint(OAuthError {
+                code: ErrorCode::InvalidGrant,
+                description: Some("grant request is invalid".into()),
+                uri: None
+            })
+        );
+    }
+}
