@@ -54,6 +54,8 @@ mod client;
 mod clock;
 mod domain;
 mod error;
+#[cfg(feature = "id-token")]
+mod id_token;
 mod pending;
 mod pkce;
 mod request;
@@ -67,6 +69,8 @@ pub use callback::{
 pub use client::{ClientId, ConnectClient, RedirectUri};
 pub use domain::AuthKitDomain;
 pub use error::{Error, Field};
+#[cfg(feature = "id-token")]
+pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError, DEFAULT_LEEWAY_SECS};
 pub use pending::PendingAuthorization;
 pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};
