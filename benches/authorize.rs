@@ -3,58 +3,17 @@
 //! The request is the same on both sides: four scopes, `state`, `nonce` (an extra parameter for
 //! `oauth2`, which has no notion of one) and PKCE `S256`. `scripts/bench-summary` prints the ratios.
 
+mod common;
+
 use std::hint::black_box;
 
+use common::{
+    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, their_given_secrets, theirs,
+    REDIRECT_URI,
+};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
-use oauth2::basic::BasicClient;
-use oauth2::{AuthUrl, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
-use workos_connect::{ConnectClient, Nonce, PkceVerifier, Scopes, State};
-
-const DOMAIN: &str = "https://example.authkit.app";
-const CLIENT_ID: &str = "client_01HZ8Q3KX7V5N2M4P6R8T0W2Y4";
-const REDIRECT_URI: &str = "https://app.example.com/auth/callback";
-const STATE: &str = "af0ifjsldkj-JT3e9x_Qm2lZ7bqRvW0pYcN5sUoKd4E";
-const NONCE: &str = "n-0S6_WzA2Mj-pL8vQx3Rt7Yb1Kc9Ue5Hf2Jg4Dm6Na";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
-
-fn ours(redirect_uri: &str) -> ConnectClient {
-    ConnectClient::new(
-        DOMAIN.parse().unwrap(),
-        CLIENT_ID.parse().unwrap(),
-        redirect_uri.parse().unwrap(),
-    )
-}
-
-type OAuth2Client = BasicClient<
-    oauth2::EndpointSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
->;
-
-fn theirs(redirect_uri: &str) -> OAuth2Client {
-    BasicClient::new(oauth2::ClientId::new(CLIENT_ID.to_owned()))
-        .set_auth_uri(AuthUrl::new(format!("{DOMAIN}/oauth2/authorize")).unwrap())
-        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).unwrap())
-}
-
-fn oauth2_url(
-    client: &OAuth2Client,
-    state: CsrfToken,
-    nonce: String,
-    challenge: PkceCodeChallenge,
-) -> (url::Url, CsrfToken) {
-    SCOPES
-        .iter()
-        .fold(client.authorize_url(move || state), |request, scope| {
-            request.add_scope(oauth2::Scope::new((*scope).to_owned()))
-        })
-        .add_extra_param("nonce", nonce)
-        .set_pkce_challenge(challenge)
-        .url()
-}
+use oauth2::{CsrfToken, PkceCodeChallenge};
+use workos_connect::{PkceVerifier, Scopes, State};
 
 fn authorize(c: &mut Criterion) {
     let ours_client = ours(REDIRECT_URI);
@@ -63,13 +22,7 @@ fn authorize(c: &mut Criterion) {
 
     group.bench_function("workos-connect/url_from_given_secrets", |b| {
         b.iter_batched(
-            || {
-                (
-                    State::new(STATE).unwrap(),
-                    Nonce::new(NONCE).unwrap(),
-                    PkceVerifier::new(VERIFIER).unwrap(),
-                )
-            },
+            our_given_secrets,
             |(state, nonce, verifier)| {
                 ours_client
                     .authorize()
@@ -84,15 +37,7 @@ fn authorize(c: &mut Criterion) {
     });
     group.bench_function("oauth2/url_from_given_secrets", |b| {
         b.iter_batched(
-            || {
-                (
-                    CsrfToken::new(STATE.to_owned()),
-                    NONCE.to_owned(),
-                    PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
-                        VERIFIER.to_owned(),
-                    )),
-                )
-            },
+            their_given_secrets,
             |(state, nonce, challenge)| oauth2_url(&their_client, state, nonce, challenge),
             BatchSize::SmallInput,
         )
@@ -108,17 +53,7 @@ fn authorize(c: &mut Criterion) {
         })
     });
     group.bench_function("oauth2/fresh_login", |b| {
-        b.iter(|| {
-            let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-            let nonce = CsrfToken::new_random();
-            let (url, state) = oauth2_url(
-                &their_client,
-                CsrfToken::new_random(),
-                nonce.secret().clone(),
-                challenge,
-            );
-            (url, state, nonce, verifier)
-        })
+        b.iter(|| oauth2_fresh_login(&their_client))
     });
 
     group.bench_function("workos-connect/state_and_pkce_pair", |b| {
@@ -155,19 +90,7 @@ fn redirect_uri_length(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("oauth2/fresh_login", label),
             &their_client,
-            |b, client| {
-                b.iter(|| {
-                    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-                    let nonce = CsrfToken::new_random();
-                    let (url, state) = oauth2_url(
-                        client,
-                        CsrfToken::new_random(),
-                        nonce.secret().clone(),
-                        challenge,
-                    );
-                    (url, state, nonce, verifier)
-                })
-            },
+            |b, client| b.iter(|| oauth2_fresh_login(client)),
         );
     }
     group.finish();

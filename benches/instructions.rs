@@ -6,30 +6,19 @@
 //! secrets is left out; `scripts/instructions` takes the difference of two runs, which cancels one-time
 //! costs such as seeding the thread's random generator.
 
+mod common;
+
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use oauth2::basic::BasicClient;
-use oauth2::{AuthUrl, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
+use common::{
+    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, their_given_secrets, theirs,
+    OAuth2Client, REDIRECT_URI,
+};
+use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use workos_connect::{
     AuthorizeResponse, ConnectClient, Nonce, PendingAuthorization, PkceVerifier, Scopes, State,
 };
-
-const DOMAIN: &str = "https://example.authkit.app";
-const CLIENT_ID: &str = "client_01HZ8Q3KX7V5N2M4P6R8T0W2Y4";
-const REDIRECT_URI: &str = "https://app.example.com/auth/callback";
-const STATE: &str = "af0ifjsldkj-JT3e9x_Qm2lZ7bqRvW0pYcN5sUoKd4E";
-const NONCE: &str = "n-0S6_WzA2Mj-pL8vQx3Rt7Yb1Kc9Ue5Hf2Jg4Dm6Na";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
-
-type OAuth2Client = BasicClient<
-    oauth2::EndpointSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
->;
 
 type Built = (AuthorizeResponse, PendingAuthorization);
 
@@ -60,22 +49,6 @@ fn measured_ours_login(client: &ConnectClient) -> Built {
         .expect("valid request")
 }
 
-fn oauth2_url(
-    client: &OAuth2Client,
-    state: CsrfToken,
-    nonce: String,
-    challenge: PkceCodeChallenge,
-) -> (url::Url, CsrfToken) {
-    SCOPES
-        .iter()
-        .fold(client.authorize_url(move || state), |request, scope| {
-            request.add_scope(oauth2::Scope::new((*scope).to_owned()))
-        })
-        .add_extra_param("nonce", nonce)
-        .set_pkce_challenge(challenge)
-        .url()
-}
-
 #[inline(never)]
 fn measured_oauth2_url(
     client: &OAuth2Client,
@@ -90,15 +63,7 @@ fn measured_oauth2_url(
 fn measured_oauth2_login(
     client: &OAuth2Client,
 ) -> (url::Url, CsrfToken, CsrfToken, PkceCodeVerifier) {
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let nonce = CsrfToken::new_random();
-    let (url, state) = oauth2_url(
-        client,
-        CsrfToken::new_random(),
-        nonce.secret().clone(),
-        challenge,
-    );
-    (url, state, nonce, verifier)
+    oauth2_fresh_login(client)
 }
 
 fn main() -> ExitCode {
@@ -108,37 +73,20 @@ fn main() -> ExitCode {
         eprintln!("usage: instructions <case> <iterations>");
         return ExitCode::from(2);
     };
-    let ours = ConnectClient::new(
-        DOMAIN.parse().expect("domain"),
-        CLIENT_ID.parse().expect("client_id"),
-        REDIRECT_URI.parse().expect("redirect_uri"),
-    );
-    let theirs: OAuth2Client = BasicClient::new(oauth2::ClientId::new(CLIENT_ID.to_owned()))
-        .set_auth_uri(AuthUrl::new(format!("{DOMAIN}/oauth2/authorize")).expect("auth url"))
-        .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.to_owned()).expect("redirect url"));
+    let ours = ours(REDIRECT_URI);
+    let theirs = theirs(REDIRECT_URI);
     for _ in 0..iterations {
         match case.as_str() {
             "workos-connect/url_from_given_secrets" => {
-                let secrets = (
-                    State::new(STATE).expect("state"),
-                    Nonce::new(NONCE).expect("nonce"),
-                    PkceVerifier::new(VERIFIER).expect("verifier"),
-                );
-                let _kept = black_box(measured_ours_url(&ours, secrets.0, secrets.1, secrets.2));
+                let (state, nonce, verifier) = our_given_secrets();
+                let _kept = black_box(measured_ours_url(&ours, state, nonce, verifier));
             }
             "workos-connect/fresh_login" => {
                 let _kept = black_box(measured_ours_login(&ours));
             }
             "oauth2/url_from_given_secrets" => {
-                let challenge = PkceCodeChallenge::from_code_verifier_sha256(
-                    &PkceCodeVerifier::new(VERIFIER.to_owned()),
-                );
-                let _kept = black_box(measured_oauth2_url(
-                    &theirs,
-                    CsrfToken::new(STATE.to_owned()),
-                    NONCE.to_owned(),
-                    challenge,
-                ));
+                let (state, nonce, challenge) = their_given_secrets();
+                let _kept = black_box(measured_oauth2_url(&theirs, state, nonce, challenge));
             }
             "oauth2/fresh_login" => {
                 let _kept = black_box(measured_oauth2_login(&theirs));

@@ -358,6 +358,16 @@ impl ConnectClient {
     }
 }
 
+/// The client the unit tests of several modules share.
+#[cfg(test)]
+pub(crate) fn test_client() -> ConnectClient {
+    ConnectClient::new(
+        "https://example.authkit.app".parse().unwrap(),
+        "client_1".parse().unwrap(),
+        "https://app.example/cb".parse().unwrap(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,17 +106,9 @@ impl PendingAuthorization {
 
 #[cfg(test)]
 mod tests {
-    use crate::ConnectClient;
+    use crate::client::test_client as client;
 
     use super::*;
-
-    fn client() -> ConnectClient {
-        ConnectClient::new(
-            "https://example.authkit.app".parse().unwrap(),
-            "client_1".parse().unwrap(),
-            "https://app.example/cb".parse().unwrap(),
-        )
-    }
 
     #[test]
     fn absent_secrets_are_absent_keys() {

@@ -310,14 +310,7 @@ impl From<AuthorizeResponse> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn client() -> ConnectClient {
-        ConnectClient::new(
-            "https://example.authkit.app".parse().unwrap(),
-            "client_1".parse().unwrap(),
-            "https://app.example/cb".parse().unwrap(),
-        )
-    }
+    use crate::client::test_client as client;
 
     #[test]
     fn query_values_are_encoded_except_unreserved_characters() {

@@ -384,14 +384,7 @@ impl TokenResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn client() -> ConnectClient {
-        ConnectClient::new(
-            "https://example.authkit.app".parse().unwrap(),
-            "client_1".parse().unwrap(),
-            "https://app.example/cb".parse().unwrap(),
-        )
-    }
+    use crate::client::test_client as client;
 
     #[test]
     fn public_client_with_pkce_sends_the_verifier_and_no_secret() {
