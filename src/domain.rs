@@ -51,7 +51,11 @@ impl AuthKitDomain {
     pub fn parse(input: &str) -> Result<Self, Error> {
         reject_control_characters(Field::Domain, input)?;
         // Only characters RFC 3986 allows: a parser reads `\` as `/`, which would hide a path.
-        if let Some(index) = input.bytes().position(|b| !is_uri_character(b)) {
+        // No `%` either: an AuthKit domain needs no escapes, and a parser would decode them in the host.
+        if let Some(index) = input
+            .bytes()
+            .position(|b| !is_uri_character(b) || b == b'%')
+        {
             return Err(Error::InvalidCharacter {
                 field: Field::Domain,
                 index,
@@ -99,18 +103,36 @@ impl AuthKitDomain {
                 fragment: fragment.to_owned(),
             });
         }
-        // The raw path, not the parsed one, which has `..` and `.` segments resolved away.
-        let raw_path = after_scheme
+        // Parsers differ on odd forms (`https:///x` has host `x` to one, no host to another), so the
+        // raw text must have an authority, and both its path and the parsed one must be allowed: the
+        // parsed path has `..` and `.` segments resolved away.
+        let authority_end = after_scheme
             .find(['/', '?', '#'])
-            .and_then(|start| after_scheme.get(start..))
-            .unwrap_or_default();
+            .unwrap_or(after_scheme.len());
+        if authority_end == 0 {
+            return Err(Error::DomainNotUrl {
+                input: input.to_owned(),
+                reason: url::ParseError::EmptyHost,
+            });
+        }
+        let raw_path = after_scheme.get(authority_end..).unwrap_or_default();
         let raw_path = raw_path.split(['?', '#']).next().unwrap_or_default();
-        if !matches!(raw_path, "" | "/" | AUTHORIZE_PATH) {
+        if !matches!(raw_path, "" | "/" | AUTHORIZE_PATH)
+            || !matches!(url.path(), "/" | AUTHORIZE_PATH)
+        {
             return Err(Error::DomainPath {
                 path: raw_path.to_owned(),
             });
         }
         if let Host::Domain(name) = &host {
+            if !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            {
+                return Err(Error::DomainHost {
+                    host: (*name).to_owned(),
+                });
+            }
             if name.ends_with('.') {
                 return Err(Error::DomainTrailingDot {
                     host: (*name).to_owned(),
@@ -298,6 +320,22 @@ mod tests {
                 host: "example.authkit.app.".into()
             })
         );
+        assert_eq!(
+            AuthKitDomain::parse("https://a_b.authkit.app"),
+            Err(Error::DomainHost {
+                host: "a_b.authkit.app".into()
+            })
+        );
+        assert!(matches!(
+            AuthKitDomain::parse("https://%60"),
+            Err(Error::InvalidCharacter { index: 8, .. })
+        ));
+        for input in ["https:///oauth2/authorize", "https:///"] {
+            assert!(
+                matches!(AuthKitDomain::parse(input), Err(Error::DomainNotUrl { .. })),
+                "{input}"
+            );
+        }
         assert_eq!(
             AuthKitDomain::parse("https://a.authkit.app\\x"),
             Err(Error::InvalidCharacter {

@@ -159,6 +159,15 @@ pub enum Error {
         fragment: String,
     },
 
+    /// The AuthKit domain's host is not a DNS name of letters, digits, `-` and `.`.
+    #[error(
+        "AuthKit domain host `{host}` is not a valid host name; use letters, digits, `-` and `.`"
+    )]
+    DomainHost {
+        /// The host given.
+        host: String,
+    },
+
     /// The AuthKit domain's host ends with a dot, so that its issuer would not match the tokens' `iss`.
     #[error("AuthKit domain host `{host}` ends with a dot; remove the trailing `.`")]
     DomainTrailingDot {

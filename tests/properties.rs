@@ -779,6 +779,7 @@ proptest! {
                             | Error::DomainQuery { .. }
                             | Error::DomainFragment { .. }
                             | Error::DomainTrailingDot { .. }
+                            | Error::DomainHost { .. }
                             | Error::DomainPath { .. }
                     ),
                     "undocumented domain error for {:?}: {:?}", input, error
