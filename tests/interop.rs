@@ -68,7 +68,8 @@ fn provider() -> Option<&'static Provider> {
 /// The provider's own messages go to a file, to read when a scenario fails.
 fn provider_log() -> Result<std::fs::File, String> {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("interop-provider.log");
-    std::fs::File::create(&path).map_err(|error| format!("cannot create {}: {error}", path.display()))
+    std::fs::File::create(&path)
+        .map_err(|error| format!("cannot create {}: {error}", path.display()))
 }
 
 fn start_provider() -> Result<Provider, String> {
