@@ -37,7 +37,7 @@ use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use workos_connect::{
     AuthKitDomain, AuthorizationCode, ClientId, ClientSecret, ConnectClient, IdTokenClaims,
-    PendingAuthorization, RedirectUri, Scopes, TokenRequest, TokenResponse, DEFAULT_MAX_AGE,
+    PendingAuthorization, RedirectUri, Scope, Scopes, TokenRequest, TokenResponse, DEFAULT_MAX_AGE,
 };
 
 const HELP: &str = "\
@@ -216,6 +216,12 @@ fn configure(options: Options) -> Result<(Config, SocketAddr), Box<dyn StdError>
         return Err(format!("the redirect URI {redirect_uri} is not an http(s) URL").into());
     }
     let callback_path = redirect_url.path().to_owned();
+    // axum reads `:` and `*` in a route as captures, and would refuse the route at startup.
+    if callback_path.contains([':', '*', '{', '}']) {
+        return Err(
+            format!("the redirect URI's path {callback_path} cannot be served as a route").into(),
+        );
+    }
     if matches!(callback_path.as_str(), "/" | "/login") {
         return Err(
             format!("the redirect URI's path {callback_path} is taken by another page").into(),
@@ -224,6 +230,9 @@ fn configure(options: Options) -> Result<(Config, SocketAddr), Box<dyn StdError>
     // Checked here, so that a bad set stops the server rather than every login.
     let scopes: Scopes = options.scope.parse()?;
     scopes.validate()?;
+    if options.exchange && !scopes.contains(Scope::OpenId) {
+        return Err("--exchange needs the `openid` scope: the ID token is what it checks".into());
+    }
 
     let mut client = ConnectClient::new(
         AuthKitDomain::parse(&domain)?,
@@ -326,27 +335,25 @@ async fn finish(config: &Config, cookie: &str, query: &str) -> Result<Response, 
             "Authorization code received. Restart with --exchange to redeem it.".into_response(),
         );
     };
-    match exchange(&config.client, http, &pending, &code).await? {
-        Some(claims) => Ok(Json(serde_json::json!({
-            "sub": claims.sub,
-            "email": claims.email,
-            "name": claims.name,
-        }))
-        .into_response()),
-        None => Ok(
-            "Signed in, but the token response has no ID token: it comes only with the `openid` scope."
-                .into_response(),
-        ),
-    }
+    let claims = exchange(&config.client, http, &pending, &code).await?;
+    // Key accounts on `sub`: an email address can change hands, and counts only when verified.
+    Ok(Json(serde_json::json!({
+        "sub": claims.sub,
+        "email": claims.email,
+        "email_verified": claims.email_verified,
+        "name": claims.name,
+    }))
+    .into_response())
 }
 
-/// Redeems the code, then validates the ID token, if any, with the domain's current keys.
+/// Redeems the code, then validates the ID token with the domain's current keys. The ID token is
+/// required: without PKCE, its nonce is what ties the code to this browser's login.
 async fn exchange(
     client: &ConnectClient,
     http: &reqwest::Client,
     pending: &PendingAuthorization,
     code: &AuthorizationCode,
-) -> Result<Option<IdTokenClaims>, Failure> {
+) -> Result<IdTokenClaims, Failure> {
     let request = client.token_request(pending, code).map_err(bad_gateway)?;
     let reply = http
         .post(request.url().as_str())
@@ -359,7 +366,9 @@ async fn exchange(
     let body = reply.bytes().await.map_err(bad_gateway)?;
     let tokens = TokenResponse::parse(status, &body).map_err(bad_gateway)?;
     let Some(id_token) = &tokens.id_token else {
-        return Ok(None);
+        return Err(Failure::BadGateway(
+            "the token response has no ID token, though `openid` was requested".into(),
+        ));
     };
     // Fetched per login for brevity; a busy server would cache the JWKS and refetch on an unknown key.
     let jwks = http
@@ -375,7 +384,7 @@ async fn exchange(
         .id_token()
         .validate(id_token, &jwks)
         .map_err(bad_gateway)?;
-    Ok(Some(claims))
+    Ok(claims)
 }
 
 /// A refused request, answered as plain text so that nothing echoed from the query becomes markup.

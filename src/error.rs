@@ -268,6 +268,14 @@ pub enum Error {
         scheme: String,
     },
 
+    /// A request without `state`, without PKCE and without `openid`: nothing would tie the callback
+    /// to the browser that started the login (RFC 9700 section 2.1).
+    #[error(
+        "a request without `state` needs another defence against CSRF: add PKCE, or request `openid` \
+         and check the ID token's nonce"
+    )]
+    NoCsrfDefence,
+
     /// No scope was requested.
     #[error("no scope requested; request at least `openid`")]
     EmptyScope,

@@ -9,9 +9,10 @@ use crate::clock::unix_now;
 use crate::pending::PendingAuthorization;
 use crate::token::IdToken;
 
-/// The signature algorithms accepted: asymmetric only, so that a key from the JWKS can never be used
-/// as an HMAC secret, and never `none`.
-const ACCEPTED: [Algorithm; 9] = [
+/// The signature algorithms accepted: RSA and ECDSA only, so that a key from the JWKS can never be
+/// used as an HMAC secret, and never `none`. (EdDSA is left out: a malformed Ed25519 key in a JWKS
+/// makes the verifier panic.)
+const ACCEPTED: [Algorithm; 8] = [
     Algorithm::RS256,
     Algorithm::RS384,
     Algorithm::RS512,
@@ -20,8 +21,14 @@ const ACCEPTED: [Algorithm; 9] = [
     Algorithm::PS512,
     Algorithm::ES256,
     Algorithm::ES384,
-    Algorithm::EdDSA,
 ];
+
+/// The algorithm a key that names none may be used with: WorkOS signs ID tokens with RS256. Pinning
+/// it keeps one RSA key from verifying six algorithms (OpenID Connect Core section 3.1.3.7, step 7).
+const DEFAULT_ALGORITHM: Algorithm = Algorithm::RS256;
+
+/// The longest leeway accepted, so that a huge one cannot overflow the time arithmetic.
+const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
 
 /// Clock skew allowed on `exp` and `iat`, unless the check is told otherwise.
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
@@ -162,8 +169,15 @@ pub enum IdTokenError {
         /// The client ID expected.
         client_id: String,
     },
-    /// Several audiences, and `azp` is missing or not the client ID (OpenID Connect Core 3.1.3.7).
-    #[error("the ID token has several audiences and its `azp` is not `{client_id}`")]
+    /// `aud` lists audiences besides the client ID, which this client does not trust (OpenID Connect
+    /// Core section 3.1.3.7, step 3).
+    #[error("the ID token is also meant for other audiences than `{client_id}`")]
+    UntrustedAudience {
+        /// The client ID expected.
+        client_id: String,
+    },
+    /// `azp` is present and is not the client ID (OpenID Connect Core section 3.1.3.7, step 5).
+    #[error("the ID token's `azp` is not `{client_id}`")]
     WrongAuthorizedParty {
         /// The client ID expected.
         client_id: String,
@@ -193,6 +207,11 @@ pub struct IdTokenCheck<'p> {
 impl PendingAuthorization {
     /// Starts validating the ID token from this login's token response, with a leeway of 60 seconds
     /// on `exp` and `iat`.
+    ///
+    /// Validate it before using the access token: for an application without PKCE, the `nonce` in
+    /// the ID token is what ties the code to this login. The ID token of a refresh carries no
+    /// `nonce` (OpenID Connect Core section 12.2), so this check, which requires one, is for the
+    /// login's token response only.
     pub fn id_token(&self) -> IdTokenCheck<'_> {
         IdTokenCheck {
             pending: self,
@@ -202,9 +221,9 @@ impl PendingAuthorization {
 }
 
 impl IdTokenCheck<'_> {
-    /// The clock skew allowed on `exp`, `nbf` and `iat`.
+    /// The clock skew allowed on `exp`, `nbf` and `iat`, at most a day.
     pub fn leeway(mut self, seconds: u64) -> Self {
-        self.leeway_secs = seconds;
+        self.leeway_secs = seconds.min(MAX_LEEWAY_SECS);
         self
     }
 
@@ -246,7 +265,12 @@ impl IdTokenCheck<'_> {
             .claims
             .into_claims()?;
 
-        if claims.aud.len() > 1 && claims.azp.as_deref() != Some(client_id) {
+        if claims.aud.len() > 1 {
+            return Err(IdTokenError::UntrustedAudience {
+                client_id: client_id.to_owned(),
+            });
+        }
+        if claims.azp.as_deref().is_some_and(|azp| azp != client_id) {
             return Err(IdTokenError::WrongAuthorizedParty {
                 client_id: client_id.to_owned(),
             });
@@ -276,15 +300,18 @@ fn find_key<'k>(keys: &'k JwkSet, kid: Option<&str>) -> Result<&'k Jwk, IdTokenE
     })
 }
 
-/// Whether the key may verify signatures made with `alg`: it is not marked for encryption, and names
-/// no other algorithm.
+/// Whether the key may verify signatures made with `alg`: it is for signatures (or says nothing), and
+/// `alg` is the algorithm it names, or RS256 when it names none.
 fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
-    let for_signing = !matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption));
-    let same_algorithm = jwk
+    let for_signing = matches!(
+        jwk.common.public_key_use,
+        None | Some(PublicKeyUse::Signature)
+    );
+    let key_algorithm = jwk
         .common
         .key_algorithm
-        .is_none_or(|key_alg| key_alg == KeyAlgorithm::from(alg));
-    for_signing && same_algorithm
+        .unwrap_or(KeyAlgorithm::from(DEFAULT_ALGORITHM));
+    for_signing && key_algorithm == KeyAlgorithm::from(alg)
 }
 
 /// Selects the RustCrypto provider unless the application already chose one; needed when another

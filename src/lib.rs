@@ -1,10 +1,13 @@
-//! Typed, sans-IO [WorkOS Connect](https://workos.com/docs/reference/workos-connect) logins: OAuth 2.0
-//! and OpenID Connect authorize URLs for an application's AuthKit domain.
+//! Typed, sans-IO [WorkOS Connect](https://workos.com/docs/reference/workos-connect) logins: the OAuth
+//! 2.0 and OpenID Connect round trip against an application's AuthKit domain.
 //!
 //! The crate never does HTTP itself. It checks the application's settings once ([`ConnectClient`]),
 //! then for each login writes the `GET /oauth2/authorize` URL to redirect the user to
 //! ([`AuthorizeResponse`]) and hands back what the app must keep until the callback
-//! ([`PendingAuthorization`]): the `state`, the `nonce` and, with PKCE, the verifier.
+//! ([`PendingAuthorization`]): the `state`, the `nonce` and, with PKCE, the verifier. At the callback,
+//! [`PendingAuthorization::callback`] checks the response and gives the [`AuthorizationCode`];
+//! [`ConnectClient::token_request`] builds the token endpoint's form, [`TokenResponse::parse`] reads
+//! its answer, and (feature `id-token`) `PendingAuthorization::id_token` validates the ID token.
 //!
 //! ```
 //! use workos_connect::{ConnectClient, Scope};

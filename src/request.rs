@@ -11,7 +11,7 @@ use crate::clock::unix_now;
 use crate::error::Error;
 use crate::pending::PendingAuthorization;
 use crate::pkce::{is_unreserved, PkceVerifier};
-use crate::scope::Scopes;
+use crate::scope::{Scope, Scopes};
 use crate::secret::{draw, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded, so that a value reads back
@@ -130,6 +130,7 @@ impl<'c> AuthorizeRequest<'c> {
     /// when another defence holds, which RFC 9700 section 2.1 allows in two cases: PKCE (available on
     /// WorkOS Connect only to applications created through Dynamic Client Registration), or an ID token
     /// whose `nonce` the app checks against the one kept in the victim's session before trusting it.
+    /// [`build`](Self::build) refuses a request with neither.
     #[inline]
     pub fn without_state(mut self) -> Self {
         self.state = StateChoice::Omit;
@@ -165,6 +166,12 @@ impl<'c> AuthorizeRequest<'c> {
     /// Returns the response to redirect the user with and what the app must keep until the callback.
     pub fn build(self) -> Result<(AuthorizeResponse, PendingAuthorization), Error> {
         self.scopes.validate()?;
+        if matches!(self.state, StateChoice::Omit)
+            && matches!(self.pkce, PkceChoice::Off)
+            && !self.scopes.contains(Scope::OpenId)
+        {
+            return Err(Error::NoCsrfDefence);
+        }
         // One draw for every secret this login generates, rather than one per secret.
         let mut bits = [[0u8; GENERATED_BYTES]; 3];
         let generates = matches!(self.state, StateChoice::Generate)
@@ -335,6 +342,23 @@ mod tests {
             let (redirect, _) = request.build().unwrap();
             assert_eq!(redirect.url.capacity(), redirect.url.len());
         }
+    }
+
+    #[test]
+    fn without_state_needs_another_defence() {
+        let client = client();
+        let bare = client
+            .authorize()
+            .scopes(Scope::OfflineAccess)
+            .without_state();
+        assert_eq!(bare.build().unwrap_err(), Error::NoCsrfDefence);
+        let with_pkce = client
+            .authorize()
+            .scopes(Scope::OfflineAccess)
+            .without_state()
+            .with_pkce();
+        assert!(with_pkce.build().is_ok());
+        assert!(client.authorize().without_state().build().is_ok());
     }
 
     #[test]

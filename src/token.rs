@@ -196,6 +196,9 @@ impl TokenRequest {
     }
 
     /// The form encoded as an `application/x-www-form-urlencoded` body.
+    ///
+    /// It holds the code, verifier and client secret, and as a plain `String` handed to the HTTP
+    /// client it is not wiped when dropped: send it and let it go.
     pub fn body(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(self.form())

@@ -101,6 +101,12 @@ fn each_fault_is_its_own_error() {
         ),
         (
             with("aud", json!(["client_1", "client_2"])),
+            IdTokenError::UntrustedAudience {
+                client_id: "client_1".into(),
+            },
+        ),
+        (
+            with("azp", json!("client_2")),
             IdTokenError::WrongAuthorizedParty {
                 client_id: "client_1".into(),
             },
@@ -126,11 +132,17 @@ fn each_fault_is_its_own_error() {
             "{claims}"
         );
     }
-    // Several audiences are fine when `azp` names this client.
-    let shared = with("aud", json!(["client_1", "client_2"]));
-    let mut shared = shared;
+    // Other audiences are not trusted, even when `azp` names this client; `azp` alone is fine.
+    let mut shared = with("aud", json!(["client_1", "client_2"]));
     shared["azp"] = json!("client_1");
-    assert!(pending.id_token().validate(&sign(&shared), &jwks()).is_ok());
+    assert_eq!(
+        pending.id_token().validate(&sign(&shared), &jwks()),
+        Err(IdTokenError::UntrustedAudience {
+            client_id: "client_1".into()
+        })
+    );
+    let named = with("azp", json!("client_1"));
+    assert!(pending.id_token().validate(&sign(&named), &jwks()).is_ok());
 }
 
 #[test]
@@ -179,6 +191,28 @@ fn tampering_and_wrong_keys_are_caught() {
     let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
     let unsigned = IdToken::new(format!("{none_header}.{}.", parts[1]));
     assert!(pending.id_token().validate(&unsigned, &jwks()).is_err());
+
+    // The same RSA key under another algorithm than the one the JWKS names for it.
+    let mut header = Header::new(Algorithm::PS256);
+    header.kid = Some(KID.into());
+    let other_alg = IdToken::new(jsonwebtoken::encode(&header, &claims(&pending), &key()).unwrap());
+    assert_eq!(
+        pending.id_token().validate(&other_alg, &jwks()),
+        Err(IdTokenError::KeyMismatch {
+            kid: Some(KID.into()),
+            alg: "PS256".into()
+        })
+    );
+    // EdDSA is not accepted at all, whatever the JWKS holds.
+    let eddsa_header = "eyJhbGciOiJFZERTQSIsImtpZCI6InRlc3Qta2V5LTEifQ";
+    let eddsa = IdToken::new(format!("{eddsa_header}.{}.AAAA", parts[1]));
+    let short_okp = br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA","kid":"test-key-1"}]}"#;
+    assert_eq!(
+        pending.id_token().validate(&eddsa, short_okp),
+        Err(IdTokenError::UnsupportedAlgorithm {
+            alg: "EdDSA".into()
+        })
+    );
 
     // Not a JWT, and not a JWKS.
     assert_eq!(

@@ -24,10 +24,11 @@ use workos_connect::{
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 
-/// The provider process, started once for the whole suite and ended when the test binary exits.
+/// The provider process, started once for the whole suite. Statics are never dropped, so it is ended
+/// by its stdin closing when the test binary exits.
 struct Provider {
     issuer: String,
-    _process: ProcessGuard,
+    _stdin: std::process::ChildStdin,
 }
 
 struct ProcessGuard(Child);
@@ -83,11 +84,14 @@ fn start_provider() -> Result<Provider, String> {
         .current_dir(&dir)
         .env("PORT", port.to_string())
         .env("REDIRECT_URI", REDIRECT_URI)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(provider_log()?)
         .spawn()
         .map_err(|error| format!("cannot start node: {error}"))?;
     let stdout = child.stdout.take().ok_or("no stdout from node")?;
+    let stdin = child.stdin.take().ok_or("no stdin for node")?;
+    // Until it is up, a failure must not leave it running.
     let guard = ProcessGuard(child);
     let mut stdout = BufReader::new(stdout);
     let mut line = String::new();
@@ -101,9 +105,10 @@ fn start_provider() -> Result<Provider, String> {
         .strip_prefix("listening ")
         .ok_or_else(|| format!("the provider did not start: {line:?}"))?
         .to_owned();
+    std::mem::forget(guard);
     Ok(Provider {
         issuer,
-        _process: guard,
+        _stdin: stdin,
     })
 }
 

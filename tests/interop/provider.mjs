@@ -70,6 +70,10 @@ provider.use(async (ctx, next) => {
   await next();
 });
 
+// The test keeps stdin open while it runs; its end, at the test process's exit, ends the provider.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+
 provider.listen(port, '127.0.0.1', () => {
   console.log(`listening ${issuer}`);
 });
