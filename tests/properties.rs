@@ -825,6 +825,21 @@ fn generated_secrets_are_distinct_and_well_formed() {
 
 const PENDING_STATE: &str = "st&te=1 +%";
 
+/// A login whose `state` needs escaping, for the callback properties.
+fn callback_pending() -> workos_connect::PendingAuthorization {
+    let client = ConnectClient::new(
+        "https://example.authkit.app".parse().unwrap(),
+        "client_1".parse().unwrap(),
+        "https://app.example/cb".parse().unwrap(),
+    );
+    let (_, pending) = client
+        .authorize()
+        .state(State::new(PENDING_STATE).unwrap())
+        .build()
+        .unwrap();
+    pending
+}
+
 /// Query strings: arbitrary text, or `name=value` pairs over the names the check reads, whose values are
 /// sometimes the pending login's state (raw or encoded) and sometimes near misses.
 fn callback_query() -> BoxedStrategy<String> {
@@ -867,16 +882,7 @@ proptest! {
     /// exactly one `state` equal to the login's and exactly one non-empty `code`.
     #[test]
     fn callback_yields_a_code_only_for_the_matching_state(query in callback_query()) {
-        let client = ConnectClient::new(
-            "https://example.authkit.app".parse().unwrap(),
-            "client_1".parse().unwrap(),
-            "https://app.example/cb".parse().unwrap(),
-        );
-        let (_, pending) = client
-            .authorize()
-            .state(State::new(PENDING_STATE).unwrap())
-            .build()
-            .unwrap();
+        let pending = callback_pending();
         if let Ok(code) = pending.callback().check(&query) {
             let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
                 .into_owned()
@@ -900,16 +906,7 @@ proptest! {
 #[test]
 fn callback_property_exercises_accepted_callbacks() {
     const SAMPLES: usize = 10_000;
-    let client = ConnectClient::new(
-        "https://example.authkit.app".parse().unwrap(),
-        "client_1".parse().unwrap(),
-        "https://app.example/cb".parse().unwrap(),
-    );
-    let (_, pending) = client
-        .authorize()
-        .state(State::new(PENDING_STATE).unwrap())
-        .build()
-        .unwrap();
+    let pending = callback_pending();
     let mut runner = TestRunner::deterministic();
     let strategy = callback_query();
     let accepted = (0..SAMPLES)
