@@ -388,14 +388,11 @@ impl PendingAuthorization {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ConnectClient, State};
+    use crate::client::test_client;
+    use crate::State;
 
     fn pending(state: Option<&str>) -> PendingAuthorization {
-        let client = ConnectClient::new(
-            "https://example.authkit.app".parse().unwrap(),
-            "client_1".parse().unwrap(),
-            "https://app.example/cb".parse().unwrap(),
-        );
+        let client = test_client();
         let request = match state {
             Some(state) => client.authorize().state(State::new(state).unwrap()),
             None => client.authorize().without_state(),

@@ -11,9 +11,9 @@ use zeroize::Zeroize;
 
 use crate::callback::{AuthorizationCode, ErrorCode, OAuthError};
 use crate::client::ConnectClient;
-use crate::error::{reject_control_characters, Error, Field};
+use crate::error::{Error, Field};
 use crate::pending::PendingAuthorization;
-use crate::secret::{constant_time_eq, is_vschar};
+use crate::secret::{check_secret, constant_time_eq, is_vschar};
 
 /// Defines an opaque secret issued by the server or the dashboard: redacted `Debug`, no `Display`,
 /// wiped on drop, compared in constant time, serde as the plain string.
@@ -93,24 +93,7 @@ impl ClientSecret {
     /// Checks and takes a client secret: not empty, printable ASCII (RFC 6749 Appendix A).
     pub fn new(value: impl Into<String>) -> Result<Self, Error> {
         let mut value = value.into();
-        let checked = if value.is_empty() {
-            Err(Error::Length {
-                field: Field::ClientSecret,
-                len: 0,
-                min: 1,
-                max: usize::MAX,
-            })
-        } else {
-            reject_control_characters(Field::ClientSecret, &value).and_then(|()| {
-                match value.bytes().position(|b| !is_vschar(b)) {
-                    Some(index) => Err(Error::InvalidCharacter {
-                        field: Field::ClientSecret,
-                        index,
-                    }),
-                    None => Ok(()),
-                }
-            })
-        };
+        let checked = check_secret(Field::ClientSecret, &value, is_vschar, 1, usize::MAX);
         if let Err(error) = checked {
             value.zeroize();
             return Err(error);
@@ -411,6 +394,34 @@ mod tests {
             .collect();
         assert_eq!(decoded.len(), 5);
         assert_eq!(decoded[1], ("code".to_owned(), "c o+de".to_owned()));
+    }
+
+    #[test]
+    fn client_secrets_are_checked() {
+        assert_eq!(
+            ClientSecret::new("").unwrap_err(),
+            Error::Length {
+                field: Field::ClientSecret,
+                len: 0,
+                min: 1,
+                max: usize::MAX
+            }
+        );
+        assert_eq!(
+            ClientSecret::new("sk\n1").unwrap_err(),
+            Error::ControlCharacter {
+                field: Field::ClientSecret,
+                index: 2
+            }
+        );
+        assert_eq!(
+            ClientSecret::new("sk_é").unwrap_err(),
+            Error::InvalidCharacter {
+                field: Field::ClientSecret,
+                index: 3
+            }
+        );
+        assert!(!format!("{:?}", ClientSecret::new("sk_1").unwrap()).contains("sk_1"));
     }
 
     #[test]

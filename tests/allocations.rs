@@ -7,7 +7,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use workos_connect::{ConnectClient, Nonce, PkceVerifier, Scopes, State};
+use workos_connect::{Nonce, PkceVerifier, Scopes, State};
+
+/// The request the benchmarks build with `oauth2`, counted here for the README's comparison.
+#[allow(dead_code)]
+#[path = "../benches/common/mod.rs"]
+mod common;
 
 struct Counting;
 
@@ -47,17 +52,9 @@ fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
     (ALLOCATIONS.with(Cell::get) - before, value)
 }
 
-fn client(redirect_uri: &str) -> ConnectClient {
-    ConnectClient::new(
-        "https://example.authkit.app".parse().unwrap(),
-        "client_01HZ8Q3KX7V5N2M4P6R8T0W2Y4".parse().unwrap(),
-        redirect_uri.parse().unwrap(),
-    )
-}
-
 #[test]
 fn fresh_login_allocates_the_url_and_the_three_secrets() {
-    let client = client("https://app.example.com/auth/callback");
+    let client = common::ours(common::REDIRECT_URI);
     // The first draw seeds the thread's generator, which allocates once per thread.
     drop(State::generate());
     for _ in 0..100 {
@@ -76,7 +73,7 @@ fn fresh_login_allocates_the_url_and_the_three_secrets() {
 
 #[test]
 fn url_from_given_secrets_allocates_once() {
-    let client = client("https://app.example.com/auth/callback");
+    let client = common::ours(common::REDIRECT_URI);
     for given_state in [
         "af0ifjsldkj-JT3e9x_Qm2lZ7bqRvW0pYcN5sUoKd4E",
         "needs encoding: &=+ %",
@@ -104,7 +101,7 @@ fn url_from_given_secrets_allocates_once() {
 #[test]
 fn long_redirect_uri_still_allocates_once_per_url() {
     let long = format!("https://app.example.com/{}", "a/b-c".repeat(400));
-    let client = client(&long);
+    let client = common::ours(&long);
     let state = State::new("s").unwrap();
     let nonce = Nonce::new("n").unwrap();
     let (count, _) = allocations_during(|| {
@@ -120,7 +117,7 @@ fn long_redirect_uri_still_allocates_once_per_url() {
 
 #[test]
 fn pending_authorization_shares_per_app_values() {
-    let client = client("https://app.example.com/auth/callback");
+    let client = common::ours(common::REDIRECT_URI);
     let (_, pending) = client.authorize().build().unwrap();
     assert!(std::ptr::eq(
         pending.client_id().as_str(),
@@ -136,34 +133,11 @@ fn pending_authorization_shares_per_app_values() {
 /// `cargo test --test allocations -- --nocapture`.
 #[test]
 fn oauth2_allocates_several_times_more_for_the_same_login() {
-    use oauth2::basic::BasicClient;
-    use oauth2::{AuthUrl, CsrfToken, PkceCodeChallenge, RedirectUrl};
+    let theirs = common::theirs(common::REDIRECT_URI);
+    drop(common::oauth2_fresh_login(&theirs));
+    let (theirs_count, _) = allocations_during(|| common::oauth2_fresh_login(&theirs));
 
-    let theirs = BasicClient::new(oauth2::ClientId::new(
-        "client_01HZ8Q3KX7V5N2M4P6R8T0W2Y4".to_owned(),
-    ))
-    .set_auth_uri(AuthUrl::new("https://example.authkit.app/oauth2/authorize".to_owned()).unwrap())
-    .set_redirect_uri(
-        RedirectUrl::new("https://app.example.com/auth/callback".to_owned()).unwrap(),
-    );
-    let login = || {
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let nonce = CsrfToken::new_random();
-        let (url, state) = ["openid", "profile", "email", "offline_access"]
-            .into_iter()
-            .fold(
-                theirs.authorize_url(CsrfToken::new_random),
-                |request, scope| request.add_scope(oauth2::Scope::new(scope.to_owned())),
-            )
-            .add_extra_param("nonce", nonce.secret().clone())
-            .set_pkce_challenge(challenge)
-            .url();
-        (url, state, nonce, verifier)
-    };
-    drop(login());
-    let (theirs_count, _) = allocations_during(login);
-
-    let ours = client("https://app.example.com/auth/callback");
+    let ours = common::ours(common::REDIRECT_URI);
     drop(State::generate());
     let (ours_count, _) =
         allocations_during(|| ours.authorize().scopes(Scopes::ALL).with_pkce().build());
@@ -173,23 +147,9 @@ fn oauth2_allocates_several_times_more_for_the_same_login() {
         "{theirs_count} vs {ours_count}"
     );
 
-    let (state, nonce, challenge) = (
-        CsrfToken::new("af0ifjsldkj-JT3e9x_Qm2lZ7bqRvW0pYcN5sUoKd4E".to_owned()),
-        "n-0S6_WzA2Mj".to_owned(),
-        PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(
-            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned(),
-        )),
-    );
-    let (theirs_url_count, _) = allocations_during(|| {
-        ["openid", "profile", "email", "offline_access"]
-            .into_iter()
-            .fold(theirs.authorize_url(move || state), |request, scope| {
-                request.add_scope(oauth2::Scope::new(scope.to_owned()))
-            })
-            .add_extra_param("nonce", nonce)
-            .set_pkce_challenge(challenge)
-            .url()
-    });
+    let (state, nonce, challenge) = common::their_given_secrets();
+    let (theirs_url_count, _) =
+        allocations_during(|| common::oauth2_url(&theirs, state, nonce, challenge));
     println!("allocations per URL from given secrets: workos-connect 1, oauth2 {theirs_url_count}");
     assert!(theirs_url_count > 1);
 }
