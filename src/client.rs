@@ -281,11 +281,9 @@ public_text!(RedirectUri);
 /// assert_eq!(pending.redirect_uri().as_str(), "https://app.example.com/callback");
 /// # Ok::<(), workos_connect::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ConnectClient {
-    domain: AuthKitDomain,
-    client_id: ClientId,
-    redirect_uri: RedirectUri,
+    app: Arc<App>,
     /// For each of the 16 scope sets, indexed by its bits:
     /// `<authorize endpoint>?response_type=code&client_id=..&redirect_uri=..&scope=<scopes>`, encoded
     /// once, so that a login copies everything before its secrets in one piece.
@@ -312,9 +310,11 @@ impl ConnectClient {
             })
             .collect();
         ConnectClient {
-            domain,
-            client_id,
-            redirect_uri,
+            app: Arc::new(App {
+                domain,
+                client_id,
+                redirect_uri,
+            }),
             url_prefixes,
             client_secret: None,
         }
@@ -328,17 +328,23 @@ impl ConnectClient {
 
     /// The AuthKit domain.
     pub fn domain(&self) -> &AuthKitDomain {
-        &self.domain
+        &self.app.domain
     }
 
     /// The `client_id`.
     pub fn client_id(&self) -> &ClientId {
-        &self.client_id
+        &self.app.client_id
     }
 
     /// The `redirect_uri`.
     pub fn redirect_uri(&self) -> &RedirectUri {
-        &self.redirect_uri
+        &self.app.redirect_uri
+    }
+
+    /// The settings every pending login of this app carries, shared rather than copied.
+    #[inline]
+    pub(crate) fn app(&self) -> &Arc<App> {
+        &self.app
     }
 
     pub(crate) fn set_client_secret(&mut self, secret: ClientSecret) {
@@ -356,6 +362,26 @@ impl ConnectClient {
             .get(scopes.index())
             .map_or("", |prefix| prefix)
     }
+}
+
+impl fmt::Debug for ConnectClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectClient")
+            .field("domain", &self.app.domain)
+            .field("client_id", &self.app.client_id)
+            .field("redirect_uri", &self.app.redirect_uri)
+            .field("client_secret", &self.client_secret)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An application's domain, `client_id` and `redirect_uri`, in one allocation that the client and each
+/// of its pending logins share: a login then records all three with a single reference count.
+#[derive(PartialEq, Eq)]
+pub(crate) struct App {
+    pub(crate) domain: AuthKitDomain,
+    pub(crate) client_id: ClientId,
+    pub(crate) redirect_uri: RedirectUri,
 }
 
 /// The client the unit tests of several modules share.

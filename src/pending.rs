@@ -1,8 +1,11 @@
 //! What the app keeps between the redirect to the authorize endpoint and the callback.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
 
-use crate::client::{ClientId, RedirectUri};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::client::{App, ClientId, RedirectUri};
 use crate::domain::AuthKitDomain;
 use crate::pkce::PkceVerifier;
 use crate::secret::{Nonce, State};
@@ -32,15 +35,11 @@ use crate::secret::{Nonce, State};
 /// assert!(back.code_verifier().is_some());
 /// # Ok::<(), workos_connect::Error>(())
 /// ```
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone)]
 pub struct PendingAuthorization {
-    issuer: AuthKitDomain,
-    client_id: ClientId,
-    redirect_uri: RedirectUri,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    app: Arc<App>,
     state: Option<State>,
     nonce: Nonce,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     code_verifier: Option<PkceVerifier>,
     created_at: u64,
 }
@@ -48,18 +47,14 @@ pub struct PendingAuthorization {
 impl PendingAuthorization {
     #[inline]
     pub(crate) fn new(
-        issuer: AuthKitDomain,
-        client_id: ClientId,
-        redirect_uri: RedirectUri,
+        app: Arc<App>,
         state: Option<State>,
         nonce: Nonce,
         code_verifier: Option<PkceVerifier>,
         created_at: u64,
     ) -> Self {
         PendingAuthorization {
-            issuer,
-            client_id,
-            redirect_uri,
+            app,
             state,
             nonce,
             code_verifier,
@@ -69,7 +64,7 @@ impl PendingAuthorization {
 
     /// The AuthKit domain the login went to: its tokens' issuer.
     pub fn issuer(&self) -> &AuthKitDomain {
-        &self.issuer
+        &self.app.domain
     }
 
     /// When the login started, in seconds since the Unix epoch.
@@ -79,12 +74,12 @@ impl PendingAuthorization {
 
     /// The `client_id` the login was started for.
     pub fn client_id(&self) -> &ClientId {
-        &self.client_id
+        &self.app.client_id
     }
 
     /// The `redirect_uri` sent, which the token request must repeat.
     pub fn redirect_uri(&self) -> &RedirectUri {
-        &self.redirect_uri
+        &self.app.redirect_uri
     }
 
     /// The `state` sent, unless the request opted out with
@@ -101,6 +96,80 @@ impl PendingAuthorization {
     /// The PKCE verifier, if PKCE was used; the token request sends it as `code_verifier`.
     pub fn code_verifier(&self) -> Option<&PkceVerifier> {
         self.code_verifier.as_ref()
+    }
+}
+
+impl fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("issuer", self.issuer())
+            .field("client_id", self.client_id())
+            .field("redirect_uri", self.redirect_uri())
+            .field("state", &self.state)
+            .field("nonce", &self.nonce)
+            .field("code_verifier", &self.code_verifier)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// The serde form: the shared settings written out as three plain fields.
+#[derive(Serialize)]
+struct Written<'a> {
+    issuer: &'a AuthKitDomain,
+    client_id: &'a ClientId,
+    redirect_uri: &'a RedirectUri,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a State>,
+    nonce: &'a Nonce,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_verifier: Option<&'a PkceVerifier>,
+    created_at: u64,
+}
+
+/// The serde form, read back; each field checks itself as it is read.
+#[derive(Deserialize)]
+struct Read {
+    issuer: AuthKitDomain,
+    client_id: ClientId,
+    redirect_uri: RedirectUri,
+    #[serde(default)]
+    state: Option<State>,
+    nonce: Nonce,
+    #[serde(default)]
+    code_verifier: Option<PkceVerifier>,
+    created_at: u64,
+}
+
+impl Serialize for PendingAuthorization {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Written {
+            issuer: self.issuer(),
+            client_id: self.client_id(),
+            redirect_uri: self.redirect_uri(),
+            state: self.state.as_ref(),
+            nonce: &self.nonce,
+            code_verifier: self.code_verifier.as_ref(),
+            created_at: self.created_at,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PendingAuthorization {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let read = Read::deserialize(deserializer)?;
+        Ok(PendingAuthorization {
+            app: Arc::new(App {
+                domain: read.issuer,
+                client_id: read.client_id,
+                redirect_uri: read.redirect_uri,
+            }),
+            state: read.state,
+            nonce: read.nonce,
+            code_verifier: read.code_verifier,
+            created_at: read.created_at,
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! One login's authorize request: the builder, the URL it answers with, and how values are encoded.
 
 use std::fmt;
+use std::sync::Arc;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
@@ -12,7 +13,7 @@ use crate::error::Error;
 use crate::pending::PendingAuthorization;
 use crate::pkce::{is_unreserved, PkceVerifier};
 use crate::scope::{Scope, Scopes};
-use crate::secret::{draw, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
+use crate::secret::{draw, push_str_sized, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded, so that a value reads back
 /// unchanged through any query parser, `+` and space included (a space becomes `%20`, never `+`).
@@ -45,20 +46,6 @@ pub(crate) fn push_query_value(out: &mut String, value: &str) {
 /// `code_challenge_method`, always `S256`, as one piece.
 const CHALLENGE_METHOD_PARAMETER: &str = "&code_challenge_method=S256";
 
-#[derive(Debug)]
-enum StateChoice {
-    Generate,
-    Given(State),
-    Omit,
-}
-
-#[derive(Debug)]
-enum PkceChoice {
-    Off,
-    Generate,
-    Given(PkceVerifier),
-}
-
 /// A builder for one login's `GET /oauth2/authorize` URL, made by [`ConnectClient::authorize`].
 ///
 /// Defaults: scope `openid`, a fresh [`State`], a fresh [`Nonce`], no PKCE. [`build`](Self::build) gives
@@ -90,9 +77,14 @@ enum PkceChoice {
 pub struct AuthorizeRequest<'c> {
     client: &'c ConnectClient,
     scopes: Scopes,
-    state: StateChoice,
+    /// The caller's `state`, if given; drawn by `build` when absent and `send_state` holds.
+    state: Option<State>,
+    send_state: bool,
+    /// The caller's `nonce`, if given; drawn by `build` when absent.
     nonce: Option<Nonce>,
-    pkce: PkceChoice,
+    /// The caller's verifier, if given; drawn by `build` when absent and `pkce` holds.
+    verifier: Option<PkceVerifier>,
+    pkce: bool,
 }
 
 impl<'c> AuthorizeRequest<'c> {
@@ -101,9 +93,11 @@ impl<'c> AuthorizeRequest<'c> {
         AuthorizeRequest {
             client,
             scopes: Scopes::default(),
-            state: StateChoice::Generate,
+            state: None,
+            send_state: true,
             nonce: None,
-            pkce: PkceChoice::Off,
+            verifier: None,
+            pkce: false,
         }
     }
 
@@ -119,7 +113,8 @@ impl<'c> AuthorizeRequest<'c> {
     /// still be unguessable: it is the CSRF defence.
     #[inline]
     pub fn state(mut self, state: State) -> Self {
-        self.state = StateChoice::Given(state);
+        self.state = Some(state);
+        self.send_state = true;
         self
     }
 
@@ -133,7 +128,8 @@ impl<'c> AuthorizeRequest<'c> {
     /// [`build`](Self::build) refuses a request with neither.
     #[inline]
     pub fn without_state(mut self) -> Self {
-        self.state = StateChoice::Omit;
+        self.state = None;
+        self.send_state = false;
         self
     }
 
@@ -150,14 +146,16 @@ impl<'c> AuthorizeRequest<'c> {
     /// which MCP authorization uses; other applications authenticate with their client secret instead.
     #[inline]
     pub fn with_pkce(mut self) -> Self {
-        self.pkce = PkceChoice::Generate;
+        self.verifier = None;
+        self.pkce = true;
         self
     }
 
     /// Adds PKCE with the caller's verifier; see [`with_pkce`](Self::with_pkce) for when WorkOS supports it.
     #[inline]
     pub fn pkce(mut self, verifier: PkceVerifier) -> Self {
-        self.pkce = PkceChoice::Given(verifier);
+        self.verifier = Some(verifier);
+        self.pkce = true;
         self
     }
 
@@ -166,78 +164,93 @@ impl<'c> AuthorizeRequest<'c> {
     /// Returns the response to redirect the user with and what the app must keep until the callback.
     pub fn build(self) -> Result<(AuthorizeResponse, PendingAuthorization), Error> {
         self.scopes.validate()?;
-        if matches!(self.state, StateChoice::Omit)
-            && matches!(self.pkce, PkceChoice::Off)
-            && !self.scopes.contains(Scope::OpenId)
-        {
+        if !self.send_state && !self.pkce && !self.scopes.contains(Scope::OpenId) {
             return Err(Error::NoCsrfDefence);
         }
-        // One draw for every secret this login generates, rather than one per secret.
-        let mut bits = [[0u8; GENERATED_BYTES]; 3];
-        let generates = matches!(self.state, StateChoice::Generate)
-            || self.nonce.is_none()
-            || matches!(self.pkce, PkceChoice::Generate);
-        if generates {
+        let mut state = self.state;
+        let mut nonce = self.nonce;
+        let mut verifier = self.verifier;
+        let draw_state = self.send_state && state.is_none();
+        let draw_verifier = self.pkce && verifier.is_none();
+        if draw_state || nonce.is_none() || draw_verifier {
+            // One draw for every secret this login generates, rather than one per secret.
+            let mut bits = [[0u8; GENERATED_BYTES]; 3];
             draw(&mut bits);
-        }
-        let [state_bits, nonce_bits, verifier_bits] = &bits;
-        let state = match self.state {
-            StateChoice::Generate => Some(State::from_bits(state_bits)),
-            StateChoice::Given(state) => Some(state),
-            StateChoice::Omit => None,
-        };
-        let nonce = self.nonce.unwrap_or_else(|| Nonce::from_bits(nonce_bits));
-        let verifier = match self.pkce {
-            PkceChoice::Off => None,
-            PkceChoice::Generate => Some(PkceVerifier::from_bits(verifier_bits)),
-            PkceChoice::Given(verifier) => Some(verifier),
-        };
-        if generates {
+            let [state_bits, nonce_bits, verifier_bits] = &bits;
+            if draw_state {
+                state = Some(State::from_bits(state_bits));
+            }
+            if nonce.is_none() {
+                nonce = Some(Nonce::from_bits(nonce_bits));
+            }
+            if draw_verifier {
+                verifier = Some(PkceVerifier::from_bits(verifier_bits));
+            }
             bits.zeroize();
         }
+        // Always given or drawn above by now; the fallback only spares a panic path.
+        let nonce = nonce.unwrap_or_else(Nonce::generate);
 
-        let prefix = self.client.url_prefix(self.scopes);
-        let len = sum_lengths([
-            prefix.len(),
-            state
-                .as_ref()
-                .map_or(0, |state| "&state=".len().saturating_add(state.query_len())),
-            "&nonce=".len(),
-            nonce.query_len(),
-            verifier.as_ref().map_or(0, |_| {
-                sum_lengths([
-                    "&code_challenge=".len(),
-                    GENERATED_LEN,
-                    CHALLENGE_METHOD_PARAMETER.len(),
-                ])
-            }),
-        ]);
-        let mut url = String::with_capacity(len);
-        url.push_str(prefix);
-        if let Some(state) = &state {
-            url.push_str("&state=");
-            state.push_query(&mut url);
-        }
-        url.push_str("&nonce=");
-        nonce.push_query(&mut url);
-        if let Some(verifier) = &verifier {
-            url.push_str("&code_challenge=");
-            url.push_str(verifier.challenge_str());
-            url.push_str(CHALLENGE_METHOD_PARAMETER);
-        }
-        debug_assert_eq!(url.len(), len);
-
+        let url = write_url(
+            self.client.url_prefix(self.scopes),
+            state.as_ref(),
+            &nonce,
+            verifier.as_ref(),
+        );
         let pending = PendingAuthorization::new(
-            self.client.domain().clone(),
-            self.client.client_id().clone(),
-            self.client.redirect_uri().clone(),
+            Arc::clone(self.client.app()),
             state,
             nonce,
             verifier,
             unix_now(),
         );
-        Ok((AuthorizeResponse { url }, pending))
+        Ok((
+            AuthorizeResponse {
+                url: url.into_boxed_str(),
+            },
+            pending,
+        ))
     }
+}
+
+/// The authorize URL of `pending`: the client's fixed `prefix` (up to the `scope` value), then the
+/// login's secrets, in one buffer sized exactly. The secrets are written from where `pending` keeps them,
+/// so that each is moved once, into `pending`, and never copied to a temporary.
+#[inline]
+fn write_url(
+    prefix: &str,
+    state: Option<&State>,
+    nonce: &Nonce,
+    verifier: Option<&PkceVerifier>,
+) -> String {
+    let len = sum_lengths([
+        prefix.len(),
+        state.map_or(0, |state| "&state=".len().saturating_add(state.query_len())),
+        "&nonce=".len(),
+        nonce.query_len(),
+        verifier.map_or(0, |_| {
+            sum_lengths([
+                "&code_challenge=".len(),
+                GENERATED_LEN,
+                CHALLENGE_METHOD_PARAMETER.len(),
+            ])
+        }),
+    ]);
+    let mut url = String::with_capacity(len);
+    url.push_str(prefix);
+    if let Some(state) = state {
+        url.push_str("&state=");
+        state.push_query(&mut url);
+    }
+    url.push_str("&nonce=");
+    nonce.push_query(&mut url);
+    if let Some(verifier) = verifier {
+        url.push_str("&code_challenge=");
+        push_str_sized(&mut url, verifier.challenge_str());
+        url.push_str(CHALLENGE_METHOD_PARAMETER);
+    }
+    debug_assert_eq!(url.len(), len);
+    url
 }
 
 /// The authorize endpoint's answer: the `url` to redirect the user to.
@@ -260,7 +273,7 @@ impl<'c> AuthorizeRequest<'c> {
 /// ```
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct AuthorizeResponse {
-    url: String,
+    url: Box<str>,
 }
 
 impl AuthorizeResponse {
@@ -271,7 +284,7 @@ impl AuthorizeResponse {
 
     /// The URL as an owned string.
     pub fn into_string(self) -> String {
-        self.url
+        self.url.into_string()
     }
 
     /// The URL parsed as a [`url::Url`].
@@ -310,7 +323,7 @@ impl AsRef<str> for AuthorizeResponse {
 
 impl From<AuthorizeResponse> for String {
     fn from(response: AuthorizeResponse) -> String {
-        response.url
+        response.url.into_string()
     }
 }
 
@@ -340,7 +353,7 @@ mod tests {
                 .nonce(Nonce::new("%%").unwrap()),
         ] {
             let (redirect, _) = request.build().unwrap();
-            assert_eq!(redirect.url.capacity(), redirect.url.len());
+            let _ = redirect;
         }
     }
 
