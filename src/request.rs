@@ -162,60 +162,55 @@ impl<'c> AuthorizeRequest<'c> {
     /// Checks the scopes, draws whatever secrets were not given, and writes the URL.
     ///
     /// Returns the response to redirect the user with and what the app must keep until the callback.
-    pub fn build(self) -> Result<(AuthorizeResponse, PendingAuthorization), Error> {
+    pub fn build(mut self) -> Result<(AuthorizeResponse, PendingAuthorization), Error> {
         self.scopes.validate()?;
         if !self.send_state && !self.pkce && !self.scopes.contains(Scope::OpenId) {
             return Err(Error::NoCsrfDefence);
         }
-        let mut state = self.state;
-        let mut nonce = self.nonce;
-        let mut verifier = self.verifier;
-        let draw_state = self.send_state && state.is_none();
-        let draw_verifier = self.pkce && verifier.is_none();
-        if draw_state || nonce.is_none() || draw_verifier {
+        let draw_state = self.send_state && self.state.is_none();
+        let draw_verifier = self.pkce && self.verifier.is_none();
+        if draw_state || self.nonce.is_none() || draw_verifier {
             // One draw for every secret this login generates, rather than one per secret.
             let mut bits = [[0u8; GENERATED_BYTES]; 3];
             draw(&mut bits);
             let [state_bits, nonce_bits, verifier_bits] = &bits;
             if draw_state {
-                state = Some(State::from_bits(state_bits));
+                self.state = Some(State::from_bits(state_bits));
             }
-            if nonce.is_none() {
-                nonce = Some(Nonce::from_bits(nonce_bits));
+            if self.nonce.is_none() {
+                self.nonce = Some(Nonce::from_bits(nonce_bits));
             }
             if draw_verifier {
-                verifier = Some(PkceVerifier::from_bits(verifier_bits));
+                self.verifier = Some(PkceVerifier::from_bits(verifier_bits));
             }
             bits.zeroize();
         }
         // Always given or drawn above by now; the fallback only spares a panic path.
-        let nonce = nonce.unwrap_or_else(Nonce::generate);
-
+        let nonce = self.nonce.unwrap_or_else(Nonce::generate);
         let url = write_url(
             self.client.url_prefix(self.scopes),
-            state.as_ref(),
+            self.state.as_ref(),
             &nonce,
-            verifier.as_ref(),
+            self.verifier.as_ref(),
         );
-        let pending = PendingAuthorization::new(
-            Arc::clone(self.client.app()),
-            state,
-            nonce,
-            verifier,
-            unix_now(),
-        );
+        let url = url.into_boxed_str();
+        let created_at = unix_now();
         Ok((
-            AuthorizeResponse {
-                url: url.into_boxed_str(),
-            },
-            pending,
+            AuthorizeResponse { url },
+            PendingAuthorization::new(
+                Arc::clone(self.client.app()),
+                self.state,
+                nonce,
+                self.verifier,
+                created_at,
+            ),
         ))
     }
 }
 
-/// The authorize URL of `pending`: the client's fixed `prefix` (up to the `scope` value), then the
-/// login's secrets, in one buffer sized exactly. The secrets are written from where `pending` keeps them,
-/// so that each is moved once, into `pending`, and never copied to a temporary.
+/// A login's authorize URL: the client's fixed `prefix` (up to the `scope` value), then the login's
+/// secrets, in one buffer sized exactly. It borrows the secrets so that `build` moves each of them only
+/// once, into the pending authorization.
 #[inline]
 fn write_url(
     prefix: &str,
@@ -352,8 +347,16 @@ mod tests {
                 .state(State::new("a b&c").unwrap())
                 .nonce(Nonce::new("%%").unwrap()),
         ] {
-            let (redirect, _) = request.build().unwrap();
-            let _ = redirect;
+            let scopes = request.scopes;
+            let (redirect, pending) = request.build().unwrap();
+            let url = write_url(
+                client.url_prefix(scopes),
+                pending.state(),
+                pending.nonce(),
+                pending.code_verifier(),
+            );
+            assert_eq!(url.capacity(), url.len());
+            assert_eq!(url, redirect.as_str());
         }
     }
 
