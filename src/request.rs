@@ -167,6 +167,9 @@ impl<'c> AuthorizeRequest<'c> {
         if !self.send_state && !self.pkce && !self.scopes.contains(Scope::OpenId) {
             return Err(Error::NoCsrfDefence);
         }
+        // Taken before the URL is written: a reference count is a locked instruction, which waits for
+        // every store before it, and the URL is hundreds of bytes of stores.
+        let app = Arc::clone(self.client.app());
         let draw_state = self.send_state && self.state.is_none();
         let draw_verifier = self.pkce && self.verifier.is_none();
         if draw_state || self.nonce.is_none() || draw_verifier {
@@ -197,13 +200,7 @@ impl<'c> AuthorizeRequest<'c> {
         let created_at = unix_now();
         Ok((
             AuthorizeResponse { url },
-            PendingAuthorization::new(
-                Arc::clone(self.client.app()),
-                self.state,
-                nonce,
-                self.verifier,
-                created_at,
-            ),
+            PendingAuthorization::new(app, self.state, nonce, self.verifier, created_at),
         ))
     }
 }
