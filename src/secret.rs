@@ -77,7 +77,7 @@ pub(crate) fn push_base64url(bytes: &[u8; GENERATED_BYTES], out: &mut String) {
     *x = symbol(n >> 12);
     *y = symbol(n >> 6);
     // Every symbol is ASCII, so this never falls back.
-    out.push_str(std::str::from_utf8(&encoded).unwrap_or_default());
+    push_str_sized(out, std::str::from_utf8(&encoded).unwrap_or_default());
     encoded.zeroize();
 }
 
