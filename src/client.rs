@@ -377,7 +377,6 @@ impl fmt::Debug for ConnectClient {
 
 /// An application's domain, `client_id` and `redirect_uri`, in one allocation that the client and each
 /// of its pending logins share: a login then records all three with a single reference count.
-#[derive(PartialEq, Eq)]
 pub(crate) struct App {
     pub(crate) domain: AuthKitDomain,
     pub(crate) client_id: ClientId,

@@ -115,6 +115,7 @@ impl fmt::Debug for PendingAuthorization {
 
 /// The serde form: the shared settings written out as three plain fields.
 #[derive(Serialize)]
+#[serde(rename = "PendingAuthorization")]
 struct Written<'a> {
     issuer: &'a AuthKitDomain,
     client_id: &'a ClientId,
@@ -129,6 +130,10 @@ struct Written<'a> {
 
 /// The serde form, read back; each field checks itself as it is read.
 #[derive(Deserialize)]
+#[serde(
+    rename = "PendingAuthorization",
+    expecting = "struct PendingAuthorization"
+)]
 struct Read {
     issuer: AuthKitDomain,
     client_id: ClientId,
@@ -206,6 +211,9 @@ mod tests {
                 "{key}"
             );
         }
+        let not_an_object = serde_json::from_value::<PendingAuthorization>(serde_json::json!(1));
+        let message = not_an_object.unwrap_err().to_string();
+        assert!(message.contains("struct PendingAuthorization"), "{message}");
         let mut missing_nonce = json;
         missing_nonce.as_object_mut().unwrap().remove("nonce");
         assert!(serde_json::from_value::<PendingAuthorization>(missing_nonce).is_err());
