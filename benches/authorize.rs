@@ -5,15 +5,13 @@
 
 mod common;
 
-use std::hint::black_box;
-
 use common::{
-    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, their_given_secrets, theirs,
-    REDIRECT_URI,
+    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
+    their_given_secrets, theirs, REDIRECT_URI,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use oauth2::{CsrfToken, PkceCodeChallenge};
-use workos_connect::{PkceVerifier, Scopes, State};
+use workos_connect::{PkceVerifier, State};
 
 /// Given secrets are made outside the timing, in batches of this many for both crates. Criterion's
 /// `SmallInput` sizes a batch from the time per call, setup included, so it gives this crate batches of
@@ -32,15 +30,7 @@ fn authorize(c: &mut Criterion) {
     group.bench_function("workos-connect/url_from_given_secrets", |b| {
         b.iter_batched(
             our_given_secrets,
-            |(state, nonce, verifier)| {
-                ours_client
-                    .authorize()
-                    .scopes(Scopes::ALL)
-                    .state(state)
-                    .nonce(nonce)
-                    .pkce(verifier)
-                    .build()
-            },
+            |(state, nonce, verifier)| ours_url(&ours_client, state, nonce, verifier),
             GIVEN_SECRETS_BATCH,
         )
     });
@@ -53,13 +43,7 @@ fn authorize(c: &mut Criterion) {
     });
 
     group.bench_function("workos-connect/fresh_login", |b| {
-        b.iter(|| {
-            ours_client
-                .authorize()
-                .scopes(black_box(Scopes::ALL))
-                .with_pkce()
-                .build()
-        })
+        b.iter(|| ours_fresh_login(&ours_client))
     });
     group.bench_function("oauth2/fresh_login", |b| {
         b.iter(|| oauth2_fresh_login(&their_client))
@@ -93,7 +77,7 @@ fn redirect_uri_length(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("workos-connect/fresh_login", label),
             &client,
-            |b, client| b.iter(|| client.authorize().scopes(Scopes::ALL).with_pkce().build()),
+            |b, client| b.iter(|| ours_fresh_login(client)),
         );
         let their_client = theirs(&redirect_uri);
         group.bench_with_input(

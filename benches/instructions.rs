@@ -12,12 +12,12 @@ use std::hint::black_box;
 use std::process::ExitCode;
 
 use common::{
-    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, their_given_secrets, theirs,
-    OAuth2Client, REDIRECT_URI,
+    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
+    their_given_secrets, theirs, OAuth2Client, REDIRECT_URI,
 };
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use workos_connect::{
-    AuthorizeResponse, ConnectClient, Nonce, PendingAuthorization, PkceVerifier, Scopes, State,
+    AuthorizeResponse, ConnectClient, Nonce, PendingAuthorization, PkceVerifier, State,
 };
 
 type Built = (AuthorizeResponse, PendingAuthorization);
@@ -29,24 +29,12 @@ fn measured_ours_url(
     nonce: Nonce,
     verifier: PkceVerifier,
 ) -> Built {
-    client
-        .authorize()
-        .scopes(Scopes::ALL)
-        .state(state)
-        .nonce(nonce)
-        .pkce(verifier)
-        .build()
-        .expect("valid request")
+    ours_url(client, state, nonce, verifier).expect("valid request")
 }
 
 #[inline(never)]
 fn measured_ours_login(client: &ConnectClient) -> Built {
-    client
-        .authorize()
-        .scopes(Scopes::ALL)
-        .with_pkce()
-        .build()
-        .expect("valid request")
+    ours_fresh_login(client).expect("valid request")
 }
 
 #[inline(never)]

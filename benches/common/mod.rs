@@ -3,7 +3,10 @@
 
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
-use workos_connect::{ConnectClient, Nonce, PkceVerifier, State};
+use workos_connect::{
+    AuthorizeResponse, ConnectClient, Error, Nonce, PendingAuthorization, PkceVerifier, Scopes,
+    State,
+};
 
 pub const DOMAIN: &str = "https://example.authkit.app";
 pub const CLIENT_ID: &str = "client_01HZ8Q3KX7V5N2M4P6R8T0W2Y4";
@@ -42,6 +45,30 @@ pub fn our_given_secrets() -> (State, Nonce, PkceVerifier) {
         Nonce::new(NONCE).expect("nonce"),
         PkceVerifier::new(VERIFIER).expect("verifier"),
     )
+}
+
+/// What this crate's `build` returns.
+pub type Built = Result<(AuthorizeResponse, PendingAuthorization), Error>;
+
+/// The request built with this crate, from given secrets.
+pub fn ours_url(
+    client: &ConnectClient,
+    state: State,
+    nonce: Nonce,
+    verifier: PkceVerifier,
+) -> Built {
+    client
+        .authorize()
+        .scopes(Scopes::ALL)
+        .state(state)
+        .nonce(nonce)
+        .pkce(verifier)
+        .build()
+}
+
+/// A fresh login with this crate: a new 256-bit state, nonce and PKCE pair.
+pub fn ours_fresh_login(client: &ConnectClient) -> Built {
+    client.authorize().scopes(Scopes::ALL).with_pkce().build()
 }
 
 /// The same secrets in the form `oauth2` takes them.
