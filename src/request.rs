@@ -205,9 +205,9 @@ impl<'c> AuthorizeRequest<'c> {
     }
 }
 
-/// A login's authorize URL: the client's fixed `prefix` (up to and including the `scope` value), then the login's
-/// secrets, in one buffer sized exactly. It borrows the secrets so that `build` moves each of them only
-/// once, into the pending authorization.
+/// A login's authorize URL: the client's fixed `prefix` (up to and including the `scope` value), then
+/// the login's secrets, in one buffer sized exactly. It borrows the secrets so that `build` moves each
+/// of them only once, into the pending authorization.
 #[inline]
 fn write_url(
     prefix: &str,
