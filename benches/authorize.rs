@@ -3,15 +3,13 @@
 //! The request is the same on both sides: four scopes, `state`, `nonce` (an extra parameter for
 //! `oauth2`, which has no notion of one) and PKCE `S256`. `scripts/bench-summary` prints the ratios.
 
-mod common;
-
-use common::{
-    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
-    their_given_secrets, theirs, REDIRECT_URI,
-};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use workos_connect::{PkceVerifier, State};
+use workos_connect_benches::{
+    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
+    their_given_secrets, theirs, REDIRECT_URI,
+};
 
 /// Given secrets are made outside the timing, in batches of this many for both crates. Criterion's
 /// `SmallInput` sizes a batch from the time per call, setup included, so it gives this crate batches of

@@ -6,18 +6,16 @@
 //! secrets is left out; `scripts/instructions` takes the difference of two runs, which cancels one-time
 //! costs such as seeding the thread's random generator.
 
-mod common;
-
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use common::{
-    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
-    their_given_secrets, theirs, OAuth2Client, REDIRECT_URI,
-};
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use workos_connect::{
     AuthorizeResponse, ConnectClient, Nonce, PendingAuthorization, PkceVerifier, State,
+};
+use workos_connect_benches::{
+    oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
+    their_given_secrets, theirs, OAuth2Client, REDIRECT_URI,
 };
 
 type Built = (AuthorizeResponse, PendingAuthorization);

@@ -7,13 +7,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
+use crate::credential::ClientSecret;
 use crate::domain::{is_loopback, AuthKitDomain};
+use crate::encoding::{is_uri_character, is_vschar, push_query_value};
 use crate::error::{reject_control_characters, Error, Field};
-use crate::pkce::is_unreserved;
-use crate::request::{push_query_value, AuthorizeRequest};
 use crate::scope::Scopes;
-use crate::secret::is_vschar;
-use crate::token::ClientSecret;
 
 /// The `client_id` of a WorkOS Connect application: one or more printable ASCII characters (RFC 6749
 /// Appendix A). Cheap to clone: copies share one allocation.
@@ -81,32 +79,6 @@ impl ClientId {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RedirectUri(Arc<str>);
-
-/// Characters RFC 3986 allows in a URI, `%` included (its escapes are checked separately).
-pub(crate) const fn is_uri_character(b: u8) -> bool {
-    is_unreserved(b)
-        || matches!(
-            b,
-            b':' | b'/'
-                | b'?'
-                | b'#'
-                | b'['
-                | b']'
-                | b'@'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b'%'
-        )
-}
 
 /// The byte offset of the first `%` that does not start a `%HH` escape.
 fn bad_percent_escape(value: &str) -> Option<usize> {
@@ -320,12 +292,6 @@ impl ConnectClient {
         }
     }
 
-    /// Starts an authorize request for one login: by default scope `openid`, a fresh `state` and a fresh
-    /// `nonce`, no PKCE.
-    pub fn authorize(&self) -> AuthorizeRequest<'_> {
-        AuthorizeRequest::new(self)
-    }
-
     /// The AuthKit domain.
     pub fn domain(&self) -> &AuthKitDomain {
         &self.app.domain
@@ -347,8 +313,12 @@ impl ConnectClient {
         &self.app
     }
 
-    pub(crate) fn set_client_secret(&mut self, secret: ClientSecret) {
+    /// This client with a client secret: a confidential application, which authenticates to the token
+    /// endpoint with `client_id` and `client_secret` in the body. Applications created through Dynamic
+    /// Client Registration (PKCE, MCP) have no secret and skip this.
+    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
         self.client_secret = Some(secret);
+        self
     }
 
     pub(crate) fn client_secret(&self) -> Option<&ClientSecret> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 use url::{Host, Url};
 
-use crate::client::is_uri_character;
+use crate::encoding::is_uri_character;
 use crate::error::{reject_control_characters, Error, Field};
 
 /// The path of the authorize endpoint on an AuthKit domain.

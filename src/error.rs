@@ -191,6 +191,10 @@ pub enum Error {
     )]
     EmptyClientId,
 
+    /// `client_secret` is empty.
+    #[error("client_secret is empty; copy the application's client secret from the WorkOS dashboard (`sk_...`)")]
+    EmptyClientSecret,
+
     /// `redirect_uri` is not an absolute URI.
     #[error(
         "redirect_uri `{input}` is not an absolute URI ({reason}); give a scheme and host, \

@@ -6,8 +6,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::clock::unix_now;
+use crate::credential::IdToken;
 use crate::pending::PendingAuthorization;
-use crate::token::IdToken;
 
 /// The signature algorithms accepted: RSA and ECDSA only, so that a key from the JWKS can never be
 /// used as an HMAC secret, and never `none`. (EdDSA is left out: a malformed Ed25519 key in a JWKS

@@ -55,7 +55,9 @@
 mod callback;
 mod client;
 mod clock;
+mod credential;
 mod domain;
+mod encoding;
 mod error;
 #[cfg(feature = "id-token")]
 mod id_token;
@@ -70,6 +72,7 @@ pub use callback::{
     AuthorizationCode, CallbackCheck, CallbackError, ErrorCode, OAuthError, DEFAULT_MAX_AGE,
 };
 pub use client::{ClientId, ConnectClient, RedirectUri};
+pub use credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
 pub use domain::AuthKitDomain;
 pub use error::{Error, Field};
 #[cfg(feature = "id-token")]
@@ -79,9 +82,7 @@ pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};
 pub use scope::{Scope, Scopes, ScopesIter};
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
-pub use token::{
-    AccessToken, ClientSecret, IdToken, RefreshToken, TokenError, TokenRequest, TokenResponse,
-};
+pub use token::{TokenError, TokenRequest, TokenResponse};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

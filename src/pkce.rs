@@ -10,10 +10,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
+use crate::encoding::{is_unreserved, push_base64url};
 use crate::error::{Error, Field};
 use crate::secret::{
-    check_secret, constant_time_eq, generate_token, push_base64url, token_from, SecretBits,
-    GENERATED_LEN,
+    check_secret, constant_time_eq, generate_token, token_from, SecretBits, GENERATED_LEN,
 };
 
 /// The PKCE `code_verifier`: a secret the app keeps until it redeems the code (RFC 7636 section 4.1).
@@ -110,11 +110,6 @@ impl PkceVerifier {
             .get(self.verifier_len..)
             .unwrap_or_default()
     }
-}
-
-/// The unreserved characters of RFC 3986, which are also the verifier's alphabet.
-pub(crate) const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// Wipes the verifier from memory.

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use zeroize::Zeroize;
 
@@ -11,25 +10,9 @@ use crate::client::ConnectClient;
 use crate::clock::unix_now;
 use crate::error::Error;
 use crate::pending::PendingAuthorization;
-use crate::pkce::{is_unreserved, PkceVerifier};
+use crate::pkce::PkceVerifier;
 use crate::scope::{Scope, Scopes};
-use crate::secret::{draw, push_str_sized, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
-
-/// Everything but RFC 3986's unreserved characters is percent-encoded, so that a value reads back
-/// unchanged through any query parser, `+` and space included (a space becomes `%20`, never `+`).
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// The encoded length of `value` as a query value.
-pub(crate) fn query_value_len(value: &str) -> usize {
-    value
-        .bytes()
-        .map(|b| if is_unreserved(b) { 1 } else { 3 })
-        .sum()
-}
+use crate::secret::{draw, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
 
 /// The sum of `lengths`, saturating: it sizes a buffer, so a wrong size could cost a reallocation,
 /// never correctness, and lengths of real inputs are far from overflowing.
@@ -38,9 +21,12 @@ fn sum_lengths<const N: usize>(lengths: [usize; N]) -> usize {
     lengths.into_iter().fold(0, usize::saturating_add)
 }
 
-/// Appends `value`, percent-encoded, to `out`.
-pub(crate) fn push_query_value(out: &mut String, value: &str) {
-    out.extend(utf8_percent_encode(value, QUERY_VALUE));
+impl ConnectClient {
+    /// Starts an authorize request for one login: by default scope `openid`, a fresh `state` and a fresh
+    /// `nonce`, no PKCE.
+    pub fn authorize(&self) -> AuthorizeRequest<'_> {
+        AuthorizeRequest::new(self)
+    }
 }
 
 /// `code_challenge_method`, always `S256`, as one piece.
@@ -238,7 +224,7 @@ fn write_url(
     nonce.push_query(&mut url);
     if let Some(verifier) = verifier {
         url.push_str("&code_challenge=");
-        push_str_sized(&mut url, verifier.challenge_str());
+        url.push_str(verifier.challenge_str());
         url.push_str(CHALLENGE_METHOD_PARAMETER);
     }
     debug_assert_eq!(url.len(), len);
@@ -323,14 +309,6 @@ impl From<AuthorizeResponse> for String {
 mod tests {
     use super::*;
     use crate::client::test_client as client;
-
-    #[test]
-    fn query_values_are_encoded_except_unreserved_characters() {
-        let mut out = String::new();
-        push_query_value(&mut out, "aZ09-._~ +&=%/?#é");
-        assert_eq!(out, "aZ09-._~%20%2B%26%3D%25%2F%3F%23%C3%A9");
-        assert_eq!(query_value_len("aZ09-._~ +&=%/?#é"), out.len());
-    }
 
     #[test]
     fn the_url_is_sized_exactly() {

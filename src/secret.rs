@@ -7,15 +7,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
+use crate::encoding::{
+    is_unreserved, is_vschar, push_base64url, push_query_value, query_value_len, BASE64URL_32_LEN,
+};
 use crate::error::{reject_control_characters, Error, Field};
-use crate::pkce::is_unreserved;
-use crate::request::{push_query_value, query_value_len};
 
 /// Bytes drawn for each generated secret: 256 bits, which base64url writes as 43 characters.
 pub(crate) const GENERATED_BYTES: usize = 32;
 
 /// Length of a generated secret in characters.
-pub const GENERATED_LEN: usize = 43;
+pub const GENERATED_LEN: usize = BASE64URL_32_LEN;
 
 /// 256 random bits for one secret.
 pub(crate) type SecretBits = [u8; GENERATED_BYTES];
@@ -43,53 +44,6 @@ pub(crate) fn generate_token(extra: usize) -> String {
     let token = token_from(bits, extra);
     bits.zeroize();
     token
-}
-
-/// The base64url alphabet (RFC 4648 section 5).
-const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Appends the unpadded base64url form of a 32-byte value (a secret or a SHA-256 digest) to `out`.
-///
-/// Written for this one size because it is on every login's path: the general-purpose encoder spends
-/// most of its time on buffering and tail handling that a fixed 32 bytes never needs.
-pub(crate) fn push_base64url(bytes: &[u8; GENERATED_BYTES], out: &mut String) {
-    let mut encoded = [0u8; GENERATED_LEN];
-    let symbol = |index: u32| {
-        BASE64URL
-            .get((index & 63) as usize)
-            .copied()
-            .unwrap_or(b'A')
-    };
-    // 30 bytes make 10 groups of four symbols; the last 2 bytes make three more.
-    for (group, chunk) in encoded.chunks_exact_mut(4).zip(bytes.chunks_exact(3)) {
-        if let ([a, b, c], [w, x, y, z]) = (chunk, group) {
-            let n = u32::from(*a) << 16 | u32::from(*b) << 8 | u32::from(*c);
-            *w = symbol(n >> 18);
-            *x = symbol(n >> 12);
-            *y = symbol(n >> 6);
-            *z = symbol(n);
-        }
-    }
-    let [.., a, b] = *bytes;
-    let [.., w, x, y] = &mut encoded;
-    let n = u32::from(a) << 16 | u32::from(b) << 8;
-    *w = symbol(n >> 18);
-    *x = symbol(n >> 12);
-    *y = symbol(n >> 6);
-    // Every symbol is ASCII, so this never falls back.
-    push_str_sized(out, std::str::from_utf8(&encoded).unwrap_or_default());
-    encoded.zeroize();
-}
-
-/// Appends `value` to `out`, as `push_str` does, but copies a value of [`GENERATED_LEN`] bytes (every
-/// generated secret and every challenge) as a piece of known size, which compiles to a few moves
-/// instead of a call to `memcpy`: the URL of a login is mostly such pieces.
-#[inline(always)]
-pub(crate) fn push_str_sized(out: &mut String, value: &str) {
-    match value.get(..GENERATED_LEN) {
-        Some(generated) if value.len() == GENERATED_LEN => out.push_str(generated),
-        _ => out.push_str(value),
-    }
 }
 
 /// Compares two secrets in time that depends on their lengths only, not on where they differ.
@@ -133,11 +87,6 @@ pub(crate) fn check_secret(
         });
     }
     Ok(())
-}
-
-/// VSCHAR of RFC 6749 Appendix A: printable ASCII, space included.
-pub(crate) const fn is_vschar(b: u8) -> bool {
-    matches!(b, 0x20..=0x7e)
 }
 
 /// Defines a `state`-like secret: generated, or given by the caller and checked against VSCHAR with a
@@ -215,7 +164,7 @@ macro_rules! vschar_secret {
             #[inline]
             pub(crate) fn push_query(&self, out: &mut String) {
                 if self.query_safe {
-                    push_str_sized(out, &self.value);
+                    out.push_str(&self.value);
                 } else {
                     push_query_value(out, &self.value);
                 }
@@ -322,9 +271,6 @@ vschar_secret!(
 
 #[cfg(test)]
 mod tests {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
-
     use super::*;
 
     #[test]
@@ -389,25 +335,6 @@ mod tests {
         let mut out = String::new();
         generated.push_query(&mut out);
         assert_eq!(out, generated.secret());
-    }
-
-    #[test]
-    fn base64url_matches_the_reference_encoder() {
-        let mut bytes = [0u8; GENERATED_BYTES];
-        for seed in 0..=255u8 {
-            for (i, byte) in bytes.iter_mut().enumerate() {
-                *byte = seed
-                    .wrapping_mul(31)
-                    .wrapping_add((i as u8).wrapping_mul(17))
-                    ^ (i as u8);
-            }
-            let mut ours = String::new();
-            push_base64url(&bytes, &mut ours);
-            assert_eq!(ours, URL_SAFE_NO_PAD.encode(bytes));
-        }
-        let mut all_ones = String::new();
-        push_base64url(&[0xff; GENERATED_BYTES], &mut all_ones);
-        assert_eq!(all_ones, URL_SAFE_NO_PAD.encode([0xff; GENERATED_BYTES]));
     }
 
     #[test]

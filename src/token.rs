@@ -5,119 +5,14 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroize;
 
 use crate::callback::{AuthorizationCode, ErrorCode, OAuthError};
 use crate::client::ConnectClient;
-use crate::error::{Error, Field};
+use crate::credential::{AccessToken, IdToken, RefreshToken};
 use crate::pending::PendingAuthorization;
-use crate::secret::{check_secret, constant_time_eq, is_vschar};
-
-/// Defines an opaque secret issued by the server or the dashboard: redacted `Debug`, no `Display`,
-/// wiped on drop, compared in constant time, serde as the plain string.
-macro_rules! opaque_secret {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Wraps a value, e.g. one kept from an earlier response.
-            pub fn new(value: impl Into<String>) -> Self {
-                $name(value.into())
-            }
-
-            /// The value itself.
-            pub fn secret(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($name), "(..)"))
-            }
-        }
-
-        impl Drop for $name {
-            fn drop(&mut self) {
-                self.0.zeroize();
-            }
-        }
-
-        impl PartialEq for $name {
-            fn eq(&self, other: &Self) -> bool {
-                constant_time_eq(&self.0, &other.0)
-            }
-        }
-
-        impl Eq for $name {}
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map($name)
-            }
-        }
-    };
-}
-
-opaque_secret!(
-    /// An OAuth 2.0 access token, for calls to the resource server.
-    AccessToken
-);
-opaque_secret!(
-    /// A refresh token, given when `offline_access` was requested; redeem it with
-    /// [`ConnectClient::refresh_request`].
-    RefreshToken
-);
-opaque_secret!(
-    /// An OpenID Connect ID token (a JWT), not yet validated: validate it before trusting any claim in
-    /// it (see the `id-token` feature).
-    IdToken
-);
-
-/// A confidential application's client secret, from the WorkOS dashboard. Sent in the token request
-/// body (`client_secret_post`), never in a URL, and never kept in a pending login.
-#[derive(Clone)]
-pub struct ClientSecret(String);
-
-impl ClientSecret {
-    /// Checks and takes a client secret: not empty, printable ASCII (RFC 6749 Appendix A).
-    pub fn new(value: impl Into<String>) -> Result<Self, Error> {
-        let mut value = value.into();
-        let checked = check_secret(Field::ClientSecret, &value, is_vschar, 1, usize::MAX);
-        if let Err(error) = checked {
-            value.zeroize();
-            return Err(error);
-        }
-        Ok(ClientSecret(value))
-    }
-
-    /// The secret itself.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret(..)")
-    }
-}
-
-impl Drop for ClientSecret {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
 
 /// Why a token request could not be built, or a token response was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -216,14 +111,6 @@ impl Drop for TokenRequest {
 }
 
 impl ConnectClient {
-    /// This client with a client secret: a confidential application, which authenticates to the token
-    /// endpoint with `client_id` and `client_secret` in the body. Applications created through Dynamic
-    /// Client Registration (PKCE, MCP) have no secret and skip this.
-    pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
-        self.set_client_secret(secret);
-        self
-    }
-
     /// The `authorization_code` grant for a checked callback's code (RFC 6749 section 4.1.3): `code`,
     /// `redirect_uri` as sent, `client_id`, the PKCE `code_verifier` if the login used one, and
     /// `client_secret` for a confidential application.
@@ -371,6 +258,7 @@ impl TokenResponse {
 mod tests {
     use super::*;
     use crate::client::test_client as client;
+    use crate::credential::ClientSecret;
 
     #[test]
     fn public_client_with_pkce_sends_the_verifier_and_no_secret() {
@@ -394,34 +282,6 @@ mod tests {
             .collect();
         assert_eq!(decoded.len(), 5);
         assert_eq!(decoded[1], ("code".to_owned(), "c o+de".to_owned()));
-    }
-
-    #[test]
-    fn client_secrets_are_checked() {
-        assert_eq!(
-            ClientSecret::new("").unwrap_err(),
-            Error::Length {
-                field: Field::ClientSecret,
-                len: 0,
-                min: 1,
-                max: usize::MAX
-            }
-        );
-        assert_eq!(
-            ClientSecret::new("sk\n1").unwrap_err(),
-            Error::ControlCharacter {
-                field: Field::ClientSecret,
-                index: 2
-            }
-        );
-        assert_eq!(
-            ClientSecret::new("sk_é").unwrap_err(),
-            Error::InvalidCharacter {
-                field: Field::ClientSecret,
-                index: 3
-            }
-        );
-        assert!(!format!("{:?}", ClientSecret::new("sk_1").unwrap()).contains("sk_1"));
     }
 
     #[test]

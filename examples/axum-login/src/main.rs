@@ -2,7 +2,7 @@
 //! login in progress, reqwest for the token endpoint and the JWKS.
 //!
 //! ```text
-//! cargo run --example axum_login -- --domain https://<sub>.authkit.app --client-id client_... --exchange
+//! cargo run -p axum-login -- --domain https://<sub>.authkit.app --client-id client_... --exchange
 //! ```
 //!
 //! Then open <http://127.0.0.1:3000/>. The redirect URI (default `http://127.0.0.1:3000/callback`) must
@@ -20,10 +20,7 @@
 //! 4. With `--exchange`: the code is redeemed at the token endpoint, the ID token is validated against
 //!    the domain's JWKS, and the page shows who signed in. Tokens are never shown.
 
-use std::env::VarError;
 use std::error::Error as StdError;
-use std::ffi::OsString;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,34 +32,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
+use clap::Parser;
 use workos_connect::{
     AuthKitDomain, AuthorizationCode, ClientId, ClientSecret, ConnectClient, IdTokenClaims,
     PendingAuthorization, RedirectUri, Scope, Scopes, TokenRequest, TokenResponse, DEFAULT_MAX_AGE,
 };
-
-const HELP: &str = "\
-A web backend that logs users in with WorkOS Connect.
-
-Usage: axum_login [OPTIONS]
-
-Options:
-  --domain <URL>          AuthKit domain, e.g. https://<sub>.authkit.app [env: WORKOS_AUTHKIT_DOMAIN] (required)
-  --client-id <ID>        client ID [env: WORKOS_CLIENT_ID] (required)
-  --redirect-uri <URI>    redirect URI; its path is served as the callback
-                          [env: WORKOS_REDIRECT_URI] [default: http://127.0.0.1:3000/callback]
-  --client-secret <KEY>   client secret of a confidential application; without one, logins use PKCE
-                          [env: WORKOS_CLIENT_SECRET] (prefer the variable: arguments show in `ps`)
-  --listen <ADDR>         address to serve on [default: 127.0.0.1:3000]
-  --scope <SCOPES>        space-separated scopes [default: \"openid profile email\"]
-  --exchange              redeem the code and validate the ID token, then show who signed in
-  -h, --help              print this help
-
-Environment:
-  COOKIE_KEY              at least 64 bytes, hex, that encrypt and sign the login cookie; without it a
-                          random key is made at start-up, and logins in progress are lost on restart
-
-An option given on the command line wins over its environment variable; an empty variable counts as unset.
-";
 
 /// The cookie holding the login in progress.
 const PENDING_COOKIE: &str = "workos_pending";
@@ -70,77 +44,39 @@ const PENDING_COOKIE: &str = "workos_pending";
 /// How long the token endpoint and the JWKS may take before the callback gives up.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A web backend that logs users in with WorkOS Connect.
+#[derive(Parser)]
 struct Options {
-    domain: Option<String>,
-    client_id: Option<String>,
+    /// AuthKit domain, e.g. https://<sub>.authkit.app
+    #[arg(long, env = "WORKOS_AUTHKIT_DOMAIN")]
+    domain: String,
+    /// Client ID
+    #[arg(long, env = "WORKOS_CLIENT_ID")]
+    client_id: String,
+    /// Redirect URI; its path is served as the callback
+    #[arg(
+        long,
+        env = "WORKOS_REDIRECT_URI",
+        default_value = "http://127.0.0.1:3000/callback"
+    )]
     redirect_uri: String,
+    /// Client secret of a confidential application; without one, logins use PKCE. Prefer the
+    /// variable: arguments show in `ps`
+    #[arg(long, env = "WORKOS_CLIENT_SECRET", hide_env_values = true)]
     client_secret: Option<String>,
-    listen: String,
+    /// Address to serve on
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Space-separated scopes
+    #[arg(long, default_value = "openid profile email")]
     scope: String,
+    /// Redeem the code and validate the ID token, then show who signed in
+    #[arg(long)]
     exchange: bool,
-}
-
-enum Command {
-    Run(Options),
-    Help,
-}
-
-/// Reads an environment variable, taking an empty one as unset, as `.env` templates leave them.
-fn env_var(name: &str) -> Result<Option<String>, String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Ok(Some(value)),
-        Ok(_) | Err(VarError::NotPresent) => Ok(None),
-        Err(VarError::NotUnicode(_)) => Err(format!("{name} is not valid UTF-8")),
-    }
-}
-
-fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-    let mut options = Options {
-        domain: env_var("WORKOS_AUTHKIT_DOMAIN")?,
-        client_id: env_var("WORKOS_CLIENT_ID")?,
-        redirect_uri: env_var("WORKOS_REDIRECT_URI")?
-            .unwrap_or_else(|| "http://127.0.0.1:3000/callback".to_owned()),
-        client_secret: env_var("WORKOS_CLIENT_SECRET")?,
-        listen: "127.0.0.1:3000".to_owned(),
-        scope: "openid profile email".to_owned(),
-        exchange: false,
-    };
-    let mut args = args.into_iter().map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("argument {arg:?} is not valid UTF-8"))
-    });
-    while let Some(arg) = args.next() {
-        let arg = arg?;
-        let (name, inline_value) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg, None),
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--exchange" if inline_value.is_none() => options.exchange = true,
-            "--domain" | "--client-id" | "--redirect-uri" | "--client-secret" | "--listen"
-            | "--scope" => {
-                let value = match inline_value {
-                    Some(value) => value,
-                    None => args
-                        .next()
-                        .ok_or_else(|| format!("{name} needs a value; see --help"))??,
-                };
-                match name.as_str() {
-                    "--domain" => options.domain = Some(value),
-                    "--client-id" => options.client_id = Some(value),
-                    "--redirect-uri" => options.redirect_uri = value,
-                    "--client-secret" => options.client_secret = Some(value),
-                    "--listen" => options.listen = value,
-                    _ => options.scope = value,
-                }
-            }
-            _ => return Err(format!("unknown argument `{name}`; see --help")),
-        }
-    }
-    Ok(Command::Run(options))
+    /// At least 64 bytes, hex, that encrypt and sign the login cookie; without it a random key is
+    /// made at start-up, and logins in progress are lost on restart
+    #[arg(long, env = "COOKIE_KEY", hide_env_values = true)]
+    cookie_key: Option<String>,
 }
 
 /// Everything the handlers share, checked once at start-up.
@@ -170,21 +106,10 @@ impl FromRef<App> for Key {
     }
 }
 
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim();
-    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect()
-}
-
-fn cookie_key() -> Result<Key, String> {
-    match env_var("COOKIE_KEY")? {
+fn cookie_key(hex: Option<&str>) -> Result<Key, String> {
+    match hex {
         Some(hex) => {
-            let bytes = decode_hex(&hex).ok_or("COOKIE_KEY is not hex")?;
+            let bytes = hex::decode(hex.trim()).map_err(|_| "COOKIE_KEY is not hex")?;
             Key::try_from(bytes.as_slice()).map_err(|_| {
                 format!(
                     "COOKIE_KEY has {} bytes; it needs at least 64 (128 hex digits)",
@@ -202,13 +127,7 @@ fn cookie_key() -> Result<Key, String> {
     }
 }
 
-fn configure(options: Options) -> Result<(Config, SocketAddr), Box<dyn StdError>> {
-    let domain = options
-        .domain
-        .ok_or("--domain (or WORKOS_AUTHKIT_DOMAIN) is required, e.g. https://<sub>.authkit.app")?;
-    let client_id = options
-        .client_id
-        .ok_or("--client-id (or WORKOS_CLIENT_ID) is required")?;
+fn configure(options: &Options) -> Result<Config, Box<dyn StdError>> {
     let redirect_uri = RedirectUri::new(&options.redirect_uri)?;
     // A native app's private-use scheme cannot reach a web server.
     let redirect_url = url::Url::parse(redirect_uri.as_str())?;
@@ -235,13 +154,13 @@ fn configure(options: Options) -> Result<(Config, SocketAddr), Box<dyn StdError>
     }
 
     let mut client = ConnectClient::new(
-        AuthKitDomain::parse(&domain)?,
-        ClientId::new(&client_id)?,
+        AuthKitDomain::parse(&options.domain)?,
+        ClientId::new(&options.client_id)?,
         redirect_uri,
     );
     let pkce = options.client_secret.is_none();
-    if let Some(secret) = options.client_secret {
-        client = client.with_client_secret(ClientSecret::new(secret)?);
+    if let Some(secret) = &options.client_secret {
+        client = client.with_client_secret(ClientSecret::new(secret.as_str())?);
     }
     let http = if options.exchange {
         // The code and the secret go to the token endpoint only: a redirect is answered as an
@@ -254,10 +173,6 @@ fn configure(options: Options) -> Result<(Config, SocketAddr), Box<dyn StdError>
     } else {
         None
     };
-    let listen = options
-        .listen
-        .parse()
-        .map_err(|error| format!("--listen {:?}: {error}", options.listen))?;
     let config = Config {
         client,
         scopes,
@@ -266,7 +181,7 @@ fn configure(options: Options) -> Result<(Config, SocketAddr), Box<dyn StdError>
         secure_cookie: redirect_url.scheme() == "https",
         http,
     };
-    Ok((config, listen))
+    Ok(config)
 }
 
 async fn home() -> Html<&'static str> {
@@ -419,8 +334,9 @@ impl IntoResponse for Failure {
 }
 
 async fn serve(options: Options) -> Result<(), Box<dyn StdError>> {
-    let (config, listen) = configure(options)?;
-    let key = cookie_key()?;
+    let config = configure(&options)?;
+    let key = cookie_key(options.cookie_key.as_deref())?;
+    let listen = options.listen;
     let callback_path = config.callback_path.clone();
     eprintln!(
         "serving http://{listen}/ ; callback {} ; {} ; {}",
@@ -454,19 +370,7 @@ async fn serve(options: Options) -> Result<(), Box<dyn StdError>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match parse_args(std::env::args_os().skip(1)) {
-        Ok(Command::Run(options)) => options,
-        Ok(Command::Help) => {
-            // A closed pipe (`| head`) is the reader's choice, not a failure worth a panic.
-            let _ = std::io::stdout().lock().write_all(HELP.as_bytes());
-            return ExitCode::SUCCESS;
-        }
-        Err(usage) => {
-            eprintln!("error: {usage}");
-            return ExitCode::from(2);
-        }
-    };
-    match serve(options).await {
+    match serve(Options::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

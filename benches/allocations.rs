@@ -9,10 +9,8 @@ use std::cell::Cell;
 
 use workos_connect::{Nonce, PkceVerifier, State};
 
-/// The request the benchmarks build with `oauth2`, counted here for the README's comparison.
-#[allow(dead_code)]
-#[path = "../benches/common/mod.rs"]
-mod common;
+/// The request the benchmarks build, with this crate and with `oauth2` for the README's comparison.
+use workos_connect_benches as common;
 
 struct Counting;
 
@@ -115,7 +113,7 @@ fn pending_authorization_shares_per_app_values() {
 }
 
 /// The same fresh login with the `oauth2` crate, for the README's comparison: printed with
-/// `cargo test --test allocations -- --nocapture`.
+/// `cargo test -p workos-connect-benches --test allocations -- --nocapture`.
 #[test]
 fn oauth2_allocates_several_times_more_for_the_same_login() {
     let theirs = common::theirs(common::REDIRECT_URI);

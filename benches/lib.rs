@@ -1,4 +1,4 @@
-//! The request both benchmarks build, with this crate and with the `oauth2` crate: four scopes,
+//! The request every benchmark builds, with this crate and with the `oauth2` crate: four scopes,
 //! `state`, `nonce` (an extra parameter for `oauth2`, which has no notion of one) and PKCE `S256`.
 
 use oauth2::basic::BasicClient;

@@ -5,8 +5,9 @@
 //! pages with an HTTP client, checks the callback, posts the token request this crate built and
 //! validates the ID token against the provider's JWKS.
 //!
-//! Needs Node.js and `npm ci` in tests/interop. Without them the suite prints one line and skips,
-//! except under `CI=true`, where a missing provider fails.
+//! Needs Node.js and `npm ci` in tests/interop. Without them every scenario is reported as ignored,
+//! with a line saying how to install the provider, except under `CI=true`, where a missing provider
+//! fails every scenario.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -14,8 +15,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-use reqwest::blocking::Client;
-use reqwest::redirect::Policy;
+use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 use workos_connect::{
     AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, OAuthError,
@@ -47,23 +47,28 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// The provider, or `None` (after one printed line) when it cannot run here outside CI.
-fn provider() -> Option<&'static Provider> {
+/// The provider, started on first use and shared by every scenario.
+fn provider() -> &'static Provider {
     static PROVIDER: OnceLock<Result<Provider, String>> = OnceLock::new();
-    let started = PROVIDER.get_or_init(start_provider);
-    match started {
-        Ok(provider) => Some(provider),
-        Err(reason) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("the interop provider is required under CI=true: {reason}")
-        }
-        Err(reason) => {
-            static ONCE: OnceLock<()> = OnceLock::new();
-            ONCE.get_or_init(|| {
-                println!("skipping interop tests: {reason} (run `npm ci` in tests/interop)")
-            });
-            None
-        }
+    match PROVIDER.get_or_init(start_provider) {
+        Ok(provider) => provider,
+        Err(reason) => panic!("the interop provider did not start: {reason}"),
     }
+}
+
+/// Why the provider cannot run here, if it cannot: checked before any scenario is listed.
+fn missing_provider() -> Option<String> {
+    if !provider_dir().join("node_modules/oidc-provider").is_dir() {
+        return Some("tests/interop/node_modules is missing".into());
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(output) if output.status.success() => None,
+        _ => Some("`node` is not on the PATH".into()),
+    }
+}
+
+fn provider_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The provider's own messages go to a file, to read when a scenario fails.
@@ -74,10 +79,7 @@ fn provider_log() -> Result<std::fs::File, String> {
 }
 
 fn start_provider() -> Result<Provider, String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
-    if !dir.join("node_modules/oidc-provider").is_dir() {
-        return Err("tests/interop/node_modules is missing".into());
-    }
+    let dir = provider_dir();
     let port = free_port();
     let mut child = Command::new("node")
         .arg("provider.mjs")
@@ -112,12 +114,77 @@ fn start_provider() -> Result<Provider, String> {
     })
 }
 
-fn http() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .expect("an HTTP client")
+/// A browser's part: no redirects followed (each hop is checked), cookies carried between hops.
+struct Browser {
+    agent: ureq::Agent,
+    cookies: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+/// An HTTP answer, read whole.
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        let agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Browser {
+            agent,
+            cookies: Default::default(),
+        }
+    }
+
+    fn get(&self, url: &str) -> Answer {
+        let request = self.agent.get(url).header("cookie", self.cookie_header());
+        self.read(request.call())
+    }
+
+    fn post(&self, url: &str, content_type: &str, body: String) -> Answer {
+        let request = self
+            .agent
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .header("content-type", content_type);
+        self.read(request.send(body))
+    }
+
+    fn cookie_header(&self) -> String {
+        let cookies = self.cookies.borrow();
+        let pairs: Vec<String> = cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        pairs.join("; ")
+    }
+
+    fn read(&self, sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+        let mut response = sent.expect("the provider answers");
+        for set_cookie in response.headers().get_all("set-cookie") {
+            let text = set_cookie.to_str().expect("an ASCII cookie");
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                let mut cookies = self.cookies.borrow_mut();
+                cookies.retain(|(kept, _)| kept != name);
+                cookies.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| value.to_str().expect("an ASCII location").to_owned());
+        Answer {
+            status: response.status().as_u16(),
+            location,
+            body: response.body_mut().read_to_vec().expect("a body"),
+        }
+    }
 }
 
 fn connect_client(provider: &Provider, client_id: &str) -> ConnectClient {
@@ -137,34 +204,30 @@ enum User {
 
 /// Follows redirects and the provider's login and consent forms from the authorize URL until the
 /// provider sends the browser to the redirect URI; returns that callback URL.
-fn browse(http: &Client, authorize_url: &str, user: User) -> Url {
+fn browse(http: &Browser, authorize_url: &str, user: User) -> Url {
     let mut url = Url::parse(authorize_url).unwrap();
     let mut form: Option<Vec<(&str, &str)>> = None;
     for _ in 0..20 {
-        let response = match form.take() {
-            Some(fields) => http
-                .post(url.clone())
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .extend_pairs(fields)
-                        .finish(),
-                )
-                .send(),
-            None => http.get(url.clone()).send(),
-        }
-        .expect("the provider answers");
-        let status = response.status();
-        if status.is_redirection() {
-            let location = response.headers()["location"].to_str().unwrap().to_owned();
-            url = url.join(&location).unwrap();
+        let answer = match form.take() {
+            Some(fields) => http.post(
+                url.as_str(),
+                "application/x-www-form-urlencoded",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish(),
+            ),
+            None => http.get(url.as_str()),
+        };
+        if let Some(location) = answer.location.as_deref() {
+            url = url.join(location).unwrap();
             if url.as_str().starts_with(REDIRECT_URI) {
                 return url;
             }
             continue;
         }
-        let page = response.text().unwrap();
-        assert!(status.is_success(), "HTTP {status}: {page}");
+        let page = String::from_utf8(answer.body).unwrap();
+        let status = answer.status;
+        assert!((200..300).contains(&status), "HTTP {status}: {page}");
         let action = page
             .split("action=\"")
             .nth(1)
@@ -194,28 +257,23 @@ fn browse(http: &Client, authorize_url: &str, user: User) -> Url {
     panic!("the provider never redirected to {REDIRECT_URI}");
 }
 
-fn post(http: &Client, request: &TokenRequest) -> Result<TokenResponse, TokenError> {
-    let response = http
-        .post(request.url().clone())
-        .header("content-type", TokenRequest::CONTENT_TYPE)
-        .body(request.body())
-        .send()
-        .expect("the token endpoint answers");
-    let status = response.status().as_u16();
-    let body = response.bytes().unwrap();
-    TokenResponse::parse(status, &body)
+fn post(http: &Browser, request: &TokenRequest) -> Result<TokenResponse, TokenError> {
+    let answer = http.post(
+        request.url().as_str(),
+        TokenRequest::CONTENT_TYPE,
+        request.body(),
+    );
+    TokenResponse::parse(answer.status, &answer.body)
 }
 
-fn jwks(http: &Client, client: &ConnectClient) -> Vec<u8> {
-    http.get(client.domain().jwks_endpoint())
-        .send()
-        .and_then(|response| response.bytes())
-        .expect("the JWKS")
-        .to_vec()
+fn jwks(http: &Browser, client: &ConnectClient) -> Vec<u8> {
+    let answer = http.get(client.domain().jwks_endpoint().as_str());
+    assert_eq!(answer.status, 200, "the JWKS");
+    answer.body
 }
 
 fn login(
-    http: &Client,
+    http: &Browser,
     client: &ConnectClient,
     scopes: Scopes,
     pkce: bool,
@@ -228,10 +286,9 @@ fn login(
     (browse(http, redirect.as_str(), User::Consents), pending)
 }
 
-#[test]
 fn public_client_with_pkce_logs_in_and_refreshes() {
-    let Some(provider) = provider() else { return };
-    let http = http();
+    let provider = provider();
+    let http = Browser::new();
     let client = connect_client(provider, "public-app");
     let (callback, pending) = login(&http, &client, Scopes::ALL, true);
     assert!(
@@ -270,10 +327,9 @@ fn public_client_with_pkce_logs_in_and_refreshes() {
     );
 }
 
-#[test]
 fn confidential_client_logs_in_with_its_secret() {
-    let Some(provider) = provider() else { return };
-    let http = http();
+    let provider = provider();
+    let http = Browser::new();
     let client = connect_client(provider, "confidential-app")
         .with_client_secret(ClientSecret::new("confidential-app-secret").unwrap());
     let (callback, pending) = login(&http, &client, Scope::OpenId | Scope::Email, false);
@@ -305,10 +361,9 @@ fn confidential_client_logs_in_with_its_secret() {
     );
 }
 
-#[test]
 fn a_wrong_verifier_is_refused_as_invalid_grant() {
-    let Some(provider) = provider() else { return };
-    let http = http();
+    let provider = provider();
+    let http = Browser::new();
     let client = connect_client(provider, "public-app");
     let (callback, pending) = login(&http, &client, Scopes::default(), true);
     let code = pending.callback().check_url(&callback).unwrap();
@@ -329,10 +384,9 @@ fn a_wrong_verifier_is_refused_as_invalid_grant() {
     );
 }
 
-#[test]
 fn a_tampered_state_is_caught() {
-    let Some(provider) = provider() else { return };
-    let http = http();
+    let provider = provider();
+    let http = Browser::new();
     let client = connect_client(provider, "public-app");
     let (callback, pending) = login(&http, &client, Scopes::default(), true);
     let mut tampered = callback.clone();
@@ -355,10 +409,9 @@ fn a_tampered_state_is_caught() {
     assert!(pending.callback().check_url(&callback).is_ok());
 }
 
-#[test]
 fn a_refused_consent_is_access_denied() {
-    let Some(provider) = provider() else { return };
-    let http = http();
+    let provider = provider();
+    let http = Browser::new();
     let client = connect_client(provider, "public-app");
     let (redirect, pending) = client
         .authorize()
@@ -371,4 +424,58 @@ fn a_refused_consent_is_access_denied() {
         CallbackError::Authorization(error) => assert_eq!(error.code, ErrorCode::AccessDenied),
         other => panic!("expected access_denied, got {other:?}"),
     }
+}
+
+/// Every scenario, by name.
+const SCENARIOS: [(&str, fn()); 5] = [
+    (
+        "public_client_with_pkce_logs_in_and_refreshes",
+        public_client_with_pkce_logs_in_and_refreshes,
+    ),
+    (
+        "confidential_client_logs_in_with_its_secret",
+        confidential_client_logs_in_with_its_secret,
+    ),
+    (
+        "a_wrong_verifier_is_refused_as_invalid_grant",
+        a_wrong_verifier_is_refused_as_invalid_grant,
+    ),
+    ("a_tampered_state_is_caught", a_tampered_state_is_caught),
+    (
+        "a_refused_consent_is_access_denied",
+        a_refused_consent_is_access_denied,
+    ),
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let missing = missing_provider();
+    let required = std::env::var("CI").as_deref() == Ok("true");
+    if let Some(reason) = &missing {
+        if required {
+            eprintln!("the interop provider is required under CI=true: {reason}");
+        } else {
+            eprintln!(
+                "interop scenarios ignored: {reason}; install the provider with `npm ci` in tests/interop"
+            );
+        }
+    }
+    let trials = SCENARIOS
+        .into_iter()
+        .map(|(name, scenario)| {
+            let ignored = missing.is_some() && !required;
+            let missing = missing.clone();
+            Trial::test(name, move || match missing {
+                Some(reason) => Err(Failed::from(format!(
+                    "the interop provider is required under CI=true: {reason}"
+                ))),
+                None => {
+                    scenario();
+                    Ok(())
+                }
+            })
+            .with_ignored_flag(ignored)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
 }

@@ -1,0 +1,144 @@
+//! Credentials issued by the authorization server or the WorkOS dashboard: the tokens of a token
+//! response and a confidential application's client secret. All are secrets: redacted `Debug`, no
+//! `Display`, wiped on drop.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroize;
+
+use crate::encoding::is_vschar;
+use crate::error::{Error, Field};
+use crate::secret::{check_secret, constant_time_eq};
+
+/// Defines an opaque secret issued by the server or the dashboard: redacted `Debug`, no `Display`,
+/// wiped on drop, compared in constant time, serde as the plain string.
+macro_rules! opaque_secret {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a value, e.g. one kept from an earlier response.
+            pub fn new(value: impl Into<String>) -> Self {
+                $name(value.into())
+            }
+
+            /// The value itself.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(..)"))
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.0.zeroize();
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                constant_time_eq(&self.0, &other.0)
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map($name)
+            }
+        }
+    };
+}
+
+opaque_secret!(
+    /// An OAuth 2.0 access token, for calls to the resource server.
+    AccessToken
+);
+opaque_secret!(
+    /// A refresh token, given when `offline_access` was requested; redeem it with
+    /// [`ConnectClient::refresh_request`].
+    RefreshToken
+);
+opaque_secret!(
+    /// An OpenID Connect ID token (a JWT), not yet validated: validate it before trusting any claim in
+    /// it (see the `id-token` feature).
+    IdToken
+);
+
+/// A confidential application's client secret, from the WorkOS dashboard. Sent in the token request
+/// body (`client_secret_post`), never in a URL, and never kept in a pending login.
+#[derive(Clone)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    /// Checks and takes a client secret: not empty, printable ASCII (RFC 6749 Appendix A).
+    pub fn new(value: impl Into<String>) -> Result<Self, Error> {
+        let mut value = value.into();
+        if value.is_empty() {
+            return Err(Error::EmptyClientSecret);
+        }
+        let checked = check_secret(Field::ClientSecret, &value, is_vschar, 1, usize::MAX);
+        if let Err(error) = checked {
+            value.zeroize();
+            return Err(error);
+        }
+        Ok(ClientSecret(value))
+    }
+
+    /// The secret itself.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(..)")
+    }
+}
+
+impl Drop for ClientSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_secrets_are_checked() {
+        assert_eq!(ClientSecret::new("").unwrap_err(), Error::EmptyClientSecret);
+        assert_eq!(
+            ClientSecret::new("sk\n1").unwrap_err(),
+            Error::ControlCharacter {
+                field: Field::ClientSecret,
+                index: 2
+            }
+        );
+        assert_eq!(
+            ClientSecret::new("sk_é").unwrap_err(),
+            Error::InvalidCharacter {
+                field: Field::ClientSecret,
+                index: 3
+            }
+        );
+        assert!(!format!("{:?}", ClientSecret::new("sk_1").unwrap()).contains("sk_1"));
+    }
+}

@@ -1,0 +1,112 @@
+//! The bottom floor: the character sets of RFC 3986 and RFC 6749 and the encodings the wire uses
+//! (percent-encoded query values, unpadded base64url). Every other module may use these; this one uses
+//! none of them.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use zeroize::Zeroize;
+
+/// RFC 3986's unreserved characters, which are also the PKCE verifier's alphabet (RFC 7636 section 4.1).
+pub(crate) const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// VSCHAR of RFC 6749 Appendix A: printable ASCII, space included.
+pub(crate) const fn is_vschar(b: u8) -> bool {
+    matches!(b, 0x20..=0x7e)
+}
+
+/// A character RFC 3986 allows somewhere in a URI: unreserved, reserved, or `%` of an escape.
+pub(crate) const fn is_uri_character(b: u8) -> bool {
+    is_unreserved(b)
+        || matches!(
+            b,
+            b':' | b'/'
+                | b'?'
+                | b'#'
+                | b'['
+                | b']'
+                | b'@'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b'%'
+        )
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded, so that a value reads back
+/// unchanged through any query parser, `+` and space included (a space becomes `%20`, never `+`).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Appends `value`, percent-encoded as a query value, to `out`.
+pub(crate) fn push_query_value(out: &mut String, value: &str) {
+    out.extend(utf8_percent_encode(value, QUERY_VALUE));
+}
+
+/// The length of `value` once percent-encoded as a query value.
+pub(crate) fn query_value_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| if is_unreserved(b) { 1 } else { 3 })
+        .sum()
+}
+
+/// The length of 32 bytes in unpadded base64url.
+pub(crate) const BASE64URL_32_LEN: usize = 43;
+
+/// Appends the unpadded base64url form (RFC 4648 section 5) of 32 bytes, a secret's bits or a SHA-256
+/// digest, to `out`. Encoded through a buffer of its own that is wiped afterwards, since the bits may
+/// be a secret's.
+pub(crate) fn push_base64url(bytes: &[u8; 32], out: &mut String) {
+    let mut encoded = [0u8; BASE64URL_32_LEN];
+    // 32 bytes always fill exactly 43 symbols, so neither fallback is taken.
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(bytes, &mut encoded)
+        .unwrap_or_default();
+    let symbols = encoded.get(..written).unwrap_or_default();
+    out.push_str(std::str::from_utf8(symbols).unwrap_or_default());
+    encoded.zeroize();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded_except_unreserved_characters() {
+        let mut out = String::new();
+        push_query_value(&mut out, "aZ09-._~ +&=%/?#é");
+        assert_eq!(out, "aZ09-._~%20%2B%26%3D%25%2F%3F%23%C3%A9");
+        assert_eq!(query_value_len("aZ09-._~ +&=%/?#é"), out.len());
+    }
+
+    #[test]
+    fn base64url_has_no_padding_and_the_url_alphabet() {
+        let mut bytes = [0xffu8; 32];
+        bytes[0] = 0xfb;
+        let mut out = String::from("x=");
+        push_base64url(&bytes, &mut out);
+        assert_eq!(out, format!("x=-{}8", "_".repeat(41)));
+        assert_eq!(out.len(), 2 + BASE64URL_32_LEN);
+    }
+
+    #[test]
+    fn character_classes() {
+        assert!(is_unreserved(b'~') && !is_unreserved(b'+'));
+        assert!(is_vschar(b' ') && !is_vschar(0x7f));
+        assert!(is_uri_character(b'%') && !is_uri_character(b'\\') && !is_uri_character(b' '));
+    }
+}
