@@ -5,7 +5,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use zeroize::Zeroize;
 
 /// RFC 3986's unreserved characters, which are also the PKCE verifier's alphabet (RFC 7636 section 4.1).
 pub(crate) const fn is_unreserved(b: u8) -> bool {
@@ -67,18 +66,13 @@ pub(crate) fn query_value_len(value: &str) -> usize {
 /// The length of 32 bytes in unpadded base64url.
 pub(crate) const BASE64URL_32_LEN: usize = 43;
 
-/// Appends the unpadded base64url form (RFC 4648 section 5) of 32 bytes, a secret's bits or a SHA-256
-/// digest, to `out`. Encoded through a buffer of its own that is wiped afterwards, since the bits may
-/// be a secret's.
-pub(crate) fn push_base64url(bytes: &[u8; 32], out: &mut String) {
+/// 32 bytes, a secret's bits or a SHA-256 digest, in unpadded base64url (RFC 4648 section 5): always
+/// 43 ASCII symbols.
+pub(crate) fn base64url_32(bytes: &[u8; 32]) -> [u8; BASE64URL_32_LEN] {
     let mut encoded = [0u8; BASE64URL_32_LEN];
-    // 32 bytes always fill exactly 43 symbols, so neither fallback is taken.
-    let written = URL_SAFE_NO_PAD
-        .encode_slice(bytes, &mut encoded)
-        .unwrap_or_default();
-    let symbols = encoded.get(..written).unwrap_or_default();
-    out.push_str(std::str::from_utf8(symbols).unwrap_or_default());
-    encoded.zeroize();
+    // 32 bytes fill exactly 43 symbols, so the buffer is never too small.
+    let _ = URL_SAFE_NO_PAD.encode_slice(bytes, &mut encoded);
+    encoded
 }
 
 #[cfg(test)]
@@ -97,10 +91,8 @@ mod tests {
     fn base64url_has_no_padding_and_the_url_alphabet() {
         let mut bytes = [0xffu8; 32];
         bytes[0] = 0xfb;
-        let mut out = String::from("x=");
-        push_base64url(&bytes, &mut out);
-        assert_eq!(out, format!("x=-{}8", "_".repeat(41)));
-        assert_eq!(out.len(), 2 + BASE64URL_32_LEN);
+        let encoded = base64url_32(&bytes);
+        assert_eq!(encoded[..], *format!("-{}8", "_".repeat(41)).as_bytes());
     }
 
     #[test]

@@ -1,4 +1,8 @@
-//! The one error type of the crate: every way an input can be refused.
+//! The error of every constructor and builder: every way an input can be refused.
+//!
+//! It sits on the bottom floor with one exception: scope errors name the [`Scope`] they are about, so
+//! this module and `scope` import each other. A scope is a closed set of four names, and an error
+//! that says which one is at fault is worth that one loop.
 
 use std::fmt;
 

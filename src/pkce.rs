@@ -10,11 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use crate::encoding::{is_unreserved, push_base64url};
+use crate::encoding::{base64url_32, is_unreserved, BASE64URL_32_LEN};
 use crate::error::{Error, Field};
-use crate::secret::{
-    check_secret, constant_time_eq, generate_token, token_from, SecretBits, GENERATED_LEN,
-};
+use crate::secret::{check_secret, constant_time_eq, generate_token, token_from, SecretBits};
 
 /// The PKCE `code_verifier`: a secret the app keeps until it redeems the code (RFC 7636 section 4.1).
 ///
@@ -32,10 +30,9 @@ use crate::secret::{
 /// ```
 #[derive(Clone)]
 pub struct PkceVerifier {
-    /// The verifier followed by its challenge, in one allocation: the challenge is computed once when
-    /// the verifier is made, so that building a URL neither hashes nor re-checks it.
-    verifier_and_challenge: String,
-    verifier_len: usize,
+    verifier: String,
+    /// Computed once, when the verifier is made.
+    challenge: S256Challenge,
 }
 
 impl PkceVerifier {
@@ -47,22 +44,22 @@ impl PkceVerifier {
     /// A fresh verifier: 256 bits from the operating-system-seeded CSPRNG, 43 base64url characters, as
     /// RFC 7636 section 4.1 recommends.
     pub fn generate() -> Self {
-        Self::with_challenge(generate_token(GENERATED_LEN))
+        Self::with_challenge(generate_token())
     }
 
     /// A verifier made from bits the caller drew.
     pub(crate) fn from_bits(bits: &SecretBits) -> Self {
-        Self::with_challenge(token_from(bits, GENERATED_LEN))
+        Self::with_challenge(token_from(bits))
     }
 
-    /// Appends the challenge of `verifier` to it.
-    fn with_challenge(mut verifier: String) -> Self {
-        let verifier_len = verifier.len();
+    fn with_challenge(verifier: String) -> Self {
         let digest: [u8; 32] = Sha256::digest(verifier.as_bytes()).into();
-        push_base64url(&digest, &mut verifier);
+        let challenge = S256Challenge {
+            encoded: base64url_32(&digest),
+        };
         PkceVerifier {
-            verifier_and_challenge: verifier,
-            verifier_len,
+            verifier,
+            challenge,
         }
     }
 
@@ -77,45 +74,28 @@ impl PkceVerifier {
             Self::MIN_LEN,
             Self::MAX_LEN,
         );
-        // Copied into a buffer with room for the challenge, so that no reallocation leaves an
-        // unwiped copy behind.
-        let buffer = checked.map(|()| {
-            let mut buffer = String::with_capacity(value.len().saturating_add(GENERATED_LEN));
-            buffer.push_str(&value);
-            buffer
-        });
-        value.zeroize();
-        Ok(Self::with_challenge(buffer?))
+        if let Err(error) = checked {
+            value.zeroize();
+            return Err(error);
+        }
+        Ok(Self::with_challenge(value))
     }
 
     /// The verifier itself, sent as `code_verifier` in the token request.
-    #[inline]
     pub fn secret(&self) -> &str {
-        self.verifier_and_challenge
-            .get(..self.verifier_len)
-            .unwrap_or_default()
+        &self.verifier
     }
 
     /// Its `S256` challenge, sent in the authorize URL.
     pub fn challenge(&self) -> S256Challenge {
-        let mut encoded = [0u8; GENERATED_LEN];
-        encoded.copy_from_slice(self.challenge_str().as_bytes());
-        S256Challenge { encoded }
-    }
-
-    /// The challenge as text, without a copy.
-    #[inline]
-    pub(crate) fn challenge_str(&self) -> &str {
-        self.verifier_and_challenge
-            .get(self.verifier_len..)
-            .unwrap_or_default()
+        self.challenge
     }
 }
 
 /// Wipes the verifier from memory.
 impl Drop for PkceVerifier {
     fn drop(&mut self) {
-        self.verifier_and_challenge.zeroize();
+        self.verifier.zeroize();
     }
 }
 
@@ -173,7 +153,7 @@ impl<'de> Deserialize<'de> for PkceVerifier {
 /// The `S256` code challenge: BASE64URL-NOPAD(SHA-256(verifier)), always 43 characters. Not a secret.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct S256Challenge {
-    encoded: [u8; GENERATED_LEN],
+    encoded: [u8; BASE64URL_32_LEN],
 }
 
 impl S256Challenge {

@@ -224,7 +224,7 @@ fn write_url(
     nonce.push_query(&mut url);
     if let Some(verifier) = verifier {
         url.push_str("&code_challenge=");
-        url.push_str(verifier.challenge_str());
+        url.push_str(verifier.challenge().as_str());
         url.push_str(CHALLENGE_METHOD_PARAMETER);
     }
     debug_assert_eq!(url.len(), len);

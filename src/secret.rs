@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use crate::encoding::{
-    is_unreserved, is_vschar, push_base64url, push_query_value, query_value_len, BASE64URL_32_LEN,
+    base64url_32, is_unreserved, is_vschar, push_query_value, query_value_len, BASE64URL_32_LEN,
 };
 use crate::error::{reject_control_characters, Error, Field};
 
@@ -28,20 +28,21 @@ pub(crate) fn draw(bits: &mut [SecretBits]) {
     rand::fill(bits.as_flattened_mut());
 }
 
-/// A generated secret's text: `bits` as 43 base64url characters, in a buffer with room for `extra`
-/// more bytes.
-pub(crate) fn token_from(bits: &SecretBits, extra: usize) -> String {
-    let mut token = String::with_capacity(GENERATED_LEN.saturating_add(extra));
-    push_base64url(bits, &mut token);
+/// A generated secret's text: `bits` as 43 base64url characters.
+pub(crate) fn token_from(bits: &SecretBits) -> String {
+    let mut symbols = base64url_32(bits);
+    // Base64url symbols are ASCII, so this never falls back.
+    let token = String::from(std::str::from_utf8(&symbols).unwrap_or_default());
+    symbols.zeroize();
     token
 }
 
 /// A fresh secret's text, drawn on its own; see [`draw`].
-pub(crate) fn generate_token(extra: usize) -> String {
+pub(crate) fn generate_token() -> String {
     let mut bits = [[0u8; GENERATED_BYTES]];
     draw(&mut bits);
     let [bits] = &mut bits;
-    let token = token_from(bits, extra);
+    let token = token_from(bits);
     bits.zeroize();
     token
 }
@@ -111,7 +112,7 @@ macro_rules! vschar_secret {
             /// A fresh value: 256 bits from the operating-system-seeded CSPRNG, 43 base64url characters.
             pub fn generate() -> Self {
                 $name {
-                    value: generate_token(0),
+                    value: generate_token(),
                     query_safe: true,
                 }
             }
@@ -119,7 +120,7 @@ macro_rules! vschar_secret {
             /// A value made from bits the caller drew; see [`draw`].
             pub(crate) fn from_bits(bits: &SecretBits) -> Self {
                 $name {
-                    value: token_from(bits, 0),
+                    value: token_from(bits),
                     query_safe: true,
                 }
             }
