@@ -234,6 +234,38 @@ macro_rules! public_text {
 public_text!(ClientId);
 public_text!(RedirectUri);
 
+impl RedirectUri {
+    /// The path the authorization server redirects to, as given (percent-escapes kept): the route a
+    /// web app serves its callback on. `/` when the URI has no path.
+    ///
+    /// ```
+    /// use workos_connect::RedirectUri;
+    ///
+    /// let uri: RedirectUri = "https://app.example.com/auth/callback?from=login".parse()?;
+    /// assert_eq!(uri.path(), "/auth/callback");
+    /// assert_eq!("http://127.0.0.1:3000".parse::<RedirectUri>()?.path(), "/");
+    /// # Ok::<(), workos_connect::Error>(())
+    /// ```
+    pub fn path(&self) -> &str {
+        let value = self.as_str();
+        // The scheme ends at the first `:`; an authority, if any, follows `//` up to the path.
+        let after_scheme = value.split_once(':').map_or(value, |(_, rest)| rest);
+        let hierarchical = match after_scheme.strip_prefix("//") {
+            Some(rest) => rest
+                .find('/')
+                .and_then(|start| rest.get(start..))
+                .unwrap_or(""),
+            None => after_scheme,
+        };
+        let path = hierarchical.split(['?', '#']).next().unwrap_or_default();
+        if path.is_empty() {
+            "/"
+        } else {
+            path
+        }
+    }
+}
+
 /// A WorkOS Connect application's fixed settings, checked once and reused for every login.
 ///
 /// Build it at start-up and share it (it is `Send + Sync`); each login then calls
@@ -467,6 +499,20 @@ mod tests {
                 index: 19
             }
         );
+    }
+
+    #[test]
+    fn the_callback_path_of_each_form() {
+        for (uri, path) in [
+            ("https://app.example.com/cb?x=1", "/cb"),
+            ("https://app.example.com", "/"),
+            ("https://app.example.com?x=1", "/"),
+            ("http://[::1]:8080/a/b%20c", "/a/b%20c"),
+            ("com.example.app:/oauth2redirect", "/oauth2redirect"),
+            ("com.example.app://callback/path", "/path"),
+        ] {
+            assert_eq!(RedirectUri::new(uri).unwrap().path(), path, "{uri}");
+        }
     }
 
     #[test]

@@ -1,17 +1,21 @@
-//! ID token validation (feature `id-token`): signature against the AuthKit domain's JWKS, issuer,
-//! audience, lifetime and nonce, as OpenID Connect Core section 3.1.3.7 requires.
+//! ID token validation (feature `id-token`): signature against the AuthKit domain's [`KeySet`], then
+//! issuer, audience, lifetime and nonce, as OpenID Connect Core sections 3.1.3.7 and 12.2 require.
 
-use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::Algorithm;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
+use crate::client::ConnectClient;
 use crate::clock::unix_now;
 use crate::credential::IdToken;
+use crate::key_set::{KeySet, VerifyingKey};
 use crate::pending::PendingAuthorization;
+use crate::secret::{constant_time_eq, Nonce};
 
-/// The signature algorithms accepted: RSA and ECDSA only, so that a key from the JWKS can never be
-/// used as an HMAC secret, and never `none`. (EdDSA is left out: a malformed Ed25519 key in a JWKS
-/// makes the verifier panic.)
+/// The signature algorithms accepted: RSA and ECDSA only, so that a published key can never be used
+/// as an HMAC secret, and never `none`.
 const ACCEPTED: [Algorithm; 8] = [
     Algorithm::RS256,
     Algorithm::RS384,
@@ -23,55 +27,124 @@ const ACCEPTED: [Algorithm; 8] = [
     Algorithm::ES384,
 ];
 
-/// The algorithm a key that names none may be used with: WorkOS signs ID tokens with RS256. Pinning
-/// it keeps one RSA key from verifying six algorithms (OpenID Connect Core section 3.1.3.7, step 7).
-const DEFAULT_ALGORITHM: Algorithm = Algorithm::RS256;
-
 /// The longest leeway accepted, so that a huge one cannot overflow the time arithmetic.
 const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
 
-/// Clock skew allowed on `exp` and `iat`, unless the check is told otherwise.
+/// Clock skew allowed on `exp`, `nbf` and `iat`, unless the check is told otherwise.
 pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 
 /// The claims of a validated ID token that WorkOS Connect issues.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serde reads and writes the JWT claim names, so the claims can be kept in a session; claims this
+/// type does not name (WorkOS's `org_id`, `sid`, ...) are kept too, and read with
+/// [`claim`](Self::claim). [`new`](Self::new) builds claims for an app's own tests.
+///
+/// ```
+/// use workos_connect::IdTokenClaims;
+///
+/// let claims = IdTokenClaims::new("https://example.authkit.app", "user_01", "client_01", 1_700_000_300, 1_700_000_000)
+///     .with_claim("org_id", "org_01");
+/// assert_eq!(claims.claim("org_id").and_then(|v| v.as_str()), Some("org_01"));
+/// let kept = serde_json::to_string(&claims).unwrap();
+/// assert_eq!(serde_json::from_str::<IdTokenClaims>(&kept).unwrap(), claims);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct IdTokenClaims {
     /// The issuer: the AuthKit domain.
     pub iss: String,
-    /// The user's stable identifier.
+    /// The user's stable identifier. Key accounts on it, not on the email address.
     pub sub: String,
-    /// The audiences; the client ID among them.
+    /// The audiences; exactly the client ID once validated.
+    #[serde(deserialize_with = "one_or_many")]
     pub aud: Vec<String>,
     /// Expiry, in seconds since the Unix epoch.
     pub exp: u64,
     /// Issue time, in seconds since the Unix epoch.
     pub iat: u64,
+    /// When the user authenticated, in seconds since the Unix epoch, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
     /// The nonce of the login; equal to the pending login's once validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     /// The authorized party, present when there are several audiences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azp: Option<String>,
     /// Full name (scope `profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Given name (scope `profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_name: Option<String>,
     /// Family name (scope `profile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_name: Option<String>,
     /// Email address (scope `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Whether the email address was verified (scope `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    /// Every other claim, by name.
+    #[serde(flatten)]
+    other: Map<String, Value>,
 }
 
-/// The claims as they arrive, every one optional, so that a missing one is reported by name.
+impl IdTokenClaims {
+    /// Claims with the required members and nothing else, e.g. for an app's handler tests.
+    pub fn new(
+        iss: impl Into<String>,
+        sub: impl Into<String>,
+        aud: impl Into<String>,
+        exp: u64,
+        iat: u64,
+    ) -> Self {
+        IdTokenClaims {
+            iss: iss.into(),
+            sub: sub.into(),
+            aud: vec![aud.into()],
+            exp,
+            iat,
+            auth_time: None,
+            nonce: None,
+            azp: None,
+            name: None,
+            given_name: None,
+            family_name: None,
+            email: None,
+            email_verified: None,
+            other: Map::new(),
+        }
+    }
+
+    /// A claim this type does not name, such as WorkOS's `org_id` or `sid`.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.other.get(name)
+    }
+
+    /// These claims with one more claim this type does not name.
+    pub fn with_claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.other.insert(name.into(), value.into());
+        self
+    }
+}
+
+/// The claims as they arrive, every named one optional, so that a missing one is reported by name.
 #[derive(Deserialize)]
 struct RawClaims {
     iss: Option<String>,
     sub: Option<String>,
     #[serde(default, deserialize_with = "one_or_many")]
     aud: Vec<String>,
+    #[serde(default, deserialize_with = "numeric_date")]
     exp: Option<u64>,
+    #[serde(default, deserialize_with = "numeric_date")]
     iat: Option<u64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    nbf: Option<u64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    auth_time: Option<u64>,
     nonce: Option<String>,
     azp: Option<String>,
     name: Option<String>,
@@ -79,19 +152,25 @@ struct RawClaims {
     family_name: Option<String>,
     email: Option<String>,
     email_verified: Option<bool>,
+    #[serde(flatten)]
+    other: Map<String, Value>,
 }
 
 impl RawClaims {
-    fn into_claims(self) -> Result<IdTokenClaims, IdTokenError> {
+    fn into_claims(self) -> Result<(IdTokenClaims, Option<u64>), IdTokenError> {
         let missing = |claim: &str| IdTokenError::MissingClaim {
             claim: claim.to_owned(),
         };
-        Ok(IdTokenClaims {
+        if self.aud.is_empty() {
+            return Err(missing("aud"));
+        }
+        let claims = IdTokenClaims {
             iss: self.iss.ok_or_else(|| missing("iss"))?,
             sub: self.sub.ok_or_else(|| missing("sub"))?,
             aud: self.aud,
             exp: self.exp.ok_or_else(|| missing("exp"))?,
             iat: self.iat.ok_or_else(|| missing("iat"))?,
+            auth_time: self.auth_time,
             nonce: self.nonce,
             azp: self.azp,
             name: self.name,
@@ -99,11 +178,13 @@ impl RawClaims {
             family_name: self.family_name,
             email: self.email,
             email_verified: self.email_verified,
-        })
+            other: self.other,
+        };
+        Ok((claims, self.nbf))
     }
 }
 
-fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -116,6 +197,26 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
     })
 }
 
+/// A NumericDate (RFC 7519 section 2): seconds since the epoch, which may have a fraction; the
+/// fraction is dropped, which only ever makes a time earlier by less than a second.
+fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(whole) = number.as_u64() {
+        return Ok(Some(whole));
+    }
+    match number.as_f64() {
+        // Bounded, so the conversion is exact in its whole part.
+        Some(seconds) if seconds.is_finite() && (0.0..9.0e15).contains(&seconds) => {
+            Ok(Some(seconds.floor() as u64))
+        }
+        _ => Err(serde::de::Error::custom(
+            "a NumericDate must be a non-negative number of seconds",
+        )),
+    }
+}
+
 /// Why an ID token was refused. Each cause is its own variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -123,24 +224,33 @@ pub enum IdTokenError {
     /// Not a JWT: not three base64url parts, or a header or claims that are not the expected JSON.
     #[error("the ID token is not a well-formed JWT")]
     Malformed,
-    /// A signature algorithm this crate does not accept (`none`, HMAC, or unknown).
+    /// A signature algorithm this crate does not accept (`none`, HMAC, EdDSA, or unknown).
     #[error(
-        "the ID token is signed with {alg}, which is not accepted; only asymmetric algorithms are"
+        "the ID token is signed with {alg:?}, which is not accepted; only RSA and ECDSA algorithms are"
     )]
     UnsupportedAlgorithm {
         /// The algorithm named in the header.
         alg: String,
     },
-    /// The JWKS document is not a JSON Web Key Set, or its key cannot be used.
-    #[error("the JWKS is not a usable JSON Web Key Set")]
-    InvalidJwks,
-    /// No key in the JWKS has the token's `kid` (or the token has none and the set has several keys).
-    #[error("no key in the JWKS matches the ID token's key ID {kid:?}; fetch the JWKS again")]
+    /// The header lists extensions in `crit` (RFC 7515 section 4.1.11), none of which this crate
+    /// understands, so the token must be refused.
+    #[error("the ID token's header has `crit` extensions, which this crate does not understand")]
+    CriticalHeader,
+    /// No key in the set has the token's `kid` (or the token names none and the set has several).
+    /// When `refetch` is true, fetch the JWKS again, parse it into a new [`KeySet`] and validate once
+    /// more; when false, the set was fetched too recently to ask again (see
+    /// [`KeySet::refetch_interval`]).
+    #[error(
+        "no key in the JWKS matches the ID token's key ID {kid:?}{}",
+        if *refetch { "; fetch the JWKS again" } else { "" }
+    )]
     UnknownKey {
         /// The key ID in the token's header.
         kid: Option<String>,
+        /// Whether the set may be fetched again now.
+        refetch: bool,
     },
-    /// The key named is not for signatures with this algorithm.
+    /// Keys with the token's `kid` exist, but none is for signatures with this algorithm.
     #[error("the JWKS key {kid:?} is not for {alg} signatures")]
     KeyMismatch {
         /// The key ID.
@@ -148,7 +258,7 @@ pub enum IdTokenError {
         /// The algorithm in the token's header.
         alg: String,
     },
-    /// The signature does not verify with the key.
+    /// The signature does not verify with any key the header names.
     #[error("the ID token's signature does not verify")]
     BadSignature,
     /// A required claim is missing.
@@ -194,28 +304,72 @@ pub enum IdTokenError {
     /// `nonce` is not the login's: a replayed or injected token.
     #[error("the ID token's `nonce` is not this login's")]
     NonceMismatch,
+    /// A refreshed ID token whose claim differs from the login's ID token where OpenID Connect Core
+    /// section 12.2 requires it to be the same (`iss`, `sub`, `aud`, `azp`, `auth_time`, `nonce`).
+    #[error("the refreshed ID token's `{claim}` is not the login's")]
+    RefreshMismatch {
+        /// The claim that differs.
+        claim: &'static str,
+    },
 }
 
-/// Validates an ID token for a pending login; made by [`PendingAuthorization::id_token`].
+impl IdTokenError {
+    /// Whether the app should fetch the JWKS again and validate once more: the token names a key
+    /// the set lacks, and the set is old enough to ask again.
+    pub fn should_refetch_keys(&self) -> bool {
+        matches!(self, IdTokenError::UnknownKey { refetch: true, .. })
+    }
+}
+
+/// What the token must match besides the client: the login's nonce, or the claims of the ID token
+/// it refreshes.
+#[derive(Debug, Clone, Copy)]
+enum Expected<'a> {
+    Login(&'a Nonce),
+    Refresh(&'a IdTokenClaims),
+}
+
+/// Validates an ID token; made by [`PendingAuthorization::id_token`] for a login's token response,
+/// or by [`ConnectClient::refreshed_id_token`] for a refresh's.
 #[derive(Debug, Clone)]
 #[must_use = "call `validate`"]
-pub struct IdTokenCheck<'p> {
-    pending: &'p PendingAuthorization,
+pub struct IdTokenCheck<'a> {
+    issuer: &'a str,
+    client_id: &'a str,
+    expected: Expected<'a>,
     leeway_secs: u64,
+    now: Option<u64>,
 }
 
 impl PendingAuthorization {
     /// Starts validating the ID token from this login's token response, with a leeway of 60 seconds
-    /// on `exp` and `iat`.
+    /// on `exp`, `nbf` and `iat`.
     ///
     /// Validate it before using the access token: for an application without PKCE, the `nonce` in
-    /// the ID token is what ties the code to this login. The ID token of a refresh carries no
-    /// `nonce` (OpenID Connect Core section 12.2), so this check, which requires one, is for the
-    /// login's token response only.
+    /// the ID token is what ties the code to this login. For the ID token of a refresh, which carries
+    /// no `nonce`, use [`ConnectClient::refreshed_id_token`].
     pub fn id_token(&self) -> IdTokenCheck<'_> {
         IdTokenCheck {
-            pending: self,
+            issuer: self.issuer().issuer(),
+            client_id: self.client_id().as_str(),
+            expected: Expected::Login(self.nonce()),
             leeway_secs: DEFAULT_LEEWAY_SECS,
+            now: None,
+        }
+    }
+}
+
+impl ConnectClient {
+    /// Starts validating the ID token of a refresh response against the claims of the login's ID
+    /// token (OpenID Connect Core section 12.2): the same `iss`, `sub`, `aud` and `azp`, the same
+    /// `auth_time` when both carry one, and a `nonce` that is absent or the login's.
+    pub fn refreshed_id_token<'a>(&'a self, previous: &'a IdTokenClaims) -> IdTokenCheck<'a> {
+        IdTokenCheck {
+            issuer: self.domain().issuer(),
+            client_id: self.client_id().as_str(),
+            expected: Expected::Refresh(previous),
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            now: None,
         }
     }
 }
@@ -227,91 +381,187 @@ impl IdTokenCheck<'_> {
         self
     }
 
-    /// Validates `id_token` against `jwks`, the JSON the app fetched from the AuthKit domain's
-    /// `/oauth2/jwks` (see [`AuthKitDomain::jwks_endpoint`](crate::AuthKitDomain::jwks_endpoint)):
-    /// the signature with the key its `kid` names, `iss` equal to the login's issuer, `aud` containing
-    /// the client ID (and `azp` when there are several), `exp`, `iat` and `nbf` within the leeway, and
-    /// `nonce` equal to the login's, compared in constant time.
-    pub fn validate(&self, id_token: &IdToken, jwks: &[u8]) -> Result<IdTokenClaims, IdTokenError> {
-        let token = id_token.secret();
-        let header = jsonwebtoken::decode_header(token).map_err(|_| IdTokenError::Malformed)?;
-        if !ACCEPTED.contains(&header.alg) {
-            return Err(IdTokenError::UnsupportedAlgorithm {
-                alg: format!("{:?}", header.alg),
+    /// Checks as if it were `unix_seconds` now, for tests.
+    pub fn at(mut self, unix_seconds: u64) -> Self {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    /// Validates `id_token` against the AuthKit domain's keys: the signature with a key its `kid`
+    /// names and only for the algorithm that key is for; `iss` equal to the issuer; `aud` exactly the
+    /// client ID (and `azp`, if present, too); `exp`, `nbf` and `iat` within the leeway; then the
+    /// login's `nonce` (compared in constant time), or, for a refresh, the claims that must not change.
+    pub fn validate(
+        &self,
+        id_token: &IdToken,
+        keys: &KeySet,
+    ) -> Result<IdTokenClaims, IdTokenError> {
+        let now = self.now.unwrap_or_else(unix_now);
+        let (claims, nbf) = verify_signature(id_token.secret(), keys, now)?.into_claims()?;
+        self.check_claims(&claims, nbf, now)?;
+        Ok(claims)
+    }
+
+    fn check_claims(
+        &self,
+        claims: &IdTokenClaims,
+        nbf: Option<u64>,
+        now: u64,
+    ) -> Result<(), IdTokenError> {
+        if claims.iss != self.issuer {
+            return Err(IdTokenError::WrongIssuer {
+                expected: self.issuer.to_owned(),
             });
         }
-        let keys: JwkSet = serde_json::from_slice(jwks).map_err(|_| IdTokenError::InvalidJwks)?;
-        let jwk = find_key(&keys, header.kid.as_deref())?;
-        if !key_fits(jwk, header.alg) {
-            return Err(IdTokenError::KeyMismatch {
-                kid: header.kid.clone(),
-                alg: format!("{:?}", header.alg),
+        if !claims.aud.iter().any(|aud| aud == self.client_id) {
+            return Err(IdTokenError::WrongAudience {
+                client_id: self.client_id.to_owned(),
             });
         }
-        let key = DecodingKey::from_jwk(jwk).map_err(|_| IdTokenError::InvalidJwks)?;
-
-        let issuer = self.pending.issuer().issuer();
-        let client_id = self.pending.client_id().as_str();
-        let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[client_id]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        validation.leeway = self.leeway_secs;
-        validation.validate_nbf = true;
-
-        install_crypto_provider();
-        let claims = jsonwebtoken::decode::<RawClaims>(token, &key, &validation)
-            .map_err(|error| map_error(error.kind(), header.alg, issuer, client_id))?
-            .claims
-            .into_claims()?;
-
         if claims.aud.len() > 1 {
             return Err(IdTokenError::UntrustedAudience {
-                client_id: client_id.to_owned(),
+                client_id: self.client_id.to_owned(),
             });
         }
-        if claims.azp.as_deref().is_some_and(|azp| azp != client_id) {
+        if claims
+            .azp
+            .as_deref()
+            .is_some_and(|azp| azp != self.client_id)
+        {
             return Err(IdTokenError::WrongAuthorizedParty {
-                client_id: client_id.to_owned(),
+                client_id: self.client_id.to_owned(),
             });
         }
-        if claims.iat > unix_now().saturating_add(self.leeway_secs) {
+        if claims.exp.saturating_add(self.leeway_secs) <= now {
+            return Err(IdTokenError::Expired);
+        }
+        let latest_start = now.saturating_add(self.leeway_secs);
+        if claims.iat > latest_start || nbf.is_some_and(|nbf| nbf > latest_start) {
             return Err(IdTokenError::NotYetValid);
         }
-        match claims.nonce.as_deref() {
-            None => Err(IdTokenError::MissingNonce),
-            Some(nonce) if !self.pending.nonce().matches(nonce) => Err(IdTokenError::NonceMismatch),
-            Some(_) => Ok(claims),
+        match self.expected {
+            Expected::Login(nonce) => match claims.nonce.as_deref() {
+                None => Err(IdTokenError::MissingNonce),
+                Some(received) if !nonce.matches(received) => Err(IdTokenError::NonceMismatch),
+                Some(_) => Ok(()),
+            },
+            Expected::Refresh(previous) => check_refresh(previous, claims),
         }
     }
 }
 
-/// The key the header names, or the only key when the header names none.
-fn find_key<'k>(keys: &'k JwkSet, kid: Option<&str>) -> Result<&'k Jwk, IdTokenError> {
-    let found = match kid {
-        Some(kid) => keys.find(kid),
-        None => match keys.keys.as_slice() {
-            [only] => Some(only),
-            _ => None,
-        },
-    };
-    found.ok_or_else(|| IdTokenError::UnknownKey {
-        kid: kid.map(str::to_owned),
-    })
+/// OpenID Connect Core section 12.2: what a refreshed ID token must keep from the login's.
+fn check_refresh(previous: &IdTokenClaims, claims: &IdTokenClaims) -> Result<(), IdTokenError> {
+    let mismatch = |claim| Err(IdTokenError::RefreshMismatch { claim });
+    if claims.iss != previous.iss {
+        return mismatch("iss");
+    }
+    if claims.sub != previous.sub {
+        return mismatch("sub");
+    }
+    if claims.aud != previous.aud {
+        return mismatch("aud");
+    }
+    if previous.azp.is_some() && claims.azp.is_some() && claims.azp != previous.azp {
+        return mismatch("azp");
+    }
+    if let (Some(before), Some(now)) = (previous.auth_time, claims.auth_time) {
+        if before != now {
+            return mismatch("auth_time");
+        }
+    }
+    match (previous.nonce.as_deref(), claims.nonce.as_deref()) {
+        (_, None) => Ok(()),
+        (Some(before), Some(now)) if constant_time_eq(before, now) => Ok(()),
+        _ => mismatch("nonce"),
+    }
 }
 
-/// Whether the key may verify signatures made with `alg`: it is for signatures (or says nothing), and
-/// `alg` is the algorithm it names, or RS256 when it names none.
-fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
-    let for_signing = matches!(
-        jwk.common.public_key_use,
-        None | Some(PublicKeyUse::Signature)
-    );
-    let key_algorithm = jwk
-        .common
-        .key_algorithm
-        .unwrap_or(KeyAlgorithm::from(DEFAULT_ALGORITHM));
-    for_signing && key_algorithm == KeyAlgorithm::from(alg)
+/// The JWS header's members this crate reads.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    /// Any value at all: its presence alone refuses the token.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// Checks the compact JWS and returns its claims, unchecked but signed by a key of the set.
+fn verify_signature(token: &str, keys: &KeySet, now: u64) -> Result<RawClaims, IdTokenError> {
+    let mut parts = token.split('.');
+    let (Some(header_part), Some(payload_part), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(IdTokenError::Malformed);
+    };
+    let header: Header = decode_json(header_part)?;
+    if header.crit {
+        return Err(IdTokenError::CriticalHeader);
+    }
+    let algorithm = header
+        .alg
+        .parse::<Algorithm>()
+        .ok()
+        .filter(|algorithm| ACCEPTED.contains(algorithm))
+        .ok_or_else(|| IdTokenError::UnsupportedAlgorithm {
+            alg: header.alg.clone(),
+        })?;
+    let named: Vec<&VerifyingKey> = match header.kid.as_deref() {
+        Some(kid) => keys
+            .keys()
+            .iter()
+            .filter(|key| key.kid.as_deref() == Some(kid))
+            .collect(),
+        None => match keys.keys() {
+            [only] => vec![only],
+            _ => Vec::new(),
+        },
+    };
+    if named.is_empty() {
+        return Err(IdTokenError::UnknownKey {
+            kid: header.kid,
+            refetch: keys.may_refetch(now),
+        });
+    }
+    // RFC 7517 allows several keys under one `kid` (of different types): try each that fits.
+    let fitting = named.iter().filter(|key| key.algorithm == algorithm);
+    let message_len = header_part
+        .len()
+        .saturating_add(1)
+        .saturating_add(payload_part.len());
+    let message = token.get(..message_len).ok_or(IdTokenError::Malformed)?;
+    install_crypto_provider();
+    let mut tried = false;
+    for key in fitting {
+        tried = true;
+        match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, algorithm) {
+            Ok(true) => return decode_json(payload_part),
+            Ok(false) => {}
+            Err(_) => return Err(IdTokenError::Malformed),
+        }
+    }
+    if tried {
+        Err(IdTokenError::BadSignature)
+    } else {
+        Err(IdTokenError::KeyMismatch {
+            kid: header.kid,
+            alg: header.alg,
+        })
+    }
+}
+
+/// One base64url part of a compact JWS, read as JSON.
+fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, IdTokenError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| IdTokenError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| IdTokenError::Malformed)
 }
 
 /// Selects the RustCrypto provider unless the application already chose one; needed when another
@@ -321,35 +571,42 @@ fn install_crypto_provider() {
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
 }
 
-fn map_error(
-    kind: &jsonwebtoken::errors::ErrorKind,
-    alg: Algorithm,
-    issuer: &str,
-    client_id: &str,
-) -> IdTokenError {
-    use jsonwebtoken::errors::ErrorKind;
-    match kind {
-        ErrorKind::InvalidSignature => IdTokenError::BadSignature,
-        ErrorKind::ExpiredSignature => IdTokenError::Expired,
-        ErrorKind::ImmatureSignature => IdTokenError::NotYetValid,
-        ErrorKind::InvalidIssuer => IdTokenError::WrongIssuer {
-            expected: issuer.to_owned(),
-        },
-        ErrorKind::InvalidAudience => IdTokenError::WrongAudience {
-            client_id: client_id.to_owned(),
-        },
-        ErrorKind::MissingRequiredClaim(claim) => IdTokenError::MissingClaim {
-            claim: claim.clone(),
-        },
-        ErrorKind::InvalidAlgorithm | ErrorKind::UnsupportedAlgorithm => {
-            IdTokenError::UnsupportedAlgorithm {
-                alg: format!("{alg:?}"),
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dates(json: &str) -> Result<RawClaims, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn numeric_dates_may_have_a_fraction() {
+        let raw = dates(r#"{"exp":1700000000.5,"iat":1700000000,"nbf":1.0e9}"#).unwrap();
+        assert_eq!(raw.exp, Some(1_700_000_000));
+        assert_eq!(raw.iat, Some(1_700_000_000));
+        assert_eq!(raw.nbf, Some(1_000_000_000));
+        for bad in [r#"{"exp":-1}"#, r#"{"exp":"soon"}"#, r#"{"exp":1e300}"#] {
+            assert!(dates(bad).is_err(), "{bad}");
         }
-        ErrorKind::InvalidRsaKey(_)
-        | ErrorKind::InvalidEcdsaKey
-        | ErrorKind::InvalidEddsaKey
-        | ErrorKind::InvalidKeyFormat => IdTokenError::InvalidJwks,
-        _ => IdTokenError::Malformed,
+    }
+
+    #[test]
+    fn refresh_keeps_the_login_claims() {
+        let login = IdTokenClaims::new("https://a.example", "user_1", "client_1", 10, 1);
+        let mut same = login.clone();
+        same.iat = 5;
+        assert_eq!(check_refresh(&login, &same), Ok(()));
+        let mut other = login.clone();
+        other.sub = "user_2".into();
+        assert_eq!(
+            check_refresh(&login, &other),
+            Err(IdTokenError::RefreshMismatch { claim: "sub" })
+        );
+        let mut nonce = login.clone();
+        nonce.nonce = Some("n".into());
+        assert_eq!(
+            check_refresh(&login, &nonce),
+            Err(IdTokenError::RefreshMismatch { claim: "nonce" })
+        );
     }
 }

@@ -59,8 +59,12 @@ mod credential;
 mod domain;
 mod encoding;
 mod error;
+#[cfg(feature = "http")]
+mod http_interop;
 #[cfg(feature = "id-token")]
 mod id_token;
+#[cfg(feature = "id-token")]
+mod key_set;
 mod pending;
 mod pkce;
 mod request;
@@ -77,6 +81,8 @@ pub use domain::AuthKitDomain;
 pub use error::{Error, Field};
 #[cfg(feature = "id-token")]
 pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError, DEFAULT_LEEWAY_SECS};
+#[cfg(feature = "id-token")]
+pub use key_set::{KeySet, KeySetError};
 pub use pending::PendingAuthorization;
 pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};

@@ -137,6 +137,20 @@ impl<'c> AuthorizeRequest<'c> {
         self
     }
 
+    /// Adds PKCE with a fresh verifier when the client has no client secret, and not otherwise.
+    ///
+    /// An application without a secret is a public client, which WorkOS Connect lets use PKCE (it is
+    /// made through Dynamic Client Registration); a confidential application authenticates with its
+    /// secret instead. One login route then serves both kinds.
+    #[inline]
+    pub fn pkce_if_public(self) -> Self {
+        if self.client.client_secret().is_some() {
+            self
+        } else {
+            self.with_pkce()
+        }
+    }
+
     /// Adds PKCE with the caller's verifier; see [`with_pkce`](Self::with_pkce) for when WorkOS supports it.
     #[inline]
     pub fn pkce(mut self, verifier: PkceVerifier) -> Self {
@@ -333,6 +347,18 @@ mod tests {
             assert_eq!(url.capacity(), url.len());
             assert_eq!(url, redirect.as_str());
         }
+    }
+
+    #[test]
+    fn pkce_only_for_a_client_without_a_secret() {
+        let public = client();
+        let (_, pending) = public.authorize().pkce_if_public().build().unwrap();
+        assert!(pending.code_verifier().is_some());
+        let confidential =
+            client().with_client_secret(crate::ClientSecret::new("sk_test").unwrap());
+        let (redirect, pending) = confidential.authorize().pkce_if_public().build().unwrap();
+        assert!(pending.code_verifier().is_none());
+        assert!(!redirect.as_str().contains("code_challenge"));
     }
 
     #[test]

@@ -1,10 +1,14 @@
 //! ID token validation against a JWKS, with tokens signed here by a test key.
 #![cfg(feature = "id-token")]
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use workos_connect::{ConnectClient, IdToken, IdTokenError, PendingAuthorization};
+use workos_connect::{
+    ConnectClient, IdToken, IdTokenClaims, IdTokenError, KeySet, PendingAuthorization,
+};
 
 const KEY: &[u8] = include_bytes!("data/id_token_test_key.pem");
 const KID: &str = "test-key-1";
@@ -20,19 +24,33 @@ fn key() -> EncodingKey {
     EncodingKey::from_rsa_pem(KEY).unwrap()
 }
 
-fn jwks() -> Vec<u8> {
+fn jwk(kid: &str) -> Jwk {
     let mut jwk = Jwk::from_encoding_key(&key(), Algorithm::RS256).unwrap();
-    jwk.common.key_id = Some(KID.to_owned());
-    serde_json::to_vec(&JwkSet { keys: vec![jwk] }).unwrap()
+    jwk.common.key_id = Some(kid.to_owned());
+    jwk
 }
 
-fn pending() -> PendingAuthorization {
-    let client = ConnectClient::new(
+fn jwks_json() -> Vec<u8> {
+    serde_json::to_vec(&JwkSet {
+        keys: vec![jwk(KID)],
+    })
+    .unwrap()
+}
+
+fn jwks() -> KeySet {
+    KeySet::parse(&jwks_json()).unwrap()
+}
+
+fn client() -> ConnectClient {
+    ConnectClient::new(
         "https://example.authkit.app".parse().unwrap(),
         "client_1".parse().unwrap(),
         "https://app.example/cb".parse().unwrap(),
-    );
-    client.authorize().build().unwrap().1
+    )
+}
+
+fn pending() -> PendingAuthorization {
+    client().authorize().build().unwrap().1
 }
 
 fn claims(pending: &PendingAuthorization) -> Value {
@@ -166,12 +184,18 @@ fn tampering_and_wrong_keys_are_caught() {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some("rotated-away".into());
     let unknown = IdToken::new(jsonwebtoken::encode(&header, &claims(&pending), &key()).unwrap());
+    let fresh = jwks();
     assert_eq!(
-        pending.id_token().validate(&unknown, &jwks()),
+        pending.id_token().validate(&unknown, &fresh),
         Err(IdTokenError::UnknownKey {
-            kid: Some("rotated-away".into())
+            kid: Some("rotated-away".into()),
+            refetch: false,
         })
     );
+    // Once the set is older than its refetch interval, the app is told to fetch it again.
+    let later = pending.id_token().at(fresh.fetched_at() + 61);
+    let error = later.validate(&unknown, &fresh).unwrap_err();
+    assert!(error.should_refetch_keys(), "{error:?}");
 
     // HMAC with the public key as secret, the classic algorithm confusion, and `none`.
     let mut header = Header::new(Algorithm::HS256);
@@ -179,7 +203,7 @@ fn tampering_and_wrong_keys_are_caught() {
     let hmac = jsonwebtoken::encode(
         &header,
         &claims(&pending),
-        &EncodingKey::from_secret(&jwks()),
+        &EncodingKey::from_secret(&jwks_json()),
     )
     .unwrap();
     assert_eq!(
@@ -207,8 +231,9 @@ fn tampering_and_wrong_keys_are_caught() {
     let eddsa_header = "eyJhbGciOiJFZERTQSIsImtpZCI6InRlc3Qta2V5LTEifQ";
     let eddsa = IdToken::new(format!("{eddsa_header}.{}.AAAA", parts[1]));
     let short_okp = br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA","kid":"test-key-1"}]}"#;
+    assert!(KeySet::parse(short_okp).is_err());
     assert_eq!(
-        pending.id_token().validate(&eddsa, short_okp),
+        pending.id_token().validate(&eddsa, &jwks()),
         Err(IdTokenError::UnsupportedAlgorithm {
             alg: "EdDSA".into()
         })
@@ -221,10 +246,6 @@ fn tampering_and_wrong_keys_are_caught() {
             .validate(&IdToken::new("not-a-jwt"), &jwks()),
         Err(IdTokenError::Malformed)
     );
-    assert_eq!(
-        pending.id_token().validate(&token, b"{\"keys\": 3}"),
-        Err(IdTokenError::InvalidJwks)
-    );
 }
 
 #[test]
@@ -236,6 +257,143 @@ fn leeway_is_configurable() {
     assert!(pending.id_token().validate(&token, &jwks()).is_ok());
     assert_eq!(
         pending.id_token().leeway(0).validate(&token, &jwks()),
+        Err(IdTokenError::Expired)
+    );
+}
+
+#[test]
+fn a_crit_header_is_refused() {
+    let pending = pending();
+    let token = sign(&claims(&pending));
+    let mut parts = token.secret().split('.');
+    let (_, payload, signature) = (parts.next(), parts.next().unwrap(), parts.next().unwrap());
+    let header = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"alg":"RS256","kid":"{KID}","crit":["exp"],"exp":1}}"#
+    ));
+    let with_crit = IdToken::new(format!("{header}.{payload}.{signature}"));
+    assert_eq!(
+        pending.id_token().validate(&with_crit, &jwks()),
+        Err(IdTokenError::CriticalHeader)
+    );
+    // Signed with `crit` too: refused all the same, before the signature is even checked.
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(KID.into());
+    header.crit = Some(vec!["b64".into()]);
+    let signed = IdToken::new(jsonwebtoken::encode(&header, &claims(&pending), &key()).unwrap());
+    assert_eq!(
+        pending.id_token().validate(&signed, &jwks()),
+        Err(IdTokenError::CriticalHeader)
+    );
+}
+
+#[test]
+fn every_key_under_a_kid_is_tried() {
+    let pending = pending();
+    // Another RSA key first under the same `kid`, then the real one.
+    let other = br#"{"kty":"RSA","kid":"test-key-1","e":"AQAB","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw"}"#;
+    let mut keys: Vec<serde_json::Value> = vec![serde_json::from_slice(other).unwrap()];
+    keys.push(serde_json::to_value(jwk(KID)).unwrap());
+    let set = KeySet::parse(&serde_json::to_vec(&json!({ "keys": keys })).unwrap()).unwrap();
+    assert_eq!(set.len(), 2);
+    let claims = pending
+        .id_token()
+        .validate(&sign(&claims(&pending)), &set)
+        .unwrap();
+    assert_eq!(claims.sub, "user_01");
+}
+
+#[test]
+fn fractional_dates_and_a_fixed_clock() {
+    let pending = pending();
+    let mut fractional = claims(&pending);
+    fractional["exp"] = json!(1_700_000_300.75);
+    fractional["iat"] = json!(1_700_000_000.25);
+    fractional["nbf"] = json!(1_699_999_999.5);
+    let token = sign(&fractional);
+    let claims = pending
+        .id_token()
+        .at(1_700_000_100)
+        .validate(&token, &jwks())
+        .unwrap();
+    assert_eq!((claims.exp, claims.iat), (1_700_000_300, 1_700_000_000));
+    assert_eq!(
+        pending
+            .id_token()
+            .at(1_700_000_400)
+            .validate(&token, &jwks()),
+        Err(IdTokenError::Expired)
+    );
+    assert_eq!(
+        pending
+            .id_token()
+            .at(1_699_990_000)
+            .validate(&token, &jwks()),
+        Err(IdTokenError::NotYetValid)
+    );
+}
+
+#[test]
+fn claims_keep_what_the_crate_does_not_name_and_round_trip() {
+    let pending = pending();
+    let mut with_org = claims(&pending);
+    with_org["org_id"] = json!("org_01");
+    with_org["sid"] = json!("session_01");
+    let claims = pending
+        .id_token()
+        .validate(&sign(&with_org), &jwks())
+        .unwrap();
+    assert_eq!(claims.claim("org_id"), Some(&json!("org_01")));
+    assert_eq!(
+        claims.claim("sid").and_then(Value::as_str),
+        Some("session_01")
+    );
+    let kept = serde_json::to_string(&claims).unwrap();
+    let back: IdTokenClaims = serde_json::from_str(&kept).unwrap();
+    assert_eq!(back, claims);
+    let built = IdTokenClaims::new("https://example.authkit.app", "user_01", "client_1", 2, 1)
+        .with_claim("org_id", "org_01");
+    assert_eq!(built.claim("org_id"), Some(&json!("org_01")));
+}
+
+#[test]
+fn a_refreshed_id_token_must_keep_the_login_claims() {
+    let client = client();
+    let pending = pending();
+    let login = pending
+        .id_token()
+        .validate(&sign(&claims(&pending)), &jwks())
+        .unwrap();
+    let mut refreshed = claims(&pending);
+    refreshed.as_object_mut().unwrap().remove("nonce");
+    refreshed["iat"] = json!(now() + 1);
+    let ok = client
+        .refreshed_id_token(&login)
+        .validate(&sign(&refreshed), &jwks())
+        .unwrap();
+    assert_eq!(ok.sub, login.sub);
+    // The same nonce is allowed too (OpenID Connect Core section 12.2), another one is not.
+    assert!(client
+        .refreshed_id_token(&login)
+        .validate(&sign(&claims(&pending)), &jwks())
+        .is_ok());
+    for (claim, value) in [("sub", json!("user_02")), ("nonce", json!("other"))] {
+        let mut changed = refreshed.clone();
+        changed[claim] = value;
+        assert_eq!(
+            client
+                .refreshed_id_token(&login)
+                .validate(&sign(&changed), &jwks()),
+            Err(IdTokenError::RefreshMismatch { claim }),
+            "{claim}"
+        );
+    }
+    // A refresh still checks the signature, issuer and lifetime like any ID token.
+    let mut expired = refreshed.clone();
+    expired["exp"] = json!(now() - 3600);
+    assert_eq!(
+        client
+            .refreshed_id_token(&login)
+            .validate(&sign(&expired), &jwks()),
         Err(IdTokenError::Expired)
     );
 }

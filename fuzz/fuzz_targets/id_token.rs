@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workos_connect::{ConnectClient, IdToken, Nonce};
+use workos_connect::{ConnectClient, IdToken, KeySet, Nonce};
 
 fuzz_target!(|data: &[u8]| {
     // The token, then 0xFF (never in UTF-8), then the JWKS.
@@ -23,7 +23,15 @@ fuzz_target!(|data: &[u8]| {
         .nonce(Nonce::new("fuzz-nonce").unwrap())
         .build()
         .unwrap();
-    match pending.id_token().validate(&IdToken::new(token), jwks) {
+    // Any JWKS either parses into a set or is refused; neither may panic.
+    let keys = match KeySet::parse(jwks) {
+        Ok(keys) => keys,
+        Err(error) => {
+            let _ = format!("{error} {error:?}");
+            return;
+        }
+    };
+    match pending.id_token().validate(&IdToken::new(token), &keys) {
         Ok(claims) => {
             // Only a signed token can pass, and only with this login's claims.
             assert_eq!(claims.nonce.as_deref(), Some("fuzz-nonce"));

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 use workos_connect::{
-    AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, OAuthError,
+    AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, KeySet, OAuthError,
     PendingAuthorization, PkceVerifier, Scope, Scopes, TokenError, TokenRequest, TokenResponse,
 };
 
@@ -266,10 +266,10 @@ fn post(http: &Browser, request: &TokenRequest) -> Result<TokenResponse, TokenEr
     TokenResponse::parse(answer.status, &answer.body)
 }
 
-fn jwks(http: &Browser, client: &ConnectClient) -> Vec<u8> {
+fn jwks(http: &Browser, client: &ConnectClient) -> KeySet {
     let answer = http.get(client.domain().jwks_endpoint().as_str());
     assert_eq!(answer.status, 200, "the JWKS");
-    answer.body
+    KeySet::parse(&answer.body).expect("a usable key set")
 }
 
 fn login(

@@ -1,0 +1,301 @@
+//! The AuthKit domain's signing keys (`/oauth2/jwks`), parsed once and shared by every validation.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations};
+use jsonwebtoken::jwk::{PublicKeyUse, RSAKeyParameters};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::Deserialize;
+
+use crate::clock::unix_now;
+
+/// The smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
+const MIN_RSA_BITS: usize = 2048;
+
+/// The signature algorithm a key is used for when it names none: WorkOS signs with RS256. Pinning one
+/// keeps an RSA key from verifying six algorithms (OpenID Connect Core section 3.1.3.7, step 7).
+const DEFAULT_RSA_ALGORITHM: Algorithm = Algorithm::RS256;
+
+/// A JSON Web Key Set, parsed and checked once: validating a token against it parses no JSON.
+///
+/// Fetch the set from [`AuthKitDomain::jwks_endpoint`](crate::AuthKitDomain::jwks_endpoint) at
+/// start-up and share it (it is `Send + Sync`; keep it in an `Arc`, or an `RwLock` to replace it).
+/// When a token names a key the set lacks, validation answers [`IdTokenError::UnknownKey`] with
+/// `refetch: true` at most once per [refetch interval](Self::refetch_interval) (60 seconds by default)
+/// after the set was fetched: fetch the set again, parse it, replace this one and validate once more.
+/// Tokens with made-up key IDs then cannot make the app hammer the JWKS endpoint.
+///
+/// Keys this crate cannot use are left out rather than spoiling the set: keys for encryption
+/// (`use` other than `sig`, or `key_ops` without `verify`), symmetric and EdDSA keys, RSA keys under
+/// 2048 bits, and keys whose JSON is malformed. A set left with no usable key is refused.
+///
+/// [`IdTokenError::UnknownKey`]: crate::IdTokenError::UnknownKey
+///
+/// ```
+/// use workos_connect::KeySet;
+///
+/// let jwks = br#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"hmac"}]}"#;
+/// assert!(KeySet::parse(jwks).is_err()); // a shared secret is never a signing key here
+/// ```
+#[derive(Clone)]
+pub struct KeySet {
+    keys: Vec<VerifyingKey>,
+    skipped: usize,
+    fetched_at: u64,
+    refetch_interval: Duration,
+}
+
+/// One usable key: what it is called, the one algorithm it verifies, and the key itself.
+#[derive(Clone)]
+pub(crate) struct VerifyingKey {
+    pub(crate) kid: Option<String>,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) key: DecodingKey,
+}
+
+/// Why a JSON Web Key Set was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySetError {
+    /// Not a JSON object with a `keys` array.
+    #[error("the JWKS is not a JSON object with a `keys` array")]
+    Malformed,
+    /// Not one key in the set can verify a signature.
+    #[error(
+        "the JWKS has no key that can verify signatures ({skipped} left out: encryption, symmetric, \
+         EdDSA, RSA under 2048 bits or malformed)"
+    )]
+    NoUsableKey {
+        /// How many keys were left out.
+        skipped: usize,
+    },
+}
+
+#[derive(Deserialize)]
+struct Document {
+    keys: Vec<serde_json::Value>,
+}
+
+impl KeySet {
+    /// How long after a set was fetched a token with an unknown key may ask for it to be fetched
+    /// again, unless set otherwise.
+    pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+
+    /// Parses the JWKS document, fetched now.
+    pub fn parse(jwks: &[u8]) -> Result<KeySet, KeySetError> {
+        Self::parse_fetched_at(jwks, unix_now())
+    }
+
+    /// Parses the JWKS document, fetched at `unix_seconds` (for tests, or a set kept in a cache).
+    pub fn parse_fetched_at(jwks: &[u8], unix_seconds: u64) -> Result<KeySet, KeySetError> {
+        let document: Document =
+            serde_json::from_slice(jwks).map_err(|_| KeySetError::Malformed)?;
+        let total = document.keys.len();
+        let keys: Vec<VerifyingKey> = document
+            .keys
+            .into_iter()
+            .filter_map(|value| serde_json::from_value::<Jwk>(value).ok())
+            .filter_map(|jwk| usable_key(&jwk))
+            .collect();
+        let skipped = total.saturating_sub(keys.len());
+        if keys.is_empty() {
+            return Err(KeySetError::NoUsableKey { skipped });
+        }
+        Ok(KeySet {
+            keys,
+            skipped,
+            fetched_at: unix_seconds,
+            refetch_interval: Self::DEFAULT_REFETCH_INTERVAL,
+        })
+    }
+
+    /// The least time between two fetches that unknown keys may ask for.
+    pub fn refetch_interval(mut self, interval: Duration) -> Self {
+        self.refetch_interval = interval;
+        self
+    }
+
+    /// When the set was fetched, in seconds since the Unix epoch.
+    pub fn fetched_at(&self) -> u64 {
+        self.fetched_at
+    }
+
+    /// How many usable keys the set holds.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Never true for a parsed set, which holds at least one usable key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// How many keys of the document were left out as unusable.
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    /// Whether a token with an unknown key, seen at `now`, may ask for the set to be fetched again.
+    pub(crate) fn may_refetch(&self, now: u64) -> bool {
+        now >= self
+            .fetched_at
+            .saturating_add(self.refetch_interval.as_secs())
+    }
+
+    pub(crate) fn keys(&self) -> &[VerifyingKey] {
+        &self.keys
+    }
+}
+
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|key| {
+                format!(
+                    "{:?} {:?}",
+                    key.kid.as_deref().unwrap_or("-"),
+                    key.algorithm
+                )
+            })
+            .collect();
+        f.debug_struct("KeySet")
+            .field("keys", &keys)
+            .field("skipped", &self.skipped)
+            .field("fetched_at", &self.fetched_at)
+            .field("refetch_interval", &self.refetch_interval)
+            .finish()
+    }
+}
+
+/// The key as this crate uses it, or `None` when it cannot verify signatures safely.
+fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
+    let common = &jwk.common;
+    if !matches!(common.public_key_use, None | Some(PublicKeyUse::Signature)) {
+        return None;
+    }
+    if let Some(operations) = &common.key_operations {
+        if !operations.contains(&KeyOperations::Verify) {
+            return None;
+        }
+    }
+    let named = common.key_algorithm;
+    let algorithm = match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => {
+            if modulus_bits(rsa)? < MIN_RSA_BITS {
+                return None;
+            }
+            match named {
+                None => DEFAULT_RSA_ALGORITHM,
+                Some(KeyAlgorithm::RS256) => Algorithm::RS256,
+                Some(KeyAlgorithm::RS384) => Algorithm::RS384,
+                Some(KeyAlgorithm::RS512) => Algorithm::RS512,
+                Some(KeyAlgorithm::PS256) => Algorithm::PS256,
+                Some(KeyAlgorithm::PS384) => Algorithm::PS384,
+                Some(KeyAlgorithm::PS512) => Algorithm::PS512,
+                Some(_) => return None,
+            }
+        }
+        // The curve fixes the algorithm, so a key can never verify under another curve's.
+        AlgorithmParameters::EllipticCurve(ec) => match (&ec.curve, named) {
+            (EllipticCurve::P256, None | Some(KeyAlgorithm::ES256)) => Algorithm::ES256,
+            (EllipticCurve::P384, None | Some(KeyAlgorithm::ES384)) => Algorithm::ES384,
+            _ => return None,
+        },
+        // EdDSA is left out: a malformed Ed25519 key makes the verifier panic. HMAC keys are
+        // shared secrets, never published signing keys.
+        _ => return None,
+    };
+    let key = DecodingKey::from_jwk(jwk).ok()?;
+    Some(VerifyingKey {
+        kid: common.key_id.clone(),
+        algorithm,
+        key,
+    })
+}
+
+/// The size of an RSA key's modulus in bits, or `None` when `n` is not base64url.
+fn modulus_bits(rsa: &RSAKeyParameters) -> Option<usize> {
+    let modulus = URL_SAFE_NO_PAD.decode(rsa.n.trim_end_matches('=')).ok()?;
+    let first = modulus.iter().position(|byte| *byte != 0)?;
+    let significant = modulus.get(first..)?;
+    let leading = significant.first().map_or(0, |byte| byte.leading_zeros());
+    let bits = significant.len().checked_mul(8)?;
+    bits.checked_sub(usize::try_from(leading).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rsa(bits: usize, extra: &str) -> String {
+        let mut n = vec![0xffu8; bits / 8];
+        n[0] = 0x80;
+        format!(
+            r#"{{"kty":"RSA","n":"{}","e":"AQAB"{extra}}}"#,
+            URL_SAFE_NO_PAD.encode(&n)
+        )
+    }
+
+    #[test]
+    fn unusable_keys_are_left_out_not_fatal() {
+        let good = rsa(2048, r#","kid":"good""#);
+        let jwks = format!(
+            r#"{{"keys":[{good},{},{},{},{},{{"kty":"RSA","n":"!!","e":"AQAB"}},{{"kty":"oct","k":"c2VjcmV0"}},{{"kty":"weird"}}]}}"#,
+            rsa(512, r#","kid":"small""#),
+            rsa(2048, r#","kid":"enc","use":"enc""#),
+            rsa(2048, r#","kid":"ops","key_ops":["encrypt"]"#),
+            rsa(2048, r#","kid":"alg","alg":"ES256""#),
+        );
+        let set = KeySet::parse(jwks.as_bytes()).unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.skipped(), 7);
+        assert_eq!(set.keys()[0].kid.as_deref(), Some("good"));
+        assert_eq!(set.keys()[0].algorithm, Algorithm::RS256);
+        let verify_ops = rsa(2048, r#","key_ops":["verify"],"alg":"PS384""#);
+        let set = KeySet::parse(format!(r#"{{"keys":[{verify_ops}]}}"#).as_bytes()).unwrap();
+        assert_eq!(set.keys()[0].algorithm, Algorithm::PS384);
+    }
+
+    #[test]
+    fn modulus_size_counts_significant_bits() {
+        let params = |bytes: Vec<u8>| RSAKeyParameters {
+            key_type: Default::default(),
+            n: URL_SAFE_NO_PAD.encode(bytes),
+            e: "AQAB".into(),
+        };
+        assert_eq!(modulus_bits(&params(vec![0, 0x80, 0])), Some(16));
+        assert_eq!(modulus_bits(&params(vec![0x01, 0])), Some(9));
+        assert_eq!(modulus_bits(&params(vec![0, 0])), None);
+    }
+
+    #[test]
+    fn refused_documents() {
+        assert_eq!(
+            KeySet::parse(b"{\"keys\": 3}").unwrap_err(),
+            KeySetError::Malformed
+        );
+        assert_eq!(KeySet::parse(b"[]").unwrap_err(), KeySetError::Malformed);
+        assert_eq!(
+            KeySet::parse(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#).unwrap_err(),
+            KeySetError::NoUsableKey { skipped: 1 }
+        );
+    }
+
+    #[test]
+    fn refetch_waits_for_the_interval() {
+        let set = KeySet::parse_fetched_at(
+            format!(r#"{{"keys":[{}]}}"#, rsa(2048, "")).as_bytes(),
+            1000,
+        )
+        .unwrap()
+        .refetch_interval(Duration::from_secs(30));
+        assert!(!set.may_refetch(1029));
+        assert!(set.may_refetch(1030));
+        assert!(format!("{set:?}").contains("RS256"));
+    }
+}
