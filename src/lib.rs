@@ -1,13 +1,19 @@
 //! Typed, sans-IO [WorkOS Connect](https://workos.com/docs/reference/workos-connect) logins: the OAuth
 //! 2.0 and OpenID Connect round trip against an application's AuthKit domain.
 //!
-//! The crate never does HTTP itself. It checks the application's settings once ([`ConnectClient`]),
-//! then for each login writes the `GET /oauth2/authorize` URL to redirect the user to
-//! ([`AuthorizeResponse`]) and hands back what the app must keep until the callback
-//! ([`PendingAuthorization`]): the `state`, the `nonce` and, with PKCE, the verifier. At the callback,
-//! [`PendingAuthorization::callback`] checks the response and gives the [`AuthorizationCode`];
-//! [`ConnectClient::token_request`] builds the token endpoint's form, [`TokenResponse::parse`] reads
-//! its answer, and (feature `id-token`) `PendingAuthorization::id_token` validates the ID token.
+//! The crate never does HTTP itself: it builds URLs and requests and reads responses, so it fits any
+//! HTTP client and web framework (feature `http` converts to and from the `http` crate's types).
+//!
+//! # A login, step by step
+//!
+//! | step | call | gives | refusals |
+//! | --- | --- | --- | --- |
+//! | settings, once | [`ConnectClient::new`] with [`AuthKitDomain`], [`ClientId`], [`RedirectUri`] | the client | [`Error`] |
+//! | redirect | [`ConnectClient::authorize`] then [`AuthorizeRequest::build`] | [`AuthorizeResponse`] and the [`PendingAuthorization`] to keep | [`Error`] |
+//! | callback | [`PendingAuthorization::callback`] | the [`AuthorizationCode`] | [`CallbackError`] |
+//! | tokens | [`ConnectClient::token_request`], [`TokenResponse::parse`] | [`TokenResponse`] | [`TokenError`] |
+//! | ID token (feature `id-token`) | `KeySet::parse`, `PendingAuthorization::id_token` | `IdTokenClaims` | `IdTokenError`, `KeySetError` |
+//! | refresh | [`ConnectClient::refresh_request`], `ConnectClient::refreshed_id_token` | new tokens and claims | [`TokenError`], `IdTokenError` |
 //!
 //! ```
 //! use workos_connect::{ConnectClient, Scope};
@@ -27,10 +33,9 @@
 //! # Ok::<(), workos_connect::Error>(())
 //! ```
 //!
-//! One type per concept, each checked when made: [`AuthKitDomain`], [`ClientId`], [`RedirectUri`],
-//! [`Scope`] and [`Scopes`], the secrets [`State`], [`Nonce`] and [`PkceVerifier`] (whose `Debug`
-//! never shows them), and [`S256Challenge`], the only PKCE method. Every refusal is an [`Error`] that
-//! says what to fix.
+//! One type per concept, each checked when made: [`Scope`] and [`Scopes`], the secrets [`State`],
+//! [`Nonce`] and [`PkceVerifier`] (whose `Debug` never shows them), and [`S256Challenge`], the only
+//! PKCE method. Every error says what to fix and never quotes a secret.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(

@@ -68,3 +68,17 @@ fn modules_import_downwards() {
         "modules that import each other: {loops:?}"
     );
 }
+
+/// The README's axum recipe is the file CI builds, word for word.
+#[test]
+fn the_readme_recipe_is_the_built_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let recipe =
+        std::fs::read_to_string(root.join("examples/axum-login/src/bin/recipe.rs")).unwrap();
+    let block = format!("```rust,ignore\n{recipe}```");
+    assert!(
+        readme.contains(&block),
+        "README.md's recipe differs from examples/axum-login/src/bin/recipe.rs"
+    );
+}
