@@ -28,6 +28,8 @@ const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 /// by its stdin closing when the test binary exits.
 struct Provider {
     issuer: String,
+    /// Where the axum-login example listens when a scenario runs it.
+    app_port: u16,
     _stdin: std::process::ChildStdin,
 }
 
@@ -81,11 +83,13 @@ fn provider_log() -> Result<std::fs::File, String> {
 fn start_provider() -> Result<Provider, String> {
     let dir = provider_dir();
     let port = free_port();
+    let app_port = free_port();
     let mut child = Command::new("node")
         .arg("provider.mjs")
         .current_dir(&dir)
         .env("PORT", port.to_string())
         .env("REDIRECT_URI", REDIRECT_URI)
+        .env("APP_REDIRECT_URI", app_callback(app_port))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(provider_log()?)
@@ -110,6 +114,7 @@ fn start_provider() -> Result<Provider, String> {
     std::mem::forget(guard);
     Ok(Provider {
         issuer,
+        app_port,
         _stdin: stdin,
     })
 }
@@ -205,6 +210,11 @@ enum User {
 /// Follows redirects and the provider's login and consent forms from the authorize URL until the
 /// provider sends the browser to the redirect URI; returns that callback URL.
 fn browse(http: &Browser, authorize_url: &str, user: User) -> Url {
+    browse_to(http, authorize_url, user, REDIRECT_URI)
+}
+
+/// As [`browse`], until the provider sends the browser to `redirect_uri`.
+fn browse_to(http: &Browser, authorize_url: &str, user: User, redirect_uri: &str) -> Url {
     let mut url = Url::parse(authorize_url).unwrap();
     let mut form: Option<Vec<(&str, &str)>> = None;
     for _ in 0..20 {
@@ -220,7 +230,7 @@ fn browse(http: &Browser, authorize_url: &str, user: User) -> Url {
         };
         if let Some(location) = answer.location.as_deref() {
             url = url.join(location).unwrap();
-            if url.as_str().starts_with(REDIRECT_URI) {
+            if url.as_str().starts_with(redirect_uri) {
                 return url;
             }
             continue;
@@ -254,7 +264,7 @@ fn browse(http: &Browser, authorize_url: &str, user: User) -> Url {
             form = Some(vec![("prompt", "consent")]);
         }
     }
-    panic!("the provider never redirected to {REDIRECT_URI}");
+    panic!("the provider never redirected to {redirect_uri}");
 }
 
 fn post(http: &Browser, request: &TokenRequest) -> Result<TokenResponse, TokenError> {
@@ -426,8 +436,109 @@ fn a_refused_consent_is_access_denied() {
     }
 }
 
+fn app_callback(app_port: u16) -> String {
+    format!("http://127.0.0.1:{app_port}/callback")
+}
+
+/// The axum-login example, built and started against the provider as a user would run it.
+fn start_app(provider: &Provider) -> ProcessGuard {
+    let built = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "axum-login",
+            "--bin",
+            "axum-login",
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "axum-login builds");
+    // This test runs from <target>/debug/deps; the example's binary is in <target>/debug.
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("axum-login")))
+        .expect("the target directory");
+    let mut child = Command::new(binary)
+        .args(["--domain", &provider.issuer, "--client-id", "public-app"])
+        .args(["--redirect-uri", &app_callback(provider.app_port)])
+        .args(["--listen", &format!("127.0.0.1:{}", provider.app_port)])
+        .env_remove("WORKOS_CLIENT_SECRET")
+        .env_remove("COOKIE_KEY")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("axum-login starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("its stderr"));
+    let guard = ProcessGuard(child);
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("its first line");
+    assert!(
+        line.starts_with("serving"),
+        "axum-login did not start: {line}"
+    );
+    // Later lines (refused requests) go on being read, so a full pipe never blocks the app.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    guard
+}
+
+fn axum_login_template_signs_in_refreshes_and_signs_out() {
+    let provider = provider();
+    let _app = start_app(provider);
+    let http = Browser::new();
+    let page = |path: &str| {
+        let answer = http.get(&format!("http://127.0.0.1:{}{path}", provider.app_port));
+        (answer.status, String::from_utf8(answer.body).unwrap())
+    };
+    assert!(page("/").1.contains("Log in"));
+
+    let login = http.get(&format!("http://127.0.0.1:{}/login", provider.app_port));
+    assert_eq!(login.status, 303);
+    let authorize = login.location.expect("a redirect to the provider");
+    assert!(
+        authorize.contains("code_challenge="),
+        "no secret, so PKCE: {authorize}"
+    );
+    let callback = browse_to(
+        &http,
+        &authorize,
+        User::Consents,
+        &app_callback(provider.app_port),
+    );
+    let finished = http.get(callback.as_str());
+    let body = String::from_utf8_lossy(&finished.body).into_owned();
+    assert_eq!(finished.status, 303, "{body}");
+    let (status, home) = page("/");
+    assert_eq!(status, 200);
+    assert!(
+        home.contains("Signed in as user_01@example.com (user_01)"),
+        "{home}"
+    );
+
+    // The login cookie was single-use: the same callback again is refused.
+    let replayed = http.get(callback.as_str());
+    assert_eq!(replayed.status, 400);
+    assert!(String::from_utf8_lossy(&replayed.body).contains("no login in progress"));
+
+    let form = "application/x-www-form-urlencoded";
+    let app = |path: &str| format!("http://127.0.0.1:{}{path}", provider.app_port);
+    let refreshed = http.post(&app("/refresh"), form, String::new());
+    let body = String::from_utf8_lossy(&refreshed.body).into_owned();
+    assert_eq!(refreshed.status, 303, "{body}");
+    assert!(page("/").1.contains("Signed in as user_01@example.com"));
+
+    let signed_out = http.post(&app("/logout"), form, String::new());
+    assert_eq!(signed_out.status, 303);
+    assert!(page("/").1.contains("Log in"));
+    let refused = http.post(&app("/refresh"), form, String::new());
+    assert_eq!(refused.status, 401);
+}
+
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 5] = [
+const SCENARIOS: [(&str, fn()); 6] = [
+    (
+        "axum_login_template_signs_in_refreshes_and_signs_out",
+        axum_login_template_signs_in_refreshes_and_signs_out,
+    ),
     (
         "public_client_with_pkce_logs_in_and_refreshes",
         public_client_with_pkce_logs_in_and_refreshes,

@@ -8,13 +8,15 @@ import Provider from 'oidc-provider';
 const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = process.env.REDIRECT_URI;
+// The axum-login example's callback, for the scenario that runs it.
+const appRedirectUri = process.env.APP_REDIRECT_URI;
 
 const provider = new Provider(issuer, {
   clients: [
     {
       client_id: 'public-app',
       token_endpoint_auth_method: 'none',
-      redirect_uris: [redirectUri],
+      redirect_uris: appRedirectUri ? [redirectUri, appRedirectUri] : [redirectUri],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       application_type: 'native',
