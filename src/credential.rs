@@ -71,7 +71,7 @@ opaque_secret!(
 );
 opaque_secret!(
     /// A refresh token, given when `offline_access` was requested; redeem it with
-    /// [`ConnectClient::refresh_request`].
+    /// [`ConnectClient::refresh_request`](crate::ConnectClient::refresh_request).
     RefreshToken
 );
 opaque_secret!(
