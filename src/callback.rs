@@ -4,10 +4,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use serde_with::{DeserializeFromStr, SerializeDisplay};
+use serde::{Serialize, Serializer};
+use serde_with::DeserializeFromStr;
 use zeroize::Zeroize;
 
 use crate::clock::unix_now;
+use crate::encoding::{is_nqschar, is_vschar};
 use crate::pending::PendingAuthorization;
 
 /// How old a pending login may be when its callback arrives, unless the check is told otherwise.
@@ -22,15 +24,66 @@ const CLOCK_SKEW: u64 = 60;
 pub struct AuthorizationCode(String);
 
 impl AuthorizationCode {
-    /// Wraps a code received some other way, e.g. to build a token request in a test.
+    /// The longest code accepted, in characters. RFC 6749 sets no limit and real codes are far
+    /// shorter; the bound keeps a hostile callback from making the app hold and send megabytes.
+    pub const MAX_LEN: usize = 4096;
+
+    /// Wraps a code as it is, without any check, e.g. to build a token request in a test.
+    ///
+    /// A code from a callback comes checked from [`CallbackCheck::check`]; for one received some
+    /// other way, [`checked`](Self::checked) applies the same rules.
     pub fn new(code: impl Into<String>) -> Self {
         AuthorizationCode(code.into())
+    }
+
+    /// Checks and takes a code received some other way, by the rules of [`CallbackCheck::check`]: 1 to
+    /// [`MAX_LEN`](Self::MAX_LEN) characters of VSCHAR (printable ASCII, `%x20-7E`; RFC 6749 Appendix
+    /// A). A refused code is wiped from memory, and the error gives a position, never the code.
+    ///
+    /// ```
+    /// use workos_connect::{AuthorizationCode, CallbackError};
+    ///
+    /// let code = AuthorizationCode::checked("SplxlOBeZQQYbYS6WxSbIA")?;
+    /// assert_eq!(code.secret(), "SplxlOBeZQQYbYS6WxSbIA");
+    /// assert_eq!(
+    ///     AuthorizationCode::checked("ab\ncd").unwrap_err(),
+    ///     CallbackError::InvalidCode { index: 2 }
+    /// );
+    /// # Ok::<(), CallbackError>(())
+    /// ```
+    pub fn checked(code: impl Into<String>) -> Result<Self, CallbackError> {
+        let mut code = code.into();
+        if let Err(error) = check_code(&code) {
+            code.zeroize();
+            return Err(error);
+        }
+        Ok(AuthorizationCode(code))
     }
 
     /// The code itself, sent as `code` in the token request.
     pub fn secret(&self) -> &str {
         &self.0
     }
+}
+
+/// The rules a code must follow, in the order they are checked: not empty, only VSCHAR (RFC 6749
+/// Appendix A: `code = 1*VSCHAR`), at most [`AuthorizationCode::MAX_LEN`] characters.
+fn check_code(code: &str) -> Result<(), CallbackError> {
+    if code.is_empty() {
+        return Err(CallbackError::EmptyCode);
+    }
+    if let Some(index) = code.bytes().position(|b| !is_vschar(b)) {
+        return Err(CallbackError::InvalidCode { index });
+    }
+    // Every byte is ASCII now, so bytes count characters.
+    let len = code.len();
+    if len > AuthorizationCode::MAX_LEN {
+        return Err(CallbackError::CodeTooLong {
+            len,
+            max: AuthorizationCode::MAX_LEN,
+        });
+    }
+    Ok(())
 }
 
 impl fmt::Debug for AuthorizationCode {
@@ -48,7 +101,11 @@ impl Drop for AuthorizationCode {
 /// An OAuth 2.0 / OpenID Connect error code, from an error redirect (RFC 6749 section 4.1.2.1, OpenID
 /// Connect Core section 3.1.2.6) or a token endpoint error (RFC 6749 section 5.2). Codes this crate
 /// does not know are kept as text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
+///
+/// Its `Display` shows the code as it is when every character is one RFC 6749 allows in a code
+/// (NQSCHAR: printable ASCII but `"` and `\`), and escaped between double quotes otherwise, so that a
+/// logged code cannot end the line or forge another. Serde reads and writes the code as on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, DeserializeFromStr)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// `invalid_request`.
@@ -131,9 +188,41 @@ impl ErrorCode {
     }
 }
 
+/// Whether `code` can be shown as it is: RFC 6749 Appendix A's `error = 1*NQSCHAR`. Anything else,
+/// CR, LF and ESC included, could break or forge a log line, and an empty code would be invisible.
+fn is_plain_code(code: &str) -> bool {
+    !code.is_empty() && code.bytes().all(is_nqschar)
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        let code = self.as_str();
+        if is_plain_code(code) {
+            f.write_str(code)
+        } else {
+            write!(f, "{code:?}")
+        }
+    }
+}
+
+/// The raw code, not its `Display`, which may be escaped.
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// An error code as a message shows it: between backticks when it is plain, and otherwise as its
+/// `Display` already quotes it.
+struct ShownCode<'a>(&'a ErrorCode);
+
+impl fmt::Display for ShownCode<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if is_plain_code(self.0.as_str()) {
+            write!(f, "`{}`", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
     }
 }
 
@@ -145,8 +234,11 @@ impl std::str::FromStr for ErrorCode {
 }
 
 /// An error the authorization server reported, at the callback or the token endpoint.
+///
+/// Its message shows the code (escaped unless plain; see [`ErrorCode`]) and the description, escaped;
+/// never the `uri`, which is a link for a person to follow, not text to log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the authorization server answered `{code}`{}", description.as_deref().map(|d| format!(": {d:?}")).unwrap_or_default())]
+#[error("the authorization server answered {}{}", ShownCode(code), description.as_deref().map(|d| format!(": {d:?}")).unwrap_or_default())]
 pub struct OAuthError {
     /// The standard code.
     pub code: ErrorCode,
@@ -217,6 +309,27 @@ pub enum CallbackError {
     /// The callback carries `code` more than once.
     #[error("the callback carries `code` more than once")]
     DuplicateCode,
+    /// The callback's `code` has a character outside VSCHAR (RFC 6749 Appendix A): a control
+    /// character, non-ASCII text, or an escape such as `%FF` that does not decode to UTF-8.
+    #[error(
+        "the callback's `code` has a character at byte {index} that no code holds; a code is printable \
+         ASCII, %x20-7E (RFC 6749 Appendix A), so this one did not come from the authorization server"
+    )]
+    InvalidCode {
+        /// Byte offset of the character in the decoded code.
+        index: usize,
+    },
+    /// The callback's `code` is longer than [`AuthorizationCode::MAX_LEN`].
+    #[error(
+        "the callback's `code` is {len} characters long, more than the {max} accepted; \
+         it did not come from the authorization server"
+    )]
+    CodeTooLong {
+        /// Its length in characters.
+        len: usize,
+        /// The longest accepted.
+        max: usize,
+    },
 }
 
 /// Checks a callback against a pending login; made by [`PendingAuthorization::callback`].
@@ -253,7 +366,8 @@ impl<'p> CallbackCheck<'p> {
     /// Checks the callback's query string (with or without its leading `?`) and returns the code.
     ///
     /// In order: the pending login's age; duplicated parameters; `iss` (RFC 9207); `state`, compared in
-    /// constant time; an error redirect; then exactly one non-empty `code`.
+    /// constant time; an error redirect; then exactly one `code`, as
+    /// [`AuthorizationCode::checked`] requires it.
     pub fn check(&self, query: &str) -> Result<AuthorizationCode, CallbackError> {
         self.check_age()?;
         let query = query.strip_prefix('?').unwrap_or(query);
@@ -288,11 +402,9 @@ impl<'p> CallbackCheck<'p> {
             }));
         }
 
-        match params.code {
-            None => Err(CallbackError::MissingCode),
-            Some(code) if code.is_empty() => Err(CallbackError::EmptyCode),
-            Some(code) => Ok(AuthorizationCode(code.into_owned())),
-        }
+        let code = params.code.ok_or(CallbackError::MissingCode)?;
+        check_code(&code)?;
+        Ok(AuthorizationCode(code.into_owned()))
     }
 
     /// Checks the callback URL's query; see [`check`](Self::check).
@@ -504,6 +616,103 @@ mod tests {
         assert_eq!(
             pending.callback().at(start - 61).check(query).unwrap_err(),
             CallbackError::FromTheFuture
+        );
+    }
+
+    #[test]
+    fn an_error_code_cannot_forge_a_log_line() {
+        let pending = pending(Some("xyz"));
+        let error = pending
+            .callback()
+            .check("error=access_denied%0D%0AFAKE%1B%5B2K&error_uri=https%3A%2F%2Fe.example%2F%0D%0AURI&state=xyz")
+            .unwrap_err();
+        let CallbackError::Authorization(oauth) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(oauth.code.as_str(), "access_denied\r\nFAKE\u{1b}[2K");
+        for shown in [error.to_string(), oauth.to_string(), oauth.code.to_string()] {
+            assert!(!shown.contains(['\r', '\n', '\u{1b}']), "{shown:?}");
+            assert!(
+                shown.contains(r#""access_denied\r\nFAKE\u{1b}[2K""#),
+                "{shown}"
+            );
+            assert!(!shown.contains("URI"), "{shown}");
+        }
+        // `"` and `\` are outside NQSCHAR too: quoted, they could close the quotes around a code.
+        assert_eq!(ErrorCode::parse("a\"b").to_string(), r#""a\"b""#);
+        assert_eq!(ErrorCode::parse("a\\b").to_string(), r#""a\\b""#);
+        assert_eq!(ErrorCode::parse("").to_string(), r#""""#);
+        // A plain code reads as before, and serde keeps every code raw.
+        let plain = OAuthError {
+            code: ErrorCode::parse("access_denied!~"),
+            description: Some("no\nway".into()),
+            uri: Some("https://e.example/\nURI".into()),
+        };
+        assert_eq!(
+            plain.to_string(),
+            r#"the authorization server answered `access_denied!~`: "no\nway""#
+        );
+        let forged = ErrorCode::parse("a\r\nb");
+        let json = serde_json::to_string(&forged).unwrap();
+        assert_eq!(json, r#""a\r\nb""#);
+        assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), forged);
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::InvalidGrant).unwrap(),
+            r#""invalid_grant""#
+        );
+    }
+
+    #[test]
+    fn the_code_is_printable_ascii_of_bounded_length() {
+        let pending = pending(Some("xyz"));
+        let check = |code: &str| pending.callback().check(&format!("state=xyz&code={code}"));
+        for (code, index) in [
+            ("ab%0Dcd", 2),
+            ("%00", 0),
+            ("ab%7F", 2),
+            ("%FF", 0),
+            ("x%C3%A9", 1),
+            ("x\u{e9}", 1),
+            ("%E2%80%AEx", 0),
+        ] {
+            assert_eq!(
+                check(code).unwrap_err(),
+                CallbackError::InvalidCode { index },
+                "{code}"
+            );
+        }
+        let longest = "a".repeat(AuthorizationCode::MAX_LEN);
+        assert_eq!(check(&longest).unwrap().secret(), longest);
+        assert_eq!(
+            check(&"a".repeat(5_000_000)).unwrap_err(),
+            CallbackError::CodeTooLong {
+                len: 5_000_000,
+                max: 4096
+            }
+        );
+        assert_eq!(check("+~%21").unwrap().secret(), " ~!");
+        let error = check("secret-code%0A").unwrap_err();
+        assert!(!error.to_string().contains("secret"), "{error}");
+        assert!(!format!("{error:?}").contains("secret"), "{error:?}");
+    }
+
+    #[test]
+    fn a_code_from_elsewhere_is_checked_the_same_way() {
+        assert_eq!(AuthorizationCode::checked("c").unwrap().secret(), "c");
+        assert_eq!(
+            AuthorizationCode::checked("").unwrap_err(),
+            CallbackError::EmptyCode
+        );
+        assert_eq!(
+            AuthorizationCode::checked("c\u{fffd}").unwrap_err(),
+            CallbackError::InvalidCode { index: 1 }
+        );
+        assert_eq!(
+            AuthorizationCode::checked("c".repeat(4097)).unwrap_err(),
+            CallbackError::CodeTooLong {
+                len: 4097,
+                max: 4096
+            }
         );
     }
 

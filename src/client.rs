@@ -58,8 +58,15 @@ impl ClientId {
 ///   RFC 8252 section 7.3), always with `//` and a host in canonical form (`127.0.0.1`, not `127.1`), so
 ///   that the host checked here is the host every browser is sent to;
 /// - or, for native apps, a private-use scheme named after a domain in reverse order, such as
-///   `com.example.app:/callback` (RFC 8252 section 7.1). Schemes without a dot (`javascript:`, `data:`,
-///   `mailto:`, ...) are refused.
+///   `com.example.app:/callback` (RFC 8252 section 7.1): two or more dot-separated labels of letters,
+///   digits and `-`, none empty or starting or ending with `-`, the first starting with a letter.
+///   Other schemes (`javascript:`, `data:`, `mailto:`, `a.:`, ...) are refused;
+/// - and a query without the parameters the authorization server adds to the callback (`code`,
+///   `state`, `iss`, `error`, `error_description`, `error_uri`), which the callback could not tell
+///   from the server's own.
+///
+/// Errors that quote the input show it redacted when it has an `@`, so that no password reaches a
+/// message.
 ///
 /// RFC 8252 section 8.3 prefers the loopback IP literals to `localhost`, which a misconfigured resolver
 /// could send elsewhere; both are accepted.
@@ -79,6 +86,87 @@ impl ClientId {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RedirectUri(Arc<str>);
+
+/// The parameters the authorization server adds to the redirect URI and the callback reads. A
+/// redirect URI that already carried one would give every callback two of it.
+const RESPONSE_PARAMETERS: [&str; 6] = [
+    "code",
+    "state",
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+];
+
+/// The first response parameter in `query`, its name decoded by the parser the callback uses, so that
+/// `%73tate` counts as `state`.
+fn response_parameter(query: &str) -> Option<&'static str> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find_map(|(name, _)| RESPONSE_PARAMETERS.into_iter().find(|known| *known == name))
+}
+
+/// The scheme at the start of `value`, if the text before its first `:` has the syntax of one (RFC
+/// 3986 section 3.1). User information comes after a scheme's `:`, so a scheme never holds a password.
+fn raw_scheme(value: &str) -> Option<&str> {
+    let (scheme, _) = value.split_once(':')?;
+    let mut bytes = scheme.bytes();
+    let valid = bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    valid.then_some(scheme)
+}
+
+/// Whether the raw text has user information: an `@` in the authority after `//`, or, for `http`
+/// and `https`, which URL parsers read as having an authority with any number of slashes or none,
+/// right after the scheme's `:`.
+fn has_raw_userinfo(value: &str) -> bool {
+    let Some((scheme, rest)) = value.split_once(':') else {
+        return false;
+    };
+    let authority = if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") {
+        rest.trim_start_matches('/')
+    } else if let Some(authority) = rest.strip_prefix("//") {
+        authority
+    } else {
+        return false;
+    };
+    let end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
+    authority
+        .get(..end)
+        .is_some_and(|authority| authority.contains('@'))
+}
+
+/// `value` as an error message may quote it: as given, unless it has an `@`, which may follow a
+/// password; then its scheme, `…` and the text from its last `@`, which a URL parser takes as the
+/// end of user information.
+fn redacted(value: &str) -> String {
+    let Some(at) = value.rfind('@') else {
+        return value.to_owned();
+    };
+    let after = value.get(at..).unwrap_or_default();
+    match raw_scheme(value) {
+        Some(scheme) => format!("{scheme}:…{after}"),
+        None => format!("…{after}"),
+    }
+}
+
+/// Whether a private-use scheme is a domain name in reverse order (RFC 8252 section 7.1): two or more
+/// labels, none empty, of letters, digits and `-`, none starting or ending with `-`, the first
+/// starting with a letter. A bare dot (`a.`, `https.`) names no domain the app could control.
+fn is_reversed_domain(scheme: &str) -> bool {
+    let mut labels = scheme.split('.');
+    let first_is_letter = scheme.starts_with(|c: char| c.is_ascii_alphabetic());
+    let two_or_more = labels.clone().nth(1).is_some();
+    first_is_letter
+        && two_or_more
+        && labels.all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
 
 /// The byte offset of the first `%` that does not start a `%HH` escape.
 fn bad_percent_escape(value: &str) -> Option<usize> {
@@ -103,13 +191,17 @@ impl RedirectUri {
         if let Some(index) = bad_percent_escape(value) {
             return Err(Error::RedirectUriPercentEncoding { index });
         }
+        // Checked on the raw text, before any message quotes the input: it may hold a password.
+        if has_raw_userinfo(value) {
+            return Err(Error::RedirectUriUserinfo);
+        }
         let url = Url::parse(value).map_err(|reason| Error::RedirectUriNotAbsolute {
-            input: value.to_owned(),
+            input: redacted(value),
             reason,
         })?;
         if url.fragment().is_some() {
             return Err(Error::RedirectUriFragment {
-                input: value.to_owned(),
+                input: redacted(value),
             });
         }
         let scheme = url.scheme();
@@ -131,12 +223,12 @@ impl RedirectUri {
             "https" | "http" => {
                 let Some(authority) = raw_authority else {
                     return Err(Error::RedirectUriMissingAuthority {
-                        input: value.to_owned(),
+                        input: redacted(value),
                         scheme: scheme.to_owned(),
                     });
                 };
                 let host = url.host().ok_or_else(|| Error::RedirectUriNotAbsolute {
-                    input: value.to_owned(),
+                    input: redacted(value),
                     reason: url::ParseError::EmptyHost,
                 })?;
                 let canonical = host.to_string();
@@ -151,12 +243,15 @@ impl RedirectUri {
                     return Err(Error::RedirectUriInsecureHttp { host: canonical });
                 }
             }
-            private_use if private_use.contains('.') => {}
+            private_use if is_reversed_domain(private_use) => {}
             other => {
                 return Err(Error::RedirectUriScheme {
                     scheme: other.to_owned(),
                 })
             }
+        }
+        if let Some(name) = url.query().and_then(response_parameter) {
+            return Err(Error::RedirectUriResponseParameter { name });
         }
         Ok(RedirectUri(Arc::from(value)))
     }
@@ -512,6 +607,149 @@ mod tests {
             ("com.example.app://callback/path", "/path"),
         ] {
             assert_eq!(RedirectUri::new(uri).unwrap().path(), path, "{uri}");
+        }
+    }
+
+    #[test]
+    fn no_password_reaches_a_message() {
+        for input in [
+            "https://user:pw@app.example.com/cb#x",
+            "https://user:pw@app.example.com/cb",
+            "https:user:pw@host/cb",
+            "https:user:pw@host/cb#x",
+            "https:/user:pw@host/cb#x",
+            "http:user:pw@",
+            "https://user:pw@",
+            "https://user:pw@/cb",
+            "https://:pw@app.example.com/cb",
+            "https://user:pw@x@app.example.com/cb#x",
+            "com.example.app://user:pw@host/cb#x",
+            "com.example.app:user:pw@host/cb#x",
+            "user:pw@host",
+            "user:pw@host#x",
+            "pw@host",
+            "//user:pw@host/cb",
+            "/cb?pw@x",
+            "https:pw@",
+            "https://app.example.com/cb?u=user:pw@x#y",
+        ] {
+            let error = RedirectUri::new(input).unwrap_err();
+            for shown in [
+                error.to_string(),
+                format!("{error:?}"),
+                format!("{error:#?}"),
+            ] {
+                assert!(!shown.contains("pw"), "{input} -> {shown}");
+            }
+        }
+        assert_eq!(
+            RedirectUri::new("https://user:pw@app.example.com/cb#x"),
+            Err(Error::RedirectUriUserinfo)
+        );
+        assert_eq!(
+            RedirectUri::new("https://user:pw@"),
+            Err(Error::RedirectUriUserinfo)
+        );
+        assert_eq!(
+            RedirectUri::new("https:user:pw@host/cb#x"),
+            Err(Error::RedirectUriUserinfo)
+        );
+        assert_eq!(
+            RedirectUri::new("https://app.example.com/cb?u=user:pw@x#y"),
+            Err(Error::RedirectUriFragment {
+                input: "https:…@x#y".into()
+            })
+        );
+        assert_eq!(
+            RedirectUri::new("/cb?pw@x"),
+            Err(Error::RedirectUriNotAbsolute {
+                input: "…@x".into(),
+                reason: url::ParseError::RelativeUrlWithoutBase
+            })
+        );
+        // Without an `@`, the input is quoted as given.
+        assert_eq!(
+            RedirectUri::new("https://app.example.com/cb#x"),
+            Err(Error::RedirectUriFragment {
+                input: "https://app.example.com/cb#x".into()
+            })
+        );
+    }
+
+    #[test]
+    fn private_use_schemes_are_reversed_domain_names() {
+        for bad in [
+            "a.:/x",
+            "https.://x",
+            ".:/x",
+            "com..example:/x",
+            "com.-example:/x",
+            "com.example-:/x",
+            "-com.example:/x",
+            "com+x.app:/cb",
+            "com.ex+ample:/cb",
+            "com.exa_mple:/cb",
+        ] {
+            let error = RedirectUri::new(bad).unwrap_err();
+            match error {
+                Error::RedirectUriScheme { .. } | Error::RedirectUriNotAbsolute { .. } => {}
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            RedirectUri::new("a.:/x"),
+            Err(Error::RedirectUriScheme {
+                scheme: "a.".into()
+            })
+        );
+        assert_eq!(
+            RedirectUri::new("https.://x"),
+            Err(Error::RedirectUriScheme {
+                scheme: "https.".into()
+            })
+        );
+        for ok in [
+            "com.example.app:/callback",
+            "com.example.app://callback/path",
+            "COM.Example.App:/cb",
+            "io.x-y.a1:/cb",
+            "app.example:/cb",
+        ] {
+            assert!(RedirectUri::new(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn the_query_cannot_hold_a_callback_parameter() {
+        for (input, name) in [
+            ("https://app.example.com/cb?state=x", "state"),
+            ("https://app.example.com/cb?%73tate=x", "state"),
+            ("https://app.example.com/cb?a=1&code", "code"),
+            ("https://app.example.com/cb?iss=https%3A%2F%2Fx", "iss"),
+            ("http://127.0.0.1:3000/cb?next=%2F&error=", "error"),
+            (
+                "https://app.example.com/cb?error%5Fdescription=x",
+                "error_description",
+            ),
+            ("com.example.app:/cb?error_uri=x", "error_uri"),
+        ] {
+            let error = RedirectUri::new(input).unwrap_err();
+            assert_eq!(
+                error,
+                Error::RedirectUriResponseParameter { name },
+                "{input}"
+            );
+            let message = error.to_string();
+            assert!(message.contains(&format!("`{name}`")), "{message}");
+            assert!(message.contains("authorization server adds"), "{message}");
+        }
+        for ok in [
+            "https://app.example.com/cb?next=%2Fstate%3Dx",
+            "https://app.example.com/cb?codes=1&state_x=2&x=code",
+            "https://app.example.com/cb?",
+            "https://app.example.com/cb/code/state",
+        ] {
+            assert!(RedirectUri::new(ok).is_ok(), "{ok}");
         }
     }
 

@@ -15,13 +15,17 @@ use crate::error::{reject_control_characters, Error, Field};
 pub(crate) const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 const TOKEN_PATH: &str = "/oauth2/token";
 const JWKS_PATH: &str = "/oauth2/jwks";
+/// The longest DNS label (RFC 1035 section 2.3.4).
+const MAX_LABEL_LEN: usize = 63;
 
 /// An application's AuthKit domain, `https://<subdomain>.authkit.app` or a custom domain.
 ///
 /// Parsed from the origin, with or without a trailing slash, or from the full `/oauth2/authorize` URL.
 /// It must be `https`; plain `http` is accepted only on loopback hosts (127.0.0.0/8, `[::1]`,
-/// `localhost`) for local development and tests. A user name, password, query, fragment or other path is
-/// refused. The endpoints are derived from it, and it is the `iss` of the tokens the domain issues.
+/// `localhost`) for local development and tests. A user name, password, query, fragment, other path or
+/// port 0 is refused, and so is a host name that is not a DNS name: an empty label (`a..b`), a label
+/// that starts or ends with `-`, or one longer than 63 characters. The endpoints are derived from it,
+/// and it is the `iss` of the tokens the domain issues.
 ///
 /// ```
 /// use workos_connect::AuthKitDomain;
@@ -138,6 +142,11 @@ impl AuthKitDomain {
                     host: (*name).to_owned(),
                 });
             }
+            check_labels(name)?;
+        }
+        // A URL parser keeps port 0, but nothing listens there: a typo, not a domain.
+        if url.port() == Some(0) {
+            return Err(Error::DomainPort);
         }
         let issuer = url.origin().ascii_serialization();
         let mut base = url;
@@ -172,6 +181,34 @@ impl AuthKitDomain {
         url.set_path(path);
         url
     }
+}
+
+/// Checks each label of a host name already known to hold only letters, digits, `-` and `.`: a URL
+/// parser accepts `a..b`, `-a` and 64-letter labels, which no DNS name has, so the issuer built from
+/// them would name no server.
+fn check_labels(name: &str) -> Result<(), Error> {
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err(Error::DomainEmptyLabel {
+                host: name.to_owned(),
+            });
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(Error::DomainLabelHyphen {
+                host: name.to_owned(),
+                label: label.to_owned(),
+            });
+        }
+        // ASCII only by now, so bytes count characters.
+        if label.len() > MAX_LABEL_LEN {
+            return Err(Error::DomainLabelLength {
+                host: name.to_owned(),
+                len: label.len(),
+                max: MAX_LABEL_LEN,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether `host` is a loopback host, on which plain `http` is acceptable (RFC 8252 section 7.3).
@@ -278,6 +315,77 @@ mod tests {
                 host: "localhost.evil.com".into()
             }
         );
+    }
+
+    #[test]
+    fn hosts_must_be_dns_names_and_ports_reachable() {
+        let long = "a".repeat(64);
+        for (input, expected) in [
+            (
+                "https://a..b.com".to_owned(),
+                Error::DomainEmptyLabel {
+                    host: "a..b.com".into(),
+                },
+            ),
+            (
+                "https://.a.com".to_owned(),
+                Error::DomainEmptyLabel {
+                    host: ".a.com".into(),
+                },
+            ),
+            (
+                "https://-a.com".to_owned(),
+                Error::DomainLabelHyphen {
+                    host: "-a.com".into(),
+                    label: "-a".into(),
+                },
+            ),
+            (
+                "https://x.a-.com".to_owned(),
+                Error::DomainLabelHyphen {
+                    host: "x.a-.com".into(),
+                    label: "a-".into(),
+                },
+            ),
+            (
+                format!("https://{long}.authkit.app"),
+                Error::DomainLabelLength {
+                    host: format!("{long}.authkit.app"),
+                    len: 64,
+                    max: 63,
+                },
+            ),
+            ("https://x.authkit.app:0".to_owned(), Error::DomainPort),
+            ("https://x.authkit.app:000".to_owned(), Error::DomainPort),
+            ("http://localhost:0".to_owned(), Error::DomainPort),
+        ] {
+            assert_eq!(AuthKitDomain::parse(&input), Err(expected), "{input}");
+        }
+        for message in [
+            AuthKitDomain::parse("https://a..b.com")
+                .unwrap_err()
+                .to_string(),
+            AuthKitDomain::parse("https://a-.com")
+                .unwrap_err()
+                .to_string(),
+            AuthKitDomain::parse(&format!("https://{long}.com"))
+                .unwrap_err()
+                .to_string(),
+            AuthKitDomain::parse("https://x.authkit.app:0")
+                .unwrap_err()
+                .to_string(),
+        ] {
+            assert!(message.contains("; "), "says what to fix: {message}");
+        }
+        let longest = "a".repeat(63);
+        for ok in [
+            format!("https://{longest}.authkit.app"),
+            "https://a-b.x--y.authkit.app".to_owned(),
+            "https://1.authkit.app:1".to_owned(),
+            "https://auth.example.com:65535".to_owned(),
+        ] {
+            assert!(AuthKitDomain::parse(&ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

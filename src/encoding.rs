@@ -16,6 +16,12 @@ pub(crate) const fn is_vschar(b: u8) -> bool {
     matches!(b, 0x20..=0x7e)
 }
 
+/// NQSCHAR of RFC 6749 Appendix A: printable ASCII but `"` and `\`, the alphabet of an error code
+/// (RFC 6749 section 4.1.2.1).
+pub(crate) const fn is_nqschar(b: u8) -> bool {
+    matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e)
+}
+
 /// A character RFC 3986 allows somewhere in a URI: unreserved, reserved, or `%` of an escape.
 pub(crate) const fn is_uri_character(b: u8) -> bool {
     is_unreserved(b)
@@ -99,6 +105,8 @@ mod tests {
     fn character_classes() {
         assert!(is_unreserved(b'~') && !is_unreserved(b'+'));
         assert!(is_vschar(b' ') && !is_vschar(0x7f));
+        assert!(is_nqschar(b' ') && is_nqschar(b'!') && is_nqschar(b'~'));
+        assert!(!is_nqschar(b'"') && !is_nqschar(b'\\') && !is_nqschar(b'\r') && !is_nqschar(0x7f));
         assert!(is_uri_character(b'%') && !is_uri_character(b'\\') && !is_uri_character(b' '));
     }
 }

@@ -172,6 +172,47 @@ pub enum Error {
         host: String,
     },
 
+    /// The AuthKit domain's host has an empty label: two dots in a row, or a leading dot.
+    #[error("AuthKit domain host `{host}` has an empty label; remove the extra `.`")]
+    DomainEmptyLabel {
+        /// The host given.
+        host: String,
+    },
+
+    /// A label of the AuthKit domain's host starts or ends with `-`, which no DNS name does (RFC 1035
+    /// section 2.3.1, RFC 1123 section 2.1).
+    #[error(
+        "AuthKit domain host `{host}` has the label `{label}`, which starts or ends with `-`; \
+         a DNS label begins and ends with a letter or digit"
+    )]
+    DomainLabelHyphen {
+        /// The host given.
+        host: String,
+        /// The label at fault.
+        label: String,
+    },
+
+    /// A label of the AuthKit domain's host is longer than DNS allows (RFC 1035 section 2.3.4).
+    #[error(
+        "AuthKit domain host `{host}` has a label of {len} characters; a DNS label is at most \
+         {max} characters (RFC 1035 section 2.3.4)"
+    )]
+    DomainLabelLength {
+        /// The host given.
+        host: String,
+        /// The label's length in characters.
+        len: usize,
+        /// The longest allowed label.
+        max: usize,
+    },
+
+    /// The AuthKit domain names port 0, on which no server can be reached.
+    #[error(
+        "AuthKit domain port 0 cannot be reached; give the port the server listens on, \
+         or none for the scheme's default"
+    )]
+    DomainPort,
+
     /// The AuthKit domain's host ends with a dot, so that its issuer would not match the tokens' `iss`.
     #[error("AuthKit domain host `{host}` ends with a dot; remove the trailing `.`")]
     DomainTrailingDot {
@@ -200,12 +241,16 @@ pub enum Error {
     EmptyClientSecret,
 
     /// `redirect_uri` is not an absolute URI.
+    ///
+    /// Like every variant that quotes a redirect URI, it shows the input as given unless the input
+    /// has an `@`, which may follow a password: then only its scheme, `…` and the text from its last
+    /// `@`.
     #[error(
         "redirect_uri `{input}` is not an absolute URI ({reason}); give a scheme and host, \
          e.g. `https://app.example.com/callback`"
     )]
     RedirectUriNotAbsolute {
-        /// The input as given.
+        /// The input as given, redacted if it has an `@`.
         input: String,
         /// What the URL parser objected to.
         reason: url::ParseError,
@@ -227,13 +272,14 @@ pub enum Error {
         "redirect_uri `{input}` has no `//` after `{scheme}:`; write it as `{scheme}://host/path`"
     )]
     RedirectUriMissingAuthority {
-        /// The input as given.
+        /// The input as given, redacted if it has an `@`.
         input: String,
         /// Its scheme.
         scheme: String,
     },
 
-    /// `redirect_uri` carries a user name or password.
+    /// `redirect_uri` carries a user name or password. Checked on the raw text before anything that
+    /// could quote it.
     #[error("redirect_uri must not contain a user name or password; remove everything up to `@` in its authority")]
     RedirectUriUserinfo,
 
@@ -250,7 +296,7 @@ pub enum Error {
     /// `redirect_uri` has a fragment, which RFC 6749 section 3.1.2 forbids.
     #[error("redirect_uri `{input}` has a fragment, which RFC 6749 section 3.1.2 forbids; remove everything from `#`")]
     RedirectUriFragment {
-        /// The input as given.
+        /// The input as given, redacted if it has an `@`.
         input: String,
     },
 
@@ -265,7 +311,9 @@ pub enum Error {
     },
 
     /// `redirect_uri` uses a scheme that is neither `https`, loopback `http`, nor a private-use scheme
-    /// named after a domain in reverse order (RFC 8252 section 7.1).
+    /// named after a domain in reverse order (RFC 8252 section 7.1): two or more labels separated by
+    /// dots, each of letters, digits and `-`, none empty or starting or ending with `-`, the first
+    /// starting with a letter.
     #[error(
         "redirect_uri scheme `{scheme}:` cannot receive an authorization response; use https, loopback http \
          or a private-use scheme named after a domain you control in reverse order, such as \
@@ -274,6 +322,17 @@ pub enum Error {
     RedirectUriScheme {
         /// The scheme given.
         scheme: String,
+    },
+
+    /// `redirect_uri`'s query has a parameter that the authorization server adds to the callback:
+    /// `code`, `state`, `iss`, `error`, `error_description` or `error_uri`, by its name once decoded.
+    #[error(
+        "redirect_uri's query already has `{name}`, a parameter the authorization server adds to \
+         the callback; the callback could not tell the two apart, so rename or remove yours"
+    )]
+    RedirectUriResponseParameter {
+        /// The parameter's name.
+        name: &'static str,
     },
 
     /// A request without `state`, without PKCE and without `openid`: nothing would tie the callback

@@ -8,14 +8,20 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::client::{App, ClientId, RedirectUri};
 use crate::domain::AuthKitDomain;
 use crate::pkce::PkceVerifier;
+use crate::scope::{Scope, Scopes};
 use crate::secret::{Nonce, State};
 
 /// The secrets and settings of one login in progress, to keep server-side or in an encrypted, signed
 /// cookie until the callback.
 ///
-/// Serde uses the standard OAuth names: `client_id`, `redirect_uri`, `state`, `nonce` and
-/// `code_verifier` (the last only with PKCE, `state` only if one was sent), plus `issuer` (the AuthKit
-/// domain the login went to) and `created_at` (Unix seconds). Its `Debug` hides the secrets.
+/// Serde uses the standard OAuth names: `client_id`, `redirect_uri`, `scope` (space-separated, as
+/// sent), `state`, `nonce` and `code_verifier` (the last only with PKCE, `state` only if one was sent),
+/// plus `issuer` (the AuthKit domain the login went to) and `created_at` (Unix seconds). Its `Debug`
+/// hides the secrets.
+///
+/// Reading one back checks every field as its constructor does, and the whole as
+/// [`build`](crate::AuthorizeRequest::build) did: the scopes must be a valid request, and a login
+/// without `state` must have PKCE or `openid`, or nothing would defend its callback against CSRF.
 ///
 /// It is what ties a callback to the browser that started the login, so keep it where the browser
 /// cannot change it: a server-side session, or an encrypted and signed cookie. The callback check
@@ -38,6 +44,7 @@ use crate::secret::{Nonce, State};
 #[derive(Clone)]
 pub struct PendingAuthorization {
     app: Arc<App>,
+    scopes: Scopes,
     state: Option<State>,
     nonce: Nonce,
     code_verifier: Option<PkceVerifier>,
@@ -48,6 +55,7 @@ impl PendingAuthorization {
     #[inline]
     pub(crate) fn new(
         app: Arc<App>,
+        scopes: Scopes,
         state: Option<State>,
         nonce: Nonce,
         code_verifier: Option<PkceVerifier>,
@@ -55,6 +63,7 @@ impl PendingAuthorization {
     ) -> Self {
         PendingAuthorization {
             app,
+            scopes,
             state,
             nonce,
             code_verifier,
@@ -82,6 +91,11 @@ impl PendingAuthorization {
         &self.app.redirect_uri
     }
 
+    /// The scopes requested.
+    pub fn scopes(&self) -> Scopes {
+        self.scopes
+    }
+
     /// The `state` sent, unless the request opted out with
     /// [`without_state`](crate::AuthorizeRequest::without_state).
     pub fn state(&self) -> Option<&State> {
@@ -105,6 +119,7 @@ impl fmt::Debug for PendingAuthorization {
             .field("issuer", self.issuer())
             .field("client_id", self.client_id())
             .field("redirect_uri", self.redirect_uri())
+            .field("scope", &self.scopes)
             .field("state", &self.state)
             .field("nonce", &self.nonce)
             .field("code_verifier", &self.code_verifier)
@@ -120,6 +135,7 @@ struct Written<'a> {
     issuer: &'a AuthKitDomain,
     client_id: &'a ClientId,
     redirect_uri: &'a RedirectUri,
+    scope: Scopes,
     #[serde(skip_serializing_if = "Option::is_none")]
     state: Option<&'a State>,
     nonce: &'a Nonce,
@@ -138,6 +154,7 @@ struct Read {
     issuer: AuthKitDomain,
     client_id: ClientId,
     redirect_uri: RedirectUri,
+    scope: Scopes,
     #[serde(default)]
     state: Option<State>,
     nonce: Nonce,
@@ -152,6 +169,7 @@ impl Serialize for PendingAuthorization {
             issuer: self.issuer(),
             client_id: self.client_id(),
             redirect_uri: self.redirect_uri(),
+            scope: self.scopes,
             state: self.state.as_ref(),
             nonce: &self.nonce,
             code_verifier: self.code_verifier.as_ref(),
@@ -164,12 +182,25 @@ impl Serialize for PendingAuthorization {
 impl<'de> Deserialize<'de> for PendingAuthorization {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let read = Read::deserialize(deserializer)?;
+        read.scope.validate().map_err(serde::de::Error::custom)?;
+        // The rule `build` applies: an edited record must not become a login it would have refused.
+        if read.state.is_none()
+            && read.code_verifier.is_none()
+            && !read.scope.contains(Scope::OpenId)
+        {
+            return Err(serde::de::Error::custom(
+                "a pending login without `state` needs PKCE (`code_verifier`) or the `openid` \
+                 scope to defend its callback against CSRF; this one has neither, so it was altered: \
+                 start a new login",
+            ));
+        }
         Ok(PendingAuthorization {
             app: Arc::new(App {
                 domain: read.issuer,
                 client_id: read.client_id,
                 redirect_uri: read.redirect_uri,
             }),
+            scopes: read.scope,
             state: read.state,
             nonce: read.nonce,
             code_verifier: read.code_verifier,
@@ -192,6 +223,62 @@ mod tests {
         assert!(json.get("code_verifier").is_none());
         let back: PendingAuthorization = serde_json::from_value(json).unwrap();
         assert!(back.state().is_none());
+    }
+
+    #[test]
+    fn scopes_are_kept_in_their_wire_form() {
+        let scopes = Scope::OpenId | Scope::Email | Scope::OfflineAccess;
+        let (_, pending) = client().authorize().scopes(scopes).build().unwrap();
+        assert_eq!(pending.scopes(), scopes);
+        let json = serde_json::to_value(&pending).unwrap();
+        assert_eq!(json["scope"], "openid email offline_access");
+        let back: PendingAuthorization = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back.scopes(), scopes);
+        assert!(format!("{back:?}").contains("scope: {OpenId, Email, OfflineAccess}"));
+
+        let mut missing = json;
+        missing.as_object_mut().unwrap().remove("scope");
+        let message = serde_json::from_value::<PendingAuthorization>(missing)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("missing field `scope`"), "{message}");
+    }
+
+    #[test]
+    fn an_edited_login_cannot_drop_its_csrf_defence() {
+        let (_, pending) = client()
+            .authorize()
+            .scopes(Scope::OfflineAccess)
+            .without_state()
+            .with_pkce()
+            .build()
+            .unwrap();
+        let json = serde_json::to_value(&pending).unwrap();
+        assert!(serde_json::from_value::<PendingAuthorization>(json.clone()).is_ok());
+
+        let mut no_verifier = json.clone();
+        no_verifier.as_object_mut().unwrap().remove("code_verifier");
+        let message = serde_json::from_value::<PendingAuthorization>(no_verifier)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("CSRF"), "{message}");
+        assert!(message.contains("start a new login"), "{message}");
+
+        // `openid` defends it too, through the ID token's nonce, as `build` allows.
+        let mut with_openid = json.clone();
+        with_openid.as_object_mut().unwrap().remove("code_verifier");
+        with_openid["scope"] = "openid offline_access".into();
+        assert!(serde_json::from_value::<PendingAuthorization>(with_openid).is_ok());
+
+        // Scopes `build` would refuse are refused on read as well.
+        for scope in ["", "email", "openid openid", "admin"] {
+            let mut edited = json.clone();
+            edited["scope"] = scope.into();
+            assert!(
+                serde_json::from_value::<PendingAuthorization>(edited).is_err(),
+                "{scope:?}"
+            );
+        }
     }
 
     #[test]

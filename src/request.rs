@@ -200,7 +200,14 @@ impl<'c> AuthorizeRequest<'c> {
         let created_at = unix_now();
         Ok((
             AuthorizeResponse { url },
-            PendingAuthorization::new(app, self.state, nonce, self.verifier, created_at),
+            PendingAuthorization::new(
+                app,
+                self.scopes,
+                self.state,
+                nonce,
+                self.verifier,
+                created_at,
+            ),
         ))
     }
 }

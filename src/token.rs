@@ -18,10 +18,11 @@ use crate::pending::PendingAuthorization;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
-    /// The pending login was started by another application or against another AuthKit domain.
+    /// The pending login was started by another application, against another AuthKit domain, or with
+    /// another `redirect_uri`.
     #[error("the pending login's {field} does not match this client's; it was started by another application")]
     ClientMismatch {
-        /// The setting that differs: `client_id` or `issuer`.
+        /// The setting that differs: `client_id`, `issuer` or `redirect_uri`.
         field: &'static str,
     },
     /// The token endpoint answered with an OAuth error (RFC 6749 section 5.2).
@@ -33,8 +34,9 @@ pub enum TokenError {
         /// The HTTP status.
         status: u16,
     },
-    /// A success response that is not the JSON a token response must be. The reason gives the kind of
-    /// fault and its position, never the body's text, which holds tokens.
+    /// A success response that is not the JSON a token response must be, or whose `access_token` is
+    /// empty. The reason gives the kind of fault and its position, or the field at fault, never the
+    /// body's text, which holds tokens.
     #[error("the token response is malformed: {reason}")]
     MalformedResponse {
         /// What is wrong, and where.
@@ -115,6 +117,10 @@ impl ConnectClient {
     /// `redirect_uri` as sent, `client_id`, the PKCE `code_verifier` if the login used one, and
     /// `client_secret` for a confidential application.
     ///
+    /// The pending login must be this client's: same `client_id`, AuthKit domain and `redirect_uri`.
+    /// A stored login is read back from outside the program, and the `redirect_uri` sent here must be
+    /// the one this application registered, not whatever the record says.
+    ///
     /// ```
     /// # use workos_connect::{ClientSecret, ConnectClient, State};
     /// let client = ConnectClient::new(
@@ -144,6 +150,11 @@ impl ConnectClient {
         }
         if pending.issuer() != self.domain() {
             return Err(TokenError::ClientMismatch { field: "issuer" });
+        }
+        if pending.redirect_uri() != self.redirect_uri() {
+            return Err(TokenError::ClientMismatch {
+                field: "redirect_uri",
+            });
         }
         let mut form = vec![
             ("grant_type", "authorization_code".to_owned()),
@@ -176,26 +187,53 @@ impl ConnectClient {
     }
 }
 
-/// A successful token response (RFC 6749 section 5.1, OpenID Connect Core section 3.1.3.3).
-#[derive(Debug, Clone, Deserialize)]
+/// A successful token response (RFC 6749 section 5.1, OpenID Connect Core section 3.1.3.3), made only
+/// by [`parse`](Self::parse), which checks it.
+///
+/// It has no `Deserialize`, which would skip those checks:
+///
+/// ```compile_fail
+/// let tokens: workos_connect::TokenResponse =
+///     serde_json::from_str(r#"{"access_token":"at","token_type":"mac"}"#).unwrap();
+/// ```
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TokenResponse {
-    /// The access token.
+    /// The access token, never empty.
     pub access_token: AccessToken,
     /// The token type; always `Bearer` once parsed.
     pub token_type: String,
     /// Seconds until the access token expires, if given.
-    #[serde(default)]
     pub expires_in: Option<u64>,
     /// A refresh token, given when `offline_access` was requested.
-    #[serde(default)]
     pub refresh_token: Option<RefreshToken>,
     /// The ID token, given when `openid` was requested. Validate it before use.
-    #[serde(default)]
     pub id_token: Option<IdToken>,
     /// The granted scopes, when they differ from those requested.
-    #[serde(default)]
     pub scope: Option<String>,
+}
+
+/// A token response as read, before `parse` checks it. Private, so that no `TokenResponse` can be
+/// deserialized around those checks.
+#[derive(Deserialize)]
+struct RawTokenResponse {
+    access_token: AccessToken,
+    token_type: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<RefreshToken>,
+    #[serde(default)]
+    id_token: Option<IdToken>,
+    #[serde(default)]
+    scope: Option<String>,
+    /// Present only when a server sends an error with a success status.
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    error_uri: Option<String>,
 }
 
 /// The body of an error response (RFC 6749 section 5.2).
@@ -208,11 +246,23 @@ struct ErrorBody {
     error_uri: Option<String>,
 }
 
+impl ErrorBody {
+    fn into_error(self) -> TokenError {
+        TokenError::Endpoint(OAuthError {
+            code: ErrorCode::parse(&self.error),
+            description: self.error_description,
+            uri: self.error_uri,
+        })
+    }
+}
+
 impl TokenResponse {
     /// Reads the token endpoint's answer: its HTTP status and body.
     ///
-    /// A 2xx status must carry a token response with `token_type` `Bearer`; any other status is an
-    /// OAuth error when its body is one, and [`TokenError::UnexpectedStatus`] otherwise.
+    /// A 2xx status must carry a token response with a non-empty `access_token` and `token_type`
+    /// `Bearer`; any other status is an OAuth error when its body is one, and
+    /// [`TokenError::UnexpectedStatus`] otherwise. A body with `error` is an OAuth error whatever the
+    /// status, since some servers answer errors with 200.
     ///
     /// ```
     /// use workos_connect::{ErrorCode, TokenError, TokenResponse};
@@ -227,30 +277,54 @@ impl TokenResponse {
     pub fn parse(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
         if !(200..300).contains(&status) {
             return match serde_json::from_slice::<ErrorBody>(body) {
-                Ok(error) => Err(TokenError::Endpoint(OAuthError {
-                    code: ErrorCode::parse(&error.error),
-                    description: error.error_description,
-                    uri: error.error_uri,
-                })),
+                Ok(error) => Err(error.into_error()),
                 Err(_) => Err(TokenError::UnexpectedStatus { status }),
             };
         }
-        let response: TokenResponse =
-            serde_json::from_slice(body).map_err(|error| TokenError::MalformedResponse {
-                // serde_json's own message can quote the body's values, which are tokens.
-                reason: format!(
-                    "{:?} error at line {} column {}",
-                    error.classify(),
-                    error.line(),
-                    error.column()
-                ),
-            })?;
-        if !response.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(TokenError::UnsupportedTokenType {
-                token_type: response.token_type,
+        let raw = match serde_json::from_slice::<RawTokenResponse>(body) {
+            Ok(raw) => raw,
+            // An error object lacks `access_token`, so it fails as a token response first.
+            Err(error) => {
+                return Err(match serde_json::from_slice::<ErrorBody>(body) {
+                    Ok(body) => body.into_error(),
+                    Err(_) => TokenError::MalformedResponse {
+                        // serde_json's own message can quote the body's values, which are tokens.
+                        reason: format!(
+                            "{:?} error at line {} column {}",
+                            error.classify(),
+                            error.line(),
+                            error.column()
+                        ),
+                    },
+                });
+            }
+        };
+        if let Some(error) = raw.error {
+            return Err(ErrorBody {
+                error,
+                error_description: raw.error_description,
+                error_uri: raw.error_uri,
+            }
+            .into_error());
+        }
+        if raw.access_token.secret().is_empty() {
+            return Err(TokenError::MalformedResponse {
+                reason: "access_token is empty".to_owned(),
             });
         }
-        Ok(response)
+        if !raw.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(TokenError::UnsupportedTokenType {
+                token_type: raw.token_type,
+            });
+        }
+        Ok(TokenResponse {
+            access_token: raw.access_token,
+            token_type: raw.token_type,
+            expires_in: raw.expires_in,
+            refresh_token: raw.refresh_token,
+            id_token: raw.id_token,
+            scope: raw.scope,
+        })
     }
 }
 
@@ -325,6 +399,87 @@ mod tests {
             elsewhere.token_request(&pending, &code).unwrap_err(),
             TokenError::ClientMismatch { field: "issuer" }
         );
+    }
+
+    #[test]
+    fn a_pending_login_for_another_redirect_uri_is_refused() {
+        let (_, pending) = client().authorize().build().unwrap();
+        let moved = ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/other".parse().unwrap(),
+        );
+        assert_eq!(
+            moved
+                .token_request(&pending, &AuthorizationCode::new("c"))
+                .unwrap_err(),
+            TokenError::ClientMismatch {
+                field: "redirect_uri"
+            }
+        );
+        // The same check holds for a stored login whose `redirect_uri` was edited.
+        let mut kept = serde_json::to_value(&pending).unwrap();
+        kept["redirect_uri"] = "https://evil.example/cb".into();
+        let edited: PendingAuthorization = serde_json::from_value(kept).unwrap();
+        assert_eq!(
+            client()
+                .token_request(&edited, &AuthorizationCode::new("c"))
+                .unwrap_err(),
+            TokenError::ClientMismatch {
+                field: "redirect_uri"
+            }
+        );
+    }
+
+    #[test]
+    fn an_empty_access_token_is_malformed_and_says_which_field() {
+        let error = TokenResponse::parse(
+            200,
+            br#"{"access_token":"","token_type":"Bearer","refresh_token":"secret-rt"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            TokenError::MalformedResponse {
+                reason: "access_token is empty".into()
+            }
+        );
+        assert!(!format!("{error} {error:?}").contains("secret-rt"));
+    }
+
+    #[test]
+    fn an_error_object_with_a_success_status_is_an_endpoint_error() {
+        let expected = TokenError::Endpoint(OAuthError {
+            code: ErrorCode::InvalidGrant,
+            description: Some("code reused".into()),
+            uri: None,
+        });
+        assert_eq!(
+            TokenResponse::parse(
+                200,
+                br#"{"error":"invalid_grant","error_description":"code reused"}"#
+            )
+            .unwrap_err(),
+            expected
+        );
+        // With `error`, tokens beside it are not trusted either.
+        assert_eq!(
+            TokenResponse::parse(
+                200,
+                br#"{"access_token":"at","token_type":"Bearer","error":"invalid_grant","error_description":"code reused"}"#
+            )
+            .unwrap_err(),
+            expected
+        );
+    }
+
+    #[test]
+    fn an_endpoint_error_code_cannot_forge_a_log_line() {
+        let error =
+            TokenResponse::parse(400, b"{\"error\":\"invalid_grant\\r\\nFAKE\"}").unwrap_err();
+        let message = error.to_string();
+        assert!(!message.contains(['\r', '\n']), "{message:?}");
+        assert!(message.contains(r#""invalid_grant\r\nFAKE""#), "{message}");
     }
 
     #[test]

@@ -210,6 +210,7 @@ fn pending_authorization_serde_round_trip_with_standard_names() {
             "issuer",
             "nonce",
             "redirect_uri",
+            "scope",
             "state"
         ]
     );

@@ -197,6 +197,7 @@ fn check_redirect_uri_error(error: &Error, input: &str) -> Result<(), TestCaseEr
                 | Error::RedirectUriHostNotCanonical { .. }
                 | Error::RedirectUriInsecureHttp { .. }
                 | Error::RedirectUriScheme { .. }
+                | Error::RedirectUriResponseParameter { .. }
         ),
         "undocumented redirect_uri error for {input:?}: {error:?}"
     );
@@ -757,6 +758,17 @@ proptest! {
                 if parsed.scheme() == "http" {
                     prop_assert!(is_loopback(host), "http accepted for {:?} ({:?})", input, issuer);
                 }
+                // A DNS name, and a port something can listen on.
+                if let Some(Host::Domain(name)) = parsed.host() {
+                    prop_assert!(
+                        name.split('.').all(|label| !label.is_empty()
+                            && label.len() <= 63
+                            && !label.starts_with('-')
+                            && !label.ends_with('-')),
+                        "{:?} accepted with host {:?}", input, name
+                    );
+                }
+                prop_assert_ne!(parsed.port(), Some(0), "{:?} accepted with port 0", input);
                 // The input's own path, as a URL parser (and a browser) reads it: only the bare origin
                 // or the authorize endpoint are accepted.
                 let path = Url::parse(&input).map(|url| url.path().to_owned());
@@ -780,6 +792,10 @@ proptest! {
                             | Error::DomainFragment { .. }
                             | Error::DomainTrailingDot { .. }
                             | Error::DomainHost { .. }
+                            | Error::DomainEmptyLabel { .. }
+                            | Error::DomainLabelHyphen { .. }
+                            | Error::DomainLabelLength { .. }
+                            | Error::DomainPort
                             | Error::DomainPath { .. }
                     ),
                     "undocumented domain error for {:?}: {:?}", input, error
@@ -879,7 +895,7 @@ proptest! {
     #![proptest_config(config())]
 
     /// Whatever the query, the check never panics, and it yields a code only when the query holds
-    /// exactly one `state` equal to the login's and exactly one non-empty `code`.
+    /// exactly one `state` equal to the login's and exactly one `code` of 1 to 4096 VSCHAR.
     #[test]
     fn callback_yields_a_code_only_for_the_matching_state(query in callback_query()) {
         let pending = callback_pending();
@@ -897,6 +913,8 @@ proptest! {
             prop_assert_eq!(values("state"), vec![PENDING_STATE.to_owned()]);
             prop_assert_eq!(values("code"), vec![code.secret().to_owned()]);
             prop_assert!(!code.secret().is_empty());
+            prop_assert!(code.secret().len() <= 4096);
+            prop_assert!(code.secret().chars().all(is_vschar), "code {:?}", code.secret());
             prop_assert!(values("error").is_empty());
         }
     }

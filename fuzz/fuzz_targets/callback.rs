@@ -37,10 +37,14 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(values("state"), [STATE], "{query:?}");
             assert_eq!(values("code"), [code.secret()], "{query:?}");
             assert!(!code.secret().is_empty());
+            assert!(code.secret().len() <= 4096);
+            assert!(code.secret().bytes().all(|b| (0x20..=0x7e).contains(&b)));
             assert!(values("error").is_empty());
         }
         Err(error) => {
-            let _ = format!("{error} {error:?}");
+            // Whatever the query held, the message is one line a log can take as it is.
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
         }
     }
 });
