@@ -257,6 +257,21 @@ impl ErrorBody {
 }
 
 impl TokenResponse {
+    /// When the access token expires, in seconds since the Unix epoch, for a response received at
+    /// `received_at` (seconds since the Unix epoch); `None` when the server gave no `expires_in`.
+    ///
+    /// ```
+    /// use workos_connect::TokenResponse;
+    ///
+    /// let tokens = TokenResponse::parse(200, br#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#)?;
+    /// assert_eq!(tokens.expires_at(1_700_000_000), Some(1_700_000_300));
+    /// # Ok::<(), workos_connect::TokenError>(())
+    /// ```
+    pub fn expires_at(&self, received_at: u64) -> Option<u64> {
+        self.expires_in
+            .map(|seconds| received_at.saturating_add(seconds))
+    }
+
     /// Reads the token endpoint's answer: its HTTP status and body.
     ///
     /// A 2xx status must carry a token response with a non-empty `access_token` and `token_type`
