@@ -346,9 +346,10 @@ impl RedirectUri {
         // The scheme ends at the first `:`; an authority, if any, follows `//` up to the path.
         let after_scheme = value.split_once(':').map_or(value, |(_, rest)| rest);
         let hierarchical = match after_scheme.strip_prefix("//") {
+            // The authority ends at the first `/`, `?` or `#`, as `new` reads it.
             Some(rest) => rest
-                .find('/')
-                .and_then(|start| rest.get(start..))
+                .find(['/', '?', '#'])
+                .and_then(|end| rest.get(end..))
                 .unwrap_or(""),
             None => after_scheme,
         };
@@ -602,6 +603,7 @@ mod tests {
             ("https://app.example.com/cb?x=1", "/cb"),
             ("https://app.example.com", "/"),
             ("https://app.example.com?x=1", "/"),
+            ("https://app.example.com?next=/cb", "/"),
             ("http://[::1]:8080/a/b%20c", "/a/b%20c"),
             ("com.example.app:/oauth2redirect", "/oauth2redirect"),
             ("com.example.app://callback/path", "/path"),

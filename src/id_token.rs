@@ -123,12 +123,35 @@ impl IdTokenClaims {
         self.other.get(name)
     }
 
-    /// These claims with one more claim this type does not name.
+    /// These claims with one more claim this type does not name. A claim the type names (`iss`,
+    /// `sub`, `email`, ...) is a field: set the field; this method leaves such a name alone, so that
+    /// the claims never serialize with the same name twice.
     pub fn with_claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.other.insert(name.into(), value.into());
+        let name = name.into();
+        if !NAMED_CLAIMS.contains(&name.as_str()) {
+            self.other.insert(name, value.into());
+        }
         self
     }
 }
+
+/// The claims `IdTokenClaims` has fields for, and `nbf`, which validation reads.
+const NAMED_CLAIMS: [&str; 14] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "auth_time",
+    "nonce",
+    "azp",
+    "name",
+    "given_name",
+    "family_name",
+    "email",
+    "email_verified",
+];
 
 /// The claims as they arrive, every named one optional, so that a missing one is reported by name.
 #[derive(Deserialize)]
@@ -163,6 +186,10 @@ impl RawClaims {
         };
         if self.aud.is_empty() {
             return Err(missing("aud"));
+        }
+        // OpenID Connect Core section 2: `sub` is a non-empty identifier.
+        if self.sub.as_deref() == Some("") {
+            return Err(missing("sub"));
         }
         let claims = IdTokenClaims {
             iss: self.iss.ok_or_else(|| missing("iss"))?,
@@ -221,7 +248,8 @@ fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdTokenError {
-    /// Not a JWT: not three base64url parts, or a header or claims that are not the expected JSON.
+    /// Not a JWT: not three base64url parts, or a header or claims that are not the expected JSON;
+    /// or a signature that no key named could even check.
     #[error("the ID token is not a well-formed JWT")]
     Malformed,
     /// A signature algorithm this crate does not accept (`none`, HMAC, EdDSA, or unknown).
@@ -249,6 +277,13 @@ pub enum IdTokenError {
         kid: Option<String>,
         /// Whether the set may be fetched again now.
         refetch: bool,
+    },
+    /// The header's `typ` is not `JWT`: another kind of token, such as an access token (`at+jwt`),
+    /// offered as an ID token.
+    #[error("the token's `typ` is {typ:?}, not an ID token's `JWT`")]
+    WrongType {
+        /// The `typ` in the header.
+        typ: String,
     },
     /// Keys with the token's `kid` exist, but none is for signatures with this algorithm.
     #[error("the JWKS key {kid:?} is not for {alg} signatures")]
@@ -305,7 +340,8 @@ pub enum IdTokenError {
     #[error("the ID token's `nonce` is not this login's")]
     NonceMismatch,
     /// A refreshed ID token whose claim differs from the login's ID token where OpenID Connect Core
-    /// section 12.2 requires it to be the same (`iss`, `sub`, `aud`, `azp`, `auth_time`, `nonce`).
+    /// section 12.2 requires it to be the same (`iss`, `sub`, `aud`, `azp`, `auth_time`, `nonce`), or
+    /// whose `iat` is earlier than the login's.
     #[error("the refreshed ID token's `{claim}` is not the login's")]
     RefreshMismatch {
         /// The claim that differs.
@@ -361,8 +397,9 @@ impl PendingAuthorization {
 
 impl ConnectClient {
     /// Starts validating the ID token of a refresh response against the claims of the login's ID
-    /// token (OpenID Connect Core section 12.2): the same `iss`, `sub`, `aud` and `azp`, the same
-    /// `auth_time` when both carry one, and a `nonce` that is absent or the login's.
+    /// token (OpenID Connect Core section 12.2): the same `iss`, `sub` and `aud`, the same `azp` (absent
+    /// when the login's had none), the same `auth_time` when both carry one, an `iat` no earlier than
+    /// the login's, and a `nonce` that is absent or the login's.
     pub fn refreshed_id_token<'a>(&'a self, previous: &'a IdTokenClaims) -> IdTokenCheck<'a> {
         IdTokenCheck {
             issuer: self.domain().issuer(),
@@ -462,8 +499,13 @@ fn check_refresh(previous: &IdTokenClaims, claims: &IdTokenClaims) -> Result<(),
     if claims.aud != previous.aud {
         return mismatch("aud");
     }
-    if previous.azp.is_some() && claims.azp.is_some() && claims.azp != previous.azp {
+    // Absent before means absent now (OpenID Connect Core section 12.2).
+    if claims.azp != previous.azp {
         return mismatch("azp");
+    }
+    // A refreshed token is issued after the login's, so an older one is a replay.
+    if claims.iat < previous.iat {
+        return mismatch("iat");
     }
     if let (Some(before), Some(now)) = (previous.auth_time, claims.auth_time) {
         if before != now {
@@ -486,6 +528,9 @@ struct Header {
     /// Any value at all: its presence alone refuses the token.
     #[serde(default, deserialize_with = "present")]
     crit: bool,
+    /// `JWT` or absent for an ID token; `at+jwt` and the like are other kinds of token.
+    #[serde(default)]
+    typ: Option<String>,
 }
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -503,6 +548,11 @@ fn verify_signature(token: &str, keys: &KeySet, now: u64) -> Result<RawClaims, I
     let header: Header = decode_json(header_part)?;
     if header.crit {
         return Err(IdTokenError::CriticalHeader);
+    }
+    if let Some(typ) = &header.typ {
+        if !typ.eq_ignore_ascii_case("JWT") {
+            return Err(IdTokenError::WrongType { typ: typ.clone() });
+        }
     }
     let algorithm = header
         .alg
@@ -537,23 +587,20 @@ fn verify_signature(token: &str, keys: &KeySet, now: u64) -> Result<RawClaims, I
         .saturating_add(payload_part.len());
     let message = token.get(..message_len).ok_or(IdTokenError::Malformed)?;
     install_crypto_provider();
-    let mut tried = false;
+    let mut failure = IdTokenError::KeyMismatch {
+        kid: header.kid,
+        alg: header.alg,
+    };
     for key in fitting {
-        tried = true;
+        // A key that cannot check this signature must not keep the next one from trying.
         match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, algorithm) {
             Ok(true) => return decode_json(payload_part),
-            Ok(false) => {}
-            Err(_) => return Err(IdTokenError::Malformed),
+            Ok(false) => failure = IdTokenError::BadSignature,
+            Err(_) if failure != IdTokenError::BadSignature => failure = IdTokenError::Malformed,
+            Err(_) => {}
         }
     }
-    if tried {
-        Err(IdTokenError::BadSignature)
-    } else {
-        Err(IdTokenError::KeyMismatch {
-            kid: header.kid,
-            alg: header.alg,
-        })
-    }
+    Err(failure)
 }
 
 /// One base64url part of a compact JWS, read as JSON.
@@ -602,6 +649,21 @@ mod tests {
             check_refresh(&login, &other),
             Err(IdTokenError::RefreshMismatch { claim: "sub" })
         );
+        let mut older = login.clone();
+        older.iat = 0;
+        assert_eq!(
+            check_refresh(&login, &older),
+            Err(IdTokenError::RefreshMismatch { claim: "iat" })
+        );
+        let mut azp_added = login.clone();
+        azp_added.azp = Some("client_1".into());
+        assert_eq!(
+            check_refresh(&login, &azp_added),
+            Err(IdTokenError::RefreshMismatch { claim: "azp" })
+        );
+        let named = login.clone().with_claim("sub", "user_2");
+        assert_eq!(named.sub, "user_1");
+        assert!(named.claim("sub").is_none());
         let mut nonce = login.clone();
         nonce.nonce = Some("n".into());
         assert_eq!(

@@ -30,7 +30,8 @@ const DEFAULT_RSA_ALGORITHM: Algorithm = Algorithm::RS256;
 ///
 /// Keys this crate cannot use are left out rather than spoiling the set: keys for encryption
 /// (`use` other than `sig`, or `key_ops` without `verify`), symmetric and EdDSA keys, RSA keys under
-/// 2048 bits, and keys whose JSON is malformed. A set left with no usable key is refused.
+/// 2048 bits, EC keys whose point is not on their curve, and keys whose JSON is malformed. A set left
+/// with no usable key is refused.
 ///
 /// [`IdTokenError::UnknownKey`]: crate::IdTokenError::UnknownKey
 ///
@@ -201,11 +202,22 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
             }
         }
         // The curve fixes the algorithm, so a key can never verify under another curve's.
-        AlgorithmParameters::EllipticCurve(ec) => match (&ec.curve, named) {
-            (EllipticCurve::P256, None | Some(KeyAlgorithm::ES256)) => Algorithm::ES256,
-            (EllipticCurve::P384, None | Some(KeyAlgorithm::ES384)) => Algorithm::ES384,
-            _ => return None,
-        },
+        AlgorithmParameters::EllipticCurve(ec) => {
+            let point = uncompressed_point(&ec.x, &ec.y)?;
+            match (&ec.curve, named) {
+                (EllipticCurve::P256, None | Some(KeyAlgorithm::ES256))
+                    if p256::PublicKey::from_sec1_bytes(&point).is_ok() =>
+                {
+                    Algorithm::ES256
+                }
+                (EllipticCurve::P384, None | Some(KeyAlgorithm::ES384))
+                    if p384::PublicKey::from_sec1_bytes(&point).is_ok() =>
+                {
+                    Algorithm::ES384
+                }
+                _ => return None,
+            }
+        }
         // EdDSA is left out: a malformed Ed25519 key makes the verifier panic. HMAC keys are
         // shared secrets, never published signing keys.
         _ => return None,
@@ -216,6 +228,14 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
         algorithm,
         key,
     })
+}
+
+/// An EC public key's coordinates as an uncompressed SEC1 point, to check that it lies on its curve.
+fn uncompressed_point(x: &str, y: &str) -> Option<Vec<u8>> {
+    let mut point = vec![0x04];
+    point.extend(URL_SAFE_NO_PAD.decode(x).ok()?);
+    point.extend(URL_SAFE_NO_PAD.decode(y).ok()?);
+    Some(point)
 }
 
 /// The size of an RSA key's modulus in bits, or `None` when `n` is not base64url.
@@ -271,6 +291,15 @@ mod tests {
         assert_eq!(modulus_bits(&params(vec![0, 0x80, 0])), Some(16));
         assert_eq!(modulus_bits(&params(vec![0x01, 0])), Some(9));
         assert_eq!(modulus_bits(&params(vec![0, 0])), None);
+    }
+
+    #[test]
+    fn an_ec_point_off_its_curve_is_left_out() {
+        let off_curve = r#"{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA","kid":"e"}"#;
+        assert_eq!(
+            KeySet::parse(format!(r#"{{"keys":[{off_curve}]}}"#).as_bytes()).unwrap_err(),
+            KeySetError::NoUsableKey { skipped: 1 }
+        );
     }
 
     #[test]

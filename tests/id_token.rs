@@ -397,3 +397,42 @@ fn a_refreshed_id_token_must_keep_the_login_claims() {
         Err(IdTokenError::Expired)
     );
 }
+
+#[test]
+fn a_key_that_cannot_check_does_not_stop_the_next() {
+    let pending = pending();
+    // Same `kid`, RSA of the right size, but an exponent of 1 that no verifier accepts.
+    let mut broken = serde_json::to_value(jwk(KID)).unwrap();
+    broken["e"] = json!("AQ");
+    let keys = vec![broken, serde_json::to_value(jwk(KID)).unwrap()];
+    let set = KeySet::parse(&serde_json::to_vec(&json!({ "keys": keys })).unwrap()).unwrap();
+    assert_eq!(set.len(), 2);
+    assert!(pending
+        .id_token()
+        .validate(&sign(&claims(&pending)), &set)
+        .is_ok());
+}
+
+#[test]
+fn another_kind_of_token_is_refused() {
+    let pending = pending();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(KID.into());
+    header.typ = Some("at+jwt".into());
+    let access_token =
+        IdToken::new(jsonwebtoken::encode(&header, &claims(&pending), &key()).unwrap());
+    assert_eq!(
+        pending.id_token().validate(&access_token, &jwks()),
+        Err(IdTokenError::WrongType {
+            typ: "at+jwt".into()
+        })
+    );
+    let mut empty_sub = claims(&pending);
+    empty_sub["sub"] = json!("");
+    assert_eq!(
+        pending.id_token().validate(&sign(&empty_sub), &jwks()),
+        Err(IdTokenError::MissingClaim {
+            claim: "sub".into()
+        })
+    );
+}

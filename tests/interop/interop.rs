@@ -160,6 +160,17 @@ impl Browser {
         self.read(request.send(body))
     }
 
+    /// A form post another site made the browser send, as `Sec-Fetch-Site` tells.
+    fn post_cross_site(&self, url: &str) -> Answer {
+        let request = self
+            .agent
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .header("sec-fetch-site", "cross-site")
+            .header("content-type", "application/x-www-form-urlencoded");
+        self.read(request.send(String::new()))
+    }
+
     fn cookie_header(&self) -> String {
         let cookies = self.cookies.borrow();
         let pairs: Vec<String> = cookies
@@ -525,6 +536,10 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     let body = String::from_utf8_lossy(&refreshed.body).into_owned();
     assert_eq!(refreshed.status, 303, "{body}");
     assert!(page("/").1.contains("Signed in as user_01@example.com"));
+
+    // A form posted from another site cannot sign the user out (or refresh).
+    assert_eq!(http.post_cross_site(&app("/logout")).status, 403);
+    assert!(page("/").1.contains("Signed in as"));
 
     let signed_out = http.post(&app("/logout"), form, String::new());
     assert_eq!(signed_out.status, 303);

@@ -10,10 +10,10 @@
 //! `WORKOS_CLIENT_SECRET` for a confidential application; without one, logins use PKCE. Set
 //! `COOKIE_KEY` (64 random bytes, hex) so that sessions survive a restart.
 //!
-//! 1. `GET /login` starts a login: the pending login goes into an encrypted cookie sent only to the
-//!    callback path, and the browser to AuthKit.
+//! 1. `GET /login` starts a login: the pending login goes into an encrypted cookie, and the browser
+//!    to AuthKit.
 //! 2. `GET /callback` checks the callback against that cookie, redeems the code, validates the ID
-//!    token and starts the session: an encrypted cookie with the user's claims.
+//!    token and starts the session: an encrypted cookie with the user's claims, for 8 hours.
 //! 3. `POST /refresh` redeems the refresh token (scope `offline_access`) and validates the new ID
 //!    token against the session's; `POST /logout` ends the session.
 
@@ -23,7 +23,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::extract::{FromRef, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -71,11 +71,17 @@ struct Options {
 const PENDING_COOKIE: &str = "login";
 const SESSION_COOKIE: &str = "session";
 
+/// How long a session lasts. A cookie session cannot be ended on the server: logging out deletes
+/// the browser's copy only, so keep it short, or keep sessions in a server-side store instead.
+const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
+
 /// What the session cookie holds. The claims are validated once, at login or refresh.
 #[derive(Serialize, Deserialize)]
 struct Session {
     claims: IdTokenClaims,
     refresh_token: Option<RefreshToken>,
+    /// Seconds since the Unix epoch.
+    expires_at: u64,
 }
 
 #[derive(Clone)]
@@ -96,11 +102,8 @@ impl FromRef<App> for Key {
     }
 }
 
-async fn home(jar: PrivateCookieJar) -> Html<String> {
-    let session = jar
-        .get(SESSION_COOKIE)
-        .and_then(|cookie| read::<Session>(cookie.value()));
-    Html(match session {
+async fn home(State(app): State<App>, jar: PrivateCookieJar) -> Html<String> {
+    Html(match app.session(&jar) {
         None => "<!doctype html><p><a href=\"/login\">Log in</a></p>".to_owned(),
         Some(session) => format!(
             "<!doctype html><p>Signed in as {} ({})</p>\
@@ -120,8 +123,6 @@ async fn login(State(app): State<App>, jar: PrivateCookieJar) -> Result<Response
         .pkce_if_public()
         .build()?;
     let mut cookie = app.cookie(PENDING_COOKIE, serde_json::to_string(&pending)?);
-    // Only the callback ever receives the login in progress.
-    cookie.set_path(app.client.redirect_uri().path().to_owned());
     cookie.set_max_age(DEFAULT_MAX_AGE.try_into().ok());
     // A second login in another tab replaces the first: only the latest can finish.
     Ok((jar.add(cookie), Redirect::to(redirect.as_str())).into_response())
@@ -133,9 +134,8 @@ async fn callback(
     RawQuery(query): RawQuery,
 ) -> Result<(PrivateCookieJar, Redirect), AppError> {
     // Single use, whatever the outcome: a replayed callback finds nothing to match.
-    let pending = jar.get(PENDING_COOKIE);
-    let jar =
-        jar.remove(Cookie::build(PENDING_COOKIE).path(app.client.redirect_uri().path().to_owned()));
+    let pending = jar.get(&app.cookie_name(PENDING_COOKIE));
+    let jar = jar.remove(app.cookie(PENDING_COOKIE, String::new()));
     let pending: PendingAuthorization = pending
         .and_then(|cookie| read(cookie.value()))
         .ok_or(AppError::NoLoginInProgress)?;
@@ -150,19 +150,18 @@ async fn callback(
     let session = Session {
         claims,
         refresh_token: tokens.refresh_token.clone(),
+        expires_at: unix_now().saturating_add(SESSION_LIFETIME.as_secs()),
     };
-    let jar = jar.add(app.cookie(SESSION_COOKIE, serde_json::to_string(&session)?));
-    Ok((jar, Redirect::to("/")))
+    Ok((app.start_session(jar, &session)?, Redirect::to("/")))
 }
 
 async fn refresh(
     State(app): State<App>,
+    headers: HeaderMap,
     jar: PrivateCookieJar,
 ) -> Result<(PrivateCookieJar, Redirect), AppError> {
-    let session: Session = jar
-        .get(SESSION_COOKIE)
-        .and_then(|cookie| read(cookie.value()))
-        .ok_or(AppError::NotSignedIn)?;
+    same_origin(&headers)?;
+    let session = app.session(&jar).ok_or(AppError::NotSignedIn)?;
     let refresh_token = session
         .refresh_token
         .as_ref()
@@ -181,19 +180,48 @@ async fn refresh(
         claims,
         // Rotated refresh tokens replace the old one; otherwise the old one stays valid.
         refresh_token: tokens.refresh_token.clone().or(session.refresh_token),
+        expires_at: session.expires_at,
     };
-    let jar = jar.add(app.cookie(SESSION_COOKIE, serde_json::to_string(&session)?));
+    Ok((app.start_session(jar, &session)?, Redirect::to("/")))
+}
+
+async fn logout(
+    State(app): State<App>,
+    headers: HeaderMap,
+    jar: PrivateCookieJar,
+) -> Result<(PrivateCookieJar, Redirect), AppError> {
+    same_origin(&headers)?;
+    let jar = jar.remove(app.cookie(SESSION_COOKIE, String::new()));
     Ok((jar, Redirect::to("/")))
 }
 
-async fn logout(State(app): State<App>, jar: PrivateCookieJar) -> (PrivateCookieJar, Redirect) {
-    (
-        jar.remove(app.cookie(SESSION_COOKIE, String::new())),
-        Redirect::to("/"),
-    )
+/// Refuses a form posted from another site. SameSite=Lax cookies still come with a post from a
+/// sibling subdomain; browsers say where a request comes from in `Sec-Fetch-Site`.
+fn same_origin(headers: &HeaderMap) -> Result<(), AppError> {
+    match headers.get("sec-fetch-site").map(|site| site.as_bytes()) {
+        None | Some(b"same-origin" | b"none") => Ok(()),
+        Some(_) => Err(AppError::CrossSite),
+    }
 }
 
 impl App {
+    /// The session, if the cookie holds one that has not expired.
+    fn session(&self, jar: &PrivateCookieJar) -> Option<Session> {
+        let cookie = jar.get(&self.cookie_name(SESSION_COOKIE))?;
+        let session: Session = read(cookie.value())?;
+        (session.expires_at > unix_now()).then_some(session)
+    }
+
+    fn start_session(
+        &self,
+        jar: PrivateCookieJar,
+        session: &Session,
+    ) -> Result<PrivateCookieJar, AppError> {
+        let mut cookie = self.cookie(SESSION_COOKIE, serde_json::to_string(session)?);
+        cookie.set_max_age(SESSION_LIFETIME.try_into().ok());
+        Ok(jar.add(cookie))
+    }
+
     /// Posts a token request and reads the answer.
     async fn redeem(&self, request: TokenRequest) -> Result<TokenResponse, AppError> {
         let reply = self.http.execute(request.to_http()?.try_into()?).await?;
@@ -239,13 +267,31 @@ impl App {
     /// An encrypted, signed, HttpOnly cookie. Lax, not Strict: the callback is a top-level
     /// navigation from AuthKit's site. `Secure` unless the app runs on plain http (local development).
     fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
-        Cookie::build((name, value))
+        Cookie::build((self.cookie_name(name), value))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
             .secure(self.secure_cookies)
             .build()
     }
+}
+
+impl App {
+    /// With https, the `__Host-` prefix: the browser then refuses the cookie from a sibling
+    /// subdomain, which could otherwise plant its own (encrypted, valid) session or login.
+    fn cookie_name(&self, name: &str) -> String {
+        if self.secure_cookies {
+            format!("__Host-{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |now| now.as_secs())
 }
 
 fn read<T: for<'de> Deserialize<'de>>(json: &str) -> Option<T> {
@@ -265,6 +311,8 @@ enum AppError {
     NoLoginInProgress,
     #[error("not signed in")]
     NotSignedIn,
+    #[error("a form from another site cannot act on this session")]
+    CrossSite,
     #[error("the session has no refresh token: log in with the offline_access scope")]
     NoRefreshToken,
     #[error("the token response has no ID token, though `openid` was requested")]
@@ -297,6 +345,7 @@ impl IntoResponse for AppError {
             }
             AppError::NoLoginInProgress | AppError::Callback(_) => StatusCode::BAD_REQUEST,
             AppError::NotSignedIn | AppError::NoRefreshToken => StatusCode::UNAUTHORIZED,
+            AppError::CrossSite => StatusCode::FORBIDDEN,
             // A used code or an expired refresh token: the user must log in again.
             AppError::Token(TokenError::Endpoint(error))
                 if error.code == ErrorCode::InvalidGrant =>

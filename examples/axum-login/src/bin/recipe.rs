@@ -33,8 +33,9 @@ async fn callback(
     State(app): State<App>,
     jar: PrivateCookieJar,
     RawQuery(query): RawQuery,
-) -> Result<String, Failed> {
+) -> Result<(PrivateCookieJar, String), Failed> {
     let cookie = jar.get("login").ok_or("no login in progress")?;
+    let jar = jar.remove(Cookie::from("login")); // single use, whatever the outcome
     let pending: PendingAuthorization = serde_json::from_str(cookie.value())?;
     let code = pending.callback().check(query.as_deref().unwrap_or(""))?;
     let request = app.client.token_request(&pending, &code)?.to_http()?;
@@ -52,7 +53,7 @@ async fn callback(
     let claims = pending
         .id_token()
         .validate(id_token, &KeySet::parse(&jwks)?)?;
-    Ok(format!("Signed in as {}", claims.sub))
+    Ok((jar, format!("Signed in as {}", claims.sub)))
 }
 
 #[tokio::main]
