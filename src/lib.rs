@@ -33,6 +33,11 @@
 //! # Ok::<(), workos_connect::Error>(())
 //! ```
 //!
+//! # Other jobs
+//!
+//! - [`mcp`]: MCP authorization for clients, starting from a protected MCP server's `401`: its
+//!   `WWW-Authenticate` challenge and its protected resource metadata (RFC 9728).
+//!
 //! One type per concept, each checked when made: [`Scope`] and [`Scopes`], the secrets [`State`],
 //! [`Nonce`] and [`PkceVerifier`] (whose `Debug` never shows them), and [`S256Challenge`], the only
 //! PKCE method. Every error says what to fix and never quotes a secret.
@@ -70,6 +75,7 @@ mod http_interop;
 mod id_token;
 #[cfg(feature = "id-token")]
 mod key_set;
+pub mod mcp;
 mod pending;
 mod pkce;
 mod request;

@@ -7,10 +7,27 @@ use std::path::Path;
 /// Each module's imports of other modules, from the code before its `#[cfg(test)]` part.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    let mut folders = vec![src];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     let mut graph = BTreeMap::new();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let path = entry.unwrap().path();
-        let module = path.file_stem().unwrap().to_str().unwrap().to_owned();
+    for path in files {
+        // A folder's `mod.rs` is the module named after the folder.
+        let named = if path.ends_with("mod.rs") {
+            path.parent().unwrap()
+        } else {
+            path.as_path()
+        };
+        let module = named.file_stem().unwrap().to_str().unwrap().to_owned();
         let text = std::fs::read_to_string(&path).unwrap();
         let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
         let mut used = BTreeSet::new();

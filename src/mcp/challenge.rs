@@ -1,0 +1,359 @@
+//! `WWW-Authenticate` challenges (RFC 9110 section 11.6.1), and the `Bearer` one a protected
+//! resource answers a request without a valid token with (RFC 6750 section 3, RFC 9728 section 5.1).
+
+use url::Url;
+
+/// One challenge of a `WWW-Authenticate` header: its scheme, then either a token68 or parameters.
+///
+/// Parameter names are kept in lower case (they are case-insensitive); values are unquoted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Challenge {
+    /// The authentication scheme, as sent (`Bearer`, `Basic`, ...).
+    pub scheme: String,
+    /// The token68 that some schemes carry instead of parameters.
+    pub token68: Option<String>,
+    /// The parameters, in order, names in lower case.
+    pub params: Vec<(String, String)>,
+}
+
+/// Why a `WWW-Authenticate` header or its `Bearer` challenge was refused. Positions are byte offsets
+/// into the header; untrusted text is shown escaped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChallengeError {
+    /// The header holds no challenge at all.
+    #[error("the WWW-Authenticate header holds no challenge")]
+    Empty,
+    /// A character the grammar does not allow where it stands.
+    #[error("the WWW-Authenticate header has an unexpected character at byte {index}")]
+    UnexpectedCharacter {
+        /// Its byte offset.
+        index: usize,
+    },
+    /// A quoted string that never ends.
+    #[error(
+        "the WWW-Authenticate header has a quoted string from byte {index} that is never closed"
+    )]
+    UnterminatedQuote {
+        /// Where the string starts.
+        index: usize,
+    },
+    /// A parameter with `=` but no value.
+    #[error("the WWW-Authenticate parameter {name:?} has no value")]
+    MissingValue {
+        /// The parameter.
+        name: String,
+    },
+    /// The `Bearer` challenge carries a token68 (such as `error=`) where RFC 6750 has parameters.
+    #[error("the Bearer challenge carries a bare token where parameters (`name=value`) belong")]
+    UnexpectedToken68,
+    /// No challenge uses the `Bearer` scheme.
+    #[error("the WWW-Authenticate header has no Bearer challenge")]
+    NoBearer,
+    /// A `Bearer` parameter given twice (RFC 6750 section 3: each at most once).
+    #[error("the Bearer challenge carries {name:?} more than once")]
+    DuplicateParameter {
+        /// The parameter.
+        name: String,
+    },
+    /// `resource_metadata` is not an absolute `https` URL (or `http` on loopback).
+    #[error("the Bearer challenge's resource_metadata {value:?} is not an https URL")]
+    InvalidResourceMetadata {
+        /// The value received.
+        value: String,
+    },
+}
+
+/// The `error` of a `Bearer` challenge (RFC 6750 section 3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BearerError {
+    /// `invalid_request`: the request is malformed.
+    InvalidRequest,
+    /// `invalid_token`: the token is missing, expired, revoked or otherwise invalid.
+    InvalidToken,
+    /// `insufficient_scope`: the token lacks scopes; the challenge's `scope` says which are needed.
+    InsufficientScope,
+    /// Any other code, as received.
+    Other(String),
+}
+
+impl BearerError {
+    fn parse(code: &str) -> BearerError {
+        match code {
+            "invalid_request" => BearerError::InvalidRequest,
+            "invalid_token" => BearerError::InvalidToken,
+            "insufficient_scope" => BearerError::InsufficientScope,
+            other => BearerError::Other(other.to_owned()),
+        }
+    }
+}
+
+/// The `Bearer` challenge of a protected resource: where its metadata is, which scopes it wants and
+/// what was wrong with the request.
+///
+/// ```
+/// use workos_connect::mcp::{BearerChallenge, BearerError};
+///
+/// let header = r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", error="invalid_token", error_description="No token""#;
+/// let challenge = BearerChallenge::parse(header)?;
+/// assert_eq!(challenge.error, Some(BearerError::InvalidToken));
+/// assert_eq!(
+///     challenge.resource_metadata.unwrap().as_str(),
+///     "https://mcp.example.com/.well-known/oauth-protected-resource"
+/// );
+/// # Ok::<(), workos_connect::mcp::ChallengeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BearerChallenge {
+    /// `realm`.
+    pub realm: Option<String>,
+    /// `resource_metadata` (RFC 9728 section 5.1): where the protected resource metadata is.
+    pub resource_metadata: Option<Url>,
+    /// `scope`: the scopes the request needs, space-separated (RFC 6750 section 3).
+    pub scope: Option<String>,
+    /// `error`.
+    pub error: Option<BearerError>,
+    /// `error_description`, for the developer.
+    pub error_description: Option<String>,
+    /// `error_uri`.
+    pub error_uri: Option<String>,
+}
+
+impl BearerChallenge {
+    /// The `Bearer` challenge of a `WWW-Authenticate` header value, which may hold other challenges
+    /// too. Each parameter must appear at most once; unknown parameters are ignored.
+    pub fn parse(header: &str) -> Result<BearerChallenge, ChallengeError> {
+        let challenges = parse_challenges(header)?;
+        let bearer = challenges
+            .into_iter()
+            .find(|challenge| challenge.scheme.eq_ignore_ascii_case("bearer"))
+            .ok_or(ChallengeError::NoBearer)?;
+        if bearer.token68.is_some() {
+            return Err(ChallengeError::UnexpectedToken68);
+        }
+        let mut found = BearerChallenge {
+            realm: None,
+            resource_metadata: None,
+            scope: None,
+            error: None,
+            error_description: None,
+            error_uri: None,
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in &bearer.params {
+            let known = [
+                "realm",
+                "resource_metadata",
+                "scope",
+                "error",
+                "error_description",
+                "error_uri",
+            ];
+            let Some(name) = known.iter().find(|known| *known == name) else {
+                continue;
+            };
+            if seen.contains(name) {
+                return Err(ChallengeError::DuplicateParameter {
+                    name: (*name).to_owned(),
+                });
+            }
+            seen.push(name);
+            match *name {
+                "realm" => found.realm = Some(value.clone()),
+                "resource_metadata" => found.resource_metadata = Some(metadata_url(value)?),
+                "scope" => found.scope = Some(value.clone()),
+                "error" => found.error = Some(BearerError::parse(value)),
+                "error_description" => found.error_description = Some(value.clone()),
+                _ => found.error_uri = Some(value.clone()),
+            }
+        }
+        Ok(found)
+    }
+
+    /// The scopes of `scope`, one by one.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|scope| !scope.is_empty())
+    }
+}
+
+/// A `resource_metadata` value, which the client will fetch: `https`, or `http` on loopback only.
+fn metadata_url(value: &str) -> Result<Url, ChallengeError> {
+    let invalid = || ChallengeError::InvalidResourceMetadata {
+        value: value.to_owned(),
+    };
+    let url = Url::parse(value).map_err(|_| invalid())?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(invalid()),
+    }
+}
+
+/// RFC 9110 `tchar`: the characters of a token.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// RFC 9110 `token68` characters, before any trailing `=`.
+fn is_token68_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
+}
+
+/// A cursor over the header's bytes; every read is checked, so no input can make it panic.
+struct Cursor<'h> {
+    text: &'h str,
+    at: usize,
+}
+
+impl<'h> Cursor<'h> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn bump(&mut self) {
+        self.at = self.at.saturating_add(1);
+    }
+
+    fn skip_spaces(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.bump();
+        }
+    }
+
+    fn skip_spaces_and_commas(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b',')) {
+            self.bump();
+        }
+    }
+
+    fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> &'h str {
+        let start = self.at;
+        while self.peek().is_some_and(&keep) {
+            self.bump();
+        }
+        self.text.get(start..self.at).unwrap_or_default()
+    }
+
+    /// A quoted string, the cursor on its opening quote; `\` escapes the next character.
+    fn quoted(&mut self) -> Result<String, ChallengeError> {
+        let start = self.at;
+        self.bump();
+        let mut value = String::new();
+        loop {
+            match self.peek() {
+                None => return Err(ChallengeError::UnterminatedQuote { index: start }),
+                Some(b'"') => {
+                    self.bump();
+                    return Ok(value);
+                }
+                Some(b'\\') => {
+                    self.bump();
+                    let escaped = self
+                        .peek()
+                        .ok_or(ChallengeError::UnterminatedQuote { index: start })?;
+                    self.push_char(&mut value, escaped)?;
+                }
+                Some(b) => self.push_char(&mut value, b)?,
+            }
+        }
+    }
+
+    /// Appends the character at the cursor (whose first byte is `first`) and moves past it. Control
+    /// characters are refused: they have no place in a header and could forge log lines.
+    fn push_char(&mut self, value: &mut String, first: u8) -> Result<(), ChallengeError> {
+        let rest = self.text.get(self.at..).unwrap_or_default();
+        let c = rest.chars().next().unwrap_or(char::from(first));
+        if c.is_control() && c != '\t' {
+            return Err(ChallengeError::UnexpectedCharacter { index: self.at });
+        }
+        value.push(c);
+        self.at = self.at.saturating_add(c.len_utf8());
+        Ok(())
+    }
+}
+
+/// Every challenge of a `WWW-Authenticate` header value, in order.
+///
+/// Commas separate both challenges and parameters; a token followed by `=` and a value is a
+/// parameter of the current challenge, any other token starts a new challenge.
+pub fn parse_challenges(header: &str) -> Result<Vec<Challenge>, ChallengeError> {
+    let mut cursor = Cursor {
+        text: header,
+        at: 0,
+    };
+    let mut challenges: Vec<Challenge> = Vec::new();
+    loop {
+        cursor.skip_spaces_and_commas();
+        let Some(next) = cursor.peek() else {
+            break;
+        };
+        if !is_tchar(next) {
+            return Err(ChallengeError::UnexpectedCharacter { index: cursor.at });
+        }
+        let token_start = cursor.at;
+        let token = cursor.take_while(is_tchar);
+        let after_token = cursor.at;
+        cursor.skip_spaces();
+        // Outside the token68 right after a scheme, `name =` always starts a parameter.
+        let is_param = cursor.peek() == Some(b'=');
+        match challenges.last_mut() {
+            Some(current) if is_param && current.token68.is_none() => {
+                cursor.bump();
+                cursor.skip_spaces();
+                let value = match cursor.peek() {
+                    Some(b'"') => cursor.quoted()?,
+                    Some(b) if is_tchar(b) => cursor.take_while(is_tchar).to_owned(),
+                    _ => {
+                        return Err(ChallengeError::MissingValue {
+                            name: token.to_owned(),
+                        })
+                    }
+                };
+                current.params.push((token.to_ascii_lowercase(), value));
+            }
+            _ if is_param => {
+                return Err(ChallengeError::UnexpectedCharacter { index: token_start });
+            }
+            _ => {
+                // A new challenge: its scheme, then perhaps a token68.
+                cursor.at = after_token;
+                let mut challenge = Challenge {
+                    scheme: token.to_owned(),
+                    token68: None,
+                    params: Vec::new(),
+                };
+                if matches!(cursor.peek(), Some(b' ' | b'\t')) {
+                    cursor.skip_spaces();
+                    let start = cursor.at;
+                    let body = cursor.take_while(is_token68_char);
+                    let padding = cursor.take_while(|b| b == b'=');
+                    cursor.skip_spaces();
+                    // A lone token68 runs to the end of the challenge; anything else is parameters.
+                    if !body.is_empty() && matches!(cursor.peek(), None | Some(b',')) {
+                        challenge.token68 = Some(format!("{body}{padding}"));
+                    } else {
+                        cursor.at = start;
+                    }
+                }
+                challenges.push(challenge);
+            }
+        }
+    }
+    if challenges.is_empty() {
+        return Err(ChallengeError::Empty);
+    }
+    Ok(challenges)
+}

@@ -1,0 +1,12 @@
+//! MCP authorization for clients: finding out, from a protected MCP server's answer, where to log in.
+//!
+//! A request without a valid token gets `401` with a `WWW-Authenticate: Bearer` challenge
+//! ([`BearerChallenge`]); its `resource_metadata` (or the well-known URLs of
+//! [`ProtectedResourceMetadata::well_known_urls`]) leads to the server's protected resource metadata
+//! (RFC 9728), which names the authorization servers, such as an AuthKit domain.
+
+mod challenge;
+mod resource_metadata;
+
+pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
+pub use resource_metadata::{ProtectedResourceMetadata, ResourceMetadataError};

@@ -1,0 +1,183 @@
+//! Protected resource metadata (RFC 9728): what an MCP server publishes about itself, above all
+//! which authorization servers issue its tokens.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use url::Url;
+
+/// The path prefix of RFC 9728 section 3.
+const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+
+/// A protected resource's metadata document (RFC 9728 section 2).
+///
+/// ```
+/// use url::Url;
+/// use workos_connect::mcp::ProtectedResourceMetadata;
+///
+/// let resource = Url::parse("https://mcp.example.com/mcp")?;
+/// let body = br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://example.authkit.app"],"bearer_methods_supported":["header"]}"#;
+/// let metadata = ProtectedResourceMetadata::parse(body, &resource)?;
+/// assert_eq!(metadata.authorization_servers[0].as_str(), "https://example.authkit.app/");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ProtectedResourceMetadata {
+    /// The resource identifier: the URL clients name in `resource` (RFC 8707).
+    pub resource: Url,
+    /// The issuers of the authorization servers that issue tokens for it; at least one.
+    pub authorization_servers: Vec<Url>,
+    /// The scopes the resource uses, if published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_supported: Option<Vec<String>>,
+    /// How it takes bearer tokens (`header`, ...), if published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_methods_supported: Option<Vec<String>>,
+    /// Other members, by name.
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+/// Why a protected resource metadata document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResourceMetadataError {
+    /// Not the JSON object RFC 9728 describes. The reason gives the position, not the text.
+    #[error("the protected resource metadata is malformed: {reason}")]
+    Malformed {
+        /// What is wrong, and where.
+        reason: String,
+    },
+    /// Its `resource` is not the resource the client asked about (RFC 9728 section 3.3): the
+    /// document may come from another server.
+    #[error("the protected resource metadata is for {received}, not for {expected}")]
+    WrongResource {
+        /// The resource the client asked about.
+        expected: String,
+        /// The `resource` in the document.
+        received: String,
+    },
+    /// It names no authorization server, so there is nowhere to get a token.
+    #[error("the protected resource metadata names no authorization server")]
+    NoAuthorizationServer,
+}
+
+impl ProtectedResourceMetadata {
+    /// The URLs to fetch the metadata of `resource` from, in order (RFC 9728 section 3.1, MCP
+    /// authorization): the well-known path with the resource's path appended, then the root one.
+    /// A resource without a path has only the root one.
+    ///
+    /// ```
+    /// use url::Url;
+    /// use workos_connect::mcp::ProtectedResourceMetadata;
+    ///
+    /// let urls = ProtectedResourceMetadata::well_known_urls(&Url::parse("https://mcp.example.com/mcp")?);
+    /// assert_eq!(urls[0].as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
+    /// assert_eq!(urls[1].as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource");
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
+    pub fn well_known_urls(resource: &Url) -> Vec<Url> {
+        let mut root = resource.clone();
+        root.set_query(None);
+        root.set_fragment(None);
+        let path = resource.path().trim_end_matches('/');
+        let mut urls = Vec::with_capacity(2);
+        if !path.is_empty() {
+            let mut path_aware = root.clone();
+            path_aware.set_path(&format!("{WELL_KNOWN}{path}"));
+            urls.push(path_aware);
+        }
+        root.set_path(WELL_KNOWN);
+        urls.push(root);
+        urls
+    }
+
+    /// Reads a metadata document fetched for `expected_resource`, and refuses one whose `resource`
+    /// is another (compared as parsed URLs, so `https://h` and `https://h/` are the same) or that
+    /// names no authorization server.
+    pub fn parse(
+        body: &[u8],
+        expected_resource: &Url,
+    ) -> Result<ProtectedResourceMetadata, ResourceMetadataError> {
+        let metadata: ProtectedResourceMetadata =
+            serde_json::from_slice(body).map_err(|error| ResourceMetadataError::Malformed {
+                reason: format!(
+                    "{:?} error at line {} column {}",
+                    error.classify(),
+                    error.line(),
+                    error.column()
+                ),
+            })?;
+        if metadata.resource != *expected_resource {
+            return Err(ResourceMetadataError::WrongResource {
+                expected: expected_resource.to_string(),
+                received: metadata.resource.to_string(),
+            });
+        }
+        if metadata.authorization_servers.is_empty() {
+            return Err(ResourceMetadataError::NoAuthorizationServer);
+        }
+        Ok(metadata)
+    }
+
+    /// A member this type does not name.
+    pub fn member(&self, name: &str) -> Option<&Value> {
+        self.other.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_urls_insert_the_path_then_fall_back_to_the_root() {
+        let urls = |resource: &str| -> Vec<String> {
+            ProtectedResourceMetadata::well_known_urls(&Url::parse(resource).unwrap())
+                .into_iter()
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(
+            urls("https://h.example/a/b/?q=1#f"),
+            [
+                "https://h.example/.well-known/oauth-protected-resource/a/b",
+                "https://h.example/.well-known/oauth-protected-resource"
+            ]
+        );
+        assert_eq!(
+            urls("https://h.example"),
+            ["https://h.example/.well-known/oauth-protected-resource"]
+        );
+        assert_eq!(
+            urls("http://127.0.0.1:3000/mcp"),
+            [
+                "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp",
+                "http://127.0.0.1:3000/.well-known/oauth-protected-resource"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_document_for_another_resource_or_without_servers_is_refused() {
+        let asked = Url::parse("https://mcp.example.com/mcp").unwrap();
+        let other = br#"{"resource":"https://evil.example/mcp","authorization_servers":["https://a.example"]}"#;
+        assert!(matches!(
+            ProtectedResourceMetadata::parse(other, &asked),
+            Err(ResourceMetadataError::WrongResource { .. })
+        ));
+        let none = br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":[]}"#;
+        assert_eq!(
+            ProtectedResourceMetadata::parse(none, &asked),
+            Err(ResourceMetadataError::NoAuthorizationServer)
+        );
+        let secretish =
+            br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":"sk_live_1"}"#;
+        let error = ProtectedResourceMetadata::parse(secretish, &asked).unwrap_err();
+        assert!(!error.to_string().contains("sk_live_1"), "{error}");
+        let root = Url::parse("https://mcp.example.com").unwrap();
+        let slash = br#"{"resource":"https://mcp.example.com/","authorization_servers":["https://a.example"],"resource_name":"Demo"}"#;
+        let metadata = ProtectedResourceMetadata::parse(slash, &root).unwrap();
+        assert_eq!(metadata.member("resource_name"), Some(&Value::from("Demo")));
+    }
+}

@@ -1,0 +1,138 @@
+//! MCP discovery: the challenges protected servers answer with, and their resource metadata, read
+//! from live AuthKit documents (`../shared/fixtures/authkit/`) and hand-made hostile headers.
+
+use proptest::prelude::*;
+use url::Url;
+use workos_connect::mcp::{
+    parse_challenges, BearerChallenge, BearerError, ChallengeError, ProtectedResourceMetadata,
+};
+
+#[test]
+fn the_challenge_of_an_authkit_protected_mcp_server() {
+    // As a production MCP server behind AuthKit answered a token-less `POST /mcp`.
+    let header = r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", error="invalid_token", error_description="Missing or invalid access token""#;
+    let challenge = BearerChallenge::parse(header).unwrap();
+    assert_eq!(challenge.error, Some(BearerError::InvalidToken));
+    assert_eq!(
+        challenge.error_description.as_deref(),
+        Some("Missing or invalid access token")
+    );
+    let metadata_url = challenge.resource_metadata.unwrap();
+    // Its metadata: `resource` has the `/mcp` path though the metadata URL has none.
+    let body = br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://fearless-network-26.authkit.app"],"bearer_methods_supported":["header"]}"#;
+    let resource = Url::parse("https://mcp.example.com/mcp").unwrap();
+    assert!(ProtectedResourceMetadata::well_known_urls(&resource).contains(&metadata_url));
+    let metadata = ProtectedResourceMetadata::parse(body, &resource).unwrap();
+    assert_eq!(
+        metadata.authorization_servers[0]
+            .origin()
+            .ascii_serialization(),
+        "https://fearless-network-26.authkit.app"
+    );
+    assert_eq!(metadata.bearer_methods_supported.unwrap(), ["header"]);
+}
+
+#[test]
+fn challenges_with_odd_spacing_quotes_and_neighbours() {
+    let header = "Basic realm=\"x, y\" , Newauth  ,Bearer   scope = \"mcp:tools  files:read\",error=insufficient_scope,\tresource_metadata=\"http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp\", Foo abc==";
+    let all = parse_challenges(header).unwrap();
+    let schemes: Vec<&str> = all.iter().map(|c| c.scheme.as_str()).collect();
+    assert_eq!(schemes, ["Basic", "Newauth", "Bearer", "Foo"]);
+    assert_eq!(all[0].params, [("realm".to_owned(), "x, y".to_owned())]);
+    assert_eq!(all[3].token68.as_deref(), Some("abc=="));
+    let bearer = BearerChallenge::parse(header).unwrap();
+    assert_eq!(bearer.error, Some(BearerError::InsufficientScope));
+    assert_eq!(
+        bearer.scopes().collect::<Vec<_>>(),
+        ["mcp:tools", "files:read"]
+    );
+    assert_eq!(
+        bearer.resource_metadata.unwrap().path(),
+        "/.well-known/oauth-protected-resource/mcp"
+    );
+    // Parameter names are case-insensitive, and quoted-pairs unescape.
+    let escaped =
+        BearerChallenge::parse(r#"bearer REALM="a \"b\" \\c", Error="invalid_request""#).unwrap();
+    assert_eq!(escaped.realm.as_deref(), Some(r#"a "b" \c"#));
+    assert_eq!(escaped.error, Some(BearerError::InvalidRequest));
+    // A bare `Bearer` is a challenge with nothing more to say.
+    assert_eq!(BearerChallenge::parse("Bearer").unwrap().error, None);
+}
+
+#[test]
+fn malformed_headers_are_typed_errors() {
+    for (header, expected) in [
+        ("", ChallengeError::Empty),
+        (" , ,", ChallengeError::Empty),
+        ("Basic realm=x", ChallengeError::NoBearer),
+        (
+            r#"Bearer realm="open"#,
+            ChallengeError::UnterminatedQuote { index: 13 },
+        ),
+        ("Bearer error=", ChallengeError::UnexpectedToken68),
+        (
+            "Bearer realm=x, error=",
+            ChallengeError::MissingValue {
+                name: "error".into(),
+            },
+        ),
+        (
+            r#"Bearer error="a", error="b""#,
+            ChallengeError::DuplicateParameter {
+                name: "error".into(),
+            },
+        ),
+        (
+            r#"Bearer resource_metadata="http://evil.example/x""#,
+            ChallengeError::InvalidResourceMetadata {
+                value: "http://evil.example/x".into(),
+            },
+        ),
+        (
+            r#"Bearer resource_metadata="/relative""#,
+            ChallengeError::InvalidResourceMetadata {
+                value: "/relative".into(),
+            },
+        ),
+        ("=x", ChallengeError::UnexpectedCharacter { index: 0 }),
+        (
+            "Bearer error=\"a\nb\"",
+            ChallengeError::UnexpectedCharacter { index: 15 },
+        ),
+    ] {
+        assert_eq!(BearerChallenge::parse(header), Err(expected), "{header:?}");
+    }
+    // A message shows untrusted text escaped: no line breaks reach a log.
+    let error = BearerChallenge::parse("Bearer error=\"a\", error=\"b\"\r\nX: y").unwrap_err();
+    assert!(!error.to_string().contains('\n'), "{error}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    /// Any header gives challenges or a typed error, never a panic, and a message on one line.
+    #[test]
+    fn any_header_is_read_or_refused(header in any::<String>()) {
+        match BearerChallenge::parse(&header) {
+            Ok(challenge) => {
+                if let Some(url) = challenge.resource_metadata {
+                    prop_assert!(matches!(url.scheme(), "https" | "http"));
+                }
+            }
+            Err(error) => prop_assert!(!error.to_string().contains(['\n', '\r'])),
+        }
+    }
+
+    /// Parameters written by the grammar's rules read back as written.
+    #[test]
+    fn written_parameters_read_back(
+        scope in "[a-z:_]{1,12}( [a-z:_]{1,12}){0,3}",
+        description in "[ -~]{0,40}",
+    ) {
+        let quoted = description.replace('\\', "\\\\").replace('"', "\\\"");
+        let header = format!(r#"Bearer error="insufficient_scope", scope="{scope}", error_description="{quoted}""#);
+        let challenge = BearerChallenge::parse(&header).unwrap();
+        prop_assert_eq!(challenge.scope.as_deref(), Some(scope.as_str()));
+        prop_assert_eq!(challenge.error_description.as_deref(), Some(description.as_str()));
+    }
+}
