@@ -136,3 +136,54 @@ proptest! {
         prop_assert_eq!(challenge.error_description.as_deref(), Some(description.as_str()));
     }
 }
+
+const AUTHKIT_ISSUER: &str = "https://fearless-network-26.authkit.app";
+
+#[test]
+fn authkit_metadata_is_read_and_the_openid_document_lacks_pkce() {
+    use workos_connect::mcp::{AuthorizationServerMetadata, ServerMetadataError};
+
+    let issuer = Url::parse(AUTHKIT_ISSUER).unwrap();
+    let urls = AuthorizationServerMetadata::well_known_urls(&issuer);
+    let urls: Vec<&str> = urls.iter().map(Url::as_str).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://fearless-network-26.authkit.app/.well-known/oauth-authorization-server",
+            "https://fearless-network-26.authkit.app/.well-known/openid-configuration",
+        ]
+    );
+    let rfc8414 = include_bytes!("data/authkit/oauth-authorization-server.json");
+    let metadata = AuthorizationServerMetadata::parse(rfc8414, &issuer).unwrap();
+    assert_eq!(metadata.token_endpoint.path(), "/oauth2/token");
+    assert_eq!(
+        metadata.registration_endpoint.as_ref().map(Url::path),
+        Some("/oauth2/register")
+    );
+    assert!(metadata.client_id_metadata_document_supported);
+    assert!(metadata
+        .member("device_authorization_endpoint")
+        .is_some_and(|value| value.is_string()));
+    // The OpenID Connect document of the same tenant does not advertise S256, so it is refused:
+    // the RFC 8414 one, tried first, is the one to use.
+    let openid = include_bytes!("data/authkit/openid-configuration.json");
+    assert_eq!(
+        AuthorizationServerMetadata::parse(openid, &issuer),
+        Err(ServerMetadataError::NoPkce)
+    );
+    let elsewhere = Url::parse("https://other.authkit.app").unwrap();
+    assert!(matches!(
+        AuthorizationServerMetadata::parse(rfc8414, &elsewhere),
+        Err(ServerMetadataError::WrongIssuer { .. })
+    ));
+    let insecure = String::from_utf8_lossy(rfc8414).replace(
+        "https://fearless-network-26.authkit.app/oauth2/token",
+        "http://fearless-network-26.authkit.app/oauth2/token",
+    );
+    assert_eq!(
+        AuthorizationServerMetadata::parse(insecure.as_bytes(), &issuer),
+        Err(ServerMetadataError::InsecureEndpoint {
+            name: "token_endpoint"
+        })
+    );
+}

@@ -3,10 +3,13 @@
 //! A request without a valid token gets `401` with a `WWW-Authenticate: Bearer` challenge
 //! ([`BearerChallenge`]); its `resource_metadata` (or the well-known URLs of
 //! [`ProtectedResourceMetadata::well_known_urls`]) leads to the server's protected resource metadata
-//! (RFC 9728), which names the authorization servers, such as an AuthKit domain.
+//! (RFC 9728), which names the authorization servers, such as an AuthKit domain; their metadata
+//! ([`AuthorizationServerMetadata`], RFC 8414) gives the endpoints.
 
 mod challenge;
 mod resource_metadata;
+mod server_metadata;
 
 pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
 pub use resource_metadata::{ProtectedResourceMetadata, ResourceMetadataError};
+pub use server_metadata::{AuthorizationServerMetadata, ServerMetadataError};

@@ -1,0 +1,185 @@
+//! Authorization server metadata (RFC 8414, and OpenID Connect Discovery as MCP allows): where an
+//! authorization server's endpoints are and what it supports.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use url::Url;
+
+/// An authorization server's metadata document.
+///
+/// [`AuthKitDomain`](crate::AuthKitDomain) remains the shortcut for WorkOS, whose paths are known;
+/// this type serves any authorization server an MCP server names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuthorizationServerMetadata {
+    /// The issuer identifier.
+    pub issuer: Url,
+    /// Where users are sent to log in.
+    pub authorization_endpoint: Url,
+    /// Where codes and refresh tokens are redeemed.
+    pub token_endpoint: Url,
+    /// Dynamic Client Registration (RFC 7591), if offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<Url>,
+    /// The signing keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<Url>,
+    /// The scopes it knows, if published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_supported: Option<Vec<String>>,
+    /// The PKCE methods; `S256` among them once parsed.
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// The grants, if published (RFC 8414 defaults to `authorization_code` and `implicit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types_supported: Option<Vec<String>>,
+    /// How clients authenticate at the token endpoint, if published (`client_secret_basic` when not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// Whether a Client ID Metadata Document URL can be the `client_id`.
+    #[serde(default)]
+    pub client_id_metadata_document_supported: bool,
+    /// Whether the authorization response carries `iss` (RFC 9207).
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+    /// Other members, by name.
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+/// Why an authorization server metadata document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerMetadataError {
+    /// Not the JSON object RFC 8414 describes. The reason gives the position, not the text.
+    #[error("the authorization server metadata is malformed: {reason}")]
+    Malformed {
+        /// What is wrong, and where.
+        reason: String,
+    },
+    /// Its `issuer` is not the issuer it was fetched for (RFC 8414 section 3.3): a document from
+    /// another server, or a mix-up.
+    #[error("the authorization server metadata is for {received}, not for {expected}")]
+    WrongIssuer {
+        /// The issuer the document was fetched for.
+        expected: String,
+        /// The `issuer` in the document.
+        received: String,
+    },
+    /// It does not list `S256` in `code_challenge_methods_supported`, which MCP authorization
+    /// requires before any login.
+    #[error(
+        "the authorization server does not advertise PKCE S256 (code_challenge_methods_supported)"
+    )]
+    NoPkce,
+    /// An endpoint is not `https` (nor `http` on loopback).
+    #[error("the authorization server's {name} is not an https URL")]
+    InsecureEndpoint {
+        /// The member.
+        name: &'static str,
+    },
+}
+
+impl AuthorizationServerMetadata {
+    /// The URLs to fetch the metadata of `issuer` from, in the order the MCP authorization
+    /// specification gives: RFC 8414's well-known path, then OpenID Connect Discovery's, each with
+    /// the issuer's path inserted after it, and for an issuer with a path, the OpenID path appended
+    /// to it too.
+    ///
+    /// ```
+    /// use url::Url;
+    /// use workos_connect::mcp::AuthorizationServerMetadata;
+    ///
+    /// let urls = AuthorizationServerMetadata::well_known_urls(&Url::parse("https://auth.example.com/tenant1")?);
+    /// let urls: Vec<&str> = urls.iter().map(Url::as_str).collect();
+    /// assert_eq!(urls, [
+    ///     "https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
+    ///     "https://auth.example.com/.well-known/openid-configuration/tenant1",
+    ///     "https://auth.example.com/tenant1/.well-known/openid-configuration",
+    /// ]);
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
+    pub fn well_known_urls(issuer: &Url) -> Vec<Url> {
+        let mut origin = issuer.clone();
+        origin.set_query(None);
+        origin.set_fragment(None);
+        let path = issuer.path().trim_end_matches('/');
+        let at = |full_path: String| {
+            let mut url = origin.clone();
+            url.set_path(&full_path);
+            url
+        };
+        let mut urls = vec![
+            at(format!("/.well-known/oauth-authorization-server{path}")),
+            at(format!("/.well-known/openid-configuration{path}")),
+        ];
+        if !path.is_empty() {
+            urls.push(at(format!("{path}/.well-known/openid-configuration")));
+        }
+        urls
+    }
+
+    /// Reads a metadata document fetched for `expected_issuer`: its `issuer` must be that one
+    /// (compared as parsed URLs), it must offer PKCE `S256`, and its endpoints must be `https` (or
+    /// `http` on loopback).
+    pub fn parse(
+        body: &[u8],
+        expected_issuer: &Url,
+    ) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
+        let metadata: AuthorizationServerMetadata =
+            serde_json::from_slice(body).map_err(|error| ServerMetadataError::Malformed {
+                reason: format!(
+                    "{:?} error at line {} column {}",
+                    error.classify(),
+                    error.line(),
+                    error.column()
+                ),
+            })?;
+        if metadata.issuer != *expected_issuer {
+            return Err(ServerMetadataError::WrongIssuer {
+                expected: expected_issuer.to_string(),
+                received: metadata.issuer.to_string(),
+            });
+        }
+        for (name, endpoint) in [
+            (
+                "authorization_endpoint",
+                Some(&metadata.authorization_endpoint),
+            ),
+            ("token_endpoint", Some(&metadata.token_endpoint)),
+            (
+                "registration_endpoint",
+                metadata.registration_endpoint.as_ref(),
+            ),
+            ("jwks_uri", metadata.jwks_uri.as_ref()),
+        ] {
+            if endpoint.is_some_and(|url| !is_secure(url)) {
+                return Err(ServerMetadataError::InsecureEndpoint { name });
+            }
+        }
+        if !metadata
+            .code_challenge_methods_supported
+            .iter()
+            .any(|method| method == "S256")
+        {
+            return Err(ServerMetadataError::NoPkce);
+        }
+        Ok(metadata)
+    }
+
+    /// A member this type does not name.
+    pub fn member(&self, name: &str) -> Option<&Value> {
+        self.other.get(name)
+    }
+}
+
+/// `https`, or `http` on a loopback host (RFC 8252 section 7.3), for local development.
+fn is_secure(url: &Url) -> bool {
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(url::Host::Domain(name))) => name.eq_ignore_ascii_case("localhost"),
+        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
+    }
+}
