@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::credential::ClientSecret;
 use crate::domain::{is_loopback, AuthKitDomain};
-use crate::encoding::{is_uri_character, is_vschar, push_query_value};
+use crate::encoding::{is_uri_character, is_vschar, push_query_value, split_authority};
 use crate::error::{reject_control_characters, Error, Field};
 use crate::scope::Scopes;
 
@@ -129,10 +129,7 @@ fn has_raw_userinfo(value: &str) -> bool {
     } else {
         return false;
     };
-    let end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
-    authority
-        .get(..end)
-        .is_some_and(|authority| authority.contains('@'))
+    split_authority(authority).0.contains('@')
 }
 
 /// `value` as an error message may quote it: as given, unless it has an `@`, which may follow a
@@ -209,10 +206,9 @@ impl RedirectUri {
         let after_scheme = value
             .get(scheme.len().saturating_add(1)..)
             .unwrap_or_default();
-        let raw_authority = after_scheme.strip_prefix("//").map(|rest| {
-            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            rest.get(..end).unwrap_or_default()
-        });
+        let raw_authority = after_scheme
+            .strip_prefix("//")
+            .map(|rest| split_authority(rest).0);
         if raw_authority.is_some_and(|authority| authority.contains('@'))
             || !url.username().is_empty()
             || url.password().is_some()
@@ -346,11 +342,7 @@ impl RedirectUri {
         // The scheme ends at the first `:`; an authority, if any, follows `//` up to the path.
         let after_scheme = value.split_once(':').map_or(value, |(_, rest)| rest);
         let hierarchical = match after_scheme.strip_prefix("//") {
-            // The authority ends at the first `/`, `?` or `#`, as `new` reads it.
-            Some(rest) => rest
-                .find(['/', '?', '#'])
-                .and_then(|end| rest.get(end..))
-                .unwrap_or(""),
+            Some(rest) => split_authority(rest).1,
             None => after_scheme,
         };
         let path = hierarchical.split(['?', '#']).next().unwrap_or_default();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 use url::{Host, Url};
 
-use crate::encoding::is_uri_character;
+use crate::encoding::{is_uri_character, split_authority};
 use crate::error::{reject_control_characters, Error, Field};
 
 /// The path of the authorize endpoint on an AuthKit domain.
@@ -110,16 +110,13 @@ impl AuthKitDomain {
         // Parsers differ on odd forms (`https:///x` has host `x` to one, no host to another), so the
         // raw text must have an authority, and both its path and the parsed one must be allowed: the
         // parsed path has `..` and `.` segments resolved away.
-        let authority_end = after_scheme
-            .find(['/', '?', '#'])
-            .unwrap_or(after_scheme.len());
-        if authority_end == 0 {
+        let (authority, raw_path) = split_authority(after_scheme);
+        if authority.is_empty() {
             return Err(Error::DomainNotUrl {
                 input: input.to_owned(),
                 reason: url::ParseError::EmptyHost,
             });
         }
-        let raw_path = after_scheme.get(authority_end..).unwrap_or_default();
         let raw_path = raw_path.split(['?', '#']).next().unwrap_or_default();
         if !matches!(raw_path, "" | "/" | AUTHORIZE_PATH)
             || !matches!(url.path(), "/" | AUTHORIZE_PATH)
@@ -209,6 +206,16 @@ fn check_labels(name: &str) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Whether `url` is one to fetch or send secrets to: `https` with a host, or `http` on a loopback host
+/// (local development).
+pub(crate) fn is_https_or_loopback(url: &Url) -> bool {
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(host)) => is_loopback(&host),
+        _ => false,
+    }
 }
 
 /// Whether `host` is a loopback host, on which plain `http` is acceptable (RFC 8252 section 7.3).

@@ -48,6 +48,16 @@ pub(crate) const fn is_uri_character(b: u8) -> bool {
         )
 }
 
+/// Splits raw URI text that follows `//` into its authority and the rest: the authority ends at the
+/// first `/`, `?` or `#` (RFC 3986 section 3.2). Every check of a raw authority reads it this way, so
+/// that none can disagree with another about where the host ends.
+pub(crate) fn split_authority(after_slashes: &str) -> (&str, &str) {
+    let end = after_slashes
+        .find(['/', '?', '#'])
+        .unwrap_or(after_slashes.len());
+    after_slashes.split_at(end)
+}
+
 /// Everything but RFC 3986's unreserved characters is percent-encoded, so that a value reads back
 /// unchanged through any query parser, `+` and space included (a space becomes `%20`, never `+`).
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC

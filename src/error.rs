@@ -376,6 +376,17 @@ pub enum Error {
     },
 }
 
+/// What is wrong with a JSON document, and where, in serde_json's terms but without its message,
+/// which can quote the document's values (tokens, secrets).
+pub(crate) fn json_fault(error: &serde_json::Error) -> String {
+    format!(
+        "{:?} error at line {} column {}",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
+}
+
 /// Refuses control characters, which URL parsers would otherwise drop or keep silently.
 pub(crate) fn reject_control_characters(field: Field, input: &str) -> Result<(), Error> {
     match input.char_indices().find(|(_, c)| c.is_control()) {

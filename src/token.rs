@@ -12,6 +12,7 @@ use zeroize::Zeroize;
 use crate::callback::{AuthorizationCode, ErrorCode, OAuthError};
 use crate::client::ConnectClient;
 use crate::credential::{AccessToken, IdToken, RefreshToken};
+use crate::error::json_fault;
 use crate::pending::PendingAuthorization;
 
 /// Why a token request could not be built, or a token response was refused.
@@ -303,13 +304,7 @@ impl TokenResponse {
                 return Err(match serde_json::from_slice::<ErrorBody>(body) {
                     Ok(body) => body.into_error(),
                     Err(_) => TokenError::MalformedResponse {
-                        // serde_json's own message can quote the body's values, which are tokens.
-                        reason: format!(
-                            "{:?} error at line {} column {}",
-                            error.classify(),
-                            error.line(),
-                            error.column()
-                        ),
+                        reason: json_fault(&error),
                     },
                 });
             }

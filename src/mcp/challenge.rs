@@ -3,6 +3,8 @@
 
 use url::Url;
 
+use crate::domain::is_https_or_loopback;
+
 /// One challenge of a `WWW-Authenticate` header: its scheme, then either a token68 or parameters.
 ///
 /// Parameter names are kept in lower case (they are case-insensitive); values are unquoted.
@@ -189,16 +191,10 @@ fn metadata_url(value: &str) -> Result<Url, ChallengeError> {
         value: value.to_owned(),
     };
     let url = Url::parse(value).map_err(|_| invalid())?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(invalid()),
+    if is_https_or_loopback(&url) {
+        Ok(url)
+    } else {
+        Err(invalid())
     }
 }
 

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::error::json_fault;
+
 /// The path prefix of RFC 9728 section 3.
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
@@ -101,12 +103,7 @@ impl ProtectedResourceMetadata {
     ) -> Result<ProtectedResourceMetadata, ResourceMetadataError> {
         let metadata: ProtectedResourceMetadata =
             serde_json::from_slice(body).map_err(|error| ResourceMetadataError::Malformed {
-                reason: format!(
-                    "{:?} error at line {} column {}",
-                    error.classify(),
-                    error.line(),
-                    error.column()
-                ),
+                reason: json_fault(&error),
             })?;
         if metadata.resource != *expected_resource {
             return Err(ResourceMetadataError::WrongResource {

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::domain::is_https_or_loopback;
+use crate::error::json_fault;
+
 /// An authorization server's metadata document.
 ///
 /// [`AuthKitDomain`](crate::AuthKitDomain) remains the shortcut for WorkOS, whose paths are known;
@@ -128,12 +131,7 @@ impl AuthorizationServerMetadata {
     ) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
         let metadata: AuthorizationServerMetadata =
             serde_json::from_slice(body).map_err(|error| ServerMetadataError::Malformed {
-                reason: format!(
-                    "{:?} error at line {} column {}",
-                    error.classify(),
-                    error.line(),
-                    error.column()
-                ),
+                reason: json_fault(&error),
             })?;
         if metadata.issuer != *expected_issuer {
             return Err(ServerMetadataError::WrongIssuer {
@@ -153,7 +151,7 @@ impl AuthorizationServerMetadata {
             ),
             ("jwks_uri", metadata.jwks_uri.as_ref()),
         ] {
-            if endpoint.is_some_and(|url| !is_secure(url)) {
+            if endpoint.is_some_and(|url| !is_https_or_loopback(url)) {
                 return Err(ServerMetadataError::InsecureEndpoint { name });
             }
         }
@@ -170,16 +168,5 @@ impl AuthorizationServerMetadata {
     /// A member this type does not name.
     pub fn member(&self, name: &str) -> Option<&Value> {
         self.other.get(name)
-    }
-}
-
-/// `https`, or `http` on a loopback host (RFC 8252 section 7.3), for local development.
-fn is_secure(url: &Url) -> bool {
-    match (url.scheme(), url.host()) {
-        ("https", Some(_)) => true,
-        ("http", Some(url::Host::Domain(name))) => name.eq_ignore_ascii_case("localhost"),
-        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
-        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
-        _ => false,
     }
 }

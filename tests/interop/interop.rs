@@ -152,23 +152,27 @@ impl Browser {
     }
 
     fn post(&self, url: &str, content_type: &str, body: String) -> Answer {
-        let request = self
-            .agent
-            .post(url)
-            .header("cookie", self.cookie_header())
-            .header("content-type", content_type);
-        self.read(request.send(body))
+        self.post_from(url, content_type, body, "same-origin")
     }
 
-    /// A form post another site made the browser send, as `Sec-Fetch-Site` tells.
+    /// An empty form post another site made the browser send, as `Sec-Fetch-Site` tells.
     fn post_cross_site(&self, url: &str) -> Answer {
+        self.post_from(
+            url,
+            "application/x-www-form-urlencoded",
+            String::new(),
+            "cross-site",
+        )
+    }
+
+    fn post_from(&self, url: &str, content_type: &str, body: String, site: &str) -> Answer {
         let request = self
             .agent
             .post(url)
             .header("cookie", self.cookie_header())
-            .header("sec-fetch-site", "cross-site")
-            .header("content-type", "application/x-www-form-urlencoded");
-        self.read(request.send(String::new()))
+            .header("content-type", content_type)
+            .header("sec-fetch-site", site);
+        self.read(request.send(body))
     }
 
     fn cookie_header(&self) -> String {
