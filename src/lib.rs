@@ -80,6 +80,7 @@ mod pending;
 mod pkce;
 mod request;
 mod scope;
+mod scope_list;
 mod secret;
 mod token;
 
@@ -98,6 +99,7 @@ pub use pending::PendingAuthorization;
 pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};
 pub use scope::{Scope, Scopes, ScopesIter};
+pub use scope_list::{ScopeList, ScopeToken};
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
 pub use token::{TokenError, TokenRequest, TokenResponse};
 

@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use url::Url;
 use workos_connect::mcp::{
-    parse_challenges, BearerChallenge, BearerError, ChallengeError, ProtectedResourceMetadata,
+    parse_challenges, BearerChallenge, BearerError, ChallengeError, Issuer,
+    ProtectedResourceMetadata,
 };
 
 #[test]
@@ -24,9 +25,7 @@ fn the_challenge_of_an_authkit_protected_mcp_server() {
     assert!(ProtectedResourceMetadata::well_known_urls(&resource).contains(&metadata_url));
     let metadata = ProtectedResourceMetadata::parse(body, &resource).unwrap();
     assert_eq!(
-        metadata.authorization_servers[0]
-            .origin()
-            .ascii_serialization(),
+        metadata.authorization_servers[0].as_str(),
         "https://fearless-network-26.authkit.app"
     );
     assert_eq!(metadata.bearer_methods_supported.unwrap(), ["header"]);
@@ -143,8 +142,8 @@ const AUTHKIT_ISSUER: &str = "https://fearless-network-26.authkit.app";
 fn authkit_metadata_is_read_and_the_openid_document_lacks_pkce() {
     use workos_connect::mcp::{AuthorizationServerMetadata, ServerMetadataError};
 
-    let issuer = Url::parse(AUTHKIT_ISSUER).unwrap();
-    let urls = AuthorizationServerMetadata::well_known_urls(&issuer);
+    let issuer: Issuer = AUTHKIT_ISSUER.parse().unwrap();
+    let urls = AuthorizationServerMetadata::well_known_urls(issuer.url());
     let urls: Vec<&str> = urls.iter().map(Url::as_str).collect();
     assert_eq!(
         urls,
@@ -171,7 +170,7 @@ fn authkit_metadata_is_read_and_the_openid_document_lacks_pkce() {
         AuthorizationServerMetadata::parse(openid, &issuer),
         Err(ServerMetadataError::NoPkce)
     );
-    let elsewhere = Url::parse("https://other.authkit.app").unwrap();
+    let elsewhere: Issuer = "https://other.authkit.app".parse().unwrap();
     assert!(matches!(
         AuthorizationServerMetadata::parse(rfc8414, &elsewhere),
         Err(ServerMetadataError::WrongIssuer { .. })

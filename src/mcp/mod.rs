@@ -7,9 +7,17 @@
 //! ([`AuthorizationServerMetadata`], RFC 8414) gives the endpoints.
 
 mod challenge;
+mod credentials;
+mod identifier;
 mod resource_metadata;
 mod server_metadata;
+mod token_auth;
 
 pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
-pub use resource_metadata::{ProtectedResourceMetadata, ResourceMetadataError};
+pub use credentials::{ClientCredentials, CredentialsError};
+pub use identifier::{IdentifierError, Issuer, Resource};
+pub use resource_metadata::{
+    ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
+};
 pub use server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
+pub use token_auth::{TokenEndpointAuth, UnsupportedAuthMethod};

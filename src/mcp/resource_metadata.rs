@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::error::json_fault;
+use crate::mcp::identifier::{Issuer, Resource};
 
 /// The path prefix of RFC 9728 section 3.
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
@@ -19,16 +20,16 @@ const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// let resource = Url::parse("https://mcp.example.com/mcp")?;
 /// let body = br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://example.authkit.app"],"bearer_methods_supported":["header"]}"#;
 /// let metadata = ProtectedResourceMetadata::parse(body, &resource)?;
-/// assert_eq!(metadata.authorization_servers[0].as_str(), "https://example.authkit.app/");
+/// assert_eq!(metadata.authorization_servers[0].as_str(), "https://example.authkit.app");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ProtectedResourceMetadata {
     /// The resource identifier: the URL clients name in `resource` (RFC 8707).
-    pub resource: Url,
+    pub resource: Resource,
     /// The issuers of the authorization servers that issue tokens for it; at least one.
-    pub authorization_servers: Vec<Url>,
+    pub authorization_servers: Vec<Issuer>,
     /// The scopes the resource uses, if published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes_supported: Option<Vec<String>>,
@@ -38,6 +39,18 @@ pub struct ProtectedResourceMetadata {
     /// Other members, by name.
     #[serde(flatten)]
     other: Map<String, Value>,
+}
+
+/// One place to look for protected resource metadata, from
+/// [`ProtectedResourceMetadata::locations`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResourceMetadataLocation {
+    /// The URL to `GET`.
+    pub url: Url,
+    /// The `resource` a document found there must name; pass it to
+    /// [`ProtectedResourceMetadata::parse`].
+    pub resource: Url,
 }
 
 /// Why a protected resource metadata document was refused.
@@ -94,6 +107,53 @@ impl ProtectedResourceMetadata {
         urls
     }
 
+    /// Where to look for the metadata of the MCP server at `server_url`, in the MCP specification's
+    /// order, each with the `resource` a document found there must name (RFC 9728 section 3.3):
+    /// the challenge's `resource_metadata` URL if there was one, then the path-aware well-known URL,
+    /// both for the server URL itself; then the root well-known URL, for the server's origin.
+    ///
+    /// ```
+    /// use url::Url;
+    /// use workos_connect::mcp::ProtectedResourceMetadata;
+    ///
+    /// let server = Url::parse("https://mcp.example.com/mcp")?;
+    /// let locations = ProtectedResourceMetadata::locations(&server, None);
+    /// assert_eq!(locations[0].url.as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
+    /// assert_eq!(locations[0].resource, server);
+    /// assert_eq!(locations[1].url.as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource");
+    /// assert_eq!(locations[1].resource.as_str(), "https://mcp.example.com/");
+    /// # Ok::<(), url::ParseError>(())
+    /// ```
+    pub fn locations(
+        server_url: &Url,
+        challenge_url: Option<&Url>,
+    ) -> Vec<ResourceMetadataLocation> {
+        let mut resource = server_url.clone();
+        resource.set_fragment(None);
+        let mut origin = resource.clone();
+        origin.set_path("/");
+        origin.set_query(None);
+        let mut locations = Vec::with_capacity(3);
+        if let Some(url) = challenge_url {
+            locations.push(ResourceMetadataLocation {
+                url: url.clone(),
+                resource: resource.clone(),
+            });
+        }
+        for url in Self::well_known_urls(&resource) {
+            let for_root = url.path() == WELL_KNOWN;
+            locations.push(ResourceMetadataLocation {
+                url,
+                resource: if for_root {
+                    origin.clone()
+                } else {
+                    resource.clone()
+                },
+            });
+        }
+        locations
+    }
+
     /// Reads a metadata document fetched for `expected_resource`, and refuses one whose `resource`
     /// is another (compared as parsed URLs, so `https://h` and `https://h/` are the same) or that
     /// names no authorization server.
@@ -105,7 +165,7 @@ impl ProtectedResourceMetadata {
             serde_json::from_slice(body).map_err(|error| ResourceMetadataError::Malformed {
                 reason: json_fault(&error),
             })?;
-        if metadata.resource != *expected_resource {
+        if metadata.resource.url() != expected_resource {
             return Err(ResourceMetadataError::WrongResource {
                 expected: expected_resource.to_string(),
                 received: metadata.resource.to_string(),

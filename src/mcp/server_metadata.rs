@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::domain::is_https_or_loopback;
 use crate::error::json_fault;
+use crate::mcp::identifier::Issuer;
 
 /// An authorization server's metadata document.
 ///
@@ -16,7 +17,7 @@ use crate::error::json_fault;
 #[non_exhaustive]
 pub struct AuthorizationServerMetadata {
     /// The issuer identifier.
-    pub issuer: Url,
+    pub issuer: Issuer,
     /// Where users are sent to log in.
     pub authorization_endpoint: Url,
     /// Where codes and refresh tokens are redeemed.
@@ -127,7 +128,7 @@ impl AuthorizationServerMetadata {
     /// `http` on loopback).
     pub fn parse(
         body: &[u8],
-        expected_issuer: &Url,
+        expected_issuer: &Issuer,
     ) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
         let metadata: AuthorizationServerMetadata =
             serde_json::from_slice(body).map_err(|error| ServerMetadataError::Malformed {

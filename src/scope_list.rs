@@ -1,0 +1,300 @@
+//! Scope tokens beyond the four OpenID ones: any RFC 6749 section 3.3 `scope-token`, as MCP servers
+//! and other resource servers name them (`mcp:tools`, `files:read`, ...).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_with::{DeserializeFromStr, SerializeDisplay};
+
+use crate::encoding::is_nqschar;
+use crate::error::{reject_control_characters, Error, Field};
+use crate::scope::Scopes;
+
+/// One scope name: one or more printable ASCII characters other than space, `"` and `\`
+/// (`scope-token` of RFC 6749 section 3.3). Case-sensitive.
+///
+/// ```
+/// use workos_connect::ScopeToken;
+///
+/// let token: ScopeToken = "mcp:tools".parse()?;
+/// assert_eq!(token.as_str(), "mcp:tools");
+/// assert!("two words".parse::<ScopeToken>().is_err());
+/// assert!("".parse::<ScopeToken>().is_err());
+/// # Ok::<(), workos_connect::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, SerializeDisplay, DeserializeFromStr)]
+pub struct ScopeToken(Box<str>);
+
+impl ScopeToken {
+    /// Checks and takes one scope name.
+    pub fn new(value: &str) -> Result<Self, Error> {
+        if value.is_empty() {
+            return Err(Error::EmptyScope);
+        }
+        reject_control_characters(Field::Scope, value)?;
+        if let Some(index) = value.bytes().position(|b| b == b' ' || !is_nqschar(b)) {
+            return Err(Error::InvalidCharacter {
+                field: Field::Scope,
+                index,
+            });
+        }
+        Ok(ScopeToken(value.into()))
+    }
+
+    /// The name as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ScopeToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for ScopeToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for ScopeToken {
+    type Err = Error;
+
+    fn from_str(value: &str) -> Result<Self, Error> {
+        ScopeToken::new(value)
+    }
+}
+
+impl TryFrom<&str> for ScopeToken {
+    type Error = Error;
+
+    fn try_from(value: &str) -> Result<Self, Error> {
+        ScopeToken::new(value)
+    }
+}
+
+impl AsRef<str> for ScopeToken {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A set of scope names in the order they were first added, each at most once: the `scope` of a
+/// request to a server that defines its own scopes. [`Scopes`] stays the typed set of the four
+/// OpenID scopes WorkOS Connect logins use, and converts into this.
+///
+/// Its text form is the wire form, names separated by spaces. Reading one accepts runs of spaces
+/// (servers are not all strict) and drops repeated names.
+///
+/// ```
+/// use workos_connect::{Scope, ScopeList};
+///
+/// let mut scopes: ScopeList = "mcp:basic mcp:read".parse()?;
+/// scopes.extend("mcp:read mcp:write".parse::<ScopeList>()?);
+/// assert_eq!(scopes.to_string(), "mcp:basic mcp:read mcp:write");
+/// assert!(scopes.contains("mcp:write"));
+///
+/// let openid = ScopeList::from(Scope::OpenId | Scope::Email);
+/// assert_eq!(openid.to_string(), "openid email");
+/// # Ok::<(), workos_connect::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
+pub struct ScopeList {
+    tokens: Vec<ScopeToken>,
+}
+
+impl ScopeList {
+    /// The empty list.
+    pub const fn new() -> Self {
+        ScopeList { tokens: Vec::new() }
+    }
+
+    /// Adds `token` unless it is already there; returns whether it was added.
+    pub fn insert(&mut self, token: ScopeToken) -> bool {
+        if self.contains(token.as_str()) {
+            return false;
+        }
+        self.tokens.push(token);
+        true
+    }
+
+    /// Whether the list holds the name `token`.
+    pub fn contains(&self, token: &str) -> bool {
+        self.tokens.iter().any(|held| held.as_str() == token)
+    }
+
+    /// Whether every name of `other` is in this list.
+    pub fn contains_all(&self, other: &ScopeList) -> bool {
+        other.iter().all(|token| self.contains(token.as_str()))
+    }
+
+    /// The names, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, ScopeToken> {
+        self.tokens.iter()
+    }
+
+    /// How many names it holds.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether it holds no name.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+impl fmt::Debug for ScopeList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(&self.tokens).finish()
+    }
+}
+
+impl fmt::Display for ScopeList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, token) in self.tokens.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(token.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for ScopeList {
+    type Err = Error;
+
+    /// Reads the space-separated wire form. The empty string is the empty list.
+    fn from_str(input: &str) -> Result<Self, Error> {
+        reject_control_characters(Field::Scope, input)?;
+        let mut list = ScopeList::new();
+        let mut index = 0usize;
+        for name in input.split(' ') {
+            if !name.is_empty() {
+                let token = ScopeToken::new(name).map_err(|error| match error {
+                    Error::InvalidCharacter { field, index: at } => Error::InvalidCharacter {
+                        field,
+                        index: index.saturating_add(at),
+                    },
+                    other => other,
+                })?;
+                list.insert(token);
+            }
+            index = index.saturating_add(name.len()).saturating_add(1);
+        }
+        Ok(list)
+    }
+}
+
+impl From<Scopes> for ScopeList {
+    fn from(scopes: Scopes) -> Self {
+        ScopeList {
+            tokens: scopes
+                .iter()
+                .map(|scope| ScopeToken(scope.as_str().into()))
+                .collect(),
+        }
+    }
+}
+
+impl From<crate::scope::Scope> for ScopeList {
+    fn from(scope: crate::scope::Scope) -> Self {
+        ScopeList::from(Scopes::from(scope))
+    }
+}
+
+impl From<ScopeToken> for ScopeList {
+    fn from(token: ScopeToken) -> Self {
+        ScopeList {
+            tokens: vec![token],
+        }
+    }
+}
+
+impl FromIterator<ScopeToken> for ScopeList {
+    fn from_iter<I: IntoIterator<Item = ScopeToken>>(iter: I) -> Self {
+        let mut list = ScopeList::new();
+        list.extend(iter);
+        list
+    }
+}
+
+impl Extend<ScopeToken> for ScopeList {
+    fn extend<I: IntoIterator<Item = ScopeToken>>(&mut self, iter: I) {
+        for token in iter {
+            self.insert(token);
+        }
+    }
+}
+
+impl IntoIterator for ScopeList {
+    type Item = ScopeToken;
+    type IntoIter = std::vec::IntoIter<ScopeToken>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.tokens.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ScopeList {
+    type Item = &'a ScopeToken;
+    type IntoIter = std::slice::Iter<'a, ScopeToken>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.tokens.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::Scope;
+
+    #[test]
+    fn tokens_take_nqchar_only() {
+        for good in ["a", "mcp:tools", "!#[]~", "offline_access"] {
+            assert_eq!(ScopeToken::new(good).unwrap().as_str(), good);
+        }
+        assert_eq!(ScopeToken::new(""), Err(Error::EmptyScope));
+        for (bad, at) in [("a b", 1), ("a\"b", 1), ("ab\\", 2), ("é", 0)] {
+            assert_eq!(
+                ScopeToken::new(bad),
+                Err(Error::InvalidCharacter {
+                    field: Field::Scope,
+                    index: at
+                }),
+                "{bad:?}"
+            );
+        }
+        assert!(ScopeToken::new("a\nb").is_err());
+    }
+
+    #[test]
+    fn lists_keep_first_order_and_drop_repeats() {
+        let list: ScopeList = "  b a  b c ".parse().unwrap();
+        assert_eq!(list.to_string(), "b a c");
+        assert_eq!(list.len(), 3);
+        assert_eq!("".parse::<ScopeList>().unwrap(), ScopeList::new());
+        assert_eq!(
+            "a b\"c".parse::<ScopeList>(),
+            Err(Error::InvalidCharacter {
+                field: Field::Scope,
+                index: 3
+            })
+        );
+        let openid = ScopeList::from(Scope::OpenId | Scope::OfflineAccess);
+        assert!(openid.contains("offline_access"));
+        assert!(openid.contains_all(&"openid".parse().unwrap()));
+        assert!(!openid.contains_all(&"openid mcp".parse().unwrap()));
+    }
+
+    #[test]
+    fn serde_uses_the_wire_form() {
+        let list: ScopeList = serde_json::from_str("\"x y\"").unwrap();
+        assert_eq!(serde_json::to_string(&list).unwrap(), "\"x y\"");
+        assert!(serde_json::from_str::<ScopeList>("\"x \\\"\"").is_err());
+    }
+}
