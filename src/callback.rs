@@ -11,6 +11,7 @@ use zeroize::Zeroize;
 use crate::clock::unix_now;
 use crate::encoding::{is_nqschar, is_vschar};
 use crate::pending::PendingAuthorization;
+use crate::secret::State;
 
 /// How old a pending login may be when its callback arrives, unless the check is told otherwise.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(15 * 60);
@@ -336,13 +337,29 @@ pub enum CallbackError {
 #[derive(Debug, Clone)]
 #[must_use = "call `check` with the callback's query"]
 pub struct CallbackCheck<'p> {
-    pending: &'p PendingAuthorization,
+    /// The login's issuer identifier, which a callback's `iss` must equal letter for letter.
+    issuer: &'p str,
+    state: Option<&'p State>,
+    created_at: u64,
     max_age: Duration,
     require_issuer: bool,
     now: Option<u64>,
 }
 
 impl<'p> CallbackCheck<'p> {
+    /// A check of the callback of a login that went to `issuer`, sent `state` and started at
+    /// `created_at`.
+    pub(crate) fn new(issuer: &'p str, state: Option<&'p State>, created_at: u64) -> Self {
+        CallbackCheck {
+            issuer,
+            state,
+            created_at,
+            max_age: DEFAULT_MAX_AGE,
+            require_issuer: false,
+            now: None,
+        }
+    }
+
     /// How old the pending login may be (default 15 minutes).
     pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age;
@@ -374,9 +391,9 @@ impl<'p> CallbackCheck<'p> {
         let params = Params::parse(query)?;
 
         match params.iss.as_deref() {
-            Some(iss) if iss != self.pending.issuer().issuer() => {
+            Some(iss) if iss != self.issuer => {
                 return Err(CallbackError::IssuerMismatch {
-                    expected: self.pending.issuer().issuer().to_owned(),
+                    expected: self.issuer.to_owned(),
                     received: iss.to_owned(),
                 })
             }
@@ -384,7 +401,7 @@ impl<'p> CallbackCheck<'p> {
             _ => {}
         }
 
-        match (self.pending.state(), params.state.as_deref()) {
+        match (self.state, params.state.as_deref()) {
             (Some(_), None) => return Err(CallbackError::MissingState),
             (Some(_), Some("")) => return Err(CallbackError::EmptyState),
             (Some(expected), Some(received)) if !expected.matches(received) => {
@@ -414,7 +431,7 @@ impl<'p> CallbackCheck<'p> {
 
     fn check_age(&self) -> Result<(), CallbackError> {
         let now = self.now.unwrap_or_else(unix_now);
-        let created_at = self.pending.created_at();
+        let created_at = self.created_at;
         if created_at > now.saturating_add(CLOCK_SKEW) {
             return Err(CallbackError::FromTheFuture);
         }
@@ -488,12 +505,7 @@ impl PendingAuthorization {
     /// # Ok::<(), workos_connect::Error>(())
     /// ```
     pub fn callback(&self) -> CallbackCheck<'_> {
-        CallbackCheck {
-            pending: self,
-            max_age: DEFAULT_MAX_AGE,
-            require_issuer: false,
-            now: None,
-        }
+        CallbackCheck::new(self.issuer().issuer(), self.state(), self.created_at())
     }
 }
 

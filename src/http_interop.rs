@@ -25,10 +25,15 @@ impl TokenRequest {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn to_http(&self) -> Result<http::Request<String>, http::Error> {
-        http::Request::post(self.url().as_str())
+        let mut request = http::Request::post(self.url().as_str())
             .header(http::header::CONTENT_TYPE, Self::CONTENT_TYPE)
-            .header(http::header::ACCEPT, "application/json")
-            .body(self.body())
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(authorization) = self.authorization() {
+            let mut value = http::HeaderValue::try_from(authorization)?;
+            value.set_sensitive(true);
+            request = request.header(http::header::AUTHORIZATION, value);
+        }
+        request.body(self.body())
     }
 }
 

@@ -276,6 +276,12 @@ pub struct AuthorizeResponse {
 }
 
 impl AuthorizeResponse {
+    pub(crate) fn new(url: String) -> Self {
+        AuthorizeResponse {
+            url: url.into_boxed_str(),
+        }
+    }
+
     /// The URL, for a `Location` header.
     pub fn as_str(&self) -> &str {
         &self.url

@@ -58,13 +58,27 @@ pub enum TokenError {
 pub struct TokenRequest {
     url: Url,
     form: Vec<(&'static str, String)>,
+    /// `Authorization: Basic ...`, for `client_secret_basic`.
+    authorization: Option<String>,
 }
 
 impl TokenRequest {
+    pub(crate) fn new(
+        url: Url,
+        form: Vec<(&'static str, String)>,
+        authorization: Option<String>,
+    ) -> Self {
+        TokenRequest {
+            url,
+            form,
+            authorization,
+        }
+    }
+
     /// The `Content-Type` of the body.
     pub const CONTENT_TYPE: &'static str = "application/x-www-form-urlencoded";
 
-    /// The token endpoint, `https://<authkit domain>/oauth2/token`.
+    /// The token endpoint, such as `https://<authkit domain>/oauth2/token`.
     pub fn url(&self) -> &Url {
         &self.url
     }
@@ -74,6 +88,14 @@ impl TokenRequest {
         self.form
             .iter()
             .map(|(name, value)| (*name, value.as_str()))
+    }
+
+    /// The `Authorization` header value to send, for a client that authenticates with HTTP Basic
+    /// (`client_secret_basic`); `None` when the client's credentials are in the form or it has none.
+    ///
+    /// It holds the client secret, base64-encoded: send it and let it go.
+    pub fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref()
     }
 
     /// The form encoded as an `application/x-www-form-urlencoded` body.
@@ -101,6 +123,9 @@ impl fmt::Debug for TokenRequest {
             }
         }
         form.finish()?;
+        if self.authorization.is_some() {
+            f.write_str(" with Authorization: Basic ..")?;
+        }
         write!(f, " -> {}", self.url)
     }
 }
@@ -110,6 +135,7 @@ impl Drop for TokenRequest {
         for (_, value) in &mut self.form {
             value.zeroize();
         }
+        self.authorization.zeroize();
     }
 }
 
@@ -181,10 +207,7 @@ impl ConnectClient {
         if let Some(secret) = self.client_secret() {
             form.push(("client_secret", secret.secret().to_owned()));
         }
-        TokenRequest {
-            url: self.domain().token_endpoint(),
-            form,
-        }
+        TokenRequest::new(self.domain().token_endpoint(), form, None)
     }
 }
 

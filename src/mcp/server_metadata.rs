@@ -7,7 +7,7 @@ use url::Url;
 
 use crate::domain::is_https_or_loopback;
 use crate::error::json_fault;
-use crate::mcp::identifier::Issuer;
+use crate::mcp::identifier::{IdentifierError, Issuer};
 
 /// An authorization server's metadata document.
 ///
@@ -130,16 +130,25 @@ impl AuthorizationServerMetadata {
         body: &[u8],
         expected_issuer: &Issuer,
     ) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
-        let metadata: AuthorizationServerMetadata =
-            serde_json::from_slice(body).map_err(|error| ServerMetadataError::Malformed {
-                reason: json_fault(&error),
-            })?;
+        let metadata = Self::read(body)?;
         if metadata.issuer != *expected_issuer {
             return Err(ServerMetadataError::WrongIssuer {
                 expected: expected_issuer.to_string(),
                 received: metadata.issuer.to_string(),
             });
         }
+        metadata.checked()
+    }
+
+    fn read(body: &[u8]) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
+        serde_json::from_slice(body).map_err(|error| ServerMetadataError::Malformed {
+            reason: json_fault(&error),
+        })
+    }
+
+    /// The checks every document passes, whoever it claims to be.
+    fn checked(self) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
+        let metadata = self;
         for (name, endpoint) in [
             (
                 "authorization_endpoint",
@@ -166,8 +175,111 @@ impl AuthorizationServerMetadata {
         Ok(metadata)
     }
 
+    /// The authorization server of an MCP server that publishes no protected resource metadata
+    /// (the 2025-03-26 MCP specification): the MCP server's origin, where the metadata is looked
+    /// for at `/.well-known/oauth-authorization-server` (see [`legacy_metadata_url`](Self::legacy_metadata_url)).
+    pub fn legacy_base(server_url: &Url) -> Result<Issuer, IdentifierError> {
+        Issuer::new(&server_url.origin().ascii_serialization())
+    }
+
+    /// Where a server of the 2025-03-26 specification publishes its metadata: RFC 8414's
+    /// well-known path at the origin `base`.
+    pub fn legacy_metadata_url(base: &Issuer) -> Url {
+        let mut url = base.url().clone();
+        url.set_path("/.well-known/oauth-authorization-server");
+        url
+    }
+
+    /// Reads a metadata document found at [`legacy_metadata_url`](Self::legacy_metadata_url), with
+    /// [`parse`](Self::parse)'s checks except one: its `issuer` must be on `base`'s origin rather
+    /// than equal to it, since such servers put their issuer under a path without serving the
+    /// metadata there. The origin is the MCP server's own, which the client chose to trust.
+    pub fn parse_legacy(
+        body: &[u8],
+        base: &Issuer,
+    ) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
+        let metadata = Self::read(body)?;
+        if metadata.issuer.url().origin() != base.url().origin() {
+            return Err(ServerMetadataError::WrongIssuer {
+                expected: base.to_string(),
+                received: metadata.issuer.to_string(),
+            });
+        }
+        metadata.checked()
+    }
+
+    /// The endpoints a server of the 2025-03-26 specification has when it publishes no metadata at
+    /// all: `/authorize`, `/token` and `/register` at `base`. That specification required PKCE, so
+    /// `S256` is taken as offered.
+    pub fn legacy_defaults(base: &Issuer) -> AuthorizationServerMetadata {
+        let at = |path: &str| {
+            let mut url = base.url().clone();
+            url.set_path(path);
+            url
+        };
+        AuthorizationServerMetadata {
+            issuer: base.clone(),
+            authorization_endpoint: at("/authorize"),
+            token_endpoint: at("/token"),
+            registration_endpoint: Some(at("/register")),
+            jwks_uri: None,
+            scopes_supported: None,
+            code_challenge_methods_supported: vec!["S256".to_owned()],
+            grant_types_supported: None,
+            token_endpoint_auth_methods_supported: None,
+            client_id_metadata_document_supported: false,
+            authorization_response_iss_parameter_supported: false,
+            other: Map::new(),
+        }
+    }
+
     /// A member this type does not name.
     pub fn member(&self, name: &str) -> Option<&Value> {
         self.other.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_of_the_2025_03_26_specification() {
+        let server = Url::parse("http://localhost:3000/mcp").unwrap();
+        let base = AuthorizationServerMetadata::legacy_base(&server).unwrap();
+        assert_eq!(base.as_str(), "http://localhost:3000");
+        assert_eq!(
+            AuthorizationServerMetadata::legacy_metadata_url(&base).as_str(),
+            "http://localhost:3000/.well-known/oauth-authorization-server"
+        );
+        let document = |issuer: &str| {
+            format!(
+                r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}/authorize","token_endpoint":"{issuer}/token","code_challenge_methods_supported":["S256"]}}"#
+            )
+        };
+        let under_a_path = document("http://localhost:3000/oauth");
+        let metadata =
+            AuthorizationServerMetadata::parse_legacy(under_a_path.as_bytes(), &base).unwrap();
+        assert_eq!(metadata.issuer.as_str(), "http://localhost:3000/oauth");
+        // The strict reading refuses the same document, and the lenient one another origin.
+        assert!(AuthorizationServerMetadata::parse(under_a_path.as_bytes(), &base).is_err());
+        let elsewhere = document("http://localhost:4000");
+        assert!(matches!(
+            AuthorizationServerMetadata::parse_legacy(elsewhere.as_bytes(), &base),
+            Err(ServerMetadataError::WrongIssuer { .. })
+        ));
+        let defaults = AuthorizationServerMetadata::legacy_defaults(&base);
+        assert_eq!(
+            defaults.authorization_endpoint.as_str(),
+            "http://localhost:3000/authorize"
+        );
+        assert_eq!(
+            defaults.token_endpoint.as_str(),
+            "http://localhost:3000/token"
+        );
+        assert_eq!(
+            defaults.registration_endpoint.unwrap().as_str(),
+            "http://localhost:3000/register"
+        );
     }
 }
