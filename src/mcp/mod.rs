@@ -5,11 +5,17 @@
 //! [`ProtectedResourceMetadata::well_known_urls`]) leads to the server's protected resource metadata
 //! (RFC 9728), which names the authorization servers, such as an AuthKit domain; their metadata
 //! ([`AuthorizationServerMetadata`], RFC 8414) gives the endpoints.
+//!
+//! A client then needs a `client_id` with that server ([`ClientCredentials`]): one registered
+//! ahead of time, the URL of a [`ClientMetadataDocument`] it serves, or one it registers itself
+//! with Dynamic Client Registration ([`RegistrationRequest`], [`RegistrationResponse`], RFC 7591).
 
 mod authorization;
 mod challenge;
+mod client_metadata;
 mod credentials;
 mod identifier;
+mod registration;
 mod resource_metadata;
 mod scope_choice;
 mod server_metadata;
@@ -17,8 +23,13 @@ mod token_auth;
 
 pub use authorization::{AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin};
 pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
+pub use client_metadata::{ClientMetadataDocument, ClientMetadataError};
 pub use credentials::{ClientCredentials, CredentialsError};
 pub use identifier::{IdentifierError, Issuer, Resource};
+pub use registration::{
+    ApplicationType, RegistrationError, RegistrationErrorCode, RegistrationRequest,
+    RegistrationResponse,
+};
 pub use resource_metadata::{
     ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
 };
