@@ -12,7 +12,7 @@ use crate::mcp::token_auth::TokenEndpointAuth;
 /// What a client knows of its registration with one authorization server: the `client_id`, a secret
 /// if it has one, how it authenticates at the token endpoint, and the issuer it belongs to.
 ///
-/// Credentials are bound to their issuer: `AuthorizationClient`
+/// Credentials are bound to their issuer: [`AuthorizationClient`](crate::mcp::AuthorizationClient)
 /// refuses them for any other server, so a `client_id` (and above all a secret) registered with one
 /// authorization server is never sent to another that a protected resource happens to name.
 ///

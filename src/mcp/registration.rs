@@ -350,9 +350,9 @@ impl RegistrationRequest {
     /// A request to the `registration_endpoint` of `metadata`, for a public client (method
     /// `none`); [`RegistrationError::NotSupported`] when the server offers no registration.
     ///
-    /// The method is the one [`TokenEndpointAuth::choose`] picks for a client without a secret,
-    /// and `none` too when the server does not list it: a client registering itself has no secret
-    /// to choose another with. Ask for a secret with
+    /// The method is `none` when the server takes it or lists no methods (a public client, which
+    /// proves itself with PKCE); otherwise the secret method [`TokenEndpointAuth::choose`] picks,
+    /// and the server issues the secret with the registration. Set another with
     /// [`token_endpoint_auth_method`](Self::token_endpoint_auth_method).
     ///
     /// ```
@@ -385,11 +385,14 @@ impl RegistrationRequest {
             .registration_endpoint
             .as_ref()
             .ok_or(RegistrationError::NotSupported)?;
-        let method = TokenEndpointAuth::choose(
-            metadata.token_endpoint_auth_methods_supported.as_deref(),
-            false,
-        )
-        .unwrap_or(TokenEndpointAuth::None);
+        // Without a list, `none` still: many MCP authorization servers publish none and take public
+        // clients, and a client without a secret has none to leak.
+        let method = match metadata.token_endpoint_auth_methods_supported.as_deref() {
+            Some(supported) => TokenEndpointAuth::choose(Some(supported), false)
+                .or_else(|| TokenEndpointAuth::choose(Some(supported), true))
+                .unwrap_or(TokenEndpointAuth::None),
+            None => TokenEndpointAuth::None,
+        };
         Ok(Self::new(endpoint, client_name, redirect_uris)?.token_endpoint_auth_method(method))
     }
 
@@ -833,6 +836,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.auth_method(), TokenEndpointAuth::None);
+        // One that takes only secrets gets asked for one.
+        let request = RegistrationRequest::for_server(
+            &metadata(
+                json!({"registration_endpoint": "https://example.authkit.app/register",
+                "token_endpoint_auth_methods_supported": ["client_secret_post"]}),
+            ),
+            "Agent",
+            loopback(),
+        )
+        .unwrap();
+        assert_eq!(request.auth_method(), TokenEndpointAuth::ClientSecretPost);
     }
 
     #[test]
