@@ -4,6 +4,15 @@
 //! The crate never does HTTP itself: it builds URLs and requests and reads responses, so it fits any
 //! HTTP client and web framework (feature `http` converts to and from the `http` crate's types).
 //!
+//! # Which part serves which job
+//!
+//! | job | where |
+//! | --- | --- |
+//! | log users in to a web backend with WorkOS Connect (OpenID Connect) | the crate root: [`ConnectClient`], below |
+//! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
+//! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: discovery, registration, PKCE with resource indicators, client credentials, step-up |
+//! | scopes beyond `openid profile email offline_access` (`mcp:tools`, ...) | [`ScopeList`], [`ScopeToken`] |
+//!
 //! # A login, step by step
 //!
 //! | step | call | gives | refusals |
@@ -32,11 +41,6 @@
 //! assert_eq!(pending.client_id().as_str(), "client_01HXYZ");
 //! # Ok::<(), workos_connect::Error>(())
 //! ```
-//!
-//! # Other jobs
-//!
-//! - [`mcp`]: MCP authorization for clients, starting from a protected MCP server's `401`: its
-//!   `WWW-Authenticate` challenge and its protected resource metadata (RFC 9728).
 //!
 //! One type per concept, each checked when made: [`Scope`] and [`Scopes`], the secrets [`State`],
 //! [`Nonce`] and [`PkceVerifier`] (whose `Debug` never shows them), and [`S256Challenge`], the only

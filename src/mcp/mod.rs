@@ -1,14 +1,24 @@
-//! MCP authorization for clients: finding out, from a protected MCP server's answer, where to log in.
+//! MCP authorization for clients (MCP specification 2025-11-25): from a protected MCP server's
+//! `401` to an access token for it.
 //!
-//! A request without a valid token gets `401` with a `WWW-Authenticate: Bearer` challenge
-//! ([`BearerChallenge`]); its `resource_metadata` (or the well-known URLs of
-//! [`ProtectedResourceMetadata::well_known_urls`]) leads to the server's protected resource metadata
-//! (RFC 9728), which names the authorization servers, such as an AuthKit domain; their metadata
-//! ([`AuthorizationServerMetadata`], RFC 8414) gives the endpoints.
+//! | step | types | RFC |
+//! | --- | --- | --- |
+//! | read the `401`'s `WWW-Authenticate` | [`BearerChallenge`] | 6750 §3, 9728 §5.1 |
+//! | find the server's metadata, which names its authorization servers | [`ProtectedResourceMetadata::locations`], [`ProtectedResourceMetadata::parse`] | 9728 |
+//! | find the authorization server's endpoints | [`AuthorizationServerMetadata::well_known_urls`], [`AuthorizationServerMetadata::parse`] | 8414, OpenID Discovery |
+//! | get a `client_id` there | [`ClientCredentials::pre_registered`], a [`ClientMetadataDocument`], or [`RegistrationRequest`] and [`RegistrationResponse`] | 7591 |
+//! | choose scopes | [`select_scopes`], [`add_offline_access`] | MCP scope selection |
+//! | log the user in, PKCE and a [`Resource`] indicator | [`AuthorizationClient::login`], [`PendingLogin::callback`] | 7636, 8707, 9207 |
+//! | redeem the code, refresh, or log in as the client itself | [`AuthorizationClient::token_request`], [`refresh_request`](AuthorizationClient::refresh_request), [`client_credentials_request`](AuthorizationClient::client_credentials_request), then [`TokenResponse::parse`](crate::TokenResponse::parse) | 6749 |
+//! | a `403 insufficient_scope` | [`StepUp`], at most [`DEFAULT_MAX_LOGINS`] logins | MCP step-up |
 //!
-//! A client then needs a `client_id` with that server ([`ClientCredentials`]): one registered
-//! ahead of time, the URL of a [`ClientMetadataDocument`] it serves, or one it registers itself
-//! with Dynamic Client Registration ([`RegistrationRequest`], [`RegistrationResponse`], RFC 7591).
+//! Credentials are bound to the issuer they were registered with, the metadata's `issuer` must be
+//! the one it was fetched for, and the callback's `iss` is checked before the code is taken. Servers
+//! of the 2025-03-26 specification, without protected resource metadata, are served by
+//! [`AuthorizationServerMetadata::legacy_base`] and its neighbours.
+//!
+//! The workspace's `mcp-client` example runs the whole flow and passes the official MCP
+//! conformance suite's client authorization scenarios.
 
 mod authorization;
 mod challenge;
