@@ -22,11 +22,10 @@ fuzz_target!(|data: &[u8]| {
         .unwrap();
     match pending.callback().check(query) {
         Ok(code) => {
-            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(
-                query.strip_prefix('?').unwrap_or(query).as_bytes(),
-            )
-            .into_owned()
-            .collect();
+            let pairs: Vec<(String, String)> =
+                url::form_urlencoded::parse(query.strip_prefix('?').unwrap_or(query).as_bytes())
+                    .into_owned()
+                    .collect();
             let values = |wanted: &str| -> Vec<&str> {
                 pairs
                     .iter()

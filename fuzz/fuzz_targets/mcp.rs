@@ -1,0 +1,77 @@
+//! The MCP client's parsers, all fed what a hostile server could send: challenges, protected
+//! resource metadata, authorization server metadata, registration responses and scope lists. Never
+//! a panic, never a control character in a message, and never the registration's secret quoted.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use workos_connect::mcp::{
+    AuthorizationServerMetadata, BearerChallenge, Issuer, ProtectedResourceMetadata,
+    RegistrationError, RegistrationResponse, TokenEndpointAuth,
+};
+use workos_connect::ScopeList;
+
+const SECRET: &str = "fuzz-secret-never-shown";
+
+fn one_line(shown: String) {
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(body);
+    match selector % 5 {
+        0 => {
+            if let Err(error) = BearerChallenge::parse(&text) {
+                one_line(error.to_string());
+            }
+        }
+        1 => {
+            let resource = url::Url::parse("https://mcp.example.com/mcp").unwrap();
+            match ProtectedResourceMetadata::parse(body, &resource) {
+                Ok(metadata) => assert_eq!(metadata.resource.url(), &resource),
+                Err(error) => one_line(error.to_string()),
+            }
+        }
+        2 => {
+            let issuer: Issuer = "https://a.example".parse().unwrap();
+            match AuthorizationServerMetadata::parse(body, &issuer) {
+                Ok(metadata) => assert_eq!(metadata.issuer, issuer),
+                Err(error) => one_line(error.to_string()),
+            }
+            let _ = AuthorizationServerMetadata::parse_legacy(body, &issuer);
+        }
+        3 => {
+            // A body that carries the secret wherever the fuzzer put the marker.
+            let body = text.replace('§', SECRET);
+            let issuer: Issuer = "https://a.example".parse().unwrap();
+            let status = if selector & 0x80 == 0 { 201 } else { 400 };
+            match RegistrationResponse::parse(
+                status,
+                body.as_bytes(),
+                &issuer,
+                TokenEndpointAuth::None,
+            ) {
+                Ok(credentials) => {
+                    assert_eq!(credentials.issuer(), &issuer);
+                    assert!(!format!("{credentials:?}").contains(SECRET));
+                }
+                // A refusal quotes the server's own `error_description`; nothing else quotes the body.
+                Err(error @ RegistrationError::Refused { .. }) => one_line(error.to_string()),
+                Err(error) => {
+                    let shown = format!("{error} {error:?}");
+                    assert!(!shown.contains(SECRET), "{shown}");
+                    one_line(error.to_string());
+                }
+            }
+        }
+        _ => match text.parse::<ScopeList>() {
+            Ok(list) => {
+                let printed = list.to_string();
+                assert_eq!(printed.parse::<ScopeList>().unwrap(), list);
+            }
+            Err(error) => one_line(error.to_string()),
+        },
+    }
+});
