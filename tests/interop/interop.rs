@@ -3,7 +3,9 @@
 //!
 //! Each scenario builds the authorize URL with this crate, follows the provider's login and consent
 //! pages with an HTTP client, checks the callback, posts the token request this crate built and
-//! validates the ID token against the provider's JWKS.
+//! validates the ID token against the provider's JWKS. One scenario is an MCP client's: RFC 8414
+//! discovery, Dynamic Client Registration, a login with a resource indicator, and the access token's
+//! audience.
 //!
 //! Needs Node.js and `npm ci` in tests/interop. Without them every scenario is reported as ignored,
 //! with a line saying how to install the provider, except under `CI=true`, where a missing provider
@@ -15,11 +17,17 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
+use base64::Engine as _;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
+use workos_connect::mcp::{
+    AuthorizationClient, AuthorizationServerMetadata, Issuer, RegistrationRequest,
+    RegistrationResponse, Resource, TokenEndpointAuth,
+};
 use workos_connect::{
     AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, KeySet, OAuthError,
-    PendingAuthorization, PkceVerifier, Scope, Scopes, TokenError, TokenRequest, TokenResponse,
+    PendingAuthorization, PkceVerifier, Scope, ScopeList, Scopes, TokenError, TokenRequest,
+    TokenResponse,
 };
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
@@ -30,6 +38,9 @@ struct Provider {
     issuer: String,
     /// Where the axum-login example listens when a scenario runs it.
     app_port: u16,
+    /// The one resource (RFC 8707) the provider issues tokens for: an MCP server's URL, where
+    /// nothing needs to listen.
+    mcp_resource: String,
     _stdin: std::process::ChildStdin,
 }
 
@@ -84,12 +95,14 @@ fn start_provider() -> Result<Provider, String> {
     let dir = provider_dir();
     let port = free_port();
     let app_port = free_port();
+    let mcp_resource = format!("http://127.0.0.1:{}/mcp", free_port());
     let mut child = Command::new("node")
         .arg("provider.mjs")
         .current_dir(&dir)
         .env("PORT", port.to_string())
         .env("REDIRECT_URI", REDIRECT_URI)
         .env("APP_REDIRECT_URI", app_callback(app_port))
+        .env("MCP_RESOURCE", &mcp_resource)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(provider_log()?)
@@ -115,6 +128,7 @@ fn start_provider() -> Result<Provider, String> {
     Ok(Provider {
         issuer,
         app_port,
+        mcp_resource,
         _stdin: stdin,
     })
 }
@@ -166,13 +180,33 @@ impl Browser {
     }
 
     fn post_from(&self, url: &str, content_type: &str, body: String, site: &str) -> Answer {
-        let request = self
-            .agent
+        self.read(self.post_request(url, content_type, site).send(body))
+    }
+
+    /// A token request as the crate built it: its form, and its `Authorization` header if any.
+    fn post_token(&self, request: &TokenRequest) -> Answer {
+        let mut sent = self.post_request(
+            request.url().as_str(),
+            TokenRequest::CONTENT_TYPE,
+            "same-origin",
+        );
+        if let Some(authorization) = request.authorization() {
+            sent = sent.header("authorization", authorization);
+        }
+        self.read(sent.send(request.body()))
+    }
+
+    fn post_request(
+        &self,
+        url: &str,
+        content_type: &str,
+        site: &str,
+    ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        self.agent
             .post(url)
             .header("cookie", self.cookie_header())
             .header("content-type", content_type)
-            .header("sec-fetch-site", site);
-        self.read(request.send(body))
+            .header("sec-fetch-site", site)
     }
 
     fn cookie_header(&self) -> String {
@@ -283,11 +317,7 @@ fn browse_to(http: &Browser, authorize_url: &str, user: User, redirect_uri: &str
 }
 
 fn post(http: &Browser, request: &TokenRequest) -> Result<TokenResponse, TokenError> {
-    let answer = http.post(
-        request.url().as_str(),
-        TokenRequest::CONTENT_TYPE,
-        request.body(),
-    );
+    let answer = http.post_token(request);
     TokenResponse::parse(answer.status, &answer.body)
 }
 
@@ -451,6 +481,151 @@ fn a_refused_consent_is_access_denied() {
     }
 }
 
+/// A part of a JWT (0 the header, 1 the claims), base64url-decoded and read as JSON; the signature
+/// is not checked.
+fn jwt_part(token: &str, index: usize) -> serde_json::Value {
+    let part = token
+        .split('.')
+        .nth(index)
+        .unwrap_or_else(|| panic!("not a JWT: {} parts", token.split('.').count()));
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&json).expect("a JSON object")
+}
+
+/// Asserts that an access token is a JWT for `resource` alone, from `issuer`, with `mcp:tools`;
+/// returns its claims.
+fn assert_access_token_for(token: &str, resource: &Resource, issuer: &Issuer) -> serde_json::Value {
+    let header = jwt_part(token, 0);
+    assert_eq!(header["alg"], "RS256", "{header}");
+    assert_eq!(header["typ"], "at+jwt", "RFC 9068: {header}");
+    let claims = jwt_part(token, 1);
+    match &claims["aud"] {
+        serde_json::Value::String(aud) => assert_eq!(aud, resource.as_str()),
+        serde_json::Value::Array(auds) => assert_eq!(auds, &[resource.as_str()]),
+        other => panic!("no audience: {other}"),
+    }
+    assert_eq!(claims["iss"], issuer.as_str());
+    let scope = claims["scope"].as_str().expect("a scope claim");
+    assert!(scope.split(' ').any(|s| s == "mcp:tools"), "{claims}");
+    claims
+}
+
+/// An MCP client's whole way in: the server's RFC 8414 metadata, Dynamic Client Registration as a
+/// public client, a PKCE login for the MCP server's resource, and access tokens whose audience is
+/// that resource alone, refreshed for it too. Another resource is refused.
+fn mcp_registration_resource_audience() {
+    let provider = provider();
+    let http = Browser::new();
+    let issuer = Issuer::new(&provider.issuer).unwrap();
+
+    // Discovery: RFC 8414's well-known URL comes first, and the provider serves it.
+    let urls = AuthorizationServerMetadata::well_known_urls(issuer.url());
+    let first = &urls[0];
+    assert_eq!(first.path(), "/.well-known/oauth-authorization-server");
+    let answer = http.get(first.as_str());
+    assert_eq!(answer.status, 200, "{first}");
+    let metadata = AuthorizationServerMetadata::parse(&answer.body, &issuer).unwrap();
+    assert!(metadata.registration_endpoint.is_some());
+
+    // Registration: a public client, which proves itself with PKCE.
+    let registration = RegistrationRequest::for_server(
+        &metadata,
+        "workos-connect interop",
+        vec![REDIRECT_URI.parse().unwrap()],
+    )
+    .unwrap();
+    assert_eq!(registration.auth_method(), TokenEndpointAuth::None);
+    let answer = http.post(
+        registration.url().as_str(),
+        RegistrationRequest::CONTENT_TYPE,
+        registration.body(),
+    );
+    let credentials = RegistrationResponse::parse(
+        answer.status,
+        &answer.body,
+        &issuer,
+        registration.auth_method(),
+    )
+    .unwrap_or_else(|error| {
+        panic!(
+            "{error}: HTTP {} {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        )
+    });
+    assert_eq!(credentials.auth_method(), TokenEndpointAuth::None);
+    assert_eq!(credentials.issuer(), &issuer);
+    assert!(credentials.client_secret().is_none());
+    let client = AuthorizationClient::new(&metadata, credentials).unwrap();
+
+    // The login, for the MCP server.
+    let resource = Resource::new(&provider.mcp_resource).unwrap();
+    let scopes: ScopeList = "mcp:tools offline_access".parse().unwrap();
+    let (redirect, pending) = client
+        .login(REDIRECT_URI.parse().unwrap())
+        .resource(resource.clone())
+        .scopes(scopes)
+        .build();
+    assert!(redirect.as_str().contains("code_challenge_method=S256"));
+    let callback = browse(&http, redirect.as_str(), User::Consents);
+    let code = pending.callback().check_url(&callback).unwrap();
+    let request = client.token_request(&pending, &code).unwrap();
+    assert!(request.authorization().is_none(), "a public client");
+    let tokens = post(&http, &request).unwrap();
+    let claims = assert_access_token_for(tokens.access_token.secret(), &resource, &issuer);
+    assert_eq!(claims["sub"], "user_01");
+    assert_eq!(
+        claims["client_id"],
+        client.credentials().client_id().as_str()
+    );
+    assert!(tokens.id_token.is_none(), "no openid, no ID token");
+
+    // A refresh for the same resource keeps the audience.
+    let refresh_token = tokens
+        .refresh_token
+        .as_ref()
+        .expect("a refresh token for offline_access");
+    let refreshed = post(
+        &http,
+        &client.refresh_request(refresh_token, Some(&resource)),
+    )
+    .unwrap();
+    assert_ne!(
+        refreshed.access_token.secret(),
+        tokens.access_token.secret()
+    );
+    assert_access_token_for(refreshed.access_token.secret(), &resource, &issuer);
+
+    // A refresh for a resource the provider does not serve is refused at the token endpoint.
+    let other = Resource::new(&format!("{}/other", provider.issuer)).unwrap();
+    let latest = refreshed.refresh_token.as_ref().unwrap_or(refresh_token);
+    let refused = post(&http, &client.refresh_request(latest, Some(&other))).unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            TokenError::Endpoint(OAuthError { code: ErrorCode::Other(code), .. })
+                if code == "invalid_target"
+        ),
+        "{refused:?}"
+    );
+
+    // A login for a resource the provider does not serve is refused before any page.
+    let (redirect, pending) = client
+        .login(REDIRECT_URI.parse().unwrap())
+        .resource(other)
+        .scopes("mcp:tools".parse::<ScopeList>().unwrap())
+        .build();
+    let callback = browse(&http, redirect.as_str(), User::Consents);
+    match pending.callback().check_url(&callback).unwrap_err() {
+        CallbackError::Authorization(error) => {
+            assert_eq!(error.code, ErrorCode::Other("invalid_target".into()))
+        }
+        other => panic!("expected invalid_target, got {other:?}"),
+    }
+}
+
 fn app_callback(app_port: u16) -> String {
     format!("http://127.0.0.1:{app_port}/callback")
 }
@@ -553,7 +728,7 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 6] = [
+const SCENARIOS: [(&str, fn()); 7] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -574,6 +749,10 @@ const SCENARIOS: [(&str, fn()); 6] = [
     (
         "a_refused_consent_is_access_denied",
         a_refused_consent_is_access_denied,
+    ),
+    (
+        "mcp_registration_resource_audience",
+        mcp_registration_resource_audience,
     ),
 ];
 

@@ -1,15 +1,25 @@
-// An OpenID Connect provider on loopback, shaped like WorkOS Connect for the interop tests:
-// /oauth2/authorize, /oauth2/token and /oauth2/jwks, a public client that must use PKCE S256,
-// a confidential client (client_secret_post), and refresh tokens for offline_access.
+// An OpenID Connect provider on loopback, shaped like WorkOS Connect (and AuthKit as an MCP
+// authorization server) for the interop tests:
+// - /oauth2/authorize, /oauth2/token and /oauth2/jwks, a public client that must use PKCE S256,
+//   a confidential client (client_secret_post), and refresh tokens for offline_access;
+// - Dynamic Client Registration (RFC 7591) at /oauth2/register, open (no initial access token);
+//   public clients (`none`) registered there must use PKCE like the static one;
+// - resource indicators (RFC 8707) for one MCP server, MCP_RESOURCE, whose access tokens are JWTs
+//   with that resource as `aud` and scope mcp:tools; any other resource is invalid_target;
+// - the discovery document at RFC 8414's /.well-known/oauth-authorization-server as well as at
+//   /.well-known/openid-configuration.
 //
-// PORT selects the port. Prints `listening <issuer>` once ready.
-import Provider from 'oidc-provider';
+// PORT selects the port, REDIRECT_URI the static clients' redirect URI, MCP_RESOURCE the only
+// resource accepted. Prints `listening <issuer>` once ready.
+import Provider, { errors } from 'oidc-provider';
 
 const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = process.env.REDIRECT_URI;
 // The axum-login example's callback, for the scenario that runs it.
 const appRedirectUri = process.env.APP_REDIRECT_URI;
+// The MCP server's resource identifier: nothing needs to listen there.
+const mcpResource = process.env.MCP_RESOURCE;
 
 const provider = new Provider(issuer, {
   clients: [
@@ -31,8 +41,13 @@ const provider = new Provider(issuer, {
       application_type: 'native',
     },
   ],
-  routes: { authorization: '/oauth2/authorize', token: '/oauth2/token', jwks: '/oauth2/jwks' },
-  scopes: ['openid', 'profile', 'email', 'offline_access'],
+  routes: {
+    authorization: '/oauth2/authorize',
+    token: '/oauth2/token',
+    jwks: '/oauth2/jwks',
+    registration: '/oauth2/register',
+  },
+  scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools'],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -41,7 +56,30 @@ const provider = new Provider(issuer, {
   // WorkOS puts the scopes' claims in the ID token itself.
   conformIdTokenClaims: false,
   pkce: { required: (ctx, client) => client.tokenEndpointAuthMethod === 'none' },
-  features: { devInteractions: { enabled: true } },
+  features: {
+    devInteractions: { enabled: true },
+    // Open registration, as AuthKit offers MCP clients when enabled in its dashboard.
+    registration: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // The default `defaultResource` picks none when none is asked for: logins without `resource`
+      // get opaque access tokens for the userinfo endpoint, as before.
+      // A token request (code or refresh) without `resource` gets the login's.
+      useGrantedResource: () => true,
+      // Only the MCP server is a resource server here; AuthKit refuses unregistered resources too.
+      async getResourceServerInfo(ctx, resourceIndicator, client) {
+        if (mcpResource && resourceIndicator === mcpResource) {
+          return {
+            scope: 'mcp:tools',
+            audience: resourceIndicator,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        }
+        throw new errors.InvalidTarget();
+      },
+    },
+  },
   cookies: { keys: ['interop-test-cookie-key'] },
   async findAccount(ctx, id) {
     return {
@@ -68,6 +106,15 @@ provider.use(async (ctx, next) => {
     if (scope.split(' ').includes('offline_access') && !ctx.query.prompt) {
       ctx.query = { ...ctx.query, prompt: 'consent' };
     }
+  }
+  await next();
+});
+
+// oidc-provider serves its metadata only at OpenID Connect Discovery's path; MCP clients look at
+// RFC 8414's first. Same document (it lists code_challenge_methods_supported: ["S256"]).
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/.well-known/oauth-authorization-server') {
+    ctx.path = '/.well-known/openid-configuration';
   }
   await next();
 });
