@@ -138,12 +138,15 @@ pub enum ErrorCode {
     InvalidGrant,
     /// `unsupported_grant_type` (token endpoint).
     UnsupportedGrantType,
+    /// `invalid_target` (RFC 8707 section 2): the `resource` is unknown to the server, or not one
+    /// the client may ask tokens for.
+    InvalidTarget,
     /// Any other code, as received.
     Other(String),
 }
 
 impl ErrorCode {
-    const KNOWN: [(ErrorCode, &'static str); 14] = [
+    const KNOWN: [(ErrorCode, &'static str); 15] = [
         (ErrorCode::InvalidRequest, "invalid_request"),
         (ErrorCode::UnauthorizedClient, "unauthorized_client"),
         (ErrorCode::AccessDenied, "access_denied"),
@@ -164,6 +167,7 @@ impl ErrorCode {
         (ErrorCode::InvalidClient, "invalid_client"),
         (ErrorCode::InvalidGrant, "invalid_grant"),
         (ErrorCode::UnsupportedGrantType, "unsupported_grant_type"),
+        (ErrorCode::InvalidTarget, "invalid_target"),
     ];
 
     /// The code as sent on the wire.

@@ -605,8 +605,10 @@ fn mcp_registration_resource_audience() {
     assert!(
         matches!(
             &refused,
-            TokenError::Endpoint(OAuthError { code: ErrorCode::Other(code), .. })
-                if code == "invalid_target"
+            TokenError::Endpoint(OAuthError {
+                code: ErrorCode::InvalidTarget,
+                ..
+            })
         ),
         "{refused:?}"
     );
@@ -620,7 +622,7 @@ fn mcp_registration_resource_audience() {
     let callback = browse(&http, redirect.as_str(), User::Consents);
     match pending.callback().check_url(&callback).unwrap_err() {
         CallbackError::Authorization(error) => {
-            assert_eq!(error.code, ErrorCode::Other("invalid_target".into()))
+            assert_eq!(error.code, ErrorCode::InvalidTarget)
         }
         other => panic!("expected invalid_target, got {other:?}"),
     }
