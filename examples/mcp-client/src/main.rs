@@ -11,7 +11,9 @@
 //! It prints the login URL and waits for the browser to come back on a loopback port (RFC 8252).
 //! With `--headless` it follows the authorization URL itself without a browser, for servers that
 //! answer with a redirect at once (test servers); with `--client-credentials` it logs in as the
-//! client itself (machine to machine), with the `--client-id` and `--client-secret` given.
+//! client itself (machine to machine), with the `--client-id` and `--client-secret` given. A
+//! pre-registered client names the authorization server it belongs to (`--issuer`), and its
+//! credentials go to no other, whichever one the MCP server names.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -44,8 +46,12 @@ struct Options {
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// Client ID of a pre-registered client
-    #[arg(long, env = "MCP_CLIENT_ID")]
+    #[arg(long, env = "MCP_CLIENT_ID", requires = "issuer")]
     client_id: Option<String>,
+    /// The authorization server (issuer) the pre-registered client is registered with; its
+    /// credentials are sent to no other, whichever one the MCP server names
+    #[arg(long, env = "MCP_CLIENT_ISSUER", requires = "client_id")]
+    issuer: Option<Issuer>,
     /// Its client secret; prefer the variable: arguments show in `ps`
     #[arg(
         long,
@@ -415,26 +421,8 @@ impl<'o> Session<'o> {
             return Ok(known.clone());
         }
         let options = self.options;
-        let credentials = if let Some(client_id) = &options.client_id {
-            let secret = options
-                .client_secret
-                .clone()
-                .map(ClientSecret::new)
-                .transpose()?;
-            let supported = server.token_endpoint_auth_methods_supported.as_deref();
-            let method = TokenEndpointAuth::choose(supported, secret.is_some())
-                .unwrap_or(TokenEndpointAuth::ClientSecretBasic);
-            let method = if secret.is_some() {
-                method
-            } else {
-                TokenEndpointAuth::None
-            };
-            ClientCredentials::pre_registered(
-                server.issuer.clone(),
-                ClientId::new(client_id)?,
-                secret,
-                method,
-            )?
+        let credentials = if let Some(credentials) = pre_registered(options, server)? {
+            credentials
         } else if let Some(url) = options
             .client_metadata_url
             .as_deref()
@@ -492,6 +480,38 @@ impl<'o> Session<'o> {
     }
 }
 
+/// The pre-registered client of the options, if any, bound to the issuer it was registered with
+/// (`--issuer`), never to `server`'s: [`AuthorizationClient::new`] then refuses it for any other
+/// authorization server, so that an MCP server that names another one cannot have the client's
+/// secret sent there.
+fn pre_registered(
+    options: &Options,
+    server: &AuthorizationServerMetadata,
+) -> Result<Option<ClientCredentials>, Failure> {
+    let (Some(client_id), Some(issuer)) = (&options.client_id, &options.issuer) else {
+        return Ok(None);
+    };
+    let secret = options
+        .client_secret
+        .clone()
+        .map(ClientSecret::new)
+        .transpose()?;
+    let supported = server.token_endpoint_auth_methods_supported.as_deref();
+    let method = TokenEndpointAuth::choose(supported, secret.is_some())
+        .unwrap_or(TokenEndpointAuth::ClientSecretBasic);
+    let method = if secret.is_some() {
+        method
+    } else {
+        TokenEndpointAuth::None
+    };
+    Ok(Some(ClientCredentials::pre_registered(
+        issuer.clone(),
+        ClientId::new(client_id)?,
+        secret,
+        method,
+    )?))
+}
+
 fn challenge(
     response: &reqwest::blocking::Response,
     status: u16,
@@ -525,4 +545,50 @@ fn receive_redirect(listener: &TcpListener) -> Result<Url, Failure> {
         page.len()
     )?;
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_metadata(issuer: &str) -> AuthorizationServerMetadata {
+        let body = format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}/authorize","token_endpoint":"{issuer}/token",
+            "code_challenge_methods_supported":["S256"],"token_endpoint_auth_methods_supported":["client_secret_basic"]}}"#
+        );
+        AuthorizationServerMetadata::parse(body.as_bytes(), &issuer.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_pre_registered_secret_goes_only_to_its_own_authorization_server() {
+        let options = Options::try_parse_from([
+            "mcp-client",
+            "https://mcp.example.com/mcp",
+            "--client-id",
+            "client_1",
+            "--client-secret",
+            "sk_s3cret",
+            "--issuer",
+            "https://auth.example.com",
+        ])
+        .unwrap();
+        // The MCP server names another authorization server: the client is not used there.
+        let elsewhere = server_metadata("https://evil.example");
+        let credentials = pre_registered(&options, &elsewhere).unwrap().unwrap();
+        assert!(matches!(
+            AuthorizationClient::new(&elsewhere, credentials),
+            Err(AuthorizationError::IssuerMismatch { .. })
+        ));
+        let own = server_metadata("https://auth.example.com");
+        let credentials = pre_registered(&options, &own).unwrap().unwrap();
+        assert!(AuthorizationClient::new(&own, credentials).is_ok());
+        // A client ID without the issuer it belongs to is refused at once.
+        assert!(Options::try_parse_from([
+            "mcp-client",
+            "https://mcp.example.com/mcp",
+            "--client-id",
+            "client_1",
+        ])
+        .is_err());
+    }
 }
