@@ -15,9 +15,10 @@
 //! pre-registered client names the authorization server it belongs to (`--issuer`), and its
 //! credentials go to no other, whichever one the MCP server names.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use serde_json::{json, Value};
@@ -342,7 +343,7 @@ impl<'o> Session<'o> {
             let callback = match listener {
                 Some(listener) => {
                     println!("Open this URL to log in:\n{}", url.as_str());
-                    receive_redirect(&listener)?
+                    receive_redirect(&listener, pending.redirect_uri())?
                 }
                 None => self.follow(url.as_str())?,
             };
@@ -529,22 +530,48 @@ fn challenge(
     Ok(BearerChallenge::parse(&header)?)
 }
 
-/// Waits for the browser's redirect on the loopback listener and answers it.
-fn receive_redirect(listener: &TcpListener) -> Result<Url, Failure> {
-    let (mut stream, _) = listener.accept()?;
-    let mut request_line = String::new();
-    BufReader::new(&stream).read_line(&mut request_line)?;
-    let target = request_line.split(' ').nth(1).unwrap_or("/");
-    let url = Url::parse("http://127.0.0.1")
-        .and_then(|base| base.join(target))
-        .map_err(|_| Failure::NoRedirect)?;
-    let page = "Logged in; you can close this tab.";
-    write!(
-        stream,
-        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-        page.len()
-    )?;
-    Ok(url)
+/// How long one connection to the loopback listener may take to send its request line.
+const REQUEST_LINE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits for the browser's redirect on the loopback listener and answers it. Other requests (a
+/// favicon, a probe from another local program, a connection that sends nothing) are answered
+/// `404` or dropped, and the wait goes on: only a request for the redirect URI's path is the
+/// callback.
+fn receive_redirect(listener: &TcpListener, redirect_uri: &RedirectUri) -> Result<Url, Failure> {
+    let path = Url::parse(redirect_uri.as_str())
+        .map_err(|_| Failure::NoRedirect)?
+        .path()
+        .to_owned();
+    loop {
+        let (mut stream, _) = listener.accept()?;
+        stream.set_read_timeout(Some(REQUEST_LINE_TIMEOUT))?;
+        let mut request_line = String::new();
+        // A request line longer than this is no callback of ours; `take` keeps it from growing.
+        let read = BufReader::new((&stream).take(16 * 1024)).read_line(&mut request_line);
+        if read.is_err() {
+            continue;
+        }
+        let mut parts = request_line.split(' ');
+        let (method, target) = (parts.next(), parts.next().unwrap_or("/"));
+        // Only origin-form targets (`/callback?...`): an absolute one could name another host.
+        let url = Url::parse("http://127.0.0.1")
+            .and_then(|base| base.join(target))
+            .ok()
+            .filter(|url| method == Some("GET") && target.starts_with('/') && url.path() == path);
+        let Some(url) = url else {
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+            continue;
+        };
+        let page = "Logged in; you can close this tab.";
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+            page.len()
+        )?;
+        return Ok(url);
+    }
 }
 
 #[cfg(test)]
@@ -590,5 +617,34 @@ mod tests {
             "client_1",
         ])
         .is_err());
+    }
+
+    #[test]
+    fn the_loopback_listener_waits_for_the_callback_itself() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let redirect_uri: RedirectUri =
+            format!("http://127.0.0.1:{port}/callback").parse().unwrap();
+        let browser = std::thread::spawn(move || {
+            let send = |line: &str| {
+                let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                stream.write_all(line.as_bytes()).unwrap();
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer).unwrap();
+                answer
+            };
+            let favicon = send("GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let absolute =
+                send("GET http://evil.example/callback?code=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let callback = send("GET /callback?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            (favicon, absolute, callback)
+        });
+        let url = receive_redirect(&listener, &redirect_uri).unwrap();
+        assert_eq!(url.path(), "/callback");
+        assert_eq!(url.query(), Some("code=c&state=s"));
+        let (favicon, absolute, callback) = browser.join().unwrap();
+        assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+        assert!(absolute.starts_with("HTTP/1.1 404"), "{absolute}");
+        assert!(callback.starts_with("HTTP/1.1 200"), "{callback}");
     }
 }
