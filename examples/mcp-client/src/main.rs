@@ -336,8 +336,7 @@ impl<'o> Session<'o> {
         } else {
             add_offline_access(&mut scopes, &server);
             let (url, pending) = client
-                .login(redirect_uri)
-                .resource(resource)
+                .login(redirect_uri, resource)
                 .scopes(scopes.clone())
                 .build();
             let callback = match listener {
