@@ -110,6 +110,8 @@ enum Failure {
     Mcp(String),
     #[error("loopback redirect: {0}")]
     Loopback(#[from] std::io::Error),
+    #[error("the server URL has a user name or password; remove the part before `@`")]
+    ServerUrlUserinfo,
 }
 
 fn main() -> ExitCode {
@@ -169,6 +171,12 @@ struct Session<'o> {
 
 impl<'o> Session<'o> {
     fn new(options: &'o Options) -> Result<Self, Failure> {
+        // The HTTP client would send them as a Basic `Authorization` beside the bearer token, and
+        // error messages would print them.
+        let url = &options.server_url;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Failure::ServerUrlUserinfo);
+        }
         Ok(Session {
             options,
             http: reqwest::blocking::Client::new(),
@@ -645,5 +653,15 @@ mod tests {
         assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
         assert!(absolute.starts_with("HTTP/1.1 404"), "{absolute}");
         assert!(callback.starts_with("HTTP/1.1 200"), "{callback}");
+    }
+
+    #[test]
+    fn a_server_url_with_a_password_is_refused() {
+        let options =
+            Options::try_parse_from(["mcp-client", "https://user:pa55word@mcp.example.com/mcp"])
+                .unwrap();
+        let error = Session::new(&options).err().unwrap();
+        assert!(matches!(error, Failure::ServerUrlUserinfo));
+        assert!(!error.to_string().contains("pa55word"));
     }
 }
