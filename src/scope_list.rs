@@ -1,6 +1,7 @@
 //! Scope tokens beyond the four OpenID ones: any RFC 6749 section 3.3 `scope-token`, as MCP servers
 //! and other resource servers name them (`mcp:tools`, `files:read`, ...).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -127,7 +128,8 @@ impl ScopeList {
 
     /// Whether every name of `other` is in this list.
     pub fn contains_all(&self, other: &ScopeList) -> bool {
-        other.iter().all(|token| self.contains(token.as_str()))
+        let held: HashSet<&str> = self.tokens.iter().map(ScopeToken::as_str).collect();
+        other.iter().all(|token| held.contains(token.as_str()))
     }
 
     /// The names, in order.
@@ -170,7 +172,7 @@ impl FromStr for ScopeList {
     /// Reads the space-separated wire form. The empty string is the empty list.
     fn from_str(input: &str) -> Result<Self, Error> {
         reject_control_characters(Field::Scope, input)?;
-        let mut list = ScopeList::new();
+        let mut tokens = Vec::new();
         let mut index = 0usize;
         for name in input.split(' ') {
             if !name.is_empty() {
@@ -181,11 +183,11 @@ impl FromStr for ScopeList {
                     },
                     other => other,
                 })?;
-                list.insert(token);
+                tokens.push(token);
             }
             index = index.saturating_add(name.len()).saturating_add(1);
         }
-        Ok(list)
+        Ok(tokens.into_iter().collect())
     }
 }
 
@@ -223,9 +225,16 @@ impl FromIterator<ScopeToken> for ScopeList {
 }
 
 impl Extend<ScopeToken> for ScopeList {
+    /// Adds the names not yet held, in order. The names held are looked up in a hash set, so that a
+    /// hostile list (a challenge or a metadata document with hundreds of thousands of names) costs
+    /// time in proportion to its length, not to its square.
     fn extend<I: IntoIterator<Item = ScopeToken>>(&mut self, iter: I) {
+        let mut held: HashSet<ScopeToken> = self.tokens.iter().cloned().collect();
         for token in iter {
-            self.insert(token);
+            if !held.contains(&token) {
+                held.insert(token.clone());
+                self.tokens.push(token);
+            }
         }
     }
 }
@@ -289,6 +298,28 @@ mod tests {
         assert!(openid.contains("offline_access"));
         assert!(openid.contains_all(&"openid".parse().unwrap()));
         assert!(!openid.contains_all(&"openid mcp".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_hostile_number_of_names_costs_linear_time() {
+        // A resource metadata document or a challenge can list hundreds of thousands of names;
+        // dropping repeats must not compare each name with every other one.
+        let names: Vec<String> = (0..200_000).map(|i| format!("s{i}")).collect();
+        let started = std::time::Instant::now();
+        let list: ScopeList = names.join(" ").parse().unwrap();
+        let collected: ScopeList = list.iter().cloned().collect();
+        let mut extended = list.clone();
+        extended.extend(collected.clone());
+        assert_eq!(
+            (list.len(), collected.len(), extended.len()),
+            (200_000, 200_000, 200_000)
+        );
+        // Quadratic work takes minutes here; linear work well under a second.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

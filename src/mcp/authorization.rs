@@ -81,12 +81,11 @@ pub enum AuthorizationError {
 /// let credentials = ClientCredentials::pre_registered(issuer, "client_01HXYZ".parse()?, None, TokenEndpointAuth::None)?;
 /// let client = AuthorizationClient::new(&metadata, credentials)?;
 /// let (redirect, pending) = client
-///     .login("http://127.0.0.1:8976/callback".parse()?)
-///     .resource("https://mcp.example.com/mcp".parse()?)
+///     .login("http://127.0.0.1:8976/callback".parse()?, "https://mcp.example.com/mcp".parse()?)
 ///     .scopes("mcp:tools".parse::<workos_connect::ScopeList>()?)
 ///     .build();
 /// assert!(redirect.as_str().contains("&code_challenge_method=S256&resource=https%3A%2F%2Fmcp.example.com%2Fmcp"));
-/// assert_eq!(pending.resource().unwrap().as_str(), "https://mcp.example.com/mcp");
+/// assert_eq!(pending.resource().as_str(), "https://mcp.example.com/mcp");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -152,14 +151,20 @@ impl AuthorizationClient {
         &self.settings.credentials
     }
 
-    /// Starts a login that comes back to `redirect_uri`: PKCE `S256` and a fresh `state` always; by
-    /// default no scope and no resource.
-    pub fn login(&self, redirect_uri: RedirectUri) -> LoginRequest<'_> {
+    /// Starts a login that comes back to `redirect_uri`, for tokens for `resource` (RFC 8707): for
+    /// an MCP server, the `resource` of its protected resource metadata, or
+    /// [`Resource::from_server_url`] for a server without any. PKCE `S256` and a fresh `state`
+    /// always; by default no scope.
+    ///
+    /// The resource is not optional: the MCP specification requires it in the authorization and
+    /// token requests, and a token requested without it is good for whatever resource the
+    /// authorization server serves, not only for the one server it was meant for.
+    pub fn login(&self, redirect_uri: RedirectUri, resource: Resource) -> LoginRequest<'_> {
         LoginRequest {
             client: self,
             redirect_uri,
             scopes: ScopeList::new(),
-            resource: None,
+            resource,
             state: None,
             verifier: None,
         }
@@ -179,15 +184,13 @@ impl AuthorizationClient {
         if pending.client_id != *self.settings.credentials.client_id() {
             return Err(AuthorizationError::ClientMismatch { field: "client_id" });
         }
-        let mut form = vec![
+        let form = vec![
             ("grant_type", "authorization_code".to_owned()),
             ("code", code.secret().to_owned()),
             ("redirect_uri", pending.redirect_uri.as_str().to_owned()),
             ("code_verifier", pending.code_verifier.secret().to_owned()),
+            ("resource", pending.resource.as_str().to_owned()),
         ];
-        if let Some(resource) = &pending.resource {
-            form.push(("resource", resource.as_str().to_owned()));
-        }
         Ok(self.authenticated(form))
     }
 
@@ -267,14 +270,14 @@ impl fmt::Debug for AuthorizationClient {
 ///
 /// The URL's parameters, in order: `response_type=code`, `client_id`, `redirect_uri`, `scope` (when
 /// any), `state`, `nonce` (only with the `openid` scope), `code_challenge`,
-/// `code_challenge_method=S256`, `resource` (when set).
+/// `code_challenge_method=S256`, `resource`.
 #[derive(Debug)]
 #[must_use = "call `build` to get the URL"]
 pub struct LoginRequest<'c> {
     client: &'c AuthorizationClient,
     redirect_uri: RedirectUri,
     scopes: ScopeList,
-    resource: Option<Resource>,
+    resource: Resource,
     state: Option<State>,
     verifier: Option<PkceVerifier>,
 }
@@ -284,13 +287,6 @@ impl LoginRequest<'_> {
     /// specification's choice. None by default, and then no `scope` parameter is sent.
     pub fn scopes(mut self, scopes: impl Into<ScopeList>) -> Self {
         self.scopes = scopes.into();
-        self
-    }
-
-    /// The resource the tokens are for (RFC 8707): for an MCP server, the `resource` of its
-    /// protected resource metadata. The MCP specification requires it.
-    pub fn resource(mut self, resource: Resource) -> Self {
-        self.resource = Some(resource);
         self
     }
 
@@ -340,11 +336,8 @@ impl LoginRequest<'_> {
         }
         url.push_str("&code_challenge=");
         url.push_str(verifier.challenge().as_str());
-        url.push_str("&code_challenge_method=S256");
-        if let Some(resource) = &self.resource {
-            url.push_str("&resource=");
-            push_query_value(&mut url, resource.as_str());
-        }
+        url.push_str("&code_challenge_method=S256&resource=");
+        push_query_value(&mut url, self.resource.as_str());
         (
             AuthorizeResponse::new(url),
             PendingLogin {
@@ -373,8 +366,7 @@ pub struct PendingLogin {
     redirect_uri: RedirectUri,
     #[serde(default, skip_serializing_if = "ScopeList::is_empty")]
     scope: ScopeList,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    resource: Option<Resource>,
+    resource: Resource,
     state: State,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nonce: Option<Nonce>,
@@ -422,8 +414,8 @@ impl PendingLogin {
     }
 
     /// The resource requested.
-    pub fn resource(&self) -> Option<&Resource> {
-        self.resource.as_ref()
+    pub fn resource(&self) -> &Resource {
+        &self.resource
     }
 
     /// The `state` sent.
@@ -482,6 +474,10 @@ mod tests {
         "http://127.0.0.1:5000/cb".parse().unwrap()
     }
 
+    fn resource() -> Resource {
+        "http://127.0.0.1:9001/mcp".parse().unwrap()
+    }
+
     #[test]
     fn credentials_of_another_issuer_are_refused() {
         let other = ClientCredentials::pre_registered(
@@ -528,9 +524,8 @@ mod tests {
         let client =
             AuthorizationClient::new(&metadata(""), credentials(TokenEndpointAuth::None)).unwrap();
         let (redirect, pending) = client
-            .login(redirect_uri())
+            .login(redirect_uri(), resource())
             .scopes("mcp:basic mcp:write".parse::<ScopeList>().unwrap())
-            .resource("http://127.0.0.1:9001/mcp".parse().unwrap())
             .build();
         let url = Url::parse(redirect.as_str()).unwrap();
         let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
@@ -556,7 +551,7 @@ mod tests {
         assert_eq!(pairs[8].1, "http://127.0.0.1:9001/mcp");
         assert!(pending.nonce().is_none());
         let (redirect, pending) = client
-            .login(redirect_uri())
+            .login(redirect_uri(), resource())
             .scopes(crate::Scope::OpenId)
             .build();
         assert!(redirect.as_str().contains("&scope=openid&state="));
@@ -573,7 +568,7 @@ mod tests {
         )
         .unwrap();
         let (_, pending) = client
-            .login(redirect_uri())
+            .login(redirect_uri(), resource())
             .state(State::new("s").unwrap())
             .build();
         assert_eq!(
@@ -612,10 +607,7 @@ mod tests {
                 credentials(method),
             )
             .unwrap();
-            let (_, pending) = client
-                .login(redirect_uri())
-                .resource(resource.clone())
-                .build();
+            let (_, pending) = client.login(redirect_uri(), resource.clone()).build();
             let request = client
                 .token_request(&pending, &AuthorizationCode::new("c"))
                 .unwrap();
@@ -664,10 +656,33 @@ mod tests {
     }
 
     #[test]
+    fn every_login_names_its_resource() {
+        // The MCP specification requires `resource` in the authorization and token requests: a
+        // token requested without it would be good for any resource the server serves.
+        let client =
+            AuthorizationClient::new(&metadata(""), credentials(TokenEndpointAuth::None)).unwrap();
+        let (redirect, pending) = client.login(redirect_uri(), resource()).build();
+        assert!(redirect
+            .as_str()
+            .ends_with("&resource=http%3A%2F%2F127.0.0.1%3A9001%2Fmcp"));
+        assert_eq!(pending.resource(), &resource());
+        let request = client
+            .token_request(&pending, &AuthorizationCode::new("c"))
+            .unwrap();
+        assert!(request
+            .form()
+            .any(|(name, value)| name == "resource" && value == "http://127.0.0.1:9001/mcp"));
+        // A stored login without its resource is not read back as one without.
+        let mut stored = serde_json::to_value(&pending).unwrap();
+        stored.as_object_mut().unwrap().remove("resource");
+        assert!(serde_json::from_value::<PendingLogin>(stored).is_err());
+    }
+
+    #[test]
     fn a_pending_login_of_another_client_is_refused() {
         let client =
             AuthorizationClient::new(&metadata(""), credentials(TokenEndpointAuth::None)).unwrap();
-        let (_, pending) = client.login(redirect_uri()).build();
+        let (_, pending) = client.login(redirect_uri(), resource()).build();
         let json = serde_json::to_string(&pending).unwrap();
         let back: PendingLogin = serde_json::from_str(&json).unwrap();
         assert!(client

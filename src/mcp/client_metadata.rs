@@ -134,7 +134,7 @@ pub struct ClientMetadataDocument {
 
 /// Checks a `client_id` URL as the draft's section 3 requires. Dot segments are looked for in the
 /// text, since a parsed URL has already resolved them.
-fn check_url(text: &str, url: &Url) -> Result<(), ClientMetadataError> {
+pub(crate) fn check_url(text: &str, url: &Url) -> Result<(), ClientMetadataError> {
     if url.scheme() != "https" || url.host().is_none() {
         return Err(ClientMetadataError::NotHttps);
     }

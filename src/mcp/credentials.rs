@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::ClientId;
 use crate::credential::ClientSecret;
+use crate::mcp::client_metadata::check_url;
 use crate::mcp::identifier::Issuer;
 use crate::mcp::token_auth::TokenEndpointAuth;
 
@@ -108,9 +109,10 @@ impl ClientCredentials {
         issuer: Issuer,
         client_id: ClientId,
     ) -> Result<Self, CredentialsError> {
-        let is_metadata_url = url::Url::parse(client_id.as_str()).is_ok_and(|url| {
-            url.scheme() == "https" && url.path() != "/" && url.fragment().is_none()
-        });
+        // The same rules as `ClientMetadataDocument::new`: `https`, a path, and no fragment, user
+        // information or dot segment.
+        let is_metadata_url = url::Url::parse(client_id.as_str())
+            .is_ok_and(|url| check_url(client_id.as_str(), &url).is_ok());
         if !is_metadata_url {
             return Err(CredentialsError::NotMetadataUrl);
         }
@@ -264,6 +266,27 @@ mod tests {
                 .unwrap_err(),
             CredentialsError::UnusedSecret
         );
+    }
+
+    #[test]
+    fn a_metadata_document_url_follows_the_drafts_rules() {
+        let url =
+            |text: &str| ClientCredentials::metadata_document(issuer(), text.parse().unwrap());
+        assert!(url("https://app.example/oauth/client.json").is_ok());
+        for bad in [
+            "http://app.example/client.json",
+            "https://app.example/",
+            "https://app.example/client.json#f",
+            "https://user:pass@app.example/client.json",
+            "https://app.example/a/../client.json",
+            "https://app.example/./client.json",
+        ] {
+            assert_eq!(
+                url(bad).unwrap_err(),
+                CredentialsError::NotMetadataUrl,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -48,6 +48,15 @@ pub enum IdentifierError {
         /// The text given.
         input: String,
     },
+    /// A space or control character, which the URL parser would drop or encode while the text
+    /// kept and sent would still hold it.
+    #[error("the {kind} has a space or control character at byte {index}; an identifier has none")]
+    InvalidCharacter {
+        /// `issuer` or `resource`.
+        kind: &'static str,
+        /// Byte offset of the character.
+        index: usize,
+    },
     /// A user name or password in the URL.
     #[error("the {kind} has a user name or password; remove the part before `@`")]
     Userinfo {
@@ -57,6 +66,16 @@ pub enum IdentifierError {
 }
 
 fn checked(kind: &'static str, input: &str) -> Result<Url, IdentifierError> {
+    // The parser silently drops tabs and line breaks, and spaces and control characters at either
+    // end, so the parsed URL would not show them; the text kept (sent, compared as `iss`, shown in
+    // messages) would, and could forge a log line.
+    if let Some(index) = input
+        .char_indices()
+        .find(|(_, c)| *c == ' ' || c.is_control())
+        .map(|(index, _)| index)
+    {
+        return Err(IdentifierError::InvalidCharacter { kind, index });
+    }
     let url = Url::parse(input).map_err(|reason| IdentifierError::NotUrl {
         kind,
         input: input.to_owned(),
@@ -235,6 +254,28 @@ mod tests {
             serde_json::to_string(&bare).unwrap(),
             "\"http://localhost:3000\""
         );
+    }
+
+    #[test]
+    fn refuses_what_a_url_parser_would_silently_drop() {
+        // The URL parser drops tabs and line breaks anywhere, and spaces and control characters at
+        // either end; the text kept would still hold them, and print them in messages.
+        for text in [
+            "https://a.example/\nforged log line",
+            "https://a.exa\tmple",
+            " https://a.example",
+            "https://a.example\r",
+            "https://a.example/\u{7f}",
+        ] {
+            assert!(
+                matches!(
+                    Issuer::new(text),
+                    Err(IdentifierError::InvalidCharacter { .. })
+                ),
+                "{text:?}"
+            );
+            assert!(Resource::new(text).is_err(), "{text:?}");
+        }
     }
 
     #[test]

@@ -110,7 +110,8 @@ impl ProtectedResourceMetadata {
     /// Where to look for the metadata of the MCP server at `server_url`, in the MCP specification's
     /// order, each with the `resource` a document found there must name (RFC 9728 section 3.3):
     /// the challenge's `resource_metadata` URL if there was one, then the path-aware well-known URL,
-    /// both for the server URL itself; then the root well-known URL, for the server's origin.
+    /// both for the server URL itself; then the root well-known URL, for the server's origin. The
+    /// server URL's fragment and user information are left out.
     ///
     /// ```
     /// use url::Url;
@@ -130,6 +131,12 @@ impl ProtectedResourceMetadata {
     ) -> Vec<ResourceMetadataLocation> {
         let mut resource = server_url.clone();
         resource.set_fragment(None);
+        // A user name and password in the server URL are no part of its resource identifier (a
+        // document naming them could never match, and the refusal would print the password), nor
+        // are they sent for public metadata. Both setters fail only for a URL without a host,
+        // which has no user information to remove.
+        let _ = resource.set_username("");
+        let _ = resource.set_password(None);
         let mut origin = resource.clone();
         origin.set_path("/");
         origin.set_query(None);
@@ -213,6 +220,24 @@ mod tests {
                 "http://127.0.0.1:3000/.well-known/oauth-protected-resource"
             ]
         );
+    }
+
+    #[test]
+    fn locations_leave_out_user_information() {
+        let server = Url::parse("https://user:pa55word@mcp.example.com/mcp").unwrap();
+        let body =
+            br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://a.example"]}"#;
+        for location in ProtectedResourceMetadata::locations(&server, None) {
+            assert!(
+                !location.url.as_str().contains("pa55word"),
+                "{}",
+                location.url
+            );
+            assert!(!location.resource.as_str().contains("pa55word"));
+        }
+        let location = &ProtectedResourceMetadata::locations(&server, None)[0];
+        let parsed = ProtectedResourceMetadata::parse(body, &location.resource);
+        assert!(parsed.is_ok(), "{parsed:?}");
     }
 
     #[test]

@@ -11,11 +11,14 @@
 //! It prints the login URL and waits for the browser to come back on a loopback port (RFC 8252).
 //! With `--headless` it follows the authorization URL itself without a browser, for servers that
 //! answer with a redirect at once (test servers); with `--client-credentials` it logs in as the
-//! client itself (machine to machine), with the `--client-id` and `--client-secret` given.
+//! client itself (machine to machine), with the `--client-id` and `--client-secret` given. A
+//! pre-registered client names the authorization server it belongs to (`--issuer`), and its
+//! credentials go to no other, whichever one the MCP server names.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use serde_json::{json, Value};
@@ -44,8 +47,12 @@ struct Options {
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// Client ID of a pre-registered client
-    #[arg(long, env = "MCP_CLIENT_ID")]
+    #[arg(long, env = "MCP_CLIENT_ID", requires = "issuer")]
     client_id: Option<String>,
+    /// The authorization server (issuer) the pre-registered client is registered with; its
+    /// credentials are sent to no other, whichever one the MCP server names
+    #[arg(long, env = "MCP_CLIENT_ISSUER", requires = "client_id")]
+    issuer: Option<Issuer>,
     /// Its client secret; prefer the variable: arguments show in `ps`
     #[arg(
         long,
@@ -103,6 +110,8 @@ enum Failure {
     Mcp(String),
     #[error("loopback redirect: {0}")]
     Loopback(#[from] std::io::Error),
+    #[error("the server URL has a user name or password; remove the part before `@`")]
+    ServerUrlUserinfo,
 }
 
 fn main() -> ExitCode {
@@ -162,6 +171,12 @@ struct Session<'o> {
 
 impl<'o> Session<'o> {
     fn new(options: &'o Options) -> Result<Self, Failure> {
+        // The HTTP client would send them as a Basic `Authorization` beside the bearer token, and
+        // error messages would print them.
+        let url = &options.server_url;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Failure::ServerUrlUserinfo);
+        }
         Ok(Session {
             options,
             http: reqwest::blocking::Client::new(),
@@ -329,14 +344,13 @@ impl<'o> Session<'o> {
         } else {
             add_offline_access(&mut scopes, &server);
             let (url, pending) = client
-                .login(redirect_uri)
-                .resource(resource)
+                .login(redirect_uri, resource)
                 .scopes(scopes.clone())
                 .build();
             let callback = match listener {
                 Some(listener) => {
                     println!("Open this URL to log in:\n{}", url.as_str());
-                    receive_redirect(&listener)?
+                    receive_redirect(&listener, pending.redirect_uri())?
                 }
                 None => self.follow(url.as_str())?,
             };
@@ -415,26 +429,8 @@ impl<'o> Session<'o> {
             return Ok(known.clone());
         }
         let options = self.options;
-        let credentials = if let Some(client_id) = &options.client_id {
-            let secret = options
-                .client_secret
-                .clone()
-                .map(ClientSecret::new)
-                .transpose()?;
-            let supported = server.token_endpoint_auth_methods_supported.as_deref();
-            let method = TokenEndpointAuth::choose(supported, secret.is_some())
-                .unwrap_or(TokenEndpointAuth::ClientSecretBasic);
-            let method = if secret.is_some() {
-                method
-            } else {
-                TokenEndpointAuth::None
-            };
-            ClientCredentials::pre_registered(
-                server.issuer.clone(),
-                ClientId::new(client_id)?,
-                secret,
-                method,
-            )?
+        let credentials = if let Some(credentials) = pre_registered(options, server)? {
+            credentials
         } else if let Some(url) = options
             .client_metadata_url
             .as_deref()
@@ -492,6 +488,38 @@ impl<'o> Session<'o> {
     }
 }
 
+/// The pre-registered client of the options, if any, bound to the issuer it was registered with
+/// (`--issuer`), never to `server`'s: [`AuthorizationClient::new`] then refuses it for any other
+/// authorization server, so that an MCP server that names another one cannot have the client's
+/// secret sent there.
+fn pre_registered(
+    options: &Options,
+    server: &AuthorizationServerMetadata,
+) -> Result<Option<ClientCredentials>, Failure> {
+    let (Some(client_id), Some(issuer)) = (&options.client_id, &options.issuer) else {
+        return Ok(None);
+    };
+    let secret = options
+        .client_secret
+        .clone()
+        .map(ClientSecret::new)
+        .transpose()?;
+    let supported = server.token_endpoint_auth_methods_supported.as_deref();
+    let method = TokenEndpointAuth::choose(supported, secret.is_some())
+        .unwrap_or(TokenEndpointAuth::ClientSecretBasic);
+    let method = if secret.is_some() {
+        method
+    } else {
+        TokenEndpointAuth::None
+    };
+    Ok(Some(ClientCredentials::pre_registered(
+        issuer.clone(),
+        ClientId::new(client_id)?,
+        secret,
+        method,
+    )?))
+}
+
 fn challenge(
     response: &reqwest::blocking::Response,
     status: u16,
@@ -509,20 +537,131 @@ fn challenge(
     Ok(BearerChallenge::parse(&header)?)
 }
 
-/// Waits for the browser's redirect on the loopback listener and answers it.
-fn receive_redirect(listener: &TcpListener) -> Result<Url, Failure> {
-    let (mut stream, _) = listener.accept()?;
-    let mut request_line = String::new();
-    BufReader::new(&stream).read_line(&mut request_line)?;
-    let target = request_line.split(' ').nth(1).unwrap_or("/");
-    let url = Url::parse("http://127.0.0.1")
-        .and_then(|base| base.join(target))
-        .map_err(|_| Failure::NoRedirect)?;
-    let page = "Logged in; you can close this tab.";
-    write!(
-        stream,
-        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-        page.len()
-    )?;
-    Ok(url)
+/// How long one connection to the loopback listener may take to send its request line.
+const REQUEST_LINE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits for the browser's redirect on the loopback listener and answers it. Other requests (a
+/// favicon, a probe from another local program, a connection that sends nothing) are answered
+/// `404` or dropped, and the wait goes on: only a request for the redirect URI's path is the
+/// callback.
+fn receive_redirect(listener: &TcpListener, redirect_uri: &RedirectUri) -> Result<Url, Failure> {
+    let path = Url::parse(redirect_uri.as_str())
+        .map_err(|_| Failure::NoRedirect)?
+        .path()
+        .to_owned();
+    loop {
+        let (mut stream, _) = listener.accept()?;
+        stream.set_read_timeout(Some(REQUEST_LINE_TIMEOUT))?;
+        let mut request_line = String::new();
+        // A request line longer than this is no callback of ours; `take` keeps it from growing.
+        let read = BufReader::new((&stream).take(16 * 1024)).read_line(&mut request_line);
+        if read.is_err() {
+            continue;
+        }
+        let mut parts = request_line.split(' ');
+        let (method, target) = (parts.next(), parts.next().unwrap_or("/"));
+        // Only origin-form targets (`/callback?...`): an absolute one could name another host.
+        let url = Url::parse("http://127.0.0.1")
+            .and_then(|base| base.join(target))
+            .ok()
+            .filter(|url| method == Some("GET") && target.starts_with('/') && url.path() == path);
+        let Some(url) = url else {
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+            continue;
+        };
+        let page = "Logged in; you can close this tab.";
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+            page.len()
+        )?;
+        return Ok(url);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_metadata(issuer: &str) -> AuthorizationServerMetadata {
+        let body = format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}/authorize","token_endpoint":"{issuer}/token",
+            "code_challenge_methods_supported":["S256"],"token_endpoint_auth_methods_supported":["client_secret_basic"]}}"#
+        );
+        AuthorizationServerMetadata::parse(body.as_bytes(), &issuer.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_pre_registered_secret_goes_only_to_its_own_authorization_server() {
+        let options = Options::try_parse_from([
+            "mcp-client",
+            "https://mcp.example.com/mcp",
+            "--client-id",
+            "client_1",
+            "--client-secret",
+            "sk_s3cret",
+            "--issuer",
+            "https://auth.example.com",
+        ])
+        .unwrap();
+        // The MCP server names another authorization server: the client is not used there.
+        let elsewhere = server_metadata("https://evil.example");
+        let credentials = pre_registered(&options, &elsewhere).unwrap().unwrap();
+        assert!(matches!(
+            AuthorizationClient::new(&elsewhere, credentials),
+            Err(AuthorizationError::IssuerMismatch { .. })
+        ));
+        let own = server_metadata("https://auth.example.com");
+        let credentials = pre_registered(&options, &own).unwrap().unwrap();
+        assert!(AuthorizationClient::new(&own, credentials).is_ok());
+        // A client ID without the issuer it belongs to is refused at once.
+        assert!(Options::try_parse_from([
+            "mcp-client",
+            "https://mcp.example.com/mcp",
+            "--client-id",
+            "client_1",
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn the_loopback_listener_waits_for_the_callback_itself() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let redirect_uri: RedirectUri =
+            format!("http://127.0.0.1:{port}/callback").parse().unwrap();
+        let browser = std::thread::spawn(move || {
+            let send = |line: &str| {
+                let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                stream.write_all(line.as_bytes()).unwrap();
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer).unwrap();
+                answer
+            };
+            let favicon = send("GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let absolute =
+                send("GET http://evil.example/callback?code=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            let callback = send("GET /callback?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            (favicon, absolute, callback)
+        });
+        let url = receive_redirect(&listener, &redirect_uri).unwrap();
+        assert_eq!(url.path(), "/callback");
+        assert_eq!(url.query(), Some("code=c&state=s"));
+        let (favicon, absolute, callback) = browser.join().unwrap();
+        assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+        assert!(absolute.starts_with("HTTP/1.1 404"), "{absolute}");
+        assert!(callback.starts_with("HTTP/1.1 200"), "{callback}");
+    }
+
+    #[test]
+    fn a_server_url_with_a_password_is_refused() {
+        let options =
+            Options::try_parse_from(["mcp-client", "https://user:pa55word@mcp.example.com/mcp"])
+                .unwrap();
+        let error = Session::new(&options).err().unwrap();
+        assert!(matches!(error, Failure::ServerUrlUserinfo));
+        assert!(!error.to_string().contains("pa55word"));
+    }
 }
