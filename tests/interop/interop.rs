@@ -564,8 +564,7 @@ fn mcp_registration_resource_audience() {
     let resource = Resource::new(&provider.mcp_resource).unwrap();
     let scopes: ScopeList = "mcp:tools offline_access".parse().unwrap();
     let (redirect, pending) = client
-        .login(REDIRECT_URI.parse().unwrap())
-        .resource(resource.clone())
+        .login(REDIRECT_URI.parse().unwrap(), resource.clone())
         .scopes(scopes)
         .build();
     assert!(redirect.as_str().contains("code_challenge_method=S256"));
@@ -615,8 +614,7 @@ fn mcp_registration_resource_audience() {
 
     // A login for a resource the provider does not serve is refused before any page.
     let (redirect, pending) = client
-        .login(REDIRECT_URI.parse().unwrap())
-        .resource(other)
+        .login(REDIRECT_URI.parse().unwrap(), other)
         .scopes("mcp:tools".parse::<ScopeList>().unwrap())
         .build();
     let callback = browse(&http, redirect.as_str(), User::Consents);
