@@ -11,6 +11,7 @@
 //! | log users in to a web backend with WorkOS Connect (OpenID Connect) | the crate root: [`ConnectClient`], below |
 //! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
 //! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: discovery, registration, PKCE with resource indicators, client credentials, step-up |
+//! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] (the access token check itself is to come) |
 //! | scopes beyond `openid profile email offline_access` (`mcp:tools`, ...) | [`ScopeList`], [`ScopeToken`] |
 //!
 //! # A login, step by step
@@ -83,6 +84,7 @@ pub mod mcp;
 mod pending;
 mod pkce;
 mod request;
+pub mod resource_server;
 mod scope;
 mod scope_list;
 mod secret;

@@ -1,6 +1,8 @@
 //! `WWW-Authenticate` challenges (RFC 9110 section 11.6.1), and the `Bearer` one a protected
 //! resource answers a request without a valid token with (RFC 6750 section 3, RFC 9728 section 5.1).
 
+use std::fmt;
+
 use url::Url;
 
 use crate::domain::is_https_or_loopback;
@@ -82,6 +84,26 @@ pub enum BearerError {
 }
 
 impl BearerError {
+    /// The code as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BearerError::InvalidRequest => "invalid_request",
+            BearerError::InvalidToken => "invalid_token",
+            BearerError::InsufficientScope => "insufficient_scope",
+            BearerError::Other(code) => code,
+        }
+    }
+
+    /// The HTTP status RFC 6750 section 3.1 gives the error: 400, 401 or 403 (401 for codes it does
+    /// not define).
+    pub fn status(&self) -> u16 {
+        match self {
+            BearerError::InvalidRequest => 400,
+            BearerError::InsufficientScope => 403,
+            BearerError::InvalidToken | BearerError::Other(_) => 401,
+        }
+    }
+
     fn parse(code: &str) -> BearerError {
         match code {
             "invalid_request" => BearerError::InvalidRequest,
@@ -107,7 +129,7 @@ impl BearerError {
 /// );
 /// # Ok::<(), workos_connect::mcp::ChallengeError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BearerChallenge {
     /// `realm`.
@@ -182,6 +204,72 @@ impl BearerChallenge {
             .unwrap_or_default()
             .split(' ')
             .filter(|scope| !scope.is_empty())
+    }
+}
+
+/// The `WWW-Authenticate` header value, for a resource server to send (RFC 6750 section 3, RFC 9728
+/// section 5.1): `Bearer` then `realm`, `resource_metadata`, `scope`, `error`, `error_description`
+/// and `error_uri`, each only when set.
+///
+/// Every value is a quoted string. `"` and `\` are escaped in `realm`; in `scope`,
+/// `error_description` and `error_uri`, whose grammar forbids them (RFC 6750 section 3), they and
+/// any character outside printable ASCII become `?`, so no value can end the header or forge a
+/// parameter.
+///
+/// ```
+/// use workos_connect::mcp::{BearerChallenge, BearerError};
+///
+/// let mut challenge = BearerChallenge::default();
+/// challenge.resource_metadata = Some("https://api.example.com/.well-known/oauth-protected-resource/mcp".parse()?);
+/// challenge.scope = Some("mcp:tools".to_owned());
+/// challenge.error = Some(BearerError::InsufficientScope);
+/// assert_eq!(
+///     challenge.to_string(),
+///     r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools", error="insufficient_scope""#
+/// );
+/// assert_eq!(BearerChallenge::parse(&challenge.to_string())?, challenge);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl fmt::Display for BearerChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Bearer")?;
+        let mut first = true;
+        let mut parameter = |f: &mut fmt::Formatter<'_>, name: &str, value: &str, escape: bool| {
+            f.write_str(if first { " " } else { ", " })?;
+            first = false;
+            f.write_str(name)?;
+            f.write_str("=\"")?;
+            for c in value.chars() {
+                match c {
+                    '"' | '\\' if escape => {
+                        f.write_str("\\")?;
+                        fmt::Write::write_char(f, c)?;
+                    }
+                    ' '..='~' if c != '"' && c != '\\' => fmt::Write::write_char(f, c)?,
+                    _ => f.write_str("?")?,
+                }
+            }
+            f.write_str("\"")
+        };
+        if let Some(realm) = &self.realm {
+            parameter(f, "realm", realm, true)?;
+        }
+        if let Some(url) = &self.resource_metadata {
+            parameter(f, "resource_metadata", url.as_str(), false)?;
+        }
+        if let Some(scope) = &self.scope {
+            parameter(f, "scope", scope, false)?;
+        }
+        if let Some(error) = &self.error {
+            parameter(f, "error", error.as_str(), false)?;
+        }
+        if let Some(description) = &self.error_description {
+            parameter(f, "error_description", description, false)?;
+        }
+        if let Some(uri) = &self.error_uri {
+            parameter(f, "error_uri", uri, false)?;
+        }
+        Ok(())
     }
 }
 
@@ -352,4 +440,51 @@ pub fn parse_challenges(header: &str) -> Result<Vec<Challenge>, ChallengeError> 
         return Err(ChallengeError::Empty);
     }
     Ok(challenges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_challenge_reads_back_and_cannot_be_forged() {
+        let mut challenge = BearerChallenge {
+            realm: Some(r#"a "quoted" \ realm"#.to_owned()),
+            resource_metadata: Some(
+                Url::parse("http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp")
+                    .unwrap(),
+            ),
+            scope: Some("mcp:tools files:read".to_owned()),
+            error: Some(BearerError::InvalidToken),
+            error_description: Some("expired".to_owned()),
+            error_uri: None,
+        };
+        assert_eq!(
+            BearerChallenge::parse(&challenge.to_string()).unwrap(),
+            challenge
+        );
+        // A description from elsewhere (a library's message) cannot close the quotes or the line.
+        challenge.error_description =
+            Some("bad\", error=\"insufficient_scope\"\r\nX-Evil: 1 é".to_owned());
+        let written = challenge.to_string();
+        assert!(
+            !written.contains('\r') && !written.contains('\n'),
+            "{written}"
+        );
+        let read = BearerChallenge::parse(&written).unwrap();
+        assert_eq!(read.error, Some(BearerError::InvalidToken));
+        assert_eq!(
+            read.error_description.as_deref(),
+            Some("bad?, error=?insufficient_scope???X-Evil: 1 ?")
+        );
+        assert_eq!(BearerChallenge::default().to_string(), "Bearer");
+    }
+
+    #[test]
+    fn each_error_has_its_status() {
+        assert_eq!(BearerError::InvalidRequest.status(), 400);
+        assert_eq!(BearerError::InvalidToken.status(), 401);
+        assert_eq!(BearerError::InsufficientScope.status(), 403);
+        assert_eq!(BearerError::Other("x".to_owned()).as_str(), "x");
+    }
 }

@@ -78,6 +78,65 @@ pub enum ResourceMetadataError {
 }
 
 impl ProtectedResourceMetadata {
+    /// The document a resource server publishes (RFC 9728 section 2): its `resource` identifier,
+    /// the issuers whose tokens it takes, and `bearer_methods_supported` `["header"]`, the only way
+    /// it reads a token. Serve it as JSON at [`well_known_url`](Self::well_known_url).
+    ///
+    /// ```
+    /// use workos_connect::resource_server::ProtectedResourceMetadata;
+    ///
+    /// let metadata = ProtectedResourceMetadata::new(
+    ///     "https://api.example.com/mcp".parse()?,
+    ///     vec!["https://example.authkit.app".parse()?],
+    /// )
+    /// .scopes_supported(["mcp:tools"]);
+    /// let json = serde_json::to_value(&metadata)?;
+    /// assert_eq!(json["resource"], "https://api.example.com/mcp");
+    /// assert_eq!(json["authorization_servers"][0], "https://example.authkit.app");
+    /// assert_eq!(json["bearer_methods_supported"][0], "header");
+    /// assert_eq!(
+    ///     ProtectedResourceMetadata::well_known_url(&metadata.resource).as_str(),
+    ///     "https://api.example.com/.well-known/oauth-protected-resource/mcp"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(resource: Resource, authorization_servers: Vec<Issuer>) -> Self {
+        ProtectedResourceMetadata {
+            resource,
+            authorization_servers,
+            scopes_supported: None,
+            bearer_methods_supported: Some(vec!["header".to_owned()]),
+            other: Map::new(),
+        }
+    }
+
+    /// The scopes the resource uses, which clients then request (the MCP specification's scope
+    /// selection).
+    pub fn scopes_supported<S: Into<String>>(
+        mut self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.scopes_supported = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Another member, such as `resource_name` or `resource_documentation`.
+    pub fn with_member(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.other.insert(name.into(), value.into());
+        self
+    }
+
+    /// Where a resource serves its metadata (RFC 9728 section 3.1): the well-known path with the
+    /// resource's path appended, which is where clients look first. Serve the same document at the
+    /// `resource_metadata` URL of its challenges.
+    pub fn well_known_url(resource: &Resource) -> Url {
+        let mut url = resource.url().clone();
+        let path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{WELL_KNOWN}{path}"));
+        url.set_query(None);
+        url
+    }
+
     /// The URLs to fetch the metadata of `resource` from, in order (RFC 9728 section 3.1, MCP
     /// authorization): the well-known path with the resource's path appended, then the root one.
     /// A resource without a path has only the root one.
@@ -193,6 +252,36 @@ impl ProtectedResourceMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_served_document_sits_where_clients_look_first() {
+        let at = |resource: &str| {
+            ProtectedResourceMetadata::well_known_url(&resource.parse().unwrap()).to_string()
+        };
+        assert_eq!(
+            at("https://api.example.com"),
+            "https://api.example.com/.well-known/oauth-protected-resource"
+        );
+        assert_eq!(
+            at("https://api.example.com/v1/mcp/?x=1"),
+            "https://api.example.com/.well-known/oauth-protected-resource/v1/mcp"
+        );
+        let resource: Resource = "http://127.0.0.1:8000/mcp".parse().unwrap();
+        let metadata = ProtectedResourceMetadata::new(
+            resource.clone(),
+            vec!["http://127.0.0.1:9000".parse().unwrap()],
+        )
+        .scopes_supported(["mcp:tools"])
+        .with_member("resource_name", "Demo");
+        let body = serde_json::to_vec(&metadata).unwrap();
+        let url = ProtectedResourceMetadata::well_known_url(&resource);
+        // What the server writes is what a client, finding it at the first location, accepts.
+        let location = &ProtectedResourceMetadata::locations(resource.url(), None)[0];
+        assert_eq!(location.url, url);
+        let read = ProtectedResourceMetadata::parse(&body, &location.resource).unwrap();
+        assert_eq!(read, metadata);
+        assert_eq!(read.member("resource_name").unwrap(), "Demo");
+    }
 
     #[test]
     fn well_known_urls_insert_the_path_then_fall_back_to_the_root() {
