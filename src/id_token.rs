@@ -1,31 +1,16 @@
 //! ID token validation (feature `id-token`): signature against the AuthKit domain's [`KeySet`], then
 //! issuer, audience, lifetime and nonce, as OpenID Connect Core sections 3.1.3.7 and 12.2 require.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use jsonwebtoken::Algorithm;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::ConnectClient;
 use crate::clock::unix_now;
 use crate::credential::IdToken;
-use crate::key_set::{KeySet, VerifyingKey};
+use crate::jws::{numeric_date, one_or_many, verify, JwsError};
+use crate::key_set::KeySet;
 use crate::pending::PendingAuthorization;
 use crate::secret::{constant_time_eq, Nonce};
-
-/// The signature algorithms accepted: RSA and ECDSA only, so that a published key can never be used
-/// as an HMAC secret, and never `none`.
-const ACCEPTED: [Algorithm; 8] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-];
 
 /// The longest leeway accepted, so that a huge one cannot overflow the time arithmetic.
 const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
@@ -211,39 +196,6 @@ impl RawClaims {
     }
 }
 
-fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(deserializer)? {
-        OneOrMany::One(one) => vec![one],
-        OneOrMany::Many(many) => many,
-    })
-}
-
-/// A NumericDate (RFC 7519 section 2): seconds since the epoch, which may have a fraction; the
-/// fraction is dropped, which only ever makes a time earlier by less than a second.
-fn numeric_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    if let Some(whole) = number.as_u64() {
-        return Ok(Some(whole));
-    }
-    match number.as_f64() {
-        // Bounded, so the conversion is exact in its whole part.
-        Some(seconds) if seconds.is_finite() && (0.0..9.0e15).contains(&seconds) => {
-            Ok(Some(seconds.floor() as u64))
-        }
-        _ => Err(serde::de::Error::custom(
-            "a NumericDate must be a non-negative number of seconds",
-        )),
-    }
-}
-
 /// Why an ID token was refused. Each cause is its own variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -349,6 +301,25 @@ pub enum IdTokenError {
     },
 }
 
+/// `JWT`, or absent: an ID token's `typ`. `at+jwt` and the like are other kinds of token.
+fn is_id_token_type(typ: &str) -> bool {
+    typ.eq_ignore_ascii_case("JWT")
+}
+
+impl From<JwsError> for IdTokenError {
+    fn from(error: JwsError) -> Self {
+        match error {
+            JwsError::Malformed => IdTokenError::Malformed,
+            JwsError::UnsupportedAlgorithm { alg } => IdTokenError::UnsupportedAlgorithm { alg },
+            JwsError::CriticalHeader => IdTokenError::CriticalHeader,
+            JwsError::UnknownKey { kid, refetch } => IdTokenError::UnknownKey { kid, refetch },
+            JwsError::WrongType { typ } => IdTokenError::WrongType { typ },
+            JwsError::KeyMismatch { kid, alg } => IdTokenError::KeyMismatch { kid, alg },
+            JwsError::BadSignature => IdTokenError::BadSignature,
+        }
+    }
+}
+
 impl IdTokenError {
     /// Whether the app should fetch the JWKS again and validate once more: the token names a key
     /// the set lacks, and the set is old enough to ask again.
@@ -434,7 +405,8 @@ impl IdTokenCheck<'_> {
         keys: &KeySet,
     ) -> Result<IdTokenClaims, IdTokenError> {
         let now = self.now.unwrap_or_else(unix_now);
-        let (claims, nbf) = verify_signature(id_token.secret(), keys, now)?.into_claims()?;
+        let raw: RawClaims = verify(id_token.secret(), keys, now, is_id_token_type)?;
+        let (claims, nbf) = raw.into_claims()?;
         self.check_claims(&claims, nbf, now)?;
         Ok(claims)
     }
@@ -517,105 +489,6 @@ fn check_refresh(previous: &IdTokenClaims, claims: &IdTokenClaims) -> Result<(),
         (Some(before), Some(now)) if constant_time_eq(before, now) => Ok(()),
         _ => mismatch("nonce"),
     }
-}
-
-/// The JWS header's members this crate reads.
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    /// Any value at all: its presence alone refuses the token.
-    #[serde(default, deserialize_with = "present")]
-    crit: bool,
-    /// `JWT` or absent for an ID token; `at+jwt` and the like are other kinds of token.
-    #[serde(default)]
-    typ: Option<String>,
-}
-
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
-}
-
-/// Checks the compact JWS and returns its claims, unchecked but signed by a key of the set.
-fn verify_signature(token: &str, keys: &KeySet, now: u64) -> Result<RawClaims, IdTokenError> {
-    let mut parts = token.split('.');
-    let (Some(header_part), Some(payload_part), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(IdTokenError::Malformed);
-    };
-    let header: Header = decode_json(header_part)?;
-    if header.crit {
-        return Err(IdTokenError::CriticalHeader);
-    }
-    if let Some(typ) = &header.typ {
-        if !typ.eq_ignore_ascii_case("JWT") {
-            return Err(IdTokenError::WrongType { typ: typ.clone() });
-        }
-    }
-    let algorithm = header
-        .alg
-        .parse::<Algorithm>()
-        .ok()
-        .filter(|algorithm| ACCEPTED.contains(algorithm))
-        .ok_or_else(|| IdTokenError::UnsupportedAlgorithm {
-            alg: header.alg.clone(),
-        })?;
-    let named: Vec<&VerifyingKey> = match header.kid.as_deref() {
-        Some(kid) => keys
-            .keys()
-            .iter()
-            .filter(|key| key.kid.as_deref() == Some(kid))
-            .collect(),
-        None => match keys.keys() {
-            [only] => vec![only],
-            _ => Vec::new(),
-        },
-    };
-    if named.is_empty() {
-        return Err(IdTokenError::UnknownKey {
-            kid: header.kid,
-            refetch: keys.may_refetch(now),
-        });
-    }
-    // RFC 7517 allows several keys under one `kid` (of different types): try each that fits.
-    let fitting = named.iter().filter(|key| key.algorithm == algorithm);
-    let message_len = header_part
-        .len()
-        .saturating_add(1)
-        .saturating_add(payload_part.len());
-    let message = token.get(..message_len).ok_or(IdTokenError::Malformed)?;
-    install_crypto_provider();
-    let mut failure = IdTokenError::KeyMismatch {
-        kid: header.kid,
-        alg: header.alg,
-    };
-    for key in fitting {
-        // A key that cannot check this signature must not keep the next one from trying.
-        match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, algorithm) {
-            Ok(true) => return decode_json(payload_part),
-            Ok(false) => failure = IdTokenError::BadSignature,
-            Err(_) if failure != IdTokenError::BadSignature => failure = IdTokenError::Malformed,
-            Err(_) => {}
-        }
-    }
-    Err(failure)
-}
-
-/// One base64url part of a compact JWS, read as JSON.
-fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, IdTokenError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| IdTokenError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| IdTokenError::Malformed)
-}
-
-/// Selects the RustCrypto provider unless the application already chose one; needed when another
-/// crate in the build also enables `jsonwebtoken`'s other backend.
-fn install_crypto_provider() {
-    // An error means a provider is installed already, which is as good.
-    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
 }
 
 #[cfg(test)]

@@ -79,6 +79,8 @@ mod http_interop;
 #[cfg(feature = "id-token")]
 mod id_token;
 #[cfg(feature = "id-token")]
+mod jws;
+#[cfg(feature = "id-token")]
 mod key_set;
 pub mod mcp;
 mod pending;

@@ -1,0 +1,180 @@
+//! Compact JWS signatures checked against a [`KeySet`] (RFC 7515, RFC 7519): what ID tokens and
+//! access tokens share before their own claims are checked.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::Algorithm;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::key_set::{KeySet, VerifyingKey};
+
+/// Why a JWS was refused before its claims were read. Each token kind turns these into its own
+/// error, whose variants carry the same names and meanings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum JwsError {
+    Malformed,
+    UnsupportedAlgorithm { alg: String },
+    CriticalHeader,
+    UnknownKey { kid: Option<String>, refetch: bool },
+    WrongType { typ: String },
+    KeyMismatch { kid: Option<String>, alg: String },
+    BadSignature,
+}
+
+/// The signature algorithms accepted: RSA and ECDSA only, so that a published key can never be used
+/// as an HMAC secret, and never `none`.
+const ACCEPTED: [Algorithm; 8] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+/// `aud`: one string or an array of them (RFC 7519 section 4.1.3).
+pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
+}
+
+/// A NumericDate (RFC 7519 section 2): seconds since the epoch, which may have a fraction; the
+/// fraction is dropped, which only ever makes a time earlier by less than a second.
+pub(crate) fn numeric_date<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(whole) = number.as_u64() {
+        return Ok(Some(whole));
+    }
+    match number.as_f64() {
+        // Bounded, so the conversion is exact in its whole part.
+        Some(seconds) if seconds.is_finite() && (0.0..9.0e15).contains(&seconds) => {
+            Ok(Some(seconds.floor() as u64))
+        }
+        _ => Err(serde::de::Error::custom(
+            "a NumericDate must be a non-negative number of seconds",
+        )),
+    }
+}
+
+/// The JWS header's members this crate reads.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    /// Any value at all: its presence alone refuses the token.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    /// The kind of token; each check says which it takes.
+    #[serde(default)]
+    typ: Option<String>,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// Checks the compact JWS and returns its claims, unchecked but signed by a key of the set: the
+/// header read (no `crit`, a `typ` the caller takes, an accepted algorithm), a key its `kid` names
+/// (or the only key, when it names none) for that algorithm, and the signature.
+pub(crate) fn verify<T: DeserializeOwned>(
+    token: &str,
+    keys: &KeySet,
+    now: u64,
+    typ_accepted: fn(&str) -> bool,
+) -> Result<T, JwsError> {
+    let mut parts = token.split('.');
+    let (Some(header_part), Some(payload_part), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwsError::Malformed);
+    };
+    let header: Header = decode_json(header_part)?;
+    if header.crit {
+        return Err(JwsError::CriticalHeader);
+    }
+    if let Some(typ) = &header.typ {
+        if !typ_accepted(typ) {
+            return Err(JwsError::WrongType { typ: typ.clone() });
+        }
+    }
+    let algorithm = header
+        .alg
+        .parse::<Algorithm>()
+        .ok()
+        .filter(|algorithm| ACCEPTED.contains(algorithm))
+        .ok_or_else(|| JwsError::UnsupportedAlgorithm {
+            alg: header.alg.clone(),
+        })?;
+    let named: Vec<&VerifyingKey> = match header.kid.as_deref() {
+        Some(kid) => keys
+            .keys()
+            .iter()
+            .filter(|key| key.kid.as_deref() == Some(kid))
+            .collect(),
+        None => match keys.keys() {
+            [only] => vec![only],
+            _ => Vec::new(),
+        },
+    };
+    if named.is_empty() {
+        return Err(JwsError::UnknownKey {
+            kid: header.kid,
+            refetch: keys.may_refetch(now),
+        });
+    }
+    // RFC 7517 allows several keys under one `kid` (of different types): try each that fits.
+    let fitting = named.iter().filter(|key| key.algorithm == algorithm);
+    let message_len = header_part
+        .len()
+        .saturating_add(1)
+        .saturating_add(payload_part.len());
+    let message = token.get(..message_len).ok_or(JwsError::Malformed)?;
+    install_crypto_provider();
+    let mut failure = JwsError::KeyMismatch {
+        kid: header.kid,
+        alg: header.alg,
+    };
+    for key in fitting {
+        // A key that cannot check this signature must not keep the next one from trying.
+        match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, algorithm) {
+            Ok(true) => return decode_json(payload_part),
+            Ok(false) => failure = JwsError::BadSignature,
+            Err(_) if failure != JwsError::BadSignature => failure = JwsError::Malformed,
+            Err(_) => {}
+        }
+    }
+    Err(failure)
+}
+
+/// One base64url part of a compact JWS, read as JSON.
+fn decode_json<T: DeserializeOwned>(part: &str) -> Result<T, JwsError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| JwsError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| JwsError::Malformed)
+}
+
+/// Selects the RustCrypto provider unless the application already chose one; needed when another
+/// crate in the build also enables `jsonwebtoken`'s other backend.
+fn install_crypto_provider() {
+    // An error means a provider is installed already, which is as good.
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+}
