@@ -11,7 +11,7 @@
 //! | log users in to a web backend with WorkOS Connect (OpenID Connect) | the crate root: [`ConnectClient`], below |
 //! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
 //! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: discovery, registration, PKCE with resource indicators, client credentials, step-up |
-//! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] (the access token check itself is to come) |
+//! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] and the access token check (feature `access-token`, default) |
 //! | scopes beyond `openid profile email offline_access` (`mcp:tools`, ...) | [`ScopeList`], [`ScopeToken`] |
 //!
 //! # A login, step by step
@@ -78,9 +78,9 @@ mod error;
 mod http_interop;
 #[cfg(feature = "id-token")]
 mod id_token;
-#[cfg(feature = "id-token")]
+#[cfg(any(feature = "id-token", feature = "access-token"))]
 mod jws;
-#[cfg(feature = "id-token")]
+#[cfg(any(feature = "id-token", feature = "access-token"))]
 mod key_set;
 pub mod mcp;
 mod pending;
@@ -101,7 +101,7 @@ pub use domain::AuthKitDomain;
 pub use error::{Error, Field};
 #[cfg(feature = "id-token")]
 pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError, DEFAULT_LEEWAY_SECS};
-#[cfg(feature = "id-token")]
+#[cfg(any(feature = "id-token", feature = "access-token"))]
 pub use key_set::{KeySet, KeySetError};
 pub use pending::PendingAuthorization;
 pub use pkce::{PkceVerifier, S256Challenge};

@@ -1,0 +1,390 @@
+//! Checking an AuthKit access token (a JWT signed with the keys at `/oauth2/jwks`) where a resource
+//! server receives it: signature, issuer, audience, lifetime and scopes, each failure with the status
+//! and challenge RFC 6750 gives it.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::clock::unix_now;
+use crate::credential::AccessToken;
+use crate::jws::{numeric_date, one_or_many, verify, JwsError};
+use crate::key_set::KeySet;
+use crate::mcp::{BearerChallenge, BearerError, Issuer, Resource};
+use crate::scope_list::{ScopeList, ScopeToken};
+
+/// Clock skew allowed on `exp`, `nbf` and `iat` unless the check is told otherwise.
+pub const DEFAULT_LEEWAY_SECS: u64 = 60;
+/// The longest leeway accepted, so that a huge one cannot overflow the time arithmetic.
+const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
+
+/// The claims of a checked AuthKit access token.
+///
+/// Named: `iss`, `sub` (the user, or the application's client ID for machine-to-machine tokens),
+/// `aud`, `client_id`, `org_id`, `sid` (user tokens only), `scope`, `jti`, `exp`, `iat`; any other
+/// claim is read with [`claim`](Self::claim).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AccessTokenClaims {
+    /// The issuer, the AuthKit domain.
+    pub iss: String,
+    /// The subject: a user ID, or a client ID for a machine-to-machine token.
+    pub sub: String,
+    /// The audiences: this resource, among them.
+    pub aud: Vec<String>,
+    /// The client the token was issued to.
+    pub client_id: Option<String>,
+    /// The organization the user signed in to, if any.
+    pub org_id: Option<String>,
+    /// The session, for user tokens.
+    pub sid: Option<String>,
+    /// The scopes granted.
+    pub scope: ScopeList,
+    /// The token's unique ID.
+    pub jti: Option<String>,
+    /// Expiry, in seconds since the Unix epoch.
+    pub exp: u64,
+    /// Issue time, in seconds since the Unix epoch.
+    pub iat: Option<u64>,
+    other: Map<String, Value>,
+}
+
+impl AccessTokenClaims {
+    /// A claim this type does not name (`role`, `permissions`, `feature_flags`, ...).
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.other.get(name)
+    }
+}
+
+/// The claims as they arrive, each optional so that a missing one is named.
+#[derive(Deserialize)]
+struct RawClaims {
+    iss: Option<String>,
+    sub: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    aud: Vec<String>,
+    client_id: Option<String>,
+    org_id: Option<String>,
+    sid: Option<String>,
+    scope: Option<String>,
+    jti: Option<String>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    exp: Option<u64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    iat: Option<u64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    nbf: Option<u64>,
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+/// Why an access token was refused. Each maps to RFC 6750's `error` ([`bearer_error`](Self::bearer_error))
+/// and HTTP status ([`status`](Self::status)): `insufficient_scope` and 403 when the token is good
+/// but lacks scopes, `invalid_token` and 401 otherwise. No message quotes the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessTokenError {
+    /// Not a JWT: not three base64url parts, or a header or claims that are not the expected JSON.
+    #[error("the access token is not a well-formed JWT")]
+    Malformed,
+    /// A signature algorithm this crate does not accept (`none`, HMAC, EdDSA, or unknown).
+    #[error("the access token is signed with {alg:?}, which is not accepted; only RSA and ECDSA algorithms are")]
+    UnsupportedAlgorithm {
+        /// The algorithm named in the header.
+        alg: String,
+    },
+    /// The header lists `crit` extensions (RFC 7515 section 4.1.11), which this crate does not
+    /// understand.
+    #[error(
+        "the access token's header has `crit` extensions, which this crate does not understand"
+    )]
+    CriticalHeader,
+    /// No key in the set has the token's `kid`. When `refetch` is true, fetch the JWKS again and
+    /// check once more; when false, the set was fetched too recently to ask again.
+    #[error(
+        "no key in the JWKS matches the access token's key ID {kid:?}{}",
+        if *refetch { "; fetch the JWKS again" } else { "" }
+    )]
+    UnknownKey {
+        /// The key ID in the token's header.
+        kid: Option<String>,
+        /// Whether the set may be fetched again now.
+        refetch: bool,
+    },
+    /// The header's `typ` is not an access token's (`JWT`, `at+jwt`).
+    #[error("the token's `typ` is {typ:?}, not an access token's")]
+    WrongType {
+        /// The `typ` in the header.
+        typ: String,
+    },
+    /// Keys with the token's `kid` exist, but none is for this algorithm.
+    #[error("the JWKS key {kid:?} is not for {alg} signatures")]
+    KeyMismatch {
+        /// The key ID.
+        kid: Option<String>,
+        /// The algorithm in the token's header.
+        alg: String,
+    },
+    /// The signature does not verify.
+    #[error("the access token's signature does not verify")]
+    BadSignature,
+    /// A required claim is missing.
+    #[error("the access token has no `{claim}` claim")]
+    MissingClaim {
+        /// The claim.
+        claim: &'static str,
+    },
+    /// `iss` is not the expected issuer.
+    #[error("the access token's issuer is not `{expected}`")]
+    WrongIssuer {
+        /// The issuer expected.
+        expected: String,
+    },
+    /// `aud` does not name this resource: a token minted for another resource (RFC 8707's point),
+    /// which must not be accepted here.
+    #[error("the access token is not for this resource (`{expected}`)")]
+    WrongAudience {
+        /// The audience expected.
+        expected: String,
+    },
+    /// `exp` has passed, beyond the leeway.
+    #[error("the access token has expired")]
+    Expired,
+    /// `iat` or `nbf` lies in the future, beyond the leeway.
+    #[error("the access token is not valid yet")]
+    NotYetValid,
+    /// A good token without the scopes this request needs.
+    #[error("the access token lacks the scopes `{missing}`")]
+    InsufficientScope {
+        /// The scopes required and not granted.
+        missing: ScopeList,
+    },
+}
+
+impl From<JwsError> for AccessTokenError {
+    fn from(error: JwsError) -> Self {
+        match error {
+            JwsError::Malformed => AccessTokenError::Malformed,
+            JwsError::UnsupportedAlgorithm { alg } => {
+                AccessTokenError::UnsupportedAlgorithm { alg }
+            }
+            JwsError::CriticalHeader => AccessTokenError::CriticalHeader,
+            JwsError::UnknownKey { kid, refetch } => AccessTokenError::UnknownKey { kid, refetch },
+            JwsError::WrongType { typ } => AccessTokenError::WrongType { typ },
+            JwsError::KeyMismatch { kid, alg } => AccessTokenError::KeyMismatch { kid, alg },
+            JwsError::BadSignature => AccessTokenError::BadSignature,
+        }
+    }
+}
+
+impl AccessTokenError {
+    /// RFC 6750's `error` for the challenge: `insufficient_scope` or `invalid_token`.
+    pub fn bearer_error(&self) -> BearerError {
+        match self {
+            AccessTokenError::InsufficientScope { .. } => BearerError::InsufficientScope,
+            _ => BearerError::InvalidToken,
+        }
+    }
+
+    /// The HTTP status to answer with: 403 for insufficient scope, 401 otherwise.
+    pub fn status(&self) -> u16 {
+        self.bearer_error().status()
+    }
+
+    /// Whether to fetch the JWKS again and check once more: the token names a key the set lacks,
+    /// and the set is old enough to ask again.
+    pub fn should_refetch_keys(&self) -> bool {
+        matches!(self, AccessTokenError::UnknownKey { refetch: true, .. })
+    }
+}
+
+/// `JWT` or `at+jwt` (RFC 9068), or absent.
+fn is_access_token_type(typ: &str) -> bool {
+    ["JWT", "at+jwt", "application/at+jwt"]
+        .iter()
+        .any(|accepted| typ.eq_ignore_ascii_case(accepted))
+}
+
+/// The checks a resource server makes on each request's access token: made once, used for every
+/// request (it holds no lock and reads no key set).
+///
+/// ```
+/// use workos_connect::resource_server::AccessTokenCheck;
+///
+/// let check = AccessTokenCheck::new(
+///     "https://example.authkit.app".parse()?,
+///     "https://api.example.com/mcp".parse()?,
+/// )
+/// .require_scopes("mcp:tools".parse()?);
+/// // Per request: `check.validate(&token, &keys)`, then on error answer `error.status()` with
+/// // `check.challenge(&error, metadata_url)` as `WWW-Authenticate`.
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "call `validate` for each request"]
+pub struct AccessTokenCheck {
+    issuer: Issuer,
+    audience: String,
+    required_scopes: ScopeList,
+    leeway_secs: u64,
+    now: Option<u64>,
+}
+
+impl AccessTokenCheck {
+    /// Tokens issued by `issuer` (the AuthKit domain) for `resource` (the `resource` indicator
+    /// clients request, which AuthKit puts in `aud`).
+    pub fn new(issuer: Issuer, resource: Resource) -> Self {
+        AccessTokenCheck {
+            issuer,
+            audience: resource.as_str().to_owned(),
+            required_scopes: ScopeList::new(),
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            now: None,
+        }
+    }
+
+    /// Tokens issued by `issuer` with the audience `audience`, for an AuthKit environment without
+    /// resource indicators, whose tokens name the environment's client ID instead.
+    pub fn with_audience(issuer: Issuer, audience: impl Into<String>) -> Self {
+        AccessTokenCheck {
+            issuer,
+            audience: audience.into(),
+            required_scopes: ScopeList::new(),
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            now: None,
+        }
+    }
+
+    /// Scopes every token must carry (none by default).
+    pub fn require_scopes(mut self, scopes: ScopeList) -> Self {
+        self.required_scopes = scopes;
+        self
+    }
+
+    /// The scopes required.
+    pub fn required_scopes(&self) -> &ScopeList {
+        &self.required_scopes
+    }
+
+    /// Clock skew allowed on `exp`, `nbf` and `iat` (60 seconds by default, at most a day).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway_secs = seconds.min(MAX_LEEWAY_SECS);
+        self
+    }
+
+    /// Checks as if it were `unix_seconds` now, for tests.
+    pub fn at(mut self, unix_seconds: u64) -> Self {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    /// Checks `token` against `keys`: the signature with a key its `kid` names, for that key's
+    /// algorithm only; `iss`; `aud` naming this resource; `exp`, `nbf` and `iat` within the leeway;
+    /// then the required scopes.
+    pub fn validate(
+        &self,
+        token: &AccessToken,
+        keys: &KeySet,
+    ) -> Result<AccessTokenClaims, AccessTokenError> {
+        let now = self.now.unwrap_or_else(unix_now);
+        let raw: RawClaims = verify(token.secret(), keys, now, is_access_token_type)?;
+        let missing = |claim| AccessTokenError::MissingClaim { claim };
+        let iss = raw.iss.ok_or_else(|| missing("iss"))?;
+        if iss != self.issuer.as_str() && Issuer::new(&iss).ok().as_ref() != Some(&self.issuer) {
+            return Err(AccessTokenError::WrongIssuer {
+                expected: self.issuer.to_string(),
+            });
+        }
+        if !raw.aud.iter().any(|aud| self.is_audience(aud)) {
+            return Err(AccessTokenError::WrongAudience {
+                expected: self.audience.clone(),
+            });
+        }
+        let exp = raw.exp.ok_or_else(|| missing("exp"))?;
+        if exp.saturating_add(self.leeway_secs) <= now {
+            return Err(AccessTokenError::Expired);
+        }
+        let latest_start = now.saturating_add(self.leeway_secs);
+        if raw.iat.is_some_and(|iat| iat > latest_start)
+            || raw.nbf.is_some_and(|nbf| nbf > latest_start)
+        {
+            return Err(AccessTokenError::NotYetValid);
+        }
+        let sub = raw
+            .sub
+            .filter(|sub| !sub.is_empty())
+            .ok_or_else(|| missing("sub"))?;
+        // Granted scopes that are not scope tokens cannot match a required one; they are dropped.
+        let scope: ScopeList = raw
+            .scope
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter_map(|name| ScopeToken::new(name).ok())
+            .collect();
+        let missing_scopes: ScopeList = self
+            .required_scopes
+            .iter()
+            .filter(|required| !scope.contains(required.as_str()))
+            .cloned()
+            .collect();
+        if !missing_scopes.is_empty() {
+            return Err(AccessTokenError::InsufficientScope {
+                missing: missing_scopes,
+            });
+        }
+        Ok(AccessTokenClaims {
+            iss,
+            sub,
+            aud: raw.aud,
+            client_id: raw.client_id,
+            org_id: raw.org_id,
+            sid: raw.sid,
+            scope,
+            jti: raw.jti,
+            exp,
+            iat: raw.iat,
+            other: raw.other,
+        })
+    }
+
+    /// `aud` names this resource: the same text, or for a resource, the same URL.
+    fn is_audience(&self, aud: &str) -> bool {
+        aud == self.audience
+            || Resource::new(&self.audience)
+                .ok()
+                .zip(Resource::new(aud).ok())
+                .is_some_and(|(ours, theirs)| ours == theirs)
+    }
+
+    /// The `WWW-Authenticate` challenge for a refused request: the error, its description, the
+    /// scopes this check requires (so a client knows what to ask for), and where the resource's
+    /// metadata is (RFC 9728 section 5.1).
+    ///
+    /// ```
+    /// use workos_connect::resource_server::{AccessTokenCheck, AccessTokenError};
+    ///
+    /// let check = AccessTokenCheck::new("https://example.authkit.app".parse()?, "https://api.example.com/mcp".parse()?)
+    ///     .require_scopes("mcp:tools".parse()?);
+    /// let metadata = "https://api.example.com/.well-known/oauth-protected-resource/mcp".parse()?;
+    /// let challenge = check.challenge(Some(&AccessTokenError::Expired), metadata);
+    /// assert_eq!(
+    ///     challenge.to_string(),
+    ///     r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools", error="invalid_token", error_description="the access token has expired""#
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn challenge(
+        &self,
+        error: Option<&AccessTokenError>,
+        resource_metadata: Url,
+    ) -> BearerChallenge {
+        BearerChallenge {
+            resource_metadata: Some(resource_metadata),
+            scope: (!self.required_scopes.is_empty()).then(|| self.required_scopes.to_string()),
+            error: error.map(AccessTokenError::bearer_error),
+            error_description: error.map(AccessTokenError::to_string),
+            ..BearerChallenge::default()
+        }
+    }
+}

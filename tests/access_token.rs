@@ -1,0 +1,223 @@
+//! Access token checks for a resource server, with tokens signed here by a test key: every failure
+//! has its status and its challenge.
+#![cfg(feature = "access-token")]
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+use workos_connect::mcp::BearerChallenge;
+use workos_connect::resource_server::{
+    bearer_token, AccessTokenCheck, AccessTokenError, BearerError, KeySet,
+};
+use workos_connect::AccessToken;
+
+const KEY: &[u8] = include_bytes!("data/id_token_test_key.pem");
+const KID: &str = "test-key-1";
+const NOW: u64 = 1_800_000_000;
+const ISSUER: &str = "https://example.authkit.app";
+const RESOURCE: &str = "https://api.example.com/mcp";
+const METADATA: &str = "https://api.example.com/.well-known/oauth-protected-resource/mcp";
+
+fn keys() -> KeySet {
+    let key = EncodingKey::from_rsa_pem(KEY).unwrap();
+    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
+    jwk.common.key_id = Some(KID.to_owned());
+    KeySet::parse_fetched_at(
+        &serde_json::to_vec(&JwkSet { keys: vec![jwk] }).unwrap(),
+        NOW - 3600,
+    )
+    .unwrap()
+}
+
+/// The claims of an AuthKit access token for the resource, as the API reference lists them.
+fn claims() -> Value {
+    json!({
+        "iss": ISSUER,
+        "aud": RESOURCE,
+        "sub": "user_01",
+        "client_id": "client_01",
+        "org_id": "org_01",
+        "sid": "session_01",
+        "scope": "mcp:tools openid",
+        "jti": "01J",
+        "exp": NOW + 300,
+        "iat": NOW,
+        "role": "admin",
+    })
+}
+
+fn sign_with(claims: &Value, kid: &str, typ: Option<&str>) -> AccessToken {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    header.typ = typ.map(str::to_owned);
+    let key = EncodingKey::from_rsa_pem(KEY).unwrap();
+    AccessToken::new(jsonwebtoken::encode(&header, claims, &key).unwrap())
+}
+
+fn sign(claims: &Value) -> AccessToken {
+    sign_with(claims, KID, Some("at+jwt"))
+}
+
+fn check() -> AccessTokenCheck {
+    AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .require_scopes("mcp:tools".parse().unwrap())
+        .at(NOW)
+}
+
+fn with(change: impl FnOnce(&mut Value)) -> AccessToken {
+    let mut claims = claims();
+    change(&mut claims);
+    sign(&claims)
+}
+
+/// The status and the challenge a refusal is answered with, read back as a client reads them.
+fn answer(error: &AccessTokenError) -> (u16, BearerChallenge) {
+    let header = check()
+        .challenge(Some(error), METADATA.parse().unwrap())
+        .to_string();
+    (error.status(), BearerChallenge::parse(&header).unwrap())
+}
+
+#[test]
+fn a_good_token_gives_its_claims() {
+    let checked = check().validate(&sign(&claims()), &keys()).unwrap();
+    assert_eq!(checked.sub, "user_01");
+    assert_eq!(checked.client_id.as_deref(), Some("client_01"));
+    assert_eq!(checked.org_id.as_deref(), Some("org_01"));
+    assert_eq!(checked.sid.as_deref(), Some("session_01"));
+    assert_eq!(checked.scope.to_string(), "mcp:tools openid");
+    assert_eq!(checked.claim("role").unwrap(), "admin");
+    // `typ` JWT or none, an audience list holding the resource, and fractional dates are fine too.
+    for token in [
+        sign_with(&claims(), KID, Some("JWT")),
+        sign_with(&claims(), KID, None),
+        with(|c| c["aud"] = json!(["https://other.example", RESOURCE])),
+        with(|c| c["exp"] = json!((NOW + 300) as f64 + 0.5)),
+    ] {
+        assert!(check().validate(&token, &keys()).is_ok());
+    }
+}
+
+/// Whether a refusal is the one a case expects.
+type Expected = fn(&AccessTokenError) -> bool;
+
+#[test]
+fn each_refusal_has_its_status_and_challenge() {
+    let keys = keys();
+    let cases: Vec<(&str, AccessToken, Expected)> = vec![
+        (
+            "another resource",
+            with(|c| c["aud"] = json!("https://api.example.com/other")),
+            |e| matches!(e, AccessTokenError::WrongAudience { .. }),
+        ),
+        (
+            "another issuer",
+            with(|c| c["iss"] = json!("https://evil.authkit.app")),
+            |e| matches!(e, AccessTokenError::WrongIssuer { .. }),
+        ),
+        ("expired", with(|c| c["exp"] = json!(NOW - 61)), |e| {
+            *e == AccessTokenError::Expired
+        }),
+        (
+            "from the future",
+            with(|c| c["iat"] = json!(NOW + 120)),
+            |e| *e == AccessTokenError::NotYetValid,
+        ),
+        ("not before", with(|c| c["nbf"] = json!(NOW + 120)), |e| {
+            *e == AccessTokenError::NotYetValid
+        }),
+        (
+            "unknown key",
+            sign_with(&claims(), "rotated-key", Some("at+jwt")),
+            |e| matches!(e, AccessTokenError::UnknownKey { refetch: true, .. }),
+        ),
+        (
+            "an ID token's type",
+            sign_with(&claims(), KID, Some("id+jwt")),
+            |e| matches!(e, AccessTokenError::WrongType { .. }),
+        ),
+        ("no subject", with(|c| c["sub"] = json!("")), |e| {
+            *e == AccessTokenError::MissingClaim { claim: "sub" }
+        }),
+        (
+            "no expiry",
+            with(|c| c.as_object_mut().unwrap().retain(|k, _| k != "exp")),
+            |e| *e == AccessTokenError::MissingClaim { claim: "exp" },
+        ),
+        ("not a JWT", AccessToken::new("opaque-token"), |e| {
+            *e == AccessTokenError::Malformed
+        }),
+    ];
+    for (name, token, expected) in cases {
+        let error = check().validate(&token, &keys).unwrap_err();
+        assert!(expected(&error), "{name}: {error:?}");
+        let (status, challenge) = answer(&error);
+        assert_eq!(status, 401, "{name}");
+        assert_eq!(challenge.error, Some(BearerError::InvalidToken), "{name}");
+        assert_eq!(
+            challenge.resource_metadata.unwrap().as_str(),
+            METADATA,
+            "{name}"
+        );
+        assert_eq!(challenge.scope.as_deref(), Some("mcp:tools"), "{name}");
+        assert!(
+            !challenge.error_description.unwrap().contains("eyJ"),
+            "{name}"
+        );
+    }
+    let tampered = {
+        let token = sign(&claims());
+        let (body, _) = token.secret().rsplit_once('.').unwrap();
+        AccessToken::new(format!("{body}.AAAA"))
+    };
+    assert_eq!(
+        check().validate(&tampered, &keys).unwrap_err(),
+        AccessTokenError::BadSignature
+    );
+}
+
+#[test]
+fn a_token_without_the_scope_gets_403_insufficient_scope() {
+    let error = check()
+        .validate(&with(|c| c["scope"] = json!("openid")), &keys())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the access token lacks the scopes `mcp:tools`"
+    );
+    let (status, challenge) = answer(&error);
+    assert_eq!(status, 403);
+    assert_eq!(challenge.error, Some(BearerError::InsufficientScope));
+    assert_eq!(challenge.scope.as_deref(), Some("mcp:tools"));
+}
+
+#[test]
+fn no_token_gets_401_and_a_challenge_without_error() {
+    let error = bearer_token(std::iter::empty::<&[u8]>()).unwrap_err();
+    assert_eq!(error.status(), 401);
+    let challenge = check().challenge(None, METADATA.parse().unwrap());
+    assert_eq!(
+        challenge.to_string(),
+        format!(r#"Bearer resource_metadata="{METADATA}", scope="mcp:tools""#)
+    );
+}
+
+#[test]
+fn a_token_from_the_header_is_checked() {
+    let token = sign(&claims());
+    let header = format!("Bearer {}", token.secret());
+    let read = bearer_token([header.as_bytes()]).unwrap();
+    assert!(check().validate(&read, &keys()).is_ok());
+}
+
+#[test]
+fn without_resource_indicators_the_audience_is_the_client_id() {
+    let check = AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01").at(NOW);
+    assert!(check
+        .validate(&with(|c| c["aud"] = json!("client_01")), &keys())
+        .is_ok());
+    assert!(matches!(
+        check.validate(&sign(&claims()), &keys()),
+        Err(AccessTokenError::WrongAudience { .. })
+    ));
+}
