@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::claim_values::{numeric_date, one_or_many};
 use crate::client::ConnectClient;
 use crate::clock::unix_now;
 use crate::credential::IdToken;
-use crate::jws::{numeric_date, one_or_many, verify, JwsError};
+use crate::jws::{verify, JwsError};
 use crate::key_set::KeySet;
 use crate::pending::PendingAuthorization;
 use crate::secret::{constant_time_eq, Nonce};

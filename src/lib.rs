@@ -68,6 +68,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod callback;
+mod claim_values;
 mod client;
 mod clock;
 mod credential;

@@ -53,7 +53,8 @@ pub enum TokenError {
 
 /// A `POST` to the token endpoint: where to send it, and its `application/x-www-form-urlencoded` body.
 ///
-/// Its `Debug` hides the code, verifier, refresh token and client secret; the body itself holds them,
+/// Its `Debug` hides the code, verifier, refresh token, introspected token, client secret and
+/// `Authorization` header; the body itself holds them,
 /// and is wiped from memory when the request is dropped.
 pub struct TokenRequest {
     url: Url,
@@ -110,7 +111,14 @@ impl TokenRequest {
 }
 
 /// Field names whose values `Debug` hides.
-const SECRET_FIELDS: [&str; 4] = ["code", "code_verifier", "refresh_token", "client_secret"];
+const SECRET_FIELDS: [&str; 5] = [
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "client_secret",
+    // The token an introspection request asks about.
+    "token",
+];
 
 impl fmt::Debug for TokenRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

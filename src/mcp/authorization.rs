@@ -12,7 +12,7 @@ use crate::callback::{AuthorizationCode, CallbackCheck};
 use crate::client::{ClientId, RedirectUri};
 use crate::clock::unix_now;
 use crate::credential::RefreshToken;
-use crate::encoding::{basic_authorization, push_query_value};
+use crate::encoding::push_query_value;
 use crate::mcp::credentials::ClientCredentials;
 use crate::mcp::identifier::{Issuer, Resource};
 use crate::mcp::server_metadata::AuthorizationServerMetadata;
@@ -231,24 +231,10 @@ impl AuthorizationClient {
         Ok(self.authenticated(form))
     }
 
-    /// Adds the client's authentication to a token request's form.
-    fn authenticated(&self, mut form: Vec<(&'static str, String)>) -> TokenRequest {
-        let credentials = &self.settings.credentials;
-        let client_id = credentials.client_id().as_str();
-        let secret = credentials.client_secret().map(|secret| secret.secret());
-        let mut authorization = None;
-        match (credentials.auth_method(), secret) {
-            (TokenEndpointAuth::ClientSecretBasic, Some(secret)) => {
-                authorization = Some(basic_authorization(client_id, secret));
-            }
-            (TokenEndpointAuth::ClientSecretPost, Some(secret)) => {
-                form.push(("client_id", client_id.to_owned()));
-                form.push(("client_secret", secret.to_owned()));
-            }
-            // `ClientCredentials` pairs every secret method with a secret, so only `none` is left.
-            _ => form.push(("client_id", client_id.to_owned())),
-        }
-        TokenRequest::new(self.settings.token_endpoint.clone(), form, authorization)
+    fn authenticated(&self, form: Vec<(&'static str, String)>) -> TokenRequest {
+        self.settings
+            .credentials
+            .authenticated(self.settings.token_endpoint.clone(), form)
     }
 }
 

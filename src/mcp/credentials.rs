@@ -4,11 +4,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use url::Url;
+
 use crate::client::ClientId;
 use crate::credential::ClientSecret;
+use crate::encoding::basic_authorization;
 use crate::mcp::client_metadata::check_url;
 use crate::mcp::identifier::Issuer;
 use crate::mcp::token_auth::TokenEndpointAuth;
+use crate::token::TokenRequest;
 
 /// What a client knows of its registration with one authorization server: the `client_id`, a secret
 /// if it has one, how it authenticates at the token endpoint, and the issuer it belongs to.
@@ -168,6 +172,31 @@ impl ClientCredentials {
     /// section 3.2.1's `client_secret_expires_at` of 0) or there is no secret.
     pub fn client_secret_expires_at(&self) -> Option<u64> {
         self.client_secret_expires_at
+    }
+
+    /// A form `POST` to `url` (a token or introspection endpoint) with this client's
+    /// authentication: a Basic `Authorization` header for `client_secret_basic`, `client_id` and
+    /// `client_secret` in the form for `client_secret_post`, `client_id` alone for `none`.
+    pub(crate) fn authenticated(
+        &self,
+        url: Url,
+        mut form: Vec<(&'static str, String)>,
+    ) -> TokenRequest {
+        let client_id = self.client_id.as_str();
+        let secret = self.client_secret.as_ref().map(ClientSecret::secret);
+        let mut authorization = None;
+        match (self.auth_method, secret) {
+            (TokenEndpointAuth::ClientSecretBasic, Some(secret)) => {
+                authorization = Some(basic_authorization(client_id, secret));
+            }
+            (TokenEndpointAuth::ClientSecretPost, Some(secret)) => {
+                form.push(("client_id", client_id.to_owned()));
+                form.push(("client_secret", secret.to_owned()));
+            }
+            // Every secret method comes with a secret (`checked`), so only `none` is left.
+            _ => form.push(("client_id", client_id.to_owned())),
+        }
+        TokenRequest::new(url, form, authorization)
     }
 
     /// Whether the secret has expired at `unix_seconds`, so the client must register again.

@@ -6,9 +6,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::claim_values::{numeric_date, one_or_many};
 use crate::clock::unix_now;
 use crate::credential::AccessToken;
-use crate::jws::{numeric_date, one_or_many, verify, JwsError};
+use crate::jws::{verify, JwsError};
 use crate::key_set::KeySet;
 use crate::mcp::{BearerChallenge, BearerError, Issuer, Resource};
 use crate::scope_list::{ScopeList, ScopeToken};

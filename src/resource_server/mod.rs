@@ -5,6 +5,7 @@
 //! | read the request's token | [`bearer_token`], [`BearerTokenError`] | 6750 §2.1 |
 //! | publish where tokens come from | [`ProtectedResourceMetadata::new`] served at [`ProtectedResourceMetadata::well_known_url`] | 9728 |
 //! | check the token (feature `access-token`, default) | `AccessTokenCheck::validate` against a `KeySet` parsed once from the AuthKit domain's JWKS | 7519, 8707, 9068 |
+//! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`] | 7662 |
 //! | refuse a request | a [`BearerChallenge`] as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`] | 6750 §3, 9728 §5.1 |
 //!
 //! The parsed types are the ones an MCP client reads ([`crate::mcp`]): what the server writes is
@@ -13,6 +14,7 @@
 #[cfg(feature = "access-token")]
 mod access_token;
 mod bearer;
+mod introspection;
 
 #[cfg(feature = "access-token")]
 pub use crate::key_set::{KeySet, KeySetError};
@@ -22,3 +24,6 @@ pub use access_token::{
     AccessTokenCheck, AccessTokenClaims, AccessTokenError, DEFAULT_LEEWAY_SECS,
 };
 pub use bearer::{bearer_token, BearerTokenError};
+pub use introspection::{
+    introspection_request, IntrospectedToken, Introspection, IntrospectionError,
+};
