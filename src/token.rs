@@ -51,7 +51,8 @@ pub enum TokenError {
     },
 }
 
-/// A `POST` to the token endpoint: where to send it, and its `application/x-www-form-urlencoded` body.
+/// A form `POST` to the token endpoint (or the introspection endpoint): where to send it, and its
+/// `application/x-www-form-urlencoded` body.
 ///
 /// Its `Debug` hides the code, verifier, refresh token, introspected token, client secret and
 /// `Authorization` header; the body itself holds them,
