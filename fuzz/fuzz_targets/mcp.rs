@@ -1,5 +1,6 @@
-//! The MCP client's parsers, all fed what a hostile server could send: challenges, protected
-//! resource metadata, authorization server metadata, registration responses and scope lists. Never
+//! The MCP client's and resource server's parsers, all fed what a hostile peer could send: challenges, protected
+//! resource metadata, authorization server metadata, registration responses, scope lists,
+//! `Authorization` headers, written challenges and introspection answers. Never
 //! a panic, never a control character in a message, and never the registration's secret quoted.
 #![no_main]
 
@@ -8,6 +9,7 @@ use workos_connect::mcp::{
     AuthorizationServerMetadata, BearerChallenge, Issuer, ProtectedResourceMetadata,
     RegistrationError, RegistrationResponse, TokenEndpointAuth,
 };
+use workos_connect::resource_server::{bearer_token, Introspection};
 use workos_connect::ScopeList;
 
 const SECRET: &str = "fuzz-secret-never-shown";
@@ -21,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let text = String::from_utf8_lossy(body);
-    match selector % 5 {
+    match selector % 8 {
         0 => {
             if let Err(error) = BearerChallenge::parse(&text) {
                 one_line(error.to_string());
@@ -66,6 +68,32 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        5 => match bearer_token([body]) {
+            // Whatever the header held, a token read from it is one b64token.
+            Ok(token) => assert!(!token.secret().is_empty() && !token.secret().contains(' ')),
+            Err(error) => one_line(format!("{error} {error:?}")),
+        },
+        6 => {
+            // A challenge written from hostile values reads back as one Bearer challenge.
+            let mut challenge = BearerChallenge::default();
+            challenge.realm = Some(text.to_string());
+            challenge.scope = Some(text.to_string());
+            challenge.error_description = Some(text.to_string());
+            let written = challenge.to_string();
+            one_line(written.clone());
+            let read = BearerChallenge::parse(&written).unwrap();
+            // A printable realm survives exactly, its quotes and backslashes escaped.
+            if text.chars().all(|c| (' '..='~').contains(&c)) {
+                assert_eq!(read.realm.as_deref(), Some(&*text));
+            }
+        }
+        7 => match Introspection::parse(200, body) {
+            Ok(Introspection::Active(token)) => {
+                let _ = format!("{token:?}");
+            }
+            Ok(Introspection::Inactive) => {}
+            Err(error) => one_line(error.to_string()),
+        },
         _ => match text.parse::<ScopeList>() {
             Ok(list) => {
                 let printed = list.to_string();
