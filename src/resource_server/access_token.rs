@@ -246,6 +246,10 @@ impl AccessTokenCheck {
 
     /// Tokens issued by `issuer` with the audience `audience`, for an AuthKit environment without
     /// resource indicators, whose tokens name the environment's client ID instead.
+    ///
+    /// Prefer [`new`](Self::new) with a resource: with the client ID as audience, any token for that
+    /// client passes, for every API of the environment alike, and an ID token of the same client
+    /// (also signed by the domain's keys, with `typ` `JWT`) cannot be told from an access token.
     pub fn with_audience(issuer: Issuer, audience: impl Into<String>) -> Self {
         AccessTokenCheck {
             issuer,
