@@ -221,3 +221,69 @@ fn without_resource_indicators_the_audience_is_the_client_id() {
         Err(AccessTokenError::WrongAudience { .. })
     ));
 }
+
+#[test]
+fn a_hostile_header_does_not_grow_the_answer() {
+    use base64::Engine as _;
+    let encode = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let header = format!(
+        r#"{{"alg":"RS256","kid":"{KID}","typ":"{}"}}"#,
+        "\u{7f}".repeat(4000)
+    );
+    let token = AccessToken::new(format!("{}.e30.AAAA", encode(&header)));
+    let error = check().validate(&token, &keys()).unwrap_err();
+    let written = check()
+        .challenge(Some(&error), METADATA.parse().unwrap())
+        .to_string();
+    assert!(written.len() < 512, "{} bytes", written.len());
+}
+
+#[test]
+fn a_malformed_header_gets_400_invalid_request() {
+    let error = bearer_token([b"Bearer a b".as_slice()]).unwrap_err();
+    let challenge = check().request_challenge(&error, METADATA.parse().unwrap());
+    assert_eq!(error.status(), 400);
+    let read = BearerChallenge::parse(&challenge.to_string()).unwrap();
+    assert_eq!(read.error, Some(BearerError::InvalidRequest));
+    let missing = bearer_token(std::iter::empty::<&[u8]>()).unwrap_err();
+    assert_eq!(
+        check()
+            .request_challenge(&missing, METADATA.parse().unwrap())
+            .error,
+        None
+    );
+}
+
+#[test]
+fn issuer_and_audience_are_compared_as_strings() {
+    // Only a trailing `/` may differ; case, default ports and dot segments may not.
+    assert!(check()
+        .validate(&with(|c| c["iss"] = json!(format!("{ISSUER}/"))), &keys())
+        .is_ok());
+    for (claim, value) in [
+        ("aud", "https://API.example.com:443/./mcp"),
+        ("iss", "https://EXAMPLE.authkit.app:443"),
+    ] {
+        let token = with(|c| c[claim] = json!(value));
+        assert!(
+            check().validate(&token, &keys()).is_err(),
+            "{claim} {value}"
+        );
+    }
+}
+
+#[test]
+fn unsigned_and_hmac_tokens_are_refused() {
+    use base64::Engine as _;
+    let encode =
+        |json: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string());
+    let body = encode(&claims());
+    for alg in ["none", "HS256"] {
+        let header = encode(&json!({"alg": alg, "kid": KID}));
+        let token = AccessToken::new(format!("{header}.{body}.AAAA"));
+        assert!(matches!(
+            check().validate(&token, &keys()),
+            Err(AccessTokenError::UnsupportedAlgorithm { .. })
+        ));
+    }
+}

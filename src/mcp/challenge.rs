@@ -255,7 +255,8 @@ impl fmt::Display for BearerChallenge {
             parameter(f, "realm", realm, true)?;
         }
         if let Some(url) = &self.resource_metadata {
-            parameter(f, "resource_metadata", url.as_str(), false)?;
+            // A URL may hold `\` in its query; escaped, it reads back unchanged.
+            parameter(f, "resource_metadata", url.as_str(), true)?;
         }
         if let Some(scope) = &self.scope {
             parameter(f, "scope", scope, false)?;

@@ -12,6 +12,7 @@ use crate::credential::AccessToken;
 use crate::jws::{verify, JwsError};
 use crate::key_set::KeySet;
 use crate::mcp::{BearerChallenge, BearerError, Issuer, Resource};
+use crate::resource_server::bearer::BearerTokenError;
 use crate::scope_list::{ScopeList, ScopeToken};
 
 /// Clock skew allowed on `exp`, `nbf` and `iat` unless the check is told otherwise.
@@ -192,11 +193,34 @@ impl AccessTokenError {
         self.bearer_error().status()
     }
 
+    /// The `error_description` sent to the client: fixed text, never the token's own values (its
+    /// `kid`, `alg` or `typ`, which a caller chooses and would lengthen the answer) nor this
+    /// server's settings. Log the error's `Display` on the server instead.
+    pub fn description(&self) -> &'static str {
+        match self {
+            AccessTokenError::Expired => "the access token has expired",
+            AccessTokenError::NotYetValid => "the access token is not valid yet",
+            AccessTokenError::InsufficientScope { .. } => "the access token lacks a required scope",
+            AccessTokenError::WrongAudience { .. } => "the access token is not for this resource",
+            AccessTokenError::Malformed => "the access token is malformed",
+            _ => "the access token is invalid",
+        }
+    }
+
     /// Whether to fetch the JWKS again and check once more: the token names a key the set lacks,
     /// and the set is old enough to ask again.
     pub fn should_refetch_keys(&self) -> bool {
         matches!(self, AccessTokenError::UnknownKey { refetch: true, .. })
     }
+}
+
+/// `iss` and `aud` are compared as strings (RFC 7519 section 2: StringOrURI values are compared
+/// case-sensitively, without normalisation), allowing only a trailing `/`, which URL libraries add
+/// to a bare origin.
+fn same_identifier(received: &str, expected: &str) -> bool {
+    received == expected
+        || received.strip_suffix('/') == Some(expected)
+        || expected.strip_suffix('/') == Some(received)
 }
 
 /// `JWT` or `at+jwt` (RFC 9068), or absent.
@@ -295,7 +319,7 @@ impl AccessTokenCheck {
         let raw: RawClaims = verify(token.secret(), keys, now, is_access_token_type)?;
         let missing = |claim| AccessTokenError::MissingClaim { claim };
         let iss = raw.iss.ok_or_else(|| missing("iss"))?;
-        if iss != self.issuer.as_str() && Issuer::new(&iss).ok().as_ref() != Some(&self.issuer) {
+        if !same_identifier(&iss, self.issuer.as_str()) {
             return Err(AccessTokenError::WrongIssuer {
                 expected: self.issuer.to_string(),
             });
@@ -355,14 +379,24 @@ impl AccessTokenCheck {
 
     /// `aud` names this resource: the same text, or for a resource, the same URL.
     fn is_audience(&self, aud: &str) -> bool {
-        aud == self.audience
-            || Resource::new(&self.audience)
-                .ok()
-                .zip(Resource::new(aud).ok())
-                .is_some_and(|(ours, theirs)| ours == theirs)
+        same_identifier(aud, &self.audience)
     }
 
-    /// The `WWW-Authenticate` challenge for a refused request: the error, its description, the
+    /// The challenge for a request whose `Authorization` header could not be read: no `error` when
+    /// it had no bearer token, `invalid_request` when the header was malformed or repeated (answer
+    /// with [`BearerTokenError::status`]).
+    pub fn request_challenge(
+        &self,
+        error: &BearerTokenError,
+        resource_metadata: Url,
+    ) -> BearerChallenge {
+        BearerChallenge {
+            error: error.bearer_error(),
+            ..self.challenge(None, resource_metadata)
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge for a refused request: the error, its fixed description, the
     /// scopes this check requires (so a client knows what to ask for), and where the resource's
     /// metadata is (RFC 9728 section 5.1).
     ///
@@ -388,7 +422,7 @@ impl AccessTokenCheck {
             resource_metadata: Some(resource_metadata),
             scope: (!self.required_scopes.is_empty()).then(|| self.required_scopes.to_string()),
             error: error.map(AccessTokenError::bearer_error),
-            error_description: error.map(AccessTokenError::to_string),
+            error_description: error.map(|error| error.description().to_owned()),
             ..BearerChallenge::default()
         }
     }

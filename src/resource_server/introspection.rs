@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::claim_values::{numeric_date, one_or_many};
 use crate::credential::AccessToken;
+use crate::domain::is_https_or_loopback;
 use crate::error::json_fault;
 use crate::mcp::ClientCredentials;
 use crate::scope_list::{ScopeList, ScopeToken};
@@ -18,7 +19,9 @@ use crate::token::TokenRequest;
 /// `introspection_endpoint`, `https://<authkit domain>/oauth2/introspection`.
 ///
 /// The request is a form `POST` like a token request, and shares its type: its `Debug` hides the
-/// token and the secret.
+/// token and the secret. Refused for an endpoint that is not `https` (or loopback `http`), one
+/// on another origin than the credentials' issuer (their secret goes nowhere else), or a public
+/// client, which RFC 7662 section 2.1 does not let introspect.
 ///
 /// ```
 /// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
@@ -35,7 +38,8 @@ use crate::token::TokenRequest;
 ///     &"https://example.authkit.app/oauth2/introspection".parse()?,
 ///     &api,
 ///     &AccessToken::new("opaque"),
-/// );
+/// )?;
+/// assert!(introspection_request(&"https://evil.example/introspect".parse()?, &api, &AccessToken::new("opaque")).is_err());
 /// assert_eq!(
 ///     request.body(),
 ///     "token=opaque&token_type_hint=access_token&client_id=client_01API&client_secret=sk_example"
@@ -47,14 +51,26 @@ pub fn introspection_request(
     endpoint: &Url,
     credentials: &ClientCredentials,
     token: &AccessToken,
-) -> TokenRequest {
-    credentials.authenticated(
+) -> Result<TokenRequest, IntrospectionError> {
+    if !is_https_or_loopback(endpoint) {
+        return Err(IntrospectionError::InsecureEndpoint);
+    }
+    // The credentials' issuer binding: their secret goes to their own authorization server only.
+    if endpoint.origin() != credentials.issuer().url().origin() {
+        return Err(IntrospectionError::ForeignEndpoint {
+            issuer: credentials.issuer().to_string(),
+        });
+    }
+    if !credentials.auth_method().needs_secret() {
+        return Err(IntrospectionError::PublicClient);
+    }
+    Ok(credentials.authenticated(
         endpoint.clone(),
         vec![
             ("token", token.secret().to_owned()),
             ("token_type_hint", "access_token".to_owned()),
         ],
-    )
+    ))
 }
 
 /// The answer to an introspection request: `active` first, and an inactive token carries nothing
@@ -101,6 +117,22 @@ impl IntrospectedToken {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IntrospectionError {
+    /// The endpoint is not `https` (nor `http` on loopback).
+    #[error("the introspection endpoint is not an https URL")]
+    InsecureEndpoint,
+    /// The endpoint is not on the credentials' issuer's origin.
+    #[error(
+        "the introspection endpoint is not on {issuer}, which the client credentials belong to"
+    )]
+    ForeignEndpoint {
+        /// The credentials' issuer.
+        issuer: String,
+    },
+    /// The credentials are a public client's, without a secret to authenticate with.
+    #[error(
+        "introspection needs a confidential client, with a client secret (RFC 7662 section 2.1)"
+    )]
+    PublicClient,
     /// The endpoint answered an error status: 401 when this resource server's own credentials were
     /// refused.
     #[error("the introspection endpoint answered HTTP {status}")]
@@ -117,8 +149,12 @@ pub enum IntrospectionError {
 }
 
 #[derive(Deserialize)]
-struct Raw {
+struct Head {
     active: bool,
+}
+
+#[derive(Deserialize)]
+struct Raw {
     scope: Option<String>,
     client_id: Option<String>,
     sub: Option<String>,
@@ -150,13 +186,15 @@ impl Introspection {
         if !(200..300).contains(&status) {
             return Err(IntrospectionError::Status { status });
         }
-        let raw: Raw =
-            serde_json::from_slice(body).map_err(|error| IntrospectionError::Malformed {
-                reason: json_fault(&error),
-            })?;
-        if !raw.active {
+        let malformed = |error: serde_json::Error| IntrospectionError::Malformed {
+            reason: json_fault(&error),
+        };
+        // `active` alone first: an inactive answer's other members are not read at all.
+        let head: Head = serde_json::from_slice(body).map_err(malformed)?;
+        if !head.active {
             return Ok(Introspection::Inactive);
         }
+        let raw: Raw = serde_json::from_slice(body).map_err(malformed)?;
         Ok(Introspection::Active(IntrospectedToken {
             scope: raw
                 .scope
@@ -198,9 +236,36 @@ mod tests {
                 .unwrap(),
             &basic,
             &AccessToken::new("t"),
-        );
+        )
+        .unwrap();
         assert_eq!(request.body(), "token=t&token_type_hint=access_token");
         assert_eq!(request.authorization(), Some("Basic YXBpOnM="));
+        let token = AccessToken::new("t");
+        let to = |url: &str| introspection_request(&url.parse().unwrap(), &basic, &token);
+        assert_eq!(
+            to("http://example.authkit.app/i").unwrap_err(),
+            IntrospectionError::InsecureEndpoint
+        );
+        assert!(matches!(
+            to("https://evil.example/i"),
+            Err(IntrospectionError::ForeignEndpoint { .. })
+        ));
+        let public = ClientCredentials::pre_registered(
+            "https://example.authkit.app".parse().unwrap(),
+            "app".parse().unwrap(),
+            None,
+            TokenEndpointAuth::None,
+        )
+        .unwrap();
+        assert_eq!(
+            introspection_request(
+                &"https://example.authkit.app/i".parse().unwrap(),
+                &public,
+                &token
+            )
+            .unwrap_err(),
+            IntrospectionError::PublicClient
+        );
     }
 
     #[test]
@@ -213,10 +278,15 @@ mod tests {
         assert_eq!(token.aud, ["r"]);
         assert_eq!(token.exp, Some(1_500_000_000));
         assert_eq!(token.member("org_id").unwrap(), "org_1");
-        assert_eq!(
-            Introspection::parse(200, br#"{"active":false,"scope":"admin"}"#).unwrap(),
-            Introspection::Inactive
-        );
+        for inactive in [
+            &br#"{"active":false,"scope":"admin"}"#[..],
+            br#"{"active":false,"exp":"n/a","aud":null,"scope":["x"]}"#,
+        ] {
+            assert_eq!(
+                Introspection::parse(200, inactive).unwrap(),
+                Introspection::Inactive
+            );
+        }
         for bad in [
             &br#"{"scope":"a"}"#[..],
             br#"{"active":"yes"}"#,
