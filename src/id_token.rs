@@ -8,16 +8,10 @@ use crate::claim_values::{numeric_date, one_or_many};
 use crate::client::ConnectClient;
 use crate::clock::unix_now;
 use crate::credential::IdToken;
-use crate::jws::{verify, JwsError};
+use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::key_set::KeySet;
 use crate::pending::PendingAuthorization;
 use crate::secret::{constant_time_eq, Nonce};
-
-/// The longest leeway accepted, so that a huge one cannot overflow the time arithmetic.
-const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
-
-/// Clock skew allowed on `exp`, `nbf` and `iat`, unless the check is told otherwise.
-pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 
 /// The claims of a validated ID token that WorkOS Connect issues.
 ///
@@ -317,6 +311,8 @@ impl From<JwsError> for IdTokenError {
             JwsError::WrongType { typ } => IdTokenError::WrongType { typ },
             JwsError::KeyMismatch { kid, alg } => IdTokenError::KeyMismatch { kid, alg },
             JwsError::BadSignature => IdTokenError::BadSignature,
+            JwsError::Expired => IdTokenError::Expired,
+            JwsError::NotYetValid => IdTokenError::NotYetValid,
         }
     }
 }
@@ -442,13 +438,7 @@ impl IdTokenCheck<'_> {
                 client_id: self.client_id.to_owned(),
             });
         }
-        if claims.exp.saturating_add(self.leeway_secs) <= now {
-            return Err(IdTokenError::Expired);
-        }
-        let latest_start = now.saturating_add(self.leeway_secs);
-        if claims.iat > latest_start || nbf.is_some_and(|nbf| nbf > latest_start) {
-            return Err(IdTokenError::NotYetValid);
-        }
+        check_lifetime(claims.exp, Some(claims.iat), nbf, now, self.leeway_secs)?;
         match self.expected {
             Expected::Login(nonce) => match claims.nonce.as_deref() {
                 None => Err(IdTokenError::MissingNonce),

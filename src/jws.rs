@@ -20,6 +20,33 @@ pub(crate) enum JwsError {
     WrongType { typ: String },
     KeyMismatch { kid: Option<String>, alg: String },
     BadSignature,
+    Expired,
+    NotYetValid,
+}
+
+/// Clock skew allowed on `exp`, `nbf` and `iat`, unless a check is told otherwise.
+pub const DEFAULT_LEEWAY_SECS: u64 = 60;
+
+/// The longest leeway accepted, so that a huge one cannot overflow the time arithmetic.
+pub(crate) const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
+
+/// Checks a token's lifetime at `now`, allowing `leeway_secs` of clock skew: `exp` not passed, and
+/// neither `iat` nor `nbf` in the future.
+pub(crate) fn check_lifetime(
+    exp: u64,
+    iat: Option<u64>,
+    nbf: Option<u64>,
+    now: u64,
+    leeway_secs: u64,
+) -> Result<(), JwsError> {
+    if exp.saturating_add(leeway_secs) <= now {
+        return Err(JwsError::Expired);
+    }
+    let latest_start = now.saturating_add(leeway_secs);
+    if iat.is_some_and(|iat| iat > latest_start) || nbf.is_some_and(|nbf| nbf > latest_start) {
+        return Err(JwsError::NotYetValid);
+    }
+    Ok(())
 }
 
 /// The signature algorithms accepted: RSA and ECDSA only, so that a published key can never be used

@@ -101,7 +101,9 @@ pub use credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
 pub use domain::AuthKitDomain;
 pub use error::{Error, Field};
 #[cfg(feature = "id-token")]
-pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError, DEFAULT_LEEWAY_SECS};
+pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError};
+#[cfg(feature = "id-token")]
+pub use jws::DEFAULT_LEEWAY_SECS;
 #[cfg(any(feature = "id-token", feature = "access-token"))]
 pub use key_set::{KeySet, KeySetError};
 pub use pending::PendingAuthorization;

@@ -9,16 +9,11 @@ use url::Url;
 use crate::claim_values::{numeric_date, one_or_many};
 use crate::clock::unix_now;
 use crate::credential::AccessToken;
-use crate::jws::{verify, JwsError};
+use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::key_set::KeySet;
 use crate::mcp::{BearerChallenge, BearerError, Issuer, Resource};
 use crate::resource_server::bearer::BearerTokenError;
 use crate::scope_list::{ScopeList, ScopeToken};
-
-/// Clock skew allowed on `exp`, `nbf` and `iat` unless the check is told otherwise.
-pub const DEFAULT_LEEWAY_SECS: u64 = 60;
-/// The longest leeway accepted, so that a huge one cannot overflow the time arithmetic.
-const MAX_LEEWAY_SECS: u64 = 24 * 60 * 60;
 
 /// The claims of a checked AuthKit access token.
 ///
@@ -175,6 +170,8 @@ impl From<JwsError> for AccessTokenError {
             JwsError::WrongType { typ } => AccessTokenError::WrongType { typ },
             JwsError::KeyMismatch { kid, alg } => AccessTokenError::KeyMismatch { kid, alg },
             JwsError::BadSignature => AccessTokenError::BadSignature,
+            JwsError::Expired => AccessTokenError::Expired,
+            JwsError::NotYetValid => AccessTokenError::NotYetValid,
         }
     }
 }
@@ -330,15 +327,7 @@ impl AccessTokenCheck {
             });
         }
         let exp = raw.exp.ok_or_else(|| missing("exp"))?;
-        if exp.saturating_add(self.leeway_secs) <= now {
-            return Err(AccessTokenError::Expired);
-        }
-        let latest_start = now.saturating_add(self.leeway_secs);
-        if raw.iat.is_some_and(|iat| iat > latest_start)
-            || raw.nbf.is_some_and(|nbf| nbf > latest_start)
-        {
-            return Err(AccessTokenError::NotYetValid);
-        }
+        check_lifetime(exp, raw.iat, raw.nbf, now, self.leeway_secs)?;
         let sub = raw
             .sub
             .filter(|sub| !sub.is_empty())

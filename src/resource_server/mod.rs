@@ -17,12 +17,12 @@ mod bearer;
 mod introspection;
 
 #[cfg(feature = "access-token")]
+pub use crate::jws::DEFAULT_LEEWAY_SECS;
+#[cfg(feature = "access-token")]
 pub use crate::key_set::{KeySet, KeySetError};
 pub use crate::mcp::{BearerChallenge, BearerError, ProtectedResourceMetadata};
 #[cfg(feature = "access-token")]
-pub use access_token::{
-    AccessTokenCheck, AccessTokenClaims, AccessTokenError, DEFAULT_LEEWAY_SECS,
-};
+pub use access_token::{AccessTokenCheck, AccessTokenClaims, AccessTokenError};
 pub use bearer::{bearer_token, BearerTokenError};
 pub use introspection::{
     introspection_request, IntrospectedToken, Introspection, IntrospectionError,
