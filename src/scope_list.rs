@@ -112,6 +112,15 @@ impl ScopeList {
         ScopeList { tokens: Vec::new() }
     }
 
+    /// The names that are scope tokens, as a server granted or asked for them; others are dropped,
+    /// since no scope this crate sends or requires can equal them.
+    pub(crate) fn of_valid_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        names
+            .into_iter()
+            .filter_map(|name| ScopeToken::new(name).ok())
+            .collect()
+    }
+
     /// Adds `token` unless it is already there; returns whether it was added.
     pub fn insert(&mut self, token: ScopeToken) -> bool {
         if self.contains(token.as_str()) {

@@ -25,14 +25,14 @@ pub fn select_scopes(
     resource_metadata: Option<&ProtectedResourceMetadata>,
 ) -> ScopeList {
     let from_challenge: ScopeList = challenge
-        .map(|challenge| tokens(challenge.scopes()))
+        .map(|challenge| ScopeList::of_valid_names(challenge.scopes()))
         .unwrap_or_default();
     if !from_challenge.is_empty() {
         return from_challenge;
     }
     resource_metadata
         .and_then(|metadata| metadata.scopes_supported.as_ref())
-        .map(|supported| tokens(supported.iter().map(String::as_str)))
+        .map(|supported| ScopeList::of_valid_names(supported.iter().map(String::as_str)))
         .unwrap_or_default()
 }
 
@@ -48,12 +48,6 @@ pub fn add_offline_access(scopes: &mut ScopeList, server: &AuthorizationServerMe
         Ok(token) if offered => scopes.insert(token),
         _ => false,
     }
-}
-
-fn tokens<'a>(names: impl Iterator<Item = &'a str>) -> ScopeList {
-    names
-        .filter_map(|name| ScopeToken::new(name).ok())
-        .collect()
 }
 
 /// The default number of logins one request may lead to: the first, and two step-ups.
@@ -130,7 +124,8 @@ impl StepUp {
             });
         }
         self.logins = self.logins.saturating_add(1);
-        self.scopes.extend(tokens(challenge.scopes()));
+        self.scopes
+            .extend(ScopeList::of_valid_names(challenge.scopes()));
         Ok(self.scopes.clone())
     }
 }

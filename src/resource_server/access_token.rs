@@ -13,7 +13,7 @@ use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEW
 use crate::key_set::KeySet;
 use crate::mcp::{BearerChallenge, BearerError, Issuer, Resource};
 use crate::resource_server::bearer::BearerTokenError;
-use crate::scope_list::{ScopeList, ScopeToken};
+use crate::scope_list::ScopeList;
 
 /// The claims of a checked AuthKit access token.
 ///
@@ -332,14 +332,7 @@ impl AccessTokenCheck {
             .sub
             .filter(|sub| !sub.is_empty())
             .ok_or_else(|| missing("sub"))?;
-        // Granted scopes that are not scope tokens cannot match a required one; they are dropped.
-        let scope: ScopeList = raw
-            .scope
-            .as_deref()
-            .unwrap_or_default()
-            .split(' ')
-            .filter_map(|name| ScopeToken::new(name).ok())
-            .collect();
+        let scope = ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' '));
         let missing_scopes: ScopeList = self
             .required_scopes
             .iter()

@@ -10,7 +10,7 @@ use crate::credential::AccessToken;
 use crate::domain::is_https_or_loopback;
 use crate::error::json_fault;
 use crate::mcp::ClientCredentials;
-use crate::scope_list::{ScopeList, ScopeToken};
+use crate::scope_list::ScopeList;
 use crate::token::TokenRequest;
 
 /// The introspection request for `token` (RFC 7662 section 2.1): `token` and
@@ -196,13 +196,7 @@ impl Introspection {
         }
         let raw: Raw = serde_json::from_slice(body).map_err(malformed)?;
         Ok(Introspection::Active(IntrospectedToken {
-            scope: raw
-                .scope
-                .as_deref()
-                .unwrap_or_default()
-                .split(' ')
-                .filter_map(|name| ScopeToken::new(name).ok())
-                .collect(),
+            scope: ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' ')),
             client_id: raw.client_id,
             sub: raw.sub,
             aud: raw.aud,
