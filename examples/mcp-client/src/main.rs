@@ -203,17 +203,18 @@ impl<'o> Session<'o> {
         loop {
             let response = self.post(&message)?;
             let status = response.status().as_u16();
-            let scopes = match status {
+            match status {
                 401 if step_up.is_some() => return Err(Failure::StillUnauthorized { status }),
-                401 => None,
-                403 => {
-                    let challenge = challenge(&response, status)?;
-                    let tracker = step_up.get_or_insert_with(|| StepUp::new(self.granted.clone()));
-                    Some(tracker.next_scopes(&challenge)?)
-                }
+                401 | 403 => {}
                 _ => return self.result(response, id),
-            };
+            }
             let challenge = challenge(&response, status)?;
+            let scopes = if status == 403 {
+                let tracker = step_up.get_or_insert_with(|| StepUp::new(self.granted.clone()));
+                Some(tracker.next_scopes(&challenge)?)
+            } else {
+                None
+            };
             let stepping_up = scopes.is_some();
             self.granted = self.log_in(&challenge, scopes)?;
             if !stepping_up {
