@@ -41,6 +41,18 @@ pub struct ProtectedResourceMetadata {
     other: Map<String, Value>,
 }
 
+/// The well-known URL of `resource` with its path inserted (RFC 9728 section 3.1), without query or
+/// fragment: where a server publishes its metadata and where clients look first. For a resource
+/// without a path, the root one.
+fn path_aware(resource: &Url) -> Url {
+    let mut url = resource.clone();
+    let path = resource.path().trim_end_matches('/');
+    url.set_path(&format!("{WELL_KNOWN}{path}"));
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
 /// One place to look for protected resource metadata, from
 /// [`ProtectedResourceMetadata::locations`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,11 +142,7 @@ impl ProtectedResourceMetadata {
     /// resource's path appended, which is where clients look first. Serve the same document at the
     /// `resource_metadata` URL of its challenges.
     pub fn well_known_url(resource: &Resource) -> Url {
-        let mut url = resource.url().clone();
-        let path = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!("{WELL_KNOWN}{path}"));
-        url.set_query(None);
-        url
+        path_aware(resource.url())
     }
 
     /// The URLs to fetch the metadata of `resource` from, in order (RFC 9728 section 3.1, MCP
@@ -151,19 +159,14 @@ impl ProtectedResourceMetadata {
     /// # Ok::<(), url::ParseError>(())
     /// ```
     pub fn well_known_urls(resource: &Url) -> Vec<Url> {
-        let mut root = resource.clone();
-        root.set_query(None);
-        root.set_fragment(None);
-        let path = resource.path().trim_end_matches('/');
-        let mut urls = Vec::with_capacity(2);
-        if !path.is_empty() {
-            let mut path_aware = root.clone();
-            path_aware.set_path(&format!("{WELL_KNOWN}{path}"));
-            urls.push(path_aware);
-        }
+        let first = path_aware(resource);
+        let mut root = first.clone();
         root.set_path(WELL_KNOWN);
-        urls.push(root);
-        urls
+        if first == root {
+            vec![root]
+        } else {
+            vec![first, root]
+        }
     }
 
     /// Where to look for the metadata of the MCP server at `server_url`, in the MCP specification's
