@@ -245,13 +245,21 @@ fn a_malformed_header_gets_400_invalid_request() {
     assert_eq!(error.status(), 400);
     let read = BearerChallenge::parse(&challenge.to_string()).unwrap();
     assert_eq!(read.error, Some(BearerError::InvalidRequest));
-    let missing = bearer_token(std::iter::empty::<&[u8]>()).unwrap_err();
     assert_eq!(
-        check()
-            .request_challenge(&missing, METADATA.parse().unwrap())
-            .error,
-        None
+        read.error_description.as_deref(),
+        Some("more than one token after `Bearer`")
     );
+    let repeated = bearer_token([b"Bearer a".as_slice(), b"Bearer b"]).unwrap_err();
+    let challenge = check().request_challenge(&repeated, METADATA.parse().unwrap());
+    assert_eq!(challenge.error, Some(BearerError::InvalidRequest));
+    assert_eq!(
+        challenge.error_description.as_deref(),
+        Some("the request has more than one Authorization header; send exactly one")
+    );
+    let missing = bearer_token(std::iter::empty::<&[u8]>()).unwrap_err();
+    let challenge = check().request_challenge(&missing, METADATA.parse().unwrap());
+    assert_eq!(challenge.error, None);
+    assert_eq!(challenge.error_description, None);
 }
 
 #[test]

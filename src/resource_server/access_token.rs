@@ -365,8 +365,8 @@ impl AccessTokenCheck {
     }
 
     /// The challenge for a request whose `Authorization` header could not be read: no `error` when
-    /// it had no bearer token, `invalid_request` when the header was malformed or repeated (answer
-    /// with [`BearerTokenError::status`]).
+    /// it had no bearer token, `invalid_request` and what to fix when the header was malformed or
+    /// repeated (answer with [`BearerTokenError::status`]).
     pub fn request_challenge(
         &self,
         error: &BearerTokenError,
@@ -374,6 +374,7 @@ impl AccessTokenCheck {
     ) -> BearerChallenge {
         BearerChallenge {
             error: error.bearer_error(),
+            error_description: error.description().map(str::to_owned),
             ..self.challenge(None, resource_metadata)
         }
     }

@@ -41,6 +41,18 @@ impl BearerTokenError {
         }
     }
 
+    /// The `error_description` for the challenge: fixed text saying what to fix in a malformed or
+    /// repeated header, never the header itself; none for a request without credentials.
+    pub fn description(&self) -> Option<&'static str> {
+        match self {
+            BearerTokenError::Missing | BearerTokenError::OtherScheme => None,
+            BearerTokenError::Duplicated { .. } => {
+                Some("the request has more than one Authorization header; send exactly one")
+            }
+            BearerTokenError::Malformed { reason } => Some(reason),
+        }
+    }
+
     /// The HTTP status to answer with: 401 without credentials, 400 for a malformed request.
     pub fn status(&self) -> u16 {
         self.bearer_error().map_or(401, |error| error.status())

@@ -7,6 +7,11 @@
 //! discovery, Dynamic Client Registration, a login with a resource indicator, and the access token's
 //! audience.
 //!
+//! The `mcp_server_*` scenarios start the mcp-server example, protected by this crate's access
+//! token check, and send it the official MCP TypeScript SDK client (`sdk-client.mjs`, which logs in
+//! with the SDK's own OAuth code), this crate's mcp-client example, and refused tokens: none, for
+//! another resource, expired, lacking the scope, signed by an unknown key.
+//!
 //! Needs Node.js and `npm ci` in tests/interop. Without them every scenario is reported as ignored,
 //! with a line saying how to install the provider, except under `CI=true`, where a missing provider
 //! fails every scenario.
@@ -21,8 +26,8 @@ use base64::Engine as _;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 use workos_connect::mcp::{
-    AuthorizationClient, AuthorizationServerMetadata, Issuer, RegistrationRequest,
-    RegistrationResponse, Resource, TokenEndpointAuth,
+    AuthorizationClient, AuthorizationServerMetadata, BearerChallenge, ClientCredentials, Issuer,
+    RegistrationRequest, RegistrationResponse, Resource, TokenEndpointAuth,
 };
 use workos_connect::{
     AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, KeySet, OAuthError,
@@ -38,8 +43,8 @@ struct Provider {
     issuer: String,
     /// Where the axum-login example listens when a scenario runs it.
     app_port: u16,
-    /// The one resource (RFC 8707) the provider issues tokens for: an MCP server's URL, where
-    /// nothing needs to listen.
+    /// A resource (RFC 8707) the provider issues tokens for: an MCP server's URL, where nothing
+    /// needs to listen.
     mcp_resource: String,
     _stdin: std::process::ChildStdin,
 }
@@ -71,8 +76,11 @@ fn provider() -> &'static Provider {
 
 /// Why the provider cannot run here, if it cannot: checked before any scenario is listed.
 fn missing_provider() -> Option<String> {
-    if !provider_dir().join("node_modules/oidc-provider").is_dir() {
-        return Some("tests/interop/node_modules is missing".into());
+    let installed = ["oidc-provider", "@modelcontextprotocol/sdk"]
+        .iter()
+        .all(|package| provider_dir().join("node_modules").join(package).is_dir());
+    if !installed {
+        return Some("tests/interop/node_modules is missing or out of date".into());
     }
     match Command::new("node").arg("--version").output() {
         Ok(output) if output.status.success() => None,
@@ -102,7 +110,6 @@ fn start_provider() -> Result<Provider, String> {
         .env("PORT", port.to_string())
         .env("REDIRECT_URI", REDIRECT_URI)
         .env("APP_REDIRECT_URI", app_callback(app_port))
-        .env("MCP_RESOURCE", &mcp_resource)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(provider_log()?)
@@ -630,26 +637,34 @@ fn app_callback(app_port: u16) -> String {
     format!("http://127.0.0.1:{app_port}/callback")
 }
 
-/// The axum-login example, built and started against the provider as a user would run it.
-fn start_app(provider: &Provider) -> ProcessGuard {
+/// A workspace binary, built as a user would build it; its path.
+fn built(package: &str) -> PathBuf {
     let built = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--package",
-            "axum-login",
-            "--bin",
-            "axum-login",
-        ])
+        .args(["build", "--quiet", "--package", package, "--bin", package])
         .status()
         .expect("cargo runs");
-    assert!(built.success(), "axum-login builds");
-    // This test runs from <target>/debug/deps; the example's binary is in <target>/debug.
-    let binary = std::env::current_exe()
+    assert!(built.success(), "{package} builds");
+    // This test runs from <target>/debug/deps; the examples' binaries are in <target>/debug.
+    std::env::current_exe()
         .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("axum-login")))
-        .expect("the target directory");
-    let mut child = Command::new(binary)
+        .and_then(|exe| Some(exe.parent()?.parent()?.join(package)))
+        .expect("the target directory")
+}
+
+/// Waits for a started example's first line, which says it is ready, and goes on reading the
+/// rest so that a full pipe never blocks it.
+fn first_line(output: impl std::io::Read + Send + 'static, name: &str, ready: &str) -> String {
+    let mut output = BufReader::new(output);
+    let mut line = String::new();
+    output.read_line(&mut line).expect("its first line");
+    assert!(line.starts_with(ready), "{name} did not start: {line}");
+    std::thread::spawn(move || std::io::copy(&mut output, &mut std::io::sink()));
+    line
+}
+
+/// The axum-login example, built and started against the provider as a user would run it.
+fn start_app(provider: &Provider) -> ProcessGuard {
+    let mut child = Command::new(built("axum-login"))
         .args(["--domain", &provider.issuer, "--client-id", "public-app"])
         .args(["--redirect-uri", &app_callback(provider.app_port)])
         .args(["--listen", &format!("127.0.0.1:{}", provider.app_port)])
@@ -658,16 +673,9 @@ fn start_app(provider: &Provider) -> ProcessGuard {
         .stderr(Stdio::piped())
         .spawn()
         .expect("axum-login starts");
-    let mut stderr = BufReader::new(child.stderr.take().expect("its stderr"));
+    let stderr = child.stderr.take().expect("its stderr");
     let guard = ProcessGuard(child);
-    let mut line = String::new();
-    stderr.read_line(&mut line).expect("its first line");
-    assert!(
-        line.starts_with("serving"),
-        "axum-login did not start: {line}"
-    );
-    // Later lines (refused requests) go on being read, so a full pipe never blocks the app.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    first_line(stderr, "axum-login", "serving");
     guard
 }
 
@@ -727,8 +735,358 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     assert_eq!(refused.status, 401);
 }
 
+/// The mcp-server example, started against the provider on a port of its own. It requires
+/// `mcp:tools` and allows no clock leeway, so that a token issued a second before has expired.
+struct McpServer {
+    /// Its MCP endpoint: the resource its tokens must be for.
+    url: String,
+    _process: ProcessGuard,
+}
+
+impl McpServer {
+    fn start(provider: &Provider) -> McpServer {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/mcp");
+        let mut child = Command::new(built("mcp-server"))
+            .args(["--issuer", &provider.issuer, "--resource", &url])
+            .args(["--scope", "mcp:tools", "--leeway", "0"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env_remove("WORKOS_AUTHKIT_DOMAIN")
+            .env_remove("MCP_RESOURCE")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("mcp-server starts");
+        let stdout = child.stdout.take().expect("its stdout");
+        let process = ProcessGuard(child);
+        first_line(stdout, "mcp-server", "listening on");
+        McpServer {
+            url,
+            _process: process,
+        }
+    }
+
+    fn metadata_url(&self) -> String {
+        self.url
+            .replace("/mcp", "/.well-known/oauth-protected-resource/mcp")
+    }
+
+    /// The answer to an MCP `initialize` request sent with these `Authorization` header values.
+    fn initialize(&self, authorization: &[&str]) -> Answer {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = agent
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        for value in authorization {
+            request = request.header("authorization", *value);
+        }
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"interop","version":"0"}}}"#;
+        let mut response = request.send(body).expect("the MCP server answers");
+        Answer {
+            status: response.status().as_u16(),
+            location: response
+                .headers()
+                .get("www-authenticate")
+                .map(|value| value.to_str().expect("an ASCII challenge").to_owned()),
+            body: response.body_mut().read_to_vec().expect("a body"),
+        }
+    }
+
+    fn assert_accepts(&self, token: &str) {
+        let answer = self.initialize(&[&format!("Bearer {token}")]);
+        let body = String::from_utf8_lossy(&answer.body);
+        assert_eq!(answer.status, 200, "{:?} {body}", answer.location);
+        assert!(body.contains("\"serverInfo\""), "{body}");
+    }
+
+    /// Asserts the status and the `WWW-Authenticate` challenge of a refused request: it always
+    /// names the resource metadata and the scope required.
+    fn assert_refuses(
+        &self,
+        authorization: &[&str],
+        status: u16,
+        error: Option<&str>,
+        description: Option<&str>,
+    ) {
+        let answer = self.initialize(authorization);
+        assert_eq!(answer.status, status, "{authorization:?}");
+        let header = answer.location.expect("a WWW-Authenticate challenge");
+        let challenge = BearerChallenge::parse(&header).unwrap();
+        assert_eq!(
+            challenge.error.as_ref().map(|error| error.as_str()),
+            error,
+            "{header}"
+        );
+        assert_eq!(
+            challenge.error_description.as_deref(),
+            description,
+            "{header}"
+        );
+        assert_eq!(challenge.scope.as_deref(), Some("mcp:tools"), "{header}");
+        assert_eq!(
+            challenge.resource_metadata.as_ref().map(Url::as_str),
+            Some(self.metadata_url().as_str()),
+            "{header}"
+        );
+    }
+
+    fn assert_refuses_token(&self, token: &str, status: u16, error: &str, description: &str) {
+        self.assert_refuses(
+            &[&format!("Bearer {token}")],
+            status,
+            Some(error),
+            Some(description),
+        );
+    }
+}
+
+/// An access token for `resource` with `scopes`, from a PKCE login of the provider's static
+/// public client `client_id`, made with this crate's MCP client types.
+fn mcp_access_token(provider: &Provider, client_id: &str, resource: &str, scopes: &str) -> String {
+    let http = Browser::new();
+    let issuer = Issuer::new(&provider.issuer).unwrap();
+    let metadata_url = &AuthorizationServerMetadata::well_known_urls(issuer.url())[0];
+    let answer = http.get(metadata_url.as_str());
+    let metadata = AuthorizationServerMetadata::parse(&answer.body, &issuer).unwrap();
+    let credentials = ClientCredentials::pre_registered(
+        issuer,
+        client_id.parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let client = AuthorizationClient::new(&metadata, credentials).unwrap();
+    let (redirect, pending) = client
+        .login(
+            REDIRECT_URI.parse().unwrap(),
+            Resource::new(resource).unwrap(),
+        )
+        .scopes(scopes.parse::<ScopeList>().unwrap())
+        .build();
+    let callback = browse(&http, redirect.as_str(), User::Consents);
+    let code = pending.callback().check_url(&callback).unwrap();
+    let tokens = post(&http, &client.token_request(&pending, &code).unwrap()).unwrap();
+    tokens.access_token.secret().to_owned()
+}
+
+fn mcp_server_serves_its_metadata_and_refuses_requests_without_a_token() {
+    let provider = provider();
+    let server = McpServer::start(provider);
+
+    let answer = Browser::new().get(&server.metadata_url());
+    assert_eq!(answer.status, 200);
+    let metadata: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(metadata["resource"], server.url.as_str());
+    assert_eq!(
+        metadata["authorization_servers"],
+        serde_json::json!([provider.issuer])
+    );
+    assert_eq!(
+        metadata["scopes_supported"],
+        serde_json::json!(["mcp:tools"])
+    );
+    assert_eq!(
+        metadata["bearer_methods_supported"],
+        serde_json::json!(["header"])
+    );
+
+    // No credential, or one of another scheme: a bare challenge (RFC 6750 section 3.1).
+    server.assert_refuses(&[], 401, None, None);
+    server.assert_refuses(&["Basic dXNlcjpwYXNz"], 401, None, None);
+    // A credential that is not one bearer token: a bad request.
+    server.assert_refuses(
+        &["Bearer a b"],
+        400,
+        Some("invalid_request"),
+        Some("more than one token after `Bearer`"),
+    );
+    server.assert_refuses(
+        &["Bearer abc", "Bearer abc"],
+        400,
+        Some("invalid_request"),
+        Some("the request has more than one Authorization header; send exactly one"),
+    );
+    server.assert_refuses_token("abc", 401, "invalid_token", "the access token is malformed");
+}
+
+fn mcp_server_refuses_a_token_for_another_resource() {
+    let provider = provider();
+    let server = McpServer::start(provider);
+    server.assert_accepts(&mcp_access_token(
+        provider,
+        "public-app",
+        &server.url,
+        "mcp:tools",
+    ));
+
+    // Another MCP server's token: good signature, issuer and scope, but not minted for this one.
+    let other = format!("http://127.0.0.1:{}/mcp", free_port());
+    let token = mcp_access_token(provider, "public-app", &other, "mcp:tools");
+    assert_eq!(jwt_part(&token, 1)["aud"], other.as_str());
+    server.assert_refuses_token(
+        &token,
+        401,
+        "invalid_token",
+        "the access token is not for this resource",
+    );
+}
+
+fn mcp_server_refuses_an_expired_token() {
+    let provider = provider();
+    let server = McpServer::start(provider);
+    let token = mcp_access_token(provider, "short-lived-app", &server.url, "mcp:tools");
+    let claims = jwt_part(&token, 1);
+    let expires = claims["exp"].as_u64().expect("exp");
+    assert_eq!(
+        expires - claims["iat"].as_u64().expect("iat"),
+        1,
+        "{claims}"
+    );
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        if now > expires + 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    server.assert_refuses_token(&token, 401, "invalid_token", "the access token has expired");
+}
+
+fn mcp_server_refuses_a_token_lacking_the_scope() {
+    let provider = provider();
+    let server = McpServer::start(provider);
+    let token = mcp_access_token(provider, "public-app", &server.url, "mcp:read");
+    assert_eq!(jwt_part(&token, 1)["scope"], "mcp:read");
+    server.assert_refuses_token(
+        &token,
+        403,
+        "insufficient_scope",
+        "the access token lacks a required scope",
+    );
+}
+
+fn mcp_server_refuses_a_token_signed_by_an_unknown_key() {
+    let provider = provider();
+    let server = McpServer::start(provider);
+    let token = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
+    server.assert_accepts(&token);
+
+    // The same header and claims, signed by a key the provider never published.
+    let resigned = Command::new("node")
+        .args(["resign.mjs", &token])
+        .current_dir(provider_dir())
+        .output()
+        .expect("node runs");
+    assert!(resigned.status.success(), "{resigned:?}");
+    let forged = String::from_utf8(resigned.stdout).unwrap();
+    let forged = forged.trim();
+    assert_eq!(jwt_part(forged, 1), jwt_part(&token, 1));
+    assert_eq!(jwt_part(forged, 0)["kid"], "not-published");
+    server.assert_refuses_token(forged, 401, "invalid_token", "the access token is invalid");
+
+    // The provider's signature over other claims: another user's `sub`.
+    let mut claims = jwt_part(&token, 1);
+    claims["sub"] = "user_02".into();
+    let parts: Vec<&str> = token.split('.').collect();
+    let altered = format!(
+        "{}.{}.{}",
+        parts[0],
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    server.assert_refuses_token(
+        &altered,
+        401,
+        "invalid_token",
+        "the access token is invalid",
+    );
+}
+
+/// The official MCP TypeScript SDK's client, with its own OAuth code, against the example server.
+fn mcp_server_serves_the_official_typescript_sdk_client() {
+    let provider = provider();
+    let server = McpServer::start(provider);
+    let output = Command::new("node")
+        .args(["sdk-client.mjs", &server.url])
+        .current_dir(provider_dir())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["tools"], serde_json::json!(["whoami"]));
+    assert_eq!(report["text"], "sub user_01 (organization none)");
+    assert_eq!(report["scope"], "mcp:tools");
+    assert!(
+        report["client_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{report}"
+    );
+}
+
+/// This crate's own MCP client example, as a user runs it: it prints the login URL and waits on a
+/// loopback port for the browser (played here) to come back.
+fn mcp_server_serves_the_mcp_client_example() {
+    let provider = provider();
+    let server = McpServer::start(provider);
+    let port = free_port();
+    let mut child = Command::new(built("mcp-client"))
+        .args([&server.url, "--port", &port.to_string(), "--tool", "whoami"])
+        .env_remove("MCP_CLIENT_ID")
+        .env_remove("MCP_CLIENT_ISSUER")
+        .env_remove("MCP_CLIENT_SECRET")
+        .env_remove("MCP_CLIENT_METADATA_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("mcp-client starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
+    let mut client = ProcessGuard(child);
+    let mut printed = String::new();
+    let authorize_url = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).expect("its output") > 0,
+            "mcp-client ended before a login URL: {printed}"
+        );
+        printed.push_str(&line);
+        if line.starts_with(&provider.issuer) {
+            break line.trim().to_owned();
+        }
+    };
+    let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+    let http = Browser::new();
+    let callback = browse_to(&http, &authorize_url, User::Consents, &redirect_uri);
+    let answer = http.get(callback.as_str());
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+
+    std::io::Read::read_to_string(&mut stdout, &mut printed).expect("its output");
+    let status = client.0.wait().expect("mcp-client ends");
+    assert!(status.success(), "{printed}");
+    assert!(printed.contains("tools: whoami\n"), "{printed}");
+    assert!(
+        printed.contains("whoami: ") && printed.contains("sub user_01 (organization none)"),
+        "{printed}"
+    );
+}
+
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 7] = [
+const SCENARIOS: [(&str, fn()); 14] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -753,6 +1111,34 @@ const SCENARIOS: [(&str, fn()); 7] = [
     (
         "mcp_registration_resource_audience",
         mcp_registration_resource_audience,
+    ),
+    (
+        "mcp_server_serves_its_metadata_and_refuses_requests_without_a_token",
+        mcp_server_serves_its_metadata_and_refuses_requests_without_a_token,
+    ),
+    (
+        "mcp_server_refuses_a_token_for_another_resource",
+        mcp_server_refuses_a_token_for_another_resource,
+    ),
+    (
+        "mcp_server_refuses_an_expired_token",
+        mcp_server_refuses_an_expired_token,
+    ),
+    (
+        "mcp_server_refuses_a_token_lacking_the_scope",
+        mcp_server_refuses_a_token_lacking_the_scope,
+    ),
+    (
+        "mcp_server_refuses_a_token_signed_by_an_unknown_key",
+        mcp_server_refuses_a_token_signed_by_an_unknown_key,
+    ),
+    (
+        "mcp_server_serves_the_official_typescript_sdk_client",
+        mcp_server_serves_the_official_typescript_sdk_client,
+    ),
+    (
+        "mcp_server_serves_the_mcp_client_example",
+        mcp_server_serves_the_mcp_client_example,
     ),
 ];
 

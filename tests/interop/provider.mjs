@@ -4,13 +4,14 @@
 //   a confidential client (client_secret_post), and refresh tokens for offline_access;
 // - Dynamic Client Registration (RFC 7591) at /oauth2/register, open (no initial access token);
 //   public clients (`none`) registered there must use PKCE like the static one;
-// - resource indicators (RFC 8707) for one MCP server, MCP_RESOURCE, whose access tokens are JWTs
-//   with that resource as `aud` and scope mcp:tools; any other resource is invalid_target;
+// - resource indicators (RFC 8707) for MCP servers on loopback (any http://127.0.0.1:<port>/mcp),
+//   whose access tokens are JWTs with that resource as `aud` and scopes mcp:tools and mcp:read; any
+//   other resource is invalid_target; the static client short-lived-app gets them for 1 second;
 // - the discovery document at RFC 8414's /.well-known/oauth-authorization-server as well as at
 //   /.well-known/openid-configuration.
 //
-// PORT selects the port, REDIRECT_URI the static clients' redirect URI, MCP_RESOURCE the only
-// resource accepted. Prints `listening <issuer>` once ready.
+// PORT selects the port, REDIRECT_URI the static clients' redirect URI. Prints
+// `listening <issuer>` once ready.
 import Provider, { errors } from 'oidc-provider';
 
 const port = Number(process.env.PORT);
@@ -18,8 +19,8 @@ const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = process.env.REDIRECT_URI;
 // The axum-login example's callback, for the scenario that runs it.
 const appRedirectUri = process.env.APP_REDIRECT_URI;
-// The MCP server's resource identifier: nothing needs to listen there.
-const mcpResource = process.env.MCP_RESOURCE;
+// An MCP server's resource identifier: each scenario that runs one picks a free port.
+const isMcpResource = (indicator) => /^http:\/\/127\.0\.0\.1:[0-9]+\/mcp$/.test(indicator);
 
 const provider = new Provider(issuer, {
   clients: [
@@ -28,6 +29,15 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'none',
       redirect_uris: appRedirectUri ? [redirectUri, appRedirectUri] : [redirectUri],
       grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      application_type: 'native',
+    },
+    {
+      // Its access tokens for MCP servers expire a second after they are issued.
+      client_id: 'short-lived-app',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
       response_types: ['code'],
       application_type: 'native',
     },
@@ -47,7 +57,7 @@ const provider = new Provider(issuer, {
     jwks: '/oauth2/jwks',
     registration: '/oauth2/register',
   },
-  scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools'],
+  scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:read'],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -66,12 +76,13 @@ const provider = new Provider(issuer, {
       // get opaque access tokens for the userinfo endpoint, as before.
       // A token request (code or refresh) without `resource` gets the login's.
       useGrantedResource: () => true,
-      // Only the MCP server is a resource server here; AuthKit refuses unregistered resources too.
+      // Only MCP servers are resource servers here; AuthKit refuses unregistered resources too.
       async getResourceServerInfo(ctx, resourceIndicator, client) {
-        if (mcpResource && resourceIndicator === mcpResource) {
+        if (isMcpResource(resourceIndicator)) {
           return {
-            scope: 'mcp:tools',
+            scope: 'mcp:tools mcp:read',
             audience: resourceIndicator,
+            accessTokenTTL: client.clientId === 'short-lived-app' ? 1 : 3600,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'RS256' } },
           };
