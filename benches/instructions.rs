@@ -1,7 +1,8 @@
-//! Runs one login case a given number of times, for instruction counts under callgrind.
+//! Runs one case a given number of times, for instruction counts under callgrind.
 //!
 //! `instructions <case> <iterations>`, where case is `workos-connect/url_from_given_secrets`,
-//! `workos-connect/fresh_login`, `oauth2/url_from_given_secrets` or `oauth2/fresh_login`. Only the
+//! `workos-connect/fresh_login`, `oauth2/url_from_given_secrets`, `oauth2/fresh_login`,
+//! `workos-connect/access_token_check` or `jsonwebtoken/access_token_decode`. Only the
 //! functions named `measured_*` are meant to be counted (`--toggle-collect`), so that making the given
 //! secrets is left out; `scripts/instructions` takes the difference of two runs, which cancels one-time
 //! costs such as seeding the thread's random generator.
@@ -10,9 +11,11 @@ use std::hint::black_box;
 use std::process::ExitCode;
 
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
+use workos_connect::resource_server::{AccessTokenClaims, AccessTokenError};
 use workos_connect::{
     AuthorizeResponse, ConnectClient, Nonce, PendingAuthorization, PkceVerifier, State,
 };
+use workos_connect_benches::access_token_case::AccessTokenCase;
 use workos_connect_benches::{
     oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
     their_given_secrets, theirs, OAuth2Client, REDIRECT_URI,
@@ -52,6 +55,20 @@ fn measured_oauth2_login(
     oauth2_fresh_login(client)
 }
 
+#[inline(never)]
+fn measured_ours_access_token(
+    case: &AccessTokenCase,
+) -> Result<AccessTokenClaims, AccessTokenError> {
+    case.ours()
+}
+
+#[inline(never)]
+fn measured_jsonwebtoken_decode(
+    case: &AccessTokenCase,
+) -> jsonwebtoken::errors::Result<jsonwebtoken::TokenData<serde_json::Value>> {
+    case.floor()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(case), Some(Ok(iterations))) = (args.first(), args.get(1).map(|n| n.parse::<u64>()))
@@ -61,6 +78,7 @@ fn main() -> ExitCode {
     };
     let ours = ours(REDIRECT_URI);
     let theirs = theirs(REDIRECT_URI);
+    let access_token = case.contains("access_token").then(AccessTokenCase::new);
     for _ in 0..iterations {
         match case.as_str() {
             "workos-connect/url_from_given_secrets" => {
@@ -76,6 +94,16 @@ fn main() -> ExitCode {
             }
             "oauth2/fresh_login" => {
                 let _kept = black_box(measured_oauth2_login(&theirs));
+            }
+            "workos-connect/access_token_check" => {
+                if let Some(prepared) = &access_token {
+                    let _kept = black_box(measured_ours_access_token(black_box(prepared)));
+                }
+            }
+            "jsonwebtoken/access_token_decode" => {
+                if let Some(prepared) = &access_token {
+                    let _kept = black_box(measured_jsonwebtoken_decode(black_box(prepared)));
+                }
             }
             other => {
                 eprintln!("unknown case `{other}`");

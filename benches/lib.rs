@@ -1,6 +1,8 @@
 //! The request every benchmark builds, with this crate and with the `oauth2` crate: four scopes,
 //! `state`, `nonce` (an extra parameter for `oauth2`, which has no notion of one) and PKCE `S256`.
 
+pub mod access_token_case;
+
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
 use workos_connect::{
