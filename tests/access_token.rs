@@ -295,3 +295,54 @@ fn unsigned_and_hmac_tokens_are_refused() {
         ));
     }
 }
+
+#[test]
+fn an_introspected_token_is_checked_like_a_jwt() {
+    use workos_connect::resource_server::Introspection;
+    let active = |answer: Value| match Introspection::parse(200, answer.to_string().as_bytes()) {
+        Ok(Introspection::Active(token)) => token,
+        other => panic!("not active: {other:?}"),
+    };
+    let good = json!({"active": true, "iss": ISSUER, "aud": RESOURCE, "sub": "user_01",
+        "scope": "mcp:tools", "exp": NOW + 300, "iat": NOW});
+    assert_eq!(check().check_introspected(&active(good.clone())), Ok(()));
+    // Without `iss` (optional in RFC 7662) the endpoint's own issuer stands; without `exp`, `active`.
+    let mut bare = good.clone();
+    bare.as_object_mut()
+        .unwrap()
+        .retain(|name, _| !["iss", "exp", "iat"].contains(&name.as_str()));
+    assert_eq!(check().check_introspected(&active(bare)), Ok(()));
+
+    let refused = |change: fn(&mut Value)| {
+        let mut answer = good.clone();
+        change(&mut answer);
+        let error = check().check_introspected(&active(answer)).unwrap_err();
+        (error.status(), error.bearer_error(), error)
+    };
+    let (status, _, error) = refused(|a| a["aud"] = json!("https://other.example.com/mcp"));
+    assert_eq!(status, 401);
+    assert!(
+        matches!(error, AccessTokenError::WrongAudience { .. }),
+        "{error:?}"
+    );
+    let (_, _, error) = refused(|a| {
+        a.as_object_mut().unwrap().remove("aud");
+    });
+    assert!(
+        matches!(error, AccessTokenError::WrongAudience { .. }),
+        "{error:?}"
+    );
+    let (_, _, error) = refused(|a| a["iss"] = json!("https://evil.authkit.app"));
+    assert!(
+        matches!(error, AccessTokenError::WrongIssuer { .. }),
+        "{error:?}"
+    );
+    let (_, _, error) = refused(|a| a["exp"] = json!(NOW - 61));
+    assert_eq!(error, AccessTokenError::Expired);
+    let (status, bearer, error) = refused(|a| a["scope"] = json!("openid"));
+    assert_eq!((status, bearer), (403, BearerError::InsufficientScope));
+    assert!(
+        matches!(error, AccessTokenError::InsufficientScope { .. }),
+        "{error:?}"
+    );
+}

@@ -87,7 +87,22 @@ pub enum ResourceMetadataError {
     /// It names no authorization server, so there is nowhere to get a token.
     #[error("the protected resource metadata names no authorization server")]
     NoAuthorizationServer,
+    /// [`ProtectedResourceMetadata::with_member`] was given a member the type sets itself; a second
+    /// one would make the JSON name it twice, and clients would disagree on which counts.
+    #[error("`{name}` is a member ProtectedResourceMetadata sets itself; set it through its field or builder")]
+    ReservedMember {
+        /// The member's name.
+        name: String,
+    },
 }
+
+/// The members [`ProtectedResourceMetadata`] writes from its fields.
+const TYPED_MEMBERS: [&str; 4] = [
+    "resource",
+    "authorization_servers",
+    "scopes_supported",
+    "bearer_methods_supported",
+];
 
 impl ProtectedResourceMetadata {
     /// The document a resource server publishes (RFC 9728 section 2): its `resource` identifier,
@@ -132,10 +147,33 @@ impl ProtectedResourceMetadata {
         self
     }
 
-    /// Another member, such as `resource_name` or `resource_documentation`.
-    pub fn with_member(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.other.insert(name.into(), value.into());
-        self
+    /// Another member, such as `resource_name` or `resource_documentation`; refused for the
+    /// members the type sets from its fields (`resource`, `authorization_servers`,
+    /// `scopes_supported`, `bearer_methods_supported`).
+    ///
+    /// ```
+    /// use workos_connect::resource_server::ProtectedResourceMetadata;
+    ///
+    /// let metadata = ProtectedResourceMetadata::new(
+    ///     "https://api.example.com/mcp".parse()?,
+    ///     vec!["https://example.authkit.app".parse()?],
+    /// );
+    /// let named = metadata.clone().with_member("resource_name", "Example API")?;
+    /// assert_eq!(named.member("resource_name").unwrap(), "Example API");
+    /// assert!(metadata.with_member("resource", "https://evil.example").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_member(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<Value>,
+    ) -> Result<Self, ResourceMetadataError> {
+        let name = name.into();
+        if TYPED_MEMBERS.contains(&name.as_str()) {
+            return Err(ResourceMetadataError::ReservedMember { name });
+        }
+        self.other.insert(name, value.into());
+        Ok(self)
     }
 
     /// Where a resource serves its metadata (RFC 9728 section 3.1): the well-known path with the
@@ -275,7 +313,8 @@ mod tests {
             vec!["http://127.0.0.1:9000".parse().unwrap()],
         )
         .scopes_supported(["mcp:tools"])
-        .with_member("resource_name", "Demo");
+        .with_member("resource_name", "Demo")
+        .unwrap();
         let body = serde_json::to_vec(&metadata).unwrap();
         let url = ProtectedResourceMetadata::well_known_url(&resource);
         // What the server writes is what a client, finding it at the first location, accepts.

@@ -13,6 +13,7 @@ use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEW
 use crate::key_set::KeySet;
 use crate::mcp::{BearerChallenge, BearerError, Issuer, Resource};
 use crate::resource_server::bearer::BearerTokenError;
+use crate::resource_server::introspection::IntrospectedToken;
 use crate::scope_list::ScopeList;
 
 /// The claims of a checked AuthKit access token.
@@ -316,16 +317,8 @@ impl AccessTokenCheck {
         let raw: RawClaims = verify(token.secret(), keys, now, is_access_token_type)?;
         let missing = |claim| AccessTokenError::MissingClaim { claim };
         let iss = raw.iss.ok_or_else(|| missing("iss"))?;
-        if !same_identifier(&iss, self.issuer.as_str()) {
-            return Err(AccessTokenError::WrongIssuer {
-                expected: self.issuer.to_string(),
-            });
-        }
-        if !raw.aud.iter().any(|aud| self.is_audience(aud)) {
-            return Err(AccessTokenError::WrongAudience {
-                expected: self.audience.clone(),
-            });
-        }
+        self.check_issuer(&iss)?;
+        self.check_audience(&raw.aud)?;
         let exp = raw.exp.ok_or_else(|| missing("exp"))?;
         check_lifetime(exp, raw.iat, raw.nbf, now, self.leeway_secs)?;
         let sub = raw
@@ -333,17 +326,7 @@ impl AccessTokenCheck {
             .filter(|sub| !sub.is_empty())
             .ok_or_else(|| missing("sub"))?;
         let scope = ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' '));
-        let missing_scopes: ScopeList = self
-            .required_scopes
-            .iter()
-            .filter(|required| !scope.contains(required.as_str()))
-            .cloned()
-            .collect();
-        if !missing_scopes.is_empty() {
-            return Err(AccessTokenError::InsufficientScope {
-                missing: missing_scopes,
-            });
-        }
+        self.check_scopes(&scope)?;
         Ok(AccessTokenClaims {
             iss,
             sub,
@@ -359,9 +342,77 @@ impl AccessTokenCheck {
         })
     }
 
-    /// `aud` names this resource: the same text, or for a resource, the same URL.
-    fn is_audience(&self, aud: &str) -> bool {
-        same_identifier(aud, &self.audience)
+    /// Checks what the authorization server said about an active token
+    /// ([`Introspection::Active`](crate::resource_server::Introspection::Active)) as [`validate`](Self::validate)
+    /// checks a JWT's claims: `iss`, when given, is the issuer; `aud` names this resource (an answer
+    /// without `aud` cannot show that the token was issued for it, RFC 8707); `exp` and `iat`, when
+    /// given, within the leeway; and the required scopes.
+    ///
+    /// ```
+    /// use workos_connect::resource_server::{AccessTokenCheck, AccessTokenError, Introspection};
+    ///
+    /// let check = AccessTokenCheck::new(
+    ///     "https://example.authkit.app".parse()?,
+    ///     "https://api.example.com/mcp".parse()?,
+    /// )
+    /// .require_scopes("mcp:tools".parse()?);
+    /// let answer = br#"{"active":true,"aud":"https://api.example.com/mcp","scope":"openid","sub":"user_01"}"#;
+    /// let Introspection::Active(token) = Introspection::parse(200, answer)? else { panic!() };
+    /// let refused = check.check_introspected(&token).unwrap_err();
+    /// assert!(matches!(refused, AccessTokenError::InsufficientScope { .. }));
+    /// assert_eq!(refused.status(), 403);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_introspected(&self, token: &IntrospectedToken) -> Result<(), AccessTokenError> {
+        if let Some(iss) = &token.iss {
+            self.check_issuer(iss)?;
+        }
+        self.check_audience(&token.aud)?;
+        let now = self.now.unwrap_or_else(unix_now);
+        // RFC 7662 makes `exp` optional; the server has just said the token is active.
+        check_lifetime(
+            token.exp.unwrap_or(u64::MAX),
+            token.iat,
+            None,
+            now,
+            self.leeway_secs,
+        )?;
+        self.check_scopes(&token.scope)
+    }
+
+    fn check_issuer(&self, iss: &str) -> Result<(), AccessTokenError> {
+        if same_identifier(iss, self.issuer.as_str()) {
+            Ok(())
+        } else {
+            Err(AccessTokenError::WrongIssuer {
+                expected: self.issuer.to_string(),
+            })
+        }
+    }
+
+    /// One of `aud` names this resource: the same text, allowing only a trailing `/`.
+    fn check_audience(&self, aud: &[String]) -> Result<(), AccessTokenError> {
+        if aud.iter().any(|aud| same_identifier(aud, &self.audience)) {
+            Ok(())
+        } else {
+            Err(AccessTokenError::WrongAudience {
+                expected: self.audience.clone(),
+            })
+        }
+    }
+
+    fn check_scopes(&self, granted: &ScopeList) -> Result<(), AccessTokenError> {
+        let missing: ScopeList = self
+            .required_scopes
+            .iter()
+            .filter(|required| !granted.contains(required.as_str()))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(AccessTokenError::InsufficientScope { missing })
+        }
     }
 
     /// The challenge for a request whose `Authorization` header could not be read: no `error` when

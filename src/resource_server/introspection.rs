@@ -79,7 +79,8 @@ pub fn introspection_request(
 pub enum Introspection {
     /// Expired, revoked, unknown, or not for this caller.
     Inactive,
-    /// Active, with what the server says about it. Check its `aud` and `scope` before serving.
+    /// Active, with what the server says about it. Check it with
+    /// `AccessTokenCheck::check_introspected` (its `aud`, `scope` and times) before serving.
     Active(IntrospectedToken),
 }
 

@@ -5,7 +5,7 @@
 //! | read the request's token | [`bearer_token`], [`BearerTokenError`] | 6750 §2.1 |
 //! | publish where tokens come from | [`ProtectedResourceMetadata::new`] served at [`ProtectedResourceMetadata::well_known_url`] | 9728 |
 //! | check the token (feature `access-token`, default) | `AccessTokenCheck::validate` against a `KeySet` parsed once from the AuthKit domain's JWKS | 7519, 8707, 9068 |
-//! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`] | 7662 |
+//! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`], then `AccessTokenCheck::check_introspected` | 7662 |
 //! | refuse a request | a [`BearerChallenge`] as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`] | 6750 §3, 9728 §5.1 |
 //!
 //! The parsed types are the ones an MCP client reads ([`crate::mcp`]): what the server writes is
