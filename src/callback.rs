@@ -141,12 +141,19 @@ pub enum ErrorCode {
     /// `invalid_target` (RFC 8707 section 2): the `resource` is unknown to the server, or not one
     /// the client may ask tokens for.
     InvalidTarget,
+    /// `authorization_pending` (RFC 8628 section 3.5): the user has not finished yet; poll again
+    /// after the interval.
+    AuthorizationPending,
+    /// `slow_down` (RFC 8628 section 3.5): poll again, and from now on 5 seconds less often.
+    SlowDown,
+    /// `expired_token` (RFC 8628 section 3.5): the device code expired; start a new login.
+    ExpiredToken,
     /// Any other code, as received.
     Other(String),
 }
 
 impl ErrorCode {
-    const KNOWN: [(ErrorCode, &'static str); 15] = [
+    const KNOWN: [(ErrorCode, &'static str); 18] = [
         (ErrorCode::InvalidRequest, "invalid_request"),
         (ErrorCode::UnauthorizedClient, "unauthorized_client"),
         (ErrorCode::AccessDenied, "access_denied"),
@@ -168,6 +175,9 @@ impl ErrorCode {
         (ErrorCode::InvalidGrant, "invalid_grant"),
         (ErrorCode::UnsupportedGrantType, "unsupported_grant_type"),
         (ErrorCode::InvalidTarget, "invalid_target"),
+        (ErrorCode::AuthorizationPending, "authorization_pending"),
+        (ErrorCode::SlowDown, "slow_down"),
+        (ErrorCode::ExpiredToken, "expired_token"),
     ];
 
     /// The code as sent on the wire.

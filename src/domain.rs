@@ -15,6 +15,8 @@ use crate::error::{reject_control_characters, Error, Field};
 pub(crate) const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 const TOKEN_PATH: &str = "/oauth2/token";
 const JWKS_PATH: &str = "/oauth2/jwks";
+const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
+const USERINFO_PATH: &str = "/oauth2/userinfo";
 /// The longest DNS label (RFC 1035 section 2.3.4).
 const MAX_LABEL_LEN: usize = 63;
 
@@ -171,6 +173,16 @@ impl AuthKitDomain {
     /// `GET /oauth2/jwks`, the keys that sign ID tokens.
     pub fn jwks_endpoint(&self) -> Url {
         self.endpoint(JWKS_PATH)
+    }
+
+    /// `POST /oauth2/device_authorization`, where a command-line login starts (RFC 8628).
+    pub fn device_authorization_endpoint(&self) -> Url {
+        self.endpoint(DEVICE_AUTHORIZATION_PATH)
+    }
+
+    /// `GET /oauth2/userinfo`, the claims of the user an access token was issued to.
+    pub fn userinfo_endpoint(&self) -> Url {
+        self.endpoint(USERINFO_PATH)
     }
 
     fn endpoint(&self, path: &str) -> Url {

@@ -2,6 +2,7 @@
 //! any HTTP client that takes an `http::Request` (reqwest, hyper, ureq) without glue code.
 
 use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::userinfo::{Userinfo, UserinfoError, UserinfoRequest};
 
 impl TokenRequest {
     /// The request as an `http::Request`: `POST`, the token endpoint, `Content-Type:
@@ -54,6 +55,47 @@ impl TokenResponse {
         response: &http::Response<B>,
     ) -> Result<TokenResponse, TokenError> {
         Self::parse(response.status().as_u16(), response.body().as_ref())
+    }
+}
+
+impl UserinfoRequest {
+    /// The request as an `http::Request`: `GET`, `Accept: application/json`, and the access token
+    /// in a sensitive `Authorization` header.
+    ///
+    /// ```
+    /// use workos_connect::{AccessToken, UserinfoRequest};
+    ///
+    /// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at"))
+    ///     .to_http()?;
+    /// assert_eq!(request.method(), "GET");
+    /// assert!(request.headers()["authorization"].is_sensitive());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_http(&self) -> Result<http::Request<()>, http::Error> {
+        let mut authorization = http::HeaderValue::try_from(self.authorization())?;
+        authorization.set_sensitive(true);
+        http::Request::get(self.url().as_str())
+            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::AUTHORIZATION, authorization)
+            .body(())
+    }
+}
+
+impl Userinfo {
+    /// Reads the userinfo endpoint's answer from an `http::Response`, with its
+    /// `WWW-Authenticate` header; see [`parse`](Self::parse).
+    pub fn from_http<B: AsRef<[u8]>>(
+        response: &http::Response<B>,
+    ) -> Result<Userinfo, UserinfoError> {
+        let challenge = response
+            .headers()
+            .get(http::header::WWW_AUTHENTICATE)
+            .and_then(|value| value.to_str().ok());
+        Self::parse(
+            response.status().as_u16(),
+            challenge,
+            response.body().as_ref(),
+        )
     }
 }
 

@@ -12,6 +12,7 @@
 //! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
 //! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: discovery, registration, PKCE with resource indicators, client credentials, step-up |
 //! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] and the access token check (feature `access-token`, default) |
+//! | a command-line tool logging its user in on another device (RFC 8628, AuthKit's CLI Auth) | [`device`]: the codes to show, polling without sleeping |
 //! | scopes beyond `openid profile email offline_access` (`mcp:tools`, ...) | [`ScopeList`], [`ScopeToken`] |
 //!
 //! # A login, step by step
@@ -72,6 +73,7 @@ mod claim_values;
 mod client;
 mod clock;
 mod credential;
+pub mod device;
 mod domain;
 mod encoding;
 mod error;
@@ -92,6 +94,7 @@ mod scope;
 mod scope_list;
 mod secret;
 mod token;
+mod userinfo;
 
 pub use callback::{
     AuthorizationCode, CallbackCheck, CallbackError, ErrorCode, OAuthError, DEFAULT_MAX_AGE,
@@ -113,6 +116,7 @@ pub use scope::{Scope, Scopes, ScopesIter};
 pub use scope_list::{ScopeList, ScopeToken};
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
 pub use token::{TokenError, TokenRequest, TokenResponse};
+pub use userinfo::{Userinfo, UserinfoError, UserinfoRequest};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

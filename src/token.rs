@@ -112,8 +112,9 @@ impl TokenRequest {
 }
 
 /// Field names whose values `Debug` hides.
-const SECRET_FIELDS: [&str; 5] = [
+const SECRET_FIELDS: [&str; 6] = [
     "code",
+    "device_code",
     "code_verifier",
     "refresh_token",
     "client_secret",
@@ -289,6 +290,15 @@ impl ErrorBody {
     }
 }
 
+/// An error status's answer: the OAuth error in its body (RFC 6749 section 5.2), or just the status
+/// when the body is not one.
+pub(crate) fn error_answer(status: u16, body: &[u8]) -> TokenError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(error) => error.into_error(),
+        Err(_) => TokenError::UnexpectedStatus { status },
+    }
+}
+
 impl TokenResponse {
     /// When the access token expires, in seconds since the Unix epoch, for a response received at
     /// `received_at` (seconds since the Unix epoch); `None` when the server gave no `expires_in`.
@@ -324,10 +334,7 @@ impl TokenResponse {
     /// ```
     pub fn parse(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
         if !(200..300).contains(&status) {
-            return match serde_json::from_slice::<ErrorBody>(body) {
-                Ok(error) => Err(error.into_error()),
-                Err(_) => Err(TokenError::UnexpectedStatus { status }),
-            };
+            return Err(error_answer(status, body));
         }
         let raw = match serde_json::from_slice::<RawTokenResponse>(body) {
             Ok(raw) => raw,

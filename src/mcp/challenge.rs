@@ -104,7 +104,7 @@ impl BearerError {
         }
     }
 
-    fn parse(code: &str) -> BearerError {
+    pub(crate) fn parse(code: &str) -> BearerError {
         match code {
             "invalid_request" => BearerError::InvalidRequest,
             "invalid_token" => BearerError::InvalidToken,

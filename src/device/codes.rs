@@ -1,0 +1,68 @@
+//! The two codes of a device login (RFC 8628 section 3.2): the device's secret and the user's.
+
+use std::fmt;
+
+use zeroize::Zeroize;
+
+use crate::device::device_error::DeviceError;
+
+/// The longest user code shown; AuthKit's are 9 characters (`ABCD-EFGH`).
+const MAX_USER_CODE_LEN: usize = 64;
+
+/// The device code (RFC 8628 section 3.2): what the poll sends to prove it is the device that
+/// asked. A secret: redacted `Debug`, no `Display`, wiped on drop.
+pub struct DeviceCode(String);
+
+impl DeviceCode {
+    pub(crate) fn new(value: String) -> Self {
+        DeviceCode(value)
+    }
+
+    /// The value itself.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DeviceCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeviceCode(..)")
+    }
+}
+
+impl Drop for DeviceCode {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The code the user types on the verification page (RFC 8628 section 3.2), such as `ABCD-EFGH`:
+/// not a secret, it is shown on screen. Printable text only, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCode(String);
+
+impl UserCode {
+    pub(crate) fn checked(text: String) -> Result<UserCode, DeviceError> {
+        if text.chars().any(char::is_control) {
+            return Err(DeviceError::ControlCharacter { field: "user_code" });
+        }
+        let shown = text.trim();
+        if shown.is_empty() || shown.chars().count() > MAX_USER_CODE_LEN {
+            return Err(DeviceError::MalformedResponse {
+                reason: format!("user_code is empty or longer than {MAX_USER_CODE_LEN} characters"),
+            });
+        }
+        Ok(UserCode(shown.to_owned()))
+    }
+
+    /// The code as the server sent it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,340 @@
+//! The device authorization request and its answer (RFC 8628 sections 3.1 and 3.2): the codes and
+//! where the user enters them.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use url::Url;
+use zeroize::Zeroize;
+
+use crate::client::ClientId;
+use crate::device::codes::{DeviceCode, UserCode};
+use crate::device::device_error::DeviceError;
+use crate::device::polling::DeviceLogin;
+use crate::domain::{is_https_or_loopback, AuthKitDomain};
+use crate::error::json_fault;
+use crate::scope_list::ScopeList;
+use crate::token::{error_answer, TokenError, TokenRequest};
+
+/// RFC 8628 section 3.2: the interval when the server gives none.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// The longest interval and lifetime taken from a server, so that no time computed from them can
+/// overflow; a day is far beyond any real device login.
+const MAX_SECONDS: u64 = 24 * 60 * 60;
+
+/// An application that logs users in on another device: its client ID and the AuthKit endpoints
+/// it uses. A public client: the device grant sends no secret.
+#[derive(Debug, Clone)]
+pub struct DeviceClient {
+    device_authorization_endpoint: Url,
+    token_endpoint: Url,
+    client_id: ClientId,
+}
+
+impl DeviceClient {
+    /// The application `client_id` on an AuthKit domain, with its
+    /// `/oauth2/device_authorization` and `/oauth2/token` endpoints.
+    pub fn new(domain: &AuthKitDomain, client_id: ClientId) -> Self {
+        DeviceClient {
+            device_authorization_endpoint: domain.device_authorization_endpoint(),
+            token_endpoint: domain.token_endpoint(),
+            client_id,
+        }
+    }
+
+    /// The endpoints from an authorization server's metadata (`device_authorization_endpoint`,
+    /// `token_endpoint`). Each must be `https`, or `http` on a loopback host.
+    pub fn with_endpoints(
+        device_authorization_endpoint: Url,
+        token_endpoint: Url,
+        client_id: ClientId,
+    ) -> Result<Self, DeviceError> {
+        for (name, url) in [
+            (
+                "device_authorization_endpoint",
+                &device_authorization_endpoint,
+            ),
+            ("token_endpoint", &token_endpoint),
+        ] {
+            if !is_https_or_loopback(url) {
+                return Err(DeviceError::InsecureUrl { field: name });
+            }
+        }
+        Ok(DeviceClient {
+            device_authorization_endpoint,
+            token_endpoint,
+            client_id,
+        })
+    }
+
+    /// The client ID.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The request that starts a login: `POST` it to get the codes. `scopes` may be empty, and may
+    /// hold custom scope tokens besides the OpenID ones.
+    pub fn authorization_request(&self, scopes: &ScopeList) -> TokenRequest {
+        let mut form = vec![("client_id", self.client_id.as_str().to_owned())];
+        if !scopes.is_empty() {
+            form.push(("scope", scopes.to_string()));
+        }
+        TokenRequest::new(self.device_authorization_endpoint.clone(), form, None)
+    }
+
+    /// Reads the answer to [`authorization_request`](Self::authorization_request), received at
+    /// `now`: the login to show the user and poll for.
+    ///
+    /// The user code and URLs are printed to a terminal, so a control character in them (which
+    /// could rewrite what the terminal shows) is refused, as are URLs that are not `https` (or
+    /// `http` on loopback). A missing `interval` is 5 seconds (RFC 8628 section 3.2).
+    pub fn read_authorization(
+        &self,
+        status: u16,
+        body: &[u8],
+        now: Instant,
+    ) -> Result<DeviceLogin, DeviceError> {
+        if !(200..300).contains(&status) {
+            return Err(match error_answer(status, body) {
+                TokenError::Endpoint(error) => DeviceError::Endpoint(error),
+                _ => DeviceError::UnexpectedStatus { status },
+            });
+        }
+        let mut raw: RawAuthorization =
+            serde_json::from_slice(body).map_err(|error| DeviceError::MalformedResponse {
+                reason: json_fault(&error),
+            })?;
+        let malformed = |reason: &str| DeviceError::MalformedResponse {
+            reason: reason.to_owned(),
+        };
+        if raw.device_code.is_empty() {
+            return Err(malformed("device_code is empty"));
+        }
+        let user_code = UserCode::checked(std::mem::take(&mut raw.user_code))?;
+        let verification_uri = terminal_url("verification_uri", &raw.verification_uri)?;
+        let verification_uri_complete = raw
+            .verification_uri_complete
+            .as_deref()
+            .map(|url| terminal_url("verification_uri_complete", url))
+            .transpose()?;
+        if raw.expires_in == 0 {
+            return Err(malformed(
+                "expires_in is 0: the code expired as it was issued",
+            ));
+        }
+        let lifetime = Duration::from_secs(raw.expires_in.min(MAX_SECONDS));
+        let interval = raw.interval.map_or(DEFAULT_INTERVAL, |seconds| {
+            // A zero interval would have the client poll without pause.
+            Duration::from_secs(seconds.clamp(1, MAX_SECONDS))
+        });
+        Ok(DeviceLogin::new(
+            DeviceCode::new(std::mem::take(&mut raw.device_code)),
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            self.token_endpoint.clone(),
+            self.client_id.clone(),
+            interval,
+            now,
+            lifetime,
+        ))
+    }
+}
+
+/// A URL to show the user: no control characters (which a terminal would act on) and `https`, or
+/// `http` on loopback.
+fn terminal_url(field: &'static str, text: &str) -> Result<Url, DeviceError> {
+    if text.chars().any(char::is_control) {
+        return Err(DeviceError::ControlCharacter { field });
+    }
+    let url = Url::parse(text).map_err(|_| DeviceError::MalformedResponse {
+        reason: format!("{field} is not a URL"),
+    })?;
+    if !is_https_or_loopback(&url) {
+        return Err(DeviceError::InsecureUrl { field });
+    }
+    Ok(url)
+}
+
+#[derive(Deserialize)]
+struct RawAuthorization {
+    device_code: String,
+    user_code: String,
+    verification_uri: String,
+    #[serde(default)]
+    verification_uri_complete: Option<String>,
+    expires_in: u64,
+    #[serde(default)]
+    interval: Option<u64>,
+}
+
+impl Drop for RawAuthorization {
+    fn drop(&mut self) {
+        self.device_code.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> DeviceClient {
+        DeviceClient::new(
+            &"https://example.authkit.app".parse().unwrap(),
+            "client_01".parse().unwrap(),
+        )
+    }
+
+    fn answer(change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut body = serde_json::json!({
+            "device_code": "dc_secret",
+            "user_code": "ABCD-EFGH",
+            "verification_uri": "https://example.authkit.app/device",
+            "verification_uri_complete": "https://example.authkit.app/device?user_code=ABCD-EFGH",
+            "expires_in": 300,
+            "interval": 5,
+        });
+        change(&mut body);
+        serde_json::to_vec(&body).unwrap()
+    }
+
+    #[test]
+    fn the_request_sends_the_client_id_and_scopes() {
+        let request = client().authorization_request(&"openid profile cli:admin".parse().unwrap());
+        assert_eq!(
+            request.url().as_str(),
+            "https://example.authkit.app/oauth2/device_authorization"
+        );
+        assert_eq!(
+            request.body(),
+            "client_id=client_01&scope=openid+profile+cli%3Aadmin"
+        );
+        assert!(request.authorization().is_none());
+        let bare = client().authorization_request(&ScopeList::new());
+        assert_eq!(bare.body(), "client_id=client_01");
+    }
+
+    #[test]
+    fn the_answer_gives_the_codes_and_times() {
+        let now = Instant::now();
+        let login = client()
+            .read_authorization(200, &answer(|_| {}), now)
+            .unwrap();
+        assert_eq!(login.user_code().as_str(), "ABCD-EFGH");
+        assert_eq!(
+            login.verification_uri().as_str(),
+            "https://example.authkit.app/device"
+        );
+        assert_eq!(
+            login.verification_uri_complete().unwrap().as_str(),
+            "https://example.authkit.app/device?user_code=ABCD-EFGH"
+        );
+        assert_eq!(login.expires_at(), now + Duration::from_secs(300));
+        assert_eq!(login.next_poll_at(), now + Duration::from_secs(5));
+        let shown = format!("{login:?}");
+        assert!(!shown.contains("dc_secret"), "{shown}");
+
+        let without_interval = client()
+            .read_authorization(
+                200,
+                &answer(|a| {
+                    a.as_object_mut().unwrap().remove("interval");
+                }),
+                now,
+            )
+            .unwrap();
+        assert_eq!(without_interval.interval(), DEFAULT_INTERVAL);
+        let zero = client()
+            .read_authorization(200, &answer(|a| a["interval"] = 0.into()), now)
+            .unwrap();
+        assert_eq!(zero.interval(), Duration::from_secs(1));
+        let huge = client()
+            .read_authorization(
+                200,
+                &answer(|a| {
+                    a["interval"] = u64::MAX.into();
+                    a["expires_in"] = u64::MAX.into();
+                }),
+                now,
+            )
+            .unwrap();
+        assert_eq!(huge.interval(), Duration::from_secs(MAX_SECONDS));
+    }
+
+    #[test]
+    fn bad_answers_are_refused_with_their_reason() {
+        let now = Instant::now();
+        let refused = |change: fn(&mut serde_json::Value)| {
+            client()
+                .read_authorization(200, &answer(change), now)
+                .unwrap_err()
+        };
+        assert_eq!(
+            refused(|a| a["user_code"] = "AB\u{1b}[2JCD".into()),
+            DeviceError::ControlCharacter { field: "user_code" }
+        );
+        assert_eq!(
+            refused(|a| a["verification_uri"] = "https://example.authkit.app/\u{7}".into()),
+            DeviceError::ControlCharacter {
+                field: "verification_uri"
+            }
+        );
+        assert_eq!(
+            refused(|a| a["verification_uri_complete"] = "http://evil.example/device".into()),
+            DeviceError::InsecureUrl {
+                field: "verification_uri_complete"
+            }
+        );
+        assert!(matches!(
+            refused(|a| a["device_code"] = "".into()),
+            DeviceError::MalformedResponse { .. }
+        ));
+        assert!(matches!(
+            refused(|a| a["user_code"] = " ".into()),
+            DeviceError::MalformedResponse { .. }
+        ));
+        assert!(matches!(
+            refused(|a| a["expires_in"] = 0.into()),
+            DeviceError::MalformedResponse { .. }
+        ));
+        assert!(matches!(
+            refused(|a| a["expires_in"] = "300".into()),
+            DeviceError::MalformedResponse { .. }
+        ));
+        let error = client()
+            .read_authorization(400, br#"{"error":"invalid_client"}"#, now)
+            .unwrap_err();
+        assert!(
+            matches!(&error, DeviceError::Endpoint(e) if e.code == crate::ErrorCode::InvalidClient),
+            "{error:?}"
+        );
+        assert_eq!(
+            client()
+                .read_authorization(502, b"<html>", now)
+                .unwrap_err(),
+            DeviceError::UnexpectedStatus { status: 502 }
+        );
+    }
+
+    #[test]
+    fn endpoints_must_be_https_or_loopback() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        assert!(DeviceClient::with_endpoints(
+            url("http://127.0.0.1:3000/device_authorization"),
+            url("http://127.0.0.1:3000/token"),
+            "c".parse().unwrap()
+        )
+        .is_ok());
+        assert_eq!(
+            DeviceClient::with_endpoints(
+                url("https://example.authkit.app/oauth2/device_authorization"),
+                url("http://example.authkit.app/oauth2/token"),
+                "c".parse().unwrap()
+            )
+            .unwrap_err(),
+            DeviceError::InsecureUrl {
+                field: "token_endpoint"
+            }
+        );
+    }
+}

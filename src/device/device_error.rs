@@ -1,0 +1,49 @@
+//! Why a device login failed.
+
+use crate::callback::OAuthError;
+use crate::token::TokenError;
+
+/// Why a device login failed. The endpoint's own errors keep its code; the ones that end a login
+/// have variants of their own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceError {
+    /// The user refused on the verification page (`access_denied`).
+    #[error("the login was refused on the verification page")]
+    AccessDenied,
+    /// The device code expired before the user finished (`expired_token`, or its lifetime passed
+    /// here first); start a new login.
+    #[error("the code expired before the login was finished; start a new login")]
+    Expired,
+    /// The endpoint answered with another OAuth error (`invalid_client`, `invalid_scope`, ...).
+    #[error(transparent)]
+    Endpoint(OAuthError),
+    /// The endpoint answered an error status whose body is not an OAuth error.
+    #[error("the endpoint answered HTTP {status} without an OAuth error body")]
+    UnexpectedStatus {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The device authorization response is not the JSON RFC 8628 describes. The reason gives the
+    /// fault and its position or field, never the body's text.
+    #[error("the device authorization response is malformed: {reason}")]
+    MalformedResponse {
+        /// What is wrong, and where.
+        reason: String,
+    },
+    /// A value to show the user holds a control character, which a terminal would act on.
+    #[error("the device authorization response's {field} holds a control character")]
+    ControlCharacter {
+        /// `user_code`, `verification_uri` or `verification_uri_complete`.
+        field: &'static str,
+    },
+    /// An endpoint or a URL to show the user is not `https` (nor `http` on a loopback host).
+    #[error("{field} is not an https URL")]
+    InsecureUrl {
+        /// The setting or member at fault.
+        field: &'static str,
+    },
+    /// The token response, once the user has logged in, was refused.
+    #[error("the token response: {0}")]
+    Token(TokenError),
+}

@@ -1,0 +1,298 @@
+//! Polling the token endpoint until the user has logged in (RFC 8628 sections 3.4 and 3.5), without
+//! sleeping: the login says when the next poll is due, and each answer moves it on.
+
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::callback::ErrorCode;
+use crate::client::ClientId;
+use crate::device::codes::{DeviceCode, UserCode};
+use crate::device::device_error::DeviceError;
+use crate::token::{TokenError, TokenRequest, TokenResponse};
+
+/// The grant type of a poll (RFC 8628 section 3.4).
+const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// What `slow_down` adds to the interval, for the rest of the login (RFC 8628 section 3.5).
+const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+
+/// What a poll's answer means.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Poll {
+    /// The user has not finished: poll again at `next_poll_at`, not before.
+    Pending {
+        /// When the next poll is due.
+        next_poll_at: Instant,
+    },
+    /// The user logged in: the tokens. Validate an ID token before trusting it.
+    Done(TokenResponse),
+}
+
+/// A device login in progress: what to show the user, and the polling state (RFC 8628 section
+/// 3.5). Made by [`DeviceClient::read_authorization`](crate::device::DeviceClient::read_authorization).
+#[derive(Debug)]
+pub struct DeviceLogin {
+    device_code: DeviceCode,
+    user_code: UserCode,
+    verification_uri: Url,
+    verification_uri_complete: Option<Url>,
+    token_endpoint: Url,
+    client_id: ClientId,
+    interval: Duration,
+    next_poll_at: Instant,
+    expires_at: Instant,
+}
+
+impl DeviceLogin {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        device_code: DeviceCode,
+        user_code: UserCode,
+        verification_uri: Url,
+        verification_uri_complete: Option<Url>,
+        token_endpoint: Url,
+        client_id: ClientId,
+        interval: Duration,
+        received_at: Instant,
+        lifetime: Duration,
+    ) -> Self {
+        let expires_at = later(received_at, lifetime);
+        DeviceLogin {
+            device_code,
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            token_endpoint,
+            client_id,
+            interval,
+            next_poll_at: later(received_at, interval).min(expires_at),
+            expires_at,
+        }
+    }
+
+    /// The code to show the user, who types it at [`verification_uri`](Self::verification_uri).
+    pub fn user_code(&self) -> &UserCode {
+        &self.user_code
+    }
+
+    /// The page where the user enters the code, such as `https://<domain>/device`.
+    pub fn verification_uri(&self) -> &Url {
+        &self.verification_uri
+    }
+
+    /// The page with the code filled in, if the server gave one: for a link or a QR code.
+    pub fn verification_uri_complete(&self) -> Option<&Url> {
+        self.verification_uri_complete.as_ref()
+    }
+
+    /// The device code, sent by each poll.
+    pub fn device_code(&self) -> &DeviceCode {
+        &self.device_code
+    }
+
+    /// The time between polls now: the server's `interval`, plus 5 seconds for each `slow_down`.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// When the next poll is due. Polling sooner earns `slow_down`.
+    pub fn next_poll_at(&self) -> Instant {
+        self.next_poll_at
+    }
+
+    /// When the device code expires; polling after it is pointless.
+    pub fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
+
+    /// The poll: a form `POST` to the token endpoint with the device code and the client ID.
+    pub fn poll_request(&self) -> TokenRequest {
+        TokenRequest::new(
+            self.token_endpoint.clone(),
+            vec![
+                ("grant_type", GRANT_TYPE.to_owned()),
+                ("device_code", self.device_code.secret().to_owned()),
+                ("client_id", self.client_id.as_str().to_owned()),
+            ],
+            None,
+        )
+    }
+
+    /// Reads a poll's answer, received at `now`: the tokens, or when to poll next, or why the
+    /// login is over.
+    ///
+    /// `authorization_pending` schedules the next poll an interval from `now`; `slow_down` first
+    /// adds 5 seconds to the interval, for the rest of the login. Once the code's lifetime has
+    /// passed, a pending answer is [`DeviceError::Expired`].
+    pub fn read_poll(
+        &mut self,
+        status: u16,
+        body: &[u8],
+        now: Instant,
+    ) -> Result<Poll, DeviceError> {
+        let error = match TokenResponse::parse(status, body) {
+            Ok(tokens) => return Ok(Poll::Done(tokens)),
+            Err(TokenError::Endpoint(error)) => error,
+            Err(TokenError::UnexpectedStatus { status }) => {
+                return Err(DeviceError::UnexpectedStatus { status })
+            }
+            Err(other) => return Err(DeviceError::Token(other)),
+        };
+        match error.code {
+            ErrorCode::AuthorizationPending => {}
+            ErrorCode::SlowDown => {
+                self.interval = self.interval.saturating_add(SLOW_DOWN_STEP);
+            }
+            ErrorCode::AccessDenied => return Err(DeviceError::AccessDenied),
+            ErrorCode::ExpiredToken => return Err(DeviceError::Expired),
+            _ => return Err(DeviceError::Endpoint(error)),
+        }
+        if now >= self.expires_at {
+            return Err(DeviceError::Expired);
+        }
+        self.next_poll_at = later(now, self.interval).min(self.expires_at);
+        Ok(Poll::Pending {
+            next_poll_at: self.next_poll_at,
+        })
+    }
+}
+
+/// `at + by`, or as late as can be told apart when that overflows (it cannot with the lifetimes and
+/// intervals taken, which are at most a day).
+fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callback::OAuthError;
+    use crate::device::DeviceClient;
+
+    fn login(now: Instant) -> DeviceLogin {
+        let client = DeviceClient::new(
+            &"https://example.authkit.app".parse().unwrap(),
+            "client_01".parse().unwrap(),
+        );
+        client
+            .read_authorization(
+                200,
+                br#"{"device_code":"dc_secret","user_code":"ABCD-EFGH",
+                    "verification_uri":"https://example.authkit.app/device",
+                    "expires_in":300,"interval":5}"#,
+                now,
+            )
+            .unwrap()
+    }
+
+    const PENDING: &[u8] = br#"{"error":"authorization_pending"}"#;
+    const SLOW_DOWN: &[u8] = br#"{"error":"slow_down"}"#;
+
+    fn pending_until(poll: Result<Poll, DeviceError>) -> Instant {
+        match poll {
+            Ok(Poll::Pending { next_poll_at }) => next_poll_at,
+            other => panic!("not pending: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_poll_sends_the_device_code_and_client_id() {
+        let request = login(Instant::now()).poll_request();
+        assert_eq!(
+            request.url().as_str(),
+            "https://example.authkit.app/oauth2/token"
+        );
+        assert_eq!(
+            request.body(),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=dc_secret&client_id=client_01"
+        );
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("dc_secret"), "{shown}");
+    }
+
+    #[test]
+    fn pending_waits_an_interval_and_slow_down_adds_five_seconds_for_good() {
+        let start = Instant::now();
+        let mut login = login(start);
+        let secs = Duration::from_secs;
+        let t1 = login.next_poll_at();
+        assert_eq!(t1, start + secs(5));
+        assert_eq!(
+            pending_until(login.read_poll(400, PENDING, t1)),
+            t1 + secs(5)
+        );
+        let t2 = t1 + secs(5);
+        assert_eq!(
+            pending_until(login.read_poll(400, SLOW_DOWN, t2)),
+            t2 + secs(10)
+        );
+        assert_eq!(login.interval(), secs(10));
+        // The raised interval stays for later pending answers; a second slow_down raises it again.
+        let t3 = t2 + secs(10);
+        assert_eq!(
+            pending_until(login.read_poll(400, PENDING, t3)),
+            t3 + secs(10)
+        );
+        let t4 = t3 + secs(10);
+        assert_eq!(
+            pending_until(login.read_poll(400, SLOW_DOWN, t4)),
+            t4 + secs(15)
+        );
+        assert_eq!(login.next_poll_at(), t4 + secs(15));
+    }
+
+    #[test]
+    fn the_last_poll_is_due_at_expiry_and_a_pending_answer_then_is_expired() {
+        let start = Instant::now();
+        let mut login = login(start);
+        let late = start + Duration::from_secs(298);
+        assert_eq!(
+            pending_until(login.read_poll(400, PENDING, late)),
+            login.expires_at()
+        );
+        assert_eq!(
+            login
+                .read_poll(400, PENDING, login.expires_at())
+                .unwrap_err(),
+            DeviceError::Expired
+        );
+    }
+
+    #[test]
+    fn each_answer_has_its_outcome() {
+        let now = Instant::now();
+        let read = |body: &[u8]| login(now).read_poll(400, body, now);
+        assert_eq!(
+            read(br#"{"error":"access_denied"}"#).unwrap_err(),
+            DeviceError::AccessDenied
+        );
+        assert_eq!(
+            read(br#"{"error":"expired_token"}"#).unwrap_err(),
+            DeviceError::Expired
+        );
+        assert!(matches!(
+            read(br#"{"error":"invalid_client","error_description":"unknown client"}"#),
+            Err(DeviceError::Endpoint(OAuthError {
+                code: ErrorCode::InvalidClient,
+                ..
+            }))
+        ));
+        assert_eq!(
+            login(now).read_poll(503, b"busy", now).unwrap_err(),
+            DeviceError::UnexpectedStatus { status: 503 }
+        );
+        match login(now).read_poll(
+            200,
+            br#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#,
+            now,
+        ) {
+            Ok(Poll::Done(tokens)) => assert_eq!(tokens.access_token.secret(), "at"),
+            other => panic!("not done: {other:?}"),
+        }
+        assert!(matches!(
+            login(now).read_poll(200, br#"{"access_token":"at","token_type":"mac"}"#, now),
+            Err(DeviceError::Token(TokenError::UnsupportedTokenType { .. }))
+        ));
+    }
+}
