@@ -10,6 +10,12 @@
 // - the discovery document at RFC 8414's /.well-known/oauth-authorization-server as well as at
 //   /.well-known/openid-configuration.
 //
+// - the device authorization grant (RFC 8628) at /oauth2/device_authorization with the user's page
+//   at /device, for the public client cli-app (and cli-expiring, whose codes last 2 seconds); its
+//   answers carry `interval` (DEVICE_INTERVAL seconds, as AuthKit's carry 5), and a poll sooner
+//   than that after the last one is answered `slow_down`;
+// - userinfo at /oauth2/userinfo.
+//
 // PORT selects the port, REDIRECT_URI the static clients' redirect URI. Prints
 // `listening <issuer>` once ready.
 import Provider, { errors } from 'oidc-provider';
@@ -32,6 +38,14 @@ const provider = new Provider(issuer, {
       response_types: ['code'],
       application_type: 'native',
     },
+    ...['cli-app', 'cli-expiring'].map((clientId) => ({
+      client_id: clientId,
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [],
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      response_types: [],
+      application_type: 'native',
+    })),
     {
       // Its access tokens for MCP servers expire a second after they are issued.
       client_id: 'short-lived-app',
@@ -56,6 +70,12 @@ const provider = new Provider(issuer, {
     token: '/oauth2/token',
     jwks: '/oauth2/jwks',
     registration: '/oauth2/register',
+    device_authorization: '/oauth2/device_authorization',
+    code_verification: '/device',
+    userinfo: '/oauth2/userinfo',
+  },
+  ttl: {
+    DeviceCode: (ctx, token, client) => (client.clientId === 'cli-expiring' ? 2 : 300),
   },
   scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:read'],
   claims: {
@@ -68,6 +88,7 @@ const provider = new Provider(issuer, {
   pkce: { required: (ctx, client) => client.tokenEndpointAuthMethod === 'none' },
   features: {
     devInteractions: { enabled: true },
+    deviceFlow: { enabled: true },
     // Open registration, as AuthKit offers MCP clients when enabled in its dashboard.
     registration: { enabled: true },
     resourceIndicators: {
@@ -128,6 +149,31 @@ provider.use(async (ctx, next) => {
     ctx.path = '/.well-known/openid-configuration';
   }
   await next();
+});
+
+// AuthKit's device authorization answers carry `interval`; oidc-provider's do not.
+const deviceInterval = Number(process.env.DEVICE_INTERVAL ?? 1);
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path === '/oauth2/device_authorization' && ctx.body?.device_code) {
+    ctx.body = { ...ctx.body, interval: deviceInterval };
+  }
+});
+
+// RFC 8628 section 3.5: a device polling sooner than the interval is told to slow down.
+const lastPoll = new Map();
+provider.use(async (ctx, next) => {
+  await next();
+  const deviceCode = ctx.oidc?.params?.device_code;
+  if (ctx.path !== '/oauth2/token' || !deviceCode || ctx.body?.error !== 'authorization_pending') {
+    return;
+  }
+  const now = Date.now();
+  const last = lastPoll.get(deviceCode);
+  lastPoll.set(deviceCode, now);
+  if (last !== undefined && now - last < deviceInterval * 1000) {
+    ctx.body = { error: 'slow_down', error_description: 'polled sooner than the interval' };
+  }
 });
 
 // The test keeps stdin open while it runs; its end, at the test process's exit, ends the provider.
