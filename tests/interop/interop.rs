@@ -92,6 +92,29 @@ fn provider_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Kills a client that has not finished within a minute, so that a stuck one fails its scenario
+/// instead of holding up the run.
+fn stop_after(pid: u32, name: &'static str) {
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        if Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .status()
+            .is_ok_and(|alive| alive.success())
+        {
+            eprintln!("{name} did not finish within a minute; stopping it");
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    });
+}
+
+/// A file for a process's messages, to read when a scenario fails.
+fn log_file(name: &str) -> std::fs::File {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::File::create(&path)
+        .unwrap_or_else(|error| panic!("cannot create {}: {error}", path.display()))
+}
+
 /// The provider's own messages go to a file, to read when a scenario fails.
 fn provider_log() -> Result<std::fs::File, String> {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("interop-provider.log");
@@ -745,15 +768,23 @@ struct McpServer {
 
 impl McpServer {
     fn start(provider: &Provider) -> McpServer {
+        McpServer::start_with(provider, &[])
+    }
+
+    /// Started with more options.
+    fn start_with(provider: &Provider, options: &[&str]) -> McpServer {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}/mcp");
         let mut child = Command::new(built("mcp-server"))
             .args(["--issuer", &provider.issuer, "--resource", &url])
             .args(["--scope", "mcp:tools", "--leeway", "0"])
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(options)
             .env_remove("WORKOS_AUTHKIT_DOMAIN")
             .env_remove("MCP_RESOURCE")
             .stdout(Stdio::piped())
+            // What it logs (refused requests, failed key fetches), to read when a scenario fails.
+            .stderr(log_file(&format!("mcp-server-{port}.log")))
             .spawn()
             .expect("mcp-server starts");
         let stdout = child.stdout.take().expect("its stdout");
@@ -772,6 +803,15 @@ impl McpServer {
 
     /// The answer to an MCP `initialize` request sent with these `Authorization` header values.
     fn initialize(&self, authorization: &[&str]) -> Answer {
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|value| ("authorization", *value))
+            .collect();
+        self.initialize_with(&headers)
+    }
+
+    /// The answer to an MCP `initialize` request sent with these headers.
+    fn initialize_with(&self, headers: &[(&str, &str)]) -> Answer {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
@@ -780,8 +820,8 @@ impl McpServer {
             .post(&self.url)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream");
-        for value in authorization {
-            request = request.header("authorization", *value);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"interop","version":"0"}}}"#;
         let mut response = request.send(body).expect("the MCP server answers");
@@ -910,6 +950,22 @@ fn mcp_server_serves_its_metadata_and_refuses_requests_without_a_token() {
         Some("the request has more than one Authorization header; send exactly one"),
     );
     server.assert_refuses_token("abc", 401, "invalid_token", "the access token is malformed");
+
+    // The streamable HTTP transport's rules come before the token: a page of another origin gets
+    // 403, an unknown protocol version 400.
+    let token = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
+    let bearer = format!("Bearer {token}");
+    server.assert_accepts(&token);
+    let answer = server.initialize_with(&[
+        ("authorization", &bearer),
+        ("origin", "https://evil.example"),
+    ]);
+    assert_eq!(answer.status, 403);
+    let answer = server.initialize_with(&[
+        ("authorization", &bearer),
+        ("mcp-protocol-version", "1999-01-01"),
+    ]);
+    assert_eq!(answer.status, 400);
 }
 
 fn mcp_server_refuses_a_token_for_another_resource() {
@@ -978,17 +1034,10 @@ fn mcp_server_refuses_a_token_signed_by_an_unknown_key() {
     server.assert_accepts(&token);
 
     // The same header and claims, signed by a key the provider never published.
-    let resigned = Command::new("node")
-        .args(["resign.mjs", &token])
-        .current_dir(provider_dir())
-        .output()
-        .expect("node runs");
-    assert!(resigned.status.success(), "{resigned:?}");
-    let forged = String::from_utf8(resigned.stdout).unwrap();
-    let forged = forged.trim();
-    assert_eq!(jwt_part(forged, 1), jwt_part(&token, 1));
-    assert_eq!(jwt_part(forged, 0)["kid"], "not-published");
-    server.assert_refuses_token(forged, 401, "invalid_token", "the access token is invalid");
+    let forged = forged(&token);
+    assert_eq!(jwt_part(&forged, 1), jwt_part(&token, 1));
+    assert_eq!(jwt_part(&forged, 0)["kid"], "not-published");
+    server.assert_refuses_token(&forged, 401, "invalid_token", "the access token is invalid");
 
     // The provider's signature over other claims: another user's `sub`.
     let mut claims = jwt_part(&token, 1);
@@ -1012,11 +1061,15 @@ fn mcp_server_refuses_a_token_signed_by_an_unknown_key() {
 fn mcp_server_serves_the_official_typescript_sdk_client() {
     let provider = provider();
     let server = McpServer::start(provider);
-    let output = Command::new("node")
+    let child = Command::new("node")
         .args(["sdk-client.mjs", &server.url])
         .current_dir(provider_dir())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("node runs");
+    stop_after(child.id(), "the SDK client");
+    let output = child.wait_with_output().expect("its output");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -1051,6 +1104,7 @@ fn mcp_server_serves_the_mcp_client_example() {
         .spawn()
         .expect("mcp-client starts");
     let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
+    stop_after(child.id(), "mcp-client");
     let mut client = ProcessGuard(child);
     let mut printed = String::new();
     let authorize_url = loop {
@@ -1085,8 +1139,156 @@ fn mcp_server_serves_the_mcp_client_example() {
     );
 }
 
+/// A JWKS endpoint the test controls, standing in for the provider's: it serves the body it holds
+/// (or 503 when it holds none) and counts the requests it gets.
+struct JwksEndpoint {
+    url: String,
+    body: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl JwksEndpoint {
+    fn start(body: String) -> JwksEndpoint {
+        use std::io::Write as _;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let held = std::sync::Arc::new(std::sync::Mutex::new(Some(body)));
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (serving, counting) = (held.clone(), fetches.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                // The request's head; its content does not matter.
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                    line.clear();
+                }
+                counting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let answer = match serving.lock().unwrap().as_deref() {
+                    Some(body) => format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    ),
+                    None => "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned(),
+                };
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        JwksEndpoint {
+            url,
+            body: held,
+            fetches,
+        }
+    }
+
+    fn serve(&self, body: Option<String>) {
+        *self.body.lock().unwrap() = body;
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The provider's JWKS, and the same keys under other key IDs: the set before a rotation
+/// published the keys that now sign tokens.
+fn provider_key_sets(provider: &Provider) -> (String, String) {
+    let answer = Browser::new().get(&format!("{}/oauth2/jwks", provider.issuer));
+    assert_eq!(answer.status, 200);
+    let current = String::from_utf8(answer.body).unwrap();
+    let mut older: serde_json::Value = serde_json::from_str(&current).unwrap();
+    for key in older["keys"].as_array_mut().unwrap() {
+        key["kid"] = format!("{}-old", key["kid"].as_str().unwrap()).into();
+    }
+    (current, older.to_string())
+}
+
+/// `count` requests with this token at once; their statuses.
+fn at_once(server: &McpServer, token: &str, count: usize) -> Vec<u16> {
+    std::thread::scope(|scope| {
+        let requests: Vec<_> = (0..count)
+            .map(|_| scope.spawn(|| server.initialize(&[&format!("Bearer {token}")]).status))
+            .collect();
+        requests
+            .into_iter()
+            .map(|request| request.join().unwrap())
+            .collect()
+    })
+}
+
+/// A token with the same header and claims, signed by a key no one published.
+fn forged(token: &str) -> String {
+    let resigned = Command::new("node")
+        .args(["resign.mjs", token])
+        .current_dir(provider_dir())
+        .output()
+        .expect("node runs");
+    assert!(resigned.status.success(), "{resigned:?}");
+    String::from_utf8(resigned.stdout)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// A key rotation: the server holds the keys from before it, and a token signed with a new key
+/// makes it fetch the keys again, once for many requests; tokens naming unknown keys, or a failing
+/// key endpoint, cause at most one fetch per interval.
+fn mcp_server_fetches_keys_again_at_most_once_per_interval() {
+    let provider = provider();
+    let (current, older) = provider_key_sets(provider);
+    let jwks = JwksEndpoint::start(older);
+    let server = McpServer::start_with(
+        provider,
+        &["--jwks-url", &jwks.url, "--keys-refetch-interval", "2"],
+    );
+    assert_eq!(jwks.fetches(), 1, "the keys are fetched at start-up");
+    let token = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
+    let interval = std::time::Duration::from_millis(3100);
+
+    // The rotation is published; the interval since the first fetch has passed.
+    jwks.serve(Some(current));
+    std::thread::sleep(interval);
+    assert_eq!(at_once(&server, &token, 8), [200; 8]);
+    assert_eq!(jwks.fetches(), 2, "one fetch for eight requests");
+
+    // Tokens naming a key no one published, right after: no fetch.
+    let forged = forged(&token);
+    assert_eq!(at_once(&server, &forged, 8), [401; 8]);
+    assert_eq!(jwks.fetches(), 2, "no fetch within the interval");
+
+    // The key endpoint fails: one attempt per interval, and the keys held go on serving.
+    jwks.serve(None);
+    std::thread::sleep(interval);
+    for _ in 0..5 {
+        server.assert_refuses_token(&forged, 401, "invalid_token", "the access token is invalid");
+    }
+    assert_eq!(jwks.fetches(), 3, "one failed attempt for five requests");
+    server.assert_accepts(&token);
+}
+
+/// A key the provider withdraws stops being trusted at the next scheduled fetch, though no token
+/// names an unknown key.
+fn mcp_server_stops_trusting_a_withdrawn_key() {
+    let provider = provider();
+    let (current, older) = provider_key_sets(provider);
+    let jwks = JwksEndpoint::start(current);
+    let server = McpServer::start_with(
+        provider,
+        &["--jwks-url", &jwks.url, "--keys-refresh-interval", "1"],
+    );
+    let token = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
+    server.assert_accepts(&token);
+    jwks.serve(Some(older));
+    let fetched = jwks.fetches();
+    while jwks.fetches() < fetched + 2 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.assert_refuses_token(&token, 401, "invalid_token", "the access token is invalid");
+}
+
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 14] = [
+const SCENARIOS: [(&str, fn()); 16] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -1139,6 +1341,14 @@ const SCENARIOS: [(&str, fn()); 14] = [
     (
         "mcp_server_serves_the_mcp_client_example",
         mcp_server_serves_the_mcp_client_example,
+    ),
+    (
+        "mcp_server_fetches_keys_again_at_most_once_per_interval",
+        mcp_server_fetches_keys_again_at_most_once_per_interval,
+    ),
+    (
+        "mcp_server_stops_trusting_a_withdrawn_key",
+        mcp_server_stops_trusting_a_withdrawn_key,
     ),
 ];
 
