@@ -10,7 +10,11 @@
 //! The `mcp_server_*` scenarios start the mcp-server example, protected by this crate's access
 //! token check, and send it the official MCP TypeScript SDK client (`sdk-client.mjs`, which logs in
 //! with the SDK's own OAuth code), this crate's mcp-client example, and refused tokens: none, for
-//! another resource, expired, lacking the scope, signed by an unknown key.
+//! another resource, expired, lacking the scope, signed by an unknown key; and rotate its keys.
+//!
+//! The `device_login_*` scenarios run the device authorization grant (RFC 8628) with this crate's
+//! polling, the user's part played on the provider's device pages: confirmed, refused, expired, and
+//! `slow_down`; `userinfo_*` reads the userinfo endpoint.
 //!
 //! Needs Node.js and `npm ci` in tests/interop. Without them every scenario is reported as ignored,
 //! with a line saying how to install the provider, except under `CI=true`, where a missing provider
@@ -21,10 +25,13 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use base64::Engine as _;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
+use workos_connect::device::{DeviceClient, DeviceError, DeviceLogin, Poll};
+use workos_connect::mcp::BearerError;
 use workos_connect::mcp::{
     AuthorizationClient, AuthorizationServerMetadata, BearerChallenge, ClientCredentials, Issuer,
     RegistrationRequest, RegistrationResponse, Resource, TokenEndpointAuth,
@@ -32,7 +39,7 @@ use workos_connect::mcp::{
 use workos_connect::{
     AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, KeySet, OAuthError,
     PendingAuthorization, PkceVerifier, Scope, ScopeList, Scopes, TokenError, TokenRequest,
-    TokenResponse,
+    TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
 };
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
@@ -195,6 +202,25 @@ impl Browser {
         self.read(request.call())
     }
 
+    /// A `GET` with an `Authorization` header, as an API client sends it (no cookies); the
+    /// answer's `WWW-Authenticate` comes back in `location`'s place.
+    fn get_with_authorization(&self, url: &str, authorization: &str) -> Answer {
+        let mut response = self
+            .agent
+            .get(url)
+            .header("authorization", authorization)
+            .call()
+            .expect("the provider answers");
+        Answer {
+            status: response.status().as_u16(),
+            location: response
+                .headers()
+                .get("www-authenticate")
+                .map(|value| value.to_str().expect("an ASCII challenge").to_owned()),
+            body: response.body_mut().read_to_vec().expect("a body"),
+        }
+    }
+
     fn post(&self, url: &str, content_type: &str, body: String) -> Answer {
         self.post_from(url, content_type, body, "same-origin")
     }
@@ -280,7 +306,7 @@ fn connect_client(provider: &Provider, client_id: &str) -> ConnectClient {
 }
 
 /// What the user does on the provider's pages.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum User {
     Consents,
     Refuses,
@@ -1287,8 +1313,257 @@ fn mcp_server_stops_trusting_a_withdrawn_key() {
     server.assert_refuses_token(&token, 401, "invalid_token", "the access token is invalid");
 }
 
+/// The hidden fields of a page's first form, in order.
+fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// The user's part of a device login, on the provider's pages: open the verification URL with
+/// the code filled in, confirm it is the code the device shows (or abort), log in and consent.
+fn confirm_device(http: &Browser, verification_uri_complete: &Url, user: User) {
+    let mut url = verification_uri_complete.clone();
+    let mut form: Option<Vec<(String, String)>> = None;
+    for _ in 0..20 {
+        let answer = match form.take() {
+            Some(fields) => http.post(
+                url.as_str(),
+                "application/x-www-form-urlencoded",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish(),
+            ),
+            None => http.get(url.as_str()),
+        };
+        if let Some(location) = answer.location.as_deref() {
+            url = url.join(location).unwrap();
+            continue;
+        }
+        let page = String::from_utf8(answer.body).unwrap();
+        assert!(
+            (200..300).contains(&answer.status),
+            "HTTP {}: {page}",
+            answer.status
+        );
+        if page.contains("Sign-in Success") {
+            assert_eq!(user, User::Consents, "{page}");
+            return;
+        }
+        let action = page
+            .split("action=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no form on the page: {page}"));
+        url = url.join(action).unwrap();
+        let mut fields = hidden_fields(&page);
+        if page.contains("op.deviceConfirmForm") {
+            if user == User::Refuses {
+                fields.push(("abort".into(), "yes".into()));
+                let answer = http.post(
+                    url.as_str(),
+                    "application/x-www-form-urlencoded",
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(fields)
+                        .finish(),
+                );
+                let page = String::from_utf8_lossy(&answer.body);
+                assert!(page.contains("interrupted"), "{page}");
+                return;
+            }
+        } else if page.contains("name=\"login\"") {
+            fields = vec![
+                ("prompt".into(), "login".into()),
+                ("login".into(), "user_01".into()),
+                ("password".into(), "any".into()),
+            ];
+        } else if fields.is_empty() {
+            fields = vec![("prompt".into(), "consent".into())];
+        }
+        form = Some(fields);
+    }
+    panic!("the provider never showed its success page");
+}
+
+/// A device login started against the provider for `client_id`: its state and the browser that
+/// will play the user.
+fn start_device_login(provider: &Provider, client_id: &str, scopes: &str) -> DeviceLogin {
+    let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
+    let client = DeviceClient::new(&domain, client_id.parse().unwrap());
+    let request = client.authorization_request(&scopes.parse().unwrap());
+    let answer = Browser::new().post(
+        request.url().as_str(),
+        TokenRequest::CONTENT_TYPE,
+        request.body(),
+    );
+    client
+        .read_authorization(answer.status, &answer.body, Instant::now())
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&answer.body)))
+}
+
+/// One poll, sent now.
+fn poll(login: &mut DeviceLogin) -> Result<Poll, DeviceError> {
+    let answer = Browser::new().post_token(&login.poll_request());
+    login.read_poll(answer.status, &answer.body, Instant::now())
+}
+
+/// Polls as RFC 8628 says, each poll at its due time, until the login is over.
+fn poll_until_done(login: &mut DeviceLogin) -> Result<TokenResponse, DeviceError> {
+    loop {
+        std::thread::sleep(
+            login
+                .next_poll_at()
+                .saturating_duration_since(Instant::now()),
+        );
+        match poll(login)? {
+            Poll::Pending { .. } => continue,
+            Poll::Done(tokens) => return Ok(tokens),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// A command-line login with the device grant: the codes, a pending poll, the user's
+/// confirmation on the provider's pages, the tokens, then userinfo for who logged in.
+fn device_login_polls_until_the_user_confirms() {
+    let provider = provider();
+    let mut login = start_device_login(provider, "cli-app", "openid profile email offline_access");
+    assert_eq!(
+        login.verification_uri().as_str(),
+        format!("{}/device", provider.issuer)
+    );
+    let complete = login
+        .verification_uri_complete()
+        .expect("a complete URI")
+        .clone();
+    assert!(
+        complete.as_str().contains(login.user_code().as_str()),
+        "{complete}"
+    );
+    assert_eq!(login.interval(), std::time::Duration::from_secs(1));
+
+    std::thread::sleep(
+        login
+            .next_poll_at()
+            .saturating_duration_since(Instant::now()),
+    );
+    assert!(matches!(poll(&mut login), Ok(Poll::Pending { .. })));
+
+    confirm_device(&Browser::new(), &complete, User::Consents);
+    let tokens = poll_until_done(&mut login).unwrap();
+    assert!(tokens.refresh_token.is_some(), "offline_access");
+    let id_token = tokens.id_token.as_ref().expect("an ID token for openid");
+    let sub = jwt_part(id_token.secret(), 1)["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sub, "user_01");
+
+    let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
+    let request = UserinfoRequest::for_domain(&domain, &tokens.access_token);
+    let answer =
+        Browser::new().get_with_authorization(request.url().as_str(), request.authorization());
+    let user = Userinfo::parse(answer.status, answer.location.as_deref(), &answer.body).unwrap();
+    user.check_subject(&sub).unwrap();
+    assert_eq!(user.email.as_deref(), Some("user_01@example.com"));
+    assert_eq!(user.given_name.as_deref(), Some("Ada"));
+
+    // The device code was used up.
+    assert!(matches!(poll(&mut login), Err(DeviceError::Endpoint(_))));
+}
+
+/// Polling sooner than the interval earns `slow_down`, which adds 5 seconds to the interval; the
+/// next poll at the new time is pending again.
+fn device_login_slow_down_adds_five_seconds() {
+    let provider = provider();
+    let mut login = start_device_login(provider, "cli-app", "openid");
+    std::thread::sleep(
+        login
+            .next_poll_at()
+            .saturating_duration_since(Instant::now()),
+    );
+    assert!(matches!(poll(&mut login), Ok(Poll::Pending { .. })));
+    // Too soon, on purpose.
+    let sent = Instant::now();
+    match poll(&mut login) {
+        Ok(Poll::Pending { next_poll_at }) => {
+            assert!(next_poll_at >= sent + std::time::Duration::from_secs(6));
+        }
+        other => panic!("expected slow_down to keep the login pending: {other:?}"),
+    }
+    assert_eq!(login.interval(), std::time::Duration::from_secs(6));
+    std::thread::sleep(
+        login
+            .next_poll_at()
+            .saturating_duration_since(Instant::now()),
+    );
+    assert!(matches!(poll(&mut login), Ok(Poll::Pending { .. })));
+    assert_eq!(
+        login.interval(),
+        std::time::Duration::from_secs(6),
+        "not slowed again"
+    );
+}
+
+fn device_login_refused_by_the_user_is_access_denied() {
+    let provider = provider();
+    let mut login = start_device_login(provider, "cli-app", "openid");
+    let complete = login.verification_uri_complete().unwrap().clone();
+    confirm_device(&Browser::new(), &complete, User::Refuses);
+    assert_eq!(
+        poll_until_done(&mut login).unwrap_err(),
+        DeviceError::AccessDenied
+    );
+}
+
+/// The provider's `expired_token` for a code past its lifetime (2 seconds for cli-expiring).
+fn device_login_past_its_code_lifetime_is_expired() {
+    let provider = provider();
+    let mut login = start_device_login(provider, "cli-expiring", "openid");
+    assert!(login.expires_at() <= Instant::now() + std::time::Duration::from_secs(2));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Sent past the local expiry too; the provider's answer decides.
+    let answer = Browser::new().post_token(&login.poll_request());
+    let body = String::from_utf8_lossy(&answer.body).into_owned();
+    assert!(body.contains("expired_token"), "{body}");
+    assert_eq!(
+        login
+            .read_poll(answer.status, &answer.body, Instant::now())
+            .unwrap_err(),
+        DeviceError::Expired
+    );
+}
+
+/// Userinfo refuses a request without a valid access token, and the refusal is typed.
+fn userinfo_refuses_a_bad_token() {
+    let provider = provider();
+    let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
+    let request =
+        UserinfoRequest::for_domain(&domain, &workos_connect::AccessToken::new("not-a-token"));
+    let answer =
+        Browser::new().get_with_authorization(request.url().as_str(), request.authorization());
+    assert_eq!(answer.status, 401);
+    assert_eq!(
+        Userinfo::parse(answer.status, answer.location.as_deref(), &answer.body).unwrap_err(),
+        UserinfoError::Refused {
+            status: 401,
+            error: Some(BearerError::InvalidToken)
+        }
+    );
+    let answer = Browser::new().get(request.url().as_str());
+    assert!(matches!(
+        Userinfo::parse(answer.status, None, &answer.body).unwrap_err(),
+        UserinfoError::Refused { status: 401, .. }
+    ));
+}
+
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 16] = [
+const SCENARIOS: [(&str, fn()); 21] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -1350,6 +1625,23 @@ const SCENARIOS: [(&str, fn()); 16] = [
         "mcp_server_stops_trusting_a_withdrawn_key",
         mcp_server_stops_trusting_a_withdrawn_key,
     ),
+    (
+        "device_login_polls_until_the_user_confirms",
+        device_login_polls_until_the_user_confirms,
+    ),
+    (
+        "device_login_slow_down_adds_five_seconds",
+        device_login_slow_down_adds_five_seconds,
+    ),
+    (
+        "device_login_refused_by_the_user_is_access_denied",
+        device_login_refused_by_the_user_is_access_denied,
+    ),
+    (
+        "device_login_past_its_code_lifetime_is_expired",
+        device_login_past_its_code_lifetime_is_expired,
+    ),
+    ("userinfo_refuses_a_bad_token", userinfo_refuses_a_bad_token),
 ];
 
 fn main() {
