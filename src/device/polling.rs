@@ -16,9 +16,8 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// What `slow_down` adds to the interval, for the rest of the login (RFC 8628 section 3.5).
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
-/// What a poll's answer means.
+/// What a poll's answer means: one of RFC 8628's two ways on, so a `match` needs no other arm.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Poll {
     /// The user has not finished: poll again at `next_poll_at`, not before.
     Pending {

@@ -1423,7 +1423,6 @@ fn poll_until_done(login: &mut DeviceLogin) -> Result<TokenResponse, DeviceError
         match poll(login)? {
             Poll::Pending { .. } => continue,
             Poll::Done(tokens) => return Ok(tokens),
-            other => panic!("{other:?}"),
         }
     }
 }
