@@ -108,7 +108,9 @@ pub struct Userinfo {
 }
 
 impl Userinfo {
-    /// Reads the endpoint's answer: its status, its `WWW-Authenticate` header if any, and its body.
+    /// Reads the endpoint's answer: its status, its `WWW-Authenticate` header if any (several
+    /// joined with `, `, as HTTP allows), and its body. The claims shown to people (`sub`, `email`,
+    /// the names, `picture`) are refused if they hold a control character.
     ///
     /// A 401 or 403 is [`UserinfoError::Refused`] with RFC 6750's error from the challenge (or
     /// AuthKit's `{"error":"unauthorized"}` body): get a new access token.
@@ -146,6 +148,20 @@ impl Userinfo {
             return Err(UserinfoError::Malformed {
                 reason: "sub is empty".to_owned(),
             });
+        }
+        // These are shown to people: a control character would rewrite a terminal or a log line.
+        let shown = [
+            ("sub", Some(&user.sub)),
+            ("email", user.email.as_ref()),
+            ("name", user.name.as_ref()),
+            ("given_name", user.given_name.as_ref()),
+            ("family_name", user.family_name.as_ref()),
+            ("picture", user.picture.as_ref()),
+        ];
+        for (claim, value) in shown {
+            if value.is_some_and(|text| text.chars().any(char::is_control)) {
+                return Err(UserinfoError::ControlCharacter { claim });
+            }
         }
         Ok(user)
     }
@@ -209,6 +225,12 @@ pub enum UserinfoError {
     Malformed {
         /// What is wrong, and where.
         reason: String,
+    },
+    /// A claim meant to be shown (`sub`, `email`, the names, `picture`) holds a control character.
+    #[error("the userinfo response's {claim} holds a control character")]
+    ControlCharacter {
+        /// The claim.
+        claim: &'static str,
     },
     /// The claims are about another user than the ID token's.
     #[error("the userinfo response is about another user than the ID token")]
@@ -283,6 +305,14 @@ mod tests {
             Userinfo::parse(200, None, br#"{"sub":""}"#),
             Err(UserinfoError::Malformed { .. })
         ));
+        assert_eq!(
+            Userinfo::parse(
+                200,
+                None,
+                br#"{"sub":"u","name":"Ada\u001b]0;owned\u0007"}"#
+            ),
+            Err(UserinfoError::ControlCharacter { claim: "name" })
+        );
         assert!(matches!(
             Userinfo::parse(200, None, br#"{"email":"a@b"}"#),
             Err(UserinfoError::Malformed { .. })

@@ -1561,8 +1561,51 @@ fn userinfo_refuses_a_bad_token() {
     ));
 }
 
+/// The device-login example, as a user runs it from a script (no terminal: no QR code, no
+/// spinner, no browser offered): it prints the code and the page, polls while the user confirms on
+/// the provider's pages, and prints who logged in.
+fn device_login_example_prints_who_logged_in() {
+    let provider = provider();
+    let mut child = Command::new(built("device-login"))
+        .args(["--domain", &provider.issuer, "--client-id", "cli-app"])
+        .env_remove("WORKOS_AUTHKIT_DOMAIN")
+        .env_remove("WORKOS_CLIENT_ID")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("device-login starts");
+    stop_after(child.id(), "device-login");
+    let mut stderr = BufReader::new(child.stderr.take().expect("its stderr"));
+    let mut shown = String::new();
+    for _ in 0..2 {
+        stderr.read_line(&mut shown).expect("its output");
+    }
+    let code = shown
+        .split("one-time code: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no code shown: {shown}"));
+    let page = format!("{}/device", provider.issuer);
+    assert!(
+        shown.contains(&format!("Open {page} in your browser and enter the code.")),
+        "{shown}"
+    );
+    let complete = Url::parse_with_params(&page, [("user_code", code)]).unwrap();
+    confirm_device(&Browser::new(), &complete, User::Consents);
+
+    let output = child.wait_with_output().expect("device-login ends");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    std::io::Read::read_to_string(&mut stderr, &mut shown).expect("its output");
+    assert!(output.status.success(), "{shown}{printed}");
+    assert_eq!(
+        printed, "✓ Logged in as user_01@example.com (user_01)\n",
+        "{shown}"
+    );
+}
+
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 21] = [
+const SCENARIOS: [(&str, fn()); 22] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -1641,6 +1684,10 @@ const SCENARIOS: [(&str, fn()); 21] = [
         device_login_past_its_code_lifetime_is_expired,
     ),
     ("userinfo_refuses_a_bad_token", userinfo_refuses_a_bad_token),
+    (
+        "device_login_example_prints_who_logged_in",
+        device_login_example_prints_who_logged_in,
+    ),
 ];
 
 fn main() {

@@ -111,19 +111,21 @@ fn run(options: &Options) -> Result<(), Failure> {
 
     let check = style("✓").green().for_stdout();
     match who(&http, &options.domain, &tokens) {
+        // Userinfo refuses claims with control characters, so they are safe to print.
         Ok(user) => match user.email.as_ref().or(user.name.as_ref()) {
-            Some(name) => println!(
-                "{check} Logged in as {} ({})",
-                printable(name),
-                printable(&user.sub)
-            ),
-            None => println!("{check} Logged in as {}", printable(&user.sub)),
+            Some(name) => println!("{check} Logged in as {name} ({})", user.sub),
+            None => println!("{check} Logged in as {}", user.sub),
         },
         Err(failure) => {
             eprintln!("! Could not tell who logged in: {failure}");
-            // No `scope` in the answer means the scopes asked for (RFC 6749 section 5.1).
-            let scope = tokens.scope.unwrap_or_else(|| options.scope.to_string());
-            println!("{check} Logged in, with the scopes {}", printable(&scope));
+            // No `scope` in the answer means the scopes asked for (RFC 6749 section 5.1); a
+            // `ScopeList` holds no control characters.
+            let scope = tokens
+                .scope
+                .as_deref()
+                .and_then(|granted| granted.parse::<ScopeList>().ok())
+                .unwrap_or_else(|| options.scope.clone());
+            println!("{check} Logged in, with the scopes {scope}");
         }
     }
     Ok(())
@@ -243,9 +245,4 @@ fn who(
         challenge.as_deref(),
         &response.bytes()?,
     )?)
-}
-
-/// The server's text without control characters, which the terminal would act on.
-fn printable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
 }
