@@ -78,31 +78,44 @@ impl Drop for UserinfoRequest {
 }
 
 /// The claims the userinfo endpoint returned. `sub` is always there; the others depend on the
-/// scopes granted (`email`, `profile`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// scopes granted (`email`, `profile`). Made only by [`parse`](Self::parse), which checks them.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Userinfo {
     /// The user's ID. Check it equals the ID token's `sub` before merging the two
     /// ([`Userinfo::check_subject`]).
     pub sub: String,
     /// `email`.
-    #[serde(default)]
     pub email: Option<String>,
     /// `email_verified`.
-    #[serde(default)]
     pub email_verified: Option<bool>,
     /// `name`.
-    #[serde(default)]
     pub name: Option<String>,
     /// `given_name`.
-    #[serde(default)]
     pub given_name: Option<String>,
     /// `family_name`.
-    #[serde(default)]
     pub family_name: Option<String>,
     /// `picture`, a URL.
-    #[serde(default)]
     pub picture: Option<String>,
+    other: Map<String, Value>,
+}
+
+/// A userinfo response as read, before `parse` checks it.
+#[derive(Deserialize)]
+struct RawUserinfo {
+    sub: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    email_verified: Option<bool>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    given_name: Option<String>,
+    #[serde(default)]
+    family_name: Option<String>,
+    #[serde(default)]
+    picture: Option<String>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -134,16 +147,27 @@ impl Userinfo {
             let challenge = www_authenticate.and_then(|header| BearerChallenge::parse(header).ok());
             let error = challenge
                 .and_then(|challenge| challenge.error)
-                .or_else(|| body_error(body));
+                .or_else(|| body_error(body))
+                .filter(|error| is_printable_code(error.as_str()));
             return Err(UserinfoError::Refused { status, error });
         }
         if !(200..300).contains(&status) {
             return Err(UserinfoError::UnexpectedStatus { status });
         }
-        let user: Userinfo =
+        let raw: RawUserinfo =
             serde_json::from_slice(body).map_err(|error| UserinfoError::Malformed {
                 reason: json_fault(&error),
             })?;
+        let user = Userinfo {
+            sub: raw.sub,
+            email: raw.email,
+            email_verified: raw.email_verified,
+            name: raw.name,
+            given_name: raw.given_name,
+            family_name: raw.family_name,
+            picture: raw.picture,
+            other: raw.other,
+        };
         if user.sub.is_empty() {
             return Err(UserinfoError::Malformed {
                 reason: "sub is empty".to_owned(),
@@ -189,12 +213,15 @@ fn body_error(body: &[u8]) -> Option<BearerError> {
         error: String,
     }
     let refusal: Refusal = serde_json::from_slice(body).ok()?;
-    // RFC 6749 section 5.2's characters for `error`, and short: it ends up in messages and logs.
-    let printable = refusal
-        .error
-        .bytes()
-        .all(|b| matches!(b, 0x20..=0x7e) && b != b'"' && b != b'\\');
-    (printable && refusal.error.len() <= 64).then(|| BearerError::parse(&refusal.error))
+    Some(BearerError::parse(&refusal.error))
+}
+
+/// RFC 6749 section 5.2's characters for `error`, and short: it ends up in messages and logs.
+fn is_printable_code(code: &str) -> bool {
+    code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| matches!(b, 0x20..=0x7e) && b != b'"' && b != b'\\')
 }
 
 /// Why a userinfo request or response was refused.
@@ -272,7 +299,14 @@ mod tests {
                 error: Some(BearerError::InsufficientScope)
             }
         );
-        // A code a terminal would act on is not repeated.
+        // A code a terminal would act on is not repeated, from the body or the challenge.
+        assert_eq!(
+            Userinfo::parse(401, Some("Bearer error=\"a\tb\""), b"").unwrap_err(),
+            UserinfoError::Refused {
+                status: 401,
+                error: None
+            }
+        );
         assert_eq!(
             Userinfo::parse(401, None, b"{\"error\":\"\\u001b[2Jx\"}").unwrap_err(),
             UserinfoError::Refused {
@@ -305,14 +339,22 @@ mod tests {
             Userinfo::parse(200, None, br#"{"sub":""}"#),
             Err(UserinfoError::Malformed { .. })
         ));
-        assert_eq!(
-            Userinfo::parse(
-                200,
-                None,
-                br#"{"sub":"u","name":"Ada\u001b]0;owned\u0007"}"#
-            ),
-            Err(UserinfoError::ControlCharacter { claim: "name" })
-        );
+        for claim in [
+            "sub",
+            "email",
+            "name",
+            "given_name",
+            "family_name",
+            "picture",
+        ] {
+            let mut body = serde_json::json!({"sub": "u"});
+            body[claim] = "Ada\u{1b}]0;owned\u{7}".into();
+            assert_eq!(
+                Userinfo::parse(200, None, body.to_string().as_bytes()),
+                Err(UserinfoError::ControlCharacter { claim }),
+                "{claim}"
+            );
+        }
         assert!(matches!(
             Userinfo::parse(200, None, br#"{"email":"a@b"}"#),
             Err(UserinfoError::Malformed { .. })

@@ -436,3 +436,31 @@ fn another_kind_of_token_is_refused() {
         })
     );
 }
+
+#[test]
+fn a_device_logins_id_token_needs_no_nonce() {
+    let device = workos_connect::device::DeviceClient::new(
+        &"https://example.authkit.app".parse().unwrap(),
+        "client_1".parse().unwrap(),
+    );
+    let mut without_nonce = claims(&pending());
+    without_nonce.as_object_mut().unwrap().remove("nonce");
+    let checked = device
+        .id_token()
+        .validate(&sign(&without_nonce), &jwks())
+        .unwrap();
+    assert_eq!(checked.sub, "user_01");
+    // The rest is checked as for any login.
+    let mut other_client = without_nonce.clone();
+    other_client["aud"] = json!("client_2");
+    assert!(matches!(
+        device.id_token().validate(&sign(&other_client), &jwks()),
+        Err(IdTokenError::WrongAudience { .. })
+    ));
+    let mut other_issuer = without_nonce;
+    other_issuer["iss"] = json!("https://evil.authkit.app");
+    assert!(matches!(
+        device.id_token().validate(&sign(&other_issuer), &jwks()),
+        Err(IdTokenError::WrongIssuer { .. })
+    ));
+}

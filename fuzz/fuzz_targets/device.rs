@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
                 one_line(login.user_code().to_string());
                 one_line(login.verification_uri().to_string());
                 assert!(login.expires_at() > now);
-                assert!(login.next_poll_at() <= login.expires_at());
+                assert!(login.next_poll_at() > now);
                 let secret = login.device_code().secret();
                 if secret.len() >= 12 {
                     assert!(!format!("{login:?}").contains(secret));
@@ -48,10 +48,20 @@ fuzz_target!(|data: &[u8]| {
             let later = now + std::time::Duration::from_secs(5);
             match login.read_poll(status, body, later) {
                 Ok(Poll::Pending { next_poll_at }) => {
-                    assert!(next_poll_at > later && next_poll_at <= login.expires_at());
+                    // Never sooner than the interval, never at or past expiry.
+                    assert!(next_poll_at >= later + login.interval());
+                    assert!(next_poll_at < login.expires_at());
                 }
                 Ok(Poll::Done(tokens)) => assert!(!tokens.access_token.secret().is_empty()),
-                Err(error) => one_line(error.to_string()),
+                Err(error) => {
+                    one_line(error.to_string());
+                    if error.is_transient() {
+                        let before = login.interval();
+                        if let Ok(next) = login.back_off(later) {
+                            assert!(login.interval() >= before && next > later);
+                        }
+                    }
+                }
             }
         }
         _ => {

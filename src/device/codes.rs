@@ -55,7 +55,7 @@ impl UserCode {
         Ok(UserCode(shown.to_owned()))
     }
 
-    /// The code as the server sent it.
+    /// The code as the server sent it, without surrounding spaces.
     pub fn as_str(&self) -> &str {
         &self.0
     }

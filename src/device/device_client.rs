@@ -13,6 +13,7 @@ use crate::device::device_error::DeviceError;
 use crate::device::polling::DeviceLogin;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};
 use crate::error::json_fault;
+use crate::mcp::Issuer;
 use crate::scope_list::ScopeList;
 use crate::token::{error_answer, TokenError, TokenRequest};
 
@@ -26,6 +27,8 @@ const MAX_SECONDS: u64 = 24 * 60 * 60;
 /// it uses. A public client: the device grant sends no secret.
 #[derive(Debug, Clone)]
 pub struct DeviceClient {
+    /// Who issues the tokens: the `iss` of the login's ID token.
+    issuer: String,
     device_authorization_endpoint: Url,
     token_endpoint: Url,
     client_id: ClientId,
@@ -36,15 +39,18 @@ impl DeviceClient {
     /// `/oauth2/device_authorization` and `/oauth2/token` endpoints.
     pub fn new(domain: &AuthKitDomain, client_id: ClientId) -> Self {
         DeviceClient {
+            issuer: domain.issuer().to_owned(),
             device_authorization_endpoint: domain.device_authorization_endpoint(),
             token_endpoint: domain.token_endpoint(),
             client_id,
         }
     }
 
-    /// The endpoints from an authorization server's metadata (`device_authorization_endpoint`,
-    /// `token_endpoint`). Each must be `https`, or `http` on a loopback host.
+    /// The endpoints from the metadata of the authorization server `issuer`
+    /// (`device_authorization_endpoint`, `token_endpoint`). Each must be `https`, or `http` on a
+    /// loopback host.
     pub fn with_endpoints(
+        issuer: &Issuer,
         device_authorization_endpoint: Url,
         token_endpoint: Url,
         client_id: ClientId,
@@ -61,6 +67,7 @@ impl DeviceClient {
             }
         }
         Ok(DeviceClient {
+            issuer: issuer.as_str().trim_end_matches('/').to_owned(),
             device_authorization_endpoint,
             token_endpoint,
             client_id,
@@ -70,6 +77,11 @@ impl DeviceClient {
     /// The client ID.
     pub fn client_id(&self) -> &ClientId {
         &self.client_id
+    }
+
+    /// The issuer of the tokens, without a trailing `/`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// The request that starts a login: `POST` it to get the codes. `scopes` may be empty, and may
@@ -100,10 +112,18 @@ impl DeviceClient {
                 _ => DeviceError::UnexpectedStatus { status },
             });
         }
-        let mut raw: RawAuthorization =
-            serde_json::from_slice(body).map_err(|error| DeviceError::MalformedResponse {
-                reason: json_fault(&error),
-            })?;
+        let mut raw: RawAuthorization = match serde_json::from_slice(body) {
+            Ok(raw) => raw,
+            // Some servers send an error with a success status.
+            Err(error) => {
+                return Err(match error_answer(400, body) {
+                    TokenError::Endpoint(error) => DeviceError::Endpoint(error),
+                    _ => DeviceError::MalformedResponse {
+                        reason: json_fault(&error),
+                    },
+                })
+            }
+        };
         let malformed = |reason: &str| DeviceError::MalformedResponse {
             reason: reason.to_owned(),
         };
@@ -259,6 +279,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(huge.interval(), Duration::from_secs(MAX_SECONDS));
+        assert_eq!(huge.expires_at(), now + Duration::from_secs(MAX_SECONDS));
     }
 
     #[test]
@@ -279,6 +300,17 @@ mod tests {
                 field: "verification_uri"
             }
         );
+        assert_eq!(
+            refused(|a| a["verification_uri_complete"] =
+                "https://example.authkit.app/device?user_code=\u{9b}31m".into()),
+            DeviceError::ControlCharacter {
+                field: "verification_uri_complete"
+            }
+        );
+        assert!(matches!(
+            client().read_authorization(200, br#"{"error":"invalid_scope"}"#, now),
+            Err(DeviceError::Endpoint(e)) if e.code == crate::ErrorCode::InvalidScope
+        ));
         assert_eq!(
             refused(|a| a["verification_uri_complete"] = "http://evil.example/device".into()),
             DeviceError::InsecureUrl {
@@ -319,7 +351,9 @@ mod tests {
     #[test]
     fn endpoints_must_be_https_or_loopback() {
         let url = |text: &str| Url::parse(text).unwrap();
+        let issuer: Issuer = "https://example.authkit.app".parse().unwrap();
         assert!(DeviceClient::with_endpoints(
+            &"http://127.0.0.1:3000".parse().unwrap(),
             url("http://127.0.0.1:3000/device_authorization"),
             url("http://127.0.0.1:3000/token"),
             "c".parse().unwrap()
@@ -327,6 +361,7 @@ mod tests {
         .is_ok());
         assert_eq!(
             DeviceClient::with_endpoints(
+                &issuer,
                 url("https://example.authkit.app/oauth2/device_authorization"),
                 url("http://example.authkit.app/oauth2/token"),
                 "c".parse().unwrap()

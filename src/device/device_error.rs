@@ -1,6 +1,6 @@
 //! Why a device login failed.
 
-use crate::callback::OAuthError;
+use crate::callback::{ErrorCode, OAuthError};
 use crate::token::TokenError;
 
 /// Why a device login failed. The endpoint's own errors keep its code; the ones that end a login
@@ -46,4 +46,21 @@ pub enum DeviceError {
     /// The token response, once the user has logged in, was refused.
     #[error("the token response: {0}")]
     Token(TokenError),
+}
+
+impl DeviceError {
+    /// Whether polling may go on after this error, once
+    /// [`DeviceLogin::back_off`](crate::device::DeviceLogin::back_off) has lengthened the interval:
+    /// the server is overloaded or down for a moment (`429`, a `5xx`, `server_error`,
+    /// `temporarily_unavailable`). A connection failure is transient too.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DeviceError::UnexpectedStatus { status } => *status == 429 || *status >= 500,
+            DeviceError::Endpoint(error) => matches!(
+                error.code,
+                ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
+            ),
+            _ => false,
+        }
+    }
 }

@@ -15,6 +15,8 @@ use crate::token::{TokenError, TokenRequest, TokenResponse};
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// What `slow_down` adds to the interval, for the rest of the login (RFC 8628 section 3.5).
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// How far [`DeviceLogin::back_off`] doubles the interval: longer than a device code lives.
+const MAX_BACK_OFF: Duration = Duration::from_secs(15 * 60);
 
 /// What a poll's answer means: one of RFC 8628's two ways on, so a `match` needs no other arm.
 #[derive(Debug)]
@@ -56,7 +58,6 @@ impl DeviceLogin {
         received_at: Instant,
         lifetime: Duration,
     ) -> Self {
-        let expires_at = later(received_at, lifetime);
         DeviceLogin {
             device_code,
             user_code,
@@ -65,8 +66,8 @@ impl DeviceLogin {
             token_endpoint,
             client_id,
             interval,
-            next_poll_at: later(received_at, interval).min(expires_at),
-            expires_at,
+            next_poll_at: later(received_at, interval),
+            expires_at: later(received_at, lifetime),
         }
     }
 
@@ -122,8 +123,11 @@ impl DeviceLogin {
     /// login is over.
     ///
     /// `authorization_pending` schedules the next poll an interval from `now`; `slow_down` first
-    /// adds 5 seconds to the interval, for the rest of the login. Once the code's lifetime has
-    /// passed, a pending answer is [`DeviceError::Expired`].
+    /// adds 5 seconds to the interval, for the rest of the login. A pending answer whose next poll
+    /// would come when the code has expired is [`DeviceError::Expired`]: the interval is never
+    /// shortened to squeeze in a last poll. After an error that
+    /// [`is_transient`](DeviceError::is_transient), or a connection failure, call
+    /// [`back_off`](Self::back_off) before polling again.
     pub fn read_poll(
         &mut self,
         status: u16,
@@ -147,18 +151,39 @@ impl DeviceLogin {
             ErrorCode::ExpiredToken => return Err(DeviceError::Expired),
             _ => return Err(DeviceError::Endpoint(error)),
         }
-        if now >= self.expires_at {
-            return Err(DeviceError::Expired);
-        }
-        self.next_poll_at = later(now, self.interval).min(self.expires_at);
+        self.schedule(now)?;
         Ok(Poll::Pending {
             next_poll_at: self.next_poll_at,
         })
     }
+
+    /// After a poll that could not be sent or read (a connection failure, a timeout, or an error
+    /// that [`is_transient`](DeviceError::is_transient)) at `now`: doubles the interval for the
+    /// rest of the login, as RFC 8628 section 3.5 asks, and gives when to poll again; or
+    /// [`DeviceError::Expired`] if that would be too late.
+    pub fn back_off(&mut self, now: Instant) -> Result<Instant, DeviceError> {
+        self.interval = self
+            .interval
+            .saturating_mul(2)
+            .min(MAX_BACK_OFF)
+            .max(self.interval);
+        self.schedule(now)?;
+        Ok(self.next_poll_at)
+    }
+
+    /// The next poll an interval after `now`, and never before the one already due.
+    fn schedule(&mut self, now: Instant) -> Result<(), DeviceError> {
+        let next = later(now, self.interval).max(self.next_poll_at);
+        if next >= self.expires_at {
+            return Err(DeviceError::Expired);
+        }
+        self.next_poll_at = next;
+        Ok(())
+    }
 }
 
-/// `at + by`, or as late as can be told apart when that overflows (it cannot with the lifetimes and
-/// intervals taken, which are at most a day).
+/// `at + by`; the lifetimes and intervals taken are at most a day, so it cannot overflow, and
+/// `at` itself would only make a poll due at once.
 fn later(at: Instant, by: Duration) -> Instant {
     at.checked_add(by).unwrap_or(at)
 }
@@ -168,6 +193,10 @@ mod tests {
     use super::*;
     use crate::callback::OAuthError;
     use crate::device::DeviceClient;
+
+    fn login_at(now: Instant) -> DeviceLogin {
+        login(now)
+    }
 
     fn login(now: Instant) -> DeviceLogin {
         let client = DeviceClient::new(
@@ -242,20 +271,63 @@ mod tests {
     }
 
     #[test]
-    fn the_last_poll_is_due_at_expiry_and_a_pending_answer_then_is_expired() {
+    fn a_poll_that_would_come_after_expiry_is_not_scheduled() {
         let start = Instant::now();
+        let secs = Duration::from_secs;
         let mut login = login(start);
-        let late = start + Duration::from_secs(298);
         assert_eq!(
-            pending_until(login.read_poll(400, PENDING, late)),
-            login.expires_at()
+            pending_until(login.read_poll(400, PENDING, start + secs(294))),
+            start + secs(299)
         );
+        // The next poll would be at 301, past the code's 300 s: no shorter interval to squeeze it.
         assert_eq!(
             login
-                .read_poll(400, PENDING, login.expires_at())
+                .read_poll(400, PENDING, start + secs(296))
                 .unwrap_err(),
             DeviceError::Expired
         );
+        let mut slowed = login_at(start);
+        assert_eq!(
+            slowed
+                .read_poll(400, SLOW_DOWN, start + secs(291))
+                .unwrap_err(),
+            DeviceError::Expired,
+            "10 s after 291 is past 300"
+        );
+    }
+
+    #[test]
+    fn a_failed_poll_doubles_the_interval_for_good() {
+        let start = Instant::now();
+        let secs = Duration::from_secs;
+        let mut login = login(start);
+        let failed_at = start + secs(5);
+        assert_eq!(login.back_off(failed_at), Ok(failed_at + secs(10)));
+        assert_eq!(login.interval(), secs(10));
+        let t = failed_at + secs(10);
+        assert_eq!(
+            pending_until(login.read_poll(400, PENDING, t)),
+            t + secs(10)
+        );
+        assert_eq!(login.back_off(t + secs(10)), Ok(t + secs(30)));
+        assert_eq!(login.back_off(start + secs(290)), Err(DeviceError::Expired));
+        // An earlier `now` never pulls the next poll forward.
+        let mut login = login_at(start);
+        let due = login.next_poll_at();
+        assert_eq!(pending_until(login.read_poll(400, PENDING, start)), due);
+    }
+
+    #[test]
+    fn transient_errors_are_told_apart() {
+        let now = Instant::now();
+        let read = |status: u16, body: &[u8]| login(now).read_poll(status, body, now).unwrap_err();
+        assert!(read(503, b"busy").is_transient());
+        assert!(read(429, b"").is_transient());
+        assert!(read(400, br#"{"error":"temporarily_unavailable"}"#).is_transient());
+        assert!(read(500, br#"{"error":"server_error"}"#).is_transient());
+        assert!(!read(400, br#"{"error":"access_denied"}"#).is_transient());
+        assert!(!read(401, br#"{"error":"invalid_client"}"#).is_transient());
+        assert!(!read(404, b"").is_transient());
     }
 
     #[test]

@@ -1393,6 +1393,15 @@ fn confirm_device(http: &Browser, verification_uri_complete: &Url, user: User) {
 /// A device login started against the provider for `client_id`: its state and the browser that
 /// will play the user.
 fn start_device_login(provider: &Provider, client_id: &str, scopes: &str) -> DeviceLogin {
+    device_login_of(provider, client_id, scopes).1
+}
+
+/// As [`start_device_login`], with the client.
+fn device_login_of(
+    provider: &Provider,
+    client_id: &str,
+    scopes: &str,
+) -> (DeviceClient, DeviceLogin) {
     let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
     let client = DeviceClient::new(&domain, client_id.parse().unwrap());
     let request = client.authorization_request(&scopes.parse().unwrap());
@@ -1401,9 +1410,10 @@ fn start_device_login(provider: &Provider, client_id: &str, scopes: &str) -> Dev
         TokenRequest::CONTENT_TYPE,
         request.body(),
     );
-    client
+    let login = client
         .read_authorization(answer.status, &answer.body, Instant::now())
-        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&answer.body)))
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&answer.body)));
+    (client, login)
 }
 
 /// One poll, sent now.
@@ -1431,7 +1441,8 @@ fn poll_until_done(login: &mut DeviceLogin) -> Result<TokenResponse, DeviceError
 /// confirmation on the provider's pages, the tokens, then userinfo for who logged in.
 fn device_login_polls_until_the_user_confirms() {
     let provider = provider();
-    let mut login = start_device_login(provider, "cli-app", "openid profile email offline_access");
+    let (client, mut login) =
+        device_login_of(provider, "cli-app", "openid profile email offline_access");
     assert_eq!(
         login.verification_uri().as_str(),
         format!("{}/device", provider.issuer)
@@ -1457,13 +1468,12 @@ fn device_login_polls_until_the_user_confirms() {
     let tokens = poll_until_done(&mut login).unwrap();
     assert!(tokens.refresh_token.is_some(), "offline_access");
     let id_token = tokens.id_token.as_ref().expect("an ID token for openid");
-    let sub = jwt_part(id_token.secret(), 1)["sub"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
+    let keys = Browser::new().get(domain.jwks_endpoint().as_str());
+    let keys = KeySet::parse(&keys.body).unwrap();
+    let sub = client.id_token().validate(id_token, &keys).unwrap().sub;
     assert_eq!(sub, "user_01");
 
-    let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
     let request = UserinfoRequest::for_domain(&domain, &tokens.access_token);
     let answer =
         Browser::new().get_with_authorization(request.url().as_str(), request.authorization());
@@ -1570,6 +1580,8 @@ fn device_login_example_prints_who_logged_in() {
         .args(["--domain", &provider.issuer, "--client-id", "cli-app"])
         .env_remove("WORKOS_AUTHKIT_DOMAIN")
         .env_remove("WORKOS_CLIENT_ID")
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -12,7 +12,6 @@
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -23,8 +22,8 @@ use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
 use workos_connect::device::{DeviceClient, DeviceError, DeviceLogin, Poll};
 use workos_connect::{
-    AuthKitDomain, ClientId, ScopeList, TokenRequest, TokenResponse, Userinfo, UserinfoError,
-    UserinfoRequest,
+    AuthKitDomain, ClientId, IdTokenError, KeySet, KeySetError, ScopeList, TokenRequest,
+    TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
 };
 
 /// Log in to WorkOS AuthKit from the command line with a one-time code.
@@ -55,27 +54,18 @@ enum Failure {
     Device(#[from] DeviceError),
     #[error("{0}")]
     Userinfo(#[from] UserinfoError),
+    #[error("the ID token: {0}")]
+    IdToken(#[from] IdTokenError),
+    #[error("the signing keys: {0}")]
+    Keys(#[from] KeySetError),
     #[error("Ctrl-C handler: {0}")]
     Signal(#[from] ctrlc::Error),
-    #[error("login cancelled")]
-    Interrupted,
-}
-
-/// What the main thread waits for besides time.
-enum Event {
-    Enter,
-    Interrupt,
 }
 
 fn main() -> ExitCode {
     let options = Options::parse();
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Interrupted) => {
-            eprintln!("Login cancelled.");
-            // What a shell reports for a program that SIGINT stopped: 128 + 2.
-            ExitCode::from(130)
-        }
         Err(failure) => {
             eprintln!("error: {failure}");
             ExitCode::FAILURE
@@ -84,16 +74,16 @@ fn main() -> ExitCode {
 }
 
 fn run(options: &Options) -> Result<(), Failure> {
-    // Ctrl-C arrives as an event, so that the waits (for Enter, between polls) end at once on it.
-    let (events, received) = mpsc::channel();
-    let interrupts = events.clone();
-    ctrlc::set_handler(move || {
-        let _ = interrupts.send(Event::Interrupt);
+    // Whatever it is doing (waiting, polling, asking userinfo), Ctrl-C ends the login at once;
+    // nothing is left to undo, and the device code expires on its own.
+    ctrlc::set_handler(|| {
+        eprintln!("\nLogin cancelled.");
+        // What a shell reports for a program that SIGINT stopped: 128 + 2.
+        std::process::exit(130);
     })?;
     let http = reqwest::blocking::Client::builder()
         // A 307 would send the form, with the device code, wherever the answer points.
         .redirect(reqwest::redirect::Policy::none())
-        // Short, so that a server that hangs does not hold up a Ctrl-C for long either.
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -101,16 +91,16 @@ fn run(options: &Options) -> Result<(), Failure> {
     let client = DeviceClient::new(&options.domain, options.client_id.clone());
     let (status, body) = post(&http, &client.authorization_request(&options.scope))?;
     let mut login = client.read_authorization(status, &body, Instant::now())?;
-    show(&login, options, events, &received)?;
+    show(&login, options);
 
     let spinner = ProgressBar::new_spinner().with_message("Waiting for the login in the browser…");
     spinner.enable_steady_tick(Duration::from_millis(100));
-    let tokens = poll(&http, &mut login, &received);
+    let tokens = poll(&http, &mut login, &spinner);
     spinner.finish_and_clear();
     let tokens = tokens?;
 
     let check = style("✓").green().for_stdout();
-    match who(&http, &options.domain, &tokens) {
+    match who(&http, &client, &options.domain, &tokens) {
         // Userinfo refuses claims with control characters, so they are safe to print.
         Ok(user) => match user.email.as_ref().or(user.name.as_ref()) {
             Some(name) => println!("{check} Logged in as {name} ({})", user.sub),
@@ -131,13 +121,9 @@ fn run(options: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The code, the page, the QR code, and the offer to open the browser.
-fn show(
-    login: &DeviceLogin,
-    options: &Options,
-    events: Sender<Event>,
-    received: &Receiver<Event>,
-) -> Result<(), Failure> {
+/// The code, the page, the QR code, and the offer to open the browser, which polling does not
+/// wait for: the user may log in on a phone instead.
+fn show(login: &DeviceLogin, options: &Options) {
     eprintln!(
         "{} First copy your one-time code: {}",
         style("!").yellow().for_stderr(),
@@ -145,12 +131,6 @@ fn show(
     );
     let interactive =
         !options.no_browser && io::stdin().is_terminal() && io::stderr().is_terminal();
-    if !interactive {
-        eprintln!(
-            "Open {} in your browser and enter the code.",
-            login.verification_uri()
-        );
-    }
     // The page with the code filled in; in a log a QR code is only noise.
     let complete = login.verification_uri_complete();
     if let Some(url) = complete.filter(|_| !options.no_qr && io::stderr().is_terminal()) {
@@ -160,60 +140,77 @@ fn show(
                 .dark_color(Dense1x2::Light)
                 .light_color(Dense1x2::Dark)
                 .build();
-            eprintln!("Or scan this with your phone:\n{image}");
+            eprintln!("Scan this with your phone:\n{image}");
         }
     }
     if !interactive {
-        return Ok(());
+        eprintln!(
+            "Open {} in your browser and enter the code.",
+            login.verification_uri()
+        );
+        return;
     }
-    eprint!(
-        "Press Enter to open {} in your browser... ",
+    eprintln!(
+        "Press Enter to open {} in your browser...",
         login.verification_uri()
     );
-    // Read on a thread of its own: a Ctrl-C does not interrupt a read of the terminal.
+    let page = complete.unwrap_or(login.verification_uri()).clone();
     thread::spawn(move || {
-        let _ = io::stdin().read_line(&mut String::new());
-        let _ = events.send(Event::Enter);
+        // End of input (Ctrl-D) is not Enter.
+        if io::stdin()
+            .read_line(&mut String::new())
+            .is_ok_and(|read| read > 0)
+        {
+            if let Err(error) = webbrowser::open(page.as_str()) {
+                eprintln!("! Could not open a browser ({error}); open the page yourself.");
+            }
+        }
     });
-    if let Ok(Event::Interrupt) = received.recv() {
-        eprintln!();
-        return Err(Failure::Interrupted);
-    }
-    let page = complete.unwrap_or(login.verification_uri());
-    if let Err(error) = webbrowser::open(page.as_str()) {
-        eprintln!("! Could not open a browser ({error}); open the page yourself.");
-    }
-    Ok(())
 }
 
-/// Polls the token endpoint until the user has finished.
+/// Polls the token endpoint until the user has finished, never before the poll is due.
 fn poll(
     http: &reqwest::blocking::Client,
     login: &mut DeviceLogin,
-    received: &Receiver<Event>,
+    spinner: &ProgressBar,
 ) -> Result<TokenResponse, Failure> {
     loop {
-        // Never before `next_poll_at`: a poll sooner earns `slow_down`, a longer interval for good.
-        while Instant::now() < login.next_poll_at() {
-            let wait = login
+        thread::sleep(
+            login
                 .next_poll_at()
-                .saturating_duration_since(Instant::now());
-            if let Ok(Event::Interrupt) = received.recv_timeout(wait) {
-                return Err(Failure::Interrupted);
-            }
-        }
-        let (status, body) = post(http, &login.poll_request())?;
-        // Still pending otherwise, and `login.next_poll_at()` has moved on.
-        if let Poll::Done(tokens) = login.read_poll(status, &body, Instant::now())? {
-            return Ok(tokens);
+                .saturating_duration_since(Instant::now()),
+        );
+        let answer = post(http, &login.poll_request()).map_err(Failure::from);
+        let outcome =
+            answer.and_then(|(status, body)| Ok(login.read_poll(status, &body, Instant::now())?));
+        match outcome {
+            Ok(Poll::Pending { .. }) => {}
+            Ok(Poll::Done(tokens)) => return Ok(tokens),
+            // A network failure or a busy server: wait longer, as RFC 8628 section 3.5 asks.
+            Err(Failure::Http(error)) => retry(login, spinner, &error)?,
+            Err(Failure::Device(error)) if error.is_transient() => retry(login, spinner, &error)?,
+            Err(failure) => return Err(failure),
         }
     }
+}
+
+fn retry(
+    login: &mut DeviceLogin,
+    spinner: &ProgressBar,
+    error: &dyn std::error::Error,
+) -> Result<(), Failure> {
+    login.back_off(Instant::now())?;
+    spinner.println(format!(
+        "! {error}; trying again in {} s",
+        login.interval().as_secs()
+    ));
+    Ok(())
 }
 
 fn post(
     http: &reqwest::blocking::Client,
     request: &TokenRequest,
-) -> Result<(u16, Vec<u8>), Failure> {
+) -> Result<(u16, Vec<u8>), reqwest::Error> {
     let response = http
         .post(request.url().clone())
         .header("content-type", TokenRequest::CONTENT_TYPE)
@@ -223,8 +220,11 @@ fn post(
     Ok((response.status().as_u16(), response.bytes()?.to_vec()))
 }
 
+/// Who logged in: userinfo's claims, about the user of the validated ID token when there is one
+/// (OpenID Connect Core section 5.3.2).
 fn who(
     http: &reqwest::blocking::Client,
+    client: &DeviceClient,
     domain: &AuthKitDomain,
     tokens: &TokenResponse,
 ) -> Result<Userinfo, Failure> {
@@ -240,9 +240,15 @@ fn who(
         .get("www-authenticate")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    Ok(Userinfo::parse(
-        status,
-        challenge.as_deref(),
-        &response.bytes()?,
-    )?)
+    let user = Userinfo::parse(status, challenge.as_deref(), &response.bytes()?)?;
+    if let Some(id_token) = &tokens.id_token {
+        let jwks = http
+            .get(domain.jwks_endpoint())
+            .send()?
+            .error_for_status()?;
+        let keys = KeySet::parse(&jwks.bytes()?)?;
+        let claims = client.id_token().validate(id_token, &keys)?;
+        user.check_subject(&claims.sub)?;
+    }
+    Ok(user)
 }
