@@ -180,6 +180,8 @@ struct Browser {
 struct Answer {
     status: u16,
     location: Option<String>,
+    /// `WWW-Authenticate`.
+    challenge: Option<String>,
     body: Vec<u8>,
 }
 
@@ -202,23 +204,22 @@ impl Browser {
         self.read(request.call())
     }
 
-    /// A `GET` with an `Authorization` header, as an API client sends it (no cookies); the
-    /// answer's `WWW-Authenticate` comes back in `location`'s place.
+    /// A `GET` with an `Authorization` header, as an API client sends it (no cookies).
     fn get_with_authorization(&self, url: &str, authorization: &str) -> Answer {
-        let mut response = self
-            .agent
-            .get(url)
-            .header("authorization", authorization)
-            .call()
-            .expect("the provider answers");
-        Answer {
-            status: response.status().as_u16(),
-            location: response
-                .headers()
-                .get("www-authenticate")
-                .map(|value| value.to_str().expect("an ASCII challenge").to_owned()),
-            body: response.body_mut().read_to_vec().expect("a body"),
-        }
+        self.read(
+            self.agent
+                .get(url)
+                .header("authorization", authorization)
+                .call(),
+        )
+    }
+
+    /// A form filled in on a page, posted to its `action`.
+    fn post_form<K: AsRef<str>, V: AsRef<str>>(&self, action: &Url, fields: &[(K, V)]) -> Answer {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.post(action.as_str(), "application/x-www-form-urlencoded", body)
     }
 
     fn post(&self, url: &str, content_type: &str, body: String) -> Answer {
@@ -275,7 +276,7 @@ impl Browser {
     }
 
     fn read(&self, sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
-        let mut response = sent.expect("the provider answers");
+        let mut response = sent.expect("an answer");
         for set_cookie in response.headers().get_all("set-cookie") {
             let text = set_cookie.to_str().expect("an ASCII cookie");
             let pair = text.split(';').next().unwrap_or_default();
@@ -285,13 +286,16 @@ impl Browser {
                 cookies.push((name.trim().to_owned(), value.trim().to_owned()));
             }
         }
-        let location = response
-            .headers()
-            .get("location")
-            .map(|value| value.to_str().expect("an ASCII location").to_owned());
+        let header = |name: &str| {
+            let value = response.headers().get(name)?;
+            Some(value.to_str().expect("an ASCII header").to_owned())
+        };
+        let location = header("location");
+        let challenge = header("www-authenticate");
         Answer {
             status: response.status().as_u16(),
             location,
+            challenge,
             body: response.body_mut().read_to_vec().expect("a body"),
         }
     }
@@ -324,13 +328,7 @@ fn browse_to(http: &Browser, authorize_url: &str, user: User, redirect_uri: &str
     let mut form: Option<Vec<(&str, &str)>> = None;
     for _ in 0..20 {
         let answer = match form.take() {
-            Some(fields) => http.post(
-                url.as_str(),
-                "application/x-www-form-urlencoded",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(fields)
-                    .finish(),
-            ),
+            Some(fields) => http.post_form(&url, &fields),
             None => http.get(url.as_str()),
         };
         if let Some(location) = answer.location.as_deref() {
@@ -343,12 +341,7 @@ fn browse_to(http: &Browser, authorize_url: &str, user: User, redirect_uri: &str
         let page = String::from_utf8(answer.body).unwrap();
         let status = answer.status;
         assert!((200..300).contains(&status), "HTTP {status}: {page}");
-        let action = page
-            .split("action=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("no form on the page: {page}"));
-        let action = url.join(action).unwrap();
+        let action = form_action(&page, &url);
         if page.contains("name=\"login\"") {
             url = action;
             form = Some(vec![
@@ -838,11 +831,10 @@ impl McpServer {
 
     /// The answer to an MCP `initialize` request sent with these headers.
     fn initialize_with(&self, headers: &[(&str, &str)]) -> Answer {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut request = agent
+        // An API client: no cookies, none kept.
+        let client = Browser::new();
+        let mut request = client
+            .agent
             .post(&self.url)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream");
@@ -850,21 +842,13 @@ impl McpServer {
             request = request.header(*name, *value);
         }
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"interop","version":"0"}}}"#;
-        let mut response = request.send(body).expect("the MCP server answers");
-        Answer {
-            status: response.status().as_u16(),
-            location: response
-                .headers()
-                .get("www-authenticate")
-                .map(|value| value.to_str().expect("an ASCII challenge").to_owned()),
-            body: response.body_mut().read_to_vec().expect("a body"),
-        }
+        client.read(request.send(body))
     }
 
     fn assert_accepts(&self, token: &str) {
         let answer = self.initialize(&[&format!("Bearer {token}")]);
         let body = String::from_utf8_lossy(&answer.body);
-        assert_eq!(answer.status, 200, "{:?} {body}", answer.location);
+        assert_eq!(answer.status, 200, "{:?} {body}", answer.challenge);
         assert!(body.contains("\"serverInfo\""), "{body}");
     }
 
@@ -879,7 +863,7 @@ impl McpServer {
     ) {
         let answer = self.initialize(authorization);
         assert_eq!(answer.status, status, "{authorization:?}");
-        let header = answer.location.expect("a WWW-Authenticate challenge");
+        let header = answer.challenge.expect("a WWW-Authenticate challenge");
         let challenge = BearerChallenge::parse(&header).unwrap();
         assert_eq!(
             challenge.error.as_ref().map(|error| error.as_str()),
@@ -1313,6 +1297,16 @@ fn mcp_server_stops_trusting_a_withdrawn_key() {
     server.assert_refuses_token(&token, 401, "invalid_token", "the access token is invalid");
 }
 
+/// Where a page's first form posts to.
+fn form_action(page: &str, base: &Url) -> Url {
+    let action = page
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no form on the page: {page}"));
+    base.join(action).unwrap()
+}
+
 /// The hidden fields of a page's first form, in order.
 fn hidden_fields(page: &str) -> Vec<(String, String)> {
     page.split("<input type=\"hidden\" name=\"")
@@ -1332,13 +1326,7 @@ fn confirm_device(http: &Browser, verification_uri_complete: &Url, user: User) {
     let mut form: Option<Vec<(String, String)>> = None;
     for _ in 0..20 {
         let answer = match form.take() {
-            Some(fields) => http.post(
-                url.as_str(),
-                "application/x-www-form-urlencoded",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(fields)
-                    .finish(),
-            ),
+            Some(fields) => http.post_form(&url, &fields),
             None => http.get(url.as_str()),
         };
         if let Some(location) = answer.location.as_deref() {
@@ -1355,23 +1343,12 @@ fn confirm_device(http: &Browser, verification_uri_complete: &Url, user: User) {
             assert_eq!(user, User::Consents, "{page}");
             return;
         }
-        let action = page
-            .split("action=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("no form on the page: {page}"));
-        url = url.join(action).unwrap();
+        url = form_action(&page, &url);
         let mut fields = hidden_fields(&page);
         if page.contains("op.deviceConfirmForm") {
             if user == User::Refuses {
                 fields.push(("abort".into(), "yes".into()));
-                let answer = http.post(
-                    url.as_str(),
-                    "application/x-www-form-urlencoded",
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .extend_pairs(fields)
-                        .finish(),
-                );
+                let answer = http.post_form(&url, &fields);
                 let page = String::from_utf8_lossy(&answer.body);
                 assert!(page.contains("interrupted"), "{page}");
                 return;
@@ -1390,8 +1367,7 @@ fn confirm_device(http: &Browser, verification_uri_complete: &Url, user: User) {
     panic!("the provider never showed its success page");
 }
 
-/// A device login started against the provider for `client_id`: its state and the browser that
-/// will play the user.
+/// A device login started against the provider for `client_id`.
 fn start_device_login(provider: &Provider, client_id: &str, scopes: &str) -> DeviceLogin {
     device_login_of(provider, client_id, scopes).1
 }
@@ -1477,7 +1453,7 @@ fn device_login_polls_until_the_user_confirms() {
     let request = UserinfoRequest::for_domain(&domain, &tokens.access_token);
     let answer =
         Browser::new().get_with_authorization(request.url().as_str(), request.authorization());
-    let user = Userinfo::parse(answer.status, answer.location.as_deref(), &answer.body).unwrap();
+    let user = Userinfo::parse(answer.status, answer.challenge.as_deref(), &answer.body).unwrap();
     user.check_subject(&sub).unwrap();
     assert_eq!(user.email.as_deref(), Some("user_01@example.com"));
     assert_eq!(user.given_name.as_deref(), Some("Ada"));
@@ -1558,7 +1534,7 @@ fn userinfo_refuses_a_bad_token() {
         Browser::new().get_with_authorization(request.url().as_str(), request.authorization());
     assert_eq!(answer.status, 401);
     assert_eq!(
-        Userinfo::parse(answer.status, answer.location.as_deref(), &answer.body).unwrap_err(),
+        Userinfo::parse(answer.status, answer.challenge.as_deref(), &answer.body).unwrap_err(),
         UserinfoError::Refused {
             status: 401,
             error: Some(BearerError::InvalidToken)
