@@ -1,6 +1,6 @@
 //! Credentials issued by the authorization server or the WorkOS dashboard: the tokens of a token
-//! response and a confidential application's client secret. All are secrets: redacted `Debug`, no
-//! `Display`, wiped on drop.
+//! response, a device login's device code and a confidential application's client secret. All are
+//! secrets: redacted `Debug`, no `Display`, wiped on drop.
 
 use std::fmt;
 
@@ -68,6 +68,11 @@ macro_rules! opaque_secret {
 opaque_secret!(
     /// An OAuth 2.0 access token, for calls to the resource server.
     AccessToken
+);
+opaque_secret!(
+    /// The device code of a device login (RFC 8628 section 3.2): what each poll sends to prove it
+    /// is the device that asked.
+    DeviceCode
 );
 opaque_secret!(
     /// A refresh token, given when `offline_access` was requested; redeem it with

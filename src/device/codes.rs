@@ -1,40 +1,12 @@
-//! The two codes of a device login (RFC 8628 section 3.2): the device's secret and the user's.
+//! The code the user of a device login types (RFC 8628 section 3.2); the device's own code is a
+//! credential ([`DeviceCode`](crate::device::DeviceCode)).
 
 use std::fmt;
-
-use zeroize::Zeroize;
 
 use crate::device::device_error::DeviceError;
 
 /// The longest user code shown; AuthKit's are 9 characters (`ABCD-EFGH`).
 const MAX_USER_CODE_LEN: usize = 64;
-
-/// The device code (RFC 8628 section 3.2): what the poll sends to prove it is the device that
-/// asked. A secret: redacted `Debug`, no `Display`, wiped on drop.
-pub struct DeviceCode(String);
-
-impl DeviceCode {
-    pub(crate) fn new(value: String) -> Self {
-        DeviceCode(value)
-    }
-
-    /// The value itself.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for DeviceCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeviceCode(..)")
-    }
-}
-
-impl Drop for DeviceCode {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
 
 /// The code the user types on the verification page (RFC 8628 section 3.2), such as `ABCD-EFGH`:
 /// not a secret, it is shown on screen. Printable text only, at most 64 characters.

@@ -8,7 +8,8 @@ use url::Url;
 use zeroize::Zeroize;
 
 use crate::client::ClientId;
-use crate::device::codes::{DeviceCode, UserCode};
+use crate::credential::DeviceCode;
+use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;
 use crate::device::polling::DeviceLogin;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};

@@ -42,7 +42,8 @@ mod device_client;
 mod device_error;
 mod polling;
 
-pub use codes::{DeviceCode, UserCode};
+pub use crate::credential::DeviceCode;
+pub use codes::UserCode;
 pub use device_client::DeviceClient;
 pub use device_error::DeviceError;
 pub use polling::{DeviceLogin, Poll};

@@ -7,7 +7,8 @@ use url::Url;
 
 use crate::callback::ErrorCode;
 use crate::client::ClientId;
-use crate::device::codes::{DeviceCode, UserCode};
+use crate::credential::DeviceCode;
+use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;
 use crate::token::{TokenError, TokenRequest, TokenResponse};
 
@@ -194,11 +195,8 @@ mod tests {
     use crate::callback::OAuthError;
     use crate::device::DeviceClient;
 
-    fn login_at(now: Instant) -> DeviceLogin {
-        login(now)
-    }
-
-    fn login(now: Instant) -> DeviceLogin {
+    /// A login whose device authorization answer came at `now`.
+    fn started(now: Instant) -> DeviceLogin {
         let client = DeviceClient::new(
             &"https://example.authkit.app".parse().unwrap(),
             "client_01".parse().unwrap(),
@@ -226,7 +224,7 @@ mod tests {
 
     #[test]
     fn the_poll_sends_the_device_code_and_client_id() {
-        let request = login(Instant::now()).poll_request();
+        let request = started(Instant::now()).poll_request();
         assert_eq!(
             request.url().as_str(),
             "https://example.authkit.app/oauth2/token"
@@ -242,7 +240,7 @@ mod tests {
     #[test]
     fn pending_waits_an_interval_and_slow_down_adds_five_seconds_for_good() {
         let start = Instant::now();
-        let mut login = login(start);
+        let mut login = started(start);
         let secs = Duration::from_secs;
         let t1 = login.next_poll_at();
         assert_eq!(t1, start + secs(5));
@@ -274,7 +272,7 @@ mod tests {
     fn a_poll_that_would_come_after_expiry_is_not_scheduled() {
         let start = Instant::now();
         let secs = Duration::from_secs;
-        let mut login = login(start);
+        let mut login = started(start);
         assert_eq!(
             pending_until(login.read_poll(400, PENDING, start + secs(294))),
             start + secs(299)
@@ -286,7 +284,7 @@ mod tests {
                 .unwrap_err(),
             DeviceError::Expired
         );
-        let mut slowed = login_at(start);
+        let mut slowed = started(start);
         assert_eq!(
             slowed
                 .read_poll(400, SLOW_DOWN, start + secs(291))
@@ -300,7 +298,7 @@ mod tests {
     fn a_failed_poll_doubles_the_interval_for_good() {
         let start = Instant::now();
         let secs = Duration::from_secs;
-        let mut login = login(start);
+        let mut login = started(start);
         let failed_at = start + secs(5);
         assert_eq!(login.back_off(failed_at), Ok(failed_at + secs(10)));
         assert_eq!(login.interval(), secs(10));
@@ -312,7 +310,7 @@ mod tests {
         assert_eq!(login.back_off(t + secs(10)), Ok(t + secs(30)));
         assert_eq!(login.back_off(start + secs(290)), Err(DeviceError::Expired));
         // An earlier `now` never pulls the next poll forward.
-        let mut login = login_at(start);
+        let mut login = started(start);
         let due = login.next_poll_at();
         assert_eq!(pending_until(login.read_poll(400, PENDING, start)), due);
     }
@@ -320,7 +318,8 @@ mod tests {
     #[test]
     fn transient_errors_are_told_apart() {
         let now = Instant::now();
-        let read = |status: u16, body: &[u8]| login(now).read_poll(status, body, now).unwrap_err();
+        let read =
+            |status: u16, body: &[u8]| started(now).read_poll(status, body, now).unwrap_err();
         assert!(read(503, b"busy").is_transient());
         assert!(read(429, b"").is_transient());
         assert!(read(400, br#"{"error":"temporarily_unavailable"}"#).is_transient());
@@ -333,7 +332,7 @@ mod tests {
     #[test]
     fn each_answer_has_its_outcome() {
         let now = Instant::now();
-        let read = |body: &[u8]| login(now).read_poll(400, body, now);
+        let read = |body: &[u8]| started(now).read_poll(400, body, now);
         assert_eq!(
             read(br#"{"error":"access_denied"}"#).unwrap_err(),
             DeviceError::AccessDenied
@@ -350,10 +349,10 @@ mod tests {
             }))
         ));
         assert_eq!(
-            login(now).read_poll(503, b"busy", now).unwrap_err(),
+            started(now).read_poll(503, b"busy", now).unwrap_err(),
             DeviceError::UnexpectedStatus { status: 503 }
         );
-        match login(now).read_poll(
+        match started(now).read_poll(
             200,
             br#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#,
             now,
@@ -362,7 +361,7 @@ mod tests {
             other => panic!("not done: {other:?}"),
         }
         assert!(matches!(
-            login(now).read_poll(200, br#"{"access_token":"at","token_type":"mac"}"#, now),
+            started(now).read_poll(200, br#"{"access_token":"at","token_type":"mac"}"#, now),
             Err(DeviceError::Token(TokenError::UnsupportedTokenType { .. }))
         ));
     }
