@@ -1367,13 +1367,8 @@ fn confirm_device(http: &Browser, verification_uri_complete: &Url, user: User) {
     panic!("the provider never showed its success page");
 }
 
-/// A device login started against the provider for `client_id`.
-fn start_device_login(provider: &Provider, client_id: &str, scopes: &str) -> DeviceLogin {
-    device_login_of(provider, client_id, scopes).1
-}
-
-/// As [`start_device_login`], with the client.
-fn device_login_of(
+/// A device login started against the provider for `client_id`, and its client.
+fn start_device_login(
     provider: &Provider,
     client_id: &str,
     scopes: &str,
@@ -1418,7 +1413,7 @@ fn poll_until_done(login: &mut DeviceLogin) -> Result<TokenResponse, DeviceError
 fn device_login_polls_until_the_user_confirms() {
     let provider = provider();
     let (client, mut login) =
-        device_login_of(provider, "cli-app", "openid profile email offline_access");
+        start_device_login(provider, "cli-app", "openid profile email offline_access");
     assert_eq!(
         login.verification_uri().as_str(),
         format!("{}/device", provider.issuer)
@@ -1466,7 +1461,7 @@ fn device_login_polls_until_the_user_confirms() {
 /// next poll at the new time is pending again.
 fn device_login_slow_down_adds_five_seconds() {
     let provider = provider();
-    let mut login = start_device_login(provider, "cli-app", "openid");
+    let (_, mut login) = start_device_login(provider, "cli-app", "openid");
     std::thread::sleep(
         login
             .next_poll_at()
@@ -1497,7 +1492,7 @@ fn device_login_slow_down_adds_five_seconds() {
 
 fn device_login_refused_by_the_user_is_access_denied() {
     let provider = provider();
-    let mut login = start_device_login(provider, "cli-app", "openid");
+    let (_, mut login) = start_device_login(provider, "cli-app", "openid");
     let complete = login.verification_uri_complete().unwrap().clone();
     confirm_device(&Browser::new(), &complete, User::Refuses);
     assert_eq!(
@@ -1509,7 +1504,7 @@ fn device_login_refused_by_the_user_is_access_denied() {
 /// The provider's `expired_token` for a code past its lifetime (2 seconds for cli-expiring).
 fn device_login_past_its_code_lifetime_is_expired() {
     let provider = provider();
-    let mut login = start_device_login(provider, "cli-expiring", "openid");
+    let (_, mut login) = start_device_login(provider, "cli-expiring", "openid");
     assert!(login.expires_at() <= Instant::now() + std::time::Duration::from_secs(2));
     std::thread::sleep(std::time::Duration::from_millis(2500));
     // Sent past the local expiry too; the provider's answer decides.
