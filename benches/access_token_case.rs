@@ -59,7 +59,7 @@ impl AccessTokenCase {
         let case = AccessTokenCase {
             check,
             keys,
-            access_token: AccessToken::new(token.clone()),
+            access_token: AccessToken::new(token.clone()).unwrap(),
             token,
             decoding_key: DecodingKey::from_jwk(&jwk).expect("a decoding key"),
             validation,

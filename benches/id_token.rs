@@ -41,7 +41,8 @@ fn id_token(c: &mut Criterion) {
     });
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some("current".into());
-    let token = IdToken::new(jsonwebtoken::encode(&header, &claims, &key).expect("a token"));
+    let token =
+        IdToken::new(jsonwebtoken::encode(&header, &claims, &key).expect("a token")).unwrap();
 
     let check = pending.id_token().at(now);
     let parsed = KeySet::parse(&jwks).expect("a key set");

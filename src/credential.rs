@@ -12,17 +12,27 @@ use crate::error::{Error, Field};
 use crate::secret::{check_secret, constant_time_eq};
 
 /// Defines an opaque secret issued by the server or the dashboard: redacted `Debug`, no `Display`,
-/// wiped on drop, compared in constant time, serde as the plain string.
+/// wiped on drop, compared in constant time, serde as the plain string, and held to RFC 6749's
+/// `1*VSCHAR` (Appendix A) when made, read from a response or deserialized, since it is sent in a
+/// header (`Authorization: Bearer`) or a form where a line break would start another header or
+/// field.
 macro_rules! opaque_secret {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $field:expr) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name(String);
 
         impl $name {
-            /// Wraps a value, e.g. one kept from an earlier response.
-            pub fn new(value: impl Into<String>) -> Self {
-                $name(value.into())
+            /// Checks and takes a value, e.g. one kept from an earlier response: 1 or more
+            /// printable ASCII characters, `%x20-7E` (RFC 6749 Appendix A). A refused value is wiped,
+            /// and the error gives a position, never the value.
+            pub fn new(value: impl Into<String>) -> Result<Self, Error> {
+                let mut value = value.into();
+                if let Err(error) = check_secret($field, &value, is_vschar, 1, usize::MAX) {
+                    value.zeroize();
+                    return Err(error);
+                }
+                Ok($name(value))
             }
 
             /// The value itself.
@@ -59,7 +69,7 @@ macro_rules! opaque_secret {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map($name)
+                $name::new(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
             }
         }
     };
@@ -67,22 +77,26 @@ macro_rules! opaque_secret {
 
 opaque_secret!(
     /// An OAuth 2.0 access token, for calls to the resource server.
-    AccessToken
+    AccessToken,
+    Field::AccessToken
 );
 opaque_secret!(
     /// The device code of a device login (RFC 8628 section 3.2): what each poll sends to prove it
     /// is the device that asked.
-    DeviceCode
+    DeviceCode,
+    Field::DeviceCode
 );
 opaque_secret!(
     /// A refresh token, given when `offline_access` was requested; redeem it with
     /// [`ConnectClient::refresh_request`](crate::ConnectClient::refresh_request).
-    RefreshToken
+    RefreshToken,
+    Field::RefreshToken
 );
 opaque_secret!(
     /// An OpenID Connect ID token (a JWT), not yet validated: validate it before trusting any claim in
     /// it (see the `id-token` feature).
-    IdToken
+    IdToken,
+    Field::IdToken
 );
 
 /// A confidential application's client secret, from the WorkOS dashboard. Sent in the token request
@@ -145,5 +159,37 @@ mod tests {
             }
         );
         assert!(!format!("{:?}", ClientSecret::new("sk_1").unwrap()).contains("sk_1"));
+    }
+
+    #[test]
+    fn tokens_are_held_to_vschar_since_they_reach_headers() {
+        // A line break in a token would end the `Authorization` header and start another.
+        assert_eq!(
+            AccessToken::new("at\r\nX-Injected: 1").unwrap_err(),
+            Error::ControlCharacter {
+                field: Field::AccessToken,
+                index: 2
+            }
+        );
+        assert!(matches!(
+            RefreshToken::new(""),
+            Err(Error::Length {
+                field: Field::RefreshToken,
+                ..
+            })
+        ));
+        assert!(matches!(
+            IdToken::new("a.b\u{2028}.c"),
+            Err(Error::InvalidCharacter {
+                field: Field::IdToken,
+                index: 3
+            })
+        ));
+        assert!(DeviceCode::new("GmRh mJVv").is_ok());
+        assert_eq!(AccessToken::new("a b~").unwrap().secret(), "a b~");
+        let stored: Result<AccessToken, _> = serde_json::from_str("\"at\\r\\nX: 1\"");
+        let error = stored.err().unwrap().to_string();
+        assert!(error.contains("control character"), "{error}");
+        assert!(!error.contains("X: 1"), "{error}");
     }
 }

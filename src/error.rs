@@ -28,6 +28,14 @@ pub enum Field {
     CodeVerifier,
     /// `client_secret`.
     ClientSecret,
+    /// An access token (`AccessToken`).
+    AccessToken,
+    /// A refresh token (`RefreshToken`).
+    RefreshToken,
+    /// An ID token (`IdToken`).
+    IdToken,
+    /// A device code (`DeviceCode`).
+    DeviceCode,
 }
 
 impl Field {
@@ -42,6 +50,10 @@ impl Field {
             Field::Nonce => "nonce",
             Field::CodeVerifier => "code_verifier",
             Field::ClientSecret => "client_secret",
+            Field::AccessToken => "access_token",
+            Field::RefreshToken => "refresh_token",
+            Field::IdToken => "id_token",
+            Field::DeviceCode => "device_code",
         }
     }
 
@@ -58,7 +70,14 @@ impl Field {
             Field::Scope => {
                 "scope names are printable ASCII without spaces, `\"` or `\\` (RFC 6749 section 3.3)"
             }
-            Field::ClientId | Field::State | Field::Nonce | Field::ClientSecret => {
+            Field::ClientId
+            | Field::State
+            | Field::Nonce
+            | Field::ClientSecret
+            | Field::AccessToken
+            | Field::RefreshToken
+            | Field::IdToken
+            | Field::DeviceCode => {
                 "only printable ASCII, %x20-7E, is allowed (RFC 6749 Appendix A)"
             }
         }

@@ -18,7 +18,7 @@ impl TokenRequest {
     ///     "client_01HXYZ".parse()?,
     ///     "https://app.example.com/callback".parse()?,
     /// );
-    /// let request = client.refresh_request(&RefreshToken::new("rt_1")).to_http()?;
+    /// let request = client.refresh_request(&RefreshToken::new("rt_1")?).to_http()?;
     /// assert_eq!(request.method(), "POST");
     /// assert_eq!(request.uri(), "https://example.authkit.app/oauth2/token");
     /// assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
@@ -65,7 +65,7 @@ impl UserinfoRequest {
     /// ```
     /// use workos_connect::{AccessToken, UserinfoRequest};
     ///
-    /// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at"))
+    /// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at")?)
     ///     .to_http()?;
     /// assert_eq!(request.method(), "GET");
     /// assert!(request.headers()["authorization"].is_sensitive());

@@ -76,6 +76,7 @@ mod credential;
 pub mod device;
 mod domain;
 mod encoding;
+mod endpoint;
 mod error;
 #[cfg(feature = "http")]
 mod http_interop;

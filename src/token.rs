@@ -12,7 +12,8 @@ use zeroize::Zeroize;
 use crate::callback::{AuthorizationCode, ErrorCode, OAuthError};
 use crate::client::ConnectClient;
 use crate::credential::{AccessToken, IdToken, RefreshToken};
-use crate::error::json_fault;
+use crate::encoding::is_nqschar;
+use crate::error::{json_fault, Error};
 use crate::pending::PendingAuthorization;
 
 /// Why a token request could not be built, or a token response was refused.
@@ -251,14 +252,14 @@ pub struct TokenResponse {
 /// deserialized around those checks.
 #[derive(Deserialize)]
 struct RawTokenResponse {
-    access_token: AccessToken,
+    access_token: String,
     token_type: String,
     #[serde(default)]
     expires_in: Option<u64>,
     #[serde(default)]
-    refresh_token: Option<RefreshToken>,
+    refresh_token: Option<String>,
     #[serde(default)]
-    id_token: Option<IdToken>,
+    id_token: Option<String>,
     #[serde(default)]
     scope: Option<String>,
     /// Present only when a server sends an error with a success status.
@@ -268,6 +269,22 @@ struct RawTokenResponse {
     error_description: Option<String>,
     #[serde(default)]
     error_uri: Option<String>,
+}
+
+/// A token in a response that is not RFC 6749's `1*VSCHAR` (Appendix A): which one, and where, never
+/// its text.
+fn malformed_token(error: Error) -> TokenError {
+    let reason = match error {
+        Error::Length { field, .. } => format!("{field} is empty"),
+        Error::ControlCharacter { field, index } | Error::InvalidCharacter { field, index } => {
+            format!(
+                "{field} has a character outside printable ASCII at byte {index} \
+                 (RFC 6749 Appendix A: 1*VSCHAR)"
+            )
+        }
+        other => other.to_string(),
+    };
+    TokenError::MalformedResponse { reason }
 }
 
 /// The body of an error response (RFC 6749 section 5.2).
@@ -356,22 +373,40 @@ impl TokenResponse {
             }
             .into_error());
         }
-        if raw.access_token.secret().is_empty() {
-            return Err(TokenError::MalformedResponse {
-                reason: "access_token is empty".to_owned(),
-            });
-        }
+        let access_token = AccessToken::new(raw.access_token).map_err(malformed_token)?;
+        let refresh_token = raw
+            .refresh_token
+            .map(RefreshToken::new)
+            .transpose()
+            .map_err(malformed_token)?;
+        let id_token = raw
+            .id_token
+            .map(IdToken::new)
+            .transpose()
+            .map_err(malformed_token)?;
         if !raw.token_type.eq_ignore_ascii_case("bearer") {
             return Err(TokenError::UnsupportedTokenType {
                 token_type: raw.token_type,
             });
         }
+        // RFC 6749 Appendix A.4: scope tokens of NQCHAR separated by spaces. The granted scopes are
+        // shown and logged, so nothing else is kept.
+        if raw
+            .scope
+            .as_deref()
+            .is_some_and(|scope| !scope.bytes().all(is_nqschar))
+        {
+            return Err(TokenError::MalformedResponse {
+                reason: "scope holds a character outside RFC 6749's scope-token (Appendix A.4)"
+                    .to_owned(),
+            });
+        }
         Ok(TokenResponse {
-            access_token: raw.access_token,
+            access_token,
             token_type: raw.token_type,
             expires_in: raw.expires_in,
-            refresh_token: raw.refresh_token,
-            id_token: raw.id_token,
+            refresh_token,
+            id_token,
             scope: raw.scope,
         })
     }
@@ -410,7 +445,7 @@ mod tests {
     #[test]
     fn refresh_for_a_confidential_client() {
         let client = client().with_client_secret(ClientSecret::new("sk_test_1").unwrap());
-        let request = client.refresh_request(&RefreshToken::new("rt_1"));
+        let request = client.refresh_request(&RefreshToken::new("rt_1").unwrap());
         assert_eq!(
             request.body(),
             "grant_type=refresh_token&refresh_token=rt_1&client_id=client_1&client_secret=sk_test_1"
@@ -494,6 +529,41 @@ mod tests {
             }
         );
         assert!(!format!("{error} {error:?}").contains("secret-rt"));
+    }
+
+    #[test]
+    fn tokens_that_could_reach_a_header_are_held_to_vschar() {
+        // A CR LF in the access token would become a second header in `Authorization: Bearer ...`.
+        for (body, field) in [
+            (
+                &br#"{"access_token":"at\r\nX-Injected: 1","token_type":"Bearer"}"#[..],
+                "access_token",
+            ),
+            (
+                br#"{"access_token":"at","token_type":"Bearer","refresh_token":"rt\u0000"}"#,
+                "refresh_token",
+            ),
+            (
+                br#"{"access_token":"at","token_type":"Bearer","id_token":"a.b.\u00e9"}"#,
+                "id_token",
+            ),
+            (
+                br#"{"access_token":"at","token_type":"Bearer","refresh_token":""}"#,
+                "refresh_token",
+            ),
+        ] {
+            let error = TokenResponse::parse(200, body).unwrap_err();
+            let TokenError::MalformedResponse { reason } = &error else {
+                panic!("{error:?}");
+            };
+            assert!(reason.starts_with(field), "{reason}");
+            assert!(!reason.contains("X-Injected"), "{reason}");
+        }
+        let scope = TokenResponse::parse(
+            200,
+            br#"{"access_token":"at","token_type":"Bearer","scope":"openid\u001b[2J"}"#,
+        );
+        assert!(matches!(scope, Err(TokenError::MalformedResponse { .. })));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::mcp::{BearerChallenge, BearerError};
 /// ```
 /// use workos_connect::{AccessToken, UserinfoRequest};
 ///
-/// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at"));
+/// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at")?);
 /// assert_eq!(request.url().as_str(), "https://example.authkit.app/oauth2/userinfo");
 /// assert_eq!(request.authorization(), "Bearer at");
 /// assert!(!format!("{request:?}").contains("at\""));
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn the_token_goes_only_to_https_or_loopback() {
-        let token = AccessToken::new("secret-token");
+        let token = AccessToken::new("secret-token").unwrap();
         assert_eq!(
             UserinfoRequest::new("http://example.com/userinfo".parse().unwrap(), &token)
                 .unwrap_err(),

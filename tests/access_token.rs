@@ -51,7 +51,7 @@ fn sign_with(claims: &Value, kid: &str, typ: Option<&str>) -> AccessToken {
     header.kid = Some(kid.to_owned());
     header.typ = typ.map(str::to_owned);
     let key = EncodingKey::from_rsa_pem(KEY).unwrap();
-    AccessToken::new(jsonwebtoken::encode(&header, claims, &key).unwrap())
+    AccessToken::new(jsonwebtoken::encode(&header, claims, &key).unwrap()).unwrap()
 }
 
 fn sign(claims: &Value) -> AccessToken {
@@ -144,9 +144,11 @@ fn each_refusal_has_its_status_and_challenge() {
             with(|c| c.as_object_mut().unwrap().retain(|k, _| k != "exp")),
             |e| *e == AccessTokenError::MissingClaim { claim: "exp" },
         ),
-        ("not a JWT", AccessToken::new("opaque-token"), |e| {
-            *e == AccessTokenError::Malformed
-        }),
+        (
+            "not a JWT",
+            AccessToken::new("opaque-token").unwrap(),
+            |e| *e == AccessTokenError::Malformed,
+        ),
     ];
     for (name, token, expected) in cases {
         let error = check().validate(&token, &keys).unwrap_err();
@@ -168,7 +170,7 @@ fn each_refusal_has_its_status_and_challenge() {
     let tampered = {
         let token = sign(&claims());
         let (body, _) = token.secret().rsplit_once('.').unwrap();
-        AccessToken::new(format!("{body}.AAAA"))
+        AccessToken::new(format!("{body}.AAAA")).unwrap()
     };
     assert_eq!(
         check().validate(&tampered, &keys).unwrap_err(),
@@ -230,7 +232,7 @@ fn a_hostile_header_does_not_grow_the_answer() {
         r#"{{"alg":"RS256","kid":"{KID}","typ":"{}"}}"#,
         "\u{7f}".repeat(4000)
     );
-    let token = AccessToken::new(format!("{}.e30.AAAA", encode(&header)));
+    let token = AccessToken::new(format!("{}.e30.AAAA", encode(&header))).unwrap();
     let error = check().validate(&token, &keys()).unwrap_err();
     let written = check()
         .challenge(Some(&error), METADATA.parse().unwrap())
@@ -288,7 +290,7 @@ fn unsigned_and_hmac_tokens_are_refused() {
     let body = encode(&claims());
     for alg in ["none", "HS256"] {
         let header = encode(&json!({"alg": alg, "kid": KID}));
-        let token = AccessToken::new(format!("{header}.{body}.AAAA"));
+        let token = AccessToken::new(format!("{header}.{body}.AAAA")).unwrap();
         assert!(matches!(
             check().validate(&token, &keys()),
             Err(AccessTokenError::UnsupportedAlgorithm { .. })

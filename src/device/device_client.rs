@@ -148,8 +148,11 @@ impl DeviceClient {
             // A zero interval would have the client poll without pause.
             Duration::from_secs(seconds.clamp(1, MAX_SECONDS))
         });
+        // RFC 6749 Appendix A's VSCHAR, like the tokens: it is sent back in every poll.
+        let device_code = DeviceCode::new(std::mem::take(&mut raw.device_code))
+            .map_err(|_| malformed("device_code is not printable ASCII (RFC 6749 Appendix A)"))?;
         Ok(DeviceLogin::new(
-            DeviceCode::new(std::mem::take(&mut raw.device_code)),
+            device_code,
             user_code,
             verification_uri,
             verification_uri_complete,

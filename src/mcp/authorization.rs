@@ -15,7 +15,7 @@ use crate::credential::RefreshToken;
 use crate::encoding::push_query_value;
 use crate::mcp::credentials::ClientCredentials;
 use crate::mcp::identifier::{Issuer, Resource};
-use crate::mcp::server_metadata::AuthorizationServerMetadata;
+use crate::mcp::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
 use crate::mcp::token_auth::TokenEndpointAuth;
 use crate::pkce::PkceVerifier;
 use crate::request::AuthorizeResponse;
@@ -51,6 +51,11 @@ pub enum AuthorizationError {
     /// The `client_credentials` grant needs a client that authenticates, with a secret.
     #[error("the client_credentials grant needs a confidential client, with a client secret")]
     PublicClient,
+    /// The metadata fails the checks [`AuthorizationServerMetadata::parse`] makes (an endpoint not
+    /// `https`, with a fragment or with a parameter of the requests in its query, or no PKCE
+    /// `S256`): its fields were changed after it was parsed.
+    #[error(transparent)]
+    Metadata(#[from] ServerMetadataError),
     /// A pending login made by another client or for another server.
     #[error("the pending login's {field} does not match this client's; it was started by another client")]
     ClientMismatch {
@@ -107,10 +112,13 @@ impl AuthorizationClient {
     ///
     /// Refuses credentials of another issuer, and a token endpoint authentication method the server
     /// does not list (when it publishes a list; RFC 8414 takes `client_secret_basic` otherwise).
+    /// The metadata's endpoints and PKCE support are checked again, as `parse` checked them, since
+    /// its public fields may have been changed since.
     pub fn new(
         metadata: &AuthorizationServerMetadata,
         credentials: ClientCredentials,
     ) -> Result<Self, AuthorizationError> {
+        metadata.check()?;
         if credentials.issuer() != &metadata.issuer {
             return Err(AuthorizationError::IssuerMismatch {
                 credentials: credentials.issuer().to_string(),
@@ -300,7 +308,8 @@ impl LoginRequest<'_> {
         let client_id = settings.credentials.client_id().clone();
 
         let mut url = settings.authorization_endpoint.to_string();
-        // RFC 6749 section 3.1: an endpoint's own query is kept.
+        // RFC 6749 section 3.1: an endpoint's own query is kept; `AuthorizationClient::new` refused
+        // one that holds a parameter written here, so none is sent twice.
         url.push(if settings.authorization_endpoint.query().is_some() {
             '&'
         } else {
@@ -480,6 +489,55 @@ mod tests {
     }
 
     #[test]
+    fn metadata_changed_after_parsing_is_checked_again() {
+        let mut changed = metadata("");
+        changed.token_endpoint = Url::parse("http://as.example/token").unwrap();
+        assert_eq!(
+            AuthorizationClient::new(&changed, credentials(TokenEndpointAuth::ClientSecretPost))
+                .unwrap_err(),
+            AuthorizationError::Metadata(ServerMetadataError::InsecureEndpoint {
+                name: "token_endpoint"
+            })
+        );
+        let mut changed = metadata("");
+        changed.authorization_endpoint =
+            Url::parse("http://127.0.0.1:9000/tenant/authorize?redirect_uri=x").unwrap();
+        assert!(matches!(
+            AuthorizationClient::new(&changed, credentials(TokenEndpointAuth::None)),
+            Err(AuthorizationError::Metadata(
+                ServerMetadataError::EndpointParameter { .. }
+            ))
+        ));
+        let mut changed = metadata("");
+        changed.code_challenge_methods_supported = vec!["plain".to_owned()];
+        assert!(AuthorizationClient::new(&changed, credentials(TokenEndpointAuth::None)).is_err());
+    }
+
+    #[test]
+    fn the_login_url_sends_each_parameter_once() {
+        let client =
+            AuthorizationClient::new(&metadata(""), credentials(TokenEndpointAuth::None)).unwrap();
+        let (redirect, _) = client
+            .login(redirect_uri(), resource())
+            .scopes("openid mcp:tools".parse::<ScopeList>().unwrap())
+            .build();
+        let url = Url::parse(redirect.as_str()).unwrap();
+        let names: Vec<String> = url
+            .query_pairs()
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        // Every parameter written is one the endpoint's own query is checked against.
+        for name in names.iter().filter(|name| *name != "x") {
+            assert!(
+                crate::endpoint::AUTHORIZATION_REQUEST_PARAMETERS.contains(&name.as_str()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn the_method_must_be_one_the_server_takes() {
         let only_none = metadata(r#","token_endpoint_auth_methods_supported":["none"]"#);
         assert_eq!(
@@ -624,7 +682,8 @@ mod tests {
                     assert!(!format!("{request:?}").contains("aWQ"));
                 }
             }
-            let refresh = client.refresh_request(&RefreshToken::new("rt"), Some(&resource));
+            let refresh =
+                client.refresh_request(&RefreshToken::new("rt").unwrap(), Some(&resource));
             assert!(form(&refresh).contains(&("resource".to_owned(), resource.as_str().to_owned())));
             let machine =
                 client.client_credentials_request(&"mcp:tools".parse().unwrap(), Some(&resource));

@@ -10,6 +10,7 @@ use serde_with::{DeserializeFromStr, SerializeDisplay};
 use url::Url;
 
 use crate::domain::is_https_or_loopback;
+use crate::encoding::is_uri_character;
 
 /// Why a text is not an issuer or resource identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,9 +49,14 @@ pub enum IdentifierError {
         /// The text given.
         input: String,
     },
-    /// A space or control character, which the URL parser would drop or encode while the text
-    /// kept and sent would still hold it.
-    #[error("the {kind} has a space or control character at byte {index}; an identifier has none")]
+    /// A character RFC 3986 does not allow in a URI (a space, a control character, any non-ASCII
+    /// character, `"`, `<`, `\\`, ...), which the URL parser would drop or encode while the text kept
+    /// and sent would still hold it. Write an international host name in its `xn--` form and
+    /// percent-encode the rest.
+    #[error(
+        "the {kind} has a character a URI does not allow at byte {index}; percent-encode it, \
+         or write an international host name in its `xn--` form"
+    )]
     InvalidCharacter {
         /// `issuer` or `resource`.
         kind: &'static str,
@@ -63,17 +69,28 @@ pub enum IdentifierError {
         /// `issuer` or `resource`.
         kind: &'static str,
     },
+    /// Not written as a URL parser writes it: an upper-case scheme or host, a default port, `.` or
+    /// `..` segments, no `//` (`https:a.example`), a host in another form (`127.1`). Identifiers
+    /// are compared and sent as text (RFC 8414 section 3.3, RFC 9728 section 3.3 and the MCP
+    /// specification ask for the identical value, without normalising), so one that a parser
+    /// would read as another text could name the same server twice, or be sent as a value the
+    /// server never issued.
+    #[error("the {kind} {input:?} is not in canonical form; write it as {canonical:?}")]
+    NotCanonical {
+        /// `issuer` or `resource`.
+        kind: &'static str,
+        /// The text given.
+        input: String,
+        /// The same URL as a parser writes it.
+        canonical: String,
+    },
 }
 
 fn checked(kind: &'static str, input: &str) -> Result<Url, IdentifierError> {
     // The parser silently drops tabs and line breaks, and spaces and control characters at either
     // end, so the parsed URL would not show them; the text kept (sent, compared as `iss`, shown in
-    // messages) would, and could forge a log line.
-    if let Some(index) = input
-        .char_indices()
-        .find(|(_, c)| *c == ' ' || c.is_control())
-        .map(|(index, _)| index)
-    {
+    // messages) would, and could forge a log line or, with bidirectional controls, reorder it.
+    if let Some(index) = input.bytes().position(|b| !is_uri_character(b)) {
         return Err(IdentifierError::InvalidCharacter { kind, index });
     }
     let url = Url::parse(input).map_err(|reason| IdentifierError::NotUrl {
@@ -96,7 +113,27 @@ fn checked(kind: &'static str, input: &str) -> Result<Url, IdentifierError> {
             input: input.to_owned(),
         });
     }
+    if !is_canonical(input, &url) {
+        return Err(IdentifierError::NotCanonical {
+            kind,
+            input: input.to_owned(),
+            canonical: url.to_string(),
+        });
+    }
     Ok(url)
+}
+
+/// Whether `input` is the text the parser writes for `url`, but for the `/` it adds to an empty
+/// path (`https://a.example` for `https://a.example/`), which issuers are written without (RFC
+/// 8414's examples, AuthKit's own). So the two forms of one URL a parser reads alike are the only
+/// two texts an identifier can have, and comparing the parsed URLs tells exactly those apart.
+fn is_canonical(input: &str, url: &Url) -> bool {
+    let written = url.as_str();
+    if input == written {
+        return true;
+    }
+    // Only a bare origin may drop the slash: `https://a.example?x` is not the text of any URL.
+    url.path() == "/" && url.query().is_none() && written.strip_suffix('/') == Some(input)
 }
 
 macro_rules! identifier {
@@ -131,7 +168,9 @@ macro_rules! identifier {
             }
         }
 
-        /// Equal when the parsed URLs are, so `https://h` and `https://h/` are the same.
+        /// Equal when the parsed URLs are. Only canonical texts are taken, so this tells apart
+        /// exactly the texts that differ, but for the `/` of an empty path: `https://h` and
+        /// `https://h/` are the same.
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
                 self.url == other.url
@@ -275,6 +314,80 @@ mod tests {
                 "{text:?}"
             );
             assert!(Resource::new(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn takes_only_the_text_a_parser_writes() {
+        // Each would be read as another text, so sending or comparing the text given would not
+        // say what the parsed URL does (RFC 9728 section 3.3, RFC 8414 section 3.3).
+        for (text, canonical) in [
+            ("https://MCP.example.com/mcp", "https://mcp.example.com/mcp"),
+            ("HTTPS://mcp.example.com/mcp", "https://mcp.example.com/mcp"),
+            (
+                "https://mcp.example.com/x/../mcp",
+                "https://mcp.example.com/mcp",
+            ),
+            (
+                "https://mcp.example.com/./mcp",
+                "https://mcp.example.com/mcp",
+            ),
+            (
+                "https://mcp.example.com/x/%2e%2e/mcp",
+                "https://mcp.example.com/mcp",
+            ),
+            (
+                "https://mcp.example.com:443/mcp",
+                "https://mcp.example.com/mcp",
+            ),
+            ("http://127.1:3000/mcp", "http://127.0.0.1:3000/mcp"),
+            ("https:a.example", "https://a.example/"),
+            ("https:/a.example", "https://a.example/"),
+            ("https:///a.example", "https://a.example/"),
+            ("https://a.example:/mcp", "https://a.example/mcp"),
+            ("https://a.example?x=1", "https://a.example/?x=1"),
+        ] {
+            assert_eq!(
+                Resource::new(text).unwrap_err(),
+                IdentifierError::NotCanonical {
+                    kind: "resource",
+                    input: text.to_owned(),
+                    canonical: canonical.to_owned()
+                },
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            Issuer::new("https:a.example"),
+            Err(IdentifierError::NotCanonical { .. })
+        ));
+        // The two texts of a bare origin, and what a parser leaves as it is.
+        for text in [
+            "https://a.example",
+            "https://a.example/",
+            "https://a.example/tenant/",
+            "https://mcp.example.com/mcp?tenant=1",
+            "https://mcp.example.com/%7Euser",
+            "http://[::1]:3000/mcp",
+            "https://xn--bcher-kva.example/mcp",
+        ] {
+            assert_eq!(Resource::new(text).unwrap().as_str(), text);
+        }
+        // Not ASCII, or not a URI character: an international host goes in its `xn--` form, and
+        // a bidirectional control could reorder what a log shows.
+        for text in [
+            "https://bücher.example/mcp",
+            "https://a.example/\u{202e}pm",
+            "https://a.example/\"x\"",
+            "https://a.example/a\\b",
+        ] {
+            assert!(
+                matches!(
+                    Resource::new(text),
+                    Err(IdentifierError::InvalidCharacter { .. })
+                ),
+                "{text:?}"
+            );
         }
     }
 

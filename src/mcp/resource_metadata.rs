@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::domain::is_internal;
 use crate::error::json_fault;
 use crate::mcp::identifier::{Issuer, Resource};
 
@@ -23,7 +24,10 @@ const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// assert_eq!(metadata.authorization_servers[0].as_str(), "https://example.authkit.app");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read only through [`parse`](Self::parse), which checks it against the resource asked about: it
+/// is not `Deserialize`, so no document reaches a client around that check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ProtectedResourceMetadata {
     /// The resource identifier: the URL clients name in `resource` (RFC 8707).
@@ -31,12 +35,26 @@ pub struct ProtectedResourceMetadata {
     /// The issuers of the authorization servers that issue tokens for it; at least one.
     pub authorization_servers: Vec<Issuer>,
     /// The scopes the resource uses, if published.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes_supported: Option<Vec<String>>,
     /// How it takes bearer tokens (`header`, ...), if published.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bearer_methods_supported: Option<Vec<String>>,
     /// Other members, by name.
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+/// The document as read, before the checks. Private, so that no metadata can be deserialized around
+/// them.
+#[derive(Deserialize)]
+struct Document {
+    resource: Resource,
+    authorization_servers: Vec<Issuer>,
+    #[serde(default)]
+    scopes_supported: Option<Vec<String>>,
+    #[serde(default)]
+    bearer_methods_supported: Option<Vec<String>>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -51,6 +69,36 @@ fn path_aware(resource: &Url) -> Url {
     url.set_query(None);
     url.set_fragment(None);
     url
+}
+
+/// Whether the server at `server_url` may send its clients to `url` for its metadata; see
+/// [`ProtectedResourceMetadata::locations`].
+fn check_challenge_location(server_url: &Url, url: &Url) -> Result<(), ResourceMetadataError> {
+    let unsafe_location = |reason| Err(ResourceMetadataError::UnsafeLocation { reason });
+    if !url.username().is_empty() || url.password().is_some() {
+        return unsafe_location("it holds a user name or password");
+    }
+    let Some(host) = url.host() else {
+        return unsafe_location("it has no host");
+    };
+    let server_is_internal = server_url.host().is_some_and(|host| is_internal(&host));
+    if server_is_internal {
+        // Local development: the server and its metadata both live on this machine or network.
+        return if matches!(url.scheme(), "https" | "http") {
+            Ok(())
+        } else {
+            unsafe_location("it is neither https nor http")
+        };
+    }
+    if is_internal(&host) {
+        return unsafe_location(
+            "it names a host inside the client's network, and the MCP server is not there",
+        );
+    }
+    if url.scheme() != "https" {
+        return unsafe_location("it is not https");
+    }
+    Ok(())
 }
 
 /// One place to look for protected resource metadata, from
@@ -87,6 +135,14 @@ pub enum ResourceMetadataError {
     /// It names no authorization server, so there is nowhere to get a token.
     #[error("the protected resource metadata names no authorization server")]
     NoAuthorizationServer,
+    /// The challenge's `resource_metadata` URL is not one a client should fetch for this server;
+    /// the reason says why. A client inside a network would otherwise fetch whatever internal
+    /// address a remote server names (server-side request forgery).
+    #[error("the challenge's resource_metadata URL is not fetched: {reason}")]
+    UnsafeLocation {
+        /// Why.
+        reason: &'static str,
+    },
     /// [`ProtectedResourceMetadata::with_member`] was given a member the type sets itself; a second
     /// one would make the JSON name it twice, and clients would disagree on which counts.
     #[error("`{name}` is a member ProtectedResourceMetadata sets itself; set it through its field or builder")]
@@ -213,22 +269,37 @@ impl ProtectedResourceMetadata {
     /// both for the server URL itself; then the root well-known URL, for the server's origin. The
     /// server URL's fragment and user information are left out.
     ///
+    /// The challenge's URL is the first one a client fetches, and the server chose it, so it is
+    /// refused ([`ResourceMetadataError::UnsafeLocation`]) when it holds a user name or password,
+    /// when it is plain `http` for a server that is not itself on such a host, or when it names a
+    /// host inside the client's network (loopback, private, link-local, `localhost`, names
+    /// without a dot or under `.internal`, ...) while the server does not. A server on such a host
+    /// (local development) may name any of them. A public name that resolves to an internal
+    /// address cannot be seen here: a client inside a network refuses those in its resolver.
+    ///
     /// ```
     /// use url::Url;
     /// use workos_connect::mcp::ProtectedResourceMetadata;
     ///
     /// let server = Url::parse("https://mcp.example.com/mcp")?;
-    /// let locations = ProtectedResourceMetadata::locations(&server, None);
+    /// let locations = ProtectedResourceMetadata::locations(&server, None)?;
     /// assert_eq!(locations[0].url.as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
     /// assert_eq!(locations[0].resource, server);
     /// assert_eq!(locations[1].url.as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource");
     /// assert_eq!(locations[1].resource.as_str(), "https://mcp.example.com/");
-    /// # Ok::<(), url::ParseError>(())
+    ///
+    /// // A remote server cannot send its clients to their own network.
+    /// let inside = Url::parse("http://169.254.169.254/latest/meta-data/")?;
+    /// assert!(ProtectedResourceMetadata::locations(&server, Some(&inside)).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn locations(
         server_url: &Url,
         challenge_url: Option<&Url>,
-    ) -> Vec<ResourceMetadataLocation> {
+    ) -> Result<Vec<ResourceMetadataLocation>, ResourceMetadataError> {
+        if let Some(url) = challenge_url {
+            check_challenge_location(server_url, url)?;
+        }
         let mut resource = server_url.clone();
         resource.set_fragment(None);
         // A user name and password in the server URL are no part of its resource identifier (a
@@ -258,20 +329,32 @@ impl ProtectedResourceMetadata {
                 },
             });
         }
-        locations
+        Ok(locations)
     }
 
     /// Reads a metadata document fetched for `expected_resource`, and refuses one whose `resource`
-    /// is another (compared as parsed URLs, so `https://h` and `https://h/` are the same) or that
-    /// names no authorization server.
+    /// is not the identical value (RFC 9728 section 3.3) or that names no authorization server.
+    ///
+    /// Identical means the same text, but for the `/` a URL parser adds to an empty path
+    /// (`https://h` and `https://h/` are one resource): a `resource` that a parser would rewrite
+    /// (`https://MCP.example.com/mcp`, `https://mcp.example.com/x/../mcp`, `:443`) is no
+    /// [`Resource`] at all, and the document is refused as malformed, so the text a client sends
+    /// as `resource` is always the one it asked about.
     pub fn parse(
         body: &[u8],
         expected_resource: &Url,
     ) -> Result<ProtectedResourceMetadata, ResourceMetadataError> {
-        let metadata: ProtectedResourceMetadata =
+        let document: Document =
             serde_json::from_slice(body).map_err(|error| ResourceMetadataError::Malformed {
                 reason: json_fault(&error),
             })?;
+        let metadata = ProtectedResourceMetadata {
+            resource: document.resource,
+            authorization_servers: document.authorization_servers,
+            scopes_supported: document.scopes_supported,
+            bearer_methods_supported: document.bearer_methods_supported,
+            other: document.other,
+        };
         if metadata.resource.url() != expected_resource {
             return Err(ResourceMetadataError::WrongResource {
                 expected: expected_resource.to_string(),
@@ -318,7 +401,7 @@ mod tests {
         let body = serde_json::to_vec(&metadata).unwrap();
         let url = ProtectedResourceMetadata::well_known_url(&resource);
         // What the server writes is what a client, finding it at the first location, accepts.
-        let location = &ProtectedResourceMetadata::locations(resource.url(), None)[0];
+        let location = &ProtectedResourceMetadata::locations(resource.url(), None).unwrap()[0];
         assert_eq!(location.url, url);
         let read = ProtectedResourceMetadata::parse(&body, &location.resource).unwrap();
         assert_eq!(read, metadata);
@@ -358,7 +441,7 @@ mod tests {
         let server = Url::parse("https://user:pa55word@mcp.example.com/mcp").unwrap();
         let body =
             br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://a.example"]}"#;
-        for location in ProtectedResourceMetadata::locations(&server, None) {
+        for location in ProtectedResourceMetadata::locations(&server, None).unwrap() {
             assert!(
                 !location.url.as_str().contains("pa55word"),
                 "{}",
@@ -366,9 +449,80 @@ mod tests {
             );
             assert!(!location.resource.as_str().contains("pa55word"));
         }
-        let location = &ProtectedResourceMetadata::locations(&server, None)[0];
+        let location = &ProtectedResourceMetadata::locations(&server, None).unwrap()[0];
         let parsed = ProtectedResourceMetadata::parse(body, &location.resource);
         assert!(parsed.is_ok(), "{parsed:?}");
+    }
+
+    #[test]
+    fn a_remote_server_cannot_send_its_clients_into_their_network() {
+        let remote = Url::parse("https://mcp.example.com/mcp").unwrap();
+        for inside in [
+            "http://127.0.0.1:8080/prm",
+            "https://127.0.0.1/prm",
+            "https://localhost/prm",
+            "https://admin.localhost/prm",
+            "http://169.254.169.254/latest/meta-data/",
+            "https://10.0.0.5/prm",
+            "https://172.16.0.1/prm",
+            "https://192.168.1.1/prm",
+            "https://100.64.0.1/prm",
+            "https://0.0.0.0/prm",
+            "https://[::1]/prm",
+            "https://[fd00::1]/prm",
+            "https://[fe80::1]/prm",
+            "https://[::ffff:10.0.0.1]/prm",
+            "https://metadata/computeMetadata/v1/",
+            "https://metadata.google.internal/computeMetadata/v1/",
+            "https://printer.local/prm",
+        ] {
+            let url = Url::parse(inside).unwrap();
+            assert!(
+                matches!(
+                    ProtectedResourceMetadata::locations(&remote, Some(&url)),
+                    Err(ResourceMetadataError::UnsafeLocation { .. })
+                ),
+                "{inside}"
+            );
+        }
+        let with_password = Url::parse("https://u:p@mcp.example.com/prm").unwrap();
+        assert!(ProtectedResourceMetadata::locations(&remote, Some(&with_password)).is_err());
+        // Another public host may serve it (RFC 9728 section 5.1 does not tie it to the server),
+        // and the document must still name this resource.
+        let elsewhere = Url::parse("https://docs.example.net/prm").unwrap();
+        let locations = ProtectedResourceMetadata::locations(&remote, Some(&elsewhere)).unwrap();
+        assert_eq!(locations[0].url, elsewhere);
+        assert_eq!(locations[0].resource, remote);
+        // A server on this machine (local development) may name one too.
+        let local = Url::parse("http://127.0.0.1:3000/mcp").unwrap();
+        let beside = Url::parse("http://localhost:3001/prm").unwrap();
+        assert!(ProtectedResourceMetadata::locations(&local, Some(&beside)).is_ok());
+    }
+
+    #[test]
+    fn the_resource_must_be_the_identical_value() {
+        let asked = Url::parse("https://mcp.example.com/mcp").unwrap();
+        // Each would be taken as the same resource if compared as parsed URLs, and its own text
+        // then sent as `resource` (RFC 9728 section 3.3 asks for the identical value).
+        for named in [
+            "https://MCP.example.com/mcp",
+            "https://mcp.example.com/x/../mcp",
+            "https://mcp.example.com:443/mcp",
+        ] {
+            let body = format!(
+                r#"{{"resource":"{named}","authorization_servers":["https://a.example"]}}"#
+            );
+            assert!(
+                matches!(
+                    ProtectedResourceMetadata::parse(body.as_bytes(), &asked),
+                    Err(ResourceMetadataError::Malformed { .. })
+                ),
+                "{named}"
+            );
+        }
+        let body = br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://a.example"]}"#;
+        let metadata = ProtectedResourceMetadata::parse(body, &asked).unwrap();
+        assert_eq!(metadata.resource.as_str(), "https://mcp.example.com/mcp");
     }
 
     #[test]

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::domain::is_https_or_loopback;
+use crate::endpoint::{
+    check_endpoint, EndpointFault, AUTHORIZATION_REQUEST_PARAMETERS, FORM_REQUEST_PARAMETERS,
+};
 use crate::error::json_fault;
 use crate::mcp::identifier::{IdentifierError, Issuer};
 
@@ -13,7 +15,12 @@ use crate::mcp::identifier::{IdentifierError, Issuer};
 ///
 /// [`AuthKitDomain`](crate::AuthKitDomain) remains the shortcut for WorkOS, whose paths are known;
 /// this type serves any authorization server an MCP server names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read only through [`parse`](Self::parse) (or the legacy readers), which check it: it is not
+/// `Deserialize`, so no document reaches a client around those checks. To keep one, keep the body
+/// and parse it again. [`AuthorizationClient::new`](crate::mcp::AuthorizationClient::new) checks
+/// the endpoints again, since the fields can be changed after parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct AuthorizationServerMetadata {
     /// The issuer identifier.
@@ -23,28 +30,25 @@ pub struct AuthorizationServerMetadata {
     /// Where codes and refresh tokens are redeemed.
     pub token_endpoint: Url,
     /// Dynamic Client Registration (RFC 7591), if offered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_endpoint: Option<Url>,
     /// The signing keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<Url>,
     /// The scopes it knows, if published.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes_supported: Option<Vec<String>>,
     /// The PKCE methods; `S256` among them once parsed.
-    #[serde(default)]
     pub code_challenge_methods_supported: Vec<String>,
     /// The grants, if published (RFC 8414 defaults to `authorization_code` and `implicit`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_types_supported: Option<Vec<String>>,
     /// How clients authenticate at the token endpoint, if published (`client_secret_basic` when not).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     /// Whether a Client ID Metadata Document URL can be the `client_id`.
-    #[serde(default)]
     pub client_id_metadata_document_supported: bool,
     /// Whether the authorization response carries `iss` (RFC 9207).
-    #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
     /// Other members, by name.
     #[serde(flatten)]
@@ -82,6 +86,72 @@ pub enum ServerMetadataError {
         /// The member.
         name: &'static str,
     },
+    /// An endpoint has a fragment, which RFC 6749 sections 3.1 and 3.2 forbid: every parameter
+    /// appended to it would land in the fragment.
+    #[error("the authorization server's {name} has a fragment (RFC 6749 section 3.1)")]
+    EndpointFragment {
+        /// The member.
+        name: &'static str,
+    },
+    /// An endpoint's own query holds a parameter the client's requests write. RFC 6749 section 3.1
+    /// keeps an endpoint's query and forbids a parameter twice, so the request could not be sent.
+    #[error(
+        "the authorization server's {name} already has `{parameter}` in its query, a parameter \
+         the client writes (RFC 6749 section 3.1: parameters must not be sent twice)"
+    )]
+    EndpointParameter {
+        /// The member.
+        name: &'static str,
+        /// The parameter.
+        parameter: &'static str,
+    },
+}
+
+/// The document as read, before the checks. Private, so that no metadata can be deserialized around
+/// them.
+#[derive(Deserialize)]
+struct Document {
+    issuer: Issuer,
+    authorization_endpoint: Url,
+    token_endpoint: Url,
+    #[serde(default)]
+    registration_endpoint: Option<Url>,
+    #[serde(default)]
+    jwks_uri: Option<Url>,
+    #[serde(default)]
+    scopes_supported: Option<Vec<String>>,
+    #[serde(default)]
+    code_challenge_methods_supported: Vec<String>,
+    #[serde(default)]
+    grant_types_supported: Option<Vec<String>>,
+    #[serde(default)]
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    client_id_metadata_document_supported: bool,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+impl From<Document> for AuthorizationServerMetadata {
+    fn from(document: Document) -> Self {
+        AuthorizationServerMetadata {
+            issuer: document.issuer,
+            authorization_endpoint: document.authorization_endpoint,
+            token_endpoint: document.token_endpoint,
+            registration_endpoint: document.registration_endpoint,
+            jwks_uri: document.jwks_uri,
+            scopes_supported: document.scopes_supported,
+            code_challenge_methods_supported: document.code_challenge_methods_supported,
+            grant_types_supported: document.grant_types_supported,
+            token_endpoint_auth_methods_supported: document.token_endpoint_auth_methods_supported,
+            client_id_metadata_document_supported: document.client_id_metadata_document_supported,
+            authorization_response_iss_parameter_supported: document
+                .authorization_response_iss_parameter_supported,
+            other: document.other,
+        }
+    }
 }
 
 impl AuthorizationServerMetadata {
@@ -141,38 +211,59 @@ impl AuthorizationServerMetadata {
     }
 
     fn read(body: &[u8]) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
-        serde_json::from_slice(body).map_err(|error| ServerMetadataError::Malformed {
-            reason: json_fault(&error),
-        })
+        serde_json::from_slice::<Document>(body)
+            .map(AuthorizationServerMetadata::from)
+            .map_err(|error| ServerMetadataError::Malformed {
+                reason: json_fault(&error),
+            })
     }
 
-    /// The checks every document passes, whoever it claims to be.
     fn checked(self) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
-        let metadata = self;
-        for (name, endpoint) in [
+        self.check()?;
+        Ok(self)
+    }
+
+    /// The checks every document passes, whoever it claims to be: endpoints a client may send
+    /// requests to, and PKCE `S256`.
+    pub(crate) fn check(&self) -> Result<(), ServerMetadataError> {
+        let no_parameters: &[&'static str] = &[];
+        for (name, endpoint, written) in [
             (
                 "authorization_endpoint",
-                Some(&metadata.authorization_endpoint),
+                Some(&self.authorization_endpoint),
+                AUTHORIZATION_REQUEST_PARAMETERS,
             ),
-            ("token_endpoint", Some(&metadata.token_endpoint)),
+            (
+                "token_endpoint",
+                Some(&self.token_endpoint),
+                FORM_REQUEST_PARAMETERS,
+            ),
             (
                 "registration_endpoint",
-                metadata.registration_endpoint.as_ref(),
+                self.registration_endpoint.as_ref(),
+                no_parameters,
             ),
-            ("jwks_uri", metadata.jwks_uri.as_ref()),
+            ("jwks_uri", self.jwks_uri.as_ref(), no_parameters),
         ] {
-            if endpoint.is_some_and(|url| !is_https_or_loopback(url)) {
-                return Err(ServerMetadataError::InsecureEndpoint { name });
-            }
+            let Some(endpoint) = endpoint else {
+                continue;
+            };
+            check_endpoint(endpoint, written).map_err(|fault| match fault {
+                EndpointFault::Insecure => ServerMetadataError::InsecureEndpoint { name },
+                EndpointFault::Fragment => ServerMetadataError::EndpointFragment { name },
+                EndpointFault::Parameter(parameter) => {
+                    ServerMetadataError::EndpointParameter { name, parameter }
+                }
+            })?;
         }
-        if !metadata
+        if !self
             .code_challenge_methods_supported
             .iter()
             .any(|method| method == "S256")
         {
             return Err(ServerMetadataError::NoPkce);
         }
-        Ok(metadata)
+        Ok(())
     }
 
     /// The authorization server of an MCP server that publishes no protected resource metadata
@@ -242,6 +333,97 @@ impl AuthorizationServerMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn document(authorization_endpoint: &str, token_endpoint: &str) -> String {
+        format!(
+            r#"{{"issuer":"https://as.example","authorization_endpoint":"{authorization_endpoint}","token_endpoint":"{token_endpoint}","code_challenge_methods_supported":["S256"]}}"#
+        )
+    }
+
+    fn parse(body: &str) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
+        AuthorizationServerMetadata::parse(body.as_bytes(), &"https://as.example".parse().unwrap())
+    }
+
+    #[test]
+    fn endpoints_with_a_fragment_are_refused() {
+        // Every parameter appended to `.../authorize#x` would land in the fragment (RFC 6749 3.1).
+        assert_eq!(
+            parse(&document(
+                "https://as.example/authorize#x",
+                "https://as.example/token"
+            )),
+            Err(ServerMetadataError::EndpointFragment {
+                name: "authorization_endpoint"
+            })
+        );
+        assert_eq!(
+            parse(&document(
+                "https://as.example/authorize",
+                "https://as.example/token#"
+            )),
+            Err(ServerMetadataError::EndpointFragment {
+                name: "token_endpoint"
+            })
+        );
+    }
+
+    #[test]
+    fn endpoints_whose_query_holds_a_parameter_the_client_writes_are_refused() {
+        for parameter in ["redirect_uri", "resource", "client_id", "state", "scope"] {
+            assert_eq!(
+                parse(&document(
+                    &format!(
+                        "https://as.example/authorize?tenant=1&{parameter}=https://evil.example"
+                    ),
+                    "https://as.example/token"
+                )),
+                Err(ServerMetadataError::EndpointParameter {
+                    name: "authorization_endpoint",
+                    parameter
+                })
+            );
+        }
+        assert_eq!(
+            parse(&document(
+                "https://as.example/authorize",
+                "https://as.example/token?grant_type=password"
+            )),
+            Err(ServerMetadataError::EndpointParameter {
+                name: "token_endpoint",
+                parameter: "grant_type"
+            })
+        );
+        // A query of its own is kept (RFC 6749 section 3.1).
+        let tenant = parse(&document(
+            "https://as.example/authorize?tenant=1",
+            "https://as.example/token?tenant=1",
+        ))
+        .unwrap();
+        assert_eq!(tenant.authorization_endpoint.query(), Some("tenant=1"));
+    }
+
+    #[test]
+    fn metadata_is_read_only_through_the_checked_parse() {
+        // What it writes, the same parse reads back.
+        let metadata = parse(&document(
+            "https://as.example/authorize",
+            "https://as.example/token",
+        ))
+        .unwrap();
+        let written = serde_json::to_vec(&metadata).unwrap();
+        assert_eq!(
+            AuthorizationServerMetadata::parse(&written, &metadata.issuer).unwrap(),
+            metadata
+        );
+        let insecure = document("https://as.example/authorize", "http://as.example/token")
+            .replace("S256", "plain");
+        assert_eq!(
+            parse(&insecure),
+            Err(ServerMetadataError::InsecureEndpoint {
+                name: "token_endpoint"
+            })
+        );
+    }
 
     #[test]
     fn servers_of_the_2025_03_26_specification() {

@@ -116,9 +116,11 @@ pub fn bearer_token<'a>(
             },
         });
     }
-    // Only ASCII by now.
+    // A b64token is VSCHAR, so the token's own check cannot refuse it; the error is mapped all the same.
     let text = String::from_utf8_lossy(token).into_owned();
-    Ok(AccessToken::new(text))
+    AccessToken::new(text).map_err(|_| BearerTokenError::Malformed {
+        reason: "a character outside RFC 6750's b64token (letters, digits, `-._~+/`, then `=`)",
+    })
 }
 
 fn is_b64token_char(b: u8) -> bool {

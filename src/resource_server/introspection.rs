@@ -37,9 +37,9 @@ use crate::token::TokenRequest;
 /// let request = introspection_request(
 ///     &"https://example.authkit.app/oauth2/introspection".parse()?,
 ///     &api,
-///     &AccessToken::new("opaque"),
+///     &AccessToken::new("opaque")?,
 /// )?;
-/// assert!(introspection_request(&"https://evil.example/introspect".parse()?, &api, &AccessToken::new("opaque")).is_err());
+/// assert!(introspection_request(&"https://evil.example/introspect".parse()?, &api, &AccessToken::new("opaque")?).is_err());
 /// assert_eq!(
 ///     request.body(),
 ///     "token=opaque&token_type_hint=access_token&client_id=client_01API&client_secret=sk_example"
@@ -230,12 +230,12 @@ mod tests {
                 .parse()
                 .unwrap(),
             &basic,
-            &AccessToken::new("t"),
+            &AccessToken::new("t").unwrap(),
         )
         .unwrap();
         assert_eq!(request.body(), "token=t&token_type_hint=access_token");
         assert_eq!(request.authorization(), Some("Basic YXBpOnM="));
-        let token = AccessToken::new("t");
+        let token = AccessToken::new("t").unwrap();
         let to = |url: &str| introspection_request(&url.parse().unwrap(), &basic, &token);
         assert_eq!(
             to("http://example.authkit.app/i").unwrap_err(),

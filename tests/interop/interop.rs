@@ -1523,8 +1523,10 @@ fn device_login_past_its_code_lifetime_is_expired() {
 fn userinfo_refuses_a_bad_token() {
     let provider = provider();
     let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
-    let request =
-        UserinfoRequest::for_domain(&domain, &workos_connect::AccessToken::new("not-a-token"));
+    let request = UserinfoRequest::for_domain(
+        &domain,
+        &workos_connect::AccessToken::new("not-a-token").unwrap(),
+    );
     let answer =
         Browser::new().get_with_authorization(request.url().as_str(), request.authorization());
     assert_eq!(answer.status, 401);

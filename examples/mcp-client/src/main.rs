@@ -371,7 +371,7 @@ impl<'o> Session<'o> {
         let locations = ProtectedResourceMetadata::locations(
             &self.options.server_url,
             challenge.resource_metadata.as_ref(),
-        );
+        )?;
         for location in locations {
             let response = self.http.get(location.url).send()?;
             if response.status().is_success() {

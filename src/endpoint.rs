@@ -1,0 +1,105 @@
+//! Endpoint URLs the crate is handed (from metadata documents or callers) and then sends requests to:
+//! where they may point, and what their own query may hold.
+
+use url::Url;
+
+use crate::domain::is_https_or_loopback;
+
+/// The parameters an authorization request writes into the authorization endpoint's query.
+pub(crate) const AUTHORIZATION_REQUEST_PARAMETERS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "resource",
+];
+
+/// The parameters the token, device authorization and introspection requests write into their
+/// bodies. A server that merges its endpoint's query with the body would read them twice.
+pub(crate) const FORM_REQUEST_PARAMETERS: &[&str] = &[
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "resource",
+    "refresh_token",
+    "device_code",
+    "client_id",
+    "client_secret",
+    "scope",
+    "token",
+    "token_type_hint",
+];
+
+/// Why an endpoint URL cannot be sent requests to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndpointFault {
+    /// Neither `https` nor `http` on a loopback host.
+    Insecure,
+    /// A fragment, which RFC 6749 sections 3.1 and 3.2 forbid: the parameters appended after it
+    /// would land in the fragment, which no request carries.
+    Fragment,
+    /// The endpoint's own query already holds a parameter the request writes. RFC 6749 section 3.1
+    /// keeps the endpoint's query and forbids a parameter twice, so the two cannot both hold.
+    Parameter(&'static str),
+}
+
+/// Checks `url` as an endpoint whose requests write the parameters `written`.
+pub(crate) fn check_endpoint(url: &Url, written: &[&'static str]) -> Result<(), EndpointFault> {
+    if !is_https_or_loopback(url) {
+        return Err(EndpointFault::Insecure);
+    }
+    if url.fragment().is_some() {
+        return Err(EndpointFault::Fragment);
+    }
+    for (name, _) in url.query_pairs() {
+        if let Some(parameter) = written.iter().find(|written| **written == name) {
+            return Err(EndpointFault::Parameter(parameter));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str) -> Result<(), EndpointFault> {
+        check_endpoint(&Url::parse(url).unwrap(), AUTHORIZATION_REQUEST_PARAMETERS)
+    }
+
+    #[test]
+    fn endpoints_keep_their_own_query_but_not_the_requests_parameters() {
+        assert_eq!(check("https://as.example/authorize?tenant=1"), Ok(()));
+        assert_eq!(check("http://127.0.0.1:9/authorize"), Ok(()));
+        assert_eq!(
+            check("https://as.example/authorize?tenant=1&redirect_uri=https://evil.example"),
+            Err(EndpointFault::Parameter("redirect_uri"))
+        );
+        assert_eq!(
+            check("https://as.example/authorize?resource=x"),
+            Err(EndpointFault::Parameter("resource"))
+        );
+        assert_eq!(
+            check("https://as.example/authorize#x"),
+            Err(EndpointFault::Fragment)
+        );
+        assert_eq!(
+            check("https://as.example/authorize?#"),
+            Err(EndpointFault::Fragment)
+        );
+        assert_eq!(
+            check("http://as.example/authorize"),
+            Err(EndpointFault::Insecure)
+        );
+        // Percent-encoded names are the same parameter to a server.
+        assert_eq!(
+            check("https://as.example/authorize?%73tate=1"),
+            Err(EndpointFault::Parameter("state"))
+        );
+    }
+}
