@@ -50,7 +50,8 @@ impl DeviceClient {
 
     /// The endpoints from the metadata of the authorization server `issuer`
     /// (`device_authorization_endpoint`, `token_endpoint`). Each must be `https`, or `http` on a
-    /// loopback host.
+    /// loopback host. The issuer is kept exactly as given, trailing `/` included: the ID token's
+    /// `iss` must match it character for character.
     pub fn with_endpoints(
         issuer: &Issuer,
         device_authorization_endpoint: Url,
@@ -69,7 +70,9 @@ impl DeviceClient {
             }
         }
         Ok(DeviceClient {
-            issuer: issuer.as_str().trim_end_matches('/').to_owned(),
+            // As given: the ID token's `iss` must equal it exactly (OpenID Connect Core section
+            // 3.1.3.7), so `https://as.example/` and `https://as.example` are different issuers.
+            issuer: issuer.as_str().to_owned(),
             device_authorization_endpoint,
             token_endpoint,
             client_id,
@@ -81,7 +84,7 @@ impl DeviceClient {
         &self.client_id
     }
 
-    /// The issuer of the tokens, without a trailing `/`.
+    /// The issuer of the tokens, exactly as given: what the ID token's `iss` is compared with.
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
@@ -397,6 +400,34 @@ mod tests {
         // Letters of any script are shown as they are.
         let accented = read(&|a| a["user_code"] = "ÉTÉ-ÜBER".into()).unwrap();
         assert_eq!(accented.user_code().as_str(), "ÉTÉ-ÜBER");
+    }
+
+    #[test]
+    fn the_issuer_is_kept_exactly_as_given() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        let with = |issuer: &str| {
+            DeviceClient::with_endpoints(
+                &issuer.parse().unwrap(),
+                url("https://as.example.com/device_authorization"),
+                url("https://as.example.com/token"),
+                "c".parse().unwrap(),
+            )
+            .unwrap()
+        };
+        // The ID token's `iss` must equal it character for character (OpenID Connect Core section
+        // 3.1.3.7), so neither spelling may become the other.
+        assert_eq!(
+            with("https://as.example.com/").issuer(),
+            "https://as.example.com/"
+        );
+        assert_eq!(
+            with("https://as.example.com").issuer(),
+            "https://as.example.com"
+        );
+        assert_eq!(
+            with("https://as.example.com/t/").issuer(),
+            "https://as.example.com/t/"
+        );
     }
 
     #[test]
