@@ -1,6 +1,6 @@
-//! The bottom floor: the character sets of RFC 3986 and RFC 6749 and the encodings the wire uses
-//! (percent-encoded query values, unpadded base64url). Every other module may use these; this one uses
-//! none of them.
+//! The bottom floor: the character sets of RFC 3986 and RFC 6749, the characters text shown to
+//! people must not hold, and the encodings the wire uses (percent-encoded query values, unpadded
+//! base64url). Every other module may use these; this one uses none of them.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -45,6 +45,24 @@ pub(crate) const fn is_uri_character(b: u8) -> bool {
                 | b';'
                 | b'='
                 | b'%'
+        )
+}
+
+/// A character that text shown to people (a terminal, a log line, a consent screen) must not hold,
+/// because the display acts on it rather than showing it.
+pub(crate) fn is_unsafe_to_show(c: char) -> bool {
+    // Control characters (C0, DEL, C1): escape sequences, line breaks, bells.
+    c.is_control()
+        || matches!(
+            c,
+            // Bidirectional embeddings, overrides, isolates and marks reorder what is shown
+            // (CVE-2021-42574, "Trojan Source").
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            // Line and paragraph separators break a line as a newline does.
+            | '\u{2028}' | '\u{2029}'
+            // Zero-width spaces and joiners, the word joiner and the byte order mark are invisible:
+            // they hide text or make two different strings look the same.
+            | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
         )
 }
 
@@ -106,6 +124,15 @@ pub(crate) fn basic_authorization(client_id: &str, client_secret: &str) -> Strin
     value
 }
 
+/// The bidirectional controls (CVE-2021-42574) and the invisible or line-breaking format
+/// characters, none of which `char::is_control` covers: every place that shows text tests them all.
+#[cfg(test)]
+pub(crate) const UNSAFE_FORMAT_CHARACTERS: &[char] = &[
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{2028}', '\u{2029}', '\u{200B}', '\u{200C}',
+    '\u{200D}', '\u{2060}', '\u{FEFF}',
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +172,23 @@ mod tests {
         assert!(is_nqschar(b' ') && is_nqschar(b'!') && is_nqschar(b'~'));
         assert!(!is_nqschar(b'"') && !is_nqschar(b'\\') && !is_nqschar(b'\r') && !is_nqschar(0x7f));
         assert!(is_uri_character(b'%') && !is_uri_character(b'\\') && !is_uri_character(b' '));
+    }
+
+    #[test]
+    fn characters_unsafe_to_show() {
+        for c in UNSAFE_FORMAT_CHARACTERS {
+            assert!(is_unsafe_to_show(*c), "{c:?}");
+        }
+        // The same set as the standard library's control characters, plus the format characters.
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(
+                is_unsafe_to_show(c),
+                c.is_control() || UNSAFE_FORMAT_CHARACTERS.contains(&c),
+                "{c:?}"
+            );
+        }
+        assert!("ABCD-EFGH José Müller שרה 😀 \u{a0}"
+            .chars()
+            .all(|c| !is_unsafe_to_show(c)));
     }
 }

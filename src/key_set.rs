@@ -8,7 +8,9 @@ use base64::Engine as _;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations};
 use jsonwebtoken::jwk::{PublicKeyUse, RSAKeyParameters};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
 
 use crate::clock::unix_now;
 
@@ -30,8 +32,8 @@ const DEFAULT_RSA_ALGORITHM: Algorithm = Algorithm::RS256;
 ///
 /// Keys this crate cannot use are left out rather than spoiling the set: keys for encryption
 /// (`use` other than `sig`, or `key_ops` without `verify`), symmetric and EdDSA keys, RSA keys under
-/// 2048 bits, EC keys whose point is not on their curve, and keys whose JSON is malformed. A set left
-/// with no usable key is refused.
+/// 2048 bits, EC keys whose point is not on their curve, and keys whose JSON is malformed or names a
+/// member twice. A set left with no usable key is refused.
 ///
 /// [`IdTokenError::UnknownKey`]: crate::IdTokenError::UnknownKey
 ///
@@ -75,9 +77,72 @@ pub enum KeySetError {
     },
 }
 
+/// The document as read. Serde's derive already refuses `keys` named twice.
 #[derive(Deserialize)]
 struct Document {
-    keys: Vec<serde_json::Value>,
+    keys: Vec<Entry>,
+}
+
+/// One entry of `keys`: its members when it is a JSON object naming each once, `None` otherwise.
+///
+/// A generic JSON map keeps the last of repeated members, while another reader may keep the first,
+/// so two verifiers could read one key differently; such a key is left out like a malformed one.
+/// Anything else is read past and left out too, so that one bad entry does not spoil the set.
+struct Entry(Option<Map<String, Value>>);
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = Entry;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON Web Key")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
+        let mut members = Map::new();
+        let mut repeated = false;
+        // Names arrive unescaped, so `k\u0069d` is caught as a second `kid`.
+        while let Some(name) = map.next_key::<String>()? {
+            let value = map.next_value::<Value>()?;
+            repeated |= members.insert(name, value).is_some();
+        }
+        Ok(Entry((!repeated).then_some(members)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| Entry(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Entry, E> {
+        Ok(Entry(None))
+    }
 }
 
 impl KeySet {
@@ -98,7 +163,8 @@ impl KeySet {
         let keys: Vec<VerifyingKey> = document
             .keys
             .into_iter()
-            .filter_map(|value| serde_json::from_value::<Jwk>(value).ok())
+            .filter_map(|entry| entry.0)
+            .filter_map(|members| serde_json::from_value::<Jwk>(Value::Object(members)).ok())
             .filter_map(|jwk| usable_key(&jwk))
             .collect();
         let skipped = total.saturating_sub(keys.len());
@@ -279,6 +345,54 @@ mod tests {
         let verify_ops = rsa(2048, r#","key_ops":["verify"],"alg":"PS384""#);
         let set = KeySet::parse(format!(r#"{{"keys":[{verify_ops}]}}"#).as_bytes()).unwrap();
         assert_eq!(set.keys()[0].algorithm, Algorithm::PS384);
+    }
+
+    #[test]
+    fn a_key_that_names_a_member_twice_is_left_out() {
+        let other_n = URL_SAFE_NO_PAD.encode([0xc0u8; 256]);
+        // Each would be usable were the last copy taken, as a generic JSON map does.
+        let repeated = [
+            ("n", format!(r#","n":"{other_n}""#)),
+            ("kid", r#","kid":"a","kid":"b""#.to_owned()),
+            ("alg", r#","alg":"RS256","alg":"PS256""#.to_owned()),
+            ("use", r#","use":"enc","use":"sig""#.to_owned()),
+            ("e", r#","e":"AQAB""#.to_owned()),
+            ("kty", r#","kty":"RSA""#.to_owned()),
+            ("escaped kid", r#","kid":"a","k\u0069d":"b""#.to_owned()),
+        ];
+        let good = rsa(2048, r#","kid":"good""#);
+        for (member, extra) in &repeated {
+            let twice = rsa(2048, extra);
+            assert_eq!(
+                KeySet::parse(format!(r#"{{"keys":[{twice}]}}"#).as_bytes()).unwrap_err(),
+                KeySetError::NoUsableKey { skipped: 1 },
+                "{member}"
+            );
+            let set = KeySet::parse(format!(r#"{{"keys":[{twice},{good}]}}"#).as_bytes())
+                .unwrap_or_else(|error| panic!("{member}: {error}"));
+            assert_eq!((set.len(), set.skipped()), (1, 1), "{member}");
+            assert_eq!(set.keys()[0].kid.as_deref(), Some("good"), "{member}");
+        }
+        // Entries that are no object at all are left out the same way, and reading goes on.
+        let set = KeySet::parse(
+            format!(r#"{{"keys":[3,-1,1.5,"k",null,true,[1,{{}}],{good}]}}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!((set.len(), set.skipped()), (1, 7));
+    }
+
+    #[test]
+    fn a_document_that_names_keys_twice_is_refused() {
+        let good = rsa(2048, "");
+        assert_eq!(
+            KeySet::parse(format!(r#"{{"keys":[{good}],"keys":[{good}]}}"#).as_bytes())
+                .unwrap_err(),
+            KeySetError::Malformed
+        );
+        assert_eq!(
+            KeySet::parse(format!(r#"{{"keys":[],"keys":[{good}]}}"#).as_bytes()).unwrap_err(),
+            KeySetError::Malformed
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use zeroize::Zeroize;
 
 use crate::credential::AccessToken;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};
+use crate::encoding::is_unsafe_to_show;
 use crate::error::json_fault;
 use crate::mcp::{BearerChallenge, BearerError};
 
@@ -123,7 +124,8 @@ struct RawUserinfo {
 impl Userinfo {
     /// Reads the endpoint's answer: its status, its `WWW-Authenticate` header if any (several
     /// joined with `, `, as HTTP allows), and its body. The claims shown to people (`sub`, `email`,
-    /// the names, `picture`) are refused if they hold a control character.
+    /// the names, `picture`) are refused if they hold a control character, a bidirectional
+    /// formatting character or an invisible one such as a zero-width space.
     ///
     /// A 401 or 403 is [`UserinfoError::Refused`] with RFC 6750's error from the challenge (or
     /// AuthKit's `{"error":"unauthorized"}` body): get a new access token.
@@ -173,7 +175,8 @@ impl Userinfo {
                 reason: "sub is empty".to_owned(),
             });
         }
-        // These are shown to people: a control character would rewrite a terminal or a log line.
+        // These are shown to people: a control character would rewrite a terminal or a log line, a
+        // bidirectional one reorder it, an invisible one make one name pass for another.
         let shown = [
             ("sub", Some(&user.sub)),
             ("email", user.email.as_ref()),
@@ -183,7 +186,7 @@ impl Userinfo {
             ("picture", user.picture.as_ref()),
         ];
         for (claim, value) in shown {
-            if value.is_some_and(|text| text.chars().any(char::is_control)) {
+            if value.is_some_and(|text| text.chars().any(is_unsafe_to_show)) {
                 return Err(UserinfoError::ControlCharacter { claim });
             }
         }
@@ -253,8 +256,12 @@ pub enum UserinfoError {
         /// What is wrong, and where.
         reason: String,
     },
-    /// A claim meant to be shown (`sub`, `email`, the names, `picture`) holds a control character.
-    #[error("the userinfo response's {claim} holds a control character")]
+    /// A claim meant to be shown (`sub`, `email`, the names, `picture`) holds a control character or
+    /// a bidirectional formatting character (or another invisible one, such as a zero-width space).
+    /// The name is kept from when it covered control characters only.
+    #[error(
+        "the userinfo response's {claim} holds a control or bidirectional formatting character"
+    )]
     ControlCharacter {
         /// The claim.
         claim: &'static str,
@@ -359,6 +366,36 @@ mod tests {
             Userinfo::parse(200, None, br#"{"email":"a@b"}"#),
             Err(UserinfoError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_refused_in_shown_claims() {
+        for claim in [
+            "sub",
+            "email",
+            "name",
+            "given_name",
+            "family_name",
+            "picture",
+        ] {
+            for &c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+                let mut body = serde_json::json!({"sub": "u"});
+                body[claim] = format!("Ada{c}Lovelace").into();
+                assert_eq!(
+                    Userinfo::parse(200, None, body.to_string().as_bytes()),
+                    Err(UserinfoError::ControlCharacter { claim }),
+                    "{claim} {c:?}"
+                );
+            }
+        }
+        let error = UserinfoError::ControlCharacter { claim: "name" };
+        assert!(error.to_string().contains("bidirectional"), "{error}");
+        // Accents and right-to-left scripts without controls are names like any other.
+        for name in ["José Müller", "שרה כהן", "محمد"] {
+            let body = serde_json::json!({"sub": "u", "name": name});
+            let user = Userinfo::parse(200, None, body.to_string().as_bytes()).unwrap();
+            assert_eq!(user.name.as_deref(), Some(name));
+        }
     }
 
     #[test]

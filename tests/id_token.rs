@@ -469,3 +469,53 @@ fn a_device_logins_id_token_needs_no_nonce() {
         Err(IdTokenError::WrongIssuer { .. })
     ));
 }
+
+#[test]
+fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
+    let url = |text: &str| text.parse().unwrap();
+    let device = |issuer: &str| {
+        workos_connect::device::DeviceClient::with_endpoints(
+            &issuer.parse().unwrap(),
+            url("https://as.example.com/oauth2/device_authorization"),
+            url("https://as.example.com/oauth2/token"),
+            "client_1".parse().unwrap(),
+        )
+        .unwrap()
+    };
+    let issued_by = |iss: &str| {
+        let mut claims = claims(&pending());
+        claims.as_object_mut().unwrap().remove("nonce");
+        claims["iss"] = json!(iss);
+        sign(&claims)
+    };
+    let slash = device("https://as.example.com/");
+    assert_eq!(
+        slash
+            .id_token()
+            .validate(&issued_by("https://as.example.com/"), &jwks())
+            .unwrap()
+            .iss,
+        "https://as.example.com/"
+    );
+    assert_eq!(
+        slash
+            .id_token()
+            .validate(&issued_by("https://as.example.com"), &jwks()),
+        Err(IdTokenError::WrongIssuer {
+            expected: "https://as.example.com/".into()
+        })
+    );
+    // And the other way round: no slash is added either.
+    let bare = device("https://as.example.com");
+    assert!(bare
+        .id_token()
+        .validate(&issued_by("https://as.example.com"), &jwks())
+        .is_ok());
+    assert_eq!(
+        bare.id_token()
+            .validate(&issued_by("https://as.example.com/"), &jwks()),
+        Err(IdTokenError::WrongIssuer {
+            expected: "https://as.example.com".into()
+        })
+    );
+}

@@ -1,7 +1,7 @@
 //! Property tests: every constructor either accepts its input or refuses it with a documented error,
 //! accepted inputs come back exactly from the authorize URL, scopes print and parse back, secrets accept
-//! exactly their alphabet, domains yield clean issuers, and a callback yields a code only for the
-//! login's own state.
+//! exactly their alphabet, domains yield clean issuers, a callback yields a code only for the
+//! login's own state, and a device login's user code is taken only when a terminal can show it.
 //!
 //! Each property runs at least 10,000 cases; `PROPTEST_CASES` raises that, never lowers it.
 
@@ -939,4 +939,75 @@ fn callback_property_exercises_accepted_callbacks() {
     println!("callbacks accepted: {accepted} of {SAMPLES}");
     assert!(accepted >= SAMPLES / 200, "only {accepted} accepted");
     assert!(accepted <= SAMPLES / 2, "{accepted} accepted");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Device login: the user code printed to a terminal
+// ---------------------------------------------------------------------------------------------------
+
+/// The format characters a terminal acts on rather than shows, besides the control characters: the
+/// bidirectional controls (CVE-2021-42574), the line and paragraph separators, the zero-width
+/// characters, the word joiner and the byte order mark.
+const FORMAT_CHARACTERS: &[char] = &[
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{2028}', '\u{2029}', '\u{200B}', '\u{200C}',
+    '\u{200D}', '\u{2060}', '\u{FEFF}',
+];
+
+fn unsafe_to_show() -> impl Strategy<Value = char> {
+    prop_oneof![
+        3 => proptest::sample::select(FORMAT_CHARACTERS),
+        1 => proptest::char::ranges(vec!['\0'..='\u{1f}', '\u{7f}'..='\u{9f}'].into()),
+    ]
+}
+
+/// A device authorization answer with this user code, as read now.
+fn read_user_code(
+    user_code: &str,
+) -> Result<workos_connect::device::DeviceLogin, workos_connect::device::DeviceError> {
+    let client = workos_connect::device::DeviceClient::new(
+        &"https://example.authkit.app".parse().unwrap(),
+        "client_01".parse().unwrap(),
+    );
+    let answer = serde_json::json!({
+        "device_code": "dc",
+        "user_code": user_code,
+        "verification_uri": "https://example.authkit.app/device",
+        "expires_in": 300,
+    });
+    client.read_authorization(
+        200,
+        &serde_json::to_vec(&answer).unwrap(),
+        std::time::Instant::now(),
+    )
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_user_code_holding_a_character_unsafe_to_show_is_refused(
+        before in "[ -~]{0,40}",
+        c in unsafe_to_show(),
+        after in "[ -~]{0,40}",
+    ) {
+        let code = format!("{before}{c}{after}");
+        prop_assert_eq!(
+            read_user_code(&code).err(),
+            Some(workos_connect::device::DeviceError::ControlCharacter { field: "user_code" }),
+            "{:?}",
+            code
+        );
+    }
+
+    #[test]
+    fn a_printable_ascii_user_code_is_taken_as_sent(code in "[ -~]{1,64}") {
+        prop_assume!(!code.trim().is_empty());
+        let login = read_user_code(&code);
+        prop_assert!(login.is_ok(), "{:?}: {:?}", code, login);
+        if let Ok(login) = login {
+            prop_assert_eq!(login.user_code().as_str(), code.trim());
+            prop_assert_eq!(login.user_code().to_string(), code.trim());
+        }
+    }
 }

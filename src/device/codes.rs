@@ -4,18 +4,21 @@
 use std::fmt;
 
 use crate::device::device_error::DeviceError;
+use crate::encoding::is_unsafe_to_show;
 
 /// The longest user code shown; AuthKit's are 9 characters (`ABCD-EFGH`).
 const MAX_USER_CODE_LEN: usize = 64;
 
 /// The code the user types on the verification page (RFC 8628 section 3.2), such as `ABCD-EFGH`:
-/// not a secret, it is shown on screen. Printable text only, at most 64 characters.
+/// not a secret, it is shown on screen. Printable text only (no control, bidirectional formatting or
+/// invisible characters), at most 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserCode(String);
 
 impl UserCode {
     pub(crate) fn checked(text: String) -> Result<UserCode, DeviceError> {
-        if text.chars().any(char::is_control) {
+        // Checked before trimming: a line separator or byte order mark at either end is refused too.
+        if text.chars().any(is_unsafe_to_show) {
             return Err(DeviceError::ControlCharacter { field: "user_code" });
         }
         let shown = text.trim();

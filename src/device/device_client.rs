@@ -13,6 +13,7 @@ use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;
 use crate::device::polling::DeviceLogin;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};
+use crate::encoding::is_unsafe_to_show;
 use crate::error::json_fault;
 use crate::mcp::Issuer;
 use crate::scope_list::ScopeList;
@@ -49,7 +50,8 @@ impl DeviceClient {
 
     /// The endpoints from the metadata of the authorization server `issuer`
     /// (`device_authorization_endpoint`, `token_endpoint`). Each must be `https`, or `http` on a
-    /// loopback host.
+    /// loopback host. The issuer is kept exactly as given, trailing `/` included: the ID token's
+    /// `iss` must match it character for character.
     pub fn with_endpoints(
         issuer: &Issuer,
         device_authorization_endpoint: Url,
@@ -68,7 +70,9 @@ impl DeviceClient {
             }
         }
         Ok(DeviceClient {
-            issuer: issuer.as_str().trim_end_matches('/').to_owned(),
+            // As given: the ID token's `iss` must equal it exactly (OpenID Connect Core section
+            // 3.1.3.7), so `https://as.example/` and `https://as.example` are different issuers.
+            issuer: issuer.as_str().to_owned(),
             device_authorization_endpoint,
             token_endpoint,
             client_id,
@@ -80,7 +84,7 @@ impl DeviceClient {
         &self.client_id
     }
 
-    /// The issuer of the tokens, without a trailing `/`.
+    /// The issuer of the tokens, exactly as given: what the ID token's `iss` is compared with.
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
@@ -99,8 +103,9 @@ impl DeviceClient {
     /// `now`: the login to show the user and poll for.
     ///
     /// The user code and URLs are printed to a terminal, so a control character in them (which
-    /// could rewrite what the terminal shows) is refused, as are URLs that are not `https` (or
-    /// `http` on loopback). A missing `interval` is 5 seconds (RFC 8628 section 3.2).
+    /// could rewrite what the terminal shows), a bidirectional formatting character (which could
+    /// reorder it) or an invisible one is refused, as are URLs that are not `https` (or `http` on
+    /// loopback). A missing `interval` is 5 seconds (RFC 8628 section 3.2).
     pub fn read_authorization(
         &self,
         status: u16,
@@ -165,10 +170,12 @@ impl DeviceClient {
     }
 }
 
-/// A URL to show the user: no control characters (which a terminal would act on) and `https`, or
-/// `http` on loopback.
+/// A URL to show the user: no control, bidirectional formatting or invisible characters (which a
+/// terminal would act on), and `https`, or `http` on loopback.
 fn terminal_url(field: &'static str, text: &str) -> Result<Url, DeviceError> {
-    if text.chars().any(char::is_control) {
+    // Checked on the text as sent: the parser would percent-encode some and drop others, so the
+    // URL shown would differ from the one the server meant without either being refused.
+    if text.chars().any(is_unsafe_to_show) {
         return Err(DeviceError::ControlCharacter { field });
     }
     let url = Url::parse(text).map_err(|_| DeviceError::MalformedResponse {
@@ -349,6 +356,80 @@ mod tests {
                 .read_authorization(502, b"<html>", now)
                 .unwrap_err(),
             DeviceError::UnexpectedStatus { status: 502 }
+        );
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_refused_where_shown() {
+        let now = Instant::now();
+        let read = |change: &dyn Fn(&mut serde_json::Value)| {
+            client().read_authorization(200, &answer(change), now)
+        };
+        for &c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+            assert_eq!(
+                read(&|a| a["user_code"] = format!("ABCD-{c}EFGH").into()).unwrap_err(),
+                DeviceError::ControlCharacter { field: "user_code" },
+                "{c:?}"
+            );
+            // At either end too, where trimming would otherwise hide some from the check.
+            assert_eq!(
+                read(&|a| a["user_code"] = format!("ABCD-EFGH{c}").into()).unwrap_err(),
+                DeviceError::ControlCharacter { field: "user_code" },
+                "{c:?}"
+            );
+            assert_eq!(
+                read(&|a| a["verification_uri"] =
+                    format!("https://example.authkit.app/dev{c}ice").into())
+                .unwrap_err(),
+                DeviceError::ControlCharacter {
+                    field: "verification_uri"
+                },
+                "{c:?}"
+            );
+            assert_eq!(
+                read(&|a| a["verification_uri_complete"] =
+                    format!("https://example.authkit.app/device?user_code=ABCD-{c}EFGH").into())
+                .unwrap_err(),
+                DeviceError::ControlCharacter {
+                    field: "verification_uri_complete"
+                },
+                "{c:?}"
+            );
+        }
+        let error = DeviceError::ControlCharacter { field: "user_code" };
+        assert!(error.to_string().contains("bidirectional"), "{error}");
+        let plain = read(&|a| a["user_code"] = "ABCD-EFGH".into()).unwrap();
+        assert_eq!(plain.user_code().as_str(), "ABCD-EFGH");
+        // Letters of any script are shown as they are.
+        let accented = read(&|a| a["user_code"] = "ÉTÉ-ÜBER".into()).unwrap();
+        assert_eq!(accented.user_code().as_str(), "ÉTÉ-ÜBER");
+    }
+
+    #[test]
+    fn the_issuer_is_kept_exactly_as_given() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        let with = |issuer: &str| {
+            DeviceClient::with_endpoints(
+                &issuer.parse().unwrap(),
+                url("https://as.example.com/device_authorization"),
+                url("https://as.example.com/token"),
+                "c".parse().unwrap(),
+            )
+            .unwrap()
+        };
+        // The ID token's `iss` must equal it character for character (OpenID Connect Core section
+        // 3.1.3.7), so neither spelling may become the other.
+        assert_eq!(
+            with("https://as.example.com/").issuer(),
+            "https://as.example.com/"
+        );
+        assert_eq!(
+            with("https://as.example.com").issuer(),
+            "https://as.example.com"
+        );
+        assert_eq!(
+            with("https://as.example.com/t/").issuer(),
+            "https://as.example.com/t/"
         );
     }
 

@@ -31,8 +31,13 @@ pub enum DeviceError {
         /// What is wrong, and where.
         reason: String,
     },
-    /// A value to show the user holds a control character, which a terminal would act on.
-    #[error("the device authorization response's {field} holds a control character")]
+    /// A value to show the user holds a control character or a bidirectional formatting character
+    /// (or another invisible one, such as a zero-width space), which a terminal would act on or use
+    /// to reorder what it shows. The name is kept from when it covered control characters only.
+    #[error(
+        "the device authorization response's {field} holds a control or bidirectional formatting \
+         character"
+    )]
     ControlCharacter {
         /// `user_code`, `verification_uri` or `verification_uri_complete`.
         field: &'static str,

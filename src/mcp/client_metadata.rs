@@ -9,7 +9,7 @@ use crate::client::{ClientId, RedirectUri};
 use crate::mcp::credentials::{ClientCredentials, CredentialsError};
 use crate::mcp::identifier::Issuer;
 use crate::mcp::registration::{
-    control_character, ApplicationType, DEFAULT_GRANT_TYPES, RESPONSE_TYPES,
+    unsafe_character, ApplicationType, DEFAULT_GRANT_TYPES, RESPONSE_TYPES,
 };
 use crate::mcp::token_auth::TokenEndpointAuth;
 
@@ -47,8 +47,13 @@ pub enum ClientMetadataError {
     /// `client_name` is empty or only spaces.
     #[error("client_name is empty; give the name users will see when they approve the client")]
     EmptyClientName,
-    /// `client_name` holds a control character.
-    #[error("client_name contains a control character at byte {index}; remove it")]
+    /// `client_name` holds a control character, or a bidirectional formatting or invisible one that
+    /// would reorder or hide part of the name on a consent screen. The name is kept from when it
+    /// covered control characters only.
+    #[error(
+        "client_name contains a control or bidirectional formatting character at byte {index}; \
+         remove it"
+    )]
     ClientNameControlCharacter {
         /// Byte offset of the character.
         index: usize,
@@ -164,7 +169,7 @@ fn check_client(
     if client_name.trim().is_empty() {
         return Err(ClientMetadataError::EmptyClientName);
     }
-    if let Some(index) = control_character(client_name) {
+    if let Some(index) = unsafe_character(client_name) {
         return Err(ClientMetadataError::ClientNameControlCharacter { index });
     }
     if redirect_uris.is_empty() {
@@ -454,6 +459,36 @@ mod tests {
             assert!(message.contains(expected), "{message}");
             assert!(!message.contains("sk_doc_secret"), "{message}");
         }
+    }
+
+    #[test]
+    fn a_client_name_that_would_reorder_or_hide_text_is_refused() {
+        // A document read back comes from the client, and its name goes on the consent screen.
+        for c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+            let document = json!({
+                "client_id": "https://agent.example/client.json",
+                "client_name": format!("Agent{c}tnega"),
+                "redirect_uris": ["http://127.0.0.1:33418/callback"],
+            });
+            assert_eq!(
+                serde_json::from_value::<ClientMetadataDocument>(document)
+                    .unwrap_err()
+                    .to_string(),
+                ClientMetadataError::ClientNameControlCharacter { index: 5 }.to_string(),
+                "{c:?}"
+            );
+            assert_eq!(
+                ClientMetadataDocument::new(
+                    &Url::parse("https://agent.example/c").unwrap(),
+                    &format!("Agent{c}tnega"),
+                    loopback()
+                ),
+                Err(ClientMetadataError::ClientNameControlCharacter { index: 5 }),
+                "{c:?}"
+            );
+        }
+        let error = ClientMetadataError::ClientNameControlCharacter { index: 5 };
+        assert!(error.to_string().contains("bidirectional"), "{error}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 use crate::client::{ClientId, RedirectUri};
 use crate::credential::ClientSecret;
 use crate::domain::{is_https_or_loopback, is_loopback};
-use crate::encoding::is_nqschar;
+use crate::encoding::{is_nqschar, is_unsafe_to_show};
 use crate::error::{json_fault, Error};
 use crate::mcp::credentials::{ClientCredentials, CredentialsError};
 use crate::mcp::identifier::Issuer;
@@ -111,8 +111,13 @@ pub enum RegistrationError {
     /// `client_name` is empty or only spaces.
     #[error("client_name is empty; give the name users will see when they approve the client")]
     EmptyClientName,
-    /// `client_name` holds a control character, which consent screens and logs would show raw.
-    #[error("client_name contains a control character at byte {index}; remove it")]
+    /// `client_name` holds a control character, which consent screens and logs would show raw, or a
+    /// bidirectional formatting or invisible character, which would reorder or hide part of the
+    /// name. The name is kept from when it covered control characters only.
+    #[error(
+        "client_name contains a control or bidirectional formatting character at byte {index}; \
+         remove it"
+    )]
     ClientNameControlCharacter {
         /// Byte offset of the character.
         index: usize,
@@ -259,10 +264,11 @@ impl fmt::Display for RegistrationErrorCode {
     }
 }
 
-/// Where a control character is in `text`, if any.
-pub(crate) fn control_character(text: &str) -> Option<usize> {
+/// Where a character unsafe to show (control, bidirectional formatting, invisible) is in `text`, if
+/// any: a client's name is shown to the user asked to approve it.
+pub(crate) fn unsafe_character(text: &str) -> Option<usize> {
     text.char_indices()
-        .find(|(_, c)| c.is_control())
+        .find(|(_, c)| is_unsafe_to_show(*c))
         .map(|(index, _)| index)
 }
 
@@ -315,7 +321,8 @@ impl RegistrationRequest {
     /// it) that logs users in at `redirect_uris`.
     ///
     /// The endpoint must be `https` (or `http` on a loopback host), the name neither empty nor with
-    /// control characters, and there must be at least one redirect URI.
+    /// control, bidirectional formatting or invisible characters, and there must be at least one
+    /// redirect URI.
     pub fn new(
         endpoint: &Url,
         client_name: &str,
@@ -327,7 +334,7 @@ impl RegistrationRequest {
         if client_name.trim().is_empty() {
             return Err(RegistrationError::EmptyClientName);
         }
-        if let Some(index) = control_character(client_name) {
+        if let Some(index) = unsafe_character(client_name) {
             return Err(RegistrationError::ClientNameControlCharacter { index });
         }
         if redirect_uris.is_empty() {
@@ -804,6 +811,20 @@ mod tests {
             RegistrationRequest::new(&endpoint(), "Agent", Vec::new()),
             Err(RegistrationError::NoRedirectUri)
         );
+    }
+
+    #[test]
+    fn a_client_name_that_would_reorder_or_hide_text_is_refused() {
+        for c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+            assert_eq!(
+                RegistrationRequest::new(&endpoint(), &format!("Agent{c}tnega"), loopback()),
+                Err(RegistrationError::ClientNameControlCharacter { index: 5 }),
+                "{c:?}"
+            );
+        }
+        let error = RegistrationError::ClientNameControlCharacter { index: 5 };
+        assert!(error.to_string().contains("bidirectional"), "{error}");
+        assert!(RegistrationRequest::new(&endpoint(), "Agent de José Müller", loopback()).is_ok());
     }
 
     fn metadata(extra: Value) -> AuthorizationServerMetadata {

@@ -101,7 +101,8 @@ fn run(options: &Options) -> Result<(), Failure> {
 
     let check = style("✓").green().for_stdout();
     match who(&http, &client, &options.domain, &tokens) {
-        // Userinfo refuses claims with control characters, so they are safe to print.
+        // Userinfo refuses claims with control or bidirectional formatting characters, so they are
+        // safe to print.
         Ok(user) => match user.email.as_ref().or(user.name.as_ref()) {
             Some(name) => println!("{check} Logged in as {name} ({})", user.sub),
             None => println!("{check} Logged in as {}", user.sub),
