@@ -1011,3 +1011,37 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Property: issuers and resources are kept only in the text a URL parser writes
+// ---------------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// An accepted identifier is exactly what a parser writes for it (but the `/` of a bare
+    /// origin), so comparing parsed URLs and comparing texts agree, and the text sent as
+    /// `resource` or compared as `iss` is never one the parser would rewrite.
+    #[test]
+    fn identifiers_are_kept_only_in_canonical_form(input in domain_input()) {
+        use workos_connect::mcp::{Issuer, Resource};
+        match Resource::new(&input) {
+            Ok(resource) => {
+                prop_assert_eq!(resource.as_str(), &input);
+                let written = Url::parse(&input).unwrap().to_string();
+                prop_assert!(
+                    written == input || written == format!("{input}/"),
+                    "{:?} is written {:?}", input, written
+                );
+                prop_assert!(input.bytes().all(|b| b.is_ascii_graphic()));
+                prop_assert_eq!(Resource::new(&written).unwrap(), resource);
+            }
+            Err(error) => {
+                prop_assert!(!error.to_string().chars().any(char::is_control), "{}", error);
+            }
+        }
+        if let Ok(issuer) = Issuer::new(&input) {
+            prop_assert!(Resource::new(issuer.as_str()).is_ok());
+        }
+    }
+}

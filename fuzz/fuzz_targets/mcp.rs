@@ -1,6 +1,6 @@
 //! The MCP client's and resource server's parsers, all fed what a hostile peer could send: challenges, protected
 //! resource metadata, authorization server metadata, registration responses, scope lists,
-//! `Authorization` headers, written challenges and introspection answers. Never
+//! `Authorization` headers, written challenges, introspection answers and challenges' metadata URLs. Never
 //! a panic, never a control character in a message, and never the registration's secret quoted.
 #![no_main]
 
@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
         1 => {
             let resource = url::Url::parse("https://mcp.example.com/mcp").unwrap();
             match ProtectedResourceMetadata::parse(body, &resource) {
-                Ok(metadata) => assert_eq!(metadata.resource.url(), &resource),
+                // The identical value (RFC 9728 section 3.3), not one a parser reads alike.
+                Ok(metadata) => assert_eq!(metadata.resource.as_str(), resource.as_str()),
                 Err(error) => one_line(error.to_string()),
             }
         }
@@ -65,6 +66,21 @@ fuzz_target!(|data: &[u8]| {
                     let shown = format!("{error} {error:?}");
                     assert!(!shown.contains(SECRET), "{shown}");
                     one_line(error.to_string());
+                }
+            }
+        }
+        4 => {
+            // A hostile challenge's resource_metadata, for a remote server: fetched only over
+            // https, without credentials in it, and first.
+            let server = url::Url::parse("https://mcp.example.com/mcp").unwrap();
+            if let Ok(url) = url::Url::parse(&text) {
+                match ProtectedResourceMetadata::locations(&server, Some(&url)) {
+                    Ok(locations) => {
+                        assert_eq!(locations[0].url, url);
+                        assert_eq!(url.scheme(), "https");
+                        assert!(url.username().is_empty() && url.password().is_none());
+                    }
+                    Err(error) => one_line(error.to_string()),
                 }
             }
         }

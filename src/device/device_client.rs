@@ -14,6 +14,7 @@ use crate::device::device_error::DeviceError;
 use crate::device::polling::DeviceLogin;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};
 use crate::encoding::is_unsafe_to_show;
+use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
 use crate::error::json_fault;
 use crate::mcp::Issuer;
 use crate::scope_list::ScopeList;
@@ -50,7 +51,7 @@ impl DeviceClient {
 
     /// The endpoints from the metadata of the authorization server `issuer`
     /// (`device_authorization_endpoint`, `token_endpoint`). Each must be `https`, or `http` on a
-    /// loopback host. The issuer is kept exactly as given, trailing `/` included: the ID token's
+    /// loopback host, without a fragment or a parameter of the requests in its query. The issuer is kept exactly as given, trailing `/` included: the ID token's
     /// `iss` must match it character for character.
     pub fn with_endpoints(
         issuer: &Issuer,
@@ -65,9 +66,12 @@ impl DeviceClient {
             ),
             ("token_endpoint", &token_endpoint),
         ] {
-            if !is_https_or_loopback(url) {
-                return Err(DeviceError::InsecureUrl { field: name });
-            }
+            check_endpoint(url, FORM_REQUEST_PARAMETERS).map_err(|fault| match fault {
+                EndpointFault::Insecure => DeviceError::InsecureUrl { field: name },
+                EndpointFault::Fragment | EndpointFault::Parameter(_) => {
+                    DeviceError::EndpointQuery { field: name }
+                }
+            })?;
         }
         Ok(DeviceClient {
             // As given: the ID token's `iss` must equal it exactly (OpenID Connect Core section
@@ -403,6 +407,38 @@ mod tests {
         // Letters of any script are shown as they are.
         let accented = read(&|a| a["user_code"] = "ÉTÉ-ÜBER".into()).unwrap();
         assert_eq!(accented.user_code().as_str(), "ÉTÉ-ÜBER");
+    }
+
+    #[test]
+    fn endpoints_with_a_fragment_or_a_request_parameter_are_refused() {
+        let issuer: Issuer = "https://as.example.com".parse().unwrap();
+        let at = |url: &str| Url::parse(url).unwrap();
+        for (device, token) in [
+            (
+                "https://as.example.com/device#x",
+                "https://as.example.com/token",
+            ),
+            (
+                "https://as.example.com/device",
+                "https://as.example.com/token?grant_type=password",
+            ),
+            (
+                "https://as.example.com/device?client_id=other",
+                "https://as.example.com/token",
+            ),
+        ] {
+            assert!(matches!(
+                DeviceClient::with_endpoints(&issuer, at(device), at(token), "c".parse().unwrap()),
+                Err(DeviceError::EndpointQuery { .. })
+            ));
+        }
+        assert!(DeviceClient::with_endpoints(
+            &issuer,
+            at("https://as.example.com/device?tenant=1"),
+            at("https://as.example.com/token"),
+            "c".parse().unwrap()
+        )
+        .is_ok());
     }
 
     #[test]

@@ -48,6 +48,15 @@ pub enum DeviceError {
         /// The setting or member at fault.
         field: &'static str,
     },
+    /// An endpoint has a fragment, or its own query holds a parameter the requests write (RFC 6749
+    /// sections 3.1 and 3.2: no fragment, no parameter twice).
+    #[error(
+        "{field} has a fragment or a parameter of the request in its query (RFC 6749 section 3.1)"
+    )]
+    EndpointQuery {
+        /// The setting at fault.
+        field: &'static str,
+    },
     /// The token response, once the user has logged in, was refused.
     #[error("the token response: {0}")]
     Token(TokenError),
