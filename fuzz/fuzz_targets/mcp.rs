@@ -40,7 +40,16 @@ fuzz_target!(|data: &[u8]| {
         2 => {
             let issuer: Issuer = "https://a.example".parse().unwrap();
             match AuthorizationServerMetadata::parse(body, &issuer) {
-                Ok(metadata) => assert_eq!(metadata.issuer, issuer),
+                Ok(metadata) => {
+                    assert_eq!(metadata.issuer, issuer);
+                    // RFC 6749 section 3.1: no fragment, and no parameter the login writes twice.
+                    assert!(metadata.authorization_endpoint.fragment().is_none());
+                    assert!(metadata.token_endpoint.fragment().is_none());
+                    assert!(!metadata
+                        .authorization_endpoint
+                        .query_pairs()
+                        .any(|(name, _)| name == "redirect_uri" || name == "resource"));
+                }
                 Err(error) => one_line(error.to_string()),
             }
             let _ = AuthorizationServerMetadata::parse_legacy(body, &issuer);
