@@ -85,6 +85,8 @@ mod id_token;
 #[cfg(any(feature = "id-token", feature = "access-token"))]
 mod jws;
 #[cfg(any(feature = "id-token", feature = "access-token"))]
+mod key_cache;
+#[cfg(any(feature = "id-token", feature = "access-token"))]
 mod key_set;
 pub mod mcp;
 mod pending;
@@ -108,6 +110,8 @@ pub use error::{Error, Field};
 pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError};
 #[cfg(feature = "id-token")]
 pub use jws::DEFAULT_LEEWAY_SECS;
+#[cfg(any(feature = "id-token", feature = "access-token"))]
+pub use key_cache::{KeyCache, KeyFetch, KeyFetchError, KeyRefetch};
 #[cfg(any(feature = "id-token", feature = "access-token"))]
 pub use key_set::{KeySet, KeySetError};
 pub use pending::PendingAuthorization;

@@ -1,0 +1,454 @@
+//! Keeping a JWKS current without doing HTTP: when a fetch is due, one at a time, and what a token
+//! naming an unknown key may cause.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::domain::AuthKitDomain;
+use crate::key_set::{KeySet, KeySetError};
+
+/// The current [`KeySet`] of an issuer and the rules for fetching it again, with the caller's clock
+/// and without I/O: it says when to fetch, hands out at most one fetch at a time, and takes the
+/// answer or the failure. Share it behind a `Mutex` (each call is short and never waits on the
+/// network) and validate with the `Arc<KeySet>` it hands out, outside the lock.
+///
+/// A fetch is due:
+/// - at first, and after a failure with no set held, once per [`min_interval`](Self::min_interval);
+/// - on a schedule, every [`refresh_interval`](Self::refresh_interval) after the last good fetch, so
+///   that a key the issuer withdraws stops being trusted;
+/// - when a token names a key the set lacks ([`unknown_key`](Self::unknown_key)), at most once per
+///   `min_interval` since the last fetch began, whether that fetch worked or failed, so that
+///   made-up key IDs cannot make the app hammer the JWKS endpoint.
+///
+/// A failed fetch keeps the last good set serving. A fetch handed out and never finished (a driver
+/// that lost it) stops blocking others after [`fetch_timeout`](Self::fetch_timeout).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use workos_connect::{KeyCache, KeyRefetch};
+///
+/// let jwks = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",
+///     "x":"um5p5X2dN4geRSwNnR5YlrHqVJyiTPBhJMKDZ0AZshw","y":"GMuR_7RGCdQT7_Cpork0NBgwN56zGHRBk4ItZxbOUmU"}]}"#;
+/// let start = Instant::now();
+/// let mut cache = KeyCache::new("https://example.authkit.app/oauth2/jwks".parse()?);
+/// // At start: one fetch is handed out, and no second one while it runs.
+/// let fetch = cache.poll(start).expect("a first fetch is due");
+/// assert!(cache.poll(start).is_none());
+/// // GET `fetch.url()`, then hand over the answer.
+/// cache.finish(fetch, 200, jwks, start)?;
+/// assert_eq!(cache.keys().unwrap().len(), 1);
+/// // A token naming an unknown key right after: no fetch until a minute has passed.
+/// assert!(matches!(cache.unknown_key(start + Duration::from_secs(1)), KeyRefetch::NotBefore(_)));
+/// assert!(matches!(cache.unknown_key(start + Duration::from_secs(61)), KeyRefetch::Fetch(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct KeyCache {
+    url: Url,
+    keys: Option<Arc<KeySet>>,
+    refresh_interval: Duration,
+    min_interval: Duration,
+    fetch_timeout: Duration,
+    /// When the last fetch was handed out, whatever became of it.
+    last_attempt: Option<Instant>,
+    /// When the last good set was fetched.
+    last_success: Option<Instant>,
+    /// The fetch under way: its number, and when it was handed out.
+    in_flight: Option<(u64, Instant)>,
+    tickets: u64,
+    /// A token named a key the set lacks since the last good fetch.
+    unknown_key_seen: bool,
+    failures: u32,
+}
+
+/// A fetch of the key set that [`KeyCache`] handed out: `GET` [`url`](Self::url) (no redirects, with
+/// a timeout), then give the answer to [`KeyCache::finish`] or the failure to [`KeyCache::failed`].
+#[derive(Debug)]
+#[must_use = "fetch the URL and give the answer to KeyCache::finish, or the failure to KeyCache::failed"]
+pub struct KeyFetch {
+    ticket: u64,
+    url: Url,
+}
+
+impl KeyFetch {
+    /// The JWKS URL to `GET`.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+/// What a token naming a key the set lacks may cause, from [`KeyCache::unknown_key`].
+#[derive(Debug)]
+#[must_use]
+pub enum KeyRefetch {
+    /// Fetch the set now, then check the token again with the new set.
+    Fetch(KeyFetch),
+    /// A fetch is under way: wait for it to finish, then check the token again.
+    InFlight,
+    /// No fetch before this instant: refuse the token now.
+    NotBefore(Instant),
+}
+
+/// Why a fetched key set was not taken; the set held before goes on serving.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFetchError {
+    /// The JWKS endpoint answered another status than 200.
+    #[error("the JWKS endpoint answered HTTP {status}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The body is not a usable key set.
+    #[error("the JWKS endpoint's answer: {0}")]
+    KeySet(#[from] KeySetError),
+    /// The fetch was no longer the one under way (it outlived the fetch timeout, and another was
+    /// handed out since); its answer was not taken.
+    #[error("the key set fetch was abandoned after the fetch timeout; its answer was not taken")]
+    Abandoned,
+}
+
+impl KeyCache {
+    /// The scheduled refresh, unless set otherwise: five minutes.
+    pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(5 * 60);
+    /// The least time between two fetches not on the schedule, unless set otherwise: a minute.
+    pub const DEFAULT_MIN_INTERVAL: Duration = KeySet::DEFAULT_REFETCH_INTERVAL;
+    /// How long a fetch may stay unfinished before another may be handed out: 30 seconds.
+    pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// A cache of the key set at `jwks_uri`, empty until its first fetch.
+    pub fn new(jwks_uri: Url) -> Self {
+        KeyCache {
+            url: jwks_uri,
+            keys: None,
+            refresh_interval: Self::DEFAULT_REFRESH_INTERVAL,
+            min_interval: Self::DEFAULT_MIN_INTERVAL,
+            fetch_timeout: Self::DEFAULT_FETCH_TIMEOUT,
+            last_attempt: None,
+            last_success: None,
+            in_flight: None,
+            tickets: 0,
+            unknown_key_seen: false,
+            failures: 0,
+        }
+    }
+
+    /// A cache of an AuthKit domain's keys, at its `/oauth2/jwks`.
+    pub fn for_domain(domain: &AuthKitDomain) -> Self {
+        Self::new(domain.jwks_endpoint())
+    }
+
+    /// How often the set is fetched on the schedule.
+    pub fn refresh_interval(mut self, interval: Duration) -> Self {
+        self.refresh_interval = interval;
+        self
+    }
+
+    /// The least time between two fetches that are not on the schedule (the first ones after a
+    /// failure, and those for unknown keys).
+    pub fn min_interval(mut self, interval: Duration) -> Self {
+        self.min_interval = interval;
+        self
+    }
+
+    /// How long a fetch may stay unfinished before another may be handed out.
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
+        self
+    }
+
+    /// The set to validate with, once one has been fetched.
+    pub fn keys(&self) -> Option<Arc<KeySet>> {
+        self.keys.clone()
+    }
+
+    /// The JWKS URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// How many fetches in a row have failed.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// The fetch that is due at `now`, if any and none is under way. Call it from a timer (see
+    /// [`next_due`](Self::next_due)) and at start.
+    pub fn poll(&mut self, now: Instant) -> Option<KeyFetch> {
+        if self.fetch_running(now) || !self.fetch_due(now) {
+            return None;
+        }
+        Some(self.hand_out(now))
+    }
+
+    /// A token named a key the set lacks, at `now`: whether to fetch the set (handing out the
+    /// fetch), wait for the one under way, or refuse the token.
+    pub fn unknown_key(&mut self, now: Instant) -> KeyRefetch {
+        self.unknown_key_seen = true;
+        if self.fetch_running(now) {
+            return KeyRefetch::InFlight;
+        }
+        match self.not_before() {
+            Some(at) if now < at => KeyRefetch::NotBefore(at),
+            _ => KeyRefetch::Fetch(self.hand_out(now)),
+        }
+    }
+
+    /// When the next fetch falls due without any token asking for one: the schedule, or the retry
+    /// of a set never fetched. `None` before the first [`poll`](Self::poll), which is due at once,
+    /// and while a fetch is under way.
+    pub fn next_due(&self) -> Option<Instant> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let retry = self.not_before();
+        match self.last_success {
+            None => retry,
+            Some(success) => {
+                let scheduled = success.checked_add(self.refresh_interval)?;
+                Some(retry.map_or(scheduled, |retry| scheduled.max(retry)))
+            }
+        }
+    }
+
+    /// The answer to `fetch`: its HTTP status and body. A usable set replaces the one held; anything
+    /// else leaves that one serving.
+    pub fn finish(
+        &mut self,
+        fetch: KeyFetch,
+        status: u16,
+        body: &[u8],
+        now: Instant,
+    ) -> Result<Arc<KeySet>, KeyFetchError> {
+        if !self.release(&fetch) {
+            return Err(KeyFetchError::Abandoned);
+        }
+        let parsed = if status == 200 {
+            KeySet::parse(body)
+                .map(|keys| keys.refetch_interval(self.min_interval))
+                .map_err(KeyFetchError::from)
+        } else {
+            Err(KeyFetchError::Status { status })
+        };
+        match parsed {
+            Ok(keys) => {
+                let keys = Arc::new(keys);
+                self.keys = Some(Arc::clone(&keys));
+                self.last_success = Some(now);
+                self.unknown_key_seen = false;
+                self.failures = 0;
+                Ok(keys)
+            }
+            Err(error) => {
+                self.failures = self.failures.saturating_add(1);
+                Err(error)
+            }
+        }
+    }
+
+    /// `fetch` failed before any answer (connection refused, timeout, ...); the set held goes on
+    /// serving.
+    pub fn failed(&mut self, fetch: KeyFetch) {
+        if self.release(&fetch) {
+            self.failures = self.failures.saturating_add(1);
+        }
+    }
+
+    fn hand_out(&mut self, now: Instant) -> KeyFetch {
+        self.tickets = self.tickets.wrapping_add(1);
+        self.in_flight = Some((self.tickets, now));
+        self.last_attempt = Some(now);
+        KeyFetch {
+            ticket: self.tickets,
+            url: self.url.clone(),
+        }
+    }
+
+    /// Ends `fetch` if it is the one under way; a stale one is ignored.
+    fn release(&mut self, fetch: &KeyFetch) -> bool {
+        match self.in_flight {
+            Some((ticket, _)) if ticket == fetch.ticket => {
+                self.in_flight = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn fetch_running(&self, now: Instant) -> bool {
+        self.in_flight.is_some_and(|(_, started)| {
+            started
+                .checked_add(self.fetch_timeout)
+                .is_none_or(|deadline| now < deadline)
+        })
+    }
+
+    /// The earliest start of a fetch that is not on the schedule.
+    fn not_before(&self) -> Option<Instant> {
+        self.last_attempt
+            .and_then(|attempt| attempt.checked_add(self.min_interval))
+    }
+
+    fn fetch_due(&self, now: Instant) -> bool {
+        let retry_allowed = self.not_before().is_none_or(|at| now >= at);
+        match self.last_success {
+            None => retry_allowed,
+            Some(success) => {
+                let scheduled = success
+                    .checked_add(self.refresh_interval)
+                    .is_some_and(|at| now >= at);
+                (scheduled || self.unknown_key_seen) && retry_allowed
+            }
+        }
+    }
+}
+
+impl fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyCache")
+            .field("url", &self.url.as_str())
+            .field("keys", &self.keys)
+            .field("refresh_interval", &self.refresh_interval)
+            .field("min_interval", &self.min_interval)
+            .field("in_flight", &self.in_flight.is_some())
+            .field("failures", &self.failures)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JWKS: &[u8] = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",
+        "x":"um5p5X2dN4geRSwNnR5YlrHqVJyiTPBhJMKDZ0AZshw","y":"GMuR_7RGCdQT7_Cpork0NBgwN56zGHRBk4ItZxbOUmU"}]}"#;
+
+    fn cache() -> KeyCache {
+        KeyCache::new("https://as.example/jwks".parse().unwrap())
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn one_fetch_at_a_time_for_any_number_of_unknown_keys() {
+        let start = Instant::now();
+        let mut cache = cache();
+        let first = cache.poll(start).unwrap();
+        cache.finish(first, 200, JWKS, start).unwrap();
+        // Eight requests naming a new key at once, past the interval: one fetch, seven waits.
+        let later = start + secs(120);
+        let answers: Vec<KeyRefetch> = (0..8).map(|_| cache.unknown_key(later)).collect();
+        let fetches: Vec<&KeyRefetch> = answers
+            .iter()
+            .filter(|answer| matches!(answer, KeyRefetch::Fetch(_)))
+            .collect();
+        assert_eq!(fetches.len(), 1);
+        assert_eq!(
+            answers
+                .iter()
+                .filter(|answer| matches!(answer, KeyRefetch::InFlight))
+                .count(),
+            7
+        );
+        assert!(cache.poll(later).is_none());
+    }
+
+    #[test]
+    fn a_failed_fetch_is_not_retried_within_the_interval_and_the_held_keys_serve() {
+        let start = Instant::now();
+        let mut cache = cache();
+        let first = cache.poll(start).unwrap();
+        cache.finish(first, 200, JWKS, start).unwrap();
+        let at = start + secs(100);
+        let KeyRefetch::Fetch(fetch) = cache.unknown_key(at) else {
+            panic!("a fetch is due");
+        };
+        assert_eq!(
+            cache.finish(fetch, 503, b"", at).unwrap_err(),
+            KeyFetchError::Status { status: 503 }
+        );
+        assert_eq!(cache.keys().unwrap().len(), 1);
+        assert_eq!(cache.failures(), 1);
+        // Every later unknown key within the minute waits; none is handed a fetch.
+        for offset in [0, 1, 30, 59] {
+            assert!(matches!(
+                cache.unknown_key(at + secs(offset)),
+                KeyRefetch::NotBefore(when) if when == at + secs(60)
+            ));
+            assert!(cache.poll(at + secs(offset)).is_none());
+        }
+        let KeyRefetch::Fetch(fetch) = cache.unknown_key(at + secs(60)) else {
+            panic!("a fetch is due again");
+        };
+        cache.failed(fetch);
+        assert_eq!(cache.failures(), 2);
+        assert!(cache.keys().is_some());
+    }
+
+    #[test]
+    fn the_schedule_replaces_the_set_so_a_withdrawn_key_stops_being_trusted() {
+        let start = Instant::now();
+        let mut cache = cache().refresh_interval(secs(300));
+        let first = cache.poll(start).unwrap();
+        let held = cache.finish(first, 200, JWKS, start).unwrap();
+        assert!(cache.poll(start + secs(299)).is_none());
+        assert_eq!(cache.next_due(), Some(start + secs(300)));
+        let scheduled = cache.poll(start + secs(300)).unwrap();
+        let rotated = std::str::from_utf8(JWKS).unwrap().replace("\"k1\"", "\"k2\"");
+        let fresh = cache
+            .finish(scheduled, 200, rotated.as_bytes(), start + secs(300))
+            .unwrap();
+        assert!(!Arc::ptr_eq(&held, &fresh));
+        assert!(Arc::ptr_eq(&cache.keys().unwrap(), &fresh));
+    }
+
+    #[test]
+    fn a_set_never_fetched_is_retried_once_per_interval() {
+        let start = Instant::now();
+        let mut cache = cache().min_interval(secs(10));
+        let first = cache.poll(start).unwrap();
+        cache.failed(first);
+        assert!(cache.keys().is_none());
+        assert!(cache.poll(start + secs(9)).is_none());
+        assert_eq!(cache.next_due(), Some(start + secs(10)));
+        let retry = cache.poll(start + secs(10)).unwrap();
+        assert!(matches!(
+            cache.finish(retry, 200, b"{}", start + secs(10)),
+            Err(KeyFetchError::KeySet(KeySetError::Malformed))
+        ));
+    }
+
+    #[test]
+    fn a_lost_fetch_stops_blocking_after_the_timeout_and_its_answer_is_not_taken() {
+        let start = Instant::now();
+        let mut cache = cache().fetch_timeout(secs(30));
+        let lost = cache.poll(start).unwrap();
+        assert!(cache.poll(start + secs(29)).is_none());
+        assert!(matches!(cache.unknown_key(start + secs(29)), KeyRefetch::InFlight));
+        let second = cache.poll(start + secs(60)).unwrap();
+        assert_eq!(
+            cache.finish(lost, 200, JWKS, start + secs(61)).unwrap_err(),
+            KeyFetchError::Abandoned
+        );
+        assert!(cache.keys().is_none());
+        cache.finish(second, 200, JWKS, start + secs(61)).unwrap();
+        assert!(cache.keys().is_some());
+    }
+
+    #[test]
+    fn a_scheduled_refresh_that_fails_is_not_retried_at_once() {
+        let start = Instant::now();
+        let mut cache = cache().refresh_interval(secs(300)).min_interval(secs(60));
+        let first = cache.poll(start).unwrap();
+        cache.finish(first, 200, JWKS, start).unwrap();
+        let due = cache.poll(start + secs(300)).unwrap();
+        cache.failed(due);
+        assert!(cache.poll(start + secs(301)).is_none());
+        assert_eq!(cache.next_due(), Some(start + secs(360)));
+        assert!(cache.poll(start + secs(360)).is_some());
+    }
+}
