@@ -80,8 +80,9 @@ pub enum Introspection {
     /// Expired, revoked, unknown, or not for this caller.
     Inactive,
     /// Active, with what the server says about it. Check it with
-    /// `AccessTokenCheck::check_introspected` (its `aud`, `scope` and times) before serving.
-    Active(IntrospectedToken),
+    /// `AccessTokenCheck::check_introspected` (its `token_type`, `aud`, `scope` and times) before
+    /// serving. Boxed, so that an inactive answer does not take the claims' room.
+    Active(Box<IntrospectedToken>),
 }
 
 /// What the authorization server says about an active token (RFC 7662 section 2.2).
@@ -104,6 +105,11 @@ pub struct IntrospectedToken {
     pub iat: Option<u64>,
     /// The token's unique ID.
     pub jti: Option<String>,
+    /// The kind of token (RFC 7662 section 2.2, with the names of RFC 6749 section 7.1): `Bearer`
+    /// for a bearer access token, or `access_token` and `refresh_token` as AuthKit names them.
+    /// Another kind than a bearer access token, such as a refresh token or a DPoP-bound token, is
+    /// refused by `AccessTokenCheck::check_introspected`. Servers may leave it out.
+    pub token_type: Option<String>,
     other: Map<String, Value>,
 }
 
@@ -167,6 +173,7 @@ struct Raw {
     #[serde(default, deserialize_with = "numeric_date")]
     iat: Option<u64>,
     jti: Option<String>,
+    token_type: Option<String>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -196,7 +203,7 @@ impl Introspection {
             return Ok(Introspection::Inactive);
         }
         let raw: Raw = serde_json::from_slice(body).map_err(malformed)?;
-        Ok(Introspection::Active(IntrospectedToken {
+        Ok(Introspection::Active(Box::new(IntrospectedToken {
             scope: ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' ')),
             client_id: raw.client_id,
             sub: raw.sub,
@@ -205,8 +212,9 @@ impl Introspection {
             exp: raw.exp,
             iat: raw.iat,
             jti: raw.jti,
+            token_type: raw.token_type,
             other: raw.other,
-        }))
+        })))
     }
 }
 
@@ -265,10 +273,12 @@ mod tests {
 
     #[test]
     fn active_comes_first_and_inactive_says_nothing() {
-        let active = br#"{"active":true,"scope":"a b","client_id":"c","aud":["r"],"exp":1.5e9,"org_id":"org_1"}"#;
+        let active = br#"{"active":true,"scope":"a b","client_id":"c","aud":["r"],"exp":1.5e9,"org_id":"org_1","token_type":"Bearer"}"#;
         let Introspection::Active(token) = Introspection::parse(200, active).unwrap() else {
             panic!("active")
         };
+        assert_eq!(token.token_type.as_deref(), Some("Bearer"));
+        assert!(token.member("token_type").is_none());
         assert_eq!(token.scope.to_string(), "a b");
         assert_eq!(token.aud, ["r"]);
         assert_eq!(token.exp, Some(1_500_000_000));
