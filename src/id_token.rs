@@ -160,8 +160,20 @@ struct RawClaims {
     other: Map<String, Value>,
 }
 
+/// Claims of an access token (RFC 9068 section 2.2; WorkOS's "Access token claims" lists both for
+/// every Connect access token) that an ID token never carries (OpenID Connect Core section 2). An AuthKit access token without
+/// a resource indicator has an ID token's issuer, subject, audience and keys, and may come without
+/// `typ`: these claims are what tells it apart where no nonce is checked.
+const ACCESS_TOKEN_CLAIMS: [&str; 2] = ["client_id", "scope"];
+
 impl RawClaims {
     fn into_claims(self) -> Result<(IdTokenClaims, Option<u64>), IdTokenError> {
+        if let Some(claim) = ACCESS_TOKEN_CLAIMS
+            .into_iter()
+            .find(|claim| self.other.contains_key(*claim))
+        {
+            return Err(IdTokenError::AccessToken { claim });
+        }
         let missing = |claim: &str| IdTokenError::MissingClaim {
             claim: claim.to_owned(),
         };
@@ -232,6 +244,17 @@ pub enum IdTokenError {
     WrongType {
         /// The `typ` in the header.
         typ: String,
+    },
+    /// The token carries `client_id` or `scope`, claims of an access token (RFC 9068 section 2.2)
+    /// that no ID token carries (OpenID Connect Core section 2): an access token for this client
+    /// offered as an ID token, which its issuer, subject, audience and signature would let pass
+    /// where no nonce is checked (a refresh's or a device login's ID token).
+    #[error(
+        "the token carries `{claim}`, a claim of an access token (RFC 9068 section 2.2), not of an ID token"
+    )]
+    AccessToken {
+        /// `client_id` or `scope`.
+        claim: &'static str,
     },
     /// Keys with the token's `kid` exist, but none is for signatures with this algorithm.
     #[error("the JWKS key {kid:?} is not for {alg} signatures")]
@@ -372,7 +395,9 @@ impl ConnectClient {
     /// Starts validating the ID token of a refresh response against the claims of the login's ID
     /// token (OpenID Connect Core section 12.2): the same `iss`, `sub` and `aud`, the same `azp` (absent
     /// when the login's had none), the same `auth_time` when both carry one, an `iat` no earlier than
-    /// the login's, and a `nonce` that is absent or the login's.
+    /// the login's, and a `nonce` that is absent or the login's. With no nonce to check, an access
+    /// token for this client (same issuer, subject, audience and keys) is told apart by the
+    /// `client_id` or `scope` it carries, and refused.
     pub fn refreshed_id_token<'a>(&'a self, previous: &'a IdTokenClaims) -> IdTokenCheck<'a> {
         IdTokenCheck {
             issuer: self.domain().issuer(),
@@ -387,7 +412,8 @@ impl ConnectClient {
 impl DeviceClient {
     /// Starts validating the ID token of a device login's tokens: signature, `iss`, `aud` and
     /// times as for any login. The request carried no `nonce`, so none is checked; the device code,
-    /// which only this device held, ties the tokens to it. Validate it before trusting its `sub`,
+    /// which only this device held, ties the tokens to it, and an access token offered instead is
+    /// refused by the `client_id` or `scope` it carries. Validate it before trusting its `sub`,
     /// for instance before [`Userinfo::check_subject`](crate::Userinfo::check_subject).
     pub fn id_token(&self) -> IdTokenCheck<'_> {
         IdTokenCheck {
@@ -414,9 +440,10 @@ impl IdTokenCheck<'_> {
     }
 
     /// Validates `id_token` against the AuthKit domain's keys: the signature with a key its `kid`
-    /// names and only for the algorithm that key is for; `iss` equal to the issuer; `aud` exactly the
-    /// client ID (and `azp`, if present, too); `exp`, `nbf` and `iat` within the leeway; then the
-    /// login's `nonce` (compared in constant time), or, for a refresh, the claims that must not change.
+    /// names and only for the algorithm that key is for; no `typ` but `JWT`, and no access token's
+    /// `client_id` or `scope`; `iss` equal to the issuer; `aud` exactly the client ID (and `azp`, if
+    /// present, too); `exp`, `nbf` and `iat` within the leeway; then the login's `nonce` (compared in
+    /// constant time), or, for a refresh, the claims that must not change.
     pub fn validate(
         &self,
         id_token: &IdToken,

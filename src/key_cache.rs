@@ -398,7 +398,9 @@ mod tests {
         assert!(cache.poll(start + secs(299)).is_none());
         assert_eq!(cache.next_due(), Some(start + secs(300)));
         let scheduled = cache.poll(start + secs(300)).unwrap();
-        let rotated = std::str::from_utf8(JWKS).unwrap().replace("\"k1\"", "\"k2\"");
+        let rotated = std::str::from_utf8(JWKS)
+            .unwrap()
+            .replace("\"k1\"", "\"k2\"");
         let fresh = cache
             .finish(scheduled, 200, rotated.as_bytes(), start + secs(300))
             .unwrap();
@@ -428,7 +430,10 @@ mod tests {
         let mut cache = cache().fetch_timeout(secs(30));
         let lost = cache.poll(start).unwrap();
         assert!(cache.poll(start + secs(29)).is_none());
-        assert!(matches!(cache.unknown_key(start + secs(29)), KeyRefetch::InFlight));
+        assert!(matches!(
+            cache.unknown_key(start + secs(29)),
+            KeyRefetch::InFlight
+        ));
         let second = cache.poll(start + secs(60)).unwrap();
         assert_eq!(
             cache.finish(lost, 200, JWKS, start + secs(61)).unwrap_err(),

@@ -348,3 +348,87 @@ fn an_introspected_token_is_checked_like_a_jwt() {
         "{error:?}"
     );
 }
+
+/// An active introspection answer whose `token_type` (RFC 7662 section 2.2) is not `Bearer`.
+#[test]
+fn an_introspected_token_that_is_not_a_bearer_access_token_is_refused() {
+    use workos_connect::resource_server::Introspection;
+    let active = |token_type: Option<&str>| {
+        let mut answer = json!({"active": true, "iss": ISSUER, "aud": RESOURCE, "sub": "user_01",
+            "scope": "mcp:tools", "exp": NOW + 300, "iat": NOW});
+        if let Some(token_type) = token_type {
+            answer["token_type"] = json!(token_type);
+        }
+        match Introspection::parse(200, answer.to_string().as_bytes()) {
+            Ok(Introspection::Active(token)) => token,
+            other => panic!("not active: {other:?}"),
+        }
+    };
+    // A refresh token (AuthKit's name for one first), and a DPoP-bound token whose proof this
+    // check does not see.
+    for token_type in ["refresh_token", "Refresh", "DPoP", "N_A"] {
+        let error = check()
+            .check_introspected(&active(Some(token_type)))
+            .unwrap_err();
+        assert_eq!(
+            error,
+            AccessTokenError::NotBearer {
+                token_type: token_type.into()
+            }
+        );
+        assert!(
+            error.to_string().contains("not a bearer access token"),
+            "{token_type}: {error}"
+        );
+        let (status, challenge) = answer(&error);
+        assert_eq!(status, 401, "{token_type}");
+        assert_eq!(
+            challenge.error,
+            Some(BearerError::InvalidToken),
+            "{token_type}"
+        );
+        assert_eq!(
+            challenge.scope.as_deref(),
+            Some("mcp:tools"),
+            "{token_type}"
+        );
+        assert!(
+            !challenge.error_description.unwrap().contains(token_type),
+            "{token_type}"
+        );
+    }
+    // Token types are compared case-insensitively (RFC 6749 section 5.1); servers may omit it.
+    // AuthKit's introspection answers `access_token` (and `refresh_token` for a refresh token).
+    for token_type in [
+        Some("Bearer"),
+        Some("bearer"),
+        Some("BEARER"),
+        Some("access_token"),
+        None,
+    ] {
+        assert_eq!(
+            check().check_introspected(&active(token_type)),
+            Ok(()),
+            "{token_type:?}"
+        );
+    }
+    // AuthKit's answer for a user's access token, shaped as its API reference shows one.
+    let authkit = json!({"active": true, "client_id": "client_01APP", "iss": ISSUER,
+        "aud": "client_01ENV", "sub": "user_01", "org_id": "org_01", "sid": "app_consent_01",
+        "jti": "01J", "exp": NOW + 300, "iat": NOW, "token_type": "access_token"});
+    let Ok(Introspection::Active(authkit)) =
+        Introspection::parse(200, authkit.to_string().as_bytes())
+    else {
+        panic!("not active")
+    };
+    let environment = AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01ENV");
+    assert_eq!(environment.at(NOW).check_introspected(&authkit), Ok(()));
+    // The server's text is neither echoed with its control characters nor at any length.
+    let hostile = format!("refresh\u{1b}[2J\r\n{}", "x".repeat(4000));
+    let error = check()
+        .check_introspected(&active(Some(&hostile)))
+        .unwrap_err();
+    let shown = error.to_string();
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    assert!(shown.len() < 256, "{} bytes", shown.len());
+}

@@ -519,3 +519,102 @@ fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
         })
     );
 }
+
+/// An AuthKit access token for this client, as WorkOS's "Access token claims" lists them: the same
+/// issuer, subject and keys as the ID token, `aud` the client ID (no resource indicator), no `nonce`.
+fn access_token_claims() -> Value {
+    json!({
+        "iss": "https://example.authkit.app",
+        "aud": "client_1",
+        "sub": "user_01",
+        "client_id": "client_1",
+        "org_id": "org_01",
+        "sid": "app_consent_01",
+        "scope": "openid profile email offline_access",
+        "jti": "01J",
+        "exp": now() + 300,
+        "iat": now() + 1,
+    })
+}
+
+/// Signed without `typ`, as a token whose header says nothing of its kind.
+fn sign_without_typ(claims: &Value) -> IdToken {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(KID.to_owned());
+    header.typ = None;
+    IdToken::new(jsonwebtoken::encode(&header, claims, &key()).unwrap()).unwrap()
+}
+
+#[test]
+fn an_access_token_is_not_an_id_token() {
+    let client = client();
+    let pending = pending();
+    let login = pending
+        .id_token()
+        .validate(&sign(&claims(&pending)), &jwks())
+        .unwrap();
+    let device = workos_connect::device::DeviceClient::new(
+        &"https://example.authkit.app".parse().unwrap(),
+        "client_1".parse().unwrap(),
+    );
+    let refused = |result: Result<IdTokenClaims, IdTokenError>, claim: &'static str| {
+        let error = result.unwrap_err();
+        assert_eq!(error, IdTokenError::AccessToken { claim });
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("`{claim}`, a claim of an access token")),
+            "{claim}: {error}"
+        );
+    };
+    // The checks that take no nonce: a refresh's and a device login's.
+    for sign in [sign_without_typ, sign] {
+        let access_token = sign(&access_token_claims());
+        refused(
+            client
+                .refreshed_id_token(&login)
+                .validate(&access_token, &jwks()),
+            "client_id",
+        );
+        refused(
+            device.id_token().validate(&access_token, &jwks()),
+            "client_id",
+        );
+    }
+    // Either claim alone gives it away.
+    for (kept, dropped) in [("client_id", "scope"), ("scope", "client_id")] {
+        let mut claims = access_token_claims();
+        claims.as_object_mut().unwrap().remove(dropped);
+        let token = sign_without_typ(&claims);
+        refused(
+            client.refreshed_id_token(&login).validate(&token, &jwks()),
+            kept,
+        );
+        refused(device.id_token().validate(&token, &jwks()), kept);
+    }
+    // A first login's check refuses them too, even with the login's nonce.
+    let mut with_scope = claims(&pending);
+    with_scope["scope"] = json!("openid");
+    refused(
+        pending.id_token().validate(&sign(&with_scope), &jwks()),
+        "scope",
+    );
+
+    // A real ID token passes every check, with `sid`, `jti` and `org_id`, which ID tokens may carry.
+    let mut id_token = claims(&pending);
+    id_token["sid"] = json!("session_01");
+    id_token["jti"] = json!("01J");
+    id_token["org_id"] = json!("org_01");
+    assert!(pending
+        .id_token()
+        .validate(&sign(&id_token), &jwks())
+        .is_ok());
+    id_token.as_object_mut().unwrap().remove("nonce");
+    id_token["iat"] = json!(now() + 1);
+    let token = sign_without_typ(&id_token);
+    assert!(client
+        .refreshed_id_token(&login)
+        .validate(&token, &jwks())
+        .is_ok());
+    assert!(device.id_token().validate(&token, &jwks()).is_ok());
+}

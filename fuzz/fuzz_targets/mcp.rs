@@ -9,7 +9,9 @@ use workos_connect::mcp::{
     AuthorizationServerMetadata, BearerChallenge, Issuer, ProtectedResourceMetadata,
     RegistrationError, RegistrationResponse, TokenEndpointAuth,
 };
-use workos_connect::resource_server::{bearer_token, Introspection};
+use workos_connect::resource_server::{
+    bearer_token, AccessTokenCheck, AccessTokenError, Introspection,
+};
 use workos_connect::ScopeList;
 
 const SECRET: &str = "fuzz-secret-never-shown";
@@ -115,6 +117,28 @@ fuzz_target!(|data: &[u8]| {
         7 => match Introspection::parse(200, body) {
             Ok(Introspection::Active(token)) => {
                 let _ = format!("{token:?}");
+                let check = AccessTokenCheck::new(
+                    "https://a.example".parse().unwrap(),
+                    "https://mcp.example.com/mcp".parse().unwrap(),
+                );
+                let checked = check.check_introspected(&token);
+                // Only a bearer access token passes, whatever else the answer says.
+                let bearer = |kind: &str| {
+                    kind.eq_ignore_ascii_case("bearer") || kind.eq_ignore_ascii_case("access_token")
+                };
+                if token
+                    .token_type
+                    .as_deref()
+                    .is_some_and(|kind| !bearer(kind))
+                {
+                    assert!(
+                        matches!(checked, Err(AccessTokenError::NotBearer { .. })),
+                        "{checked:?}"
+                    );
+                }
+                if let Err(error) = checked {
+                    one_line(error.to_string());
+                }
             }
             Ok(Introspection::Inactive) => {}
             Err(error) => one_line(error.to_string()),

@@ -151,6 +151,16 @@ pub enum AccessTokenError {
     /// `iat` or `nbf` lies in the future, beyond the leeway.
     #[error("the access token is not valid yet")]
     NotYetValid,
+    /// An active introspection answer whose `token_type` is neither `Bearer` (RFC 7662 section 2.2)
+    /// nor AuthKit's `access_token`: a refresh token (`refresh_token`), or a DPoP-bound token
+    /// (`DPoP`), whose proof of possession this check does not verify. Neither may be accepted as a
+    /// bearer access token.
+    #[error("the introspected token is a {token_type:?} token, not a bearer access token")]
+    NotBearer {
+        /// The `token_type` the server gave: at most its first 64 characters, which the message
+        /// shows escaped.
+        token_type: String,
+    },
     /// A good token without the scopes this request needs.
     #[error("the access token lacks the scopes `{missing}`")]
     InsufficientScope {
@@ -201,6 +211,7 @@ impl AccessTokenError {
             AccessTokenError::InsufficientScope { .. } => "the access token lacks a required scope",
             AccessTokenError::WrongAudience { .. } => "the access token is not for this resource",
             AccessTokenError::Malformed => "the access token is malformed",
+            AccessTokenError::NotBearer { .. } => "the token is not a bearer access token",
             _ => "the access token is invalid",
         }
     }
@@ -219,6 +230,19 @@ fn same_identifier(received: &str, expected: &str) -> bool {
     received == expected
         || received.strip_suffix('/') == Some(expected)
         || expected.strip_suffix('/') == Some(received)
+}
+
+/// The most of a server's `token_type` an error keeps: enough to name any registered type.
+const SHOWN_TOKEN_TYPE_CHARS: usize = 64;
+
+/// An introspected `token_type` naming a bearer access token: `Bearer` (RFC 7662 section 2.2, with
+/// RFC 6749 section 7.1's names, compared case-insensitively as section 5.1 says), or `access_token`,
+/// which AuthKit's introspection endpoint answers instead (the name of RFC 7662 section 2.1's token
+/// type hint), calling a refresh token `refresh_token`.
+fn is_bearer_access_token(token_type: &str) -> bool {
+    ["Bearer", "access_token"]
+        .iter()
+        .any(|accepted| token_type.eq_ignore_ascii_case(accepted))
 }
 
 /// `JWT` or `at+jwt` (RFC 9068), or absent.
@@ -344,9 +368,11 @@ impl AccessTokenCheck {
 
     /// Checks what the authorization server said about an active token
     /// ([`Introspection::Active`](crate::resource_server::Introspection::Active)) as [`validate`](Self::validate)
-    /// checks a JWT's claims: `iss`, when given, is the issuer; `aud` names this resource (an answer
-    /// without `aud` cannot show that the token was issued for it, RFC 8707); `exp` and `iat`, when
-    /// given, within the leeway; and the required scopes.
+    /// checks a JWT's claims: `token_type`, when given, is `Bearer` in any case or AuthKit's
+    /// `access_token` (not a refresh token, nor a DPoP-bound token whose proof this check does not
+    /// see); `iss`, when given, is the issuer;
+    /// `aud` names this resource (an answer without `aud` cannot show that the token was issued for
+    /// it, RFC 8707); `exp` and `iat`, when given, within the leeway; and the required scopes.
     ///
     /// ```
     /// use workos_connect::resource_server::{AccessTokenCheck, AccessTokenError, Introspection};
@@ -364,6 +390,16 @@ impl AccessTokenCheck {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check_introspected(&self, token: &IntrospectedToken) -> Result<(), AccessTokenError> {
+        // An active refresh token is still no access token: `active` alone says nothing of the kind.
+        if let Some(token_type) = token
+            .token_type
+            .as_deref()
+            .filter(|typ| !is_bearer_access_token(typ))
+        {
+            return Err(AccessTokenError::NotBearer {
+                token_type: token_type.chars().take(SHOWN_TOKEN_TYPE_CHARS).collect(),
+            });
+        }
         if let Some(iss) = &token.iss {
             self.check_issuer(iss)?;
         }

@@ -7,7 +7,7 @@ use url::Url;
 
 use crate::claim_values::{numeric_date, one_or_many};
 use crate::credential::AccessToken;
-use crate::domain::is_https_or_loopback;
+use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
 use crate::error::json_fault;
 use crate::mcp::ClientCredentials;
 use crate::scope_list::ScopeList;
@@ -19,9 +19,16 @@ use crate::token::TokenRequest;
 /// `introspection_endpoint`, `https://<authkit domain>/oauth2/introspection`.
 ///
 /// The request is a form `POST` like a token request, and shares its type: its `Debug` hides the
-/// token and the secret. Refused for an endpoint that is not `https` (or loopback `http`), one
-/// on another origin than the credentials' issuer (their secret goes nowhere else), or a public
-/// client, which RFC 7662 section 2.1 does not let introspect.
+/// token and the secret. Refused for an endpoint that is not `https` (or loopback `http`), one with
+/// a fragment (RFC 6749 section 3.1), one that is not on the credentials' issuer's origin and under
+/// its path (their secret goes nowhere else), or a public client, which RFC 7662 section 2.1 does
+/// not let introspect.
+///
+/// "Under its path" compares the parsed paths, segment by segment: the issuer
+/// `https://as.example.com/tenant1` covers `/tenant1` and `/tenant1/...`, not `/tenant2/...` nor
+/// `/tenant10/...`, since an issuer with a path names one tenant of its host (RFC 8414 section 3)
+/// and the credentials belong to that tenant alone. A bare origin, as AuthKit's issuer is, covers
+/// every path on it.
 ///
 /// ```
 /// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
@@ -40,6 +47,15 @@ use crate::token::TokenRequest;
 ///     &AccessToken::new("opaque")?,
 /// )?;
 /// assert!(introspection_request(&"https://evil.example/introspect".parse()?, &api, &AccessToken::new("opaque")?).is_err());
+///
+/// let tenant = ClientCredentials::pre_registered(
+///     "https://as.example.com/tenant1".parse()?,
+///     "api".parse()?,
+///     Some(ClientSecret::new("sk_example")?),
+///     TokenEndpointAuth::ClientSecretPost,
+/// )?;
+/// assert!(introspection_request(&"https://as.example.com/tenant1/introspect".parse()?, &tenant, &AccessToken::new("opaque")?).is_ok());
+/// assert!(introspection_request(&"https://as.example.com/tenant2/introspect".parse()?, &tenant, &AccessToken::new("opaque")?).is_err());
 /// assert_eq!(
 ///     request.body(),
 ///     "token=opaque&token_type_hint=access_token&client_id=client_01API&client_secret=sk_example"
@@ -52,11 +68,18 @@ pub fn introspection_request(
     credentials: &ClientCredentials,
     token: &AccessToken,
 ) -> Result<TokenRequest, IntrospectionError> {
-    if !is_https_or_loopback(endpoint) {
-        return Err(IntrospectionError::InsecureEndpoint);
+    match check_endpoint(endpoint, FORM_REQUEST_PARAMETERS) {
+        Ok(()) => {}
+        Err(EndpointFault::Insecure) => return Err(IntrospectionError::InsecureEndpoint),
+        Err(EndpointFault::Fragment) => return Err(IntrospectionError::EndpointFragment),
+        Err(EndpointFault::Parameter(parameter)) => {
+            return Err(IntrospectionError::EndpointParameter { parameter })
+        }
     }
-    // The credentials' issuer binding: their secret goes to their own authorization server only.
-    if endpoint.origin() != credentials.issuer().url().origin() {
+    // The credentials' issuer binding: their secret goes to their own authorization server only,
+    // and on a host with several tenants, to their own tenant only.
+    let issuer = credentials.issuer().url();
+    if endpoint.origin() != issuer.origin() || !is_under(endpoint.path(), issuer.path()) {
         return Err(IntrospectionError::ForeignEndpoint {
             issuer: credentials.issuer().to_string(),
         });
@@ -73,6 +96,15 @@ pub fn introspection_request(
     ))
 }
 
+/// Whether the parsed URL path `path` is `base` or lies beneath it: equal, or `base` followed by
+/// `/`, so that `/tenant1` does not cover `/tenant10`. A `base` of `/` covers every path.
+fn is_under(path: &str, base: &str) -> bool {
+    // An issuer's trailing `/` names the same tenant, and must not demand a second one.
+    let base = base.strip_suffix('/').unwrap_or(base);
+    path.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// The answer to an introspection request: `active` first, and an inactive token carries nothing
 /// else (RFC 7662 section 2.2: the server may say nothing more, and nothing more may be trusted).
 #[derive(Debug, Clone, PartialEq)]
@@ -80,8 +112,9 @@ pub enum Introspection {
     /// Expired, revoked, unknown, or not for this caller.
     Inactive,
     /// Active, with what the server says about it. Check it with
-    /// `AccessTokenCheck::check_introspected` (its `aud`, `scope` and times) before serving.
-    Active(IntrospectedToken),
+    /// `AccessTokenCheck::check_introspected` (its `token_type`, `aud`, `scope` and times) before
+    /// serving. Boxed, so that an inactive answer does not take the claims' room.
+    Active(Box<IntrospectedToken>),
 }
 
 /// What the authorization server says about an active token (RFC 7662 section 2.2).
@@ -104,6 +137,11 @@ pub struct IntrospectedToken {
     pub iat: Option<u64>,
     /// The token's unique ID.
     pub jti: Option<String>,
+    /// The kind of token (RFC 7662 section 2.2, with the names of RFC 6749 section 7.1): `Bearer`
+    /// for a bearer access token, or `access_token` and `refresh_token` as AuthKit names them.
+    /// Another kind than a bearer access token, such as a refresh token or a DPoP-bound token, is
+    /// refused by `AccessTokenCheck::check_introspected`. Servers may leave it out.
+    pub token_type: Option<String>,
     other: Map<String, Value>,
 }
 
@@ -121,9 +159,20 @@ pub enum IntrospectionError {
     /// The endpoint is not `https` (nor `http` on loopback).
     #[error("the introspection endpoint is not an https URL")]
     InsecureEndpoint,
-    /// The endpoint is not on the credentials' issuer's origin.
+    /// The endpoint has a fragment, which RFC 6749 section 3.1 forbids on an endpoint.
+    #[error("the introspection endpoint has a fragment, which RFC 6749 section 3.1 forbids")]
+    EndpointFragment,
+    /// The endpoint's own query holds a parameter the request writes (`token`, `client_id`, ...),
+    /// which would then be sent twice (RFC 6749 section 3.1).
+    #[error("the introspection endpoint already has `{parameter}` in its query, a parameter the request writes")]
+    EndpointParameter {
+        /// The parameter.
+        parameter: &'static str,
+    },
+    /// The endpoint is not on the credentials' issuer's origin, or not under its path: another
+    /// authorization server, or another tenant of the same host (RFC 8414 section 3).
     #[error(
-        "the introspection endpoint is not on {issuer}, which the client credentials belong to"
+        "the introspection endpoint is not on the origin of {issuer}, which the client credentials belong to, or not under its path"
     )]
     ForeignEndpoint {
         /// The credentials' issuer.
@@ -167,6 +216,7 @@ struct Raw {
     #[serde(default, deserialize_with = "numeric_date")]
     iat: Option<u64>,
     jti: Option<String>,
+    token_type: Option<String>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -196,7 +246,7 @@ impl Introspection {
             return Ok(Introspection::Inactive);
         }
         let raw: Raw = serde_json::from_slice(body).map_err(malformed)?;
-        Ok(Introspection::Active(IntrospectedToken {
+        Ok(Introspection::Active(Box::new(IntrospectedToken {
             scope: ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' ')),
             client_id: raw.client_id,
             sub: raw.sub,
@@ -205,8 +255,9 @@ impl Introspection {
             exp: raw.exp,
             iat: raw.iat,
             jti: raw.jti,
+            token_type: raw.token_type,
             other: raw.other,
-        }))
+        })))
     }
 }
 
@@ -234,6 +285,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.body(), "token=t&token_type_hint=access_token");
+        assert_eq!(
+            introspection_request(
+                &"https://as.example.com/introspect?token=other"
+                    .parse()
+                    .unwrap(),
+                &basic,
+                &AccessToken::new("t").unwrap(),
+            )
+            .unwrap_err(),
+            IntrospectionError::EndpointParameter { parameter: "token" }
+        );
         assert_eq!(request.authorization(), Some("Basic YXBpOnM="));
         let token = AccessToken::new("t").unwrap();
         let to = |url: &str| introspection_request(&url.parse().unwrap(), &basic, &token);
@@ -263,12 +325,96 @@ mod tests {
         );
     }
 
+    fn confidential(issuer: &str) -> ClientCredentials {
+        ClientCredentials::pre_registered(
+            issuer.parse().unwrap(),
+            "api".parse().unwrap(),
+            Some(ClientSecret::new("s").unwrap()),
+            TokenEndpointAuth::ClientSecretPost,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_endpoint_is_under_the_issuers_path() {
+        let token = AccessToken::new("t").unwrap();
+        let tenant1 = confidential("https://as.example.com/tenant1");
+        let to = |credentials: &ClientCredentials, url: &str| {
+            introspection_request(&url.parse().unwrap(), credentials, &token)
+        };
+        for url in [
+            "https://as.example.com/tenant1/introspect",
+            "https://as.example.com/tenant1/oauth/introspect",
+            "https://as.example.com/tenant1",
+            "https://as.example.com/tenant1/introspect?realm=a",
+        ] {
+            assert!(to(&tenant1, url).is_ok(), "{url}");
+        }
+        // Another tenant of the same host, one whose path merely begins with the same letters, and
+        // one reached through dot segments, which the URL parser resolves before the comparison.
+        for url in [
+            "https://as.example.com/tenant2/introspect",
+            "https://as.example.com/tenant10/introspect",
+            "https://as.example.com/tenant1/../tenant2/introspect",
+            "https://as.example.com/tenant1/%2e%2e/tenant2/introspect",
+            "https://as.example.com/introspect",
+            "https://as.example.com/",
+            "https://other.example.com/tenant1/introspect",
+            "https://as.example.com:8443/tenant1/introspect",
+        ] {
+            let refused = to(&tenant1, url).unwrap_err();
+            assert_eq!(
+                refused,
+                IntrospectionError::ForeignEndpoint {
+                    issuer: "https://as.example.com/tenant1".into()
+                },
+                "{url}"
+            );
+            assert!(refused.to_string().contains("not under its path"), "{url}");
+        }
+        // An issuer given with a trailing `/` names the same tenant.
+        let slashed = confidential("https://as.example.com/tenant1/");
+        assert!(to(&slashed, "https://as.example.com/tenant1/introspect").is_ok());
+        assert!(to(&slashed, "https://as.example.com/tenant10/introspect").is_err());
+        // A bare origin, as AuthKit's issuer is, covers every path on it.
+        for issuer in [
+            "https://example.authkit.app",
+            "https://example.authkit.app/",
+        ] {
+            let root = confidential(issuer);
+            for url in [
+                "https://example.authkit.app/oauth2/introspection",
+                "https://example.authkit.app/",
+                "https://example.authkit.app/a/b/c",
+            ] {
+                assert!(to(&root, url).is_ok(), "{issuer} {url}");
+            }
+            assert!(matches!(
+                to(&root, "https://evil.example/oauth2/introspection"),
+                Err(IntrospectionError::ForeignEndpoint { .. })
+            ));
+        }
+        // RFC 6749 section 3.1: an endpoint has no fragment, even an empty one.
+        for url in [
+            "https://as.example.com/tenant1/introspect#x",
+            "https://as.example.com/tenant1/introspect#",
+        ] {
+            assert_eq!(
+                to(&tenant1, url).unwrap_err().to_string(),
+                "the introspection endpoint has a fragment, which RFC 6749 section 3.1 forbids",
+                "{url}"
+            );
+        }
+    }
+
     #[test]
     fn active_comes_first_and_inactive_says_nothing() {
-        let active = br#"{"active":true,"scope":"a b","client_id":"c","aud":["r"],"exp":1.5e9,"org_id":"org_1"}"#;
+        let active = br#"{"active":true,"scope":"a b","client_id":"c","aud":["r"],"exp":1.5e9,"org_id":"org_1","token_type":"Bearer"}"#;
         let Introspection::Active(token) = Introspection::parse(200, active).unwrap() else {
             panic!("active")
         };
+        assert_eq!(token.token_type.as_deref(), Some("Bearer"));
+        assert!(token.member("token_type").is_none());
         assert_eq!(token.scope.to_string(), "a b");
         assert_eq!(token.aud, ["r"]);
         assert_eq!(token.exp, Some(1_500_000_000));
