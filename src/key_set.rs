@@ -23,12 +23,13 @@ const DEFAULT_RSA_ALGORITHM: Algorithm = Algorithm::RS256;
 
 /// A JSON Web Key Set, parsed and checked once: validating a token against it parses no JSON.
 ///
-/// Fetch the set from [`AuthKitDomain::jwks_endpoint`](crate::AuthKitDomain::jwks_endpoint) at
-/// start-up and share it (it is `Send + Sync`; keep it in an `Arc`, or an `RwLock` to replace it).
-/// When a token names a key the set lacks, validation answers [`IdTokenError::UnknownKey`] with
-/// `refetch: true` at most once per [refetch interval](Self::refetch_interval) (60 seconds by default)
-/// after the set was fetched: fetch the set again, parse it, replace this one and validate once more.
-/// Tokens with made-up key IDs then cannot make the app hammer the JWKS endpoint.
+/// Fetch the set from [`AuthKitDomain::jwks_endpoint`](crate::AuthKitDomain::jwks_endpoint) and
+/// share it (it is `Send + Sync`). To keep it current, let a [`KeyCache`](crate::KeyCache) hold it:
+/// the cache fetches on a schedule, so that a withdrawn key stops being trusted, and when a token
+/// names a key the set lacks (validation answers [`IdTokenError::UnknownKey`]) it allows one fetch
+/// at a time and at most one per interval, whether the fetch works or fails. The set alone limits
+/// nothing: its `refetch` flag is worked out from its own age, so made-up key IDs would make an app
+/// that fetches on that flag alone hammer the JWKS endpoint.
 ///
 /// Keys this crate cannot use are left out rather than spoiling the set: keys for encryption
 /// (`use` other than `sig`, or `key_ops` without `verify`), symmetric and EdDSA keys, RSA keys under

@@ -1,0 +1,79 @@
+//! The tower layer that keeps requests without a valid access token out.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::Request;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::protect::ProtectedResource;
+
+/// The layer of [`ProtectedResource::layer`]: wraps a service (an axum `Router`, a handler, or
+/// another tower service such as an MCP SDK's) so that it only sees requests with a valid access
+/// token, whose [`AccessTokenClaims`](workos_connect::resource_server::AccessTokenClaims) are put in
+/// the request's extensions.
+#[derive(Clone, Debug)]
+pub struct RequireAccessToken {
+    resource: ProtectedResource,
+}
+
+impl RequireAccessToken {
+    pub(crate) fn new(resource: ProtectedResource) -> Self {
+        RequireAccessToken { resource }
+    }
+}
+
+impl<S> Layer<S> for RequireAccessToken {
+    type Service = RequireAccessTokenService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireAccessTokenService {
+            resource: self.resource.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service [`RequireAccessToken`] makes.
+#[derive(Clone, Debug)]
+pub struct RequireAccessTokenService<S> {
+    resource: ProtectedResource,
+    inner: S,
+}
+
+impl<S, B> Service<Request<B>> for RequireAccessTokenService<S>
+where
+    S: Service<Request<B>, Error = Infallible> + Clone + Send + 'static,
+    S::Response: IntoResponse,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // The clone that was polled ready serves this request; the fresh clone waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let resource = self.resource.clone();
+        Box::pin(async move {
+            match resource.authenticate(request.headers()).await {
+                Ok(claims) => {
+                    request.extensions_mut().insert(claims);
+                    Ok(inner.call(request).await.into_response())
+                }
+                Err(refusal) => Ok(refusal.into_response()),
+            }
+        })
+    }
+}

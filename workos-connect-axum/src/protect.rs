@@ -1,0 +1,437 @@
+//! An API or MCP server that takes AuthKit access tokens: the settings, the check of one request,
+//! and the RFC 9728 metadata route.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use axum::Router;
+use http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use url::Url;
+use workos_connect::mcp::{Issuer, Resource};
+use workos_connect::resource_server::{
+    bearer_token, AccessTokenCheck, AccessTokenClaims, AccessTokenError, BearerChallenge,
+    BearerTokenError, ProtectedResourceMetadata,
+};
+use workos_connect::{KeyCache, ScopeList};
+
+use crate::keys::{Keys, KeysError};
+use crate::layer::RequireAccessToken;
+
+/// An API or MCP server protected by an issuer's access tokens: what every request must carry, the
+/// keys that check it, and the resource's metadata (RFC 9728). A cheap handle: clone it freely.
+///
+/// Made with [`ProtectedResource::builder`]; used through [`layer`](Self::layer) (every request
+/// behind it needs a valid token), [`metadata_router`](Self::metadata_router), or
+/// [`authenticate`](Self::authenticate) for a handler of its own.
+#[derive(Clone)]
+pub struct ProtectedResource {
+    shared: Arc<Settings>,
+}
+
+struct Settings {
+    check: AccessTokenCheck,
+    metadata: ProtectedResourceMetadata,
+    metadata_url: Url,
+    keys: Keys,
+    allowed_origins: Vec<String>,
+}
+
+/// The settings of a [`ProtectedResource`], from [`ProtectedResource::builder`].
+#[must_use = "call build() to get the ProtectedResource"]
+pub struct ProtectedResourceBuilder {
+    issuer: Issuer,
+    resource: Resource,
+    scopes: ScopeList,
+    leeway: u64,
+    allowed_origins: Vec<String>,
+    jwks_uri: Option<Url>,
+    keys: Option<Keys>,
+}
+
+/// Why a [`ProtectedResource`] could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The JWKS URL is neither https nor on loopback.
+    #[error("the JWKS URL must be https (or http on loopback): {0}")]
+    InsecureJwksUri(Url),
+    /// The issuer has no JWKS URL this crate can guess; give it with `jwks_uri`.
+    #[error("no JWKS URL follows from the issuer {0}; give it with jwks_uri")]
+    NoJwksUri(String),
+    /// An allowed origin is not an origin (`scheme://host[:port]`, nothing after it).
+    #[error("`{input}` is not an origin: write scheme://host[:port] with nothing after it")]
+    NotOrigin {
+        /// The origin as given.
+        input: String,
+    },
+    /// The keys could not be set up.
+    #[error(transparent)]
+    Keys(#[from] KeysError),
+}
+
+impl ProtectedResource {
+    /// Tokens issued by `issuer` for `resource` (their `aud`); the keys are the issuer's
+    /// `/oauth2/jwks`, as on every AuthKit domain, unless set with
+    /// [`jwks_uri`](ProtectedResourceBuilder::jwks_uri).
+    pub fn builder(issuer: Issuer, resource: Resource) -> ProtectedResourceBuilder {
+        ProtectedResourceBuilder {
+            issuer,
+            resource,
+            scopes: ScopeList::default(),
+            leeway: 60,
+            allowed_origins: Vec::new(),
+            jwks_uri: None,
+            keys: None,
+        }
+    }
+
+    /// The tower layer that lets a request through only with a valid access token, its claims in
+    /// the request's extensions (read them with [`Authenticated`](crate::Authenticated)), and answers
+    /// any other with the status and `WWW-Authenticate` challenge its fault calls for.
+    pub fn layer(&self) -> RequireAccessToken {
+        RequireAccessToken::new(self.clone())
+    }
+
+    /// The route serving the resource's metadata (RFC 9728) at its well-known URL, for any state;
+    /// merge it outside the [`layer`](Self::layer), since clients read it before they have a token.
+    pub fn metadata_router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let body = Json(self.shared.metadata.clone());
+        Router::new().route(
+            self.shared.metadata_url.path(),
+            get(move || async move { body.clone() }),
+        )
+    }
+
+    /// Where the resource's metadata is served, as the challenges name it.
+    pub fn metadata_url(&self) -> &Url {
+        &self.shared.metadata_url
+    }
+
+    /// The resource's metadata.
+    pub fn metadata(&self) -> &ProtectedResourceMetadata {
+        &self.shared.metadata
+    }
+
+    /// The check every request gets.
+    pub fn check(&self) -> &AccessTokenCheck {
+        &self.shared.check
+    }
+
+    /// The keys tokens are checked with.
+    pub fn keys(&self) -> &Keys {
+        &self.shared.keys
+    }
+
+    /// Checks one request's headers: the `Origin` if any (see
+    /// [`allowed_origin`](ProtectedResourceBuilder::allowed_origin)), then its bearer token, and when
+    /// the token names a key the set lacks, once more after the fetch the key cache allows.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<AccessTokenClaims, Refusal> {
+        self.check_origin(headers)?;
+        let settings = &self.shared;
+        let token = bearer_token(
+            headers
+                .get_all(AUTHORIZATION)
+                .iter()
+                .map(HeaderValue::as_bytes),
+        )
+        .map_err(|error| self.refuse_request(&error))?;
+        let keys = match settings.keys.current() {
+            Some(keys) => keys,
+            None => settings.keys.ready().await.map_err(|error| {
+                tracing::error!(%error, "request refused: no key set to check its token with");
+                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, None, RefusalReason::NoKeys)
+            })?,
+        };
+        match settings.check.validate(&token, &keys) {
+            Ok(claims) => Ok(claims),
+            Err(error) if error.names_unknown_key() => {
+                match settings.keys.after_unknown_key().await {
+                    Some(newer) if !Arc::ptr_eq(&newer, &keys) => settings
+                        .check
+                        .validate(&token, &newer)
+                        .map_err(|error| self.refuse_token(error)),
+                    _ => Err(self.refuse_token(error)),
+                }
+            }
+            Err(error) => Err(self.refuse_token(error)),
+        }
+    }
+
+    fn check_origin(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let Some(origin) = headers.get(ORIGIN) else {
+            return Ok(());
+        };
+        let allowed = origin.to_str().is_ok_and(|origin| {
+            self.shared
+                .allowed_origins
+                .iter()
+                .any(|allowed| allowed == origin)
+        });
+        if allowed {
+            Ok(())
+        } else {
+            tracing::info!(origin = ?origin, "request refused: its Origin is not allowed");
+            Err(Refusal::new(
+                StatusCode::FORBIDDEN,
+                None,
+                RefusalReason::Origin,
+            ))
+        }
+    }
+
+    fn refuse_request(&self, error: &BearerTokenError) -> Refusal {
+        if !matches!(error, BearerTokenError::Missing) {
+            tracing::info!(%error, "request refused");
+        }
+        let challenge = self
+            .shared
+            .check
+            .request_challenge(error, self.shared.metadata_url.clone());
+        Refusal::new(
+            status(error.status()),
+            Some(challenge),
+            RefusalReason::Request(error.clone()),
+        )
+    }
+
+    fn refuse_token(&self, error: AccessTokenError) -> Refusal {
+        tracing::info!(%error, "request refused");
+        let challenge = self
+            .shared
+            .check
+            .challenge(Some(&error), self.shared.metadata_url.clone());
+        Refusal::new(
+            status(error.status()),
+            Some(challenge),
+            RefusalReason::Token(error),
+        )
+    }
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::UNAUTHORIZED)
+}
+
+impl fmt::Debug for ProtectedResource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProtectedResource")
+            .field("check", &self.shared.check)
+            .field("metadata_url", &self.shared.metadata_url.as_str())
+            .field("allowed_origins", &self.shared.allowed_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProtectedResourceBuilder {
+    /// Scopes every request needs; a token lacking one gets 403 `insufficient_scope` naming them.
+    /// They are also the metadata's `scopes_supported`.
+    pub fn require_scopes(mut self, scopes: ScopeList) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Seconds of clock difference allowed when checking a token's times (default 60).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// A web origin whose pages may call the server, as `scheme://host[:port]`. A request carrying
+    /// an `Origin` header is refused with 403 unless it is the resource's own origin or one allowed
+    /// here: the guard the MCP streamable HTTP transport requires against DNS rebinding. Requests
+    /// without `Origin` (not from a browser page) are not affected.
+    pub fn allowed_origin(mut self, origin: &str) -> Self {
+        self.allowed_origins.push(origin.to_owned());
+        self
+    }
+
+    /// The JWKS URL, when it is not the issuer's `/oauth2/jwks`.
+    pub fn jwks_uri(mut self, url: Url) -> Self {
+        self.jwks_uri = Some(url);
+        self
+    }
+
+    /// Keys of your own making (another HTTP client, other intervals); their refresh must already
+    /// run. Without it the builder makes them and starts their refresh.
+    pub fn keys(mut self, keys: Keys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Checks the settings, and unless [`keys`](Self::keys) were given, makes the keys and starts
+    /// their refresh (so call it inside a tokio runtime). The first fetch runs in the background: a
+    /// request arriving before it ends waits for it.
+    pub fn build(self) -> Result<ProtectedResource, SetupError> {
+        let mut allowed_origins = vec![origin_of(self.resource.url())];
+        for input in self.allowed_origins {
+            allowed_origins.push(parse_origin(&input).ok_or(SetupError::NotOrigin { input })?);
+        }
+        let keys = match self.keys {
+            Some(keys) => keys,
+            None => {
+                let url = match self.jwks_uri {
+                    Some(url) => url,
+                    None => self
+                        .issuer
+                        .url()
+                        .join("/oauth2/jwks")
+                        .map_err(|_| SetupError::NoJwksUri(self.issuer.to_string()))?,
+                };
+                if url.scheme() != "https" && !is_loopback(&url) {
+                    return Err(SetupError::InsecureJwksUri(url));
+                }
+                let keys = Keys::new(KeyCache::new(url))?;
+                keys.spawn_refresh()?;
+                keys
+            }
+        };
+        let mut metadata =
+            ProtectedResourceMetadata::new(self.resource.clone(), vec![self.issuer.clone()]);
+        if !self.scopes.is_empty() {
+            metadata = metadata.scopes_supported(self.scopes.iter().map(|scope| scope.as_str()));
+        }
+        let metadata_url = ProtectedResourceMetadata::well_known_url(&self.resource);
+        let check = AccessTokenCheck::new(self.issuer, self.resource)
+            .require_scopes(self.scopes)
+            .leeway(self.leeway);
+        Ok(ProtectedResource {
+            shared: Arc::new(Settings {
+                check,
+                metadata,
+                metadata_url,
+                keys,
+                allowed_origins,
+            }),
+        })
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
+}
+
+fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// The origin `input` names, serialised as browsers send it; `None` unless it is only an origin.
+fn parse_origin(input: &str) -> Option<String> {
+    let url = Url::parse(input).ok()?;
+    let bare = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && !input.trim_end_matches('/').ends_with('?');
+    let origin = url.origin();
+    (bare && origin.is_tuple()).then(|| origin.ascii_serialization())
+}
+
+/// A request refused: its status, its `WWW-Authenticate` challenge (none for a refused `Origin` or
+/// when no keys are available), and why. As a response it carries the status and challenge only;
+/// the reason is for the log, and [`authenticate`](ProtectedResource::authenticate) logs it.
+#[derive(Debug)]
+pub struct Refusal {
+    status: StatusCode,
+    challenge: Option<BearerChallenge>,
+    reason: RefusalReason,
+}
+
+/// Why a request was refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RefusalReason {
+    /// The `Authorization` header: missing, another scheme, malformed or repeated.
+    Request(BearerTokenError),
+    /// The token: its signature, issuer, audience, times or scopes.
+    Token(AccessTokenError),
+    /// The `Origin` is neither the resource's nor an allowed one (403).
+    Origin,
+    /// No key set could be fetched yet (503).
+    NoKeys,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, challenge: Option<BearerChallenge>, reason: RefusalReason) -> Self {
+        Refusal {
+            status,
+            challenge,
+            reason,
+        }
+    }
+
+    /// The status to answer with: 400, 401, 403 or 503.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `WWW-Authenticate` challenge, if the refusal has one.
+    pub fn challenge(&self) -> Option<&BearerChallenge> {
+        self.challenge.as_ref()
+    }
+
+    /// Why the request was refused.
+    pub fn reason(&self) -> &RefusalReason {
+        &self.reason
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            RefusalReason::Request(error) => write!(f, "{error}"),
+            RefusalReason::Token(error) => write!(f, "{error}"),
+            RefusalReason::Origin => f.write_str("the request's Origin is not allowed"),
+            RefusalReason::NoKeys => f.write_str("no key set is available to check the token"),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        if let Some(challenge) = &self.challenge {
+            // A challenge writes only printable ASCII, always a valid header value.
+            if let Ok(value) = HeaderValue::from_str(&challenge.to_string()) {
+                response.headers_mut().insert(WWW_AUTHENTICATE, value);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_only_origins() {
+        assert_eq!(
+            parse_origin("https://App.example.com").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:6274/").as_deref(),
+            Some("http://127.0.0.1:6274")
+        );
+        for bad in [
+            "https://app.example.com/path",
+            "https://app.example.com?x",
+            "https://user@app.example.com",
+            "null",
+            "file:///tmp",
+        ] {
+            assert_eq!(parse_origin(bad), None, "{bad}");
+        }
+    }
+}
