@@ -339,7 +339,10 @@ fn parse_origin(input: &str) -> Option<String> {
 /// when no keys are available), and why. As a response it carries the status and challenge only;
 /// the reason is for the log, and [`authenticate`](ProtectedResource::authenticate) logs it.
 #[derive(Debug)]
-pub struct Refusal {
+pub struct Refusal(Box<RefusalParts>);
+
+#[derive(Debug)]
+struct RefusalParts {
     status: StatusCode,
     challenge: Option<BearerChallenge>,
     reason: RefusalReason,
@@ -361,32 +364,32 @@ pub enum RefusalReason {
 
 impl Refusal {
     fn new(status: StatusCode, challenge: Option<BearerChallenge>, reason: RefusalReason) -> Self {
-        Refusal {
+        Refusal(Box::new(RefusalParts {
             status,
             challenge,
             reason,
-        }
+        }))
     }
 
     /// The status to answer with: 400, 401, 403 or 503.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The `WWW-Authenticate` challenge, if the refusal has one.
     pub fn challenge(&self) -> Option<&BearerChallenge> {
-        self.challenge.as_ref()
+        self.0.challenge.as_ref()
     }
 
     /// Why the request was refused.
     pub fn reason(&self) -> &RefusalReason {
-        &self.reason
+        &self.0.reason
     }
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.reason {
+        match &self.0.reason {
             RefusalReason::Request(error) => write!(f, "{error}"),
             RefusalReason::Token(error) => write!(f, "{error}"),
             RefusalReason::Origin => f.write_str("the request's Origin is not allowed"),
@@ -399,8 +402,8 @@ impl std::error::Error for Refusal {}
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let mut response = self.status.into_response();
-        if let Some(challenge) = &self.challenge {
+        let mut response = self.0.status.into_response();
+        if let Some(challenge) = &self.0.challenge {
             // A challenge writes only printable ASCII, always a valid header value.
             if let Ok(value) = HeaderValue::from_str(&challenge.to_string()) {
                 response.headers_mut().insert(WWW_AUTHENTICATE, value);
