@@ -10,6 +10,8 @@
 //! | --- | --- |
 //! | log users in to a web backend with WorkOS Connect (OpenID Connect) | the crate root: [`ConnectClient`], below |
 //! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
+//! | keep the keys current: when to fetch, one fetch at a time, unknown keys rate-limited | `KeyCache` (sans-IO; [`workos-connect-axum`](https://docs.rs/workos-connect-axum) drives it on tokio) |
+//! | an axum API, MCP server or web login, with the I/O done | the companion crate [`workos-connect-axum`](https://docs.rs/workos-connect-axum) |
 //! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: discovery, registration, PKCE with resource indicators, client credentials, step-up |
 //! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] and the access token check (feature `access-token`, default) |
 //! | a command-line tool logging its user in on another device (RFC 8628, AuthKit's CLI Auth) | [`device`]: the codes to show, polling without sleeping |
