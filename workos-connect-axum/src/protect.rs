@@ -67,6 +67,10 @@ pub enum SetupError {
         /// The origin as given.
         input: String,
     },
+    /// The resource's path cannot be routed by axum, which reads `{`, `}` and segments starting with
+    /// `:` or `*` as captures.
+    #[error("the resource's metadata path `{0}` cannot be an axum route: a segment starts with `:` or `*`, or it holds `{{` or `}}`")]
+    UnroutablePath(String),
     /// The keys could not be set up.
     #[error(transparent)]
     Keys(#[from] KeysError),
@@ -265,6 +269,10 @@ impl ProtectedResourceBuilder {
     /// their refresh (so call it inside a tokio runtime). The first fetch runs in the background: a
     /// request arriving before it ends waits for it.
     pub fn build(self) -> Result<ProtectedResource, SetupError> {
+        let metadata_url = ProtectedResourceMetadata::well_known_url(&self.resource);
+        if !is_routable(metadata_url.path()) {
+            return Err(SetupError::UnroutablePath(metadata_url.path().to_owned()));
+        }
         let mut allowed_origins = vec![origin_of(self.resource.url())];
         for input in self.allowed_origins {
             allowed_origins.push(parse_origin(&input).ok_or(SetupError::NotOrigin { input })?);
@@ -293,7 +301,6 @@ impl ProtectedResourceBuilder {
         if !self.scopes.is_empty() {
             metadata = metadata.scopes_supported(self.scopes.iter().map(|scope| scope.as_str()));
         }
-        let metadata_url = ProtectedResourceMetadata::well_known_url(&self.resource);
         let check = AccessTokenCheck::new(self.issuer, self.resource)
             .require_scopes(self.scopes)
             .leeway(self.leeway);
@@ -307,6 +314,14 @@ impl ProtectedResourceBuilder {
             }),
         })
     }
+}
+
+/// Whether axum takes `path` as a literal route rather than panicking on what looks like a capture.
+fn is_routable(path: &str) -> bool {
+    !path.contains(['{', '}'])
+        && path
+            .split('/')
+            .all(|segment| !segment.starts_with([':', '*']))
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -416,6 +431,28 @@ impl IntoResponse for Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_axum_would_take_for_captures_are_refused() {
+        assert!(is_routable("/.well-known/oauth-protected-resource/mcp"));
+        assert!(is_routable("/.well-known/oauth-protected-resource/a:b*c"));
+        for bad in ["/x/:id", "/x/*rest", "/x/%7B/{y}"] {
+            assert!(!is_routable(bad), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_resource_axum_cannot_route_is_refused_at_setup() {
+        let refused = ProtectedResource::builder(
+            "https://example.authkit.app".parse().unwrap(),
+            "https://api.example.com/v1/:tenant".parse().unwrap(),
+        )
+        .build();
+        assert!(
+            matches!(refused, Err(SetupError::UnroutablePath(_))),
+            "{refused:?}"
+        );
+    }
 
     #[test]
     fn origins_are_only_origins() {
