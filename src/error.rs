@@ -1,12 +1,11 @@
 //! The error of every constructor and builder: every way an input can be refused.
 //!
-//! It sits on the bottom floor with one exception: scope errors name the [`Scope`] they are about, so
-//! this module and `scope` import each other. A scope is a closed set of four names, and an error
-//! that says which one is at fault is worth that one loop.
+//! It sits on the bottom floor: scope errors name the [`Scope`] they are about, whose name sits
+//! below it (`scope_name`), while the parsing of scopes sits above it (`scope`).
 
 use std::fmt;
 
-use crate::scope::Scope;
+use crate::scope_name::Scope;
 
 /// Which input an [`Error`] is about, named as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

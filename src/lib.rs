@@ -12,7 +12,10 @@
 //! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
 //! | keep the keys current: when to fetch, one fetch at a time, unknown keys rate-limited | `KeyCache` (sans-IO; [`workos-connect-axum`](https://docs.rs/workos-connect-axum) drives it on tokio) |
 //! | an axum API, MCP server or web login, with the I/O done | the companion crate [`workos-connect-axum`](https://docs.rs/workos-connect-axum) |
-//! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: discovery, registration, PKCE with resource indicators, client credentials, step-up |
+//! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: the login with PKCE and resource indicators, client credentials, scope choice and step-up, with the rest of its kit re-exported |
+//! | any OAuth client finding an authorization server: a `401`'s challenge, resource and server metadata | [`discovery`] (RFC 9728, RFC 8414) |
+//! | any OAuth client getting a `client_id`: pre-registered, a Client ID Metadata Document, or Dynamic Client Registration | [`registration`] (RFC 7591) |
+//! | naming an issuer or a protected resource, exactly | [`Issuer`], [`Resource`] |
 //! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] and the access token check (feature `access-token`, default) |
 //! | a command-line tool logging its user in on another device (RFC 8628, AuthKit's CLI Auth) | [`device`]: the codes to show, polling without sleeping |
 //! | scopes beyond `openid profile email offline_access` (`mcp:tools`, ...) | [`ScopeList`], [`ScopeToken`] |
@@ -71,11 +74,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod callback;
+mod challenge;
 mod claim_values;
 mod client;
 mod clock;
 mod credential;
 pub mod device;
+pub mod discovery;
 mod domain;
 mod encoding;
 mod endpoint;
@@ -84,6 +89,7 @@ mod error;
 mod http_interop;
 #[cfg(feature = "id-token")]
 mod id_token;
+mod identifier;
 #[cfg(any(feature = "id-token", feature = "access-token"))]
 mod jws;
 #[cfg(any(feature = "id-token", feature = "access-token"))]
@@ -93,10 +99,12 @@ mod key_set;
 pub mod mcp;
 mod pending;
 mod pkce;
+pub mod registration;
 mod request;
 pub mod resource_server;
 mod scope;
 mod scope_list;
+mod scope_name;
 mod secret;
 mod token;
 mod userinfo;
@@ -110,6 +118,7 @@ pub use domain::AuthKitDomain;
 pub use error::{Error, Field};
 #[cfg(feature = "id-token")]
 pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError};
+pub use identifier::{IdentifierError, Issuer, Resource};
 #[cfg(feature = "id-token")]
 pub use jws::DEFAULT_LEEWAY_SECS;
 #[cfg(any(feature = "id-token", feature = "access-token"))]
@@ -119,8 +128,9 @@ pub use key_set::{KeySet, KeySetError};
 pub use pending::PendingAuthorization;
 pub use pkce::{PkceVerifier, S256Challenge};
 pub use request::{AuthorizeRequest, AuthorizeResponse};
-pub use scope::{Scope, Scopes, ScopesIter};
+pub use scope::{Scopes, ScopesIter};
 pub use scope_list::{ScopeList, ScopeToken};
+pub use scope_name::Scope;
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
 pub use token::{TokenError, TokenRequest, TokenResponse};
 pub use userinfo::{Userinfo, UserinfoError, UserinfoRequest};

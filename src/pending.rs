@@ -8,7 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::client::{App, ClientId, RedirectUri};
 use crate::domain::AuthKitDomain;
 use crate::pkce::PkceVerifier;
-use crate::scope::{Scope, Scopes};
+use crate::scope::Scopes;
+use crate::scope_name::Scope;
 use crate::secret::{Nonce, State};
 
 /// The secrets and settings of one login in progress, to keep server-side or in an encrypted, signed

@@ -11,7 +11,8 @@ use crate::clock::unix_now;
 use crate::error::Error;
 use crate::pending::PendingAuthorization;
 use crate::pkce::PkceVerifier;
-use crate::scope::{Scope, Scopes};
+use crate::scope::Scopes;
+use crate::scope_name::Scope;
 use crate::secret::{draw, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
 
 /// The sum of `lengths`, saturating: it sizes a buffer, so a wrong size could cost a reallocation,

@@ -211,8 +211,8 @@ impl From<Scopes> for ScopeList {
     }
 }
 
-impl From<crate::scope::Scope> for ScopeList {
-    fn from(scope: crate::scope::Scope) -> Self {
+impl From<crate::scope_name::Scope> for ScopeList {
+    fn from(scope: crate::scope_name::Scope) -> Self {
         ScopeList::from(Scopes::from(scope))
     }
 }
@@ -269,7 +269,7 @@ impl<'a> IntoIterator for &'a ScopeList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::Scope;
+    use crate::scope_name::Scope;
 
     #[test]
     fn tokens_take_nqchar_only() {

@@ -7,11 +7,11 @@ use serde_json::{Map, Value};
 use url::Url;
 use zeroize::Zeroize;
 
+use crate::challenge::{BearerChallenge, BearerError};
 use crate::credential::AccessToken;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};
 use crate::encoding::is_unsafe_to_show;
 use crate::error::json_fault;
-use crate::mcp::{BearerChallenge, BearerError};
 
 /// A `GET` of the userinfo endpoint with the access token as a bearer credential (RFC 6750 section
 /// 2.1). Its `Debug` hides the token.

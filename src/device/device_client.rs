@@ -16,7 +16,7 @@ use crate::domain::{is_https_or_loopback, AuthKitDomain};
 use crate::encoding::is_unsafe_to_show;
 use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
 use crate::error::json_fault;
-use crate::mcp::Issuer;
+use crate::identifier::Issuer;
 use crate::scope_list::ScopeList;
 use crate::token::{error_answer, TokenError, TokenRequest};
 

@@ -12,12 +12,12 @@ use crate::callback::{AuthorizationCode, CallbackCheck};
 use crate::client::{ClientId, RedirectUri};
 use crate::clock::unix_now;
 use crate::credential::RefreshToken;
+use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
 use crate::encoding::push_query_value;
-use crate::mcp::credentials::ClientCredentials;
-use crate::mcp::identifier::{Issuer, Resource};
-use crate::mcp::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
-use crate::mcp::token_auth::TokenEndpointAuth;
+use crate::identifier::{Issuer, Resource};
 use crate::pkce::PkceVerifier;
+use crate::registration::credentials::ClientCredentials;
+use crate::registration::token_auth::TokenEndpointAuth;
 use crate::request::AuthorizeResponse;
 use crate::scope_list::ScopeList;
 use crate::secret::{Nonce, State};
@@ -438,7 +438,7 @@ impl PendingLogin {
 mod tests {
     use super::*;
     use crate::credential::ClientSecret;
-    use crate::mcp::credentials::ClientCredentials;
+    use crate::registration::credentials::ClientCredentials;
 
     fn metadata(extra: &str) -> AuthorizationServerMetadata {
         let body = format!(

@@ -17,34 +17,34 @@
 //! of the 2025-03-26 specification, without protected resource metadata, are served by
 //! [`AuthorizationServerMetadata::legacy_base`] and its neighbours.
 //!
+//! Discovery and registration serve any OAuth client, so they live in [`discovery`](crate::discovery)
+//! and [`registration`](crate::registration), and the identifiers at the crate root; this module
+//! re-exports them so that an MCP client finds its whole flow here.
+//!
 //! The workspace's `mcp-client` example runs the whole flow and passes the official MCP
 //! conformance suite's client authorization scenarios.
 
 mod authorization;
-mod challenge;
-mod client_metadata;
-mod credentials;
-mod identifier;
-mod registration;
-mod resource_metadata;
 mod scope_choice;
-mod server_metadata;
-mod token_auth;
 
 pub use authorization::{AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin};
-pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
-pub use client_metadata::{ClientMetadataDocument, ClientMetadataError};
-pub use credentials::{ClientCredentials, CredentialsError};
-pub use identifier::{IdentifierError, Issuer, Resource};
-pub use registration::{
-    ApplicationType, RegistrationError, RegistrationErrorCode, RegistrationRequest,
-    RegistrationResponse,
-};
-pub use resource_metadata::{
-    ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
-};
 pub use scope_choice::{
     add_offline_access, select_scopes, StepUp, StepUpError, DEFAULT_MAX_LOGINS,
 };
-pub use server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
-pub use token_auth::{TokenEndpointAuth, UnsupportedAuthMethod};
+
+// The rest of an MCP client's kit, from the modules any OAuth client uses, so that an MCP client
+// finds its whole flow here.
+#[doc(no_inline)]
+pub use crate::discovery::{
+    parse_challenges, AuthorizationServerMetadata, BearerChallenge, BearerError, Challenge,
+    ChallengeError, ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
+    ServerMetadataError,
+};
+#[doc(no_inline)]
+pub use crate::identifier::{IdentifierError, Issuer, Resource};
+#[doc(no_inline)]
+pub use crate::registration::{
+    ApplicationType, ClientCredentials, ClientMetadataDocument, ClientMetadataError,
+    CredentialsError, RegistrationError, RegistrationErrorCode, RegistrationRequest,
+    RegistrationResponse, TokenEndpointAuth, UnsupportedAuthMethod,
+};

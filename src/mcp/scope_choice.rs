@@ -1,9 +1,9 @@
 //! Which scopes an MCP client asks for (the MCP specification's scope selection strategy), and how
 //! often it may ask again when a server wants more (step-up on `403 insufficient_scope`).
 
-use crate::mcp::challenge::{BearerChallenge, BearerError};
-use crate::mcp::resource_metadata::ProtectedResourceMetadata;
-use crate::mcp::server_metadata::AuthorizationServerMetadata;
+use crate::challenge::{BearerChallenge, BearerError};
+use crate::discovery::resource_metadata::ProtectedResourceMetadata;
+use crate::discovery::server_metadata::AuthorizationServerMetadata;
 use crate::scope_list::{ScopeList, ScopeToken};
 
 /// The scopes to request, as the MCP specification chooses them: the challenge's `scope` when it
@@ -133,7 +133,7 @@ impl StepUp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcp::identifier::Issuer;
+    use crate::identifier::Issuer;
 
     fn resource_metadata(scopes: &str) -> ProtectedResourceMetadata {
         let body = format!(

@@ -6,12 +6,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::challenge::{BearerChallenge, BearerError};
 use crate::claim_values::{numeric_date, one_or_many};
 use crate::clock::unix_now;
 use crate::credential::AccessToken;
+use crate::identifier::{Issuer, Resource};
 use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::key_set::KeySet;
-use crate::mcp::{BearerChallenge, BearerError, Issuer, Resource};
 use crate::resource_server::bearer::BearerTokenError;
 use crate::resource_server::introspection::IntrospectedToken;
 use crate::scope_list::ScopeList;

@@ -1,8 +1,8 @@
 //! Reading the access token of a request (RFC 6750 section 2.1): the `Authorization: Bearer`
 //! header, and nothing else.
 
+use crate::challenge::BearerError;
 use crate::credential::AccessToken;
-use crate::mcp::BearerError;
 
 /// Why a request carries no usable bearer token. Each maps to the status and `error` RFC 6750
 /// section 3.1 gives it; none quotes the header, which may hold a credential.

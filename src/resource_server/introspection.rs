@@ -9,7 +9,7 @@ use crate::claim_values::{numeric_date, one_or_many};
 use crate::credential::AccessToken;
 use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
 use crate::error::json_fault;
-use crate::mcp::ClientCredentials;
+use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
 use crate::token::TokenRequest;
 
@@ -265,7 +265,7 @@ impl Introspection {
 mod tests {
     use super::*;
     use crate::credential::ClientSecret;
-    use crate::mcp::TokenEndpointAuth;
+    use crate::registration::TokenEndpointAuth;
 
     #[test]
     fn the_request_authenticates_as_registered() {

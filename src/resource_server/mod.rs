@@ -20,11 +20,13 @@ mod access_token;
 mod bearer;
 mod introspection;
 
+pub use crate::challenge::{BearerChallenge, BearerError};
+pub use crate::discovery::resource_metadata::ProtectedResourceMetadata;
+pub use crate::identifier::{Issuer, Resource};
 #[cfg(feature = "access-token")]
 pub use crate::jws::DEFAULT_LEEWAY_SECS;
 #[cfg(feature = "access-token")]
 pub use crate::key_set::{KeySet, KeySetError};
-pub use crate::mcp::{BearerChallenge, BearerError, ProtectedResourceMetadata};
 #[cfg(feature = "access-token")]
 pub use access_token::{AccessTokenCheck, AccessTokenClaims, AccessTokenError};
 pub use bearer::{bearer_token, BearerTokenError};

@@ -9,7 +9,7 @@ use crate::endpoint::{
     check_endpoint, EndpointFault, AUTHORIZATION_REQUEST_PARAMETERS, FORM_REQUEST_PARAMETERS,
 };
 use crate::error::json_fault;
-use crate::mcp::identifier::{IdentifierError, Issuer};
+use crate::identifier::{IdentifierError, Issuer};
 
 /// An authorization server's metadata document.
 ///

@@ -7,7 +7,7 @@ use url::Url;
 
 use crate::domain::is_internal;
 use crate::error::json_fault;
-use crate::mcp::identifier::{Issuer, Resource};
+use crate::identifier::{Issuer, Resource};
 
 /// The path prefix of RFC 9728 section 3.
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";

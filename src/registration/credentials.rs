@@ -9,9 +9,9 @@ use url::Url;
 use crate::client::ClientId;
 use crate::credential::ClientSecret;
 use crate::encoding::basic_authorization;
-use crate::mcp::client_metadata::check_url;
-use crate::mcp::identifier::Issuer;
-use crate::mcp::token_auth::TokenEndpointAuth;
+use crate::identifier::Issuer;
+use crate::registration::client_id_url::client_id_url_fault;
+use crate::registration::token_auth::TokenEndpointAuth;
 use crate::token::TokenRequest;
 
 /// What a client knows of its registration with one authorization server: the `client_id`, a secret
@@ -116,7 +116,7 @@ impl ClientCredentials {
         // The same rules as `ClientMetadataDocument::new`: `https`, a path, and no fragment, user
         // information or dot segment.
         let is_metadata_url = url::Url::parse(client_id.as_str())
-            .is_ok_and(|url| check_url(client_id.as_str(), &url).is_ok());
+            .is_ok_and(|url| client_id_url_fault(client_id.as_str(), &url).is_none());
         if !is_metadata_url {
             return Err(CredentialsError::NotMetadataUrl);
         }

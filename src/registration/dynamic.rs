@@ -12,13 +12,13 @@ use zeroize::Zeroize;
 
 use crate::client::{ClientId, RedirectUri};
 use crate::credential::ClientSecret;
+use crate::discovery::server_metadata::AuthorizationServerMetadata;
 use crate::domain::{is_https_or_loopback, is_loopback};
 use crate::encoding::{is_nqschar, is_unsafe_to_show};
 use crate::error::{json_fault, Error};
-use crate::mcp::credentials::{ClientCredentials, CredentialsError};
-use crate::mcp::identifier::Issuer;
-use crate::mcp::server_metadata::AuthorizationServerMetadata;
-use crate::mcp::token_auth::TokenEndpointAuth;
+use crate::identifier::Issuer;
+use crate::registration::credentials::{ClientCredentials, CredentialsError};
+use crate::registration::token_auth::TokenEndpointAuth;
 use crate::scope_list::ScopeList;
 
 /// The grants a client registers when it names none: codes, and refresh tokens to keep the login

@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::client::{ClientId, RedirectUri};
-use crate::mcp::credentials::{ClientCredentials, CredentialsError};
-use crate::mcp::identifier::Issuer;
-use crate::mcp::registration::{
+use crate::identifier::Issuer;
+use crate::registration::client_id_url::{client_id_url_fault, ClientIdUrlFault};
+use crate::registration::credentials::{ClientCredentials, CredentialsError};
+use crate::registration::dynamic::{
     unsafe_character, ApplicationType, DEFAULT_GRANT_TYPES, RESPONSE_TYPES,
 };
-use crate::mcp::token_auth::TokenEndpointAuth;
+use crate::registration::token_auth::TokenEndpointAuth;
 
 /// Why a Client ID Metadata Document cannot be made or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,29 +138,16 @@ pub struct ClientMetadataDocument {
     logo_uri: Option<Url>,
 }
 
-/// Checks a `client_id` URL as the draft's section 3 requires. Dot segments are looked for in the
-/// text, since a parsed URL has already resolved them.
+/// Checks a `client_id` URL as the draft's section 3 requires.
 pub(crate) fn check_url(text: &str, url: &Url) -> Result<(), ClientMetadataError> {
-    if url.scheme() != "https" || url.host().is_none() {
-        return Err(ClientMetadataError::NotHttps);
+    match client_id_url_fault(text, url) {
+        None => Ok(()),
+        Some(ClientIdUrlFault::NotHttps) => Err(ClientMetadataError::NotHttps),
+        Some(ClientIdUrlFault::Userinfo) => Err(ClientMetadataError::Userinfo),
+        Some(ClientIdUrlFault::Fragment) => Err(ClientMetadataError::Fragment),
+        Some(ClientIdUrlFault::NoPath) => Err(ClientMetadataError::NoPath),
+        Some(ClientIdUrlFault::DotSegment) => Err(ClientMetadataError::DotSegment),
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ClientMetadataError::Userinfo);
-    }
-    if url.fragment().is_some() {
-        return Err(ClientMetadataError::Fragment);
-    }
-    if url.path() == "/" {
-        return Err(ClientMetadataError::NoPath);
-    }
-    let before_query = text.split(['?', '#']).next().unwrap_or_default();
-    if before_query
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-    {
-        return Err(ClientMetadataError::DotSegment);
-    }
-    Ok(())
 }
 
 fn check_client(
