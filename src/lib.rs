@@ -87,6 +87,7 @@ mod endpoint;
 mod error;
 #[cfg(feature = "http")]
 mod http_interop;
+mod http_request;
 #[cfg(feature = "id-token")]
 mod id_token;
 mod identifier;
@@ -116,6 +117,7 @@ pub use client::{ClientId, ConnectClient, RedirectUri};
 pub use credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
 pub use domain::AuthKitDomain;
 pub use error::{Error, Field};
+pub use http_request::{HttpMethod, HttpRequest};
 #[cfg(feature = "id-token")]
 pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError};
 pub use identifier::{IdentifierError, Issuer, Resource};

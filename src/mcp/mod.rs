@@ -25,9 +25,11 @@
 //! conformance suite's client authorization scenarios.
 
 mod authorization;
+mod login;
 mod scope_choice;
 
 pub use authorization::{AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin};
+pub use login::{McpAuthorization, McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
 pub use scope_choice::{
     add_offline_access, select_scopes, StepUp, StepUpError, DEFAULT_MAX_LOGINS,
 };

@@ -1,0 +1,577 @@
+//! The whole MCP login as a state machine: from a protected MCP server's `401` to an access token,
+//! saying at each step what to send next.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use url::Url;
+
+use crate::challenge::{BearerChallenge, ChallengeError};
+use crate::client::{ClientId, RedirectUri};
+use crate::clock::unix_now;
+use crate::credential::{AccessToken, RefreshToken};
+use crate::discovery::resource_metadata::{
+    ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
+};
+use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
+use crate::http_request::HttpRequest;
+use crate::identifier::{IdentifierError, Issuer, Resource};
+use crate::mcp::authorization::{AuthorizationClient, AuthorizationError, PendingLogin};
+use crate::mcp::scope_choice::{add_offline_access, select_scopes, StepUp, StepUpError};
+use crate::registration::credentials::{ClientCredentials, CredentialsError};
+use crate::registration::dynamic::{RegistrationError, RegistrationRequest, RegistrationResponse};
+use crate::scope_list::ScopeList;
+use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::CallbackError;
+
+/// How this client logs in to MCP servers: its name and redirect URI, and the registrations it may
+/// use, tried in the MCP specification's order (pre-registered, Client ID Metadata Document, then
+/// Dynamic Client Registration).
+#[derive(Debug, Clone)]
+pub struct McpClientSettings {
+    client_name: String,
+    redirect_uri: RedirectUri,
+    registrations: Vec<ClientCredentials>,
+    metadata_document: Option<ClientId>,
+    refresh_tokens: bool,
+}
+
+impl McpClientSettings {
+    /// A client shown to users as `client_name`, whose browser comes back to `redirect_uri` (a
+    /// loopback URI for a native app, RFC 8252).
+    pub fn new(client_name: impl Into<String>, redirect_uri: RedirectUri) -> Self {
+        McpClientSettings {
+            client_name: client_name.into(),
+            redirect_uri,
+            registrations: Vec::new(),
+            metadata_document: None,
+            refresh_tokens: true,
+        }
+    }
+
+    /// A registration made beforehand, or stored from an earlier login: used only with the
+    /// authorization server it is bound to ([`ClientCredentials::issuer`]), whatever server an MCP
+    /// server names.
+    pub fn registration(mut self, credentials: ClientCredentials) -> Self {
+        self.registrations.push(credentials);
+        self
+    }
+
+    /// The https URL of this client's Client ID Metadata Document, used with authorization servers
+    /// that advertise `client_id_metadata_document_supported`.
+    pub fn metadata_document(mut self, client_id: ClientId) -> Self {
+        self.metadata_document = Some(client_id);
+        self
+    }
+
+    /// Asks for no refresh token: `offline_access` is never added to the scopes.
+    pub fn without_refresh_tokens(mut self) -> Self {
+        self.refresh_tokens = false;
+        self
+    }
+}
+
+/// What to do next in an [`McpLogin`], from [`McpLogin::step`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum McpLoginStep<'a> {
+    /// Send this request, without following redirects, and give the answer to
+    /// [`McpLogin::answer`].
+    Send(&'a HttpRequest),
+    /// Send the user's browser to this URL, and give the URL it comes back to (the redirect URI
+    /// with `code` and `state`) to [`McpLogin::callback`].
+    Authorize(&'a Url),
+    /// Logged in: send the MCP request again with this authorization.
+    Done(&'a McpAuthorization),
+    /// The login stopped: [`answer`](McpLogin::answer) or [`callback`](McpLogin::callback)
+    /// returned why. Start a new one.
+    Failed,
+}
+
+/// A finished login: the tokens and what they are for. Keep it for the next requests, and its
+/// [`credentials`](Self::credentials) for the next login with the same authorization server.
+#[derive(Clone)]
+pub struct McpAuthorization {
+    access_token: AccessToken,
+    refresh_token: Option<RefreshToken>,
+    expires_at: Option<u64>,
+    scopes: ScopeList,
+    resource: Resource,
+    credentials: ClientCredentials,
+}
+
+impl McpAuthorization {
+    /// The access token, for `Authorization: Bearer`.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// The refresh token, if the server gave one.
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    /// When the access token expires, in seconds since the Unix epoch, if the server said.
+    pub fn expires_at(&self) -> Option<u64> {
+        self.expires_at
+    }
+
+    /// The scopes asked for.
+    pub fn scopes(&self) -> &ScopeList {
+        &self.scopes
+    }
+
+    /// The resource (the MCP server) the token is for.
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
+    /// The registration used, bound to its authorization server: store it and give it to the next
+    /// login's [`McpClientSettings::registration`].
+    pub fn credentials(&self) -> &ClientCredentials {
+        &self.credentials
+    }
+
+    /// The authorization server that issued the token.
+    pub fn issuer(&self) -> &Issuer {
+        self.credentials.issuer()
+    }
+}
+
+impl fmt::Debug for McpAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpAuthorization")
+            .field("access_token", &self.access_token)
+            .field("refresh_token", &self.refresh_token)
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .field("resource", &self.resource)
+            .field("issuer", self.credentials.issuer())
+            .finish()
+    }
+}
+
+/// Why an MCP login stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum McpLoginError {
+    /// The server's `WWW-Authenticate` could not be read.
+    #[error("the server's challenge: {0}")]
+    Challenge(#[from] ChallengeError),
+    /// The protected resource metadata was refused.
+    #[error("protected resource metadata: {0}")]
+    ResourceMetadata(#[from] ResourceMetadataError),
+    /// The authorization server's metadata was refused.
+    #[error("authorization server metadata: {0}")]
+    ServerMetadata(#[from] ServerMetadataError),
+    /// None of the authorization server's well-known URLs served its metadata.
+    #[error("no authorization server metadata was found for {issuer}")]
+    NoServerMetadata {
+        /// The authorization server.
+        issuer: Issuer,
+    },
+    /// An identifier could not be made from the server's URL.
+    #[error("{0}")]
+    Identifier(#[from] IdentifierError),
+    /// Registration failed, or no way to register is left.
+    #[error("registration: {0}")]
+    Registration(#[from] RegistrationError),
+    /// The credentials could not be used.
+    #[error("client credentials: {0}")]
+    Credentials(#[from] CredentialsError),
+    /// The login could not be built for this server.
+    #[error("{0}")]
+    Authorization(#[from] AuthorizationError),
+    /// The browser came back with an error or a callback that is not this login's.
+    #[error("callback: {0}")]
+    Callback(#[from] CallbackError),
+    /// The token endpoint refused.
+    #[error("token endpoint: {0}")]
+    Token(#[from] TokenError),
+    /// The server asks for more scopes again than the step-up allows.
+    #[error("step-up: {0}")]
+    StepUp(#[from] StepUpError),
+    /// `answer` or `callback` was called when the login was not waiting for it.
+    #[error("the login was not waiting for {0}; follow McpLogin::step")]
+    OutOfOrder(&'static str),
+}
+
+enum Stage {
+    ResourceMetadata(VecDeque<ResourceMetadataLocation>),
+    ServerMetadata(Issuer, VecDeque<Url>),
+    LegacyMetadata(Issuer),
+    Register(RegistrationRequest),
+    Browser(Url, PendingLogin),
+    Token,
+    Done(McpAuthorization),
+    Failed,
+}
+
+/// The whole MCP client login, sans-IO: discovery with its fallbacks, registration, the browser
+/// step with PKCE and a resource indicator, and the token. Made from the server's `401` (or `403
+/// insufficient_scope`), it hands out one step at a time:
+///
+/// ```no_run
+/// use workos_connect::mcp::{McpClientSettings, McpLogin, McpLoginStep};
+///
+/// # fn send(_: &workos_connect::HttpRequest) -> (u16, Vec<u8>) { unimplemented!() }
+/// # fn browse(_: &url::Url) -> url::Url { unimplemented!() }
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let settings = McpClientSettings::new("My agent", "http://127.0.0.1:33418/callback".parse()?);
+/// let server: url::Url = "https://mcp.example.com/mcp".parse()?;
+/// let www_authenticate = r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#;
+/// let mut login = McpLogin::unauthorized(&settings, &server, &[www_authenticate])?;
+/// let authorization = loop {
+///     match login.step() {
+///         McpLoginStep::Send(request) => {
+///             let (status, body) = send(request);
+///             login.answer(status, &body)?;
+///         }
+///         McpLoginStep::Authorize(url) => {
+///             let callback = browse(url);
+///             login.callback(&callback)?;
+///         }
+///         McpLoginStep::Done(authorization) => break authorization.clone(),
+///         _ => return Err("the login stopped".into()),
+///     }
+/// };
+/// println!("Bearer {}", authorization.access_token().secret());
+/// # Ok(()) }
+/// ```
+pub struct McpLogin {
+    settings: McpClientSettings,
+    server_url: Url,
+    challenge: BearerChallenge,
+    step_up: Option<StepUp>,
+    resource_metadata: Option<ProtectedResourceMetadata>,
+    resource: Option<Resource>,
+    server: Option<AuthorizationServerMetadata>,
+    client: Option<AuthorizationClient>,
+    scopes: ScopeList,
+    request: Option<HttpRequest>,
+    stage: Stage,
+}
+
+impl McpLogin {
+    /// The login after `server_url` answered `401` with these `WWW-Authenticate` values.
+    pub fn unauthorized(
+        settings: &McpClientSettings,
+        server_url: &Url,
+        www_authenticate: &[&str],
+    ) -> Result<McpLogin, McpLoginError> {
+        let challenge = read_challenge(www_authenticate)?;
+        McpLogin::start(settings, server_url, challenge, None)
+    }
+
+    /// The login after `server_url` answered `403 insufficient_scope` to a request made with
+    /// `previous`: it asks for the scopes asked before together with the challenge's (SEP-2350), at
+    /// most [`DEFAULT_MAX_LOGINS`](crate::mcp::DEFAULT_MAX_LOGINS) times for one request; pass the
+    /// `StepUp` returned by [`step_up`](Self::step_up) of the last login to keep count.
+    pub fn insufficient_scope(
+        settings: &McpClientSettings,
+        server_url: &Url,
+        www_authenticate: &[&str],
+        previous: &McpAuthorization,
+        step_up: Option<StepUp>,
+    ) -> Result<McpLogin, McpLoginError> {
+        let challenge = read_challenge(www_authenticate)?;
+        let mut step_up = step_up.unwrap_or_else(|| StepUp::new(previous.scopes.clone()));
+        let scopes = step_up.next_scopes(&challenge)?;
+        let settings = settings.clone().registration(previous.credentials.clone());
+        let mut login = McpLogin::start(&settings, server_url, challenge, Some(step_up))?;
+        login.scopes = scopes;
+        Ok(login)
+    }
+
+    fn start(
+        settings: &McpClientSettings,
+        server_url: &Url,
+        challenge: BearerChallenge,
+        step_up: Option<StepUp>,
+    ) -> Result<McpLogin, McpLoginError> {
+        let locations =
+            ProtectedResourceMetadata::locations(server_url, challenge.resource_metadata.as_ref())?;
+        let mut login = McpLogin {
+            settings: settings.clone(),
+            server_url: server_url.clone(),
+            challenge,
+            step_up,
+            resource_metadata: None,
+            resource: None,
+            server: None,
+            client: None,
+            scopes: ScopeList::new(),
+            request: None,
+            stage: Stage::Failed,
+        };
+        login.stage = Stage::ResourceMetadata(locations.into());
+        login.prepare();
+        Ok(login)
+    }
+
+    /// What to do next.
+    pub fn step(&self) -> McpLoginStep<'_> {
+        match (&self.stage, &self.request) {
+            (Stage::Browser(url, _), _) => McpLoginStep::Authorize(url),
+            (Stage::Done(authorization), _) => McpLoginStep::Done(authorization),
+            (_, Some(request)) => McpLoginStep::Send(request),
+            (_, None) => McpLoginStep::Failed,
+        }
+    }
+
+    /// The step-up count, for the next [`insufficient_scope`](Self::insufficient_scope) login of
+    /// the same request.
+    pub fn step_up(&self) -> Option<StepUp> {
+        self.step_up.clone()
+    }
+
+    /// The answer to the request of the last [`McpLoginStep::Send`]: its status and body.
+    pub fn answer(&mut self, status: u16, body: &[u8]) -> Result<(), McpLoginError> {
+        let stage = std::mem::replace(&mut self.stage, Stage::Failed);
+        self.request = None;
+        let next = self.advance(stage, status, body);
+        self.stage = next?;
+        self.prepare();
+        Ok(())
+    }
+
+    /// The URL the browser came back to after [`McpLoginStep::Authorize`].
+    pub fn callback(&mut self, callback: &Url) -> Result<(), McpLoginError> {
+        let Stage::Browser(_, pending) = &self.stage else {
+            return Err(McpLoginError::OutOfOrder("a callback"));
+        };
+        let client = self
+            .client
+            .as_ref()
+            .ok_or(McpLoginError::OutOfOrder("a callback"))?;
+        let mut check = pending.callback();
+        if self
+            .server
+            .as_ref()
+            .is_some_and(|server| server.authorization_response_iss_parameter_supported)
+        {
+            check = check.require_issuer();
+        }
+        let code = check.check_url(callback)?;
+        let token = client.token_request(pending, &code)?;
+        self.request = Some(token_http(&token));
+        self.stage = Stage::Token;
+        Ok(())
+    }
+
+    fn advance(&mut self, stage: Stage, status: u16, body: &[u8]) -> Result<Stage, McpLoginError> {
+        match stage {
+            Stage::ResourceMetadata(mut locations) => {
+                let Some(location) = locations.pop_front() else {
+                    return Err(McpLoginError::OutOfOrder("an answer"));
+                };
+                if status == 200 {
+                    // A document for another resource stops the login: it is not this server's.
+                    let metadata = ProtectedResourceMetadata::parse(body, &location.resource)?;
+                    let issuer = metadata
+                        .authorization_servers
+                        .first()
+                        .cloned()
+                        .ok_or(ResourceMetadataError::NoAuthorizationServer)?;
+                    self.resource = Some(metadata.resource.clone());
+                    self.resource_metadata = Some(metadata);
+                    let urls = AuthorizationServerMetadata::well_known_urls(issuer.url());
+                    return Ok(Stage::ServerMetadata(issuer, urls.into()));
+                }
+                if locations.is_empty() {
+                    // A server of the 2025-03-26 specification: the authorization server is its
+                    // origin, and the resource its URL.
+                    self.resource = Some(Resource::from_server_url(&self.server_url)?);
+                    let base = AuthorizationServerMetadata::legacy_base(&self.server_url)?;
+                    return Ok(Stage::LegacyMetadata(base));
+                }
+                Ok(Stage::ResourceMetadata(locations))
+            }
+            Stage::ServerMetadata(issuer, mut urls) => {
+                urls.pop_front();
+                if status == 200 {
+                    let server = AuthorizationServerMetadata::parse(body, &issuer)?;
+                    return self.register(server);
+                }
+                if urls.is_empty() {
+                    return Err(McpLoginError::NoServerMetadata { issuer });
+                }
+                Ok(Stage::ServerMetadata(issuer, urls))
+            }
+            Stage::LegacyMetadata(base) => {
+                let server = if status == 200 {
+                    AuthorizationServerMetadata::parse_legacy(body, &base)?
+                } else {
+                    AuthorizationServerMetadata::legacy_defaults(&base)
+                };
+                self.register(server)
+            }
+            Stage::Register(request) => {
+                let server = self
+                    .server
+                    .as_ref()
+                    .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+                let credentials = RegistrationResponse::parse(
+                    status,
+                    body,
+                    &server.issuer,
+                    request.auth_method(),
+                )?;
+                self.authorize(credentials)
+            }
+            Stage::Token => {
+                let tokens = TokenResponse::parse(status, body)?;
+                Ok(Stage::Done(self.finish(tokens)?))
+            }
+            Stage::Browser(..) | Stage::Done(_) | Stage::Failed => {
+                Err(McpLoginError::OutOfOrder("an answer"))
+            }
+        }
+    }
+
+    /// Chooses the registration for `server`, in the specification's order.
+    fn register(&mut self, server: AuthorizationServerMetadata) -> Result<Stage, McpLoginError> {
+        let known = self
+            .settings
+            .registrations
+            .iter()
+            .rev()
+            .find(|credentials| credentials.issuer() == &server.issuer)
+            .cloned();
+        let metadata_document = self
+            .settings
+            .metadata_document
+            .clone()
+            .filter(|_| server.client_id_metadata_document_supported);
+        let stage = if let Some(credentials) = known {
+            self.server = Some(server);
+            self.authorize(credentials)?
+        } else if let Some(client_id) = metadata_document {
+            let credentials =
+                ClientCredentials::metadata_document(server.issuer.clone(), client_id)?;
+            self.server = Some(server);
+            self.authorize(credentials)?
+        } else {
+            let request = RegistrationRequest::for_server(
+                &server,
+                &self.settings.client_name,
+                vec![self.settings.redirect_uri.clone()],
+            )?;
+            self.server = Some(server);
+            Stage::Register(request)
+        };
+        Ok(stage)
+    }
+
+    fn authorize(&mut self, credentials: ClientCredentials) -> Result<Stage, McpLoginError> {
+        let server = self
+            .server
+            .as_ref()
+            .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+        let resource = self
+            .resource
+            .clone()
+            .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+        let client = AuthorizationClient::new(server, credentials)?;
+        if self.scopes.is_empty() {
+            self.scopes = select_scopes(Some(&self.challenge), self.resource_metadata.as_ref());
+        }
+        if self.settings.refresh_tokens {
+            add_offline_access(&mut self.scopes, server);
+        }
+        let (url, pending) = client
+            .login(self.settings.redirect_uri.clone(), resource)
+            .scopes(self.scopes.clone())
+            .build();
+        let url = Url::parse(url.as_str()).map_err(|reason| IdentifierError::NotUrl {
+            kind: "authorization URL",
+            input: String::new(),
+            reason,
+        })?;
+        self.client = Some(client);
+        Ok(Stage::Browser(url, pending))
+    }
+
+    fn finish(&mut self, tokens: TokenResponse) -> Result<McpAuthorization, McpLoginError> {
+        let client = self
+            .client
+            .as_ref()
+            .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+        let resource = self
+            .resource
+            .clone()
+            .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+        if self.step_up.is_none() {
+            self.step_up = Some(StepUp::new(self.scopes.clone()));
+        }
+        Ok(McpAuthorization {
+            expires_at: tokens.expires_at(unix_now()),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            scopes: self.scopes.clone(),
+            resource,
+            credentials: client.credentials().clone(),
+        })
+    }
+
+    /// Builds the request the new stage sends, if it sends one.
+    fn prepare(&mut self) {
+        self.request = match &self.stage {
+            Stage::ResourceMetadata(locations) => locations
+                .front()
+                .map(|location| HttpRequest::get(location.url.clone())),
+            Stage::ServerMetadata(_, urls) => urls.front().cloned().map(HttpRequest::get),
+            Stage::LegacyMetadata(base) => Some(HttpRequest::get(
+                AuthorizationServerMetadata::legacy_metadata_url(base),
+            )),
+            Stage::Register(request) => Some(HttpRequest::post(
+                request.url().clone(),
+                RegistrationRequest::CONTENT_TYPE,
+                request.body(),
+            )),
+            Stage::Browser(..) | Stage::Token | Stage::Done(_) | Stage::Failed => {
+                self.request.take()
+            }
+        };
+    }
+}
+
+impl fmt::Debug for McpLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stage = match &self.stage {
+            Stage::ResourceMetadata(_) => "resource metadata",
+            Stage::ServerMetadata(..) => "authorization server metadata",
+            Stage::LegacyMetadata(_) => "legacy authorization server metadata",
+            Stage::Register(_) => "registration",
+            Stage::Browser(..) => "browser",
+            Stage::Token => "token",
+            Stage::Done(_) => "done",
+            Stage::Failed => "failed",
+        };
+        f.debug_struct("McpLogin")
+            .field("server_url", &self.server_url.as_str())
+            .field("stage", &stage)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+fn token_http(request: &TokenRequest) -> HttpRequest {
+    let http = HttpRequest::post(
+        request.url().clone(),
+        TokenRequest::CONTENT_TYPE,
+        request.body(),
+    );
+    match request.authorization() {
+        Some(authorization) => http.header("authorization", authorization.to_owned()),
+        None => http,
+    }
+}
+
+fn read_challenge(www_authenticate: &[&str]) -> Result<BearerChallenge, McpLoginError> {
+    if www_authenticate.is_empty() {
+        // No challenge: discovery goes to the well-known URLs.
+        return Ok(BearerChallenge::default());
+    }
+    Ok(BearerChallenge::parse(&www_authenticate.join(", "))?)
+}

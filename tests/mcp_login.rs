@@ -1,0 +1,332 @@
+//! The whole MCP login through `McpLogin`, sans-IO, against AuthKit's live metadata document
+//! (`data/authkit/`): every request it hands out, and the answers a server would give.
+
+use serde_json::json;
+use url::Url;
+use workos_connect::mcp::{
+    ClientCredentials, McpAuthorization, McpClientSettings, McpLogin, McpLoginError, McpLoginStep,
+    TokenEndpointAuth,
+};
+use workos_connect::{HttpMethod, HttpRequest};
+
+const SERVER: &str = "https://mcp.example.com/mcp";
+const ISSUER: &str = "https://fearless-network-26.authkit.app";
+const CHALLENGE: &str = r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools""#;
+
+fn settings() -> McpClientSettings {
+    McpClientSettings::new(
+        "Example Agent",
+        "http://127.0.0.1:33418/callback".parse().unwrap(),
+    )
+}
+
+fn server() -> Url {
+    SERVER.parse().unwrap()
+}
+
+fn resource_metadata() -> Vec<u8> {
+    json!({"resource": SERVER, "authorization_servers": [ISSUER], "scopes_supported": ["mcp:tools"]})
+        .to_string()
+        .into_bytes()
+}
+
+fn sent(login: &McpLogin) -> HttpRequest {
+    match login.step() {
+        McpLoginStep::Send(request) => request.clone(),
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+fn authorize_url(login: &McpLogin) -> Url {
+    match login.step() {
+        McpLoginStep::Authorize(url) => url.clone(),
+        other => panic!("expected the browser step, got {other:?}"),
+    }
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+fn form(request: &HttpRequest, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(request.body())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// From the browser step on: the callback with the URL's `state`, then the token answer.
+fn finish(login: &mut McpLogin, access_token: &str) -> McpAuthorization {
+    let url = authorize_url(login);
+    let state = query(&url, "state").unwrap();
+    let callback: Url =
+        format!("http://127.0.0.1:33418/callback?code=c0de&state={state}&iss={ISSUER}")
+            .parse()
+            .unwrap();
+    login.callback(&callback).unwrap();
+    let token = sent(login);
+    assert_eq!(token.method(), HttpMethod::Post);
+    assert_eq!(token.url().as_str(), format!("{ISSUER}/oauth2/token"));
+    assert_eq!(
+        form(&token, "grant_type").as_deref(),
+        Some("authorization_code")
+    );
+    assert_eq!(form(&token, "code").as_deref(), Some("c0de"));
+    assert_eq!(form(&token, "resource").as_deref(), Some(SERVER));
+    assert!(form(&token, "code_verifier").is_some_and(|verifier| verifier.len() == 43));
+    let answer = json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt_1"});
+    login.answer(200, answer.to_string().as_bytes()).unwrap();
+    match login.step() {
+        McpLoginStep::Done(authorization) => authorization.clone(),
+        other => panic!("expected the end, got {other:?}"),
+    }
+}
+
+#[test]
+fn from_a_401_to_a_token_with_dynamic_registration() {
+    let mut login = McpLogin::unauthorized(&settings(), &server(), &[CHALLENGE]).unwrap();
+
+    let first = sent(&login);
+    assert_eq!(first.method(), HttpMethod::Get);
+    assert_eq!(
+        first.url().as_str(),
+        "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+    );
+    login.answer(200, &resource_metadata()).unwrap();
+
+    let metadata = sent(&login);
+    assert_eq!(
+        metadata.url().as_str(),
+        format!("{ISSUER}/.well-known/oauth-authorization-server")
+    );
+    login
+        .answer(
+            200,
+            include_bytes!("data/authkit/oauth-authorization-server.json"),
+        )
+        .unwrap();
+
+    // AuthKit takes Client ID Metadata Documents, but this client has none: it registers.
+    let registration = sent(&login);
+    assert_eq!(registration.method(), HttpMethod::Post);
+    assert_eq!(
+        registration.url().as_str(),
+        format!("{ISSUER}/oauth2/register")
+    );
+    let body: serde_json::Value = serde_json::from_slice(registration.body()).unwrap();
+    assert_eq!(body["client_name"], "Example Agent");
+    assert_eq!(body["application_type"], "native");
+    login
+        .answer(
+            201,
+            json!({"client_id": "client_01K5EXAMPLE"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+
+    let url = authorize_url(&login);
+    assert_eq!(
+        url.as_str().split('?').next(),
+        Some(&*format!("{ISSUER}/oauth2/authorize"))
+    );
+    assert_eq!(
+        query(&url, "client_id").as_deref(),
+        Some("client_01K5EXAMPLE")
+    );
+    assert_eq!(query(&url, "resource").as_deref(), Some(SERVER));
+    assert_eq!(
+        query(&url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    // The challenge's scope, and `offline_access`, which AuthKit lists, for a refresh token.
+    assert_eq!(
+        query(&url, "scope").as_deref(),
+        Some("mcp:tools offline_access")
+    );
+
+    let authorization = finish(&mut login, "at_1");
+    assert_eq!(authorization.access_token().secret(), "at_1");
+    assert_eq!(authorization.refresh_token().unwrap().secret(), "rt_1");
+    assert_eq!(authorization.issuer().as_str(), ISSUER);
+    assert_eq!(authorization.resource().as_str(), SERVER);
+    assert_eq!(
+        authorization.credentials().client_id().as_str(),
+        "client_01K5EXAMPLE"
+    );
+    assert!(authorization.expires_at().is_some());
+    let shown = format!("{authorization:?} {login:?}");
+    assert!(
+        !shown.contains("at_1") && !shown.contains("rt_1"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_well_known_fallbacks_are_tried_in_order() {
+    // No `resource_metadata` in the challenge: the path-aware well-known URL, then the root one.
+    let mut login =
+        McpLogin::unauthorized(&settings(), &server(), &[r#"Bearer scope="mcp:tools""#]).unwrap();
+    assert_eq!(
+        sent(&login).url().as_str(),
+        "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+    );
+    login.answer(404, b"").unwrap();
+    assert_eq!(
+        sent(&login).url().as_str(),
+        "https://mcp.example.com/.well-known/oauth-protected-resource"
+    );
+    // The root document names the origin as its resource.
+    let root = json!({"resource": "https://mcp.example.com/", "authorization_servers": [ISSUER]});
+    login.answer(200, root.to_string().as_bytes()).unwrap();
+    let mut tried = Vec::new();
+    let error = loop {
+        tried.push(sent(&login).url().to_string());
+        if let Err(error) = login.answer(404, b"") {
+            break error;
+        }
+    };
+    assert_eq!(
+        tried,
+        [
+            format!("{ISSUER}/.well-known/oauth-authorization-server"),
+            format!("{ISSUER}/.well-known/openid-configuration"),
+        ]
+    );
+    assert!(
+        matches!(error, McpLoginError::NoServerMetadata { .. }),
+        "{error}"
+    );
+    assert!(matches!(login.step(), McpLoginStep::Failed));
+}
+
+#[test]
+fn a_registration_for_another_server_is_not_used() {
+    let elsewhere = ClientCredentials::pre_registered(
+        "https://auth.example.net".parse().unwrap(),
+        "client_elsewhere".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let own = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "client_own".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    for (settings, expected) in [
+        (settings().registration(elsewhere.clone()), None),
+        (
+            settings().registration(elsewhere).registration(own),
+            Some("client_own"),
+        ),
+    ] {
+        let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+        login.answer(200, &resource_metadata()).unwrap();
+        login
+            .answer(
+                200,
+                include_bytes!("data/authkit/oauth-authorization-server.json"),
+            )
+            .unwrap();
+        match (login.step(), expected) {
+            (McpLoginStep::Send(request), None) => {
+                assert_eq!(request.url().as_str(), format!("{ISSUER}/oauth2/register"))
+            }
+            (McpLoginStep::Authorize(url), Some(client_id)) => {
+                assert_eq!(query(url, "client_id").as_deref(), Some(client_id))
+            }
+            (step, expected) => panic!("{step:?} when expecting {expected:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_step_up_asks_for_the_scopes_asked_before_and_the_challenges() {
+    let mut login = McpLogin::unauthorized(&settings(), &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    login
+        .answer(
+            200,
+            include_bytes!("data/authkit/oauth-authorization-server.json"),
+        )
+        .unwrap();
+    login
+        .answer(
+            201,
+            json!({"client_id": "client_01K5EXAMPLE"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    let first = finish(&mut login, "at_1");
+
+    let more = r#"Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#;
+    let mut step_up =
+        McpLogin::insufficient_scope(&settings(), &server(), &[more], &first, login.step_up())
+            .unwrap();
+    step_up.answer(200, &resource_metadata()).unwrap();
+    step_up
+        .answer(
+            200,
+            include_bytes!("data/authkit/oauth-authorization-server.json"),
+        )
+        .unwrap();
+    // The registration of the first login is used again: no second registration.
+    let url = authorize_url(&step_up);
+    assert_eq!(
+        query(&url, "client_id").as_deref(),
+        Some("client_01K5EXAMPLE")
+    );
+    let scope = query(&url, "scope").unwrap();
+    for asked in ["mcp:tools", "mcp:admin", "offline_access"] {
+        assert!(scope.split(' ').any(|token| token == asked), "{scope}");
+    }
+    let second = finish(&mut step_up, "at_2");
+    assert_eq!(second.access_token().secret(), "at_2");
+}
+
+#[test]
+fn a_callback_from_another_issuer_or_login_stops_it() {
+    let mut login = McpLogin::unauthorized(&settings(), &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    login
+        .answer(
+            200,
+            include_bytes!("data/authkit/oauth-authorization-server.json"),
+        )
+        .unwrap();
+    login
+        .answer(
+            201,
+            json!({"client_id": "client_01K5EXAMPLE"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    let url = authorize_url(&login);
+    let state = query(&url, "state").unwrap();
+    let mixed_up: Url =
+        format!("http://127.0.0.1:33418/callback?code=c&state={state}&iss=https://evil.example")
+            .parse()
+            .unwrap();
+    assert!(matches!(
+        login.callback(&mixed_up),
+        Err(McpLoginError::Callback(_))
+    ));
+    let forged: Url = "http://127.0.0.1:33418/callback?code=c&state=other"
+        .parse()
+        .unwrap();
+    assert!(matches!(
+        login.callback(&forged),
+        Err(McpLoginError::Callback(_))
+    ));
+    // An answer when the login waits for the browser is refused, not taken.
+    assert!(matches!(
+        login.answer(200, b"{}"),
+        Err(McpLoginError::OutOfOrder(_))
+    ));
+}
