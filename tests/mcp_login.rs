@@ -330,3 +330,84 @@ fn a_callback_from_another_issuer_or_login_stops_it() {
         Err(McpLoginError::OutOfOrder(_))
     ));
 }
+
+fn logged_in() -> McpAuthorization {
+    let mut login = McpLogin::unauthorized(&settings(), &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    login
+        .answer(
+            200,
+            include_bytes!("data/authkit/oauth-authorization-server.json"),
+        )
+        .unwrap();
+    login
+        .answer(
+            201,
+            json!({"client_id": "client_01K5EXAMPLE"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    finish(&mut login, "at_1")
+}
+
+#[test]
+fn a_refresh_keeps_the_resource_and_takes_a_rotated_refresh_token() {
+    let mut authorization = logged_in();
+    let expires_at = authorization.expires_at().unwrap();
+    assert!(!authorization.needs_refresh(expires_at - 60));
+    assert!(authorization.needs_refresh(expires_at - 10));
+
+    let request = authorization.refresh_request().unwrap();
+    assert_eq!(request.url().as_str(), format!("{ISSUER}/oauth2/token"));
+    assert_eq!(
+        form(&request, "grant_type").as_deref(),
+        Some("refresh_token")
+    );
+    assert_eq!(form(&request, "refresh_token").as_deref(), Some("rt_1"));
+    assert_eq!(form(&request, "resource").as_deref(), Some(SERVER));
+    assert_eq!(
+        form(&request, "client_id").as_deref(),
+        Some("client_01K5EXAMPLE")
+    );
+
+    // No rotation: the refresh token held stays.
+    let answer = json!({"access_token": "at_2", "token_type": "Bearer", "expires_in": 60});
+    authorization
+        .refreshed(200, answer.to_string().as_bytes(), 1_000)
+        .unwrap();
+    assert_eq!(authorization.access_token().secret(), "at_2");
+    assert_eq!(authorization.expires_at(), Some(1_060));
+    assert_eq!(authorization.refresh_token().unwrap().secret(), "rt_1");
+    let rotated = json!({"access_token": "at_3", "token_type": "Bearer", "refresh_token": "rt_2"});
+    authorization
+        .refreshed(200, rotated.to_string().as_bytes(), 1_000)
+        .unwrap();
+    assert_eq!(authorization.refresh_token().unwrap().secret(), "rt_2");
+    // A refused refresh leaves the tokens as they were.
+    let refused = json!({"error": "invalid_grant"});
+    assert!(authorization
+        .refreshed(400, refused.to_string().as_bytes(), 1_000)
+        .is_err());
+    assert_eq!(authorization.access_token().secret(), "at_3");
+}
+
+#[test]
+fn a_stored_authorization_comes_back_checked() {
+    let authorization = logged_in();
+    let stored = serde_json::to_string(&authorization).unwrap();
+    let restored: McpAuthorization = serde_json::from_str(&stored).unwrap();
+    assert_eq!(restored.access_token().secret(), "at_1");
+    assert_eq!(restored.issuer().as_str(), ISSUER);
+    assert_eq!(
+        restored.refresh_request().unwrap().url(),
+        authorization.refresh_request().unwrap().url()
+    );
+    // A store whose token endpoint was changed to plain http elsewhere is refused.
+    let tampered = stored.replace(
+        &format!("{ISSUER}/oauth2/token"),
+        "http://evil.example/token",
+    );
+    assert_ne!(tampered, stored);
+    assert!(serde_json::from_str::<McpAuthorization>(&tampered).is_err());
+}

@@ -154,6 +154,11 @@ impl AuthorizationClient {
         &self.settings.issuer
     }
 
+    /// The token endpoint.
+    pub fn token_endpoint(&self) -> &Url {
+        &self.settings.token_endpoint
+    }
+
     /// The client's credentials.
     pub fn credentials(&self) -> &ClientCredentials {
         &self.settings.credentials

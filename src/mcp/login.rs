@@ -9,7 +9,6 @@ use url::Url;
 use crate::challenge::{BearerChallenge, ChallengeError};
 use crate::client::{ClientId, RedirectUri};
 use crate::clock::unix_now;
-use crate::credential::{AccessToken, RefreshToken};
 use crate::discovery::resource_metadata::{
     ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
 };
@@ -17,11 +16,12 @@ use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetad
 use crate::http_request::HttpRequest;
 use crate::identifier::{IdentifierError, Issuer, Resource};
 use crate::mcp::authorization::{AuthorizationClient, AuthorizationError, PendingLogin};
+use crate::mcp::grant::McpAuthorization;
 use crate::mcp::scope_choice::{add_offline_access, select_scopes, StepUp, StepUpError};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::dynamic::{RegistrationError, RegistrationRequest, RegistrationResponse};
 use crate::scope_list::ScopeList;
-use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::token::{TokenError, TokenResponse};
 use crate::CallbackError;
 
 /// How this client logs in to MCP servers: its name and redirect URI, and the registrations it may
@@ -86,69 +86,6 @@ pub enum McpLoginStep<'a> {
     /// The login stopped: [`answer`](McpLogin::answer) or [`callback`](McpLogin::callback)
     /// returned why. Start a new one.
     Failed,
-}
-
-/// A finished login: the tokens and what they are for. Keep it for the next requests, and its
-/// [`credentials`](Self::credentials) for the next login with the same authorization server.
-#[derive(Clone)]
-pub struct McpAuthorization {
-    access_token: AccessToken,
-    refresh_token: Option<RefreshToken>,
-    expires_at: Option<u64>,
-    scopes: ScopeList,
-    resource: Resource,
-    credentials: ClientCredentials,
-}
-
-impl McpAuthorization {
-    /// The access token, for `Authorization: Bearer`.
-    pub fn access_token(&self) -> &AccessToken {
-        &self.access_token
-    }
-
-    /// The refresh token, if the server gave one.
-    pub fn refresh_token(&self) -> Option<&RefreshToken> {
-        self.refresh_token.as_ref()
-    }
-
-    /// When the access token expires, in seconds since the Unix epoch, if the server said.
-    pub fn expires_at(&self) -> Option<u64> {
-        self.expires_at
-    }
-
-    /// The scopes asked for.
-    pub fn scopes(&self) -> &ScopeList {
-        &self.scopes
-    }
-
-    /// The resource (the MCP server) the token is for.
-    pub fn resource(&self) -> &Resource {
-        &self.resource
-    }
-
-    /// The registration used, bound to its authorization server: store it and give it to the next
-    /// login's [`McpClientSettings::registration`].
-    pub fn credentials(&self) -> &ClientCredentials {
-        &self.credentials
-    }
-
-    /// The authorization server that issued the token.
-    pub fn issuer(&self) -> &Issuer {
-        self.credentials.issuer()
-    }
-}
-
-impl fmt::Debug for McpAuthorization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("McpAuthorization")
-            .field("access_token", &self.access_token)
-            .field("refresh_token", &self.refresh_token)
-            .field("expires_at", &self.expires_at)
-            .field("scopes", &self.scopes)
-            .field("resource", &self.resource)
-            .field("issuer", self.credentials.issuer())
-            .finish()
-    }
 }
 
 /// Why an MCP login stopped.
@@ -275,9 +212,11 @@ impl McpLogin {
         step_up: Option<StepUp>,
     ) -> Result<McpLogin, McpLoginError> {
         let challenge = read_challenge(www_authenticate)?;
-        let mut step_up = step_up.unwrap_or_else(|| StepUp::new(previous.scopes.clone()));
+        let mut step_up = step_up.unwrap_or_else(|| StepUp::new(previous.scopes().clone()));
         let scopes = step_up.next_scopes(&challenge)?;
-        let settings = settings.clone().registration(previous.credentials.clone());
+        let settings = settings
+            .clone()
+            .registration(previous.credentials().clone());
         let mut login = McpLogin::start(&settings, server_url, challenge, Some(step_up))?;
         login.scopes = scopes;
         Ok(login)
@@ -354,7 +293,7 @@ impl McpLogin {
         }
         let code = check.check_url(callback)?;
         let token = client.token_request(pending, &code)?;
-        self.request = Some(token_http(&token));
+        self.request = Some(HttpRequest::from(&token));
         self.stage = Stage::Token;
         Ok(())
     }
@@ -504,14 +443,14 @@ impl McpLogin {
         if self.step_up.is_none() {
             self.step_up = Some(StepUp::new(self.scopes.clone()));
         }
-        Ok(McpAuthorization {
-            expires_at: tokens.expires_at(unix_now()),
-            access_token: tokens.access_token,
-            refresh_token: tokens.refresh_token,
-            scopes: self.scopes.clone(),
+        Ok(McpAuthorization::new(
+            tokens,
+            unix_now(),
+            self.scopes.clone(),
             resource,
-            credentials: client.credentials().clone(),
-        })
+            client.credentials().clone(),
+            client.token_endpoint().clone(),
+        ))
     }
 
     /// Builds the request the new stage sends, if it sends one.
@@ -553,18 +492,6 @@ impl fmt::Debug for McpLogin {
             .field("stage", &stage)
             .field("scopes", &self.scopes)
             .finish_non_exhaustive()
-    }
-}
-
-fn token_http(request: &TokenRequest) -> HttpRequest {
-    let http = HttpRequest::post(
-        request.url().clone(),
-        TokenRequest::CONTENT_TYPE,
-        request.body(),
-    );
-    match request.authorization() {
-        Some(authorization) => http.header("authorization", authorization.to_owned()),
-        None => http,
     }
 }
 

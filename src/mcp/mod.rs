@@ -25,11 +25,13 @@
 //! conformance suite's client authorization scenarios.
 
 mod authorization;
+mod grant;
 mod login;
 mod scope_choice;
 
 pub use authorization::{AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin};
-pub use login::{McpAuthorization, McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
+pub use grant::{McpAuthorization, REFRESH_MARGIN_SECS};
+pub use login::{McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
 pub use scope_choice::{
     add_offline_access, select_scopes, StepUp, StepUpError, DEFAULT_MAX_LOGINS,
 };
