@@ -12,6 +12,7 @@
 //! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
 //! | keep the keys current: when to fetch, one fetch at a time, unknown keys rate-limited | `KeyCache` (sans-IO; [`workos-connect-axum`](https://docs.rs/workos-connect-axum) drives it on tokio) |
 //! | an axum API, MCP server or web login, with the I/O done | the companion crate [`workos-connect-axum`](https://docs.rs/workos-connect-axum) |
+//! | an MCP client's whole login with reqwest, the browser's loopback redirect | the companion crate [`workos-connect-reqwest`](https://docs.rs/workos-connect-reqwest) |
 //! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: the login with PKCE and resource indicators, client credentials, scope choice and step-up, with the rest of its kit re-exported |
 //! | any OAuth client finding an authorization server: a `401`'s challenge, resource and server metadata | [`discovery`] (RFC 9728, RFC 8414) |
 //! | any OAuth client getting a `client_id`: pre-registered, a Client ID Metadata Document, or Dynamic Client Registration | [`registration`] (RFC 7591) |

@@ -1,0 +1,46 @@
+//! reqwest and tokio drivers for [`workos_connect`]'s sans-IO clients: the whole MCP login in a few
+//! lines, the browser's way back through a loopback redirect, and one function that sends any
+//! request a job hands out.
+//!
+//! # Which part serves which job
+//!
+//! | job | where |
+//! | --- | --- |
+//! | an agent, editor or CLI logging in to an MCP server | [`log_in`] runs a [`McpLogin`](workos_connect::mcp::McpLogin) to its end |
+//! | the browser step | [`UserBrowser`] (the user's browser and a [`LoopbackRedirect`]), [`FollowRedirect`] (test servers) |
+//! | any request a sans-IO job hands out | [`send`], with [`default_client`] (rustls, timeouts, no redirects) |
+//!
+//! # Log in to an MCP server
+//!
+//! ```no_run
+//! use workos_connect::mcp::{McpClientSettings, McpLogin};
+//! use workos_connect_reqwest::{default_client, log_in, LoopbackRedirect, UserBrowser};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server: url::Url = "https://mcp.example.com/mcp".parse()?;
+//!     let http = default_client()?;
+//!     let first = http.post(server.as_str()).header("content-type", "application/json")
+//!         .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).send().await?;
+//!     let challenges: Vec<&str> = first.headers().get_all("www-authenticate").iter()
+//!         .filter_map(|value| value.to_str().ok()).collect();
+//!     let loopback = LoopbackRedirect::bind(0).await?;
+//!     let settings = McpClientSettings::new("My agent", loopback.redirect_uri().clone());
+//!     let login = McpLogin::unauthorized(&settings, &server, &challenges)?;
+//!     let authorization = log_in(&http, login, &mut UserBrowser::new(loopback)).await?;
+//!     println!("logged in to {}", authorization.issuer());
+//!     Ok(())
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod browser;
+mod login;
+mod loopback;
+mod send;
+
+pub use browser::{Browser, BrowserError, FollowRedirect, UserBrowser};
+pub use login::{log_in, LoginError};
+pub use loopback::LoopbackRedirect;
+pub use send::{default_client, send, SendError, MAX_ANSWER_BYTES};
