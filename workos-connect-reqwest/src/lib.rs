@@ -38,9 +38,15 @@
 mod browser;
 mod login;
 mod loopback;
+mod mcp_auth;
+#[cfg(feature = "rmcp")]
+mod rmcp_client;
 mod send;
 
 pub use browser::{Browser, BrowserError, FollowRedirect, UserBrowser};
 pub use login::{log_in, LoginError};
 pub use loopback::LoopbackRedirect;
+pub use mcp_auth::McpAuth;
+#[cfg(feature = "rmcp")]
+pub use rmcp_client::AuthorizedClient;
 pub use send::{default_client, send, SendError, MAX_ANSWER_BYTES};

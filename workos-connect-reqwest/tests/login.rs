@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use workos_connect::mcp::{McpClientSettings, McpLogin};
-use workos_connect_reqwest::{default_client, log_in, FollowRedirect, LoopbackRedirect};
+use workos_connect_reqwest::{default_client, log_in, FollowRedirect, LoopbackRedirect, McpAuth};
 
 #[derive(Clone)]
 struct Mock {
@@ -164,4 +164,37 @@ async fn the_loopback_listener_waits_for_the_callback_itself() {
     assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
     assert!(absolute.starts_with("HTTP/1.1 404"), "{absolute}");
     assert!(callback.starts_with("HTTP/1.1 200"), "{callback}");
+}
+
+#[tokio::test]
+async fn requests_meeting_a_401_together_share_one_login() {
+    let mock = start().await;
+    let server: url::Url = format!("{}/mcp", mock.base).parse().unwrap();
+    let challenge = format!(
+        r#"Bearer resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
+        mock.base
+    );
+    let settings =
+        McpClientSettings::new("Test agent", "http://127.0.0.1:1/callback".parse().unwrap());
+    let http = default_client().unwrap();
+    let auth = McpAuth::new(http.clone(), settings, server, FollowRedirect::new(http));
+    assert_eq!(auth.token().await, None);
+    let (first, second) = tokio::join!(
+        auth.unauthorized(None, &challenge),
+        auth.unauthorized(None, &challenge),
+    );
+    assert_eq!(first.unwrap(), "at_1");
+    // The second found the first's token, newer than the one it sent (none).
+    assert_eq!(second.unwrap(), "at_1");
+    let logins = mock
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|seen| seen.starts_with("token"))
+        .count();
+    assert_eq!(logins, 1);
+    assert_eq!(auth.token().await.as_deref(), Some("at_1"));
+    let stored = auth.authorization().await.unwrap();
+    assert_eq!(stored.credentials().client_id().as_str(), "client_1");
 }

@@ -1,0 +1,163 @@
+//! An MCP client's authorization kept across requests: the current tokens, refreshed before they
+//! expire, and a login when the server asks for one.
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use url::Url;
+use workos_connect::mcp::{McpAuthorization, McpClientSettings, McpLogin, McpLoginError, StepUp};
+
+use crate::browser::Browser;
+use crate::login::{log_in, LoginError};
+use crate::send::send;
+
+/// One MCP server's authorization for one client: a cheap handle (clone it freely) holding the
+/// current [`McpAuthorization`], which [`token`](Self::token) refreshes before it expires, and
+/// which [`unauthorized`](Self::unauthorized) and [`insufficient_scope`](Self::insufficient_scope)
+/// replace with a new login. Requests that meet a `401` at once share one login.
+pub struct McpAuth<B> {
+    shared: Arc<Shared<B>>,
+}
+
+impl<B> Clone for McpAuth<B> {
+    fn clone(&self) -> Self {
+        McpAuth {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+struct Shared<B> {
+    http: reqwest::Client,
+    settings: McpClientSettings,
+    server_url: Url,
+    state: Mutex<State<B>>,
+}
+
+struct State<B> {
+    authorization: Option<McpAuthorization>,
+    step_up: Option<StepUp>,
+    browser: B,
+}
+
+impl<B: Browser + Send> McpAuth<B> {
+    /// The authorization of this client (`settings`) for the MCP server at `server_url`, logging
+    /// in through `browser` and sending with `http` (which must not follow redirects, as
+    /// [`default_client`](crate::default_client)).
+    pub fn new(
+        http: reqwest::Client,
+        settings: McpClientSettings,
+        server_url: Url,
+        browser: B,
+    ) -> Self {
+        McpAuth {
+            shared: Arc::new(Shared {
+                http,
+                settings,
+                server_url,
+                state: Mutex::new(State {
+                    authorization: None,
+                    step_up: None,
+                    browser,
+                }),
+            }),
+        }
+    }
+
+    /// Starts from a stored authorization (see [`authorization`](Self::authorization)).
+    pub async fn resume(&self, stored: McpAuthorization) {
+        self.shared.state.lock().await.authorization = Some(stored);
+    }
+
+    /// The current authorization, to store (it serializes) for the next run.
+    pub async fn authorization(&self) -> Option<McpAuthorization> {
+        self.shared.state.lock().await.authorization.clone()
+    }
+
+    /// The access token for the next request, refreshed first when it expires within
+    /// [`REFRESH_MARGIN_SECS`](workos_connect::mcp::REFRESH_MARGIN_SECS); `None` before any login. A
+    /// refused refresh drops the tokens, so that the server's `401` leads to a new login.
+    pub async fn token(&self) -> Option<String> {
+        let mut state = self.shared.state.lock().await;
+        let now = unix_now();
+        let authorization = state.authorization.as_mut()?;
+        if authorization.needs_refresh(now) {
+            if !self.refresh(authorization).await {
+                state.authorization = None;
+                return None;
+            }
+        }
+        state
+            .authorization
+            .as_ref()
+            .map(|authorization| authorization.access_token().secret().to_owned())
+    }
+
+    /// The server answered `401` to a request sent with `sent` (the token, if any): logs in, unless
+    /// another request did since `sent` was handed out, and gives the token to send again.
+    pub async fn unauthorized(
+        &self,
+        sent: Option<&str>,
+        www_authenticate: &str,
+    ) -> Result<String, LoginError> {
+        let mut state = self.shared.state.lock().await;
+        if let Some(current) = state.authorization.as_ref() {
+            let token = current.access_token().secret();
+            if Some(token) != sent {
+                return Ok(token.to_owned());
+            }
+        }
+        let mut settings = self.shared.settings.clone();
+        if let Some(previous) = state.authorization.take() {
+            // The same authorization server is asked again without registering again.
+            settings = settings.registration(previous.credentials().clone());
+        }
+        let login =
+            McpLogin::unauthorized(&settings, &self.shared.server_url, &[www_authenticate])?;
+        let authorization = log_in(&self.shared.http, login, &mut state.browser).await?;
+        let token = authorization.access_token().secret().to_owned();
+        state.step_up = Some(StepUp::new(authorization.scopes().clone()));
+        state.authorization = Some(authorization);
+        Ok(token)
+    }
+
+    /// The server answered `403 insufficient_scope`: logs in again for the scopes asked before and
+    /// the challenge's, at most [`DEFAULT_MAX_LOGINS`](workos_connect::mcp::DEFAULT_MAX_LOGINS)
+    /// times in a row, and gives the token to send again.
+    pub async fn insufficient_scope(&self, www_authenticate: &str) -> Result<String, LoginError> {
+        let mut state = self.shared.state.lock().await;
+        let previous = state
+            .authorization
+            .clone()
+            .ok_or(McpLoginError::OutOfOrder("a 403 before any login"))?;
+        let login = McpLogin::insufficient_scope(
+            &self.shared.settings,
+            &self.shared.server_url,
+            &[www_authenticate],
+            &previous,
+            state.step_up.take(),
+        )?;
+        let step_up = login.step_up();
+        let authorization = log_in(&self.shared.http, login, &mut state.browser).await?;
+        let token = authorization.access_token().secret().to_owned();
+        state.step_up = step_up;
+        state.authorization = Some(authorization);
+        Ok(token)
+    }
+
+    async fn refresh(&self, authorization: &mut McpAuthorization) -> bool {
+        let Some(request) = authorization.refresh_request() else {
+            return false;
+        };
+        match send(&self.shared.http, &request).await {
+            Ok((status, body)) => authorization.refreshed(status, &body, unix_now()).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
