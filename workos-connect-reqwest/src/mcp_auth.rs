@@ -81,11 +81,9 @@ impl<B: Browser + Send> McpAuth<B> {
         let mut state = self.shared.state.lock().await;
         let now = unix_now();
         let authorization = state.authorization.as_mut()?;
-        if authorization.needs_refresh(now) {
-            if !self.refresh(authorization).await {
-                state.authorization = None;
-                return None;
-            }
+        if authorization.needs_refresh(now) && !self.refresh(authorization).await {
+            state.authorization = None;
+            return None;
         }
         state
             .authorization
