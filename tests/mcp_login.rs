@@ -411,3 +411,45 @@ fn a_stored_authorization_comes_back_checked() {
     assert_ne!(tampered, stored);
     assert!(serde_json::from_str::<McpAuthorization>(&tampered).is_err());
 }
+
+#[test]
+fn a_client_logs_in_as_itself_with_its_secret() {
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "client_m2m".parse().unwrap(),
+        Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+        TokenEndpointAuth::ClientSecretBasic,
+    )
+    .unwrap();
+    let settings = settings().registration(credentials).client_credentials();
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    login
+        .answer(
+            200,
+            include_bytes!("data/authkit/oauth-authorization-server.json"),
+        )
+        .unwrap();
+    // No browser: the token request at once.
+    let token = sent(&login);
+    assert_eq!(
+        form(&token, "grant_type").as_deref(),
+        Some("client_credentials")
+    );
+    assert_eq!(form(&token, "resource").as_deref(), Some(SERVER));
+    assert_eq!(form(&token, "scope").as_deref(), Some("mcp:tools"));
+    let authorization = token
+        .headers()
+        .find(|(name, _)| *name == "authorization")
+        .map(|(_, value)| value.to_owned());
+    assert!(authorization.is_some_and(|value| value.starts_with("Basic ")));
+    assert!(!format!("{token:?}").contains("sk_m2m"));
+    let answer = json!({"access_token": "at_m2m", "token_type": "Bearer", "expires_in": 60});
+    login.answer(200, answer.to_string().as_bytes()).unwrap();
+    match login.step() {
+        McpLoginStep::Done(authorization) => {
+            assert_eq!(authorization.access_token().secret(), "at_m2m")
+        }
+        other => panic!("{other:?}"),
+    }
+}

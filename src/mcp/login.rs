@@ -34,6 +34,7 @@ pub struct McpClientSettings {
     registrations: Vec<ClientCredentials>,
     metadata_document: Option<ClientId>,
     refresh_tokens: bool,
+    client_credentials: bool,
 }
 
 impl McpClientSettings {
@@ -46,6 +47,7 @@ impl McpClientSettings {
             registrations: Vec::new(),
             metadata_document: None,
             refresh_tokens: true,
+            client_credentials: false,
         }
     }
 
@@ -61,6 +63,14 @@ impl McpClientSettings {
     /// that advertise `client_id_metadata_document_supported`.
     pub fn metadata_document(mut self, client_id: ClientId) -> Self {
         self.metadata_document = Some(client_id);
+        self
+    }
+
+    /// Logs in as the client itself, with no user and no browser: the `client_credentials` grant
+    /// (RFC 6749 section 4.4) with the `resource`, for a confidential client (machine to machine).
+    /// Its registration must hold a secret, so give it with [`registration`](Self::registration).
+    pub fn client_credentials(mut self) -> Self {
+        self.client_credentials = true;
         self
     }
 
@@ -414,6 +424,12 @@ impl McpLogin {
         let client = AuthorizationClient::new(server, credentials)?;
         if self.scopes.is_empty() {
             self.scopes = select_scopes(Some(&self.challenge), self.resource_metadata.as_ref());
+        }
+        if self.settings.client_credentials {
+            let request = client.client_credentials_request(&self.scopes, Some(&resource))?;
+            self.request = Some(HttpRequest::from(&request));
+            self.client = Some(client);
+            return Ok(Stage::Token);
         }
         if self.settings.refresh_tokens {
             add_offline_access(&mut self.scopes, server);
