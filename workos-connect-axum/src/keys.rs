@@ -134,7 +134,15 @@ impl Keys {
         ended.as_mut().enable();
         let decision = self.cache().unknown_key(Instant::now());
         match decision {
-            KeyRefetch::Fetch(fetch) => self.shared.fetch(fetch).await,
+            KeyRefetch::Fetch(fetch) => {
+                // On a task of its own, so that a request given up half-way (its client gone)
+                // does not take the fetch with it and leave the others waiting on it.
+                let shared = Arc::clone(&self.shared);
+                tokio::spawn(async move { shared.fetch(fetch).await })
+                    .await
+                    .ok()
+                    .flatten()
+            }
             KeyRefetch::InFlight => {
                 // The fetch under way ends within the client's timeout; the ceiling only guards
                 // against a client built without one.
