@@ -1254,6 +1254,9 @@ fn mcp_server_fetches_keys_again_at_most_once_per_interval() {
     );
     assert_eq!(jwks.fetches(), 1, "the keys are fetched at start-up");
     let token = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
+    // Made now: signing it takes a Node.js start, which must not fall between the rotation's fetch
+    // and the requests meant to come right after it.
+    let forged = forged(&token);
     let interval = std::time::Duration::from_millis(3100);
 
     // The rotation is published; the interval since the first fetch has passed.
@@ -1263,7 +1266,6 @@ fn mcp_server_fetches_keys_again_at_most_once_per_interval() {
     assert_eq!(jwks.fetches(), 2, "one fetch for eight requests");
 
     // Tokens naming a key no one published, right after: no fetch.
-    let forged = forged(&token);
     assert_eq!(at_once(&server, &forged, 8), [401; 8]);
     assert_eq!(jwks.fetches(), 2, "no fetch within the interval");
 

@@ -125,8 +125,9 @@ impl Keys {
     }
 
     /// A token named a key the set lacks: fetches the set if the cache allows it now, or waits for
-    /// the fetch under way, and gives the set to check the token with again. `None` when no fetch
-    /// is allowed yet or it failed: refuse the token.
+    /// the fetch under way, and gives the set to check the token with again: the newest held, which
+    /// is the one checked before when no fetch was allowed or it failed (then refuse the token).
+    /// `None` while no set was ever fetched.
     pub async fn after_unknown_key(&self) -> Option<Arc<KeySet>> {
         // Registered before the cache is asked, so that a fetch ending in between still wakes us.
         let ended = self.shared.fetch_ended.notified();
@@ -149,7 +150,9 @@ impl Keys {
                 let _ = tokio::time::timeout(WAIT_CEILING, ended).await;
                 self.current()
             }
-            KeyRefetch::NotBefore(_) => None,
+            // Another request's fetch may have brought a newer set since this token was checked;
+            // the caller compares it with the set it checked against.
+            KeyRefetch::NotBefore(_) => self.current(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -48,6 +49,8 @@ pub struct ProtectedResourceBuilder {
     leeway: u64,
     allowed_origins: Vec<String>,
     jwks_uri: Option<Url>,
+    refresh_interval: Option<Duration>,
+    min_interval: Option<Duration>,
     keys: Option<Keys>,
 }
 
@@ -88,6 +91,8 @@ impl ProtectedResource {
             leeway: 60,
             allowed_origins: Vec::new(),
             jwks_uri: None,
+            refresh_interval: None,
+            min_interval: None,
             keys: None,
         }
     }
@@ -258,6 +263,21 @@ impl ProtectedResourceBuilder {
         self
     }
 
+    /// How often the keys are fetched on schedule (default
+    /// [`KeyCache::DEFAULT_REFRESH_INTERVAL`], five minutes): a key the issuer withdraws stops
+    /// validating within this time.
+    pub fn keys_refresh_interval(mut self, interval: Duration) -> Self {
+        self.refresh_interval = Some(interval);
+        self
+    }
+
+    /// The least time between two fetches that tokens naming an unknown key may cause (default
+    /// [`KeyCache::DEFAULT_MIN_INTERVAL`], a minute).
+    pub fn keys_min_interval(mut self, interval: Duration) -> Self {
+        self.min_interval = Some(interval);
+        self
+    }
+
     /// Keys of your own making (another HTTP client, other intervals); their refresh must already
     /// run. Without it the builder makes them and starts their refresh.
     pub fn keys(mut self, keys: Keys) -> Self {
@@ -291,7 +311,14 @@ impl ProtectedResourceBuilder {
                 if url.scheme() != "https" && !is_loopback(&url) {
                     return Err(SetupError::InsecureJwksUri(url));
                 }
-                let keys = Keys::new(KeyCache::new(url))?;
+                let mut cache = KeyCache::new(url);
+                if let Some(interval) = self.refresh_interval {
+                    cache = cache.refresh_interval(interval);
+                }
+                if let Some(interval) = self.min_interval {
+                    cache = cache.min_interval(interval);
+                }
+                let keys = Keys::new(cache)?;
                 keys.spawn_refresh()?;
                 keys
             }

@@ -1,44 +1,30 @@
-//! An API that is also a minimal MCP server, protected by AuthKit access tokens: every request to
-//! `/mcp` needs `Authorization: Bearer <access token>` for this resource, checked against the
-//! AuthKit domain's keys; the resource's metadata (RFC 9728) tells MCP clients where to log in.
+//! An MCP server protected by AuthKit access tokens: the official Rust MCP SDK (`rmcp`) serves the
+//! MCP side (streamable HTTP, one tool), and `workos-connect-axum` lets through only requests with
+//! an access token for this resource, answering the others with the challenge that tells MCP
+//! clients where to log in (RFC 9728).
 //!
 //! ```text
-//! cargo run -p mcp-server -- --issuer https://<sub>.authkit.app --resource https://api.example.com/mcp --scope mcp:tools
+//! cargo run -p mcp-server -- --issuer https://<sub>.authkit.app --resource https://mcp.example.com/mcp --scope mcp:tools
 //! ```
 //!
-//! Register the resource in the WorkOS dashboard so that AuthKit issues tokens for it. A refused
-//! request is answered 401 or 403 with a `WWW-Authenticate: Bearer` challenge naming the metadata
-//! URL and the scopes required, and logged. The keys are fetched at start-up, every five minutes,
-//! and when a token names a key the set lacks (at most once a minute).
-
-mod keys;
+//! Register the resource in the WorkOS dashboard so that AuthKit issues tokens for it. The keys
+//! are fetched at start-up, every five minutes, and when a token names a key the set lacks (at most
+//! once a minute); refused requests are logged.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
-use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Json, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use clap::Parser;
-use serde_json::{json, Value};
+use rmcp::handler::server::tool::Extension;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{tool, tool_router};
 use url::Url;
-use workos_connect::mcp::{IdentifierError, Issuer, Resource};
-use workos_connect::resource_server::{
-    bearer_token, AccessTokenCheck, AccessTokenClaims, AccessTokenError, BearerChallenge,
-    ProtectedResourceMetadata,
-};
-use workos_connect::ScopeList;
-
-use keys::{Keys, KeysError};
-
-/// The MCP protocol versions this server speaks, newest first.
-const PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+use workos_connect::resource_server::AccessTokenClaims;
+use workos_connect::{Issuer, Resource, ScopeList};
+use workos_connect_axum::{ProtectedResource, SetupError};
 
 /// An MCP server protected by AuthKit access tokens.
 #[derive(Parser)]
@@ -76,235 +62,85 @@ struct Options {
     keys_refresh_interval: u64,
 }
 
+/// The MCP tools: one, `whoami`, which says whose token the request carried.
 #[derive(Clone)]
-struct App {
-    check: Arc<AccessTokenCheck>,
-    metadata: Arc<ProtectedResourceMetadata>,
-    metadata_url: Url,
-    keys: Arc<Keys>,
-    allowed_origins: Arc<[String]>,
+struct Tools;
+
+#[tool_router(server_handler)]
+impl Tools {
+    #[tool(description = "Who the access token was issued to")]
+    fn whoami(&self, Extension(parts): Extension<axum::http::request::Parts>) -> String {
+        // The layer in front put the checked claims in the request; no request arrives without.
+        match parts.extensions.get::<AccessTokenClaims>() {
+            Some(claims) => format!(
+                "sub {} (organization {})",
+                claims.sub,
+                claims.org_id.as_deref().unwrap_or("none")
+            ),
+            None => "no access token".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error("{0}")]
-    Identifier(#[from] IdentifierError),
-    #[error("{0}")]
-    Keys(#[from] KeysError),
-    #[error("the JWKS URL must be https (or http on loopback): {0}")]
-    InsecureJwksUrl(Url),
+    Setup(#[from] SetupError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-/// The claims of a request's checked access token; a request without one is answered with the
-/// status and challenge of its fault before any handler runs.
-struct Authenticated(AccessTokenClaims);
-
-/// A refusal: the status and the `WWW-Authenticate` challenge.
-struct Refused(u16, BearerChallenge);
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0).unwrap_or(StatusCode::UNAUTHORIZED);
-        let mut response = status.into_response();
-        // The challenge writes only printable ASCII, which is always a valid header value.
-        if let Ok(value) = HeaderValue::from_str(&self.1.to_string()) {
-            response.headers_mut().insert(WWW_AUTHENTICATE, value);
-        }
-        response
-    }
-}
-
-impl FromRequestParts<App> for Authenticated {
-    type Rejection = Refused;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Refused> {
-        let values = parts.headers.get_all(AUTHORIZATION);
-        let token = bearer_token(values.iter().map(HeaderValue::as_bytes)).map_err(|error| {
-            eprintln!("refused: {error}");
-            Refused(
-                error.status(),
-                app.check
-                    .request_challenge(&error, app.metadata_url.clone()),
-            )
-        })?;
-        let refuse = |error: AccessTokenError| {
-            eprintln!("refused: {error}");
-            Refused(
-                error.status(),
-                app.check.challenge(Some(&error), app.metadata_url.clone()),
-            )
-        };
-        let keys = app.keys.current();
-        match app.check.validate(&token, &keys) {
-            Ok(claims) => Ok(Authenticated(claims)),
-            // A key rotation: check again with the keys fetched since, if any.
-            Err(error) if error.should_refetch_keys() => {
-                let Some(newer) = app.keys.after_unknown_key(&keys).await else {
-                    return Err(refuse(error));
-                };
-                app.check
-                    .validate(&token, &newer)
-                    .map(Authenticated)
-                    .map_err(refuse)
-            }
-            Err(error) => Err(refuse(error)),
-        }
-    }
-}
-
-/// The streamable HTTP transport's guard against DNS rebinding: a browser page from an origin not
-/// allowed gets 403, before any token is looked at.
-struct AllowedOrigin;
-
-impl FromRequestParts<App> for AllowedOrigin {
-    type Rejection = StatusCode;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, StatusCode> {
-        match parts.headers.get(ORIGIN) {
-            None => Ok(AllowedOrigin),
-            Some(origin) if app.allowed_origins.iter().any(|allowed| origin == allowed) => {
-                Ok(AllowedOrigin)
-            }
-            Some(_) => Err(StatusCode::FORBIDDEN),
-        }
-    }
-}
-
-/// A request's `MCP-Protocol-Version`, which must be one this server speaks when given.
-struct ProtocolVersion;
-
-impl<S: Sync> FromRequestParts<S> for ProtocolVersion {
-    type Rejection = StatusCode;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, StatusCode> {
-        match parts.headers.get("mcp-protocol-version") {
-            Some(version) if !PROTOCOL_VERSIONS.iter().any(|known| version == known) => {
-                Err(StatusCode::BAD_REQUEST)
-            }
-            _ => Ok(ProtocolVersion),
-        }
-    }
-}
-
-async fn resource_metadata(State(app): State<App>) -> Json<ProtectedResourceMetadata> {
-    Json((*app.metadata).clone())
-}
-
-/// The MCP endpoint (streamable HTTP, JSON answers): `initialize`, `ping`, `tools/list`, and
-/// `tools/call` of the one tool, `whoami`, which says whose token it was.
-async fn mcp(
-    _: AllowedOrigin,
-    _: ProtocolVersion,
-    Authenticated(claims): Authenticated,
-    Json(message): Json<Value>,
-) -> Response {
-    let (Some(id), Some(method)) = (message.get("id").cloned(), message["method"].as_str()) else {
-        // A notification or a response to the server: nothing to answer. A batch (an array) is
-        // not part of the protocol since 2025-06-18.
-        return if message.is_object() {
-            StatusCode::ACCEPTED.into_response()
-        } else {
-            StatusCode::BAD_REQUEST.into_response()
-        };
-    };
-    let result = match method {
-        "initialize" => {
-            let asked = message["params"]["protocolVersion"].as_str();
-            let version = PROTOCOL_VERSIONS
-                .into_iter()
-                .find(|known| Some(*known) == asked)
-                .unwrap_or(PROTOCOL_VERSIONS[0]);
-            json!({
-                "protocolVersion": version,
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "workos-connect-mcp-server", "version": env!("CARGO_PKG_VERSION")},
-            })
-        }
-        "ping" => json!({}),
-        "tools/list" => json!({"tools": [{
-            "name": "whoami",
-            "description": "Who the access token was issued to",
-            "inputSchema": {"type": "object"},
-        }]}),
-        "tools/call" if message["params"]["name"] == "whoami" => json!({
-            "content": [{"type": "text", "text": format!(
-                "sub {} (organization {})",
-                claims.sub,
-                claims.org_id.as_deref().unwrap_or("none"),
-            )}],
-        }),
-        "tools/call" => return rpc_error(id, -32602, "unknown tool"),
-        _ => return rpc_error(id, -32601, "unknown method"),
-    };
-    Json(json!({"jsonrpc": "2.0", "id": id, "result": result})).into_response()
-}
-
-fn rpc_error(id: Value, code: i32, message: &str) -> Response {
-    Json(json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}))
-        .into_response()
-}
-
 async fn serve(options: Options) -> Result<(), Failure> {
-    let mut metadata =
-        ProtectedResourceMetadata::new(options.resource.clone(), vec![options.issuer.clone()]);
-    if !options.scope.is_empty() {
-        metadata = metadata.scopes_supported(options.scope.iter().map(|scope| scope.as_str()));
+    let mut resource = ProtectedResource::builder(options.issuer, options.resource.clone())
+        .require_scopes(options.scope)
+        .leeway(options.leeway)
+        .keys_refresh_interval(Duration::from_secs(options.keys_refresh_interval))
+        .keys_min_interval(Duration::from_secs(options.keys_refetch_interval));
+    for origin in &options.allowed_origins {
+        resource = resource.allowed_origin(origin);
     }
-    let metadata_url = ProtectedResourceMetadata::well_known_url(&options.resource);
-    let check = AccessTokenCheck::new(options.issuer.clone(), options.resource.clone())
-        .require_scopes(options.scope.clone())
-        .leeway(options.leeway);
-    let jwks_url = match options.jwks_url {
-        Some(url) => url,
-        None => options
-            .issuer
-            .url()
-            .join("/oauth2/jwks")
-            .map_err(|reason| IdentifierError::NotUrl {
-                kind: "issuer",
-                input: options.issuer.to_string(),
-                reason,
-            })?,
-    };
-    // The same rule as for the issuer: keys from anywhere else could be anyone's.
-    let loopback = matches!(
-        jwks_url.host_str(),
-        Some("127.0.0.1" | "[::1]" | "localhost")
-    );
-    if jwks_url.scheme() != "https" && !loopback {
-        return Err(Failure::InsecureJwksUrl(jwks_url));
+    if let Some(url) = options.jwks_url {
+        resource = resource.jwks_uri(url);
     }
-    let keys = Arc::new(
-        Keys::fetch_first(jwks_url, Duration::from_secs(options.keys_refetch_interval)).await?,
-    );
-    tokio::spawn(
-        Arc::clone(&keys).refresh_every(Duration::from_secs(options.keys_refresh_interval)),
-    );
-    let app = App {
-        check: Arc::new(check),
-        metadata: Arc::new(metadata),
-        metadata_url: metadata_url.clone(),
-        keys,
-        allowed_origins: options.allowed_origins.into(),
-    };
-    let router = Router::new()
-        .route(metadata_url.path(), get(resource_metadata))
-        .route(options.resource.url().path(), post(mcp))
-        .with_state(app);
+    let resource = resource.build()?;
+
+    // Stateless, with JSON answers: each request stands alone, which suits a server behind a load
+    // balancer and lets the layer check every request on its own.
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_allowed_hosts(allowed_hosts(options.resource.url(), options.listen));
+    let mcp =
+        StreamableHttpService::new(|| Ok(Tools), NeverSessionManager::default().into(), config);
+    let app = resource.protect(Router::new().route_service(options.resource.url().path(), mcp));
+
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     println!(
         "listening on http://{}{}",
         listener.local_addr()?,
         options.resource.url().path()
     );
-    axum::serve(listener, router).await?;
+    axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// The `Host` values the transport takes: the resource's, and the address served on.
+fn allowed_hosts(resource: &Url, listen: SocketAddr) -> Vec<String> {
+    let mut hosts = vec![listen.to_string(), listen.ip().to_string()];
+    if let Some(host) = resource.host_str() {
+        hosts.push(host.to_owned());
+        if let Some(port) = resource.port() {
+            hosts.push(format!("{host}:{port}"));
+        }
+    }
+    hosts
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
     match serve(Options::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
