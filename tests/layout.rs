@@ -129,3 +129,39 @@ fn the_readme_recipe_is_the_built_one() {
         "README.md's recipe differs from examples/axum-login/src/bin/recipe.rs"
     );
 }
+
+/// The README's recipes for the companion crates are their crate docs' recipes, word for word, so
+/// that crates.io and docs.rs readers get the programs this README shows.
+#[test]
+fn the_readme_recipes_are_the_companion_crates_docs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```rust,ignore\n").skip(1) {
+        let code = block.split("```").next().unwrap();
+        let docs = if code.contains("workos_connect_axum") {
+            "workos-connect-axum/src/lib.rs"
+        } else if code.contains("workos_connect_reqwest") {
+            "workos-connect-reqwest/src/lib.rs"
+        } else {
+            continue;
+        };
+        let lib = std::fs::read_to_string(root.join(docs)).unwrap();
+        let as_docs: String = code
+            .lines()
+            .map(|line| {
+                if line.is_empty() {
+                    "//!\n".to_owned()
+                } else {
+                    format!("//! {line}\n")
+                }
+            })
+            .collect();
+        assert!(
+            lib.contains(&as_docs),
+            "README.md's recipe differs from the one in {docs}:\n{code}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "{checked} recipes checked");
+}
