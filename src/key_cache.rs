@@ -203,11 +203,11 @@ impl KeyCache {
         if self.in_flight.is_some() {
             return None;
         }
-        let retry = self.not_before();
         match self.last_success {
-            None => retry,
+            None => self.not_before(),
             Some(success) => {
                 let scheduled = success.checked_add(self.refresh_interval)?;
+                let retry = self.scheduled_not_before();
                 Some(retry.map_or(scheduled, |retry| scheduled.max(retry)))
             }
         }
@@ -291,15 +291,25 @@ impl KeyCache {
             .and_then(|attempt| attempt.checked_add(self.min_interval))
     }
 
+    /// The earliest start of a scheduled fetch after the last attempt: a refresh interval shorter
+    /// than `min_interval` is kept, and a failed refresh is retried at that pace rather than
+    /// waiting for the next schedule.
+    fn scheduled_not_before(&self) -> Option<Instant> {
+        let spacing = self.min_interval.min(self.refresh_interval);
+        self.last_attempt
+            .and_then(|attempt| attempt.checked_add(spacing))
+    }
+
     fn fetch_due(&self, now: Instant) -> bool {
-        let retry_allowed = self.not_before().is_none_or(|at| now >= at);
+        let allowed = |at: Option<Instant>| at.is_none_or(|at| now >= at);
         match self.last_success {
-            None => retry_allowed,
+            None => allowed(self.not_before()),
             Some(success) => {
                 let scheduled = success
                     .checked_add(self.refresh_interval)
                     .is_some_and(|at| now >= at);
-                (scheduled || self.unknown_key_seen) && retry_allowed
+                (scheduled && allowed(self.scheduled_not_before()))
+                    || (self.unknown_key_seen && allowed(self.not_before()))
             }
         }
     }
@@ -331,6 +341,29 @@ mod tests {
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)
+    }
+
+    #[test]
+    fn a_refresh_interval_shorter_than_the_min_interval_is_kept() {
+        let start = Instant::now();
+        let mut cache = cache()
+            .refresh_interval(Duration::from_secs(1))
+            .min_interval(Duration::from_secs(60));
+        let fetch = cache.poll(start).unwrap();
+        cache.finish(fetch, 200, JWKS, start).unwrap();
+        let second = start + Duration::from_secs(1);
+        assert_eq!(cache.next_due(), Some(second));
+        let fetch = cache.poll(second).expect("the schedule, not the minute");
+        // A failed scheduled refresh is tried again at the schedule's pace.
+        cache.failed(fetch);
+        assert_eq!(cache.next_due(), Some(start + Duration::from_secs(2)));
+        assert!(cache.poll(second + Duration::from_millis(500)).is_none());
+        assert!(cache.poll(start + Duration::from_secs(2)).is_some());
+        // Unknown keys are still held to the minute.
+        assert!(matches!(
+            cache.unknown_key(start + Duration::from_secs(30)),
+            KeyRefetch::InFlight | KeyRefetch::NotBefore(_)
+        ));
     }
 
     #[test]
