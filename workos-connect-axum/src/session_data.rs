@@ -92,6 +92,17 @@ impl SessionData {
     }
 }
 
+/// Signs the user of `session` out, in the store at once: the session layer only drops the cookie
+/// of a session left empty, and the record, still signed in, would serve whoever kept the cookie.
+pub(crate) async fn remove_user(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.remove_value(USER_KEY).await?;
+    if session.is_empty().await {
+        session.delete().await
+    } else {
+        session.save().await
+    }
+}
+
 impl fmt::Debug for SessionData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionData")

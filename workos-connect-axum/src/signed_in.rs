@@ -13,7 +13,7 @@ use workos_connect::{AccessToken, IdTokenClaims};
 use crate::login::{WebLogin, LOGIN_PATH};
 use crate::login_error::LoginError;
 use crate::same_origin::{is_safe, is_same_origin};
-use crate::session_data::{unix_now, SessionData, USER_KEY};
+use crate::session_data::{remove_user, unix_now, SessionData};
 
 /// The signed-in user of the request's session: the claims of their ID token, and an access token
 /// that is not about to expire.
@@ -91,7 +91,7 @@ impl SignedIn {
                         return Ok(());
                     }
                 }
-                self.session.remove_value(USER_KEY).await?;
+                remove_user(&self.session).await?;
                 Err(error)
             }
             Err(error) => Err(error),
@@ -211,7 +211,7 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
     if user.data.needs_refresh(now, user.login.refresh_margin()) {
         if user.data.refresh_token.is_none() {
             if user.data.expired(now) {
-                user.session.remove_value(USER_KEY).await?;
+                remove_user(&user.session).await?;
                 return Err(LoginError::Expired);
             }
         } else if let Err(error) = user.refresh().await {

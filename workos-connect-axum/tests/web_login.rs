@@ -413,6 +413,7 @@ async fn a_refused_or_missing_refresh_token_ends_the_signed_in_session() {
     let no_refresh_token = signed_in_session(&store, now() - 1, None).await;
     let answer = send(&app, get_with("/me", Some(&no_refresh_token))).await;
     assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(stored_user(&store, &no_refresh_token).await, None);
     assert_eq!(
         text(send(&app, get_with("/", Some(&no_refresh_token))).await).await,
         "anonymous"
