@@ -16,9 +16,13 @@
 //! polling, the user's part played on the provider's device pages: confirmed, refused, expired, and
 //! `slow_down`; `userinfo_*` reads the userinfo endpoint.
 //!
-//! Needs Node.js and `npm ci` in tests/interop. Without them every scenario is reported as ignored,
-//! with a line saying how to install the provider, except under `CI=true`, where a missing provider
-//! fails every scenario.
+//! The `axum_login_*` scenarios run the axum-login example (workos-connect-axum's login routes and
+//! `SignedIn`): one instance with sessions in memory, and two sharing sessions in a Redis server the
+//! scenario starts, one of them restarted mid-session.
+//!
+//! Needs Node.js and `npm ci` in tests/interop, and `redis-server` for the Redis scenario. Without
+//! them the scenarios needing them are reported as ignored, with a line saying what to install,
+//! except under `CI=true`, where they fail.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::{MemoryStore, SessionStore};
-use workos_connect::{ConnectClient, KeyCache, Scopes};
+use workos_connect::{ClientSecret, ConnectClient, KeyCache, Scopes};
 use workos_connect_axum::{Keys, SignedIn, WebLogin, WebLoginSetupError};
 
 const USER_KEY: &str = "workos_connect.user";
@@ -441,7 +441,26 @@ async fn a_route_outside_the_layers_is_a_server_error() {
     let no_sessions: Router = Router::new().route("/me", get(me)).layer(login.layer());
     let answer = send(&no_sessions, get_with("/me", None)).await;
     assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    // Debug shows settings, never a secret.
+}
+
+#[tokio::test]
+async fn a_confidential_client_logs_in_without_pkce_and_debug_hides_its_secret() {
+    let login = WebLogin::builder(client(
+        "https://example.authkit.app",
+        "https://app.example.com/callback",
+    ))
+    .client_secret(ClientSecret::new("sk_test_hidden").unwrap())
+    .keys(idle_keys())
+    .build()
+    .unwrap();
     let shown = format!("{login:?}");
-    assert!(shown.contains("WebLogin"), "{shown}");
+    assert!(
+        shown.contains("client_01") && !shown.contains("sk_test_hidden"),
+        "{shown}"
+    );
+    let app = app(&login, MemoryStore::default());
+    let answer = send(&app, get_with("/login", None)).await;
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(!location.contains("code_challenge"), "{location}");
+    assert!(!location.contains("sk_test_hidden"), "{location}");
 }
