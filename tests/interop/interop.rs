@@ -16,9 +16,13 @@
 //! polling, the user's part played on the provider's device pages: confirmed, refused, expired, and
 //! `slow_down`; `userinfo_*` reads the userinfo endpoint.
 //!
-//! Needs Node.js and `npm ci` in tests/interop. Without them every scenario is reported as ignored,
-//! with a line saying how to install the provider, except under `CI=true`, where a missing provider
-//! fails every scenario.
+//! The `axum_login_*` scenarios run the axum-login example (workos-connect-axum's login routes and
+//! `SignedIn`): one instance with sessions in memory, and two sharing sessions in a Redis server the
+//! scenario starts, one of them restarted mid-session.
+//!
+//! Needs Node.js and `npm ci` in tests/interop, and `redis-server` for the Redis scenario. Without
+//! them the scenarios needing them are reported as ignored, with a line saying what to install,
+//! except under `CI=true`, where they fail.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -201,6 +205,16 @@ impl Browser {
 
     fn get(&self, url: &str) -> Answer {
         let request = self.agent.get(url).header("cookie", self.cookie_header());
+        self.read(request.call())
+    }
+
+    /// A `GET` with an `Accept` header, as a browser navigating to a page sends it.
+    fn get_accepting(&self, url: &str, accept: &str) -> Answer {
+        let request = self
+            .agent
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .header("accept", accept);
         self.read(request.call())
     }
 
@@ -706,12 +720,19 @@ fn first_line(output: impl std::io::Read + Send + 'static, name: &str, ready: &s
 
 /// The axum-login example, built and started against the provider as a user would run it.
 fn start_app(provider: &Provider) -> ProcessGuard {
+    start_app_on(provider, provider.app_port, &[])
+}
+
+/// The axum-login example listening on `port`, with the registered redirect URI (the provider's
+/// `app_port`) and the extra options given.
+fn start_app_on(provider: &Provider, port: u16, options: &[&str]) -> ProcessGuard {
     let mut child = Command::new(built("axum-login"))
         .args(["--domain", &provider.issuer, "--client-id", "public-app"])
         .args(["--redirect-uri", &app_callback(provider.app_port)])
-        .args(["--listen", &format!("127.0.0.1:{}", provider.app_port)])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(options)
         .env_remove("WORKOS_CLIENT_SECRET")
-        .env_remove("COOKIE_KEY")
+        .env_remove("REDIS_URL")
         .stderr(Stdio::piped())
         .spawn()
         .expect("axum-login starts");
@@ -754,17 +775,26 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
         "{home}"
     );
 
-    // The login cookie was single-use: the same callback again is refused.
+    // The pending login was single-use: the same callback again is refused.
     let replayed = http.get(callback.as_str());
     assert_eq!(replayed.status, 400);
     assert!(String::from_utf8_lossy(&replayed.body).contains("no login in progress"));
 
     let form = "application/x-www-form-urlencoded";
     let app = |path: &str| format!("http://127.0.0.1:{}{path}", provider.app_port);
+    let before = me(&http, &app("/me"));
+    assert_eq!(before["claims"]["sub"], "user_01");
     let refreshed = http.post(&app("/refresh"), form, String::new());
     let body = String::from_utf8_lossy(&refreshed.body).into_owned();
     assert_eq!(refreshed.status, 303, "{body}");
     assert!(page("/").1.contains("Signed in as user_01@example.com"));
+    let after = me(&http, &app("/me"));
+    assert_ne!(
+        after["access_token_sha256"], before["access_token_sha256"],
+        "the refresh_token grant gave a new access token"
+    );
+    // A form posted from another site cannot refresh either.
+    assert_eq!(http.post_cross_site(&app("/refresh")).status, 403);
 
     // A form posted from another site cannot sign the user out (or refresh).
     assert_eq!(http.post_cross_site(&app("/logout")).status, 403);
@@ -775,6 +805,158 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     assert!(page("/").1.contains("Log in"));
     let refused = http.post(&app("/refresh"), form, String::new());
     assert_eq!(refused.status, 401);
+    assert_eq!(http.get(&app("/me")).status, 401);
+    // A browser asking for a page is sent to the login instead.
+    let page = http.get_accepting(&app("/me"), "text/html");
+    assert_eq!(
+        (page.status, page.location.as_deref()),
+        (303, Some("/login"))
+    );
+}
+
+/// `GET url` answered with 200 and JSON: the example's `/me`.
+fn me(http: &Browser, url: &str) -> serde_json::Value {
+    let answer = http.get(url);
+    let body = String::from_utf8_lossy(&answer.body).into_owned();
+    assert_eq!(answer.status, 200, "{url}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|error| panic!("{url}: {error}: {body}"))
+}
+
+/// A Redis server of the test's own, on a free loopback port, writing nothing to disk; ended when
+/// dropped.
+struct Redis {
+    url: String,
+    _process: ProcessGuard,
+}
+
+/// Why Redis cannot run here, if it cannot.
+fn missing_redis() -> Option<String> {
+    let found = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    (!found("redis-server") || !found("redis-cli"))
+        .then(|| "`redis-server` or `redis-cli` is not on the PATH".to_owned())
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = free_port().to_string();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("redis-{port}"));
+        std::fs::create_dir_all(&dir).expect("a directory for redis");
+        let child = Command::new("redis-server")
+            .args(["--port", &port, "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(log_file("redis.log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        let process = ProcessGuard(child);
+        let started = Instant::now();
+        loop {
+            let ping = Command::new("redis-cli")
+                .args(["-p", &port, "ping"])
+                .stderr(Stdio::null())
+                .output()
+                .expect("redis-cli runs");
+            if String::from_utf8_lossy(&ping.stdout).trim() == "PONG" {
+                break;
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "redis-server did not answer within 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Redis {
+            url: format!("redis://127.0.0.1:{port}"),
+            _process: process,
+        }
+    }
+}
+
+fn axum_login_instances_share_sessions_in_redis() {
+    let provider = provider();
+    let redis = Redis::start();
+    let shared = ["--redis-url", redis.url.as_str()];
+    let (port_a, port_b) = (free_port(), free_port());
+    let a = |path: &str| format!("http://127.0.0.1:{port_a}{path}");
+    let b = |path: &str| format!("http://127.0.0.1:{port_b}{path}");
+    let _a = start_app_on(provider, port_a, &shared);
+    let mut instance_b = start_app_on(provider, port_b, &shared);
+    // One browser: cookies are the host's, whatever the port, as behind one load balancer.
+    let http = Browser::new();
+
+    let login = http.get(&a("/login"));
+    assert_eq!(login.status, 303);
+    let authorize = login.location.expect("a redirect to the provider");
+    let callback = browse_to(
+        &http,
+        &authorize,
+        User::Consents,
+        &app_callback(provider.app_port),
+    );
+    // The login began on A; its callback reaches B, which finds the pending login in Redis.
+    let mut on_b = callback.clone();
+    on_b.set_port(Some(port_b)).unwrap();
+    let finished = http.get(on_b.as_str());
+    let body = String::from_utf8_lossy(&finished.body).into_owned();
+    assert_eq!(finished.status, 303, "{body}");
+    let mut on_a = callback;
+    on_a.set_port(Some(port_a)).unwrap();
+    let replayed = http.get(on_a.as_str());
+    assert_eq!(
+        replayed.status, 400,
+        "the callback is single-use on every instance"
+    );
+
+    let first = me(&http, &b("/me"));
+    assert_eq!(first["claims"]["sub"], "user_01");
+    assert_eq!(first["claims"]["email"], "user_01@example.com");
+    assert_eq!(me(&http, &a("/me")), first);
+
+    let form = "application/x-www-form-urlencoded";
+    let refreshed = http.post(&b("/refresh"), form, String::new());
+    let body = String::from_utf8_lossy(&refreshed.body).into_owned();
+    assert_eq!(refreshed.status, 303, "{body}");
+    let second = me(&http, &a("/me"));
+    assert_ne!(
+        second["access_token_sha256"], first["access_token_sha256"],
+        "B's refresh_token grant gave a new access token, and A reads it from Redis"
+    );
+
+    // B restarted, renewing any token that expires within a day, so at once: the session
+    // survives, and the refresh uses the token B's earlier refresh rotated.
+    drop(instance_b);
+    instance_b = start_app_on(
+        provider,
+        port_b,
+        &[&shared[..], &["--refresh-margin", "86400"]].concat(),
+    );
+    let third = me(&http, &b("/me"));
+    assert_eq!(third["claims"]["sub"], "user_01");
+    assert_ne!(third["access_token_sha256"], second["access_token_sha256"]);
+    assert_eq!(
+        me(&http, &a("/me"))["access_token_sha256"],
+        third["access_token_sha256"],
+        "the extractor saved the renewed tokens"
+    );
+
+    assert_eq!(http.post_cross_site(&a("/logout")).status, 403);
+    assert_eq!(http.get(&b("/me")).status, 200);
+    let signed_out = http.post(&a("/logout"), form, String::new());
+    assert_eq!(signed_out.status, 303);
+    assert_eq!(
+        http.get(&b("/me")).status,
+        401,
+        "B refuses the ended session"
+    );
+    assert!(String::from_utf8_lossy(&http.get(&b("/")).body).contains("Log in"));
+    drop(instance_b);
 }
 
 /// The mcp-server example, started against the provider on a port of its own. It requires
@@ -1677,9 +1859,16 @@ const SCENARIOS: [(&str, fn()); 22] = [
     ),
 ];
 
+/// Scenarios that also need a Redis server.
+const REDIS_SCENARIOS: [(&str, fn()); 1] = [(
+    "axum_login_instances_share_sessions_in_redis",
+    axum_login_instances_share_sessions_in_redis,
+)];
+
 fn main() {
     let args = Arguments::from_args();
     let missing = missing_provider();
+    let missing_redis = missing.clone().or_else(missing_redis);
     let required = std::env::var("CI").as_deref() == Ok("true");
     if let Some(reason) = &missing {
         if required {
@@ -1690,15 +1879,26 @@ fn main() {
             );
         }
     }
+    if let (None, Some(reason)) = (&missing, &missing_redis) {
+        if required {
+            eprintln!("Redis is required under CI=true: {reason}");
+        } else {
+            eprintln!(
+                "Redis scenarios ignored: {reason}; install it with `apt-get install redis-server`"
+            );
+        }
+    }
+    let with_redis = REDIS_SCENARIOS
+        .into_iter()
+        .map(|scenario| (scenario, missing_redis.clone()));
     let trials = SCENARIOS
         .into_iter()
-        .map(|(name, scenario)| {
+        .map(|scenario| (scenario, missing.clone()))
+        .chain(with_redis)
+        .map(|((name, scenario), missing)| {
             let ignored = missing.is_some() && !required;
-            let missing = missing.clone();
             Trial::test(name, move || match missing {
-                Some(reason) => Err(Failed::from(format!(
-                    "the interop provider is required under CI=true: {reason}"
-                ))),
+                Some(reason) => Err(Failed::from(format!("required under CI=true: {reason}"))),
                 None => {
                     scenario();
                     Ok(())

@@ -84,13 +84,21 @@ mod authenticated;
 mod http_client;
 mod keys;
 mod layer;
+mod login;
+mod login_error;
 mod protect;
 mod router;
+mod same_origin;
+mod session_data;
+mod signed_in;
 
 pub use authenticated::{Authenticated, NotBehindLayer};
 pub use http_client::{default_client, HttpClientError};
 pub use keys::{Keys, KeysError};
 pub use layer::{RequireAccessToken, RequireAccessTokenService};
+pub use login::{WebLogin, WebLoginBuilder, WebLoginSetupError, LOGIN_PATH, LOGOUT_PATH};
+pub use login_error::LoginError;
 pub use protect::{
     ProtectedResource, ProtectedResourceBuilder, Refusal, RefusalReason, SetupError,
 };
+pub use signed_in::{SignInRequired, SignedIn};

@@ -1,5 +1,5 @@
-//! A web backend that logs users in with WorkOS Connect: axum for HTTP, encrypted cookies for the
-//! login in progress and the session, reqwest for the token endpoint and the keys.
+//! A web backend that logs users in with WorkOS Connect: axum for HTTP, workos-connect-axum for the
+//! login routes and the signed-in user, tower-sessions for the session, in memory or in Redis.
 //!
 //! ```text
 //! cargo run -p axum-login -- --domain https://<sub>.authkit.app --client-id client_...
@@ -7,34 +7,30 @@
 //!
 //! Then open <http://127.0.0.1:3000/>. Register the redirect URI (default
 //! `http://127.0.0.1:3000/callback`) for the application in the WorkOS dashboard. Set
-//! `WORKOS_CLIENT_SECRET` for a confidential application; without one, logins use PKCE. Set
-//! `COOKIE_KEY` (64 random bytes, hex) so that sessions survive a restart.
+//! `WORKOS_CLIENT_SECRET` for a confidential application; without one, logins use PKCE.
 //!
-//! 1. `GET /login` starts a login: the pending login goes into an encrypted cookie, and the browser
-//!    to AuthKit.
-//! 2. `GET /callback` checks the callback against that cookie, redeems the code, validates the ID
-//!    token and starts the session: an encrypted cookie with the user's claims, for 8 hours.
-//! 3. `POST /refresh` redeems the refresh token (scope `offline_access`) and validates the new ID
-//!    token against the session's; `POST /logout` ends the session.
+//! - `GET /login`, the callback and `POST /logout` are `WebLogin::router`'s.
+//! - `GET /` greets the signed-in user, if any; `GET /me` answers the user's ID token claims as
+//!   JSON (401 when signed out) and a fingerprint of the access token, which changes when it is
+//!   renewed; `POST /refresh` renews it now.
+//!
+//! Sessions live in memory, and end when the server stops, unless `--redis-url` names a Redis
+//! server: then they survive restarts and are shared by every instance using it.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::extract::{FromRef, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Json, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use clap::Parser;
-use serde::{Deserialize, Serialize};
-use workos_connect::{
-    CallbackError, ClientSecret, ConnectClient, ErrorCode, IdTokenCheck, IdTokenClaims,
-    IdTokenError, KeySet, KeySetError, PendingAuthorization, RefreshToken, Scopes, TokenError,
-    TokenRequest, TokenResponse, DEFAULT_MAX_AGE,
-};
+use sha2::{Digest, Sha256};
+use tower_sessions::MemoryStore;
+use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, Pool, ReconnectPolicy};
+use tower_sessions_redis_store::RedisStore;
+use workos_connect::{ClientSecret, ConnectClient};
+use workos_connect_axum::{LoginError, SignedIn, WebLogin};
 
 /// A web backend that logs users in with WorkOS Connect.
 #[derive(Parser)]
@@ -62,240 +58,47 @@ struct Options {
     /// Address to serve on
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
-    /// 64 bytes, hex, that encrypt and sign the cookies; without it a random key is made at
-    /// start-up, and sessions end when the server restarts
-    #[arg(long, env = "COOKIE_KEY", hide_env_values = true)]
-    cookie_key: Option<String>,
+    /// Redis server keeping the sessions, e.g. redis://127.0.0.1:6379; without it they are kept in
+    /// memory
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Seconds before its expiry that the access token is renewed
+    #[arg(long, default_value_t = 60)]
+    refresh_margin: u64,
 }
 
-const PENDING_COOKIE: &str = "login";
-const SESSION_COOKIE: &str = "session";
-
-/// How long a session lasts. A cookie session cannot be ended on the server: logging out deletes
-/// the browser's copy only, so keep it short, or keep sessions in a server-side store instead.
-const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
-
-/// What the session cookie holds. The claims are validated once, at login or refresh.
-#[derive(Serialize, Deserialize)]
-struct Session {
-    claims: IdTokenClaims,
-    refresh_token: Option<RefreshToken>,
-    /// Seconds since the Unix epoch.
-    expires_at: u64,
-}
-
-#[derive(Clone)]
-struct App {
-    client: Arc<ConnectClient>,
-    scopes: Scopes,
-    http: reqwest::Client,
-    /// Fetched on first use, then again only when a token names a key the set lacks.
-    keys: Arc<RwLock<Option<Arc<KeySet>>>>,
-    secure_cookies: bool,
-    cookie_key: Key,
-}
-
-// `PrivateCookieJar` finds its key through the router's state.
-impl FromRef<App> for Key {
-    fn from_ref(app: &App) -> Key {
-        app.cookie_key.clone()
-    }
-}
-
-async fn home(State(app): State<App>, jar: PrivateCookieJar) -> Html<String> {
-    Html(match app.session(&jar) {
+async fn home(user: Option<SignedIn>) -> Html<String> {
+    Html(match user {
         None => "<!doctype html><p><a href=\"/login\">Log in</a></p>".to_owned(),
-        Some(session) => format!(
+        Some(user) => format!(
             "<!doctype html><p>Signed in as {} ({})</p>\
              <form method=post action=/refresh><button>Refresh</button></form>\
              <form method=post action=/logout><button>Log out</button></form>",
-            escape(session.claims.email.as_deref().unwrap_or("no email")),
-            escape(&session.claims.sub),
+            escape(user.claims().email.as_deref().unwrap_or("no email")),
+            escape(&user.claims().sub),
         ),
     })
 }
 
-async fn login(State(app): State<App>, jar: PrivateCookieJar) -> Result<Response, AppError> {
-    let (redirect, pending) = app
-        .client
-        .authorize()
-        .scopes(app.scopes)
-        .pkce_if_public()
-        .build()?;
-    let mut cookie = app.cookie(PENDING_COOKIE, serde_json::to_string(&pending)?);
-    cookie.set_max_age(DEFAULT_MAX_AGE.try_into().ok());
-    // A second login in another tab replaces the first: only the latest can finish.
-    Ok((jar.add(cookie), Redirect::to(redirect.as_str())).into_response())
+/// The claims, and the first bytes of the access token's SHA-256: enough to see it renewed,
+/// nothing to use it with.
+async fn me(user: SignedIn) -> Json<serde_json::Value> {
+    let digest = Sha256::digest(user.access_token().secret().as_bytes());
+    let fingerprint: String = digest
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    Json(serde_json::json!({
+        "claims": user.claims(),
+        "access_token_sha256": fingerprint,
+        "expires_at": user.expires_at(),
+    }))
 }
 
-async fn callback(
-    State(app): State<App>,
-    jar: PrivateCookieJar,
-    RawQuery(query): RawQuery,
-) -> Result<(PrivateCookieJar, Redirect), AppError> {
-    // Single use, whatever the outcome: a replayed callback finds nothing to match.
-    let pending = jar.get(&app.cookie_name(PENDING_COOKIE));
-    let jar = jar.remove(app.cookie(PENDING_COOKIE, String::new()));
-    let pending: PendingAuthorization = pending
-        .and_then(|cookie| read(cookie.value()))
-        .ok_or(AppError::NoLoginInProgress)?;
-
-    let code = pending.callback().check(query.as_deref().unwrap_or(""))?;
-    let tokens = app
-        .redeem(app.client.token_request(&pending, &code)?)
-        .await?;
-    let id_token = tokens.id_token.as_ref().ok_or(AppError::NoIdToken)?;
-    // Without PKCE, the ID token's nonce is what ties the code to this browser: validate it first.
-    let claims = app.validate(pending.id_token(), id_token).await?;
-    let session = Session {
-        claims,
-        refresh_token: tokens.refresh_token.clone(),
-        expires_at: unix_now().saturating_add(SESSION_LIFETIME.as_secs()),
-    };
-    Ok((app.start_session(jar, &session)?, Redirect::to("/")))
-}
-
-async fn refresh(
-    State(app): State<App>,
-    headers: HeaderMap,
-    jar: PrivateCookieJar,
-) -> Result<(PrivateCookieJar, Redirect), AppError> {
-    same_origin(&headers)?;
-    let session = app.session(&jar).ok_or(AppError::NotSignedIn)?;
-    let refresh_token = session
-        .refresh_token
-        .as_ref()
-        .ok_or(AppError::NoRefreshToken)?;
-    let tokens = app
-        .redeem(app.client.refresh_request(refresh_token))
-        .await?;
-    let claims = match &tokens.id_token {
-        Some(id_token) => {
-            let check = app.client.refreshed_id_token(&session.claims);
-            app.validate(check, id_token).await?
-        }
-        None => session.claims,
-    };
-    let session = Session {
-        claims,
-        // Rotated refresh tokens replace the old one; otherwise the old one stays valid.
-        refresh_token: tokens.refresh_token.clone().or(session.refresh_token),
-        expires_at: session.expires_at,
-    };
-    Ok((app.start_session(jar, &session)?, Redirect::to("/")))
-}
-
-async fn logout(
-    State(app): State<App>,
-    headers: HeaderMap,
-    jar: PrivateCookieJar,
-) -> Result<(PrivateCookieJar, Redirect), AppError> {
-    same_origin(&headers)?;
-    let jar = jar.remove(app.cookie(SESSION_COOKIE, String::new()));
-    Ok((jar, Redirect::to("/")))
-}
-
-/// Refuses a form posted from another site. SameSite=Lax cookies still come with a post from a
-/// sibling subdomain; browsers say where a request comes from in `Sec-Fetch-Site`.
-fn same_origin(headers: &HeaderMap) -> Result<(), AppError> {
-    match headers.get("sec-fetch-site").map(|site| site.as_bytes()) {
-        None | Some(b"same-origin" | b"none") => Ok(()),
-        Some(_) => Err(AppError::CrossSite),
-    }
-}
-
-impl App {
-    /// The session, if the cookie holds one that has not expired.
-    fn session(&self, jar: &PrivateCookieJar) -> Option<Session> {
-        let cookie = jar.get(&self.cookie_name(SESSION_COOKIE))?;
-        let session: Session = read(cookie.value())?;
-        (session.expires_at > unix_now()).then_some(session)
-    }
-
-    fn start_session(
-        &self,
-        jar: PrivateCookieJar,
-        session: &Session,
-    ) -> Result<PrivateCookieJar, AppError> {
-        let mut cookie = self.cookie(SESSION_COOKIE, serde_json::to_string(session)?);
-        cookie.set_max_age(SESSION_LIFETIME.try_into().ok());
-        Ok(jar.add(cookie))
-    }
-
-    /// Posts a token request and reads the answer.
-    async fn redeem(&self, request: TokenRequest) -> Result<TokenResponse, AppError> {
-        let reply = self.http.execute(request.to_http()?.try_into()?).await?;
-        let status = reply.status().as_u16();
-        Ok(TokenResponse::parse(status, &reply.bytes().await?)?)
-    }
-
-    /// Validates an ID token with the cached keys, fetching them again once if the token names a
-    /// key the set lacks (the crate says when that is allowed).
-    async fn validate(
-        &self,
-        check: IdTokenCheck<'_>,
-        id_token: &workos_connect::IdToken,
-    ) -> Result<IdTokenClaims, AppError> {
-        let cached = self
-            .keys
-            .read()
-            .map(|keys| keys.clone())
-            .unwrap_or_default();
-        let keys = match cached {
-            Some(keys) => keys,
-            None => self.fetch_keys().await?,
-        };
-        match check.validate(id_token, &keys) {
-            Err(error) if error.should_refetch_keys() => {
-                let keys = self.fetch_keys().await?;
-                Ok(check.validate(id_token, &keys)?)
-            }
-            outcome => Ok(outcome?),
-        }
-    }
-
-    async fn fetch_keys(&self) -> Result<Arc<KeySet>, AppError> {
-        let url = self.client.domain().jwks_endpoint();
-        let reply = self.http.get(url).send().await?.error_for_status()?;
-        let keys = Arc::new(KeySet::parse(&reply.bytes().await?)?);
-        if let Ok(mut cached) = self.keys.write() {
-            *cached = Some(keys.clone());
-        }
-        Ok(keys)
-    }
-
-    /// An encrypted, signed, HttpOnly cookie. Lax, not Strict: the callback is a top-level
-    /// navigation from AuthKit's site. `Secure` unless the app runs on plain http (local development).
-    fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
-        Cookie::build((self.cookie_name(name), value))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure_cookies)
-            .build()
-    }
-}
-
-impl App {
-    /// With https, the `__Host-` prefix: the browser then refuses the cookie from a sibling
-    /// subdomain, which could otherwise plant its own (encrypted, valid) session or login.
-    fn cookie_name(&self, name: &str) -> String {
-        if self.secure_cookies {
-            format!("__Host-{name}")
-        } else {
-            name.to_owned()
-        }
-    }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |now| now.as_secs())
-}
-
-fn read<T: for<'de> Deserialize<'de>>(json: &str) -> Option<T> {
-    serde_json::from_str(json).ok()
+async fn refresh(mut user: SignedIn) -> Result<Redirect, LoginError> {
+    user.refresh().await?;
+    Ok(Redirect::to("/"))
 }
 
 fn escape(text: &str) -> String {
@@ -304,138 +107,43 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Every way a request can fail, answered by type.
-#[derive(Debug, thiserror::Error)]
-enum AppError {
-    #[error("no login in progress: start at /login and finish within 15 minutes")]
-    NoLoginInProgress,
-    #[error("not signed in")]
-    NotSignedIn,
-    #[error("a form from another site cannot act on this session")]
-    CrossSite,
-    #[error("the session has no refresh token: log in with the offline_access scope")]
-    NoRefreshToken,
-    #[error("the token response has no ID token, though `openid` was requested")]
-    NoIdToken,
-    #[error(transparent)]
-    Callback(#[from] CallbackError),
-    #[error(transparent)]
-    Token(#[from] TokenError),
-    #[error(transparent)]
-    IdToken(#[from] IdTokenError),
-    #[error(transparent)]
-    Keys(#[from] KeySetError),
-    #[error("cannot reach AuthKit: {0}")]
-    Http(#[from] reqwest::Error),
-    #[error(transparent)]
-    Request(#[from] workos_connect::Error),
-    #[error(transparent)]
-    HttpRequest(#[from] http::Error),
-    #[error(transparent)]
-    Json(#[from] serde_json::Error),
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            AppError::Callback(CallbackError::Authorization(error))
-                if error.code == ErrorCode::AccessDenied =>
-            {
-                StatusCode::FORBIDDEN
-            }
-            AppError::NoLoginInProgress | AppError::Callback(_) => StatusCode::BAD_REQUEST,
-            AppError::NotSignedIn | AppError::NoRefreshToken => StatusCode::UNAUTHORIZED,
-            AppError::CrossSite => StatusCode::FORBIDDEN,
-            // A used code or an expired refresh token: the user must log in again.
-            AppError::Token(TokenError::Endpoint(error))
-                if error.code == ErrorCode::InvalidGrant =>
-            {
-                StatusCode::UNAUTHORIZED
-            }
-            AppError::Token(_)
-            | AppError::IdToken(_)
-            | AppError::Keys(_)
-            | AppError::NoIdToken
-            | AppError::Http(_) => StatusCode::BAD_GATEWAY,
-            AppError::Request(_) | AppError::HttpRequest(_) | AppError::Json(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        eprintln!("{status}: {self}");
-        // Plain text, so nothing echoed from a query becomes markup.
-        (status, self.to_string()).into_response()
-    }
-}
-
-fn configure(options: &Options) -> Result<App, Box<dyn std::error::Error>> {
-    let mut client = ConnectClient::new(
+async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let client = ConnectClient::new(
         options.domain.parse()?,
         options.client_id.parse()?,
         options.redirect_uri.parse()?,
     );
-    if let Some(secret) = &options.client_secret {
-        client = client.with_client_secret(ClientSecret::new(secret.as_str())?);
+    let mut login = WebLogin::builder(client)
+        .scopes(options.scope.parse()?)
+        .refresh_margin(Duration::from_secs(options.refresh_margin));
+    if let Some(secret) = options.client_secret {
+        login = login.client_secret(ClientSecret::new(secret)?);
     }
-    // The callback is served at the redirect URI's path, which must not clash with another page or
-    // hold what axum reads as a capture.
-    let callback_path = client.redirect_uri().path();
-    if ["/", "/login", "/refresh", "/logout"].contains(&callback_path)
-        || callback_path.contains(['{', '}'])
-        || callback_path
-            .split('/')
-            .any(|segment| segment.starts_with([':', '*']))
-    {
-        return Err(format!(
-            "the redirect URI's path {callback_path} cannot be the callback route"
-        )
-        .into());
-    }
-    // Checked here, so that a bad set stops the server rather than every login.
-    let scopes: Scopes = options.scope.parse()?;
-    scopes.validate()?;
-    let cookie_key = match &options.cookie_key {
-        Some(hex) => Key::try_from(hex::decode(hex.trim())?.as_slice())?,
-        None => Key::generate(),
+    let login = login.build()?;
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/me", get(me))
+        .route("/refresh", post(refresh))
+        .merge(login.router());
+    let app = match &options.redis_url {
+        None => app.layer(login.session_layer(MemoryStore::default())),
+        Some(url) => {
+            let policy = ReconnectPolicy::new_exponential(0, 100, 5_000, 2);
+            let redis = Pool::new(Config::from_url(url)?, None, None, Some(policy), 2)?;
+            // Connected before serving, so that a wrong URL stops the server at once.
+            redis.init().await?;
+            app.layer(login.session_layer(RedisStore::new(redis)))
+        }
     };
-    // The token request carries the code, the verifier and the client secret: never follow a
-    // redirect with it.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    Ok(App {
-        secure_cookies: client.redirect_uri().as_str().starts_with("https:"),
-        client: Arc::new(client),
-        scopes,
-        http,
-        keys: Arc::default(),
-        cookie_key,
-    })
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    eprintln!("serving http://{}/", options.listen);
+    axum::serve(listener, app).await?;
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
-    let app = match configure(&options) {
-        Ok(app) => app,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
-    };
-    let router = Router::new()
-        .route("/", get(home))
-        .route("/login", get(login))
-        .route(app.client.redirect_uri().path(), get(callback))
-        .route("/refresh", post(refresh))
-        .route("/logout", post(logout))
-        .with_state(app);
-    let served = async {
-        let listener = tokio::net::TcpListener::bind(options.listen).await?;
-        eprintln!("serving http://{}/", options.listen);
-        axum::serve(listener, router).await
-    };
-    match served.await {
+    match run(Options::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

@@ -1,0 +1,506 @@
+//! Browser logins: the settings, the login, callback and logout routes, and the token requests
+//! they and [`SignedIn`](crate::SignedIn) send.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{RawQuery, State};
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use http::HeaderMap;
+use tower_layer::Stack;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
+use url::Url;
+use workos_connect::{
+    ClientSecret, ConnectClient, IdToken, IdTokenCheck, IdTokenClaims, KeyCache,
+    PendingAuthorization, Scopes, TokenRequest, TokenResponse,
+};
+
+use crate::http_client::{default_client, HttpClientError};
+use crate::keys::{Keys, KeysError};
+use crate::login_error::LoginError;
+use crate::same_origin::is_same_origin;
+use crate::session_data::{unix_now, SessionData, PENDING_KEY};
+
+/// Where [`WebLogin::router`] starts a login.
+pub const LOGIN_PATH: &str = "/login";
+/// Where [`WebLogin::router`] ends a session (`POST`).
+pub const LOGOUT_PATH: &str = "/logout";
+
+/// The most of a token endpoint's answer read: three tokens and a few fields.
+const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Browser logins with WorkOS Connect: a cheap handle (clone it freely) over the client, the keys
+/// that check ID tokens and the HTTP client that redeems codes and refresh tokens.
+///
+/// [`router`](Self::router) serves `GET /login`, the callback at the redirect URI's path and
+/// `POST /logout`; [`SignedIn`](crate::SignedIn) gives handlers the user and a fresh access token.
+/// Both need a `tower-sessions` session layer and this handle in the request's extensions:
+/// [`session_layer`](Self::session_layer) gives both, with the cookie settings a login needs.
+///
+/// ```no_run
+/// use axum::{routing::get, Router};
+/// use tower_sessions::MemoryStore;
+/// use workos_connect::{ConnectClient, Scopes};
+/// use workos_connect_axum::{SignedIn, WebLogin};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = ConnectClient::new(
+///     "https://example.authkit.app".parse()?,
+///     "client_01HXYZ".parse()?,
+///     "https://app.example.com/callback".parse()?,
+/// );
+/// let login = WebLogin::builder(client).scopes(Scopes::ALL).build()?;
+/// let app: Router = Router::new()
+///     .route("/me", get(|user: SignedIn| async move { user.claims().sub.clone() }))
+///     .merge(login.router())
+///     .layer(login.session_layer(MemoryStore::default()));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct WebLogin {
+    shared: Arc<Settings>,
+}
+
+struct Settings {
+    client: ConnectClient,
+    scopes: Scopes,
+    keys: Keys,
+    http: reqwest::Client,
+    after_login: String,
+    after_logout: String,
+    refresh_margin: u64,
+    /// The redirect URI's origin: the app's own, for the same-origin check.
+    origin: String,
+    secure: bool,
+}
+
+/// The settings of a [`WebLogin`], from [`WebLogin::builder`].
+#[must_use = "call build() to get the WebLogin"]
+pub struct WebLoginBuilder {
+    client: ConnectClient,
+    scopes: Scopes,
+    after_login: String,
+    after_logout: String,
+    refresh_margin: Duration,
+    jwks_uri: Option<Url>,
+    keys: Option<Keys>,
+    http: Option<reqwest::Client>,
+}
+
+/// Why a [`WebLogin`] could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebLoginSetupError {
+    /// The scopes cannot be requested (`profile` or `email` without `openid`).
+    #[error("the scopes cannot be requested: {0}")]
+    Scopes(#[source] workos_connect::Error),
+    /// The redirect URI's path cannot be served as the callback route.
+    #[error(
+        "the redirect URI's path {0} cannot be the callback route: it must not be /, {LOGIN_PATH} \
+         or {LOGOUT_PATH}, nor hold what axum reads as a capture"
+    )]
+    CallbackPath(String),
+    /// Where to go after login or logout is not a path on this site.
+    #[error("`{0}` is not a path on this site: write /something")]
+    NotLocalPath(String),
+    /// The JWKS URL is neither https nor on loopback.
+    #[error("the JWKS URL must be https (or http on loopback): {0}")]
+    InsecureJwksUri(Url),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    HttpClient(#[from] HttpClientError),
+    /// The keys could not be set up.
+    #[error(transparent)]
+    Keys(#[from] KeysError),
+}
+
+impl WebLogin {
+    /// Logins for `client`'s application, with scope `openid` only, back to `/` after login and
+    /// logout, and a 60-second refresh margin, unless set otherwise.
+    pub fn builder(client: ConnectClient) -> WebLoginBuilder {
+        WebLoginBuilder {
+            client,
+            scopes: Scopes::EMPTY.with(workos_connect::Scope::OpenId),
+            after_login: "/".to_owned(),
+            after_logout: "/".to_owned(),
+            refresh_margin: Duration::from_secs(60),
+            jwks_uri: None,
+            keys: None,
+            http: None,
+        }
+    }
+
+    /// The login routes, for any state: `GET /login`, `GET` at the redirect URI's path, and
+    /// `POST /logout`. Merge them into the app's router, inside
+    /// [`session_layer`](Self::session_layer).
+    ///
+    /// - `/login` keeps a new pending login in the session (a second login in another tab replaces
+    ///   the first) and redirects (303) to AuthKit, with PKCE unless the client has a secret.
+    /// - The callback takes the pending login out of the session, whatever comes next (a replayed
+    ///   callback finds none: 400), checks the callback against it, redeems the code, validates
+    ///   the ID token, gives the session a new ID (against session fixation) and keeps the user in
+    ///   it, then redirects to the page after login.
+    /// - `/logout` refuses a post from another site's page (403), deletes the session and redirects
+    ///   to the page after logout.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route(LOGIN_PATH, get(login))
+            .route(self.callback_path(), get(callback))
+            .route(LOGOUT_PATH, post(logout))
+            .with_state(self.clone())
+    }
+
+    /// The layer that puts this handle in each request's extensions, for
+    /// [`SignedIn`](crate::SignedIn); [`session_layer`](Self::session_layer) includes it. Use it
+    /// alone with a session layer of your own making: its cookie must be `SameSite=Lax` (AuthKit's
+    /// redirect to the callback is a cross-site navigation, which a Strict cookie does not follow),
+    /// and should be `HttpOnly` and, on https, `Secure`.
+    pub fn layer(&self) -> Extension<WebLogin> {
+        Extension(self.clone())
+    }
+
+    /// The session layer for `store`, with this handle in each request's extensions: an `HttpOnly`,
+    /// `SameSite=Lax` cookie, `Secure` and named with the `__Host-` prefix (which browsers refuse to
+    /// take from a sibling subdomain) when the redirect URI is https, and sessions that end after 8
+    /// hours without a request. With a store shared by several instances (Redis, a database), a
+    /// user logged in on one is logged in on all.
+    pub fn session_layer<St: SessionStore>(
+        &self,
+        store: St,
+    ) -> Stack<Extension<WebLogin>, SessionManagerLayer<St>> {
+        let secure = self.shared.secure;
+        let sessions = SessionManagerLayer::new(store)
+            .with_name(if secure { "__Host-session" } else { "session" })
+            .with_secure(secure)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(
+                tower_sessions::cookie::time::Duration::hours(8),
+            ));
+        Stack::new(self.layer(), sessions)
+    }
+
+    /// The client logins are made for.
+    pub fn client(&self) -> &ConnectClient {
+        &self.shared.client
+    }
+
+    /// The keys ID tokens are checked with.
+    pub fn keys(&self) -> &Keys {
+        &self.shared.keys
+    }
+
+    /// The path the callback is served at: the redirect URI's.
+    pub fn callback_path(&self) -> &str {
+        self.shared.client.redirect_uri().path()
+    }
+
+    pub(crate) fn refresh_margin(&self) -> u64 {
+        self.shared.refresh_margin
+    }
+
+    pub(crate) fn origin(&self) -> &str {
+        &self.shared.origin
+    }
+
+    /// Redeems the session's refresh token; the session to keep, with the refreshed ID token's
+    /// claims if the answer carried one (validated against the session's).
+    pub(crate) async fn refresh(&self, data: &SessionData) -> Result<SessionData, LoginError> {
+        let refresh_token = data.refresh_token.as_ref().ok_or(LoginError::Expired)?;
+        let client = &self.shared.client;
+        let tokens = self.redeem(client.refresh_request(refresh_token)).await?;
+        let claims = match &tokens.id_token {
+            Some(id_token) => Some(
+                self.validate(client.refreshed_id_token(&data.claims), id_token)
+                    .await?,
+            ),
+            None => None,
+        };
+        Ok(data.refreshed(claims, &tokens, unix_now()))
+    }
+
+    /// Posts a token request and reads the answer.
+    async fn redeem(&self, request: TokenRequest) -> Result<TokenResponse, LoginError> {
+        let request = request.to_http().map_err(LoginError::Request)?;
+        let request = reqwest::Request::try_from(request).map_err(LoginError::Unreachable)?;
+        let mut reply = self
+            .shared
+            .http
+            .execute(request)
+            .await
+            .map_err(LoginError::Unreachable)?;
+        let status = reply.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = reply.chunk().await.map_err(LoginError::Unreachable)? {
+            if body.len().saturating_add(chunk.len()) > MAX_TOKEN_RESPONSE_BYTES {
+                return Err(LoginError::TooLarge(MAX_TOKEN_RESPONSE_BYTES));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(TokenResponse::parse(status, &body)?)
+    }
+
+    /// Validates an ID token with the keys held, and once more after the fetch the key cache
+    /// allows when it names a key the set lacks (the issuer rotated its keys).
+    async fn validate(
+        &self,
+        check: IdTokenCheck<'_>,
+        id_token: &IdToken,
+    ) -> Result<IdTokenClaims, LoginError> {
+        let keys = &self.shared.keys;
+        let held = match keys.current() {
+            Some(held) => held,
+            None => keys.ready().await?,
+        };
+        match check.validate(id_token, &held) {
+            Ok(claims) => Ok(claims),
+            Err(error) if error.names_unknown_key() => match keys.after_unknown_key().await {
+                Some(newer) if !Arc::ptr_eq(&newer, &held) => Ok(check.validate(id_token, &newer)?),
+                _ => Err(error.into()),
+            },
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl fmt::Debug for WebLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = &self.shared;
+        f.debug_struct("WebLogin")
+            .field("client", &settings.client)
+            .field("scopes", &settings.scopes)
+            .field("after_login", &settings.after_login)
+            .field("after_logout", &settings.after_logout)
+            .field("refresh_margin", &settings.refresh_margin)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn login(State(login): State<WebLogin>, session: Session) -> Result<Redirect, LoginError> {
+    let (redirect, pending) = login
+        .shared
+        .client
+        .authorize()
+        .scopes(login.shared.scopes)
+        .pkce_if_public()
+        .build()
+        .map_err(LoginError::Authorize)?;
+    session.insert(PENDING_KEY, &pending).await?;
+    Ok(Redirect::to(redirect.as_str()))
+}
+
+async fn callback(
+    State(login): State<WebLogin>,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Result<Redirect, LoginError> {
+    let pending = take_pending(&session).await?;
+    let pending = pending.ok_or(LoginError::NoLoginInProgress)?;
+    let code = pending.callback().check(query.as_deref().unwrap_or(""))?;
+    let client = &login.shared.client;
+    let tokens = login.redeem(client.token_request(&pending, &code)?).await?;
+    let id_token = tokens.id_token.as_ref().ok_or(LoginError::NoIdToken)?;
+    // Without PKCE, the ID token's nonce is what ties the code to this browser: validate it before
+    // the session takes anything.
+    let claims = login.validate(pending.id_token(), id_token).await?;
+    let data = SessionData::from_login(claims, &tokens, unix_now());
+    // Whoever knew the session ID before the login (one planted in the browser) must not share the
+    // signed-in session.
+    session.cycle_id().await?;
+    data.write(&session).await?;
+    Ok(Redirect::to(&login.shared.after_login))
+}
+
+/// Takes the pending login out of the session and stores the session without it at once: the
+/// session layer saves nothing when the answer is a server error, and a callback must be single use
+/// whatever its outcome.
+async fn take_pending(session: &Session) -> Result<Option<PendingAuthorization>, LoginError> {
+    let Some(value) = session.remove_value(PENDING_KEY).await? else {
+        return Ok(None);
+    };
+    if session.is_empty().await {
+        session.delete().await?;
+    } else {
+        session.save().await?;
+    }
+    // A record this version cannot read is no login in progress.
+    Ok(serde_json::from_value(value).ok())
+}
+
+async fn logout(
+    State(login): State<WebLogin>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Redirect, LoginError> {
+    if !is_same_origin(&headers, login.origin()) {
+        return Err(LoginError::CrossSite);
+    }
+    session.flush().await?;
+    Ok(Redirect::to(&login.shared.after_logout))
+}
+
+impl WebLoginBuilder {
+    /// The client secret of a confidential application; without one, logins use PKCE.
+    pub fn client_secret(mut self, secret: ClientSecret) -> Self {
+        self.client = self.client.with_client_secret(secret);
+        self
+    }
+
+    /// The scopes to request; `openid` is always added, since the login is an ID token's. Add
+    /// `offline_access` to get a refresh token, without which the session ends when the access
+    /// token expires.
+    pub fn scopes(mut self, scopes: Scopes) -> Self {
+        self.scopes = scopes.with(workos_connect::Scope::OpenId);
+        self
+    }
+
+    /// The page to go to after login (default `/`): a path on this site.
+    pub fn after_login(mut self, path: &str) -> Self {
+        path.clone_into(&mut self.after_login);
+        self
+    }
+
+    /// The page to go to after logout (default `/`): a path on this site.
+    pub fn after_logout(mut self, path: &str) -> Self {
+        path.clone_into(&mut self.after_logout);
+        self
+    }
+
+    /// How long before its expiry [`SignedIn`](crate::SignedIn) renews the access token (default 60
+    /// seconds), so that a handler never sends one that expires on its way.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// The JWKS URL, when it is not the AuthKit domain's `/oauth2/jwks`.
+    pub fn jwks_uri(mut self, url: Url) -> Self {
+        self.jwks_uri = Some(url);
+        self
+    }
+
+    /// Keys of your own making (shared with a [`ProtectedResource`](crate::ProtectedResource),
+    /// other intervals); their refresh must already run. Without it the builder makes them and
+    /// starts their refresh.
+    pub fn keys(mut self, keys: Keys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The HTTP client for the token endpoint (default [`default_client`]). Build it without
+    /// redirects: a token request carries the code, the verifier and the client secret.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings, and unless [`keys`](Self::keys) were given, makes the keys and starts
+    /// their refresh (so call it inside a tokio runtime).
+    pub fn build(self) -> Result<WebLogin, WebLoginSetupError> {
+        self.scopes.validate().map_err(WebLoginSetupError::Scopes)?;
+        let callback_path = self.client.redirect_uri().path();
+        if !is_route_path(callback_path) || [LOGIN_PATH, LOGOUT_PATH].contains(&callback_path) {
+            return Err(WebLoginSetupError::CallbackPath(callback_path.to_owned()));
+        }
+        for path in [&self.after_login, &self.after_logout] {
+            if !is_local_path(path) {
+                return Err(WebLoginSetupError::NotLocalPath(path.clone()));
+            }
+        }
+        // A redirect URI is an absolute URL, checked when made.
+        let redirect = Url::parse(self.client.redirect_uri().as_str())
+            .map_err(|_| WebLoginSetupError::CallbackPath(callback_path.to_owned()))?;
+        let keys = match self.keys {
+            Some(keys) => keys,
+            None => {
+                let url = self
+                    .jwks_uri
+                    .unwrap_or_else(|| self.client.domain().jwks_endpoint());
+                if url.scheme() != "https" && !is_loopback(&url) {
+                    return Err(WebLoginSetupError::InsecureJwksUri(url));
+                }
+                let keys = Keys::new(KeyCache::new(url))?;
+                keys.spawn_refresh()?;
+                keys
+            }
+        };
+        let http = match self.http {
+            Some(http) => http,
+            None => default_client()?,
+        };
+        Ok(WebLogin {
+            shared: Arc::new(Settings {
+                origin: redirect.origin().ascii_serialization(),
+                secure: redirect.scheme() == "https",
+                client: self.client,
+                scopes: self.scopes,
+                keys,
+                http,
+                after_login: self.after_login,
+                after_logout: self.after_logout,
+                refresh_margin: self.refresh_margin.as_secs(),
+            }),
+        })
+    }
+}
+
+/// Whether axum can serve `path` as a plain route of its own: not the root (the app's home page),
+/// and nothing axum reads as a capture or wildcard.
+fn is_route_path(path: &str) -> bool {
+    path != "/"
+        && path.starts_with('/')
+        && !path.contains(['{', '}'])
+        && !path
+            .split('/')
+            .any(|segment| segment.starts_with([':', '*']))
+}
+
+/// Whether `path` stays on this site: `//host` and `/\host` are other sites to a browser.
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(char::is_control)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_paths_serve_the_callback() {
+        assert!(is_route_path("/callback"));
+        assert!(is_route_path("/auth/callback"));
+        for bad in ["/", "/{id}", "/auth/:id", "/auth/*rest", "callback"] {
+            assert!(!is_route_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pages_after_login_stay_on_the_site() {
+        assert!(is_local_path("/") && is_local_path("/home?tab=1"));
+        for bad in [
+            "//evil.example.com",
+            "/\\evil.example.com",
+            "https://evil.example.com",
+            "",
+            "/a\r\nb",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The extractor of the signed-in user, renewing the access token when it is about to expire.
+
+use std::fmt;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Redirect, Response};
+use http::header::ACCEPT;
+use http::request::Parts;
+use http::StatusCode;
+use tower_sessions::Session;
+use workos_connect::{AccessToken, IdTokenClaims};
+
+use crate::login::{WebLogin, LOGIN_PATH};
+use crate::login_error::LoginError;
+use crate::same_origin::{is_safe, is_same_origin};
+use crate::session_data::{remove_user, unix_now, SessionData};
+
+/// The signed-in user of the request's session: the claims of their ID token, and an access token
+/// that is not about to expire.
+///
+/// When the access token has expired, or expires within the
+/// [refresh margin](crate::WebLoginBuilder::refresh_margin), the extractor redeems the session's
+/// refresh token first, validates the new ID token against the session's claims, and saves the new
+/// tokens in the session: the handler sees a fresh token. If that refresh fails while the old
+/// token is still valid, the handler gets the old one (the next request tries again).
+///
+/// It refuses with [`SignInRequired`]: a browser asking for a page (`GET` or `HEAD` accepting
+/// `text/html`) is redirected (303) to `/login`; anything else gets 401 (an API call, a form
+/// post). A request that changes something (not `GET`, `HEAD` or `OPTIONS`) coming from another
+/// site's page is refused with 403, so that a handler taking `SignedIn` cannot be driven by
+/// another site's form.
+///
+/// For a page that serves signed-out visitors too, take `Option<SignedIn>`: `None` when nobody is
+/// signed in or the session expired.
+///
+/// Needs the session layer and the [`WebLogin`] in the request's extensions
+/// ([`WebLogin::session_layer`]); without them the request gets 500 and an error in the log.
+pub struct SignedIn {
+    login: WebLogin,
+    session: Session,
+    data: SessionData,
+}
+
+impl SignedIn {
+    /// The claims of the user's ID token, validated at login or at the last refresh.
+    pub fn claims(&self) -> &IdTokenClaims {
+        &self.data.claims
+    }
+
+    /// The access token, to call APIs on the user's behalf; valid for at least the refresh margin
+    /// when the extractor ran (unless the token endpoint gave no lifetime).
+    pub fn access_token(&self) -> &AccessToken {
+        &self.data.access_token
+    }
+
+    /// When the access token expires, in seconds since the Unix epoch, if the token endpoint said.
+    pub fn expires_at(&self) -> Option<u64> {
+        self.data.expires_at
+    }
+
+    /// Whether the session holds a refresh token (scope `offline_access`).
+    pub fn can_refresh(&self) -> bool {
+        self.data.refresh_token.is_some()
+    }
+
+    /// The request's session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Redeems the refresh token now, whatever the access token's expiry, and saves the new tokens
+    /// in the session. A refresh token the server refuses (`invalid_grant`: revoked, or the session
+    /// ended) ends the signed-in session, unless another request renewed it meanwhile, in which
+    /// case that request's tokens are taken.
+    pub async fn refresh(&mut self) -> Result<(), LoginError> {
+        match self.login.refresh(&self.data).await {
+            Ok(data) => {
+                data.write(&self.session).await?;
+                // Now, not at the end of the request: another request, here or on another instance
+                // sharing the store, must find the rotated refresh token.
+                self.session.save().await?;
+                self.data = data;
+                Ok(())
+            }
+            Err(error) if error.is_invalid_grant() => {
+                // With rotation, a concurrent refresh of the same session spends the token first.
+                self.session.load().await?;
+                if let Some(current) = SessionData::read(&self.session).await? {
+                    if current.refresh_token != self.data.refresh_token {
+                        self.data = current;
+                        return Ok(());
+                    }
+                }
+                remove_user(&self.session).await?;
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("sub", &self.data.claims.sub)
+            .field("email", &self.data.claims.email)
+            .field("expires_at", &self.data.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The refusal of [`SignedIn`]: a redirect to `/login` for a browser asking for a page, the
+/// [`LoginError`]'s response otherwise.
+#[derive(Debug)]
+pub struct SignInRequired {
+    page: bool,
+    reason: LoginError,
+}
+
+impl SignInRequired {
+    /// Why the request was refused.
+    pub fn reason(&self) -> &LoginError {
+        &self.reason
+    }
+
+    /// Whether it is answered with a redirect to `/login` rather than the reason's status.
+    pub fn redirects(&self) -> bool {
+        self.page && self.reason.status() == StatusCode::UNAUTHORIZED
+    }
+}
+
+impl fmt::Display for SignInRequired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.reason.fmt(f)
+    }
+}
+
+impl std::error::Error for SignInRequired {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.reason)
+    }
+}
+
+impl IntoResponse for SignInRequired {
+    fn into_response(self) -> Response {
+        if self.redirects() {
+            Redirect::to(LOGIN_PATH).into_response()
+        } else {
+            self.reason.into_response()
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = SignInRequired;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, SignInRequired> {
+        let page = asks_for_page(parts);
+        match signed_in(parts).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(SignInRequired {
+                page,
+                reason: LoginError::NotSignedIn,
+            }),
+            Err(reason) => Err(SignInRequired { page, reason }),
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
+    type Rejection = SignInRequired;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, SignInRequired> {
+        match signed_in(parts).await {
+            Ok(user) => Ok(user),
+            // Signed out by expiry or a refused refresh token: a visitor like any other.
+            Err(reason) if reason.status() == StatusCode::UNAUTHORIZED => Ok(None),
+            Err(reason) => Err(SignInRequired {
+                page: false,
+                reason,
+            }),
+        }
+    }
+}
+
+/// The session's user, the access token renewed if it is about to expire; `None` when nobody is
+/// signed in.
+async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
+    let login = parts
+        .extensions
+        .get::<WebLogin>()
+        .cloned()
+        .ok_or(LoginError::NotBehindLayer("WebLogin::layer"))?;
+    let session = parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or(LoginError::NotBehindLayer("a tower-sessions session layer"))?;
+    if !is_safe(&parts.method) && !is_same_origin(&parts.headers, login.origin()) {
+        return Err(LoginError::CrossSite);
+    }
+    let Some(data) = SessionData::read(&session).await? else {
+        return Ok(None);
+    };
+    let mut user = SignedIn {
+        login,
+        session,
+        data,
+    };
+    let now = unix_now();
+    if user.data.needs_refresh(now, user.login.refresh_margin()) {
+        if user.data.refresh_token.is_none() {
+            if user.data.expired(now) {
+                remove_user(&user.session).await?;
+                return Err(LoginError::Expired);
+            }
+        } else if let Err(error) = user.refresh().await {
+            if user.data.expired(now) || error.is_invalid_grant() {
+                return Err(error);
+            }
+            tracing::warn!(%error, "access token refresh failed; the current one serves until it expires");
+        }
+    }
+    Ok(Some(user))
+}
+
+/// Whether the request is a browser's asking for a page, which a redirect to the login serves
+/// better than a 401.
+fn asks_for_page(parts: &Parts) -> bool {
+    matches!(parts.method, http::Method::GET | http::Method::HEAD)
+        && parts.headers.get_all(ACCEPT).iter().any(|accept| {
+            accept
+                .to_str()
+                .is_ok_and(|accept| accept.contains("text/html"))
+        })
+}

@@ -1,0 +1,466 @@
+//! The login routes and `SignedIn` against an in-memory session store and a token endpoint on
+//! loopback: refusals, single use, cookie settings, and the renewal of an expiring access token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Request, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::{MemoryStore, SessionStore};
+use workos_connect::{ClientSecret, ConnectClient, KeyCache, Scopes};
+use workos_connect_axum::{Keys, SignedIn, WebLogin, WebLoginSetupError};
+
+const USER_KEY: &str = "workos_connect.user";
+
+/// What the fake token endpoint answers, and the forms it received.
+#[derive(Clone, Default)]
+struct TokenEndpoint {
+    answers: Arc<Mutex<Vec<(u16, Value)>>>,
+    forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
+}
+
+async fn token(
+    State(endpoint): State<TokenEndpoint>,
+    Form(form): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    endpoint.forms.lock().unwrap().push(form);
+    let (status, body) = endpoint.answers.lock().unwrap().remove(0);
+    (StatusCode::from_u16(status).unwrap(), Json(body))
+}
+
+/// The fake AuthKit domain's token endpoint, on a loopback port; its domain.
+async fn start_token_endpoint(endpoint: TokenEndpoint) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = Router::new()
+        .route("/oauth2/token", post(token))
+        .with_state(endpoint);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}")
+}
+
+fn client(domain: &str, redirect_uri: &str) -> ConnectClient {
+    ConnectClient::new(
+        domain.parse().unwrap(),
+        "client_01".parse().unwrap(),
+        redirect_uri.parse().unwrap(),
+    )
+}
+
+/// Keys that are never fetched: these tests redeem no ID token.
+fn idle_keys() -> Keys {
+    Keys::new(KeyCache::new("http://127.0.0.1:9/jwks".parse().unwrap())).unwrap()
+}
+
+fn web_login(domain: &str, redirect_uri: &str) -> WebLogin {
+    WebLogin::builder(client(domain, redirect_uri))
+        .scopes(Scopes::ALL)
+        .after_logout("/bye")
+        .keys(idle_keys())
+        .build()
+        .unwrap()
+}
+
+async fn me(user: SignedIn) -> Json<Value> {
+    Json(json!({
+        "sub": user.claims().sub,
+        "access_token": user.access_token().secret(),
+    }))
+}
+
+async fn home(user: Option<SignedIn>) -> String {
+    user.map_or("anonymous".to_owned(), |user| user.claims().sub.clone())
+}
+
+fn app(login: &WebLogin, store: MemoryStore) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/me", get(me).post(me))
+        .merge(login.router())
+        .layer(login.session_layer(store))
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response {
+    app.clone().oneshot(request).await.unwrap()
+}
+
+fn get_with(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+fn post_from(path: &str, cookie: Option<&str>, site: &str) -> Request<Body> {
+    let mut request = Request::post(path).header("sec-fetch-site", site);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+async fn text(response: Response) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn set_cookie(response: &Response) -> String {
+    response
+        .headers()
+        .get("set-cookie")
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A session holding a signed-in user whose access token expires at `expires_at`; its cookie.
+async fn signed_in_session(
+    store: &MemoryStore,
+    expires_at: u64,
+    refresh_token: Option<&str>,
+) -> String {
+    let claims = json!({
+        "iss": "https://example.authkit.app", "sub": "user_01", "aud": "client_01",
+        "exp": now() + 3600, "iat": now(),
+    });
+    let mut user = json!({"claims": claims, "access_token": "at_1", "expires_at": expires_at});
+    if let Some(refresh_token) = refresh_token {
+        user["refresh_token"] = refresh_token.into();
+    }
+    let mut record = Record {
+        id: Id::default(),
+        data: HashMap::from([(USER_KEY.to_owned(), user)]),
+        expiry_date: OffsetDateTime::now_utc() + CookieDuration::hours(1),
+    };
+    store.create(&mut record).await.unwrap();
+    format!("session={}", record.id)
+}
+
+async fn stored_user(store: &MemoryStore, cookie: &str) -> Option<Value> {
+    let id: Id = cookie.strip_prefix("session=").unwrap().parse().unwrap();
+    let record = store.load(&id).await.unwrap()?;
+    record.data.get(USER_KEY).cloned()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn build_refuses_what_cannot_be_served() {
+    let domain = "https://example.authkit.app";
+    for path in ["/", "/login", "/logout", "/auth/:id", "/files/*rest"] {
+        let redirect_uri = format!("https://app.example.com{path}");
+        let built = WebLogin::builder(client(domain, &redirect_uri))
+            .keys(idle_keys())
+            .build();
+        assert!(
+            matches!(built, Err(WebLoginSetupError::CallbackPath(_))),
+            "{path}: {built:?}"
+        );
+    }
+    let built = WebLogin::builder(client(domain, "https://app.example.com/callback"))
+        .after_login("//evil.example.com")
+        .keys(idle_keys())
+        .build();
+    assert!(matches!(built, Err(WebLoginSetupError::NotLocalPath(_))));
+    let built = WebLogin::builder(client(domain, "https://app.example.com/callback"))
+        .jwks_uri("http://keys.example.com/jwks".parse().unwrap())
+        .build();
+    assert!(matches!(built, Err(WebLoginSetupError::InsecureJwksUri(_))));
+}
+
+#[tokio::test]
+async fn login_redirects_to_authkit_and_keeps_the_pending_login_in_a_lax_cookie() {
+    let login = web_login(
+        "https://example.authkit.app",
+        "https://app.example.com/callback",
+    );
+    let app = app(&login, MemoryStore::default());
+    let answer = send(&app, get_with("/login", None)).await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("https://example.authkit.app/oauth2/authorize?"),
+        "{location}"
+    );
+    assert!(
+        location.contains("code_challenge="),
+        "no secret, so PKCE: {location}"
+    );
+    assert!(
+        location.contains("scope=openid%20profile%20email%20offline_access"),
+        "{location}"
+    );
+    let cookie = set_cookie(&answer);
+    for attribute in [
+        "__Host-session=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}
+
+#[tokio::test]
+async fn a_callback_is_single_use_even_when_it_fails() {
+    let login = web_login(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/callback",
+    );
+    let app = app(&login, MemoryStore::default());
+    let started = send(&app, get_with("/login", None)).await;
+    let cookie = set_cookie(&started);
+    assert!(
+        cookie.starts_with("session=") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    let forged = send(
+        &app,
+        get_with("/callback?code=abc&state=forged", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(text(forged).await.contains("state"));
+    let again = send(
+        &app,
+        get_with("/callback?code=abc&state=forged", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(text(again).await.contains("no login in progress"));
+    let without_session = send(&app, get_with("/callback?code=abc&state=x", None)).await;
+    assert_eq!(without_session.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn signed_out_requests_are_refused_or_sent_to_the_login() {
+    let login = web_login(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/callback",
+    );
+    let app = app(&login, MemoryStore::default());
+    assert_eq!(
+        text(send(&app, get_with("/", None)).await).await,
+        "anonymous"
+    );
+    let api = send(&app, get_with("/me", None)).await;
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let page = Request::get("/me")
+        .header("accept", "text/html,application/xhtml+xml")
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&app, page).await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/login");
+    let posted = send(&app, post_from("/me", None, "same-origin")).await;
+    assert_eq!(posted.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn cross_site_posts_cannot_act_on_the_session() {
+    let store = MemoryStore::default();
+    let login = web_login(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/callback",
+    );
+    let app = app(&login, store.clone());
+    let cookie = signed_in_session(&store, now() + 3600, None).await;
+    for site in ["cross-site", "same-site"] {
+        let logout = send(&app, post_from("/logout", Some(&cookie), site)).await;
+        assert_eq!(logout.status(), StatusCode::FORBIDDEN, "{site}");
+        let posted = send(&app, post_from("/me", Some(&cookie), site)).await;
+        assert_eq!(posted.status(), StatusCode::FORBIDDEN, "{site}");
+    }
+    let other_origin = Request::post("/logout")
+        .header("cookie", &cookie)
+        .header("origin", "http://127.0.0.1:4000")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&app, other_origin).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        text(send(&app, get_with("/", Some(&cookie))).await).await,
+        "user_01"
+    );
+
+    let logout = send(&app, post_from("/logout", Some(&cookie), "same-origin")).await;
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    assert_eq!(logout.headers()["location"], "/bye");
+    assert_eq!(
+        stored_user(&store, &cookie).await,
+        None,
+        "the session is deleted"
+    );
+    let after = send(&app, get_with("/me", Some(&cookie))).await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_expiring_access_token_is_renewed_before_the_handler_runs() {
+    let endpoint = TokenEndpoint::default();
+    endpoint.answers.lock().unwrap().push((
+        200,
+        json!({"access_token": "at_2", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt_2"}),
+    ));
+    let domain = start_token_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let login = web_login(&domain, "http://127.0.0.1:3000/callback");
+    let app = app(&login, store.clone());
+    // Within the 60-second margin.
+    let cookie = signed_in_session(&store, now() + 30, Some("rt_1")).await;
+
+    let answer = send(&app, get_with("/me", Some(&cookie))).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = serde_json::from_str(&text(answer).await).unwrap();
+    assert_eq!(body["access_token"], "at_2");
+    let form = endpoint.forms.lock().unwrap().remove(0);
+    assert_eq!(form["grant_type"], "refresh_token");
+    assert_eq!(form["refresh_token"], "rt_1");
+    assert_eq!(form["client_id"], "client_01");
+    let kept = stored_user(&store, &cookie).await.unwrap();
+    assert_eq!(kept["access_token"], "at_2");
+    assert_eq!(
+        kept["refresh_token"], "rt_2",
+        "the rotated refresh token is kept"
+    );
+
+    // Fresh now: no second refresh.
+    let answer = send(&app, get_with("/me", Some(&cookie))).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(endpoint.forms.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_refresh_serves_the_old_token_until_it_expires() {
+    let endpoint = TokenEndpoint::default();
+    endpoint
+        .answers
+        .lock()
+        .unwrap()
+        .push((503, json!({"error": "temporarily_unavailable"})));
+    let domain = start_token_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+    let cookie = signed_in_session(&store, now() + 30, Some("rt_1")).await;
+    let answer = send(&app, get_with("/me", Some(&cookie))).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = serde_json::from_str(&text(answer).await).unwrap();
+    assert_eq!(body["access_token"], "at_1");
+
+    // Expired, and the endpoint still down: no token to hand out.
+    endpoint
+        .answers
+        .lock()
+        .unwrap()
+        .push((503, json!({"error": "temporarily_unavailable"})));
+    let expired = signed_in_session(&store, now() - 1, Some("rt_1")).await;
+    let answer = send(&app, get_with("/me", Some(&expired))).await;
+    assert_eq!(answer.status(), StatusCode::BAD_GATEWAY);
+    assert!(
+        stored_user(&store, &expired).await.is_some(),
+        "kept for a later try"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_or_missing_refresh_token_ends_the_signed_in_session() {
+    let endpoint = TokenEndpoint::default();
+    endpoint
+        .answers
+        .lock()
+        .unwrap()
+        .push((400, json!({"error": "invalid_grant"})));
+    let domain = start_token_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+
+    let revoked = signed_in_session(&store, now() - 1, Some("rt_revoked")).await;
+    let answer = send(&app, get_with("/me", Some(&revoked))).await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let body = text(answer).await;
+    assert!(!body.contains("rt_revoked"), "{body}");
+    assert_eq!(stored_user(&store, &revoked).await, None);
+
+    let no_refresh_token = signed_in_session(&store, now() - 1, None).await;
+    let answer = send(&app, get_with("/me", Some(&no_refresh_token))).await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(stored_user(&store, &no_refresh_token).await, None);
+    assert_eq!(
+        text(send(&app, get_with("/", Some(&no_refresh_token))).await).await,
+        "anonymous"
+    );
+    assert!(
+        endpoint.forms.lock().unwrap().len() == 1,
+        "nothing to redeem without a token"
+    );
+}
+
+#[tokio::test]
+async fn a_route_outside_the_layers_is_a_server_error() {
+    let login = web_login(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/callback",
+    );
+    let bare: Router =
+        Router::new()
+            .route("/me", get(me))
+            .layer(tower_sessions::SessionManagerLayer::new(
+                MemoryStore::default(),
+            ));
+    let answer = send(&bare, get_with("/me", None)).await;
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let no_sessions: Router = Router::new().route("/me", get(me)).layer(login.layer());
+    let answer = send(&no_sessions, get_with("/me", None)).await;
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn a_confidential_client_logs_in_without_pkce_and_debug_hides_its_secret() {
+    let login = WebLogin::builder(client(
+        "https://example.authkit.app",
+        "https://app.example.com/callback",
+    ))
+    .client_secret(ClientSecret::new("sk_test_hidden").unwrap())
+    .keys(idle_keys())
+    .build()
+    .unwrap();
+    let shown = format!("{login:?}");
+    assert!(
+        shown.contains("client_01") && !shown.contains("sk_test_hidden"),
+        "{shown}"
+    );
+    let app = app(&login, MemoryStore::default());
+    let answer = send(&app, get_with("/login", None)).await;
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(!location.contains("code_challenge"), "{location}");
+    assert!(!location.contains("sk_test_hidden"), "{location}");
+}
