@@ -1,0 +1,362 @@
+//! What the layer promises about keys and refusals, against a JWKS endpoint of the test's own on
+//! loopback (counting its fetches, slow or failing on demand) and tokens signed here. Real time with
+//! intervals of a second, so that the cache's schedule runs as in production.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::{to_bytes, Body};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, ORIGIN, WWW_AUTHENTICATE};
+use http::{Request, StatusCode};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+use tokio::task::{JoinHandle, JoinSet};
+use tower_service::Service;
+use workos_connect::mcp::{BearerChallenge, BearerError};
+use workos_connect::KeyCache;
+use workos_connect_axum::{Authenticated, Keys, ProtectedResource};
+
+const ISSUER: &str = "https://example.authkit.app";
+const RESOURCE: &str = "https://api.example.com/mcp";
+const METADATA: &str = "https://api.example.com/.well-known/oauth-protected-resource/mcp";
+
+/// The one test key: the key IDs a set publishes it under stand for distinct keys, as a rotation
+/// changes them.
+fn signing_key() -> EncodingKey {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/id_token_test_key.pem"
+    );
+    EncodingKey::from_rsa_pem(&std::fs::read(path).expect("the test key")).unwrap()
+}
+
+/// An access token for the resource signed under `kid`, with `scope`.
+fn token(kid: &str, scope: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({
+        "iss": ISSUER,
+        "aud": RESOURCE,
+        "sub": "user_01",
+        "org_id": "org_01",
+        "scope": scope,
+        "iat": now,
+        "exp": now + 300,
+    });
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    header.typ = Some("at+jwt".to_owned());
+    jsonwebtoken::encode(&header, &claims, &signing_key()).unwrap()
+}
+
+fn key_set(kids: &[&str]) -> String {
+    let key = signing_key();
+    let keys = kids
+        .iter()
+        .map(|kid| {
+            let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
+            jwk.common.key_id = Some((*kid).to_owned());
+            jwk
+        })
+        .collect();
+    serde_json::to_string(&JwkSet { keys }).unwrap()
+}
+
+/// The JWKS endpoint: serves the set it holds (500 when it holds none) after a delay, and counts
+/// the requests it gets.
+struct Jwks {
+    url: String,
+    shared: Arc<JwksState>,
+    server: JoinHandle<()>,
+}
+
+struct JwksState {
+    body: Mutex<Option<String>>,
+    delay: Mutex<Duration>,
+    fetches: AtomicUsize,
+}
+
+async fn serve_jwks(State(state): State<Arc<JwksState>>) -> Response {
+    state.fetches.fetch_add(1, Ordering::SeqCst);
+    let delay = *state.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    let body = state.body.lock().unwrap().clone();
+    // No kept-alive connection, so that a stopped endpoint is unreachable at once.
+    let close = [(CONNECTION, "close")];
+    match body {
+        Some(body) => (close, [(CONTENT_TYPE, "application/json")], body).into_response(),
+        None => (close, StatusCode::INTERNAL_SERVER_ERROR).into_response(),
+    }
+}
+
+impl Jwks {
+    async fn start(kids: &[&str]) -> Jwks {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let shared = Arc::new(JwksState {
+            body: Mutex::new(Some(key_set(kids))),
+            delay: Mutex::new(Duration::ZERO),
+            fetches: AtomicUsize::new(0),
+        });
+        let app = Router::new()
+            .route("/jwks", get(serve_jwks))
+            .with_state(Arc::clone(&shared));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Jwks {
+            url,
+            shared,
+            server,
+        }
+    }
+
+    /// Serves these keys from now on; `None`: answers 500.
+    fn serve(&self, kids: Option<&[&str]>) {
+        *self.shared.body.lock().unwrap() = kids.map(key_set);
+    }
+
+    fn delay(&self, delay: Duration) {
+        *self.shared.delay.lock().unwrap() = delay;
+    }
+
+    /// Stops listening: fetches are refused before any request is read.
+    fn stop(&self) {
+        self.server.abort();
+    }
+
+    fn fetches(&self) -> usize {
+        self.shared.fetches.load(Ordering::SeqCst)
+    }
+}
+
+/// The resource, requiring `mcp:tools`, with keys from `jwks` kept by a cache with these intervals
+/// (the first fetch done), and the app: `POST /mcp` behind the layer, answering the token's `sub`,
+/// and the metadata route.
+async fn protect(jwks: &Jwks, refresh: Duration, min: Duration) -> (ProtectedResource, Router) {
+    let cache = KeyCache::new(jwks.url.parse().unwrap())
+        .refresh_interval(refresh)
+        .min_interval(min);
+    let keys = Keys::new(cache).unwrap();
+    keys.spawn_refresh().unwrap();
+    keys.ready().await.unwrap();
+    let resource = ProtectedResource::builder(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .require_scopes("mcp:tools".parse().unwrap())
+        .allowed_origin("https://app.example.com")
+        .keys(keys)
+        .build()
+        .unwrap();
+    async fn whoami(Authenticated(claims): Authenticated) -> String {
+        claims.sub
+    }
+    let app = Router::new()
+        .route("/mcp", post(whoami))
+        .layer(resource.layer())
+        .merge(resource.metadata_router());
+    (resource, app)
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response {
+    let mut app = app.clone();
+    std::future::poll_fn(|cx| Service::<Request<Body>>::poll_ready(&mut app, cx))
+        .await
+        .unwrap();
+    app.call(request).await.unwrap()
+}
+
+fn request(token: Option<&str>, origin: Option<&str>) -> Request<Body> {
+    let mut request = Request::post("/mcp");
+    if let Some(token) = token {
+        request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if let Some(origin) = origin {
+        request = request.header(ORIGIN, origin);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+async fn status(app: &Router, token: &str) -> StatusCode {
+    send(app, request(Some(token), None)).await.status()
+}
+
+fn challenge(response: &Response) -> BearerChallenge {
+    let header = response
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .expect("a WWW-Authenticate challenge");
+    BearerChallenge::parse(header.to_str().unwrap()).unwrap()
+}
+
+/// A refused token: 401 `invalid_token`, the challenge naming the metadata.
+async fn assert_refused(app: &Router, token: &str) {
+    let response = send(app, request(Some(token), None)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = challenge(&response);
+    assert_eq!(challenge.error, Some(BearerError::InvalidToken));
+    assert_eq!(
+        challenge.resource_metadata.as_ref().map(|url| url.as_str()),
+        Some(METADATA)
+    );
+}
+
+const LONG: Duration = Duration::from_secs(60);
+const SECOND: Duration = Duration::from_secs(1);
+const PAST_A_SECOND: Duration = Duration::from_millis(1100);
+
+// Worker threads of its own, so that the requests race for the fetch for real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_requests_naming_a_new_key_make_one_fetch_and_all_pass() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let (resource, app) = protect(&jwks, LONG, SECOND).await;
+    assert_eq!(jwks.fetches(), 1);
+    assert_eq!(
+        status(&app, &token("k1", "mcp:tools")).await,
+        StatusCode::OK
+    );
+
+    // The rotation is published, past the least interval; a slow answer keeps the fetch under
+    // way while every request arrives.
+    jwks.serve(Some(&["k1", "k2"]));
+    jwks.delay(Duration::from_millis(300));
+    tokio::time::sleep(PAST_A_SECOND).await;
+    let rotated = token("k2", "mcp:tools");
+    let mut requests = JoinSet::new();
+    for _ in 0..8 {
+        let (app, rotated) = (app.clone(), rotated.clone());
+        requests.spawn(async move { status(&app, &rotated).await });
+    }
+    let statuses = requests.join_all().await;
+    assert_eq!(statuses, [StatusCode::OK; 8]);
+    assert_eq!(jwks.fetches(), 2, "one fetch for eight requests");
+    assert_eq!(resource.keys().fetches(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_jwks_endpoint_is_asked_once_per_interval_and_the_held_keys_go_on() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let (_resource, app) = protect(&jwks, LONG, SECOND).await;
+    let held = token("k1", "mcp:tools");
+    let unknown = token("k9", "mcp:tools");
+    tokio::time::sleep(PAST_A_SECOND).await;
+
+    jwks.serve(None);
+    for _ in 0..6 {
+        assert_refused(&app, &unknown).await;
+        assert_eq!(status(&app, &held).await, StatusCode::OK);
+    }
+    assert_eq!(jwks.fetches(), 2, "one failed attempt for six requests");
+
+    // Past the interval since the failure: one more attempt, which fails again.
+    tokio::time::sleep(PAST_A_SECOND).await;
+    for _ in 0..3 {
+        assert_refused(&app, &unknown).await;
+    }
+    assert_eq!(jwks.fetches(), 3);
+    assert_eq!(status(&app, &held).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_unreachable_jwks_endpoint_is_tried_once_per_interval_and_the_held_keys_go_on() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let (resource, app) = protect(&jwks, LONG, SECOND).await;
+    let held = token("k1", "mcp:tools");
+    let unknown = token("k9", "mcp:tools");
+    jwks.stop();
+    tokio::time::sleep(PAST_A_SECOND).await;
+
+    for _ in 0..6 {
+        assert_refused(&app, &unknown).await;
+        assert_eq!(status(&app, &held).await, StatusCode::OK);
+    }
+    // The endpoint never saw the attempt: count what the keys sent.
+    assert_eq!(jwks.fetches(), 1);
+    assert_eq!(resource.keys().fetches(), 2, "one attempt for six requests");
+}
+
+#[tokio::test]
+async fn a_withdrawn_key_stops_passing_after_the_next_scheduled_refresh() {
+    let jwks = Jwks::start(&["k1", "k2"]).await;
+    // The cache spaces every fetch by the least interval, scheduled ones too.
+    let (resource, app) = protect(&jwks, SECOND, SECOND).await;
+    let withdrawn = token("k1", "mcp:tools");
+    let kept = token("k2", "mcp:tools");
+    let before = resource.keys().current().unwrap();
+
+    jwks.serve(Some(&["k2"]));
+    assert_eq!(
+        status(&app, &withdrawn).await,
+        StatusCode::OK,
+        "until the refresh"
+    );
+    // No request names an unknown key meanwhile: only the schedule can bring the new set.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Arc::ptr_eq(&resource.keys().current().unwrap(), &before) {
+        assert!(Instant::now() < deadline, "no scheduled refresh");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(jwks.fetches() >= 2);
+    assert_refused(&app, &withdrawn).await;
+    assert_eq!(status(&app, &kept).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn refusals_carry_their_status_and_challenge_and_the_metadata_is_served() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let (_resource, app) = protect(&jwks, LONG, LONG).await;
+    let good = token("k1", "mcp:tools");
+
+    // No token: 401 with a bare challenge that says where the metadata is and what scope to ask.
+    let response = send(&app, request(None, None)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let bare = challenge(&response);
+    assert_eq!(bare.error, None);
+    assert_eq!(bare.scope.as_deref(), Some("mcp:tools"));
+    assert_eq!(
+        bare.resource_metadata.as_ref().map(|url| url.as_str()),
+        Some(METADATA)
+    );
+
+    // A page of another origin: 403 before the token is looked at, and no challenge to answer.
+    let response = send(&app, request(Some(&good), Some("https://evil.example"))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+    for allowed in ["https://app.example.com", "https://api.example.com"] {
+        let response = send(&app, request(Some(&good), Some(allowed))).await;
+        assert_eq!(response.status(), StatusCode::OK, "{allowed}");
+    }
+
+    // A token lacking the scope: 403 insufficient_scope.
+    let response = send(&app, request(Some(&token("k1", "openid")), None)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge(&response).error,
+        Some(BearerError::InsufficientScope)
+    );
+
+    // A good token: the handler reads its claims.
+    let response = send(&app, request(Some(&good), None)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = to_bytes(response.into_body(), 1024).await.unwrap();
+    assert_eq!(&body[..], b"user_01");
+
+    // The metadata, outside the layer.
+    let metadata = Request::get("/.well-known/oauth-protected-resource/mcp")
+        .body(Body::empty())
+        .unwrap();
+    let response = send(&app, metadata).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = to_bytes(response.into_body(), 64 * 1024).await.unwrap();
+    let metadata: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(metadata["resource"], RESOURCE);
+    assert_eq!(metadata["authorization_servers"], json!([ISSUER]));
+    assert_eq!(metadata["scopes_supported"], json!(["mcp:tools"]));
+    assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
+}
