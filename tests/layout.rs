@@ -116,20 +116,6 @@ fn modules_import_downwards() {
     );
 }
 
-/// The README's axum recipe is the file CI builds, word for word.
-#[test]
-fn the_readme_recipe_is_the_built_one() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let recipe =
-        std::fs::read_to_string(root.join("examples/axum-login/src/bin/recipe.rs")).unwrap();
-    let block = format!("```rust,ignore\n{recipe}```");
-    assert!(
-        readme.contains(&block),
-        "README.md's recipe differs from examples/axum-login/src/bin/recipe.rs"
-    );
-}
-
 /// The README's recipes for the companion crates are their crate docs' recipes, word for word, so
 /// that crates.io and docs.rs readers get the programs this README shows.
 #[test]
@@ -163,5 +149,5 @@ fn the_readme_recipes_are_the_companion_crates_docs() {
         );
         checked += 1;
     }
-    assert!(checked >= 2, "{checked} recipes checked");
+    assert!(checked >= 3, "{checked} recipes checked");
 }

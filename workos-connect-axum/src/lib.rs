@@ -8,6 +8,7 @@
 //! | job | where |
 //! | --- | --- |
 //! | an API or MCP server that takes AuthKit access tokens | [`ProtectedResource`]: [`protect`](ProtectedResource::protect) a router, or its [`layer`](ProtectedResource::layer) around any tower service; [`Authenticated`] in handlers |
+//! | a web backend logging users in, with a session, renewal and logout | [`WebLogin`]: its [`router`](WebLogin::router) and [`session_layer`](WebLogin::session_layer); [`SignedIn`] in handlers |
 //! | the issuer's signing keys, kept current | [`Keys`], driven by the core's [`KeyCache`](workos_connect::KeyCache) |
 //!
 //! # Protect an API
@@ -51,6 +52,56 @@
 //! with the token. [`ProtectedResource::authenticate`] runs the same check on a `HeaderMap` for a
 //! handler of your own.
 //!
+//! # Log users in
+//!
+//! `GET /login` sends the browser to AuthKit (PKCE, `state`, `nonce`), the callback checks the
+//! answer, redeems the code, validates the ID token and starts the session (a new session ID, the
+//! cookie `HttpOnly` and `SameSite=Lax`, `Secure` on https), and `POST /logout` ends it, refusing
+//! posts from other sites. [`SignedIn`] renews the access token with the refresh token when it
+//! nears its expiry, and sends signed-out browsers to `/login` (401 for API calls).
+//!
+//! ```no_run
+//! use axum::{response::Html, routing::get, Router};
+//! use tower_sessions::MemoryStore;
+//! use workos_connect::{ConnectClient, Scopes};
+//! use workos_connect_axum::{SignedIn, WebLogin};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = ConnectClient::new(
+//!         "https://example.authkit.app".parse()?,
+//!         "client_01HXYZ".parse()?,
+//!         "http://127.0.0.1:3000/callback".parse()?,
+//!     );
+//!     let login = WebLogin::builder(client).scopes(Scopes::ALL).build()?;
+//!     let app = Router::new()
+//!         .route("/", get(home))
+//!         .route("/me", get(me))
+//!         .merge(login.router())
+//!         .layer(login.session_layer(MemoryStore::default()));
+//!     axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await?;
+//!     Ok(())
+//! }
+//!
+//! async fn home(user: Option<SignedIn>) -> Html<String> {
+//!     Html(match user {
+//!         Some(user) => format!(
+//!             "Signed in as {}. <form method=post action=/logout><button>Log out</button></form>",
+//!             user.claims().sub
+//!         ),
+//!         None => "<a href=/login>Log in</a>".to_owned(),
+//!     })
+//! }
+//!
+//! async fn me(user: SignedIn) -> String {
+//!     format!("{}'s access token lasts until {:?}", user.claims().sub, user.expires_at())
+//! }
+//! ```
+//!
+//! An app with several instances keeps its sessions in a shared store: any `tower-sessions`
+//! store, such as `tower-sessions-redis-store`'s `RedisStore` in place of the `MemoryStore`
+//! (`examples/axum-login` in the repository takes `--redis-url`).
+//!
 //! # Protect an MCP server
 //!
 //! The layer wraps any tower service, so an MCP SDK's streamable HTTP service sits behind it as a
@@ -59,11 +110,24 @@
 //! repository is the whole program):
 //!
 //! ```text
+//! use rmcp::transport::streamable_http_server::{session::never::NeverSessionManager, StreamableHttpServerConfig, StreamableHttpService};
+//!
 //! let resource = ProtectedResource::builder(issuer, "https://mcp.example.com/mcp".parse()?)
 //!     .require_scopes("mcp:tools".parse()?)
 //!     .build()?;
-//! let mcp = StreamableHttpService::new(|| Ok(Tools), Default::default(), Default::default());
-//! let app = resource.protect(Router::new().nest_service("/mcp", mcp));
+//! let config = StreamableHttpServerConfig::default()
+//!     .with_legacy_session_mode(false)
+//!     .with_json_response(true)
+//!     .with_allowed_hosts(["mcp.example.com"]);
+//! let mcp = StreamableHttpService::new(|| Ok(Tools), NeverSessionManager::default().into(), config);
+//! let app = resource.protect(Router::new().route_service("/mcp", mcp));
+//!
+//! // In a tool, the request's checked claims:
+//! #[tool(description = "Who the access token was issued to")]
+//! fn whoami(&self, Extension(parts): Extension<http::request::Parts>) -> String {
+//!     let claims = parts.extensions.get::<AccessTokenClaims>();
+//!     // ...
+//! }
 //! ```
 //!
 //! # The keys
