@@ -24,7 +24,7 @@ use rmcp::{tool, tool_router};
 use url::Url;
 use workos_connect::resource_server::AccessTokenClaims;
 use workos_connect::{Issuer, Resource, ScopeList};
-use workos_connect_axum::{ProtectedResource, SetupError};
+use workos_connect_axum::{KeysError, ProtectedResource, SetupError};
 
 /// An MCP server protected by AuthKit access tokens.
 #[derive(Parser)]
@@ -87,6 +87,8 @@ enum Failure {
     #[error("{0}")]
     Setup(#[from] SetupError),
     #[error("{0}")]
+    Keys(#[from] KeysError),
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
@@ -103,6 +105,8 @@ async fn serve(options: Options) -> Result<(), Failure> {
         resource = resource.jwks_uri(url);
     }
     let resource = resource.build()?;
+    // The first key set before serving: a server that cannot read its keys does not start.
+    resource.keys().ready().await?;
 
     // Stateless, with JSON answers: each request stands alone, which suits a server behind a load
     // balancer and lets the layer check every request on its own.
