@@ -20,9 +20,15 @@ use std::time::Duration;
 
 use clap::Parser;
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ProtocolVersion,
+    CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
+    ElicitationAction, ElicitationCapability, ErrorData, Implementation, JsonObject,
+    ProtocolVersion,
 };
-use rmcp::service::{ClientInitializeError, ClientLifecycleMode, ClientServiceExt, ServiceError};
+use rmcp::service::{
+    ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient,
+    ServiceError,
+};
+use rmcp::ClientHandler;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use url::Url;
@@ -67,9 +73,10 @@ struct Options {
     /// Log in as the client itself (client_credentials grant) instead of a user
     #[arg(long, requires = "client_secret")]
     client_credentials: bool,
-    /// The tool to call (default: the first one listed)
-    #[arg(long)]
-    tool: Option<String>,
+    /// A tool to call, as NAME or NAME={"argument":...}; repeat to call several in turn
+    /// (default: the first one listed, without arguments)
+    #[arg(long, value_parser = tool_call)]
+    tool: Vec<ToolCall>,
     /// The MCP revision to speak, e.g. 2025-11-25 (`initialize`) or 2026-07-28 (`server/discover`);
     /// by default the newest, falling back to `initialize` for older servers
     #[arg(long, env = "MCP_PROTOCOL_VERSION", value_parser = protocol_version)]
@@ -144,13 +151,36 @@ async fn session<B: Browser + Send + 'static>(
     let config = StreamableHttpClientTransportConfig::with_uri(options.server_url.as_str());
     let transport =
         StreamableHttpClientTransport::with_client(AuthorizedClient::new(mcp_http, auth), config);
-    let client_info = Implementation::new("workos-connect-mcp-client", env!("CARGO_PKG_VERSION"));
-    let mut info = ClientConfig::new(ClientCapabilities::default(), client_info);
-    let lifecycle = match options.protocol_version.clone() {
-        Some(version) if version.has_initialize() => {
-            info = info.with_protocol_version(version);
-            ClientLifecycleMode::Initialize
-        }
+    let handler = Headless(options.protocol_version.clone());
+    let service = handler.serve_with_lifecycle(transport, lifecycle(options)).await?;
+
+    let tools = service.list_all_tools().await?;
+    let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
+    println!("tools: {}", names.join(", "));
+    let first = names.first().map(|name| ToolCall {
+        name: (*name).to_owned(),
+        arguments: JsonObject::new(),
+    });
+    let calls = if options.tool.is_empty() {
+        first.into_iter().collect()
+    } else {
+        options.tool.clone()
+    };
+    for call in calls {
+        let params = CallToolRequestParams::new(call.name.clone()).with_arguments(call.arguments);
+        let result = service.call_tool(params).await?;
+        let content = serde_json::to_string(&result.content).unwrap_or_default();
+        println!("{}: {content}", call.name);
+    }
+    let _ = service.cancel().await;
+    Ok(())
+}
+
+/// `initialize` for the revisions that have it, `server/discover` for later ones; by default the
+/// newest, falling back to `initialize` for a server that does not know `server/discover`.
+fn lifecycle(options: &Options) -> ClientLifecycleMode {
+    match options.protocol_version.clone() {
+        Some(version) if version.has_initialize() => ClientLifecycleMode::Initialize,
         Some(version) => ClientLifecycleMode::Discover {
             preferred_versions: vec![version],
         },
@@ -158,20 +188,77 @@ async fn session<B: Browser + Send + 'static>(
             preferred_versions: vec![ProtocolVersion::LATEST],
             legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
         },
-    };
-    let service = info.serve_with_lifecycle(transport, lifecycle).await?;
-
-    let tools = service.list_all_tools().await?;
-    let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
-    println!("tools: {}", names.join(", "));
-    if let Some(tool) = options.tool.as_deref().or(names.first().copied()) {
-        let call = CallToolRequestParams::new(tool.to_owned()).with_arguments(Default::default());
-        let result = service.call_tool(call).await?;
-        let content = serde_json::to_string(&result.content).unwrap_or_default();
-        println!("{tool}: {content}");
     }
-    let _ = service.cancel().await;
-    Ok(())
+}
+
+/// The client's side of the session with no user at hand: a form the server asks for
+/// (elicitation) is accepted when every field it requires has a default, with the defaults, and
+/// declined otherwise.
+/// It holds the revision `initialize` names, if one is given.
+struct Headless(Option<ProtocolVersion>);
+
+impl ClientHandler for Headless {
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let ElicitRequestParams::FormElicitationParams {
+            requested_schema, ..
+        } = request
+        else {
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        };
+        let schema = serde_json::to_value(&requested_schema).unwrap_or_default();
+        let defaults: JsonObject = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, field)| Some((name.clone(), field.get("default")?.clone())))
+            .collect();
+        let required = schema["required"].as_array().cloned().unwrap_or_default();
+        if required
+            .iter()
+            .all(|name| name.as_str().is_some_and(|name| defaults.contains_key(name)))
+        {
+            let content = serde_json::Value::Object(defaults);
+            Ok(ElicitResult::new(ElicitationAction::Accept).with_content(content))
+        } else {
+            Ok(ElicitResult::new(ElicitationAction::Decline))
+        }
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        capabilities.elicitation = Some(ElicitationCapability::default());
+        let client_info =
+            Implementation::new("workos-connect-mcp-client", env!("CARGO_PKG_VERSION"));
+        let config = ClientConfig::new(capabilities, client_info);
+        match &self.0 {
+            Some(version) => config.with_protocol_version(version.clone()),
+            None => config,
+        }
+    }
+}
+
+/// A tool call of the options.
+#[derive(Clone)]
+struct ToolCall {
+    name: String,
+    arguments: JsonObject,
+}
+
+fn tool_call(value: &str) -> Result<ToolCall, String> {
+    let (name, arguments) = match value.split_once('=') {
+        Some((name, json)) => (name, serde_json::from_str(json).map_err(|error| {
+            format!("the arguments after `=` must be a JSON object: {error}")
+        })?),
+        None => (value, JsonObject::new()),
+    };
+    Ok(ToolCall {
+        name: name.to_owned(),
+        arguments,
+    })
 }
 
 /// How this client logs in: pre-registered if given, else its Client ID Metadata Document where
