@@ -77,6 +77,9 @@ struct Options {
     /// (default: the first one listed, without arguments)
     #[arg(long, value_parser = tool_call)]
     tool: Vec<ToolCall>,
+    /// Only list the tools, call none
+    #[arg(long, conflicts_with = "tool")]
+    list_only: bool,
     /// The MCP revision to speak, e.g. 2025-11-25 (`initialize`) or 2026-07-28 (`server/discover`);
     /// by default the newest, falling back to `initialize` for older servers
     #[arg(long, env = "MCP_PROTOCOL_VERSION", value_parser = protocol_version)]
@@ -161,7 +164,9 @@ async fn session<B: Browser + Send + 'static>(
         name: (*name).to_owned(),
         arguments: JsonObject::new(),
     });
-    let calls = if options.tool.is_empty() {
+    let calls = if options.list_only {
+        Vec::new()
+    } else if options.tool.is_empty() {
         first.into_iter().collect()
     } else {
         options.tool.clone()
