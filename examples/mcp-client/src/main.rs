@@ -28,9 +28,9 @@ use rmcp::service::{
     ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient,
     ServiceError,
 };
-use rmcp::ClientHandler;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::ClientHandler;
 use url::Url;
 use workos_connect::mcp::{
     ClientCredentials, CredentialsError, IdentifierError, Issuer, McpClientSettings,
@@ -155,7 +155,9 @@ async fn session<B: Browser + Send + 'static>(
     let transport =
         StreamableHttpClientTransport::with_client(AuthorizedClient::new(mcp_http, auth), config);
     let handler = Headless(options.protocol_version.clone());
-    let service = handler.serve_with_lifecycle(transport, lifecycle(options)).await?;
+    let service = handler
+        .serve_with_lifecycle(transport, lifecycle(options))
+        .await?;
 
     let tools = service.list_all_tools().await?;
     let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
@@ -222,10 +224,10 @@ impl ClientHandler for Headless {
             .filter_map(|(name, field)| Some((name.clone(), field.get("default")?.clone())))
             .collect();
         let required = schema["required"].as_array().cloned().unwrap_or_default();
-        if required
-            .iter()
-            .all(|name| name.as_str().is_some_and(|name| defaults.contains_key(name)))
-        {
+        if required.iter().all(|name| {
+            name.as_str()
+                .is_some_and(|name| defaults.contains_key(name))
+        }) {
             let content = serde_json::Value::Object(defaults);
             Ok(ElicitResult::new(ElicitationAction::Accept).with_content(content))
         } else {
@@ -255,9 +257,12 @@ struct ToolCall {
 
 fn tool_call(value: &str) -> Result<ToolCall, String> {
     let (name, arguments) = match value.split_once('=') {
-        Some((name, json)) => (name, serde_json::from_str(json).map_err(|error| {
-            format!("the arguments after `=` must be a JSON object: {error}")
-        })?),
+        Some((name, json)) => (
+            name,
+            serde_json::from_str(json).map_err(|error| {
+                format!("the arguments after `=` must be a JSON object: {error}")
+            })?,
+        ),
         None => (value, JsonObject::new()),
     };
     Ok(ToolCall {
@@ -303,13 +308,21 @@ fn pre_registered(options: &Options) -> Result<Vec<ClientCredentials>, Failure> 
     };
     let secret = ClientSecret::new(secret.clone())?;
     // The last one given is preferred among those the server takes.
-    [TokenEndpointAuth::ClientSecretPost, TokenEndpointAuth::ClientSecretBasic]
-        .into_iter()
-        .map(|method| {
-            let secret = Some(secret.clone());
-            Ok(ClientCredentials::pre_registered(issuer.clone(), client_id.clone(), secret, method)?)
-        })
-        .collect()
+    [
+        TokenEndpointAuth::ClientSecretPost,
+        TokenEndpointAuth::ClientSecretBasic,
+    ]
+    .into_iter()
+    .map(|method| {
+        let secret = Some(secret.clone());
+        Ok(ClientCredentials::pre_registered(
+            issuer.clone(),
+            client_id.clone(),
+            secret,
+            method,
+        )?)
+    })
+    .collect()
 }
 
 fn protocol_version(value: &str) -> Result<ProtocolVersion, String> {
@@ -350,7 +363,8 @@ mod tests {
 
     /// The login up to the authorization server's metadata, for an MCP server naming `issuer`.
     fn login_with(options: &Options, issuer: &str) -> Result<McpLogin, McpLoginError> {
-        let settings = settings(options, "http://127.0.0.1:8976/callback".parse().unwrap()).unwrap();
+        let settings =
+            settings(options, "http://127.0.0.1:8976/callback".parse().unwrap()).unwrap();
         let server = "https://mcp.example.com/mcp".parse().unwrap();
         let challenge = r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#;
         let mut login = McpLogin::unauthorized(&settings, &server, &[challenge])?;
