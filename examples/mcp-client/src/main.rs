@@ -103,9 +103,22 @@ enum Failure {
     #[error("login: {0}")]
     Login(String),
     #[error("MCP session: {0}")]
-    Initialize(#[from] ClientInitializeError),
+    Initialize(#[source] Box<ClientInitializeError>),
     #[error("MCP: {0}")]
-    Mcp(#[from] ServiceError),
+    Mcp(#[source] Box<ServiceError>),
+}
+
+// Boxed: they are large, and every result of this program carries a `Failure`.
+impl From<ClientInitializeError> for Failure {
+    fn from(error: ClientInitializeError) -> Self {
+        Failure::Initialize(Box::new(error))
+    }
+}
+
+impl From<ServiceError> for Failure {
+    fn from(error: ServiceError) -> Self {
+        Failure::Mcp(Box::new(error))
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
