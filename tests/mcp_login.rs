@@ -453,3 +453,53 @@ fn a_client_logs_in_as_itself_with_its_secret() {
         other => panic!("{other:?}"),
     }
 }
+
+/// AuthKit's metadata with a change, for servers that differ from it.
+fn authkit_metadata_with(field: &str, value: serde_json::Value) -> Vec<u8> {
+    let mut metadata: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "data/authkit/oauth-authorization-server.json"
+    ))
+    .unwrap();
+    metadata[field] = value;
+    metadata.to_string().into_bytes()
+}
+
+#[test]
+fn a_client_registered_two_ways_uses_the_one_the_server_takes() {
+    let secret = workos_connect::ClientSecret::new("sk_m2m").unwrap();
+    let registered = |method| {
+        ClientCredentials::pre_registered(
+            ISSUER.parse().unwrap(),
+            "client_m2m".parse().unwrap(),
+            Some(secret.clone()),
+            method,
+        )
+        .unwrap()
+    };
+    let settings = settings()
+        .registration(registered(TokenEndpointAuth::ClientSecretPost))
+        .registration(registered(TokenEndpointAuth::ClientSecretBasic))
+        .client_credentials();
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    let post_only = authkit_metadata_with(
+        "token_endpoint_auth_methods_supported",
+        json!(["client_secret_post"]),
+    );
+    login.answer(200, &post_only).unwrap();
+    let token = sent(&login);
+    assert_eq!(form(&token, "client_secret").as_deref(), Some("sk_m2m"));
+    assert!(token.headers().all(|(name, _)| name != "authorization"));
+}
+
+#[test]
+fn the_metadata_issuer_must_be_the_one_asked_for_letter_for_letter() {
+    let mut login = McpLogin::unauthorized(&settings(), &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    // The same URL to a parser, but not the identifier the resource named.
+    let slashed = authkit_metadata_with("issuer", json!(format!("{ISSUER}/")));
+    assert!(matches!(
+        login.answer(200, &slashed),
+        Err(McpLoginError::ServerMetadata(_))
+    ));
+}

@@ -201,7 +201,8 @@ impl AuthorizationServerMetadata {
         expected_issuer: &Issuer,
     ) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
         let metadata = Self::read(body)?;
-        if metadata.issuer != *expected_issuer {
+        // Letter for letter (RFC 8414 section 3.3): not even the `/` of an empty path may differ.
+        if metadata.issuer.as_str() != expected_issuer.as_str() {
             return Err(ServerMetadataError::WrongIssuer {
                 expected: expected_issuer.to_string(),
                 received: metadata.issuer.to_string(),

@@ -107,6 +107,22 @@ struct Settings {
     credentials: ClientCredentials,
 }
 
+/// Whether the server takes `method` at its token endpoint.
+pub(crate) fn accepts_method(
+    metadata: &AuthorizationServerMetadata,
+    method: TokenEndpointAuth,
+) -> bool {
+    // Without a list RFC 8414 means `client_secret_basic`; `none` is taken too, since servers of
+    // the 2025-03-26 specification publish none and still serve public clients, which PKCE is for.
+    match &metadata.token_endpoint_auth_methods_supported {
+        Some(methods) => methods.iter().any(|name| name == method.as_str()),
+        None => matches!(
+            method,
+            TokenEndpointAuth::ClientSecretBasic | TokenEndpointAuth::None
+        ),
+    }
+}
+
 impl AuthorizationClient {
     /// The client for the server `metadata` describes, with credentials registered there.
     ///
@@ -126,16 +142,7 @@ impl AuthorizationClient {
             });
         }
         let method = credentials.auth_method();
-        // Without a list RFC 8414 means `client_secret_basic`; `none` is taken too, since servers of
-        // the 2025-03-26 specification publish none and still serve public clients, which PKCE is for.
-        let accepted = match &metadata.token_endpoint_auth_methods_supported {
-            Some(methods) => methods.iter().any(|name| name == method.as_str()),
-            None => matches!(
-                method,
-                TokenEndpointAuth::ClientSecretBasic | TokenEndpointAuth::None
-            ),
-        };
-        if !accepted {
+        if !accepts_method(metadata, method) {
             return Err(AuthorizationError::MethodNotSupported { method });
         }
         Ok(AuthorizationClient {

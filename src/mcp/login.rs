@@ -15,7 +15,9 @@ use crate::discovery::resource_metadata::{
 use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
 use crate::http_request::HttpRequest;
 use crate::identifier::{IdentifierError, Issuer, Resource};
-use crate::mcp::authorization::{AuthorizationClient, AuthorizationError, PendingLogin};
+use crate::mcp::authorization::{
+    accepts_method, AuthorizationClient, AuthorizationError, PendingLogin,
+};
 use crate::mcp::grant::McpAuthorization;
 use crate::mcp::scope_choice::{add_offline_access, select_scopes, StepUp, StepUpError};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
@@ -380,13 +382,20 @@ impl McpLogin {
 
     /// Chooses the registration for `server`, in the specification's order.
     fn register(&mut self, server: AuthorizationServerMetadata) -> Result<Stage, McpLoginError> {
-        let known = self
+        // The newest registration with this server, preferring one whose token endpoint
+        // authentication it takes: a client registered both ways lets the server's metadata choose.
+        let mine: Vec<&ClientCredentials> = self
             .settings
             .registrations
             .iter()
             .rev()
-            .find(|credentials| credentials.issuer() == &server.issuer)
-            .cloned();
+            .filter(|credentials| credentials.issuer() == &server.issuer)
+            .collect();
+        let known = mine
+            .iter()
+            .find(|credentials| accepts_method(&server, credentials.auth_method()))
+            .or(mine.first())
+            .map(|credentials| (*credentials).clone());
         let metadata_document = self
             .settings
             .metadata_document

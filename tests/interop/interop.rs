@@ -1293,16 +1293,19 @@ fn mcp_server_serves_the_mcp_client_example() {
         .env_remove("MCP_CLIENT_SECRET")
         .env_remove("MCP_CLIENT_METADATA_URL")
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("mcp-client starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
+    // The login URL is on stderr, for the user; the results on stdout.
+    let mut stderr = BufReader::new(child.stderr.take().expect("its stderr"));
+    let mut stdout = child.stdout.take().expect("its stdout");
     stop_after(child.id(), "mcp-client");
     let mut client = ProcessGuard(child);
     let mut printed = String::new();
     let authorize_url = loop {
         let mut line = String::new();
         assert!(
-            stdout.read_line(&mut line).expect("its output") > 0,
+            stderr.read_line(&mut line).expect("its output") > 0,
             "mcp-client ended before a login URL: {printed}"
         );
         printed.push_str(&line);
@@ -1310,6 +1313,7 @@ fn mcp_server_serves_the_mcp_client_example() {
             break line.trim().to_owned();
         }
     };
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
     let http = Browser::new();
     let callback = browse_to(&http, &authorize_url, User::Consents, &redirect_uri);
