@@ -22,7 +22,7 @@
 //! re-exports them so that an MCP client finds its whole flow here.
 //!
 //! The workspace's `mcp-client` example runs the whole flow and passes the official MCP
-//! conformance suite's client authorization scenarios.
+//! conformance suite's scored client scenarios of both requirement sets (2025-11-25, 2026-07-28).
 
 mod authorization;
 mod grant;
