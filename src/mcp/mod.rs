@@ -1,5 +1,11 @@
-//! MCP authorization for clients (MCP specification 2025-11-25): from a protected MCP server's
-//! `401` to an access token for it.
+//! MCP authorization for clients (MCP specification 2025-11-25 and 2026-07-28): from a protected
+//! MCP server's `401` to an access token for it.
+//!
+//! [`McpLogin`] runs the whole flow as one sans-IO state machine: made from the `401`
+//! ([`McpLogin::unauthorized`]) or a `403 insufficient_scope` ([`McpLogin::insufficient_scope`]),
+//! its [`step`](McpLogin::step) says what to do next ([`McpLoginStep`]), and it ends with an
+//! [`McpAuthorization`], which stores, refreshes and names the registration to reuse. The steps it
+//! takes, each usable alone:
 //!
 //! | step | types | RFC |
 //! | --- | --- | --- |
