@@ -95,6 +95,14 @@ impl Keys {
         }
     }
 
+    /// Keys kept by `cache`, with the default client, and their refresh started: what the settings
+    /// builders make when given no keys.
+    pub(crate) fn started(cache: KeyCache) -> Result<Keys, KeysError> {
+        let keys = Keys::new(cache)?;
+        keys.spawn_refresh()?;
+        Ok(keys)
+    }
+
     /// The set held now, if one was fetched.
     pub fn current(&self) -> Option<Arc<KeySet>> {
         self.cache().keys()

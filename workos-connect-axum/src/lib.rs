@@ -155,6 +155,7 @@ mod router;
 mod same_origin;
 mod session_data;
 mod signed_in;
+mod url_rules;
 
 pub use authenticated::{Authenticated, NotBehindLayer};
 pub use http_client::{default_client, HttpClientError};

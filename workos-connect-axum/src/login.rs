@@ -24,6 +24,7 @@ use crate::keys::{Keys, KeysError};
 use crate::login_error::LoginError;
 use crate::same_origin::is_same_origin;
 use crate::session_data::{unix_now, SessionData, PENDING_KEY};
+use crate::url_rules::{is_https_or_loopback, is_literal_route};
 
 /// Where [`WebLogin::router`] starts a login.
 pub const LOGIN_PATH: &str = "/login";
@@ -421,12 +422,10 @@ impl WebLoginBuilder {
                 let url = self
                     .jwks_uri
                     .unwrap_or_else(|| self.client.domain().jwks_endpoint());
-                if url.scheme() != "https" && !is_loopback(&url) {
+                if !is_https_or_loopback(&url) {
                     return Err(WebLoginSetupError::InsecureJwksUri(url));
                 }
-                let keys = Keys::new(KeyCache::new(url))?;
-                keys.spawn_refresh()?;
-                keys
+                Keys::started(KeyCache::new(url))?
             }
         };
         let http = match self.http {
@@ -452,12 +451,7 @@ impl WebLoginBuilder {
 /// Whether axum can serve `path` as a plain route of its own: not the root (the app's home page),
 /// and nothing axum reads as a capture or wildcard.
 fn is_route_path(path: &str) -> bool {
-    path != "/"
-        && path.starts_with('/')
-        && !path.contains(['{', '}'])
-        && !path
-            .split('/')
-            .any(|segment| segment.starts_with([':', '*']))
+    path != "/" && path.starts_with('/') && is_literal_route(path)
 }
 
 /// Whether `path` stays on this site: `//host` and `/\host` are other sites to a browser.
@@ -466,15 +460,6 @@ fn is_local_path(path: &str) -> bool {
         && !path.starts_with("//")
         && !path.starts_with("/\\")
         && !path.chars().any(char::is_control)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
-        None => false,
-    }
 }
 
 #[cfg(test)]

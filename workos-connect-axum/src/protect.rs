@@ -20,6 +20,7 @@ use workos_connect::{KeyCache, ScopeList};
 
 use crate::keys::{Keys, KeysError};
 use crate::layer::RequireAccessToken;
+use crate::url_rules::{is_https_or_loopback, is_literal_route};
 
 /// An API or MCP server protected by an issuer's access tokens: what every request must carry, the
 /// keys that check it, and the resource's metadata (RFC 9728). A cheap handle: clone it freely.
@@ -290,7 +291,7 @@ impl ProtectedResourceBuilder {
     /// request arriving before it ends waits for it.
     pub fn build(self) -> Result<ProtectedResource, SetupError> {
         let metadata_url = ProtectedResourceMetadata::well_known_url(&self.resource);
-        if !is_routable(metadata_url.path()) {
+        if !is_literal_route(metadata_url.path()) {
             return Err(SetupError::UnroutablePath(metadata_url.path().to_owned()));
         }
         let mut allowed_origins = vec![origin_of(self.resource.url())];
@@ -308,7 +309,7 @@ impl ProtectedResourceBuilder {
                         .join("/oauth2/jwks")
                         .map_err(|_| SetupError::NoJwksUri(self.issuer.to_string()))?,
                 };
-                if url.scheme() != "https" && !is_loopback(&url) {
+                if !is_https_or_loopback(&url) {
                     return Err(SetupError::InsecureJwksUri(url));
                 }
                 let mut cache = KeyCache::new(url);
@@ -318,9 +319,7 @@ impl ProtectedResourceBuilder {
                 if let Some(interval) = self.min_interval {
                     cache = cache.min_interval(interval);
                 }
-                let keys = Keys::new(cache)?;
-                keys.spawn_refresh()?;
-                keys
+                Keys::started(cache)?
             }
         };
         let mut metadata =
@@ -340,23 +339,6 @@ impl ProtectedResourceBuilder {
                 allowed_origins,
             }),
         })
-    }
-}
-
-/// Whether axum takes `path` as a literal route rather than panicking on what looks like a capture.
-fn is_routable(path: &str) -> bool {
-    !path.contains(['{', '}'])
-        && path
-            .split('/')
-            .all(|segment| !segment.starts_with([':', '*']))
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
-        None => false,
     }
 }
 
@@ -461,10 +443,14 @@ mod tests {
 
     #[test]
     fn paths_axum_would_take_for_captures_are_refused() {
-        assert!(is_routable("/.well-known/oauth-protected-resource/mcp"));
-        assert!(is_routable("/.well-known/oauth-protected-resource/a:b*c"));
+        assert!(is_literal_route(
+            "/.well-known/oauth-protected-resource/mcp"
+        ));
+        assert!(is_literal_route(
+            "/.well-known/oauth-protected-resource/a:b*c"
+        ));
         for bad in ["/x/:id", "/x/*rest", "/x/%7B/{y}"] {
-            assert!(!is_routable(bad), "{bad}");
+            assert!(!is_literal_route(bad), "{bad}");
         }
     }
 
