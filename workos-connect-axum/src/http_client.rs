@@ -17,3 +17,19 @@ pub fn default_client() -> Result<reqwest::Client, HttpClientError> {
         .redirect(reqwest::redirect::Policy::none())
         .build()?)
 }
+
+/// The body of `response`, read chunk by chunk; `None` as soon as it grows past `max` bytes, so
+/// that a server cannot make this side hold more.
+pub(crate) async fn body_within(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len().saturating_add(chunk.len()) > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use workos_connect::{AuthKitDomain, KeyCache, KeyFetch, KeyRefetch, KeySet};
 
-use crate::http_client::{default_client, HttpClientError};
+use crate::http_client::{body_within, default_client, HttpClientError};
 
 /// The longest a request waits on another's fetch.
 const WAIT_CEILING: Duration = Duration::from_secs(60);
@@ -245,14 +245,9 @@ async fn refresh(shared: Weak<Shared>) {
 async fn get(client: &reqwest::Client, url: &url::Url) -> Result<(u16, Vec<u8>), FetchError> {
     let response = client.get(url.as_str()).send().await?;
     let status = response.status().as_u16();
-    let mut response = response;
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len().saturating_add(chunk.len()) > MAX_JWKS_BYTES {
-            return Err(FetchError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = body_within(response, MAX_JWKS_BYTES)
+        .await?
+        .ok_or(FetchError::TooLarge)?;
     Ok((status, body))
 }
 

@@ -19,7 +19,7 @@ use workos_connect::{
     PendingAuthorization, Scopes, TokenRequest, TokenResponse,
 };
 
-use crate::http_client::{default_client, HttpClientError};
+use crate::http_client::{body_within, default_client, HttpClientError};
 use crate::keys::{Keys, KeysError};
 use crate::login_error::LoginError;
 use crate::same_origin::is_same_origin;
@@ -229,20 +229,17 @@ impl WebLogin {
     async fn redeem(&self, request: TokenRequest) -> Result<TokenResponse, LoginError> {
         let request = request.to_http().map_err(LoginError::Request)?;
         let request = reqwest::Request::try_from(request).map_err(LoginError::Unreachable)?;
-        let mut reply = self
+        let reply = self
             .shared
             .http
             .execute(request)
             .await
             .map_err(LoginError::Unreachable)?;
         let status = reply.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = reply.chunk().await.map_err(LoginError::Unreachable)? {
-            if body.len().saturating_add(chunk.len()) > MAX_TOKEN_RESPONSE_BYTES {
-                return Err(LoginError::TooLarge(MAX_TOKEN_RESPONSE_BYTES));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = body_within(reply, MAX_TOKEN_RESPONSE_BYTES)
+            .await
+            .map_err(LoginError::Unreachable)?
+            .ok_or(LoginError::TooLarge(MAX_TOKEN_RESPONSE_BYTES))?;
         Ok(TokenResponse::parse(status, &body)?)
     }
 
