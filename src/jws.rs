@@ -161,9 +161,19 @@ fn decode_json<T: DeserializeOwned>(part: &str) -> Result<T, JwsError> {
     serde_json::from_slice(&bytes).map_err(|_| JwsError::Malformed)
 }
 
-/// Selects the RustCrypto provider unless the application already chose one; needed when another
-/// crate in the build also enables `jsonwebtoken`'s other backend.
+/// Selects this build's backend unless the application already chose one; needed when another
+/// crate in the build enables `jsonwebtoken`'s other backend too.
 fn install_crypto_provider() {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
     // An error means a provider is installed already, which is as good.
-    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+    let _ = provider.install_default();
 }
+
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+compile_error!(
+    "workos-connect's `id-token` and `access-token` features need a signature backend: enable \
+     `aws-lc-rs` (the default) or `rust-crypto`"
+);

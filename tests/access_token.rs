@@ -47,6 +47,7 @@ fn claims() -> Value {
 }
 
 fn sign_with(claims: &Value, kid: &str, typ: Option<&str>) -> AccessToken {
+    use_the_crates_backend();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_owned());
     header.typ = typ.map(str::to_owned);
@@ -431,4 +432,14 @@ fn an_introspected_token_that_is_not_a_bearer_access_token_is_refused() {
     let shown = error.to_string();
     assert!(!shown.chars().any(char::is_control), "{shown:?}");
     assert!(shown.len() < 256, "{} bytes", shown.len());
+}
+
+/// The backend this build verifies with signs the test tokens too: with both enabled, jsonwebtoken
+/// cannot choose one by itself.
+fn use_the_crates_backend() {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    let _ = provider.install_default();
 }

@@ -21,6 +21,7 @@ fn now() -> u64 {
 }
 
 fn key() -> EncodingKey {
+    use_the_crates_backend();
     EncodingKey::from_rsa_pem(KEY).unwrap()
 }
 
@@ -204,7 +205,7 @@ fn tampering_and_wrong_keys_are_caught() {
     let hmac = jsonwebtoken::encode(
         &header,
         &claims(&pending),
-        &EncodingKey::from_secret(&jwks_json()),
+        &EncodingKey::from_secret(&jwks_json()).unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -617,4 +618,14 @@ fn an_access_token_is_not_an_id_token() {
         .validate(&token, &jwks())
         .is_ok());
     assert!(device.id_token().validate(&token, &jwks()).is_ok());
+}
+
+/// The backend this build verifies with signs the test tokens too: with both enabled, jsonwebtoken
+/// cannot choose one by itself.
+fn use_the_crates_backend() {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    let _ = provider.install_default();
 }
