@@ -462,7 +462,7 @@ impl IdTokenCheck<'_> {
         keys: &KeySet,
     ) -> Result<IdTokenClaims, IdTokenError> {
         let now = self.now.unwrap_or_else(unix_now);
-        let raw: RawClaims = verify(id_token.secret(), keys, now, is_id_token_type)?;
+        let (raw, _): (RawClaims, _) = verify(id_token.secret(), keys, now, is_id_token_type)?;
         let (claims, nbf) = raw.into_claims()?;
         self.check_claims(&claims, nbf, now)?;
         Ok(claims)

@@ -80,15 +80,23 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
-/// Checks the compact JWS and returns its claims, unchecked but signed by a key of the set: the
-/// header read (no `crit`, a `typ` the caller takes, an accepted algorithm), a key its `kid` names
-/// (or the only key, when it names none) for that algorithm, and the signature.
+/// Which key verified a signature: enough to ask a later set whether it still holds that key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SignedBy {
+    pub(crate) thumbprint: [u8; 32],
+    pub(crate) algorithm: Algorithm,
+}
+
+/// Checks the compact JWS and returns its claims, unchecked but signed by a key of the set, and
+/// which key that was: the header read (no `crit`, a `typ` the caller takes, an accepted
+/// algorithm), a key its `kid` names (or the only key, when it names none) for that algorithm, and
+/// the signature.
 pub(crate) fn verify<T: DeserializeOwned>(
     token: &str,
     keys: &KeySet,
     now: u64,
     typ_accepted: fn(&str) -> bool,
-) -> Result<T, JwsError> {
+) -> Result<(T, SignedBy), JwsError> {
     let mut parts = token.split('.');
     let (Some(header_part), Some(payload_part), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -144,7 +152,13 @@ pub(crate) fn verify<T: DeserializeOwned>(
     for key in fitting {
         // A key that cannot check this signature must not keep the next one from trying.
         match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, algorithm) {
-            Ok(true) => return decode_json(payload_part),
+            Ok(true) => {
+                let signed_by = SignedBy {
+                    thumbprint: key.thumbprint,
+                    algorithm,
+                };
+                return decode_json(payload_part).map(|claims| (claims, signed_by));
+            }
             Ok(false) => failure = JwsError::BadSignature,
             Err(_) if failure != JwsError::BadSignature => failure = JwsError::Malformed,
             Err(_) => {}

@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::clock::unix_now;
+use crate::thumbprint::jwk_thumbprint;
 
 /// The smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
 const MIN_RSA_BITS: usize = 2048;
@@ -52,12 +53,14 @@ pub struct KeySet {
     refetch_interval: Duration,
 }
 
-/// One usable key: what it is called, the one algorithm it verifies, and the key itself.
+/// One usable key: what it is called, the one algorithm it verifies, the key itself, and its
+/// RFC 7638 thumbprint, which tells whether a set still holds this very key whatever its `kid`.
 #[derive(Clone)]
 pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<String>,
     pub(crate) algorithm: Algorithm,
     pub(crate) key: DecodingKey,
+    pub(crate) thumbprint: [u8; 32],
 }
 
 /// Why a JSON Web Key Set was refused.
@@ -216,6 +219,13 @@ impl KeySet {
     pub(crate) fn keys(&self) -> &[VerifyingKey] {
         &self.keys
     }
+
+    /// Whether the set still holds the key with this thumbprint, for this algorithm.
+    pub(crate) fn holds(&self, thumbprint: &[u8; 32], algorithm: Algorithm) -> bool {
+        self.keys
+            .iter()
+            .any(|key| key.thumbprint == *thumbprint && key.algorithm == algorithm)
+    }
 }
 
 impl fmt::Debug for KeySet {
@@ -252,12 +262,13 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
         }
     }
     let named = common.key_algorithm;
-    let algorithm = match &jwk.algorithm {
+    let (algorithm, thumbprint) = match &jwk.algorithm {
         AlgorithmParameters::RSA(rsa) => {
             if modulus_bits(rsa)? < MIN_RSA_BITS {
                 return None;
             }
-            match named {
+            let thumbprint = jwk_thumbprint(&mut [("e", &rsa.e), ("kty", "RSA"), ("n", &rsa.n)]);
+            let algorithm = match named {
                 None => DEFAULT_RSA_ALGORITHM,
                 Some(KeyAlgorithm::RS256) => Algorithm::RS256,
                 Some(KeyAlgorithm::RS384) => Algorithm::RS384,
@@ -266,12 +277,13 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
                 Some(KeyAlgorithm::PS384) => Algorithm::PS384,
                 Some(KeyAlgorithm::PS512) => Algorithm::PS512,
                 Some(_) => return None,
-            }
+            };
+            (algorithm, thumbprint)
         }
         // The curve fixes the algorithm, so a key can never verify under another curve's.
         AlgorithmParameters::EllipticCurve(ec) => {
             let point = uncompressed_point(&ec.x, &ec.y)?;
-            match (&ec.curve, named) {
+            let algorithm = match (&ec.curve, named) {
                 (EllipticCurve::P256, None | Some(KeyAlgorithm::ES256))
                     if p256::PublicKey::from_sec1_bytes(&point).is_ok() =>
                 {
@@ -283,7 +295,14 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
                     Algorithm::ES384
                 }
                 _ => return None,
-            }
+            };
+            let curve = if algorithm == Algorithm::ES256 {
+                "P-256"
+            } else {
+                "P-384"
+            };
+            let members = &mut [("crv", curve), ("kty", "EC"), ("x", &ec.x), ("y", &ec.y)];
+            (algorithm, jwk_thumbprint(members))
         }
         // EdDSA is left out: a malformed Ed25519 key makes the verifier panic. HMAC keys are
         // shared secrets, never published signing keys.
@@ -294,6 +313,7 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
         kid: common.key_id.clone(),
         algorithm,
         key,
+        thumbprint,
     })
 }
 

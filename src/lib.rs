@@ -108,6 +108,8 @@ mod scope;
 mod scope_list;
 mod scope_name;
 mod secret;
+#[cfg(any(feature = "id-token", feature = "access-token"))]
+mod thumbprint;
 mod token;
 mod userinfo;
 

@@ -43,6 +43,12 @@ fn claims() -> Value {
         "exp": NOW + 300,
         "iat": NOW,
         "role": "admin",
+        "roles": ["admin", "billing"],
+        "permissions": ["posts:read", "posts:write"],
+        "entitlements": ["audit-logs"],
+        "feature_flags": ["new-editor"],
+        "act": {"sub": "support@example.com"},
+        "tenant_tier": "gold",
     })
 }
 
@@ -87,7 +93,21 @@ fn a_good_token_gives_its_claims() {
     assert_eq!(checked.org_id.as_deref(), Some("org_01"));
     assert_eq!(checked.sid.as_deref(), Some("session_01"));
     assert_eq!(checked.scope.to_string(), "mcp:tools openid");
-    assert_eq!(checked.claim("role").unwrap(), "admin");
+    assert_eq!(checked.role.as_deref(), Some("admin"));
+    assert_eq!(checked.roles, ["admin", "billing"]);
+    assert_eq!(checked.permissions, ["posts:read", "posts:write"]);
+    assert_eq!(checked.entitlements, ["audit-logs"]);
+    assert_eq!(checked.feature_flags, ["new-editor"]);
+    assert_eq!(checked.jti.as_deref(), Some("01J"));
+    assert_eq!(
+        checked.act.as_ref().and_then(|act| act.sub.as_deref()),
+        Some("support@example.com")
+    );
+    assert!(checked.has_permission("posts:write") && !checked.has_permission("posts"));
+    assert!(checked.has_role("billing") && !checked.has_role("owner"));
+    // A claim the crate does not name is kept.
+    assert_eq!(checked.claim("tenant_tier").unwrap(), "gold");
+    assert_eq!(checked.claim("role"), None);
     // `typ` JWT or none, an audience list holding the resource, and fractional dates are fine too.
     for token in [
         sign_with(&claims(), KID, Some("JWT")),
@@ -432,6 +452,167 @@ fn an_introspected_token_that_is_not_a_bearer_access_token_is_refused() {
     let shown = error.to_string();
     assert!(!shown.chars().any(char::is_control), "{shown:?}");
     assert!(shown.len() < 256, "{} bytes", shown.len());
+}
+
+#[test]
+fn a_user_token_has_no_list_claims_and_null_is_none() {
+    let token = with(|c| {
+        let claims = c.as_object_mut().unwrap();
+        for name in ["roles", "entitlements", "feature_flags", "act", "role"] {
+            claims.remove(name);
+        }
+        claims.insert("permissions".into(), Value::Null);
+    });
+    let checked = check().validate(&token, &keys()).unwrap();
+    assert!(checked.permissions.is_empty() && checked.roles.is_empty());
+    assert_eq!((checked.role, checked.act), (None, None));
+    // A list claim of another shape would leave a permission check unsure: the token is refused.
+    for bad in [json!("posts:read"), json!([1, 2]), json!({"posts": true})] {
+        let token = with(|c| c["permissions"] = bad.clone());
+        assert_eq!(
+            check().validate(&token, &keys()).unwrap_err(),
+            AccessTokenError::Malformed,
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn permissions_and_organization_are_required_with_403() {
+    let strict = || {
+        check()
+            .require_permissions(["posts:write", "posts:delete", "users:read"])
+            .require_organization("org_01")
+    };
+    let error = strict().validate(&sign(&claims()), &keys()).unwrap_err();
+    assert_eq!(
+        error,
+        AccessTokenError::MissingPermissions {
+            missing: vec!["posts:delete".into(), "users:read".into()]
+        }
+    );
+    let (status, challenge) = answer(&error);
+    assert_eq!(status, 403);
+    assert_eq!(challenge.error, Some(BearerError::InsufficientScope));
+    assert_eq!(
+        challenge.error_description.as_deref(),
+        Some("the access token lacks a required permission")
+    );
+    let enough = check()
+        .require_permissions(["posts:read", "posts:write"])
+        .require_organization("org_01");
+    assert!(enough.validate(&sign(&claims()), &keys()).is_ok());
+
+    let for_org = check().require_organization("org_02");
+    for token in [
+        sign(&claims()),
+        with(|c| {
+            c.as_object_mut().unwrap().remove("org_id");
+        }),
+    ] {
+        let error = for_org.validate(&token, &keys()).unwrap_err();
+        assert_eq!(
+            error,
+            AccessTokenError::WrongOrganization {
+                expected: "org_02".into()
+            }
+        );
+        let (status, challenge) = answer(&error);
+        assert_eq!(status, 403);
+        assert_eq!(challenge.error, Some(BearerError::InsufficientScope));
+        assert_eq!(
+            challenge.error_description.as_deref(),
+            Some("the access token is not for this organization")
+        );
+    }
+    // Introspection answers are held to the same requirements, from their members.
+    use workos_connect::resource_server::Introspection;
+    let introspected =
+        |answer: Value| match Introspection::parse(200, answer.to_string().as_bytes()) {
+            Ok(Introspection::Active(token)) => token,
+            other => panic!("not active: {other:?}"),
+        };
+    let answer = json!({"active": true, "aud": RESOURCE, "scope": "mcp:tools", "org_id": "org_01",
+        "permissions": ["posts:read", "posts:write"]});
+    assert_eq!(enough.check_introspected(&introspected(answer)), Ok(()));
+    let without = json!({"active": true, "aud": RESOURCE, "scope": "mcp:tools"});
+    assert!(matches!(
+        enough.check_introspected(&introspected(without)),
+        Err(AccessTokenError::MissingPermissions { .. })
+    ));
+}
+
+/// A key set holding another key under the test key's `kid`, or only a key of another `kid`.
+fn other_keys(kid: &str) -> KeySet {
+    use base64::Engine as _;
+    let mut modulus = vec![0xc5u8; 256];
+    modulus[0] = 0xd1;
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(modulus);
+    let jwks = json!({"keys": [{"kty": "RSA", "kid": kid, "n": n, "e": "AQAB"}]});
+    KeySet::parse_fetched_at(jwks.to_string().as_bytes(), NOW - 3600).unwrap()
+}
+
+#[test]
+fn a_remembered_token_is_still_checked_for_time_key_and_grants() {
+    let remembering = check().remember_verified(100);
+    let token = sign(&claims());
+    let first = remembering.validate(&token, &keys()).unwrap();
+    assert_eq!(remembering.validate(&token, &keys()).unwrap(), first);
+    // Clones share what was verified, with their own times and requirements.
+    let later = remembering.clone().at(NOW + 300 + 61);
+    assert_eq!(
+        later.validate(&token, &keys()).unwrap_err(),
+        AccessTokenError::Expired
+    );
+    let stricter = remembering.clone().require_permissions(["posts:delete"]);
+    assert!(matches!(
+        stricter.validate(&token, &keys()),
+        Err(AccessTokenError::MissingPermissions { .. })
+    ));
+    assert!(remembering.validate(&token, &keys()).is_ok());
+    // A token verified by a key the set no longer holds is verified again, against the new set.
+    assert!(matches!(
+        remembering.validate(&token, &other_keys("rotated-key")),
+        Err(AccessTokenError::UnknownKey { .. })
+    ));
+    assert!(remembering.validate(&token, &keys()).is_ok());
+    assert_eq!(
+        remembering.validate(&token, &other_keys(KID)).unwrap_err(),
+        AccessTokenError::BadSignature
+    );
+    // Refused tokens are not remembered: each is refused again.
+    let tampered = {
+        let (body, _) = token.secret().rsplit_once('.').unwrap();
+        AccessToken::new(format!("{body}.AAAA")).unwrap()
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            remembering.validate(&tampered, &keys()).unwrap_err(),
+            AccessTokenError::BadSignature
+        );
+    }
+    let not_yet = with(|c| c["nbf"] = json!(NOW + 120));
+    assert_eq!(
+        remembering.validate(&not_yet, &keys()).unwrap_err(),
+        AccessTokenError::NotYetValid
+    );
+    let valid_later = remembering.clone().at(NOW + 120);
+    assert!(valid_later.validate(&not_yet, &keys()).is_ok());
+    assert_eq!(
+        remembering.validate(&not_yet, &keys()).unwrap_err(),
+        AccessTokenError::NotYetValid
+    );
+    // What is held stays within its bound and is shown by count only.
+    let small = check().remember_verified(2);
+    for n in 0..20 {
+        let token = with(|c| c["jti"] = json!(format!("jti-{n}")));
+        assert!(small.validate(&token, &keys()).is_ok());
+    }
+    let shown = format!("{small:?}");
+    assert!(
+        !shown.contains("eyJ") && !shown.contains("user_01"),
+        "{shown}"
+    );
 }
 
 /// The backend this build verifies with signs the test tokens too: with both enabled, jsonwebtoken

@@ -2,239 +2,21 @@
 //! server receives it: signature, issuer, audience, lifetime and scopes, each failure with the status
 //! and challenge RFC 6750 gives it.
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use url::Url;
 
-use crate::challenge::{BearerChallenge, BearerError};
-use crate::claim_values::{numeric_date, one_or_many};
+use crate::challenge::BearerChallenge;
 use crate::clock::unix_now;
 use crate::credential::AccessToken;
 use crate::identifier::{Issuer, Resource};
-use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
+use crate::jws::{check_lifetime, verify, SignedBy, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::key_set::KeySet;
+use crate::resource_server::access_token_claims::{AccessTokenClaims, RawClaims};
+use crate::resource_server::access_token_error::AccessTokenError;
 use crate::resource_server::bearer::BearerTokenError;
 use crate::resource_server::introspection::IntrospectedToken;
+use crate::resource_server::verified_tokens::VerifiedTokens;
 use crate::scope_list::ScopeList;
-
-/// The claims of a checked AuthKit access token.
-///
-/// Named: `iss`, `sub` (the user, or the application's client ID for machine-to-machine tokens),
-/// `aud`, `client_id`, `org_id`, `sid` (user tokens only), `scope`, `jti`, `exp`, `iat`; any other
-/// claim is read with [`claim`](Self::claim).
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct AccessTokenClaims {
-    /// The issuer, the AuthKit domain.
-    pub iss: String,
-    /// The subject: a user ID, or a client ID for a machine-to-machine token.
-    pub sub: String,
-    /// The audiences: this resource, among them.
-    pub aud: Vec<String>,
-    /// The client the token was issued to.
-    pub client_id: Option<String>,
-    /// The organization the user signed in to, if any.
-    pub org_id: Option<String>,
-    /// The session, for user tokens.
-    pub sid: Option<String>,
-    /// The scopes granted.
-    pub scope: ScopeList,
-    /// The token's unique ID.
-    pub jti: Option<String>,
-    /// Expiry, in seconds since the Unix epoch.
-    pub exp: u64,
-    /// Issue time, in seconds since the Unix epoch.
-    pub iat: Option<u64>,
-    other: Map<String, Value>,
-}
-
-impl AccessTokenClaims {
-    /// A claim this type does not name (`role`, `permissions`, `feature_flags`, ...).
-    pub fn claim(&self, name: &str) -> Option<&Value> {
-        self.other.get(name)
-    }
-}
-
-/// The claims as they arrive, each optional so that a missing one is named.
-#[derive(Deserialize)]
-struct RawClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    aud: Vec<String>,
-    client_id: Option<String>,
-    org_id: Option<String>,
-    sid: Option<String>,
-    scope: Option<String>,
-    jti: Option<String>,
-    #[serde(default, deserialize_with = "numeric_date")]
-    exp: Option<u64>,
-    #[serde(default, deserialize_with = "numeric_date")]
-    iat: Option<u64>,
-    #[serde(default, deserialize_with = "numeric_date")]
-    nbf: Option<u64>,
-    #[serde(flatten)]
-    other: Map<String, Value>,
-}
-
-/// Why an access token was refused. Each maps to RFC 6750's `error` ([`bearer_error`](Self::bearer_error))
-/// and HTTP status ([`status`](Self::status)): `insufficient_scope` and 403 when the token is good
-/// but lacks scopes, `invalid_token` and 401 otherwise. No message quotes the token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AccessTokenError {
-    /// Not a JWT: not three base64url parts, or a header or claims that are not the expected JSON.
-    #[error("the access token is not a well-formed JWT")]
-    Malformed,
-    /// A signature algorithm this crate does not accept (`none`, HMAC, EdDSA, or unknown).
-    #[error("the access token is signed with {alg:?}, which is not accepted; only RSA and ECDSA algorithms are")]
-    UnsupportedAlgorithm {
-        /// The algorithm named in the header.
-        alg: String,
-    },
-    /// The header lists `crit` extensions (RFC 7515 section 4.1.11), which this crate does not
-    /// understand.
-    #[error(
-        "the access token's header has `crit` extensions, which this crate does not understand"
-    )]
-    CriticalHeader,
-    /// No key in the set has the token's `kid`. When `refetch` is true, fetch the JWKS again and
-    /// check once more; when false, the set was fetched too recently to ask again.
-    #[error(
-        "no key in the JWKS matches the access token's key ID {kid:?}{}",
-        if *refetch { "; fetch the JWKS again" } else { "" }
-    )]
-    UnknownKey {
-        /// The key ID in the token's header.
-        kid: Option<String>,
-        /// Whether the set may be fetched again now.
-        refetch: bool,
-    },
-    /// The header's `typ` is not an access token's (`JWT`, `at+jwt`).
-    #[error("the token's `typ` is {typ:?}, not an access token's")]
-    WrongType {
-        /// The `typ` in the header.
-        typ: String,
-    },
-    /// Keys with the token's `kid` exist, but none is for this algorithm.
-    #[error("the JWKS key {kid:?} is not for {alg} signatures")]
-    KeyMismatch {
-        /// The key ID.
-        kid: Option<String>,
-        /// The algorithm in the token's header.
-        alg: String,
-    },
-    /// The signature does not verify.
-    #[error("the access token's signature does not verify")]
-    BadSignature,
-    /// A required claim is missing.
-    #[error("the access token has no `{claim}` claim")]
-    MissingClaim {
-        /// The claim.
-        claim: &'static str,
-    },
-    /// `iss` is not the expected issuer.
-    #[error("the access token's issuer is not `{expected}`")]
-    WrongIssuer {
-        /// The issuer expected.
-        expected: String,
-    },
-    /// `aud` does not name this resource: a token minted for another resource (RFC 8707's point),
-    /// which must not be accepted here.
-    #[error("the access token is not for this resource (`{expected}`)")]
-    WrongAudience {
-        /// The audience expected.
-        expected: String,
-    },
-    /// `exp` has passed, beyond the leeway.
-    #[error("the access token has expired")]
-    Expired,
-    /// `iat` or `nbf` lies in the future, beyond the leeway.
-    #[error("the access token is not valid yet")]
-    NotYetValid,
-    /// An active introspection answer whose `token_type` is neither `Bearer` (RFC 7662 section 2.2)
-    /// nor AuthKit's `access_token`: a refresh token (`refresh_token`), or a DPoP-bound token
-    /// (`DPoP`), whose proof of possession this check does not verify. Neither may be accepted as a
-    /// bearer access token.
-    #[error("the introspected token is a {token_type:?} token, not a bearer access token")]
-    NotBearer {
-        /// The `token_type` the server gave: at most its first 64 characters, which the message
-        /// shows escaped.
-        token_type: String,
-    },
-    /// A good token without the scopes this request needs.
-    #[error("the access token lacks the scopes `{missing}`")]
-    InsufficientScope {
-        /// The scopes required and not granted.
-        missing: ScopeList,
-    },
-}
-
-impl From<JwsError> for AccessTokenError {
-    fn from(error: JwsError) -> Self {
-        match error {
-            JwsError::Malformed => AccessTokenError::Malformed,
-            JwsError::UnsupportedAlgorithm { alg } => {
-                AccessTokenError::UnsupportedAlgorithm { alg }
-            }
-            JwsError::CriticalHeader => AccessTokenError::CriticalHeader,
-            JwsError::UnknownKey { kid, refetch } => AccessTokenError::UnknownKey { kid, refetch },
-            JwsError::WrongType { typ } => AccessTokenError::WrongType { typ },
-            JwsError::KeyMismatch { kid, alg } => AccessTokenError::KeyMismatch { kid, alg },
-            JwsError::BadSignature => AccessTokenError::BadSignature,
-            JwsError::Expired => AccessTokenError::Expired,
-            JwsError::NotYetValid => AccessTokenError::NotYetValid,
-        }
-    }
-}
-
-impl AccessTokenError {
-    /// RFC 6750's `error` for the challenge: `insufficient_scope` or `invalid_token`.
-    pub fn bearer_error(&self) -> BearerError {
-        match self {
-            AccessTokenError::InsufficientScope { .. } => BearerError::InsufficientScope,
-            _ => BearerError::InvalidToken,
-        }
-    }
-
-    /// The HTTP status to answer with: 403 for insufficient scope, 401 otherwise.
-    pub fn status(&self) -> u16 {
-        self.bearer_error().status()
-    }
-
-    /// The `error_description` sent to the client: fixed text, never the token's own values (its
-    /// `kid`, `alg` or `typ`, which a caller chooses and would lengthen the answer) nor this
-    /// server's settings. Log the error's `Display` on the server instead.
-    pub fn description(&self) -> &'static str {
-        match self {
-            AccessTokenError::Expired => "the access token has expired",
-            AccessTokenError::NotYetValid => "the access token is not valid yet",
-            AccessTokenError::InsufficientScope { .. } => "the access token lacks a required scope",
-            AccessTokenError::WrongAudience { .. } => "the access token is not for this resource",
-            AccessTokenError::Malformed => "the access token is malformed",
-            AccessTokenError::NotBearer { .. } => "the token is not a bearer access token",
-            _ => "the access token is invalid",
-        }
-    }
-
-    /// Whether the token names a key the set lacks: ask your [`KeyCache`](crate::KeyCache)
-    /// ([`unknown_key`](crate::KeyCache::unknown_key)) whether to fetch the set again, and check the
-    /// token once more with the new set. The cache is what limits those fetches.
-    pub fn names_unknown_key(&self) -> bool {
-        matches!(self, AccessTokenError::UnknownKey { .. })
-    }
-
-    /// Whether the token names a key the set lacks and the set itself is older than its
-    /// [refetch interval](crate::KeySet::refetch_interval).
-    ///
-    /// This is worked out from the set's own age alone: after a failed fetch it stays true for
-    /// every later token naming an unknown key, and concurrent requests all see it at once. It
-    /// does not limit fetches; [`KeyCache`](crate::KeyCache) does (with
-    /// [`names_unknown_key`](Self::names_unknown_key)).
-    pub fn should_refetch_keys(&self) -> bool {
-        matches!(self, AccessTokenError::UnknownKey { refetch: true, .. })
-    }
-}
 
 /// `iss` and `aud` are compared as strings (RFC 7519 section 2: StringOrURI values are compared
 /// case-sensitively, without normalisation), allowing only a trailing `/`, which URL libraries add
@@ -286,21 +68,18 @@ pub struct AccessTokenCheck {
     issuer: Issuer,
     audience: String,
     required_scopes: ScopeList,
+    required_permissions: Vec<String>,
+    organization: Option<String>,
     leeway_secs: u64,
     now: Option<u64>,
+    verified: Option<VerifiedTokens>,
 }
 
 impl AccessTokenCheck {
     /// Tokens issued by `issuer` (the AuthKit domain) for `resource` (the `resource` indicator
     /// clients request, which AuthKit puts in `aud`).
     pub fn new(issuer: Issuer, resource: Resource) -> Self {
-        AccessTokenCheck {
-            issuer,
-            audience: resource.as_str().to_owned(),
-            required_scopes: ScopeList::new(),
-            leeway_secs: DEFAULT_LEEWAY_SECS,
-            now: None,
-        }
+        Self::with_audience(issuer, resource.as_str())
     }
 
     /// Tokens issued by `issuer` with the audience `audience`, for an AuthKit environment without
@@ -314,9 +93,57 @@ impl AccessTokenCheck {
             issuer,
             audience: audience.into(),
             required_scopes: ScopeList::new(),
+            required_permissions: Vec::new(),
+            organization: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
             now: None,
+            verified: None,
         }
+    }
+
+    /// Remembers up to `max_tokens` verified tokens, so that a token seen again is not verified
+    /// again: its check costs a SHA-256 of the token and a look-up, under a microsecond, where a
+    /// signature costs tens. `0` remembers none (the default).
+    ///
+    /// Tokens are remembered by a hash, never as themselves, and shared by this check's clones. A
+    /// remembered token is used only while the key set passed to [`validate`](Self::validate)
+    /// still holds the key that verified it; its times (`exp`, `nbf`, `iat`) and this check's
+    /// scopes, permissions and organization are checked on every call. Each entry is about the
+    /// size of the token's claims (one to two kilobytes for AuthKit's).
+    ///
+    /// ```
+    /// use workos_connect::resource_server::AccessTokenCheck;
+    ///
+    /// let check = AccessTokenCheck::new(
+    ///     "https://example.authkit.app".parse()?,
+    ///     "https://api.example.com/mcp".parse()?,
+    /// )
+    /// .remember_verified(10_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn remember_verified(mut self, max_tokens: usize) -> Self {
+        self.verified = (max_tokens > 0).then(|| VerifiedTokens::new(max_tokens));
+        self
+    }
+
+    /// Permissions every token must carry in its `permissions` claim, which AuthKit fills from the
+    /// user's roles in the organization (none by default). A token without them is refused with
+    /// [`AccessTokenError::MissingPermissions`] (403, `insufficient_scope`).
+    pub fn require_permissions<I, P>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.required_permissions = permissions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The organization every token must be for (its `org_id`, as `org_01...`), for a server that
+    /// serves one organization. A token for another, or for none, is refused with
+    /// [`AccessTokenError::WrongOrganization`] (403, `insufficient_scope`).
+    pub fn require_organization(mut self, organization_id: impl Into<String>) -> Self {
+        self.organization = Some(organization_id.into());
+        self
     }
 
     /// Scopes every token must carry (none by default).
@@ -344,27 +171,56 @@ impl AccessTokenCheck {
 
     /// Checks `token` against `keys`: the signature with a key its `kid` names, for that key's
     /// algorithm only; `iss`; `aud` naming this resource; `exp`, `nbf` and `iat` within the leeway;
-    /// then the required scopes.
+    /// then the required scopes, permissions and organization.
     pub fn validate(
         &self,
         token: &AccessToken,
         keys: &KeySet,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
         let now = self.now.unwrap_or_else(unix_now);
-        let raw: RawClaims = verify(token.secret(), keys, now, is_access_token_type)?;
+        let Some(verified_tokens) = &self.verified else {
+            let (claims, _) = self.verify(token, keys, now)?;
+            self.check_grants(&claims)?;
+            return Ok(claims);
+        };
+        let digest = VerifiedTokens::digest(token.secret());
+        if let Some(verified) = verified_tokens.get(&digest, keys) {
+            let claims = &verified.claims;
+            if let Err(error) = self.check_times(claims.exp, claims.iat, verified.nbf, now) {
+                verified_tokens.forget(&digest);
+                return Err(error);
+            }
+            self.check_grants(claims)?;
+            return Ok(claims.clone());
+        }
+        let (claims, (nbf, signed_by)) = self.verify(token, keys, now)?;
+        verified_tokens.insert(digest, claims.clone(), nbf, signed_by);
+        self.check_grants(&claims)?;
+        Ok(claims)
+    }
+
+    /// Everything but the grants: the signature, the claims read, `iss`, `aud` and the times.
+    /// Also gives `nbf` and the key that verified the token, for remembering it.
+    fn verify(
+        &self,
+        token: &AccessToken,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<(AccessTokenClaims, (Option<u64>, SignedBy)), AccessTokenError> {
+        let (raw, signed_by): (RawClaims, _) =
+            verify(token.secret(), keys, now, is_access_token_type)?;
         let missing = |claim| AccessTokenError::MissingClaim { claim };
         let iss = raw.iss.ok_or_else(|| missing("iss"))?;
         self.check_issuer(&iss)?;
         self.check_audience(&raw.aud)?;
         let exp = raw.exp.ok_or_else(|| missing("exp"))?;
-        check_lifetime(exp, raw.iat, raw.nbf, now, self.leeway_secs)?;
+        self.check_times(exp, raw.iat, raw.nbf, now)?;
         let sub = raw
             .sub
             .filter(|sub| !sub.is_empty())
             .ok_or_else(|| missing("sub"))?;
         let scope = ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' '));
-        self.check_scopes(&scope)?;
-        Ok(AccessTokenClaims {
+        let claims = AccessTokenClaims {
             iss,
             sub,
             aud: raw.aud,
@@ -375,8 +231,60 @@ impl AccessTokenCheck {
             jti: raw.jti,
             exp,
             iat: raw.iat,
+            role: raw.role,
+            roles: raw.roles,
+            permissions: raw.permissions,
+            entitlements: raw.entitlements,
+            feature_flags: raw.feature_flags,
+            act: raw.act,
             other: raw.other,
-        })
+        };
+        Ok((claims, (raw.nbf, signed_by)))
+    }
+
+    fn check_times(
+        &self,
+        exp: u64,
+        iat: Option<u64>,
+        nbf: Option<u64>,
+        now: u64,
+    ) -> Result<(), AccessTokenError> {
+        Ok(check_lifetime(exp, iat, nbf, now, self.leeway_secs)?)
+    }
+
+    /// What this server requires of a good token: scopes, permissions, organization.
+    fn check_grants(&self, claims: &AccessTokenClaims) -> Result<(), AccessTokenError> {
+        self.check_grant_values(
+            &claims.scope,
+            |permission| claims.has_permission(permission),
+            claims.org_id.as_deref(),
+        )
+    }
+
+    fn check_grant_values(
+        &self,
+        scope: &ScopeList,
+        has_permission: impl Fn(&str) -> bool,
+        org_id: Option<&str>,
+    ) -> Result<(), AccessTokenError> {
+        self.check_scopes(scope)?;
+        let missing: Vec<String> = self
+            .required_permissions
+            .iter()
+            .filter(|required| !has_permission(required))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(AccessTokenError::MissingPermissions { missing });
+        }
+        match &self.organization {
+            Some(expected) if org_id != Some(expected.as_str()) => {
+                Err(AccessTokenError::WrongOrganization {
+                    expected: expected.clone(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Checks what the authorization server said about an active token
@@ -385,7 +293,9 @@ impl AccessTokenCheck {
     /// `access_token` (not a refresh token, nor a DPoP-bound token whose proof this check does not
     /// see); `iss`, when given, is the issuer;
     /// `aud` names this resource (an answer without `aud` cannot show that the token was issued for
-    /// it, RFC 8707); `exp` and `iat`, when given, within the leeway; and the required scopes.
+    /// it, RFC 8707); `exp` and `iat`, when given, within the leeway; and the required scopes, and
+    /// the required permissions and organization from the answer's `permissions` and `org_id`
+    /// members (an answer without them is refused when they are required).
     ///
     /// ```
     /// use workos_connect::resource_server::{AccessTokenCheck, AccessTokenError, Introspection};
@@ -426,7 +336,12 @@ impl AccessTokenCheck {
             now,
             self.leeway_secs,
         )?;
-        self.check_scopes(&token.scope)
+        let permissions = token.member("permissions").and_then(Value::as_array);
+        let has_permission = |permission: &str| {
+            permissions.is_some_and(|held| held.iter().any(|held| held == permission))
+        };
+        let org_id = token.member("org_id").and_then(Value::as_str);
+        self.check_grant_values(&token.scope, has_permission, org_id)
     }
 
     fn check_issuer(&self, iss: &str) -> Result<(), AccessTokenError> {

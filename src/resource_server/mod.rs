@@ -17,8 +17,14 @@
 
 #[cfg(feature = "access-token")]
 mod access_token;
+#[cfg(feature = "access-token")]
+mod access_token_claims;
+#[cfg(feature = "access-token")]
+mod access_token_error;
 mod bearer;
 mod introspection;
+#[cfg(feature = "access-token")]
+mod verified_tokens;
 
 pub use crate::challenge::{BearerChallenge, BearerError};
 pub use crate::discovery::resource_metadata::ProtectedResourceMetadata;
@@ -28,7 +34,11 @@ pub use crate::jws::DEFAULT_LEEWAY_SECS;
 #[cfg(feature = "access-token")]
 pub use crate::key_set::{KeySet, KeySetError};
 #[cfg(feature = "access-token")]
-pub use access_token::{AccessTokenCheck, AccessTokenClaims, AccessTokenError};
+pub use access_token::AccessTokenCheck;
+#[cfg(feature = "access-token")]
+pub use access_token_claims::{AccessTokenClaims, Actor};
+#[cfg(feature = "access-token")]
+pub use access_token_error::AccessTokenError;
 pub use bearer::{bearer_token, BearerTokenError};
 pub use introspection::{
     introspection_request, IntrospectedToken, Introspection, IntrospectionError,

@@ -1,0 +1,189 @@
+//! Why an access token was refused, with the status and RFC 6750 error each refusal answers with.
+
+use crate::challenge::BearerError;
+use crate::jws::JwsError;
+use crate::scope_list::ScopeList;
+
+/// Why an access token was refused. Each maps to RFC 6750's `error` ([`bearer_error`](Self::bearer_error))
+/// and HTTP status ([`status`](Self::status)): `insufficient_scope` and 403 when the token is good
+/// but lacks scopes, `invalid_token` and 401 otherwise. No message quotes the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessTokenError {
+    /// Not a JWT: not three base64url parts, or a header or claims that are not the expected JSON
+    /// (AuthKit's list claims, such as `permissions`, must be arrays of strings).
+    #[error("the access token is not a well-formed JWT")]
+    Malformed,
+    /// A signature algorithm this crate does not accept (`none`, HMAC, EdDSA, or unknown).
+    #[error("the access token is signed with {alg:?}, which is not accepted; only RSA and ECDSA algorithms are")]
+    UnsupportedAlgorithm {
+        /// The algorithm named in the header.
+        alg: String,
+    },
+    /// The header lists `crit` extensions (RFC 7515 section 4.1.11), which this crate does not
+    /// understand.
+    #[error(
+        "the access token's header has `crit` extensions, which this crate does not understand"
+    )]
+    CriticalHeader,
+    /// No key in the set has the token's `kid`. When `refetch` is true, fetch the JWKS again and
+    /// check once more; when false, the set was fetched too recently to ask again.
+    #[error(
+        "no key in the JWKS matches the access token's key ID {kid:?}{}",
+        if *refetch { "; fetch the JWKS again" } else { "" }
+    )]
+    UnknownKey {
+        /// The key ID in the token's header.
+        kid: Option<String>,
+        /// Whether the set may be fetched again now.
+        refetch: bool,
+    },
+    /// The header's `typ` is not an access token's (`JWT`, `at+jwt`).
+    #[error("the token's `typ` is {typ:?}, not an access token's")]
+    WrongType {
+        /// The `typ` in the header.
+        typ: String,
+    },
+    /// Keys with the token's `kid` exist, but none is for this algorithm.
+    #[error("the JWKS key {kid:?} is not for {alg} signatures")]
+    KeyMismatch {
+        /// The key ID.
+        kid: Option<String>,
+        /// The algorithm in the token's header.
+        alg: String,
+    },
+    /// The signature does not verify.
+    #[error("the access token's signature does not verify")]
+    BadSignature,
+    /// A required claim is missing.
+    #[error("the access token has no `{claim}` claim")]
+    MissingClaim {
+        /// The claim.
+        claim: &'static str,
+    },
+    /// `iss` is not the expected issuer.
+    #[error("the access token's issuer is not `{expected}`")]
+    WrongIssuer {
+        /// The issuer expected.
+        expected: String,
+    },
+    /// `aud` does not name this resource: a token minted for another resource (RFC 8707's point),
+    /// which must not be accepted here.
+    #[error("the access token is not for this resource (`{expected}`)")]
+    WrongAudience {
+        /// The audience expected.
+        expected: String,
+    },
+    /// `exp` has passed, beyond the leeway.
+    #[error("the access token has expired")]
+    Expired,
+    /// `iat` or `nbf` lies in the future, beyond the leeway.
+    #[error("the access token is not valid yet")]
+    NotYetValid,
+    /// An active introspection answer whose `token_type` is neither `Bearer` (RFC 7662 section 2.2)
+    /// nor AuthKit's `access_token`: a refresh token (`refresh_token`), or a DPoP-bound token
+    /// (`DPoP`), whose proof of possession this check does not verify. Neither may be accepted as a
+    /// bearer access token.
+    #[error("the introspected token is a {token_type:?} token, not a bearer access token")]
+    NotBearer {
+        /// The `token_type` the server gave: at most its first 64 characters, which the message
+        /// shows escaped.
+        token_type: String,
+    },
+    /// A good token without the scopes this request needs.
+    #[error("the access token lacks the scopes `{missing}`")]
+    InsufficientScope {
+        /// The scopes required and not granted.
+        missing: ScopeList,
+    },
+    /// A good token whose `permissions` lack some this server requires
+    /// ([`AccessTokenCheck::require_permissions`]).
+    #[error("the access token lacks the permissions {missing:?}")]
+    MissingPermissions {
+        /// The permissions required and not granted.
+        missing: Vec<String>,
+    },
+    /// A good token for another organization than the one this server serves, or for none
+    /// ([`AccessTokenCheck::require_organization`]).
+    #[error("the access token is not for the organization `{expected}`")]
+    WrongOrganization {
+        /// The organization required.
+        expected: String,
+    },
+}
+
+impl From<JwsError> for AccessTokenError {
+    fn from(error: JwsError) -> Self {
+        match error {
+            JwsError::Malformed => AccessTokenError::Malformed,
+            JwsError::UnsupportedAlgorithm { alg } => {
+                AccessTokenError::UnsupportedAlgorithm { alg }
+            }
+            JwsError::CriticalHeader => AccessTokenError::CriticalHeader,
+            JwsError::UnknownKey { kid, refetch } => AccessTokenError::UnknownKey { kid, refetch },
+            JwsError::WrongType { typ } => AccessTokenError::WrongType { typ },
+            JwsError::KeyMismatch { kid, alg } => AccessTokenError::KeyMismatch { kid, alg },
+            JwsError::BadSignature => AccessTokenError::BadSignature,
+            JwsError::Expired => AccessTokenError::Expired,
+            JwsError::NotYetValid => AccessTokenError::NotYetValid,
+        }
+    }
+}
+
+impl AccessTokenError {
+    /// RFC 6750's `error` for the challenge: `insufficient_scope` for a good token that does not
+    /// grant enough (scopes, permissions, organization), `invalid_token` otherwise.
+    pub fn bearer_error(&self) -> BearerError {
+        match self {
+            AccessTokenError::InsufficientScope { .. }
+            | AccessTokenError::MissingPermissions { .. }
+            | AccessTokenError::WrongOrganization { .. } => BearerError::InsufficientScope,
+            _ => BearerError::InvalidToken,
+        }
+    }
+
+    /// The HTTP status to answer with: 403 for a good token that does not grant enough, 401
+    /// otherwise.
+    pub fn status(&self) -> u16 {
+        self.bearer_error().status()
+    }
+
+    /// The `error_description` sent to the client: fixed text, never the token's own values (its
+    /// `kid`, `alg` or `typ`, which a caller chooses and would lengthen the answer) nor this
+    /// server's settings. Log the error's `Display` on the server instead.
+    pub fn description(&self) -> &'static str {
+        match self {
+            AccessTokenError::Expired => "the access token has expired",
+            AccessTokenError::NotYetValid => "the access token is not valid yet",
+            AccessTokenError::InsufficientScope { .. } => "the access token lacks a required scope",
+            AccessTokenError::MissingPermissions { .. } => {
+                "the access token lacks a required permission"
+            }
+            AccessTokenError::WrongOrganization { .. } => {
+                "the access token is not for this organization"
+            }
+            AccessTokenError::WrongAudience { .. } => "the access token is not for this resource",
+            AccessTokenError::Malformed => "the access token is malformed",
+            AccessTokenError::NotBearer { .. } => "the token is not a bearer access token",
+            _ => "the access token is invalid",
+        }
+    }
+
+    /// Whether the token names a key the set lacks: ask your [`KeyCache`](crate::KeyCache)
+    /// ([`unknown_key`](crate::KeyCache::unknown_key)) whether to fetch the set again, and check the
+    /// token once more with the new set. The cache is what limits those fetches.
+    pub fn names_unknown_key(&self) -> bool {
+        matches!(self, AccessTokenError::UnknownKey { .. })
+    }
+
+    /// Whether the token names a key the set lacks and the set itself is older than its
+    /// [refetch interval](crate::KeySet::refetch_interval).
+    ///
+    /// This is worked out from the set's own age alone: after a failed fetch it stays true for
+    /// every later token naming an unknown key, and concurrent requests all see it at once. It
+    /// does not limit fetches; [`KeyCache`](crate::KeyCache) does (with
+    /// [`names_unknown_key`](Self::names_unknown_key)).
+    pub fn should_refetch_keys(&self) -> bool {
+        matches!(self, AccessTokenError::UnknownKey { refetch: true, .. })
+    }
+}
