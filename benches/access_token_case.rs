@@ -1,7 +1,13 @@
-//! The access token check and its floor, prepared once for the criterion bench and the instruction
-//! counts: an RS256 AuthKit-shaped access token, the key set this crate parses, and
-//! `jsonwebtoken::decode`'s prepared `DecodingKey` and `Validation` for the same issuer and audience.
+//! The access token check and what it is compared with, prepared once for the criterion bench and
+//! the instruction counts: an RS256 access token with AuthKit's claims, the key set this crate
+//! parses, `jsonwebtoken::decode`'s prepared `DecodingKey` and `Validation` for the same issuer and
+//! audience, and the floor: the token's one RSA signature verified by `aws-lc-rs` with the key
+//! parsed once.
 
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::jwk::AlgorithmParameters;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation};
 use workos_connect::resource_server::{
@@ -16,11 +22,19 @@ const RESOURCE: &str = "https://api.example.com/mcp";
 /// Both sides of the comparison, ready to check the same token.
 pub struct AccessTokenCase {
     pub check: AccessTokenCheck,
+    /// The same check, remembering verified tokens; this token is in it already.
+    pub remembering: AccessTokenCheck,
     pub keys: KeySet,
     pub access_token: AccessToken,
     pub token: String,
     pub decoding_key: DecodingKey,
     pub validation: Validation,
+    /// The signed part (`header.payload`) and the signature, decoded.
+    pub message: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub parsed_key: ParsedPublicKey,
+    pub modulus: Vec<u8>,
+    pub exponent: Vec<u8>,
 }
 
 impl AccessTokenCase {
@@ -37,7 +51,10 @@ impl AccessTokenCase {
         let claims = serde_json::json!({
             "iss": ISSUER, "aud": RESOURCE,
             "sub": "user_01", "client_id": "client_01", "org_id": "org_01", "sid": "session_01",
-            "scope": "openid mcp:tools", "jti": "01J", "exp": now + 300, "iat": now,
+            "scope": "openid mcp:tools", "jti": "01JDKQ2V0TQ5C8M4X9Z6W1YB3N", "exp": now + 300, "iat": now,
+            "role": "member", "roles": ["member"],
+            "permissions": ["posts:read", "posts:write", "projects:read"],
+            "entitlements": ["audit-logs"], "feature_flags": ["new-editor", "beta-search"],
         });
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some("current".into());
@@ -56,32 +73,77 @@ impl AccessTokenCase {
         // The token's `exp` is fixed in the past of the wall clock; the floor must not refuse it.
         validation.validate_exp = false;
 
+        let (message, signature) = token.rsplit_once('.').expect("three parts");
+        let (message, signature) = (
+            message.as_bytes().to_vec(),
+            URL_SAFE_NO_PAD.decode(signature).expect("a signature"),
+        );
+        let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+            panic!("an RSA key")
+        };
+        let modulus = URL_SAFE_NO_PAD.decode(&rsa.n).expect("n");
+        let exponent = URL_SAFE_NO_PAD.decode(&rsa.e).expect("e");
+        let parsed_key = RsaPublicKeyComponents {
+            n: &modulus,
+            e: &exponent,
+        }
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+        .expect("a parsed key");
         let case = AccessTokenCase {
+            remembering: check.clone().remember_verified(1024),
             check,
             keys,
             access_token: AccessToken::new(token.clone()).unwrap(),
             token,
             decoding_key: DecodingKey::from_jwk(&jwk).expect("a decoding key"),
             validation,
+            message,
+            signature,
+            parsed_key,
+            modulus,
+            exponent,
         };
         assert!(case.ours().is_ok(), "this crate accepts the token");
-        assert!(case.floor().is_ok(), "jsonwebtoken accepts the token");
+        assert!(case.ours_again().is_ok(), "and remembers it");
+        assert!(case.decode().is_ok(), "jsonwebtoken accepts the token");
+        assert!(case.floor(), "aws-lc-rs verifies the signature");
+        assert!(
+            case.verify_from_components(),
+            "from the key's components too"
+        );
         case
     }
 
-    /// This crate's check.
+    /// This crate's check of a token it has not seen.
     pub fn ours(&self) -> Result<AccessTokenClaims, AccessTokenError> {
         self.check.validate(&self.access_token, &self.keys)
     }
 
-    /// The floor: a bare `jsonwebtoken::decode`.
-    pub fn floor(&self) -> jsonwebtoken::errors::Result<TokenData<serde_json::Value>> {
+    /// This crate's check of a token it verified before.
+    pub fn ours_again(&self) -> Result<AccessTokenClaims, AccessTokenError> {
+        self.remembering.validate(&self.access_token, &self.keys)
+    }
+
+    /// A bare `jsonwebtoken::decode`.
+    pub fn decode(&self) -> jsonwebtoken::errors::Result<TokenData<serde_json::Value>> {
         jsonwebtoken::decode::<serde_json::Value>(&self.token, &self.decoding_key, &self.validation)
     }
-}
 
-impl Default for AccessTokenCase {
-    fn default() -> Self {
-        Self::new()
+    /// The floor: the signature alone, by a key parsed once.
+    pub fn floor(&self) -> bool {
+        self.parsed_key
+            .verify_sig(&self.message, &self.signature)
+            .is_ok()
+    }
+
+    /// The signature alone, with the key built from `n` and `e` for the call, as `jsonwebtoken`
+    /// does with a key from a JWKS.
+    pub fn verify_from_components(&self) -> bool {
+        RsaPublicKeyComponents {
+            n: &self.modulus,
+            e: &self.exponent,
+        }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, &self.message, &self.signature)
+        .is_ok()
     }
 }

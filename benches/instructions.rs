@@ -2,7 +2,8 @@
 //!
 //! `instructions <case> <iterations>`, where case is `workos-connect/url_from_given_secrets`,
 //! `workos-connect/fresh_login`, `oauth2/url_from_given_secrets`, `oauth2/fresh_login`,
-//! `workos-connect/access_token_check` or `jsonwebtoken/access_token_decode`. Only the
+//! `workos-connect/access_token_check`, `workos-connect/access_token_repeat`,
+//! `jsonwebtoken/access_token_decode` or `aws-lc-rs/access_token_verify`. Only the
 //! functions named `measured_*` are meant to be counted (`--toggle-collect`), so that making the given
 //! secrets is left out; `scripts/instructions` takes the difference of two runs, which cancels one-time
 //! costs such as seeding the thread's random generator.
@@ -63,9 +64,21 @@ fn measured_ours_access_token(
 }
 
 #[inline(never)]
+fn measured_ours_access_token_repeat(
+    case: &AccessTokenCase,
+) -> Result<AccessTokenClaims, AccessTokenError> {
+    case.ours_again()
+}
+
+#[inline(never)]
 fn measured_jsonwebtoken_decode(
     case: &AccessTokenCase,
 ) -> jsonwebtoken::errors::Result<jsonwebtoken::TokenData<serde_json::Value>> {
+    case.decode()
+}
+
+#[inline(never)]
+fn measured_aws_lc_verify(case: &AccessTokenCase) -> bool {
     case.floor()
 }
 
@@ -98,6 +111,16 @@ fn main() -> ExitCode {
             "workos-connect/access_token_check" => {
                 if let Some(prepared) = &access_token {
                     let _kept = black_box(measured_ours_access_token(black_box(prepared)));
+                }
+            }
+            "workos-connect/access_token_repeat" => {
+                if let Some(prepared) = &access_token {
+                    let _kept = black_box(measured_ours_access_token_repeat(black_box(prepared)));
+                }
+            }
+            "aws-lc-rs/access_token_verify" => {
+                if let Some(prepared) = &access_token {
+                    let _kept = black_box(measured_aws_lc_verify(black_box(prepared)));
                 }
             }
             "jsonwebtoken/access_token_decode" => {

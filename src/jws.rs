@@ -144,14 +144,13 @@ pub(crate) fn verify<T: DeserializeOwned>(
         .saturating_add(1)
         .saturating_add(payload_part.len());
     let message = token.get(..message_len).ok_or(JwsError::Malformed)?;
-    install_crypto_provider();
     let mut failure = JwsError::KeyMismatch {
         kid: header.kid,
         alg: header.alg,
     };
     for key in fitting {
         // A key that cannot check this signature must not keep the next one from trying.
-        match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, algorithm) {
+        match verify_signature(signature, message.as_bytes(), key, algorithm) {
             Ok(true) => {
                 let signed_by = SignedBy {
                     thumbprint: key.thumbprint,
@@ -160,11 +159,35 @@ pub(crate) fn verify<T: DeserializeOwned>(
                 return decode_json(payload_part).map(|claims| (claims, signed_by));
             }
             Ok(false) => failure = JwsError::BadSignature,
-            Err(_) if failure != JwsError::BadSignature => failure = JwsError::Malformed,
-            Err(_) => {}
+            Err(()) if failure != JwsError::BadSignature => failure = JwsError::Malformed,
+            Err(()) => {}
         }
     }
     Err(failure)
+}
+
+/// Whether `signature` (base64url) is `key`'s over `message`; an error when it is not base64url
+/// or the key cannot be used.
+#[cfg(feature = "aws-lc-rs")]
+fn verify_signature(
+    signature: &str,
+    message: &[u8],
+    key: &VerifyingKey,
+    _algorithm: Algorithm,
+) -> Result<bool, ()> {
+    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| ())?;
+    Ok(key.parsed.verify_sig(message, &signature).is_ok())
+}
+
+#[cfg(not(feature = "aws-lc-rs"))]
+fn verify_signature(
+    signature: &str,
+    message: &[u8],
+    key: &VerifyingKey,
+    algorithm: Algorithm,
+) -> Result<bool, ()> {
+    install_crypto_provider();
+    jsonwebtoken::crypto::verify(signature, message, &key.key, algorithm).map_err(|_| ())
 }
 
 /// One base64url part of a compact JWS, read as JSON.
@@ -175,15 +198,13 @@ fn decode_json<T: DeserializeOwned>(part: &str) -> Result<T, JwsError> {
     serde_json::from_slice(&bytes).map_err(|_| JwsError::Malformed)
 }
 
-/// Selects this build's backend unless the application already chose one; needed when another
-/// crate in the build enables `jsonwebtoken`'s other backend too.
+/// Selects the RustCrypto provider unless the application already chose one; needed when another
+/// crate in the build enables `jsonwebtoken`'s other backend too. (With `aws-lc-rs`, this crate
+/// verifies with AWS-LC directly.)
+#[cfg(not(feature = "aws-lc-rs"))]
 fn install_crypto_provider() {
-    #[cfg(feature = "aws-lc-rs")]
-    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-    #[cfg(not(feature = "aws-lc-rs"))]
-    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
     // An error means a provider is installed already, which is as good.
-    let _ = provider.install_default();
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
 }
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]

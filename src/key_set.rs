@@ -7,7 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations};
 use jsonwebtoken::jwk::{PublicKeyUse, RSAKeyParameters};
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
+#[cfg(not(feature = "aws-lc-rs"))]
+use jsonwebtoken::DecodingKey;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -59,8 +61,13 @@ pub struct KeySet {
 pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<String>,
     pub(crate) algorithm: Algorithm,
+    #[cfg(not(feature = "aws-lc-rs"))]
     pub(crate) key: DecodingKey,
     pub(crate) thumbprint: [u8; 32],
+    /// The key as AWS-LC verifies with it, parsed once here rather than for every signature as
+    /// `jsonwebtoken` would.
+    #[cfg(feature = "aws-lc-rs")]
+    pub(crate) parsed: aws_lc_rs::signature::ParsedPublicKey,
 }
 
 /// Why a JSON Web Key Set was refused.
@@ -308,13 +315,77 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
         // shared secrets, never published signing keys.
         _ => return None,
     };
-    let key = DecodingKey::from_jwk(jwk).ok()?;
     Some(VerifyingKey {
         kid: common.key_id.clone(),
         algorithm,
-        key,
+        #[cfg(not(feature = "aws-lc-rs"))]
+        key: DecodingKey::from_jwk(jwk).ok()?,
         thumbprint,
+        #[cfg(feature = "aws-lc-rs")]
+        parsed: aws_lc::parse(&jwk.algorithm, algorithm)?,
     })
+}
+
+/// Parsing keys for AWS-LC, and the verification algorithm of each JWS algorithm accepted.
+#[cfg(feature = "aws-lc-rs")]
+mod aws_lc {
+    use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use jsonwebtoken::jwk::AlgorithmParameters;
+    use jsonwebtoken::Algorithm;
+
+    use super::uncompressed_point;
+
+    pub(super) fn parse(
+        parameters: &AlgorithmParameters,
+        algorithm: Algorithm,
+    ) -> Option<ParsedPublicKey> {
+        match parameters {
+            AlgorithmParameters::RSA(rsa) => {
+                let n = URL_SAFE_NO_PAD.decode(rsa.n.trim_end_matches('=')).ok()?;
+                let e = URL_SAFE_NO_PAD.decode(rsa.e.trim_end_matches('=')).ok()?;
+                let components = RsaPublicKeyComponents {
+                    n: without_leading_zeros(&n),
+                    e: without_leading_zeros(&e),
+                };
+                components
+                    .to_parsed_public_key(rsa_parameters(algorithm)?)
+                    .ok()
+            }
+            AlgorithmParameters::EllipticCurve(ec) => {
+                let point = uncompressed_point(&ec.x, &ec.y)?;
+                let verification: &'static signature::EcdsaVerificationAlgorithm = match algorithm {
+                    Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+                    Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+                    _ => return None,
+                };
+                ParsedPublicKey::new(verification, point).ok()
+            }
+            _ => None,
+        }
+    }
+
+    fn rsa_parameters(algorithm: Algorithm) -> Option<&'static RsaParameters> {
+        Some(match algorithm {
+            Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+            Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+            Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+            Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+            Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+            _ => return None,
+        })
+    }
+
+    /// AWS-LC takes `n` and `e` without leading zero bytes, which a JWK may carry.
+    fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
+        let first = bytes
+            .iter()
+            .position(|byte| *byte != 0)
+            .unwrap_or(bytes.len());
+        bytes.get(first..).unwrap_or_default()
+    }
 }
 
 /// An EC public key's coordinates as an uncompressed SEC1 point, to check that it lies on its curve.

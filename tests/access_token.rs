@@ -2,6 +2,7 @@
 //! has its status and its challenge.
 #![cfg(feature = "access-token")]
 
+use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -88,19 +89,19 @@ fn answer(error: &AccessTokenError) -> (u16, BearerChallenge) {
 #[test]
 fn a_good_token_gives_its_claims() {
     let checked = check().validate(&sign(&claims()), &keys()).unwrap();
-    assert_eq!(checked.sub, "user_01");
-    assert_eq!(checked.client_id.as_deref(), Some("client_01"));
-    assert_eq!(checked.org_id.as_deref(), Some("org_01"));
-    assert_eq!(checked.sid.as_deref(), Some("session_01"));
-    assert_eq!(checked.scope.to_string(), "mcp:tools openid");
-    assert_eq!(checked.role.as_deref(), Some("admin"));
-    assert_eq!(checked.roles, ["admin", "billing"]);
-    assert_eq!(checked.permissions, ["posts:read", "posts:write"]);
-    assert_eq!(checked.entitlements, ["audit-logs"]);
-    assert_eq!(checked.feature_flags, ["new-editor"]);
-    assert_eq!(checked.jti.as_deref(), Some("01J"));
+    assert_eq!(checked.sub(), "user_01");
+    assert_eq!(checked.client_id(), Some("client_01"));
+    assert_eq!(checked.org_id(), Some("org_01"));
+    assert_eq!(checked.sid(), Some("session_01"));
+    assert_eq!(checked.scope().to_string(), "mcp:tools openid");
+    assert_eq!(checked.role(), Some("admin"));
+    assert_eq!(checked.roles(), ["admin", "billing"]);
+    assert_eq!(checked.permissions(), ["posts:read", "posts:write"]);
+    assert_eq!(checked.entitlements(), ["audit-logs"]);
+    assert_eq!(checked.feature_flags(), ["new-editor"]);
+    assert_eq!(checked.jti(), Some("01J"));
     assert_eq!(
-        checked.act.as_ref().and_then(|act| act.sub.as_deref()),
+        checked.act().and_then(|act| act.sub()),
         Some("support@example.com")
     );
     assert!(checked.has_permission("posts:write") && !checked.has_permission("posts"));
@@ -464,8 +465,8 @@ fn a_user_token_has_no_list_claims_and_null_is_none() {
         claims.insert("permissions".into(), Value::Null);
     });
     let checked = check().validate(&token, &keys()).unwrap();
-    assert!(checked.permissions.is_empty() && checked.roles.is_empty());
-    assert_eq!((checked.role, checked.act), (None, None));
+    assert!(checked.permissions().is_empty() && checked.roles().is_empty());
+    assert_eq!((checked.role(), checked.act()), (None, None));
     // A list claim of another shape would leave a permission check unsure: the token is refused.
     for bad in [json!("posts:read"), json!([1, 2]), json!({"posts": true})] {
         let token = with(|c| c["permissions"] = bad.clone());
@@ -613,6 +614,75 @@ fn a_remembered_token_is_still_checked_for_time_key_and_grants() {
         !shown.contains("eyJ") && !shown.contains("user_01"),
         "{shown}"
     );
+}
+
+#[test]
+fn every_accepted_algorithm_verifies_and_a_changed_signature_does_not() {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{
+        EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+    };
+    use_the_crates_backend();
+    let rsa = EncodingKey::from_rsa_pem(KEY).unwrap();
+    let ec = |signing| {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &SystemRandom::new()).unwrap();
+        EncodingKey::from_ec_der(pkcs8.as_ref())
+    };
+    let cases = [
+        (Algorithm::RS256, rsa.clone()),
+        (Algorithm::RS384, rsa.clone()),
+        (Algorithm::RS512, rsa.clone()),
+        (Algorithm::PS256, rsa.clone()),
+        (Algorithm::PS384, rsa.clone()),
+        (Algorithm::PS512, rsa),
+        (Algorithm::ES256, ec(&ECDSA_P256_SHA256_FIXED_SIGNING)),
+        (Algorithm::ES384, ec(&ECDSA_P384_SHA384_FIXED_SIGNING)),
+    ];
+    for (algorithm, key) in cases {
+        let mut jwk = Jwk::from_encoding_key(&key, algorithm).unwrap();
+        jwk.common.key_id = Some(KID.to_owned());
+        let keys = KeySet::parse_fetched_at(
+            &serde_json::to_vec(&JwkSet { keys: vec![jwk] }).unwrap(),
+            NOW - 3600,
+        )
+        .unwrap();
+        let mut header = Header::new(algorithm);
+        header.kid = Some(KID.to_owned());
+        let token = jsonwebtoken::encode(&header, &claims(), &key).unwrap();
+        let checked = check().validate(&AccessToken::new(token.clone()).unwrap(), &keys);
+        assert_eq!(checked.unwrap().sub(), "user_01", "{algorithm:?}");
+        // One bit of the signature changed.
+        let (body, signature) = token.rsplit_once('.').unwrap();
+        let mut bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .unwrap();
+        bytes[5] ^= 1;
+        let changed = format!(
+            "{body}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
+        assert_eq!(
+            check().validate(&AccessToken::new(changed).unwrap(), &keys),
+            Err(AccessTokenError::BadSignature),
+            "{algorithm:?}"
+        );
+        // The key verifies its own algorithm only.
+        let mut other = Header::new(if algorithm == Algorithm::RS256 {
+            Algorithm::PS256
+        } else {
+            Algorithm::RS256
+        });
+        other.kid = Some(KID.to_owned());
+        let rsa = EncodingKey::from_rsa_pem(KEY).unwrap();
+        let token = jsonwebtoken::encode(&other, &claims(), &rsa).unwrap();
+        assert!(
+            matches!(
+                check().validate(&AccessToken::new(token).unwrap(), &keys),
+                Err(AccessTokenError::KeyMismatch { .. })
+            ),
+            "{algorithm:?}"
+        );
+    }
 }
 
 /// The backend this build verifies with signs the test tokens too: with both enabled, jsonwebtoken

@@ -11,7 +11,7 @@ use crate::credential::AccessToken;
 use crate::identifier::{Issuer, Resource};
 use crate::jws::{check_lifetime, verify, SignedBy, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::key_set::KeySet;
-use crate::resource_server::access_token_claims::{AccessTokenClaims, RawClaims};
+use crate::resource_server::access_token_claims::{AccessTokenClaims, Claims, RawClaims};
 use crate::resource_server::access_token_error::AccessTokenError;
 use crate::resource_server::bearer::BearerTokenError;
 use crate::resource_server::introspection::IntrospectedToken;
@@ -186,7 +186,7 @@ impl AccessTokenCheck {
         let digest = VerifiedTokens::digest(token.secret());
         if let Some(verified) = verified_tokens.get(&digest, keys) {
             let claims = &verified.claims;
-            if let Err(error) = self.check_times(claims.exp, claims.iat, verified.nbf, now) {
+            if let Err(error) = self.check_times(claims.exp(), claims.iat(), verified.nbf, now) {
                 verified_tokens.forget(&digest);
                 return Err(error);
             }
@@ -220,7 +220,7 @@ impl AccessTokenCheck {
             .filter(|sub| !sub.is_empty())
             .ok_or_else(|| missing("sub"))?;
         let scope = ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' '));
-        let claims = AccessTokenClaims {
+        let claims = AccessTokenClaims::new(Claims {
             iss,
             sub,
             aud: raw.aud,
@@ -238,7 +238,7 @@ impl AccessTokenCheck {
             feature_flags: raw.feature_flags,
             act: raw.act,
             other: raw.other,
-        };
+        });
         Ok((claims, (raw.nbf, signed_by)))
     }
 
@@ -255,9 +255,9 @@ impl AccessTokenCheck {
     /// What this server requires of a good token: scopes, permissions, organization.
     fn check_grants(&self, claims: &AccessTokenClaims) -> Result<(), AccessTokenError> {
         self.check_grant_values(
-            &claims.scope,
+            claims.scope(),
             |permission| claims.has_permission(permission),
-            claims.org_id.as_deref(),
+            claims.org_id(),
         )
     }
 

@@ -11,7 +11,9 @@ use crate::jws::SignedBy;
 use crate::key_set::KeySet;
 use crate::resource_server::access_token_claims::AccessTokenClaims;
 
-/// A token whose signature, issuer and audience were checked, with what its later checks need.
+/// A token whose signature, issuer and audience were checked, with what its later checks need
+/// (cloned out of the cache for each use: its claims are one shared allocation).
+#[derive(Clone)]
 pub(super) struct Verified {
     pub(super) claims: AccessTokenClaims,
     pub(super) nbf: Option<u64>,
@@ -27,7 +29,7 @@ pub(super) struct Verified {
 /// requirements (scopes, permissions, organization) run on every call.
 #[derive(Clone)]
 pub(super) struct VerifiedTokens {
-    cache: Arc<quick_cache::sync::Cache<[u8; 32], Arc<Verified>>>,
+    cache: Arc<quick_cache::sync::Cache<[u8; 32], Verified>>,
 }
 
 impl VerifiedTokens {
@@ -42,7 +44,7 @@ impl VerifiedTokens {
     }
 
     /// The token verified earlier, when `keys` still holds the key that verified it.
-    pub(super) fn get(&self, digest: &[u8; 32], keys: &KeySet) -> Option<Arc<Verified>> {
+    pub(super) fn get(&self, digest: &[u8; 32], keys: &KeySet) -> Option<Verified> {
         let verified = self.cache.get(digest)?;
         if keys.holds(&verified.signed_by.thumbprint, verified.signed_by.algorithm) {
             Some(verified)
@@ -64,7 +66,7 @@ impl VerifiedTokens {
             nbf,
             signed_by,
         };
-        self.cache.insert(digest, Arc::new(verified));
+        self.cache.insert(digest, verified);
     }
 
     pub(super) fn forget(&self, digest: &[u8; 32]) {

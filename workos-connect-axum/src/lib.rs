@@ -35,7 +35,7 @@
 //! }
 //!
 //! async fn things(Authenticated(token): Authenticated) -> String {
-//!     format!("the things of {}", token.sub)
+//!     format!("the things of {}", token.sub())
 //! }
 //! ```
 //!

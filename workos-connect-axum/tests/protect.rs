@@ -155,7 +155,7 @@ async fn protect(jwks: &Jwks, refresh: Duration, min: Duration) -> (ProtectedRes
         .build()
         .unwrap();
     async fn whoami(Authenticated(claims): Authenticated) -> String {
-        claims.sub
+        claims.sub().to_owned()
     }
     let app = Router::new()
         .route("/mcp", post(whoami))

@@ -74,8 +74,8 @@ impl Tools {
         match parts.extensions.get::<AccessTokenClaims>() {
             Some(claims) => format!(
                 "sub {} (organization {})",
-                claims.sub,
-                claims.org_id.as_deref().unwrap_or("none")
+                claims.sub(),
+                claims.org_id().unwrap_or("none")
             ),
             None => "no access token".to_owned(),
         }
