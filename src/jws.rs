@@ -83,8 +83,7 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
 /// Which key verified a signature: enough to ask a later set whether it still holds that key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SignedBy {
-    pub(crate) thumbprint: [u8; 32],
-    pub(crate) algorithm: Algorithm,
+    pub(crate) key_identity: [u8; 32],
 }
 
 /// Checks the compact JWS and returns its claims, unchecked but signed by a key of the set, and
@@ -153,8 +152,7 @@ pub(crate) fn verify<T: DeserializeOwned>(
         match verify_signature(signature, message.as_bytes(), key, algorithm) {
             Ok(true) => {
                 let signed_by = SignedBy {
-                    thumbprint: key.thumbprint,
-                    algorithm,
+                    key_identity: key.identity,
                 };
                 return decode_json(payload_part).map(|claims| (claims, signed_by));
             }

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::unix_now;
 use crate::thumbprint::jwk_thumbprint;
+use sha2::{Digest, Sha256};
 
 /// The smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
 const MIN_RSA_BITS: usize = 2048;
@@ -55,15 +56,16 @@ pub struct KeySet {
     refetch_interval: Duration,
 }
 
-/// One usable key: what it is called, the one algorithm it verifies, the key itself, and its
-/// RFC 7638 thumbprint, which tells whether a set still holds this very key whatever its `kid`.
+/// One usable key: what it is called, the one algorithm it verifies, the key itself, and an
+/// identity that tells whether a later set still holds this very key, under the same `kid`, for
+/// the same algorithm.
 #[derive(Clone)]
 pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<String>,
     pub(crate) algorithm: Algorithm,
     #[cfg(not(feature = "aws-lc-rs"))]
     pub(crate) key: DecodingKey,
-    pub(crate) thumbprint: [u8; 32],
+    pub(crate) identity: [u8; 32],
     /// The key as AWS-LC verifies with it, parsed once here rather than for every signature as
     /// `jsonwebtoken` would.
     #[cfg(feature = "aws-lc-rs")]
@@ -227,11 +229,9 @@ impl KeySet {
         &self.keys
     }
 
-    /// Whether the set still holds the key with this thumbprint, for this algorithm.
-    pub(crate) fn holds(&self, thumbprint: &[u8; 32], algorithm: Algorithm) -> bool {
-        self.keys
-            .iter()
-            .any(|key| key.thumbprint == *thumbprint && key.algorithm == algorithm)
+    /// Whether the set still holds the key of this [identity](VerifyingKey::identity).
+    pub(crate) fn holds(&self, identity: &[u8; 32]) -> bool {
+        self.keys.iter().any(|key| key.identity == *identity)
     }
 }
 
@@ -320,10 +320,27 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
         algorithm,
         #[cfg(not(feature = "aws-lc-rs"))]
         key: DecodingKey::from_jwk(jwk).ok()?,
-        thumbprint,
+        identity: key_identity(&thumbprint, algorithm, common.key_id.as_deref()),
         #[cfg(feature = "aws-lc-rs")]
         parsed: aws_lc::parse(&jwk.algorithm, algorithm)?,
     })
+}
+
+/// The SHA-256 of the key's RFC 7638 thumbprint, its algorithm and its `kid`: the same key
+/// republished under another `kid` is another key here, as it is to a token naming the old one.
+fn key_identity(thumbprint: &[u8; 32], algorithm: Algorithm, kid: Option<&str>) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(thumbprint);
+    hash.update(format!("{algorithm:?}").as_bytes());
+    match kid {
+        // A length first, so that no two (algorithm, kid) pairs run together alike.
+        Some(kid) => {
+            hash.update((kid.len() as u64).to_be_bytes());
+            hash.update(kid.as_bytes());
+        }
+        None => hash.update([0xff]),
+    }
+    hash.finalize().into()
 }
 
 /// Parsing keys for AWS-LC, and the verification algorithm of each JWS algorithm accepted.

@@ -20,9 +20,14 @@ const RESOURCE: &str = "https://api.example.com/mcp";
 const METADATA: &str = "https://api.example.com/.well-known/oauth-protected-resource/mcp";
 
 fn keys() -> KeySet {
+    keys_named(KID)
+}
+
+/// The test key, published under `kid`.
+fn keys_named(kid: &str) -> KeySet {
     let key = EncodingKey::from_rsa_pem(KEY).unwrap();
     let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
-    jwk.common.key_id = Some(KID.to_owned());
+    jwk.common.key_id = Some(kid.to_owned());
     KeySet::parse_fetched_at(
         &serde_json::to_vec(&JwkSet { keys: vec![jwk] }).unwrap(),
         NOW - 3600,

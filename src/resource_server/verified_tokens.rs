@@ -24,7 +24,7 @@ pub(super) struct Verified {
 ///
 /// Keyed by the SHA-256 of the whole token, so that it holds no usable token; sharded, so that
 /// concurrent requests do not wait on one lock. An entry is used only while the key set passed to
-/// the check still holds the very key that verified it (its RFC 7638 thumbprint and algorithm), and
+/// the check still holds the very key that verified it (its RFC 7638 thumbprint, algorithm and `kid`), and
 /// is dropped when it is found expired or its key gone. The time checks and the check's own
 /// requirements (scopes, permissions, organization) run on every call.
 #[derive(Clone)]
@@ -46,7 +46,7 @@ impl VerifiedTokens {
     /// The token verified earlier, when `keys` still holds the key that verified it.
     pub(super) fn get(&self, digest: &[u8; 32], keys: &KeySet) -> Option<Verified> {
         let verified = self.cache.get(digest)?;
-        if keys.holds(&verified.signed_by.thumbprint, verified.signed_by.algorithm) {
+        if keys.holds(&verified.signed_by.key_identity) {
             Some(verified)
         } else {
             self.forget(digest);

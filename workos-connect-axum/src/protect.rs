@@ -47,6 +47,9 @@ pub struct ProtectedResourceBuilder {
     issuer: Issuer,
     resource: Resource,
     scopes: ScopeList,
+    permissions: Vec<String>,
+    organization: Option<String>,
+    remembered_tokens: usize,
     leeway: u64,
     allowed_origins: Vec<String>,
     jwks_uri: Option<Url>,
@@ -89,6 +92,9 @@ impl ProtectedResource {
             issuer,
             resource,
             scopes: ScopeList::default(),
+            permissions: Vec::new(),
+            organization: None,
+            remembered_tokens: ProtectedResourceBuilder::DEFAULT_REMEMBERED_TOKENS,
             leeway: 60,
             allowed_origins: Vec::new(),
             jwks_uri: None,
@@ -236,10 +242,40 @@ impl fmt::Debug for ProtectedResource {
 }
 
 impl ProtectedResourceBuilder {
+    /// How many verified tokens are remembered unless set otherwise: at a kilobyte or two each,
+    /// ten to twenty megabytes at most.
+    pub const DEFAULT_REMEMBERED_TOKENS: usize = 10_000;
+
     /// Scopes every request needs; a token lacking one gets 403 `insufficient_scope` naming them.
     /// They are also the metadata's `scopes_supported`.
     pub fn require_scopes(mut self, scopes: ScopeList) -> Self {
         self.scopes = scopes;
+        self
+    }
+
+    /// Permissions every request's token must carry (AuthKit's `permissions` claim, from the user's
+    /// roles); a token lacking one gets 403 `insufficient_scope`.
+    pub fn require_permissions<I, P>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.permissions = permissions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The organization every request's token must be for (its `org_id`); a token for another or
+    /// for none gets 403 `insufficient_scope`.
+    pub fn require_organization(mut self, organization_id: impl Into<String>) -> Self {
+        self.organization = Some(organization_id.into());
+        self
+    }
+
+    /// How many verified tokens to remember, so that a client sending the same token again is not
+    /// verified again (default [`DEFAULT_REMEMBERED_TOKENS`](Self::DEFAULT_REMEMBERED_TOKENS); `0`
+    /// remembers none). See [`AccessTokenCheck::remember_verified`].
+    pub fn remember_verified(mut self, max_tokens: usize) -> Self {
+        self.remembered_tokens = max_tokens;
         self
     }
 
@@ -327,9 +363,14 @@ impl ProtectedResourceBuilder {
         if !self.scopes.is_empty() {
             metadata = metadata.scopes_supported(self.scopes.iter().map(|scope| scope.as_str()));
         }
-        let check = AccessTokenCheck::new(self.issuer, self.resource)
+        let mut check = AccessTokenCheck::new(self.issuer, self.resource)
             .require_scopes(self.scopes)
+            .require_permissions(self.permissions)
+            .remember_verified(self.remembered_tokens)
             .leeway(self.leeway);
+        if let Some(organization) = self.organization {
+            check = check.require_organization(organization);
+        }
         Ok(ProtectedResource {
             shared: Arc::new(Settings {
                 check,
