@@ -147,3 +147,9 @@ impl AccessTokenCase {
         .is_ok()
     }
 }
+
+impl Default for AccessTokenCase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
