@@ -40,12 +40,3 @@ pub(crate) fn numeric_date<'de, D: Deserializer<'de>>(
         )),
     }
 }
-
-/// An array of strings, or `null` or absent for none: AuthKit's `roles`, `permissions`,
-/// `entitlements` and `feature_flags`. Anything else refuses the token rather than losing a value a
-/// check may rely on.
-pub(crate) fn string_list<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
-}

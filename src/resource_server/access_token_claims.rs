@@ -8,7 +8,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::claim_values::{numeric_date, one_or_many, string_list};
+use crate::claim_values::{numeric_date, one_or_many};
 use crate::scope_list::ScopeList;
 
 /// The claims of a checked AuthKit access token, read-only and cheap to clone (one shared
@@ -365,11 +365,13 @@ impl<'de> Deserialize<'de> for NumericDate {
     }
 }
 
-/// An array of strings, or `null`.
+/// An array of strings, or `null` for none: AuthKit's `roles`, `permissions`, `entitlements` and
+/// `feature_flags`. Anything else refuses the token rather than losing a value a check may rely on.
 struct StringList(Vec<String>);
 
 impl<'de> Deserialize<'de> for StringList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        string_list(deserializer).map(StringList)
+        let list = Option::<Vec<String>>::deserialize(deserializer)?;
+        Ok(StringList(list.unwrap_or_default()))
     }
 }
