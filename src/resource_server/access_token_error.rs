@@ -97,14 +97,14 @@ pub enum AccessTokenError {
         missing: ScopeList,
     },
     /// A good token whose `permissions` lack some this server requires
-    /// ([`AccessTokenCheck::require_permissions`]).
+    /// ([`AccessTokenCheck::require_permissions`](crate::resource_server::AccessTokenCheck::require_permissions)).
     #[error("the access token lacks the permissions {missing:?}")]
     MissingPermissions {
         /// The permissions required and not granted.
         missing: Vec<String>,
     },
     /// A good token for another organization than the one this server serves, or for none
-    /// ([`AccessTokenCheck::require_organization`]).
+    /// ([`AccessTokenCheck::require_organization`](crate::resource_server::AccessTokenCheck::require_organization)).
     #[error("the access token is not for the organization `{expected}`")]
     WrongOrganization {
         /// The organization required.

@@ -5,12 +5,20 @@
 //! | read the request's token | [`bearer_token`], [`BearerTokenError`] | 6750 §2.1 |
 //! | publish where tokens come from | [`ProtectedResourceMetadata::new`] served at [`ProtectedResourceMetadata::well_known_url`] | 9728 |
 //! | check the token (feature `access-token`, default) | `AccessTokenCheck::validate` against a `KeySet` parsed once from the AuthKit domain's JWKS | 7519, 8707, 9068 |
+//! | verify a token sent again without its signature (an MCP client sends one token until it expires) | `AccessTokenCheck::remember_verified` | |
+//! | read AuthKit's claims: session, organization, role, permissions, entitlements, feature flags, impersonator | `AccessTokenClaims`, `Actor` | 8693 §4.1 (`act`) |
+//! | require permissions or an organization (403 `insufficient_scope`) | `AccessTokenCheck::require_permissions`, `AccessTokenCheck::require_organization` | 6750 §3.1 |
 //! | keep the keys current; a token naming an unknown key (`AccessTokenError::names_unknown_key`) | `KeyCache`: its `poll` on a timer, `unknown_key` then `finish` | 7517 |
 //! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`], then `AccessTokenCheck::check_introspected` | 7662 |
 //! | refuse a request | a [`BearerChallenge`] as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`] | 6750 §3, 9728 §5.1 |
 //!
 //! [`workos-connect-axum`](https://docs.rs/workos-connect-axum) does all of this for an axum server,
 //! as one tower layer.
+//!
+//! Signatures are verified by AWS-LC (feature `aws-lc-rs`, default), with each key parsed once with
+//! the key set: a first check costs little more than the one RSA verification it needs, and a
+//! remembered one a SHA-256 of the token. The feature `rust-crypto` verifies in pure Rust instead,
+//! about eight times slower, for targets without a C compiler.
 //!
 //! The parsed types are the ones an MCP client reads ([`crate::mcp`]): what the server writes is
 //! what a client of this crate parses.
