@@ -1,0 +1,298 @@
+//! A bounded load run on loopback against the MCP server example (`examples/mcp-server`): this
+//! program serves the issuer's JWKS itself, starts the server pointed at it, and runs concurrent
+//! clients through four phases (steady, a key rotation's overlap, the old key withdrawn, a JWKS
+//! outage), holding every answer to what the phase expects. It prints a table per run and exits 1
+//! if any answer was wrong.
+//!
+//! ```text
+//! workos-connect-load run --server-bin target/release/mcp-server
+//! workos-connect-load compare current.json baseline.json
+//! ```
+//!
+//! `scripts/load` builds the server (and a baseline revision's) and runs both.
+
+#![forbid(unsafe_code)]
+
+mod clients;
+mod cpu;
+mod jwks;
+mod phase;
+mod report;
+mod server;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::clients::{Mix, PhaseRun, Tokens, PROTOCOL_VERSION};
+use crate::jwks::Jwks;
+use crate::phase::Phase;
+use crate::report::RunInfo;
+use crate::server::{Server, ServerSettings};
+use crate::tokens::{KeyRing, Minter};
+
+/// Load on loopback against the MCP server example, every answer checked.
+#[derive(Parser)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a JWKS, start (or reach) the server, run the phases, print the table.
+    Run(Box<RunOptions>),
+    /// Print two runs' summaries (from `run --summary`) side by side.
+    Compare {
+        /// The run compared.
+        current: PathBuf,
+        /// The run it is compared with.
+        baseline: PathBuf,
+    },
+}
+
+/// The options of `run`.
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["server_bin", "server_url"]))]
+struct RunOptions {
+    /// The mcp-server binary to start, on a free loopback port
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Instead: the MCP endpoint of a server already started by hand, which must use this run's
+    /// issuer and JWKS URL (printed at start; give --jwks-listen a fixed port)
+    #[arg(long)]
+    server_url: Option<String>,
+    /// Where the JWKS is served
+    #[arg(long, default_value = "127.0.0.1:0")]
+    jwks_listen: SocketAddr,
+    /// The server's stderr (a log line per refused request); discarded if not given
+    #[arg(long)]
+    server_log: Option<PathBuf>,
+    /// The name of this run in its table and summary
+    #[arg(long, default_value = "current")]
+    label: String,
+    /// Where to write the run's summary (JSON), for `compare`
+    #[arg(long)]
+    summary: Option<PathBuf>,
+    /// Concurrent clients
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    clients: u64,
+    /// Seconds of the steady phase (key A)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    steady_secs: u64,
+    /// Seconds of the rotation's overlap (keys A and B served, new tokens signed by B)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    overlap_secs: u64,
+    /// Seconds with key A withdrawn (key B only)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    withdrawn_secs: u64,
+    /// Seconds of JWKS outage (500 or a dropped connection)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    outage_secs: u64,
+    /// The server's --keys-refresh-interval, seconds; the grace window follows from it
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    keys_refresh_interval: u64,
+    /// The server's --keys-refetch-interval, seconds
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    keys_refetch_interval: u64,
+    /// The scope the server requires (tokens carry it, but for the missing-scope ones)
+    #[arg(long, default_value = "mcp:tools")]
+    scope: String,
+    /// One request in this many carries a bad token (the bad kinds in turn)
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..))]
+    bad_every: u64,
+    /// One good request in this many carries a token never sent before
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    fresh_every: u64,
+    /// Fresh tokens signed per key before the run; beyond them, they are signed under way
+    #[arg(long, default_value_t = 6000)]
+    fresh_pool: usize,
+}
+
+/// The slack added to the server's key intervals for the grace window: a fetch's own time, and the
+/// refresh task's wake-up.
+const GRACE_SLACK: Duration = Duration::from_secs(1);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run(options) => match run(*options).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Compare { current, baseline } => {
+            let read = |path: &PathBuf| -> Result<serde_json::Value, String> {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|error| format!("{}: {error}", path.display()))?;
+                serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))
+            };
+            match (read(&current), read(&baseline)) {
+                (Ok(current), Ok(baseline)) => {
+                    print!("{}", report::compare(&current, &baseline));
+                    ExitCode::SUCCESS
+                }
+                (Err(error), _) | (_, Err(error)) => {
+                    eprintln!("error: {error}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+/// Runs the phases; `Ok(false)` if any answer was wrong or the server fetched its keys more often
+/// than its intervals allow.
+async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
+    let refresh = Duration::from_secs(options.keys_refresh_interval);
+    let refetch = Duration::from_secs(options.keys_refetch_interval);
+    // The server picks up a key change at its next fetch: the scheduled one comes within the
+    // refresh interval, and one for an unknown key within the refetch interval, whichever first.
+    let grace = refresh.max(refetch) + GRACE_SLACK;
+    let durations = [
+        options.steady_secs,
+        options.overlap_secs,
+        options.withdrawn_secs,
+        options.outage_secs,
+    ]
+    .map(Duration::from_secs);
+    if durations[1] <= grace || durations[2] <= grace {
+        return Err(format!(
+            "the rotation phases must outlast the grace window ({:.1} s) to judge anything after it",
+            grace.as_secs_f64()
+        )
+        .into());
+    }
+    let clients = usize::try_from(options.clients)?;
+
+    let keys = KeyRing::load()?;
+    let jwks = Jwks::start(options.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
+    let (server, url) = match (&options.server_bin, &options.server_url) {
+        (Some(binary), _) => {
+            let server = Server::start(&ServerSettings {
+                binary,
+                issuer: &jwks.issuer(),
+                jwks_url: &jwks.url(),
+                scope: &options.scope,
+                refresh_secs: options.keys_refresh_interval,
+                refetch_secs: options.keys_refetch_interval,
+                log: options.server_log.as_deref(),
+            })
+            .await?;
+            let url = server.url.clone();
+            (Some(server), url)
+        }
+        (None, Some(url)) => {
+            eprintln!(
+                "start the server with: --issuer {} --jwks-url {} --resource {url} --scope {} --keys-refresh-interval {} --keys-refetch-interval {}",
+                jwks.issuer(),
+                jwks.url(),
+                options.scope,
+                options.keys_refresh_interval,
+                options.keys_refetch_interval
+            );
+            (None, url.clone())
+        }
+        (None, None) => unreachable!("clap requires --server-bin or --server-url"),
+    };
+
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    wait_until_up(&http, &url).await?;
+
+    let signing = Instant::now();
+    let minter = Minter::new(&jwks.issuer(), &url, &options.scope);
+    let tokens = Arc::new(tokio::task::block_in_place(|| {
+        Tokens::sign(keys, minter, clients, options.fresh_pool)
+    }));
+    eprintln!(
+        "{}: {} tokens signed in {:.1} s; server {url}; JWKS {}",
+        options.label,
+        tokens.count(),
+        signing.elapsed().as_secs_f64(),
+        jwks.url()
+    );
+
+    let mix = Mix {
+        bad_every: options.bad_every,
+        fresh_every: options.fresh_every,
+    };
+    let mut results = Vec::new();
+    for (phase, duration) in Phase::ALL.into_iter().zip(durations) {
+        jwks.serve(phase.served());
+        let fetches = jwks.fetches();
+        let server_cpu = server.as_ref().and_then(Server::cpu_time);
+        let load_cpu = cpu::process("self");
+        let machine_cpu = cpu::machine();
+        let mut result = PhaseRun {
+            phase,
+            duration,
+            grace,
+            clients,
+            mix,
+        }
+        .run(&http, &url, &tokens)
+        .await;
+        result.jwks_fetches = jwks.fetches() - fetches;
+        result.server_cpu = cpu::between(server_cpu, server.as_ref().and_then(Server::cpu_time));
+        result.load_cpu = cpu::between(load_cpu, cpu::process("self"));
+        result.machine_cpu = cpu::between(machine_cpu, cpu::machine());
+        eprintln!("{}: {} done", options.label, phase.name());
+        results.push(result);
+    }
+
+    let info = RunInfo {
+        label: &options.label,
+        clients,
+        grace,
+        fetch_spacing: refresh.min(refetch),
+        signed_late: tokens.signed_late(),
+    };
+    let (table, summary) = report::table(&info, &results);
+    print!("{table}");
+    if let Some(path) = &options.summary {
+        std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
+    }
+    let wrong: u64 = results.iter().map(|result| result.wrong_total()).sum();
+    let storms = results
+        .iter()
+        .filter(|result| result.jwks_fetches > info.fetch_bound(result.elapsed))
+        .count();
+    if storms > 0 {
+        println!("WRONG: {storms} phase(s) made more JWKS fetches than the intervals allow");
+    }
+    Ok(wrong == 0 && storms == 0)
+}
+
+/// Waits (up to a minute) for the server to answer a request without a token with its 401.
+async fn wait_until_up(http: &reqwest::Client, url: &str) -> Result<(), String> {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = http
+            .post(url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", PROTOCOL_VERSION)
+            .body("{}")
+            .send()
+            .await;
+        match answer {
+            Ok(response) if response.status() == 401 => return Ok(()),
+            _ if Instant::now() > until => return Err(format!("{url} does not answer with 401")),
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Starting the MCP server example as a child process, pointed at the load's own JWKS.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long the server may take to fetch its first key set and bind.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the server is started with.
+pub struct ServerSettings<'a> {
+    /// The `mcp-server` binary.
+    pub binary: &'a Path,
+    /// `--issuer`.
+    pub issuer: &'a str,
+    /// `--jwks-url`.
+    pub jwks_url: &'a str,
+    /// `--scope`.
+    pub scope: &'a str,
+    /// `--keys-refresh-interval`, seconds.
+    pub refresh_secs: u64,
+    /// `--keys-refetch-interval`, seconds.
+    pub refetch_secs: u64,
+    /// Where its stderr (one log line per refused request) goes; `None` discards it.
+    pub log: Option<&'a Path>,
+}
+
+/// The running server; dropping it kills the process.
+pub struct Server {
+    /// The process, killed on drop.
+    child: Child,
+    /// The MCP endpoint, which is also the resource its tokens must name.
+    pub url: String,
+}
+
+/// Why the server did not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl Server {
+    /// Starts the server on a free loopback port and waits for its `listening on` line, which it
+    /// prints once its first key set is in.
+    pub async fn start(settings: &ServerSettings<'_>) -> Result<Server, StartError> {
+        let listen = free_port().map_err(|error| StartError(format!("no free port: {error}")))?;
+        let url = format!("http://{listen}/mcp");
+        let stderr = match settings.log {
+            Some(path) => Stdio::from(std::fs::File::create(path).map_err(|error| {
+                StartError(format!("cannot create {}: {error}", path.display()))
+            })?),
+            None => Stdio::null(),
+        };
+        let mut child = Command::new(settings.binary)
+            .args(["--issuer", settings.issuer])
+            .args(["--resource", &url])
+            .args(["--jwks-url", settings.jwks_url])
+            .args(["--scope", settings.scope])
+            .args(["--listen", &listen.to_string()])
+            .args([
+                "--keys-refresh-interval",
+                &settings.refresh_secs.to_string(),
+            ])
+            .args([
+                "--keys-refetch-interval",
+                &settings.refetch_secs.to_string(),
+            ])
+            // A proxy from the environment must not see (or break) loopback traffic.
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|error| {
+                StartError(format!("cannot run {}: {error}", settings.binary.display()))
+            })?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| StartError("no stdout".into()))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(START_TIMEOUT, async {
+            while let Some(line) = lines.next_line().await? {
+                if line.starts_with("listening on") {
+                    return Ok(true);
+                }
+            }
+            Ok::<bool, std::io::Error>(false)
+        })
+        .await;
+        match ready {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => {
+                let status = child.wait().await.ok();
+                return Err(StartError(format!(
+                    "the server exited before listening ({status:?}); see its log"
+                )));
+            }
+            Ok(Err(error)) => return Err(StartError(format!("reading its stdout: {error}"))),
+            Err(_) => return Err(StartError(format!("not listening after {START_TIMEOUT:?}"))),
+        }
+        // Nothing more is read from stdout; keep draining it so that the server never blocks on
+        // a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Server { child, url })
+    }
+
+    /// The CPU time the server has used so far, all its threads; `None` where `/proc` does not
+    /// tell.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        crate::cpu::process(&self.child.id()?.to_string())
+    }
+}
+
+/// A loopback port nobody listens on now. Another process could take it before the server binds
+/// it; on a quiet machine that does not happen, and the start then fails plainly.
+fn free_port() -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    listener.local_addr()
+}
