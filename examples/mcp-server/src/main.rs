@@ -45,6 +45,12 @@ struct Options {
     /// Space-separated scopes every request needs
     #[arg(long, default_value = "")]
     scope: ScopeList,
+    /// A permission every request's token must carry (AuthKit's `permissions` claim); repeatable
+    #[arg(long = "require-permission")]
+    permissions: Vec<String>,
+    /// The organization every request's token must be for (its `org_id`)
+    #[arg(long)]
+    organization: Option<String>,
     /// Web origins whose pages may call the server (a request with any other `Origin` is refused)
     #[arg(long = "allowed-origin")]
     allowed_origins: Vec<String>,
@@ -95,6 +101,7 @@ enum Failure {
 async fn serve(options: Options) -> Result<(), Failure> {
     let mut resource = ProtectedResource::builder(options.issuer, options.resource.clone())
         .require_scopes(options.scope)
+        .require_permissions(options.permissions)
         .leeway(options.leeway)
         .keys_refresh_interval(Duration::from_secs(options.keys_refresh_interval))
         .keys_min_interval(Duration::from_secs(options.keys_refetch_interval));
@@ -103,6 +110,9 @@ async fn serve(options: Options) -> Result<(), Failure> {
     }
     if let Some(url) = options.jwks_url {
         resource = resource.jwks_uri(url);
+    }
+    if let Some(organization) = options.organization {
+        resource = resource.require_organization(organization);
     }
     let resource = resource.build()?;
     // The first key set before serving: a server that cannot read its keys does not start.
