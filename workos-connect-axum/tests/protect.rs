@@ -38,6 +38,11 @@ fn signing_key() -> EncodingKey {
 
 /// An access token for the resource signed under `kid`, with `scope`.
 fn token(kid: &str, scope: &str) -> String {
+    token_with(kid, scope, json!({}))
+}
+
+/// The same, with `extra` claims.
+fn token_with(kid: &str, scope: &str, extra: Value) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -51,6 +56,10 @@ fn token(kid: &str, scope: &str) -> String {
         "iat": now,
         "exp": now + 300,
     });
+    let mut claims = claims;
+    if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+        claims.extend(extra.clone());
+    }
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.to_owned());
     header.typ = Some("at+jwt".to_owned());
@@ -359,4 +368,45 @@ async fn refusals_carry_their_status_and_challenge_and_the_metadata_is_served() 
     assert_eq!(metadata["authorization_servers"], json!([ISSUER]));
     assert_eq!(metadata["scopes_supported"], json!(["mcp:tools"]));
     assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
+}
+
+#[tokio::test]
+async fn permissions_and_organization_are_required_of_remembered_tokens_too() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let cache = KeyCache::new(jwks.url.parse().unwrap());
+    let keys = Keys::new(cache).unwrap();
+    keys.spawn_refresh().unwrap();
+    keys.ready().await.unwrap();
+    let resource = ProtectedResource::builder(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .require_permissions(["posts:write"])
+        .require_organization("org_01")
+        .keys(keys)
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/mcp", post(|| async { "ok" }))
+        .layer(resource.layer());
+    let writer = token_with(
+        "k1",
+        "",
+        json!({"permissions": ["posts:read", "posts:write"]}),
+    );
+    let reader = token_with("k1", "", json!({"permissions": ["posts:read"]}));
+    let elsewhere = token_with(
+        "k1",
+        "",
+        json!({"permissions": ["posts:write"], "org_id": "org_02"}),
+    );
+    // Each twice: the second answer comes from the remembered token, with the same checks.
+    for _ in 0..2 {
+        assert_eq!(status(&app, &writer).await, StatusCode::OK);
+        for refused in [&reader, &elsewhere] {
+            let response = send(&app, request(Some(refused), None)).await;
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+            assert_eq!(
+                challenge(&response).error,
+                Some(BearerError::InsufficientScope)
+            );
+        }
+    }
 }
