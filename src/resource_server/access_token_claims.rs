@@ -375,3 +375,61 @@ impl<'de> Deserialize<'de> for StringList {
         Ok(StringList(list.unwrap_or_default()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: &str) -> Result<RawClaims, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn each_claim_goes_to_its_field_and_the_rest_is_kept() {
+        let raw = read(
+            r#"{"iss":"i","sub":"s","aud":["a","b"],"exp":2.5,"nbf":1,"roles":null,
+                "permissions":["p"],"act":{"sub":"x","act":{"sub":"y"}},"tier":"gold","n":null}"#,
+        )
+        .unwrap();
+        assert_eq!(raw.iss.as_deref(), Some("i"));
+        assert_eq!(raw.aud, ["a", "b"]);
+        assert_eq!((raw.exp, raw.nbf, raw.iat), (Some(2), Some(1), None));
+        assert!(raw.roles.is_empty());
+        assert_eq!(raw.permissions, ["p"]);
+        let act = raw.act.unwrap();
+        assert_eq!(act.sub(), Some("x"));
+        assert!(act.claim("act").is_some());
+        assert_eq!(raw.other.get("tier").unwrap(), "gold");
+        assert_eq!(raw.other.get("n"), Some(&Value::Null));
+        assert_eq!(read(r#"{"aud":"one"}"#).unwrap().aud, ["one"]);
+    }
+
+    #[test]
+    fn a_claim_named_twice_is_refused_even_when_escaped() {
+        for json in [
+            r#"{"sub":"a","sub":"b"}"#,
+            r#"{"sub":"a","s\u0075b":"b"}"#,
+            r#"{"permissions":[],"permissions":["admin"]}"#,
+            r#"{"exp":1,"exp":2}"#,
+            r#"{"tier":1,"tier":2}"#,
+        ] {
+            assert!(read(json).is_err(), "{json}");
+        }
+    }
+
+    #[test]
+    fn claims_of_the_wrong_shape_are_refused() {
+        for json in [
+            r#"{"sub":1}"#,
+            r#"{"permissions":"p"}"#,
+            r#"{"roles":[null]}"#,
+            r#"{"exp":-1}"#,
+            r#"{"act":"x"}"#,
+            r#"{"aud":[1]}"#,
+            r#"[]"#,
+            r#""claims""#,
+        ] {
+            assert!(read(json).is_err(), "{json}");
+        }
+    }
+}
