@@ -172,6 +172,16 @@ fn each_refusal_has_its_status_and_challenge() {
             |e| *e == AccessTokenError::MissingClaim { claim: "exp" },
         ),
         (
+            "bound to a DPoP key",
+            with(|c| c["cnf"] = json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})),
+            |e| *e == AccessTokenError::BoundToKey,
+        ),
+        (
+            "bound to a certificate",
+            with(|c| c["cnf"] = json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"})),
+            |e| *e == AccessTokenError::BoundToKey,
+        ),
+        (
             "not a JWT",
             AccessToken::new("opaque-token").unwrap(),
             |e| *e == AccessTokenError::Malformed,

@@ -171,31 +171,44 @@ impl AccessTokenCheck {
 
     /// Checks `token` against `keys`: the signature with a key its `kid` names, for that key's
     /// algorithm only; `iss`; `aud` naming this resource; `exp`, `nbf` and `iat` within the leeway;
-    /// then the required scopes, permissions and organization.
+    /// that it is a bearer token, not one bound to a key (`cnf`, RFC 9449 section 7.2); then the
+    /// required scopes, permissions and organization.
     pub fn validate(
+        &self,
+        token: &AccessToken,
+        keys: &KeySet,
+    ) -> Result<AccessTokenClaims, AccessTokenError> {
+        let claims = self.verified(token, keys)?;
+        // Sent as a bearer token, a token bound to a key would pass without its proof; no binding
+        // (DPoP's `jkt`, mutual TLS's `x5t#S256`) is checked here.
+        if claims.cnf().is_some() {
+            return Err(AccessTokenError::BoundToKey);
+        }
+        self.check_grants(&claims)?;
+        Ok(claims)
+    }
+
+    /// The token's claims once it is verified (or remembered as verified) and within its times.
+    fn verified(
         &self,
         token: &AccessToken,
         keys: &KeySet,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
         let now = self.now.unwrap_or_else(unix_now);
         let Some(verified_tokens) = &self.verified else {
-            let (claims, _) = self.verify(token, keys, now)?;
-            self.check_grants(&claims)?;
-            return Ok(claims);
+            return self.verify(token, keys, now).map(|(claims, _)| claims);
         };
         let digest = VerifiedTokens::digest(token.secret());
         if let Some(verified) = verified_tokens.get(&digest, keys) {
-            let claims = &verified.claims;
+            let claims = verified.claims;
             if let Err(error) = self.check_times(claims.exp(), claims.iat(), verified.nbf, now) {
                 verified_tokens.forget(&digest);
                 return Err(error);
             }
-            self.check_grants(claims)?;
-            return Ok(claims.clone());
+            return Ok(claims);
         }
         let (claims, (nbf, signed_by)) = self.verify(token, keys, now)?;
         verified_tokens.insert(digest, claims.clone(), nbf, signed_by);
-        self.check_grants(&claims)?;
         Ok(claims)
     }
 
@@ -237,6 +250,7 @@ impl AccessTokenCheck {
             entitlements: raw.entitlements,
             feature_flags: raw.feature_flags,
             act: raw.act,
+            cnf: raw.cnf,
             other: raw.other,
         });
         Ok((claims, (raw.nbf, signed_by)))

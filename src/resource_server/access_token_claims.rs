@@ -46,6 +46,7 @@ pub(super) struct Claims {
     pub(super) entitlements: Vec<String>,
     pub(super) feature_flags: Vec<String>,
     pub(super) act: Option<Actor>,
+    pub(super) cnf: Option<Confirmation>,
     pub(super) other: Map<String, Value>,
 }
 
@@ -135,6 +136,11 @@ impl AccessTokenClaims {
         self.0.act.as_ref()
     }
 
+    /// The key the token is bound to (RFC 7800's `cnf`): for a DPoP-bound token, its `jkt`.
+    pub fn cnf(&self) -> Option<&Confirmation> {
+        self.0.cnf.as_ref()
+    }
+
     /// A claim this type does not name.
     pub fn claim(&self, name: &str) -> Option<&Value> {
         self.0.other.get(name)
@@ -173,6 +179,29 @@ impl Actor {
     }
 }
 
+/// The key a token is bound to (RFC 7800 section 3.1, `cnf`): a holder must prove it has that key
+/// with each use of the token.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Confirmation {
+    #[serde(default)]
+    jkt: Option<String>,
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
+impl Confirmation {
+    /// The SHA-256 JWK thumbprint (RFC 7638) of the DPoP key the token is bound to (RFC 9449
+    /// section 6.1), base64url.
+    pub fn jkt(&self) -> Option<&str> {
+        self.jkt.as_deref()
+    }
+
+    /// A confirmation method this type does not name (`x5t#S256` for mutual TLS, `jwk`, ...).
+    pub fn method(&self, name: &str) -> Option<&Value> {
+        self.other.get(name)
+    }
+}
+
 /// The claims as they arrive, each optional so that a missing one is named.
 #[derive(Default)]
 pub(super) struct RawClaims {
@@ -193,6 +222,7 @@ pub(super) struct RawClaims {
     pub(super) entitlements: Vec<String>,
     pub(super) feature_flags: Vec<String>,
     pub(super) act: Option<Actor>,
+    pub(super) cnf: Option<Confirmation>,
     pub(super) other: Map<String, Value>,
 }
 
@@ -262,6 +292,7 @@ impl<'de> Visitor<'de> for RawClaimsVisitor {
                     seen.once(name, field, list)?;
                 }
                 "act" => seen.once("act", &mut raw.act, map.next_value()?)?,
+                "cnf" => seen.once("cnf", &mut raw.cnf, map.next_value()?)?,
                 // Every name of NAMED has its arm above.
                 _ => {
                     map.next_value::<de::IgnoredAny>()?;
@@ -273,7 +304,7 @@ impl<'de> Visitor<'de> for RawClaimsVisitor {
 }
 
 /// The claims read into their own fields.
-const NAMED: [&str; 17] = [
+const NAMED: [&str; 18] = [
     "iss",
     "sub",
     "aud",
@@ -291,6 +322,7 @@ const NAMED: [&str; 17] = [
     "entitlements",
     "feature_flags",
     "act",
+    "cnf",
 ];
 
 /// A claim's name: one of [`NAMED`] without allocating, or another, kept.
@@ -388,7 +420,8 @@ mod tests {
     fn each_claim_goes_to_its_field_and_the_rest_is_kept() {
         let raw = read(
             r#"{"iss":"i","sub":"s","aud":["a","b"],"exp":2.5,"nbf":1,"roles":null,
-                "permissions":["p"],"act":{"sub":"x","act":{"sub":"y"}},"tier":"gold","n":null}"#,
+                "permissions":["p"],"act":{"sub":"x","act":{"sub":"y"}},"tier":"gold","n":null,
+                "cnf":{"jkt":"t","x5t#S256":"c"}}"#,
         )
         .unwrap();
         assert_eq!(raw.iss.as_deref(), Some("i"));
@@ -399,6 +432,8 @@ mod tests {
         let act = raw.act.unwrap();
         assert_eq!(act.sub(), Some("x"));
         assert!(act.claim("act").is_some());
+        let cnf = raw.cnf.unwrap();
+        assert_eq!((cnf.jkt(), cnf.method("x5t#S256").unwrap()), (Some("t"), "c"));
         assert_eq!(raw.other.get("tier").unwrap(), "gold");
         assert_eq!(raw.other.get("n"), Some(&Value::Null));
         assert_eq!(read(r#"{"aud":"one"}"#).unwrap().aud, ["one"]);

@@ -96,6 +96,10 @@ pub enum AccessTokenError {
         /// The scopes required and not granted.
         missing: ScopeList,
     },
+    /// A token bound to a key (a `cnf` claim: DPoP's `jkt`, RFC 9449 section 7.2, or mutual TLS's
+    /// certificate) sent as a bearer token, without the proof of possession each use needs.
+    #[error("the access token is bound to a key (`cnf`) and cannot be used as a bearer token")]
+    BoundToKey,
     /// A good token whose `permissions` lack some this server requires
     /// ([`AccessTokenCheck::require_permissions`](crate::resource_server::AccessTokenCheck::require_permissions)).
     #[error("the access token lacks the permissions {missing:?}")]
@@ -165,6 +169,7 @@ impl AccessTokenError {
             AccessTokenError::WrongAudience { .. } => "the access token is not for this resource",
             AccessTokenError::Malformed => "the access token is malformed",
             AccessTokenError::NotBearer { .. } => "the token is not a bearer access token",
+            AccessTokenError::BoundToKey => "the access token is bound to a key",
             _ => "the access token is invalid",
         }
     }

@@ -44,7 +44,7 @@ pub use crate::key_set::{KeySet, KeySetError};
 #[cfg(feature = "access-token")]
 pub use access_token::AccessTokenCheck;
 #[cfg(feature = "access-token")]
-pub use access_token_claims::{AccessTokenClaims, Actor};
+pub use access_token_claims::{AccessTokenClaims, Actor, Confirmation};
 #[cfg(feature = "access-token")]
 pub use access_token_error::AccessTokenError;
 pub use bearer::{bearer_token, BearerTokenError};
