@@ -18,7 +18,9 @@
 //! | any OAuth client getting a `client_id`: pre-registered, a Client ID Metadata Document, or Dynamic Client Registration | [`registration`] (RFC 7591) |
 //! | naming an issuer or a protected resource, exactly | [`Issuer`], [`Resource`] |
 //! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] and the access token check (feature `access-token`, default) |
+//! | sender-constrained tokens (DPoP, RFC 9449, feature `dpop`, default): a client's proof key and proofs, a resource server's proof check | `dpop` |
 //! | a command-line tool logging its user in on another device (RFC 8628, AuthKit's CLI Auth) | [`device`]: the codes to show, polling without sleeping |
+//! | trade a token for another (RFC 8693 token exchange), or redeem a JWT (RFC 7523 JWT bearer grant) | [`TokenExchange`], [`TokenExchangeResponse`], [`mcp::AuthorizationClient::jwt_bearer_request`] |
 //! | scopes beyond `openid profile email offline_access` (`mcp:tools`, ...) | [`ScopeList`], [`ScopeToken`] |
 //!
 //! # A login, step by step
@@ -83,6 +85,8 @@ mod credential;
 pub mod device;
 pub mod discovery;
 mod domain;
+#[cfg(feature = "dpop")]
+pub mod dpop;
 mod encoding;
 mod endpoint;
 mod error;
@@ -108,9 +112,11 @@ mod scope;
 mod scope_list;
 mod scope_name;
 mod secret;
-#[cfg(any(feature = "id-token", feature = "access-token"))]
+mod security_token;
+#[cfg(any(feature = "id-token", feature = "access-token", feature = "dpop"))]
 mod thumbprint;
 mod token;
+mod token_exchange;
 mod userinfo;
 
 pub use callback::{
@@ -137,7 +143,11 @@ pub use scope::{Scopes, ScopesIter};
 pub use scope_list::{ScopeList, ScopeToken};
 pub use scope_name::Scope;
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
+pub use security_token::{SecurityToken, SecurityTokenError};
 pub use token::{TokenError, TokenRequest, TokenResponse};
+pub use token_exchange::{
+    TokenExchange, TokenExchangeError, TokenExchangeResponse, TokenType, TOKEN_EXCHANGE_GRANT_TYPE,
+};
 pub use userinfo::{Userinfo, UserinfoError, UserinfoRequest};
 
 /// The README's examples, run as doctests.

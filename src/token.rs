@@ -55,8 +55,8 @@ pub enum TokenError {
 /// A form `POST` to the token endpoint (or the introspection endpoint): where to send it, and its
 /// `application/x-www-form-urlencoded` body.
 ///
-/// Its `Debug` hides the code, verifier, refresh token, introspected token, client secret and
-/// `Authorization` header; the body itself holds them,
+/// Its `Debug` hides the code, verifier, refresh token, introspected token, client secret, the
+/// assertions and exchanged tokens (RFC 7523, RFC 8693), and the `Authorization` header; the body itself holds them,
 /// and is wiped from memory when the request is dropped.
 pub struct TokenRequest {
     url: Url,
@@ -113,7 +113,7 @@ impl TokenRequest {
 }
 
 /// Field names whose values `Debug` hides.
-const SECRET_FIELDS: [&str; 6] = [
+const SECRET_FIELDS: [&str; 10] = [
     "code",
     "device_code",
     "code_verifier",
@@ -121,6 +121,13 @@ const SECRET_FIELDS: [&str; 6] = [
     "client_secret",
     // The token an introspection request asks about.
     "token",
+    // `private_key_jwt`'s signed assertion (RFC 7523 section 2.2).
+    "client_assertion",
+    // The JWT bearer grant's (RFC 7523 section 2.1).
+    "assertion",
+    // A token exchange's (RFC 8693 section 2.1).
+    "subject_token",
+    "actor_token",
 ];
 
 impl fmt::Debug for TokenRequest {

@@ -503,3 +503,213 @@ fn the_metadata_issuer_must_be_the_one_asked_for_letter_for_letter() {
         Err(McpLoginError::ServerMetadata(_))
     ));
 }
+
+/// The login up to the token request, with AuthKit's metadata taking `methods`.
+fn login_to_token(settings: &McpClientSettings, methods: serde_json::Value) -> McpLogin {
+    let mut login = McpLogin::unauthorized(settings, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    let metadata = authkit_metadata_with("token_endpoint_auth_methods_supported", methods);
+    login.answer(200, &metadata).unwrap();
+    login
+}
+
+fn done(login: &mut McpLogin, access_token: &str) -> McpAuthorization {
+    let answer = json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 60});
+    login.answer(200, answer.to_string().as_bytes()).unwrap();
+    match login.step() {
+        McpLoginStep::Done(authorization) => authorization.clone(),
+        other => panic!("expected the end, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_client_logs_in_as_itself_with_its_private_key() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use workos_connect::mcp::{ClientSigningKey, SigningAlgorithm};
+
+    let key = ClientSigningKey::from_pem(
+        SigningAlgorithm::Es256,
+        include_bytes!("data/client-es256.pem"),
+    )
+    .unwrap();
+    let credentials =
+        ClientCredentials::private_key_jwt(ISSUER.parse().unwrap(), "svc_1".parse().unwrap(), key);
+    let settings = settings().registration(credentials).client_credentials();
+    let mut login = login_to_token(&settings, json!(["private_key_jwt"]));
+    let token = sent(&login);
+    assert_eq!(token.url().as_str(), format!("{ISSUER}/oauth2/token"));
+    assert_eq!(
+        form(&token, "grant_type").as_deref(),
+        Some("client_credentials")
+    );
+    assert_eq!(form(&token, "resource").as_deref(), Some(SERVER));
+    assert_eq!(form(&token, "client_id").as_deref(), Some("svc_1"));
+    assert_eq!(
+        form(&token, "client_assertion_type").as_deref(),
+        Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    assert!(token.headers().all(|(name, _)| name != "authorization"));
+    // The assertion: signed by the key, for this issuer, about this client.
+    let assertion = form(&token, "client_assertion").unwrap();
+    let public = DecodingKey::from_ec_pem(include_bytes!("data/client-es256.pub.pem")).unwrap();
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&[ISSUER]);
+    validation.set_issuer(&["svc_1"]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(&assertion, &public, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["sub"], "svc_1");
+    assert!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap() <= 60);
+    let authorization = done(&mut login, "at_key");
+    // It is stored with its key, and a refresh signs a new assertion.
+    let stored = serde_json::to_string(&authorization).unwrap();
+    let restored: McpAuthorization = serde_json::from_str(&stored).unwrap();
+    assert_eq!(
+        restored.credentials().auth_method(),
+        TokenEndpointAuth::PrivateKeyJwt
+    );
+    assert!(!format!("{restored:?}").contains("PRIVATE"));
+}
+
+#[test]
+fn a_private_key_is_not_used_where_the_server_does_not_take_it() {
+    use workos_connect::mcp::{ClientSigningKey, SigningAlgorithm};
+
+    let key = ClientSigningKey::from_pem(
+        SigningAlgorithm::Es256,
+        include_bytes!("data/client-es256.pem"),
+    )
+    .unwrap();
+    let credentials =
+        ClientCredentials::private_key_jwt(ISSUER.parse().unwrap(), "svc_1".parse().unwrap(), key);
+    let settings = settings().registration(credentials).client_credentials();
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    let refused = login.answer(
+        200,
+        include_bytes!("data/authkit/oauth-authorization-server.json"),
+    );
+    assert!(matches!(
+        refused,
+        Err(McpLoginError::Authorization(
+            workos_connect::mcp::AuthorizationError::MethodNotSupported { .. }
+        ))
+    ));
+}
+
+#[test]
+fn a_workload_logs_in_with_its_own_jwt() {
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "workload_1".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let assertion = workos_connect::SecurityToken::new("eyJ.work+load/=.sig").unwrap();
+    let settings = settings().registration(credentials).jwt_bearer(assertion);
+    let mut login = login_to_token(&settings, json!(["none"]));
+    let token = sent(&login);
+    // The exact body: the assertion percent-encoded, then the scope, the resource, the client.
+    assert_eq!(
+        std::str::from_utf8(token.body()).unwrap(),
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer\
+         &assertion=eyJ.work%2Bload%2F%3D.sig&scope=mcp%3Atools\
+         &resource=https%3A%2F%2Fmcp.example.com%2Fmcp&client_id=workload_1"
+    );
+    assert!(!format!("{token:?} {login:?}").contains("work+load"));
+    // A refused assertion ends the login: no other grant is tried.
+    let refused = login.answer(400, br#"{"error":"invalid_grant"}"#);
+    assert!(matches!(refused, Err(McpLoginError::Token(_))));
+    assert!(matches!(login.step(), McpLoginStep::Failed));
+}
+
+#[test]
+fn an_enterprise_user_logs_in_with_an_id_jag_from_the_idp() {
+    use workos_connect::mcp::EnterpriseIdp;
+    use workos_connect::SecurityToken;
+
+    let at_idp = ClientCredentials::pre_registered(
+        "https://idp.example.com".parse().unwrap(),
+        "idp-client".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let idp = EnterpriseIdp::new(
+        "https://idp.example.com/token".parse().unwrap(),
+        at_idp,
+        SecurityToken::new("eyJ.id-token.sig").unwrap(),
+    )
+    .unwrap();
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "client_xaa".parse().unwrap(),
+        Some(workos_connect::ClientSecret::new("sk_xaa").unwrap()),
+        TokenEndpointAuth::ClientSecretBasic,
+    )
+    .unwrap();
+    let settings = settings().registration(credentials).enterprise_managed(idp);
+    let mut login = login_to_token(&settings, json!(["client_secret_basic"]));
+    // First the exchange at the IdP, with no secret of the MCP server's authorization server.
+    let exchange = sent(&login);
+    assert_eq!(exchange.url().as_str(), "https://idp.example.com/token");
+    assert!(exchange.headers().all(|(name, _)| name != "authorization"));
+    assert_eq!(
+        std::str::from_utf8(exchange.body()).unwrap(),
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange\
+         &subject_token=eyJ.id-token.sig\
+         &subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aid_token\
+         &requested_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aid-jag\
+         &audience=https%3A%2F%2Ffearless-network-26.authkit.app\
+         &resource=https%3A%2F%2Fmcp.example.com%2Fmcp&scope=mcp%3Atools&client_id=idp-client"
+    );
+    let id_jag = json!({"access_token": "eyJ.jag.sig", "issued_token_type": "urn:ietf:params:oauth:token-type:id-jag", "token_type": "N_A"});
+    login.answer(200, id_jag.to_string().as_bytes()).unwrap();
+    // Then the JWT bearer grant with the ID-JAG, authenticated as registered.
+    let grant = sent(&login);
+    assert_eq!(grant.url().as_str(), format!("{ISSUER}/oauth2/token"));
+    assert_eq!(form(&grant, "assertion").as_deref(), Some("eyJ.jag.sig"));
+    assert_eq!(
+        form(&grant, "grant_type").as_deref(),
+        Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    );
+    assert!(grant
+        .headers()
+        .any(|(name, value)| name == "authorization" && value.starts_with("Basic ")));
+    assert_eq!(done(&mut login, "at_xaa").access_token().secret(), "at_xaa");
+}
+
+#[test]
+fn an_idp_that_issues_something_else_than_an_id_jag_stops_the_login() {
+    use workos_connect::mcp::EnterpriseIdp;
+    use workos_connect::SecurityToken;
+
+    let at_idp = ClientCredentials::pre_registered(
+        "https://idp.example.com".parse().unwrap(),
+        "idp-client".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let idp = EnterpriseIdp::new(
+        "https://idp.example.com/token".parse().unwrap(),
+        at_idp,
+        SecurityToken::new("eyJ.id-token.sig").unwrap(),
+    )
+    .unwrap();
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "client_xaa".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let settings = settings().registration(credentials).enterprise_managed(idp);
+    let mut login = login_to_token(&settings, json!(["none"]));
+    let access = json!({"access_token": "at", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer"});
+    let error = login
+        .answer(200, access.to_string().as_bytes())
+        .unwrap_err();
+    assert!(matches!(error, McpLoginError::NotIdJag { .. }), "{error}");
+}

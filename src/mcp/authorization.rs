@@ -16,12 +16,17 @@ use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetad
 use crate::encoding::push_query_value;
 use crate::identifier::{Issuer, Resource};
 use crate::pkce::PkceVerifier;
-use crate::registration::credentials::ClientCredentials;
+use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
 use crate::request::AuthorizeResponse;
 use crate::scope_list::ScopeList;
 use crate::secret::{Nonce, State};
+use crate::security_token::SecurityToken;
 use crate::token::TokenRequest;
+use crate::token_exchange::{TokenExchange, TokenExchangeError};
+
+/// `grant_type` of the JWT bearer authorization grant (RFC 7523 section 2.1).
+pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Why an authorization client or one of its requests cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,9 +53,17 @@ pub enum AuthorizationError {
         /// The credentials' method.
         method: TokenEndpointAuth,
     },
-    /// The `client_credentials` grant needs a client that authenticates, with a secret.
-    #[error("the client_credentials grant needs a confidential client, with a client secret")]
+    /// The `client_credentials` grant needs a client that authenticates, with a secret or a
+    /// private key.
+    #[error(
+        "the client_credentials grant needs a confidential client, with a client secret or a \
+         private key (private_key_jwt)"
+    )]
     PublicClient,
+    /// The client's authentication could not be added (a `private_key_jwt` assertion that could
+    /// not be signed).
+    #[error("client authentication: {0}")]
+    Credentials(#[from] CredentialsError),
     /// The metadata fails the checks [`AuthorizationServerMetadata::parse`] makes (an endpoint not
     /// `https`, with a fragment or with a parameter of the requests in its query, or no PKCE
     /// `S256`): its fields were changed after it was parsed.
@@ -211,7 +224,7 @@ impl AuthorizationClient {
             ("code_verifier", pending.code_verifier.secret().to_owned()),
             ("resource", pending.resource.as_str().to_owned()),
         ];
-        Ok(self.authenticated(form))
+        Ok(self.try_authenticated(form)?)
     }
 
     /// The `refresh_token` grant, for the same `resource` the tokens were for (RFC 8707 section
@@ -238,7 +251,7 @@ impl AuthorizationClient {
         scopes: &ScopeList,
         resource: Option<&Resource>,
     ) -> Result<TokenRequest, AuthorizationError> {
-        if !self.settings.credentials.auth_method().needs_secret() {
+        if !self.settings.credentials.auth_method().is_confidential() {
             return Err(AuthorizationError::PublicClient);
         }
         let mut form = vec![("grant_type", "client_credentials".to_owned())];
@@ -248,7 +261,80 @@ impl AuthorizationClient {
         if let Some(resource) = resource {
             form.push(("resource", resource.as_str().to_owned()));
         }
-        Ok(self.authenticated(form))
+        Ok(self.try_authenticated(form)?)
+    }
+
+    /// The JWT bearer authorization grant (RFC 7523 section 2.1): `assertion`, a JWT the server
+    /// trusts (a workload's token from its platform, for workload identity federation; an ID-JAG
+    /// from a token exchange, for enterprise-managed authorization), the `scope` if any and the
+    /// `resource`, with the client's authentication as registered (RFC 7521 section 4.1: the
+    /// assertion is the grant, not the client's credential; `none` sends the `client_id`).
+    ///
+    /// ```
+    /// use workos_connect::mcp::{AuthorizationClient, AuthorizationServerMetadata, ClientCredentials, Issuer, TokenEndpointAuth};
+    /// use workos_connect::{ScopeList, SecurityToken};
+    ///
+    /// let issuer: Issuer = "https://auth.example.com".parse()?;
+    /// let metadata = AuthorizationServerMetadata::parse(br#"{
+    ///     "issuer": "https://auth.example.com",
+    ///     "authorization_endpoint": "https://auth.example.com/authorize",
+    ///     "token_endpoint": "https://auth.example.com/token",
+    ///     "code_challenge_methods_supported": ["S256"],
+    ///     "token_endpoint_auth_methods_supported": ["none"]
+    /// }"#, &issuer)?;
+    /// let credentials = ClientCredentials::pre_registered(issuer, "workload".parse()?, None, TokenEndpointAuth::None)?;
+    /// let client = AuthorizationClient::new(&metadata, credentials)?;
+    /// let request = client.jwt_bearer_request(
+    ///     &SecurityToken::new("eyJ.workload.sig")?,
+    ///     &"mcp:tools".parse::<ScopeList>()?,
+    ///     Some(&"https://mcp.example.com/mcp".parse()?),
+    /// )?;
+    /// assert_eq!(
+    ///     request.body(),
+    ///     "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=eyJ.workload.sig\
+    ///      &scope=mcp%3Atools&resource=https%3A%2F%2Fmcp.example.com%2Fmcp&client_id=workload"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn jwt_bearer_request(
+        &self,
+        assertion: &SecurityToken,
+        scopes: &ScopeList,
+        resource: Option<&Resource>,
+    ) -> Result<TokenRequest, AuthorizationError> {
+        let mut form = vec![
+            ("grant_type", JWT_BEARER_GRANT_TYPE.to_owned()),
+            ("assertion", assertion.secret().to_owned()),
+        ];
+        if !scopes.is_empty() {
+            form.push(("scope", scopes.to_string()));
+        }
+        if let Some(resource) = resource {
+            form.push(("resource", resource.as_str().to_owned()));
+        }
+        Ok(self.try_authenticated(form)?)
+    }
+
+    /// A token exchange (RFC 8693) at this server's token endpoint, with the client's
+    /// authentication: as WorkOS Connect makes it, a token for one resource traded for a token
+    /// for another with narrower scopes, or any other.
+    pub fn token_exchange_request(
+        &self,
+        exchange: &TokenExchange,
+    ) -> Result<TokenRequest, TokenExchangeError> {
+        exchange.request(
+            self.settings.token_endpoint.clone(),
+            &self.settings.credentials,
+        )
+    }
+
+    fn try_authenticated(
+        &self,
+        form: Vec<(&'static str, String)>,
+    ) -> Result<TokenRequest, CredentialsError> {
+        self.settings
+            .credentials
+            .try_authenticated(self.settings.token_endpoint.clone(), form)
     }
 
     fn authenticated(&self, form: Vec<(&'static str, String)>) -> TokenRequest {
@@ -450,7 +536,6 @@ impl PendingLogin {
 mod tests {
     use super::*;
     use crate::credential::ClientSecret;
-    use crate::registration::credentials::ClientCredentials;
 
     fn metadata(extra: &str) -> AuthorizationServerMetadata {
         let body = format!(
@@ -693,13 +778,14 @@ mod tests {
                     assert_eq!(request.authorization(), Some("Basic aWQlM0ExOnMlM0FjcmV0"));
                     assert!(!format!("{request:?}").contains("aWQ"));
                 }
+                TokenEndpointAuth::PrivateKeyJwt => unreachable!("tested on its own"),
             }
             let refresh =
                 client.refresh_request(&RefreshToken::new("rt").unwrap(), Some(&resource));
             assert!(form(&refresh).contains(&("resource".to_owned(), resource.as_str().to_owned())));
             let machine =
                 client.client_credentials_request(&"mcp:tools".parse().unwrap(), Some(&resource));
-            if method.needs_secret() {
+            if method.is_confidential() {
                 let machine = machine.unwrap();
                 assert_eq!(
                     form(&machine)[0],
@@ -710,6 +796,73 @@ mod tests {
                 assert_eq!(machine.unwrap_err(), AuthorizationError::PublicClient);
             }
         }
+    }
+
+    #[cfg(feature = "private-key-jwt")]
+    #[test]
+    fn private_key_jwt_authenticates_every_grant() {
+        use crate::registration::signing_key::{ClientSigningKey, SigningAlgorithm};
+        let key = ClientSigningKey::from_pem(
+            SigningAlgorithm::Es256,
+            include_bytes!("../../tests/data/client-es256.pem"),
+        )
+        .unwrap();
+        let issuer: Issuer = "http://127.0.0.1:9000/tenant".parse().unwrap();
+        let credentials = ClientCredentials::private_key_jwt(issuer, "svc".parse().unwrap(), key);
+        let resource: Resource = "http://127.0.0.1:9001/mcp".parse().unwrap();
+        // Refused where the server does not list it, and when it lists nothing (RFC 8414's
+        // default is client_secret_basic).
+        assert_eq!(
+            AuthorizationClient::new(&metadata(""), credentials.clone()).unwrap_err(),
+            AuthorizationError::MethodNotSupported {
+                method: TokenEndpointAuth::PrivateKeyJwt
+            }
+        );
+        let client = AuthorizationClient::new(
+            &metadata(r#","token_endpoint_auth_methods_supported":["private_key_jwt"]"#),
+            credentials,
+        )
+        .unwrap();
+        let assertion_of = |request: &TokenRequest| {
+            let fields: Vec<(&str, &str)> = request.form().collect();
+            assert_eq!(
+                fields
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>(),
+                ["client_assertion", "client_assertion_type", "client_id"]
+            );
+            fields.last().unwrap().1.to_owned()
+        };
+        let (_, pending) = client.login(redirect_uri(), resource.clone()).build();
+        let code = client
+            .token_request(&pending, &AuthorizationCode::new("c"))
+            .unwrap();
+        let machine = client
+            .client_credentials_request(&ScopeList::new(), Some(&resource))
+            .unwrap();
+        let bearer = client
+            .jwt_bearer_request(
+                &SecurityToken::new("eyJ.grant.sig").unwrap(),
+                &ScopeList::new(),
+                Some(&resource),
+            )
+            .unwrap();
+        let refresh = client.refresh_request(&RefreshToken::new("rt").unwrap(), None);
+        let assertions = [&code, &machine, &bearer, &refresh].map(assertion_of);
+        // Each request its own assertion (its own jti).
+        for (i, a) in assertions.iter().enumerate() {
+            assert!(assertions.iter().skip(i + 1).all(|b| a != b));
+        }
+        assert_eq!(
+            bearer.form().take(2).collect::<Vec<_>>(),
+            [
+                ("grant_type", JWT_BEARER_GRANT_TYPE),
+                ("assertion", "eyJ.grant.sig")
+            ]
+        );
     }
 
     #[test]

@@ -18,12 +18,15 @@ use crate::identifier::{IdentifierError, Issuer, Resource};
 use crate::mcp::authorization::{
     accepts_method, AuthorizationClient, AuthorizationError, PendingLogin,
 };
+use crate::mcp::enterprise::EnterpriseIdp;
 use crate::mcp::grant::McpAuthorization;
 use crate::mcp::scope_choice::{add_offline_access, select_scopes, StepUp, StepUpError};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::dynamic::{RegistrationError, RegistrationRequest, RegistrationResponse};
 use crate::scope_list::ScopeList;
+use crate::security_token::SecurityToken;
 use crate::token::{TokenError, TokenResponse};
+use crate::token_exchange::{TokenExchangeError, TokenExchangeResponse, TokenType};
 use crate::CallbackError;
 
 /// How this client logs in to MCP servers: its name and redirect URI, and the registrations it may
@@ -36,7 +39,20 @@ pub struct McpClientSettings {
     registrations: Vec<ClientCredentials>,
     metadata_document: Option<ClientId>,
     refresh_tokens: bool,
-    client_credentials: bool,
+    grant: Grant,
+}
+
+/// How the login gets its token once the client has a registration.
+#[derive(Debug, Clone)]
+enum Grant {
+    /// The user in a browser, with PKCE.
+    AuthorizationCode,
+    /// The client itself (RFC 6749 section 4.4).
+    ClientCredentials,
+    /// A JWT the caller holds (RFC 7523 section 2.1).
+    JwtBearer(SecurityToken),
+    /// An ID-JAG from the enterprise IdP, then the JWT bearer grant (SEP-990).
+    EnterpriseManaged(Box<EnterpriseIdp>),
 }
 
 impl McpClientSettings {
@@ -49,7 +65,7 @@ impl McpClientSettings {
             registrations: Vec::new(),
             metadata_document: None,
             refresh_tokens: true,
-            client_credentials: false,
+            grant: Grant::AuthorizationCode,
         }
     }
 
@@ -70,9 +86,30 @@ impl McpClientSettings {
 
     /// Logs in as the client itself, with no user and no browser: the `client_credentials` grant
     /// (RFC 6749 section 4.4) with the `resource`, for a confidential client (machine to machine).
-    /// Its registration must hold a secret, so give it with [`registration`](Self::registration).
+    /// Its registration must hold a secret or a private key (`private_key_jwt`), so give it with
+    /// [`registration`](Self::registration).
     pub fn client_credentials(mut self) -> Self {
-        self.client_credentials = true;
+        self.grant = Grant::ClientCredentials;
+        self
+    }
+
+    /// Logs in with a JWT the caller holds, with no browser: the JWT bearer grant (RFC 7523
+    /// section 2.1) with the `resource` and the scopes chosen, and the client's authentication as
+    /// registered. For workload identity federation: the workload's own token from its platform
+    /// (a Kubernetes service account token, a cloud's identity token), whose issuer the
+    /// authorization server trusts and whose audience is that server. A refused assertion ends
+    /// the login: no other grant is tried.
+    pub fn jwt_bearer(mut self, assertion: SecurityToken) -> Self {
+        self.grant = Grant::JwtBearer(assertion);
+        self
+    }
+
+    /// Logs in with enterprise-managed authorization (SEP-990), with no browser: the user's ID
+    /// token is exchanged at the enterprise IdP (RFC 8693) for an ID-JAG for the MCP server's
+    /// resource and authorization server, then redeemed there with the JWT bearer grant (RFC
+    /// 7523), authenticated as the registration with that server.
+    pub fn enterprise_managed(mut self, idp: EnterpriseIdp) -> Self {
+        self.grant = Grant::EnterpriseManaged(Box::new(idp));
         self
     }
 
@@ -137,6 +174,19 @@ pub enum McpLoginError {
     /// The token endpoint refused.
     #[error("token endpoint: {0}")]
     Token(#[from] TokenError),
+    /// The token exchange could not be made.
+    #[error("token exchange: {0}")]
+    TokenExchange(#[from] TokenExchangeError),
+    /// The enterprise IdP issued another kind of token than the ID-JAG asked for.
+    #[error(
+        "the identity provider issued a token of type {issued}, not an ID-JAG \
+         (urn:ietf:params:oauth:token-type:id-jag); it does not support enterprise-managed \
+         authorization for this client"
+    )]
+    NotIdJag {
+        /// The `issued_token_type`.
+        issued: TokenType,
+    },
     /// The server asks for more scopes again than the step-up allows.
     #[error("step-up: {0}")]
     StepUp(#[from] StepUpError),
@@ -151,6 +201,8 @@ enum Stage {
     LegacyMetadata(Issuer),
     Register(RegistrationRequest),
     Browser(Url, PendingLogin),
+    /// The ID-JAG's exchange at the enterprise IdP.
+    IdJag,
     Token,
     Done(McpAuthorization),
     Failed,
@@ -370,6 +422,27 @@ impl McpLogin {
                 )?;
                 self.authorize(credentials)
             }
+            Stage::IdJag => {
+                let exchanged = TokenExchangeResponse::parse(status, body)?;
+                if exchanged.issued_token_type != TokenType::IdJag {
+                    return Err(McpLoginError::NotIdJag {
+                        issued: exchanged.issued_token_type,
+                    });
+                }
+                let client = self
+                    .client
+                    .as_ref()
+                    .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+                // The scopes and resource are in the ID-JAG; RFC 7523 lets them be repeated, and
+                // a server that reads the request rather than the grant finds them there.
+                let request = client.jwt_bearer_request(
+                    &exchanged.access_token,
+                    &self.scopes,
+                    self.resource.as_ref(),
+                )?;
+                self.request = Some(HttpRequest::from(&request));
+                Ok(Stage::Token)
+            }
             Stage::Token => {
                 let tokens = TokenResponse::parse(status, body)?;
                 Ok(Stage::Done(self.finish(tokens)?))
@@ -434,11 +507,28 @@ impl McpLogin {
         if self.scopes.is_empty() {
             self.scopes = select_scopes(Some(&self.challenge), self.resource_metadata.as_ref());
         }
-        if self.settings.client_credentials {
-            let request = client.client_credentials_request(&self.scopes, Some(&resource))?;
-            self.request = Some(HttpRequest::from(&request));
-            self.client = Some(client);
-            return Ok(Stage::Token);
+        match &self.settings.grant {
+            Grant::AuthorizationCode => {}
+            Grant::ClientCredentials => {
+                let request = client.client_credentials_request(&self.scopes, Some(&resource))?;
+                self.request = Some(HttpRequest::from(&request));
+                self.client = Some(client);
+                return Ok(Stage::Token);
+            }
+            Grant::JwtBearer(assertion) => {
+                let request =
+                    client.jwt_bearer_request(assertion, &self.scopes, Some(&resource))?;
+                self.request = Some(HttpRequest::from(&request));
+                self.client = Some(client);
+                return Ok(Stage::Token);
+            }
+            Grant::EnterpriseManaged(idp) => {
+                // The ID-JAG names the server that redeems it (`aud`, its issuer) and the resource.
+                let request = idp.id_jag_request(&server.issuer, &resource, &self.scopes)?;
+                self.request = Some(HttpRequest::from(&request));
+                self.client = Some(client);
+                return Ok(Stage::IdJag);
+            }
         }
         if self.settings.refresh_tokens {
             add_offline_access(&mut self.scopes, server);
@@ -493,7 +583,7 @@ impl McpLogin {
                 RegistrationRequest::CONTENT_TYPE,
                 request.body(),
             )),
-            Stage::Browser(..) | Stage::Token | Stage::Done(_) | Stage::Failed => {
+            Stage::Browser(..) | Stage::IdJag | Stage::Token | Stage::Done(_) | Stage::Failed => {
                 self.request.take()
             }
         };
@@ -508,6 +598,7 @@ impl fmt::Debug for McpLogin {
             Stage::LegacyMetadata(_) => "legacy authorization server metadata",
             Stage::Register(_) => "registration",
             Stage::Browser(..) => "browser",
+            Stage::IdJag => "ID-JAG token exchange",
             Stage::Token => "token",
             Stage::Done(_) => "done",
             Stage::Failed => "failed",

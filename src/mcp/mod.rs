@@ -16,6 +16,8 @@
 //! | choose scopes | [`select_scopes`], [`add_offline_access`] | MCP scope selection |
 //! | log the user in, PKCE and a [`Resource`] indicator | [`AuthorizationClient::login`], [`PendingLogin::callback`] | 7636, 8707, 9207 |
 //! | redeem the code, refresh, or log in as the client itself | [`AuthorizationClient::token_request`], [`refresh_request`](AuthorizationClient::refresh_request), [`client_credentials_request`](AuthorizationClient::client_credentials_request), then [`TokenResponse::parse`](crate::TokenResponse::parse) | 6749 |
+//! | log in with a JWT: a workload's platform token, or an enterprise IdP's ID-JAG | [`McpClientSettings::jwt_bearer`], [`McpClientSettings::enterprise_managed`] with an [`EnterpriseIdp`], [`AuthorizationClient::jwt_bearer_request`], [`TokenExchange`] | 7523, 8693, SEP-990 |
+//! | authenticate with a private key instead of a secret (feature `private-key-jwt`) | `ClientCredentials::private_key_jwt`, `ClientSigningKey` | 7523 §2.2 |
 //! | a `403 insufficient_scope` | [`StepUp`], at most [`DEFAULT_MAX_LOGINS`] logins | MCP step-up |
 //!
 //! Credentials are bound to the issuer they were registered with, the metadata's `issuer` must be
@@ -31,11 +33,15 @@
 //! conformance suite's scored client scenarios of both requirement sets (2025-11-25, 2026-07-28).
 
 mod authorization;
+mod enterprise;
 mod grant;
 mod login;
 mod scope_choice;
 
-pub use authorization::{AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin};
+pub use authorization::{
+    AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin, JWT_BEARER_GRANT_TYPE,
+};
+pub use enterprise::EnterpriseIdp;
 pub use grant::{McpAuthorization, REFRESH_MARGIN_SECS};
 pub use login::{McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
 pub use scope_choice::{
@@ -58,3 +64,8 @@ pub use crate::registration::{
     CredentialsError, RegistrationError, RegistrationErrorCode, RegistrationRequest,
     RegistrationResponse, TokenEndpointAuth, UnsupportedAuthMethod,
 };
+#[cfg(feature = "private-key-jwt")]
+#[doc(no_inline)]
+pub use crate::registration::{ClientSigningKey, SigningAlgorithm, SigningKeyError};
+#[doc(no_inline)]
+pub use crate::{SecurityToken, TokenExchange, TokenExchangeResponse, TokenType};

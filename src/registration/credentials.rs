@@ -7,15 +7,22 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::client::ClientId;
+#[cfg(feature = "private-key-jwt")]
+use crate::clock::unix_now;
 use crate::credential::ClientSecret;
 use crate::encoding::basic_authorization;
 use crate::identifier::Issuer;
 use crate::registration::client_id_url::client_id_url_fault;
+#[cfg(feature = "private-key-jwt")]
+use crate::registration::signing_key::{
+    ClientSigningKey, SigningAlgorithm, CLIENT_ASSERTION_TYPE_JWT_BEARER,
+};
 use crate::registration::token_auth::TokenEndpointAuth;
 use crate::token::TokenRequest;
 
 /// What a client knows of its registration with one authorization server: the `client_id`, a secret
-/// if it has one, how it authenticates at the token endpoint, and the issuer it belongs to.
+/// or a private signing key if it has one, how it authenticates at the token endpoint, and the
+/// issuer it belongs to.
 ///
 /// Credentials are bound to their issuer: [`AuthorizationClient`](crate::mcp::AuthorizationClient)
 /// refuses them for any other server, so a `client_id` (and above all a secret) registered with one
@@ -24,8 +31,10 @@ use crate::token::TokenRequest;
 /// Made in the MCP specification's three ways: [`pre_registered`](Self::pre_registered), a Client
 /// ID Metadata Document URL ([`metadata_document`](Self::metadata_document)), or Dynamic Client
 /// Registration ([`RegistrationResponse::parse`](crate::mcp::RegistrationResponse::parse)).
-/// Serializable, to store between runs; the stored form holds the secret, so store it as a secret.
-/// Its `Debug` hides the secret.
+/// A client with a private key (`private_key_jwt`, feature `private-key-jwt`) is made with
+/// `ClientCredentials::private_key_jwt`.
+/// Serializable, to store between runs; the stored form holds the secret or the private key's PEM,
+/// so store it as a secret. Its `Debug` hides both.
 ///
 /// ```
 /// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
@@ -49,6 +58,8 @@ pub struct ClientCredentials {
     client_secret: Option<ClientSecret>,
     auth_method: TokenEndpointAuth,
     client_secret_expires_at: Option<u64>,
+    #[cfg(feature = "private-key-jwt")]
+    signing_key: Option<ClientSigningKey>,
 }
 
 /// Why credentials cannot be made.
@@ -66,6 +77,19 @@ pub enum CredentialsError {
         "a client secret was given with token endpoint authentication `none`, which never sends it"
     )]
     UnusedSecret,
+    /// `private_key_jwt` without a signing key: such credentials are made only with
+    /// `ClientCredentials::private_key_jwt` (feature `private-key-jwt`).
+    #[error(
+        "token endpoint authentication `private_key_jwt` needs the client's private signing key: \
+         make the credentials with ClientCredentials::private_key_jwt (feature `private-key-jwt`)"
+    )]
+    MissingSigningKey,
+    /// The client assertion for `private_key_jwt` could not be signed.
+    #[error("the client assertion could not be signed: {reason}")]
+    Signing {
+        /// Why, without the key.
+        reason: String,
+    },
     /// A Client ID Metadata Document `client_id` that is not an `https` URL with a path.
     #[error(
         "a Client ID Metadata Document's client_id must be an https URL with a path, such as \
@@ -130,6 +154,9 @@ impl ClientCredentials {
         auth_method: TokenEndpointAuth,
         client_secret_expires_at: Option<u64>,
     ) -> Result<Self, CredentialsError> {
+        if auth_method == TokenEndpointAuth::PrivateKeyJwt {
+            return Err(CredentialsError::MissingSigningKey);
+        }
         match (auth_method.needs_secret(), &client_secret) {
             (true, None) => {
                 return Err(CredentialsError::MissingSecret {
@@ -145,7 +172,50 @@ impl ClientCredentials {
             client_secret,
             auth_method,
             client_secret_expires_at,
+            #[cfg(feature = "private-key-jwt")]
+            signing_key: None,
         })
+    }
+
+    /// A client that authenticates with `private_key_jwt` (RFC 7523 section 2.2): each token
+    /// request carries a `client_assertion` signed with `signing_key`, whose public key the client
+    /// registered with `issuer`. The assertion's audience is `issuer`.
+    ///
+    /// ```
+    /// # fn pem() -> Vec<u8> { include_bytes!("../../tests/data/client-es256.pem").to_vec() }
+    /// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
+    /// use workos_connect::registration::{ClientSigningKey, SigningAlgorithm};
+    ///
+    /// let key = ClientSigningKey::from_pem(SigningAlgorithm::Es256, &pem())?.with_kid("key-1")?;
+    /// let credentials = ClientCredentials::private_key_jwt(
+    ///     "https://auth.example.com".parse()?,
+    ///     "my-service".parse()?,
+    ///     key,
+    /// );
+    /// assert_eq!(credentials.auth_method(), TokenEndpointAuth::PrivateKeyJwt);
+    /// assert!(!format!("{credentials:?}").contains("PRIVATE KEY"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "private-key-jwt")]
+    pub fn private_key_jwt(
+        issuer: Issuer,
+        client_id: ClientId,
+        signing_key: ClientSigningKey,
+    ) -> Self {
+        ClientCredentials {
+            issuer,
+            client_id,
+            client_secret: None,
+            auth_method: TokenEndpointAuth::PrivateKeyJwt,
+            client_secret_expires_at: None,
+            signing_key: Some(signing_key),
+        }
+    }
+
+    /// The private signing key, for `private_key_jwt`.
+    #[cfg(feature = "private-key-jwt")]
+    pub fn signing_key(&self) -> Option<&ClientSigningKey> {
+        self.signing_key.as_ref()
     }
 
     /// The authorization server these credentials belong to.
@@ -176,12 +246,13 @@ impl ClientCredentials {
 
     /// A form `POST` to `url` (a token or introspection endpoint) with this client's
     /// authentication: a Basic `Authorization` header for `client_secret_basic`, `client_id` and
-    /// `client_secret` in the form for `client_secret_post`, `client_id` alone for `none`.
-    pub(crate) fn authenticated(
+    /// `client_secret` in the form for `client_secret_post`, `client_id` and a fresh signed
+    /// `client_assertion` for `private_key_jwt`, `client_id` alone for `none`.
+    pub(crate) fn try_authenticated(
         &self,
         url: Url,
         mut form: Vec<(&'static str, String)>,
-    ) -> TokenRequest {
+    ) -> Result<TokenRequest, CredentialsError> {
         let client_id = self.client_id.as_str();
         let secret = self.client_secret.as_ref().map(ClientSecret::secret);
         let mut authorization = None;
@@ -193,16 +264,69 @@ impl ClientCredentials {
                 form.push(("client_id", client_id.to_owned()));
                 form.push(("client_secret", secret.to_owned()));
             }
+            #[cfg(feature = "private-key-jwt")]
+            (TokenEndpointAuth::PrivateKeyJwt, _) => {
+                let key = self
+                    .signing_key
+                    .as_ref()
+                    .ok_or(CredentialsError::MissingSigningKey)?;
+                // RFC 7523 section 3: the audience is the authorization server, named by its
+                // issuer identifier (RFC 8414), which is what the MCP conformance suite checks too.
+                let assertion = key
+                    .client_assertion(&self.client_id, self.issuer.as_str(), unix_now())
+                    .map_err(|error| CredentialsError::Signing {
+                        reason: error.to_string(),
+                    })?;
+                // RFC 7521 section 4.2 makes `client_id` optional beside an assertion; servers
+                // that look the client up before reading the assertion need it.
+                form.push(("client_id", client_id.to_owned()));
+                form.push((
+                    "client_assertion_type",
+                    CLIENT_ASSERTION_TYPE_JWT_BEARER.to_owned(),
+                ));
+                form.push(("client_assertion", assertion));
+            }
+            #[cfg(not(feature = "private-key-jwt"))]
+            (TokenEndpointAuth::PrivateKeyJwt, _) => {
+                return Err(CredentialsError::MissingSigningKey)
+            }
             // Every secret method comes with a secret (`checked`), so only `none` is left.
             _ => form.push(("client_id", client_id.to_owned())),
         }
-        TokenRequest::new(url, form, authorization)
+        Ok(TokenRequest::new(url, form, authorization))
+    }
+
+    /// [`try_authenticated`](Self::try_authenticated) for the requests whose signatures cannot
+    /// fail. Only a `private_key_jwt` signature can, and a key that signed when it was made fails
+    /// only if the system's random source does: the request then goes with the `client_id` alone,
+    /// and the server refuses it as `invalid_client`, which the caller reads as any refusal.
+    pub(crate) fn authenticated(
+        &self,
+        url: Url,
+        form: Vec<(&'static str, String)>,
+    ) -> TokenRequest {
+        let fallback = form.clone();
+        self.try_authenticated(url.clone(), form)
+            .unwrap_or_else(|_| {
+                let mut form = fallback;
+                form.push(("client_id", self.client_id.as_str().to_owned()));
+                TokenRequest::new(url, form, None)
+            })
     }
 
     /// Whether the secret has expired at `unix_seconds`, so the client must register again.
     pub fn is_expired_at(&self, unix_seconds: u64) -> bool {
         self.client_secret_expires_at
             .is_some_and(|expires_at| expires_at <= unix_seconds)
+    }
+}
+
+impl ClientCredentials {
+    fn has_signing_key(&self) -> bool {
+        #[cfg(feature = "private-key-jwt")]
+        return self.signing_key.is_some();
+        #[cfg(not(feature = "private-key-jwt"))]
+        false
     }
 }
 
@@ -214,6 +338,7 @@ impl fmt::Debug for ClientCredentials {
             .field("client_secret", &self.client_secret)
             .field("auth_method", &self.auth_method)
             .field("client_secret_expires_at", &self.client_secret_expires_at)
+            .field("private_key", &self.has_signing_key().then_some(".."))
             .finish()
     }
 }
@@ -228,26 +353,92 @@ struct Stored {
     token_endpoint_auth_method: TokenEndpointAuth,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_secret_expires_at: Option<u64>,
+    /// The `private_key_jwt` key: its algorithm, `kid` and PEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    private_key: Option<StoredKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    alg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kid: Option<String>,
+    pem: String,
+}
+
+impl Drop for StoredKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.pem);
+    }
 }
 
 impl TryFrom<Stored> for ClientCredentials {
     type Error = CredentialsError;
 
-    fn try_from(stored: Stored) -> Result<Self, CredentialsError> {
+    fn try_from(mut stored: Stored) -> Result<Self, CredentialsError> {
+        if stored.token_endpoint_auth_method == TokenEndpointAuth::PrivateKeyJwt {
+            return Self::stored_private_key_jwt(stored);
+        }
+        if stored.private_key.is_some() {
+            return Err(CredentialsError::Malformed {
+                reason: format!(
+                    "a private key is stored with token endpoint authentication `{}`, which never \
+                     uses it",
+                    stored.token_endpoint_auth_method
+                ),
+            });
+        }
         let secret = stored
             .client_secret
+            .take()
             .map(ClientSecret::new)
             .transpose()
             .map_err(|error| CredentialsError::Malformed {
                 reason: error.to_string(),
             })?;
         Self::checked(
-            stored.issuer,
-            stored.client_id,
+            stored.issuer.clone(),
+            stored.client_id.clone(),
             secret,
             stored.token_endpoint_auth_method,
             stored.client_secret_expires_at,
         )
+    }
+}
+
+impl ClientCredentials {
+    #[cfg(feature = "private-key-jwt")]
+    fn stored_private_key_jwt(mut stored: Stored) -> Result<Self, CredentialsError> {
+        let malformed = |reason: String| CredentialsError::Malformed { reason };
+        if stored.client_secret.is_some() {
+            return Err(malformed(
+                "a client secret is stored with `private_key_jwt`, which never sends it".to_owned(),
+            ));
+        }
+        let key = stored
+            .private_key
+            .take()
+            .ok_or(CredentialsError::MissingSigningKey)?;
+        let algorithm: SigningAlgorithm = key.alg.parse().map_err(
+            |error: crate::registration::signing_key::SigningKeyError| malformed(error.to_string()),
+        )?;
+        let mut signing_key = ClientSigningKey::from_pem(algorithm, key.pem.as_bytes())
+            .map_err(|error| malformed(error.to_string()))?;
+        if let Some(kid) = &key.kid {
+            signing_key = signing_key
+                .with_kid(kid.clone())
+                .map_err(|error| malformed(error.to_string()))?;
+        }
+        Ok(ClientCredentials::private_key_jwt(
+            stored.issuer.clone(),
+            stored.client_id.clone(),
+            signing_key,
+        ))
+    }
+
+    #[cfg(not(feature = "private-key-jwt"))]
+    fn stored_private_key_jwt(_stored: Stored) -> Result<Self, CredentialsError> {
+        Err(CredentialsError::MissingSigningKey)
     }
 }
 
@@ -262,8 +453,25 @@ impl From<ClientCredentials> for Stored {
                 .map(|secret| secret.secret().to_owned()),
             token_endpoint_auth_method: credentials.auth_method,
             client_secret_expires_at: credentials.client_secret_expires_at,
+            private_key: stored_key(&credentials),
         }
     }
+}
+
+#[cfg(feature = "private-key-jwt")]
+fn stored_key(credentials: &ClientCredentials) -> Option<StoredKey> {
+    let key = credentials.signing_key.as_ref()?;
+    Some(StoredKey {
+        alg: key.algorithm().as_str().to_owned(),
+        kid: key.kid().map(str::to_owned),
+        // A PEM that parsed is ASCII.
+        pem: String::from_utf8_lossy(key.pem()).into_owned(),
+    })
+}
+
+#[cfg(not(feature = "private-key-jwt"))]
+fn stored_key(_credentials: &ClientCredentials) -> Option<StoredKey> {
+    None
 }
 
 #[cfg(test)]
@@ -334,5 +542,92 @@ mod tests {
         assert!(back.is_expired_at(100) && !back.is_expired_at(99));
         let tampered = json.replace("client_secret_basic", "none");
         assert!(serde_json::from_str::<ClientCredentials>(&tampered).is_err());
+    }
+
+    #[cfg(feature = "private-key-jwt")]
+    fn key_credentials() -> ClientCredentials {
+        let pem = include_bytes!("../../tests/data/client-es256.pem");
+        let key = ClientSigningKey::from_pem(SigningAlgorithm::Es256, pem)
+            .unwrap()
+            .with_kid("k1")
+            .unwrap();
+        ClientCredentials::private_key_jwt(issuer(), "svc 1".parse().unwrap(), key)
+    }
+
+    #[cfg(feature = "private-key-jwt")]
+    #[test]
+    fn private_key_jwt_sends_a_fresh_assertion_for_the_issuer() {
+        let credentials = key_credentials();
+        let request = credentials
+            .try_authenticated(
+                "https://example.authkit.app/token".parse().unwrap(),
+                vec![("grant_type", "client_credentials".to_owned())],
+            )
+            .unwrap();
+        let form: Vec<(&str, &str)> = request.form().collect();
+        let names: Vec<&str> = form.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            [
+                "grant_type",
+                "client_id",
+                "client_assertion_type",
+                "client_assertion"
+            ]
+        );
+        assert_eq!(form[1].1, "svc 1");
+        assert_eq!(
+            form[2].1,
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        );
+        assert!(request.body().starts_with(
+            "grant_type=client_credentials&client_id=svc+1\
+             &client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer\
+             &client_assertion=eyJ"
+        ));
+        assert!(request.authorization().is_none());
+        let public = jsonwebtoken::DecodingKey::from_ec_pem(include_bytes!(
+            "../../tests/data/client-es256.pub.pem"
+        ))
+        .unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&["https://example.authkit.app"]);
+        let claims =
+            jsonwebtoken::decode::<serde_json::Value>(form[3].1, &public, &validation).unwrap();
+        assert_eq!(claims.claims["iss"], "svc 1");
+        let shown = format!("{request:?} {credentials:?}");
+        assert!(
+            !shown.contains(form[3].1) && !shown.contains("PRIVATE"),
+            "{shown}"
+        );
+    }
+
+    #[cfg(feature = "private-key-jwt")]
+    #[test]
+    fn a_private_key_is_stored_and_read_back_with_the_same_checks() {
+        let json = serde_json::to_string(&key_credentials()).unwrap();
+        let back: ClientCredentials = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.auth_method(), TokenEndpointAuth::PrivateKeyJwt);
+        let key = back.signing_key().unwrap();
+        assert_eq!(key.kid(), Some("k1"));
+        assert_eq!(key.algorithm(), SigningAlgorithm::Es256);
+        // The key under another method, a method without its key, a key that does not parse.
+        let basic = json.replace("private_key_jwt", "client_secret_basic");
+        assert!(serde_json::from_str::<ClientCredentials>(&basic).is_err());
+        let mut keyless: serde_json::Value = serde_json::from_str(&json).unwrap();
+        keyless.as_object_mut().unwrap().remove("private_key");
+        assert!(serde_json::from_value::<ClientCredentials>(keyless).is_err());
+        let broken = json.replace("MIG", "XXX");
+        assert!(serde_json::from_str::<ClientCredentials>(&broken).is_err());
+        assert_eq!(
+            ClientCredentials::pre_registered(
+                issuer(),
+                "c".parse().unwrap(),
+                None,
+                TokenEndpointAuth::PrivateKeyJwt
+            )
+            .unwrap_err(),
+            CredentialsError::MissingSigningKey
+        );
     }
 }

@@ -649,6 +649,11 @@ impl RegistrationResponse {
             Some(id) => ClientId::new(id).map_err(RegistrationError::InvalidClientId)?,
         };
         let method = match raw.token_endpoint_auth_method {
+            // A registration sends no public key (`jwks`), so a `private_key_jwt` one has no key
+            // this client could sign with.
+            Some(name) if name == TokenEndpointAuth::PrivateKeyJwt.as_str() => {
+                return Err(RegistrationError::UnsupportedAuthMethod { method: name })
+            }
             Some(name) => name.parse::<TokenEndpointAuth>().map_err(|error| {
                 RegistrationError::UnsupportedAuthMethod {
                     method: error.method,

@@ -1,4 +1,5 @@
-//! How a client authenticates at the token endpoint (RFC 7591 section 2, RFC 6749 section 2.3.1).
+//! How a client authenticates at the token endpoint (RFC 7591 section 2, RFC 6749 section 2.3.1,
+//! RFC 7523 section 2.2).
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,7 +14,8 @@ use serde_with::{DeserializeFromStr, SerializeDisplay};
 /// let method: TokenEndpointAuth = "client_secret_basic".parse()?;
 /// assert_eq!(method, TokenEndpointAuth::ClientSecretBasic);
 /// assert!(method.needs_secret());
-/// assert!("private_key_jwt".parse::<TokenEndpointAuth>().is_err());
+/// assert!(!TokenEndpointAuth::PrivateKeyJwt.needs_secret());
+/// assert!("client_secret_jwt".parse::<TokenEndpointAuth>().is_err());
 /// # Ok::<(), workos_connect::mcp::UnsupportedAuthMethod>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
@@ -25,13 +27,17 @@ pub enum TokenEndpointAuth {
     /// `client_secret_basic`: HTTP Basic authentication with the form-encoded `client_id` and
     /// `client_secret` (RFC 6749 section 2.3.1). RFC 7591's default when a server names none.
     ClientSecretBasic,
+    /// `private_key_jwt`: a JWT signed with the client's private key, as `client_assertion`
+    /// (RFC 7523 section 2.2); no secret is shared with the server. The credentials hold the key
+    /// (`ClientCredentials::private_key_jwt`, feature `private-key-jwt`).
+    PrivateKeyJwt,
 }
 
-/// A `token_endpoint_auth_method` this crate does not implement, such as `private_key_jwt`.
+/// A `token_endpoint_auth_method` this crate does not implement, such as `client_secret_jwt`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "token endpoint authentication method {method:?} is not supported; use `none`, \
-     `client_secret_post` or `client_secret_basic`"
+     `client_secret_post`, `client_secret_basic` or `private_key_jwt`"
 )]
 pub struct UnsupportedAuthMethod {
     /// The method named.
@@ -45,11 +51,21 @@ impl TokenEndpointAuth {
             TokenEndpointAuth::None => "none",
             TokenEndpointAuth::ClientSecretPost => "client_secret_post",
             TokenEndpointAuth::ClientSecretBasic => "client_secret_basic",
+            TokenEndpointAuth::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
-    /// Whether the method sends a client secret.
+    /// Whether the method sends a client secret: `client_secret_post` and `client_secret_basic`.
     pub const fn needs_secret(self) -> bool {
+        matches!(
+            self,
+            TokenEndpointAuth::ClientSecretPost | TokenEndpointAuth::ClientSecretBasic
+        )
+    }
+
+    /// Whether the method authenticates the client at all (all but `none`): a confidential
+    /// client, which the `client_credentials` grant needs.
+    pub const fn is_confidential(self) -> bool {
         !matches!(self, TokenEndpointAuth::None)
     }
 
@@ -98,6 +114,7 @@ impl FromStr for TokenEndpointAuth {
             "none" => Ok(TokenEndpointAuth::None),
             "client_secret_post" => Ok(TokenEndpointAuth::ClientSecretPost),
             "client_secret_basic" => Ok(TokenEndpointAuth::ClientSecretBasic),
+            "private_key_jwt" => Ok(TokenEndpointAuth::PrivateKeyJwt),
             other => Err(UnsupportedAuthMethod {
                 method: other.to_owned(),
             }),

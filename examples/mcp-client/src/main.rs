@@ -10,7 +10,10 @@
 //! It prints the login URL and waits for the browser to come back on a loopback port (RFC 8252).
 //! With `--headless` it follows the authorization URL itself without a browser, for servers that
 //! answer with a redirect at once (test servers); with `--client-credentials` it logs in as the
-//! client itself (machine to machine), with the `--client-id` and `--client-secret` given. A
+//! client itself (machine to machine), with the `--client-id` and `--client-secret` (or
+//! `--private-key-pem`, for `private_key_jwt`) given. With `--jwt-bearer-assertion` it logs in
+//! with a workload's own JWT (workload identity federation), and with the `--idp-*` options with
+//! enterprise-managed authorization (the user's ID token exchanged at the IdP for an ID-JAG). A
 //! pre-registered client names the authorization server it belongs to (`--issuer`), and its
 //! credentials go to no other, whichever one the MCP server names.
 
@@ -18,7 +21,7 @@ use std::error::Error as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
 use rmcp::model::{
     CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
     ElicitationAction, ElicitationCapability, ErrorData, Implementation, JsonObject,
@@ -33,16 +36,20 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ClientHandler;
 use url::Url;
 use workos_connect::mcp::{
-    ClientCredentials, CredentialsError, IdentifierError, Issuer, McpClientSettings,
-    TokenEndpointAuth,
+    ClientCredentials, ClientSigningKey, CredentialsError, EnterpriseIdp, IdentifierError, Issuer,
+    McpClientSettings, SigningAlgorithm, SigningKeyError, TokenEndpointAuth,
 };
-use workos_connect::{ClientId, ClientSecret, RedirectUri};
+use workos_connect::{
+    ClientId, ClientSecret, RedirectUri, SecurityToken, SecurityTokenError, TokenExchangeError,
+};
 use workos_connect_reqwest::{
     AuthorizedClient, Browser, FollowRedirect, LoginError, LoopbackRedirect, McpAuth, UserBrowser,
 };
 
 /// An MCP client that logs in to a protected MCP server and calls a tool.
 #[derive(Parser)]
+#[command(group(ArgGroup::new("client_auth").args(["client_secret", "private_key_pem"])))]
+#[command(group(ArgGroup::new("grant").args(["client_credentials", "jwt_bearer_assertion", "idp_id_token"])))]
 struct Options {
     /// The MCP server's URL (streamable HTTP), e.g. https://mcp.example.com/mcp
     server_url: Url,
@@ -67,12 +74,56 @@ struct Options {
         requires = "client_id"
     )]
     client_secret: Option<String>,
+    /// Its private key, PEM (PKCS#8, or PKCS#1 for RSA), to authenticate with `private_key_jwt`
+    /// instead of a secret; prefer the variable
+    #[arg(
+        long,
+        env = "MCP_CLIENT_PRIVATE_KEY_PEM",
+        hide_env_values = true,
+        // A PEM starts with `-----BEGIN`, which would read as an option.
+        allow_hyphen_values = true,
+        requires = "client_id"
+    )]
+    private_key_pem: Option<String>,
+    /// The private key's signature algorithm
+    #[arg(
+        long,
+        env = "MCP_CLIENT_SIGNING_ALGORITHM",
+        default_value = "ES256",
+        requires = "private_key_pem"
+    )]
+    signing_algorithm: SigningAlgorithm,
+    /// The private key's ID, sent as the assertions' `kid`
+    #[arg(long, env = "MCP_CLIENT_KEY_ID", requires = "private_key_pem")]
+    key_id: Option<String>,
     /// The https URL of this client's Client ID Metadata Document, used where the server supports it
     #[arg(long, env = "MCP_CLIENT_METADATA_URL")]
     client_metadata_url: Option<String>,
     /// Log in as the client itself (client_credentials grant) instead of a user
-    #[arg(long, requires = "client_secret")]
+    #[arg(long, requires = "client_auth")]
     client_credentials: bool,
+    /// Log in with this JWT (JWT bearer grant), such as the workload's own token from its
+    /// platform (workload identity federation); prefer the variable
+    #[arg(long, env = "MCP_JWT_BEARER_ASSERTION", hide_env_values = true)]
+    jwt_bearer_assertion: Option<String>,
+    /// Enterprise-managed authorization: the enterprise IdP's token endpoint, where the user's ID
+    /// token is exchanged for an ID-JAG
+    #[arg(long, env = "MCP_IDP_TOKEN_ENDPOINT", requires_all = ["idp_issuer", "idp_client_id", "idp_id_token"])]
+    idp_token_endpoint: Option<Url>,
+    /// The enterprise IdP's issuer
+    #[arg(long, env = "MCP_IDP_ISSUER", requires = "idp_token_endpoint")]
+    idp_issuer: Option<Issuer>,
+    /// This client's ID at the enterprise IdP
+    #[arg(long, env = "MCP_IDP_CLIENT_ID", requires = "idp_token_endpoint")]
+    idp_client_id: Option<String>,
+    /// The user's ID token from the enterprise IdP; prefer the variable
+    #[arg(
+        long,
+        env = "MCP_IDP_ID_TOKEN",
+        hide_env_values = true,
+        requires = "idp_token_endpoint"
+    )]
+    idp_id_token: Option<String>,
     /// A tool to call, as NAME or NAME={"argument":...}; repeat to call several in turn
     /// (default: the first one listed, without arguments)
     #[arg(long, value_parser = tool_call)]
@@ -96,6 +147,12 @@ enum Failure {
     Setting(#[from] workos_connect::Error),
     #[error("client credentials: {0}")]
     Credentials(#[from] CredentialsError),
+    #[error("private key: {0}")]
+    SigningKey(#[from] SigningKeyError),
+    #[error("{0}")]
+    SecurityToken(#[from] SecurityTokenError),
+    #[error("enterprise IdP: {0}")]
+    TokenExchange(#[from] TokenExchangeError),
     #[error("HTTP client: {0}")]
     Http(#[from] reqwest::Error),
     #[error("loopback redirect: {0}")]
@@ -297,6 +354,29 @@ fn settings(options: &Options, redirect_uri: RedirectUri) -> Result<McpClientSet
     if options.client_credentials {
         settings = settings.client_credentials();
     }
+    if let Some(assertion) = &options.jwt_bearer_assertion {
+        settings = settings.jwt_bearer(SecurityToken::new(assertion.clone())?);
+    }
+    if let (Some(endpoint), Some(issuer), Some(client_id), Some(id_token)) = (
+        &options.idp_token_endpoint,
+        &options.idp_issuer,
+        &options.idp_client_id,
+        &options.idp_id_token,
+    ) {
+        // The IdP knows this client by its own client ID; it has no secret there.
+        let at_idp = ClientCredentials::pre_registered(
+            issuer.clone(),
+            ClientId::new(client_id)?,
+            None,
+            TokenEndpointAuth::None,
+        )?;
+        let idp = EnterpriseIdp::new(
+            endpoint.clone(),
+            at_idp,
+            SecurityToken::new(id_token.clone())?,
+        )?;
+        settings = settings.enterprise_managed(idp);
+    }
     Ok(settings)
 }
 
@@ -310,6 +390,14 @@ fn pre_registered(options: &Options) -> Result<Vec<ClientCredentials>, Failure> 
         return Ok(Vec::new());
     };
     let client_id = ClientId::new(client_id)?;
+    if let Some(pem) = &options.private_key_pem {
+        let mut key = ClientSigningKey::from_pem(options.signing_algorithm, pem.as_bytes())?;
+        if let Some(kid) = &options.key_id {
+            key = key.with_kid(kid.clone())?;
+        }
+        let credentials = ClientCredentials::private_key_jwt(issuer.clone(), client_id, key);
+        return Ok(vec![credentials]);
+    }
     let Some(secret) = &options.client_secret else {
         let public = ClientCredentials::pre_registered(
             issuer.clone(),
@@ -426,6 +514,56 @@ mod tests {
             "client_1",
         ])
         .is_err());
+    }
+
+    #[test]
+    fn a_private_key_makes_private_key_jwt_credentials_and_grants_exclude_each_other() {
+        let pem = include_str!("../../../tests/data/client-es256.pem");
+        let options = Options::try_parse_from([
+            "mcp-client",
+            "https://mcp.example.com/mcp",
+            "--client-id",
+            "svc",
+            "--issuer",
+            "https://auth.example.com",
+            "--private-key-pem",
+            pem,
+            "--client-credentials",
+        ])
+        .unwrap();
+        let credentials = pre_registered(&options).unwrap();
+        assert_eq!(credentials.len(), 1);
+        assert_eq!(
+            credentials[0].auth_method(),
+            TokenEndpointAuth::PrivateKeyJwt
+        );
+        // A key and a secret at once, two grants at once, or the client_credentials grant with
+        // neither are refused.
+        for extra in [
+            &["--client-secret", "s", "--client-credentials"][..],
+            &[
+                "--jwt-bearer-assertion",
+                "eyJ.a.b",
+                "--client-credentials",
+                "--client-secret",
+                "s",
+            ],
+            &["--client-credentials"],
+        ] {
+            let mut args = vec![
+                "mcp-client",
+                "https://mcp.example.com/mcp",
+                "--client-id",
+                "svc",
+                "--issuer",
+                "https://auth.example.com",
+            ];
+            if extra[0] == "--client-secret" {
+                args.extend(["--private-key-pem", pem]);
+            }
+            args.extend(extra);
+            assert!(Options::try_parse_from(&args).is_err(), "{extra:?}");
+        }
     }
 
     #[test]

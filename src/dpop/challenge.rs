@@ -1,0 +1,302 @@
+//! The `DPoP` challenge of `WWW-Authenticate` (RFC 9449 §7.1): written by a resource server that
+//! refuses a request, read by a client to learn why, which algorithms it takes and where its
+//! metadata is.
+
+use std::fmt;
+
+use url::Url;
+
+use crate::challenge::{parse_challenges, ChallengeError};
+use crate::domain::is_https_or_loopback;
+
+/// The `error` of a `DPoP` challenge: RFC 6750's codes and RFC 9449's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DpopErrorCode {
+    /// `invalid_request`: the request is malformed.
+    InvalidRequest,
+    /// `invalid_token`: the access token is invalid, or not bound to the proof's key.
+    InvalidToken,
+    /// `insufficient_scope`: the token lacks scopes.
+    InsufficientScope,
+    /// `invalid_dpop_proof`: the proof itself is invalid (RFC 9449 §7.1).
+    InvalidDpopProof,
+    /// `use_dpop_nonce`: sign the proof with the `DPoP-Nonce` sent along (RFC 9449 §9).
+    UseDpopNonce,
+    /// Any other code, as received.
+    Other(String),
+}
+
+impl DpopErrorCode {
+    /// The code as sent.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DpopErrorCode::InvalidRequest => "invalid_request",
+            DpopErrorCode::InvalidToken => "invalid_token",
+            DpopErrorCode::InsufficientScope => "insufficient_scope",
+            DpopErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            DpopErrorCode::UseDpopNonce => "use_dpop_nonce",
+            DpopErrorCode::Other(code) => code,
+        }
+    }
+
+    /// The HTTP status that goes with it: 400 for `invalid_request`, 403 for
+    /// `insufficient_scope`, otherwise 401.
+    pub fn status(&self) -> u16 {
+        match self {
+            DpopErrorCode::InvalidRequest => 400,
+            DpopErrorCode::InsufficientScope => 403,
+            _ => 401,
+        }
+    }
+
+    fn parse(code: &str) -> DpopErrorCode {
+        match code {
+            "invalid_request" => DpopErrorCode::InvalidRequest,
+            "invalid_token" => DpopErrorCode::InvalidToken,
+            "insufficient_scope" => DpopErrorCode::InsufficientScope,
+            "invalid_dpop_proof" => DpopErrorCode::InvalidDpopProof,
+            "use_dpop_nonce" => DpopErrorCode::UseDpopNonce,
+            other => DpopErrorCode::Other(other.to_owned()),
+        }
+    }
+}
+
+/// A `DPoP` challenge: what a resource server sends in `WWW-Authenticate` (its `Display`), and
+/// what a client reads ([`DpopChallenge::parse`]).
+///
+/// ```
+/// use workos_connect::dpop::{DpopChallenge, DpopErrorCode};
+///
+/// let mut challenge = DpopChallenge::default();
+/// challenge.error = Some(DpopErrorCode::InvalidToken);
+/// challenge.error_description = Some("Invalid DPoP key binding".to_owned());
+/// // RFC 9449 §7.1's example.
+/// assert_eq!(
+///     challenge.to_string(),
+///     r#"DPoP error="invalid_token", error_description="Invalid DPoP key binding", algs="ES256""#
+/// );
+/// assert_eq!(DpopChallenge::parse(&challenge.to_string())?, challenge);
+/// # Ok::<(), workos_connect::dpop::DpopChallengeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DpopChallenge {
+    /// `realm`.
+    pub realm: Option<String>,
+    /// `resource_metadata` (RFC 9728 §5.1): where the protected resource metadata is.
+    pub resource_metadata: Option<Url>,
+    /// `scope`: the scopes the request needs, space-separated.
+    pub scope: Option<String>,
+    /// `error`.
+    pub error: Option<DpopErrorCode>,
+    /// `error_description`, for the developer.
+    pub error_description: Option<String>,
+    /// `algs`: the proof algorithms the server accepts, space-separated (RFC 9449 §7.1).
+    pub algs: Option<String>,
+}
+
+/// `algs="ES256"`, the one algorithm this crate's check accepts.
+impl Default for DpopChallenge {
+    fn default() -> Self {
+        DpopChallenge {
+            realm: None,
+            resource_metadata: None,
+            scope: None,
+            error: None,
+            error_description: None,
+            algs: Some(super::names::DPOP_ALGORITHM.to_owned()),
+        }
+    }
+}
+
+/// Why a `WWW-Authenticate` header's `DPoP` challenge could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DpopChallengeError {
+    /// The header does not follow RFC 9110's challenge grammar.
+    #[error(transparent)]
+    Malformed(#[from] ChallengeError),
+    /// No challenge uses the `DPoP` scheme.
+    #[error("the WWW-Authenticate header has no DPoP challenge")]
+    NoDpop,
+    /// The `DPoP` challenge carries a bare token where parameters belong.
+    #[error("the DPoP challenge carries a bare token where parameters (`name=value`) belong")]
+    UnexpectedToken68,
+    /// A parameter given twice.
+    #[error("the DPoP challenge carries {name:?} more than once")]
+    DuplicateParameter {
+        /// The parameter.
+        name: String,
+    },
+    /// `resource_metadata` is not an absolute `https` URL (or `http` on loopback).
+    #[error("the DPoP challenge's resource_metadata {value:?} is not an https URL")]
+    InvalidResourceMetadata {
+        /// The value received.
+        value: String,
+    },
+}
+
+impl DpopChallenge {
+    /// The `DPoP` challenge of a `WWW-Authenticate` header value, which may hold other challenges
+    /// too (a `Bearer` one, RFC 9449 §7.2). Each parameter at most once; unknown ones ignored.
+    pub fn parse(header: &str) -> Result<DpopChallenge, DpopChallengeError> {
+        let dpop = parse_challenges(header)?
+            .into_iter()
+            .find(|challenge| {
+                challenge
+                    .scheme
+                    .eq_ignore_ascii_case(super::names::DPOP_SCHEME)
+            })
+            .ok_or(DpopChallengeError::NoDpop)?;
+        if dpop.token68.is_some() {
+            return Err(DpopChallengeError::UnexpectedToken68);
+        }
+        let mut found = DpopChallenge {
+            algs: None,
+            ..DpopChallenge::default()
+        };
+        let known = [
+            "realm",
+            "resource_metadata",
+            "scope",
+            "error",
+            "error_description",
+            "algs",
+        ];
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in &dpop.params {
+            let Some(name) = known.iter().find(|known| *known == name) else {
+                continue;
+            };
+            if seen.contains(name) {
+                return Err(DpopChallengeError::DuplicateParameter {
+                    name: (*name).to_owned(),
+                });
+            }
+            seen.push(name);
+            match *name {
+                "realm" => found.realm = Some(value.clone()),
+                "resource_metadata" => {
+                    let url = Url::parse(value)
+                        .ok()
+                        .filter(is_https_or_loopback)
+                        .ok_or_else(|| DpopChallengeError::InvalidResourceMetadata {
+                            value: value.clone(),
+                        })?;
+                    found.resource_metadata = Some(url);
+                }
+                "scope" => found.scope = Some(value.clone()),
+                "error" => found.error = Some(DpopErrorCode::parse(value)),
+                "error_description" => found.error_description = Some(value.clone()),
+                _ => found.algs = Some(value.clone()),
+            }
+        }
+        Ok(found)
+    }
+
+    /// The algorithms of `algs`, one by one.
+    pub fn algorithms(&self) -> impl Iterator<Item = &str> {
+        self.algs
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|alg| !alg.is_empty())
+    }
+}
+
+/// The `WWW-Authenticate` value: `DPoP` then `realm`, `resource_metadata`, `scope`, `error`,
+/// `error_description` and `algs`, each only when set, each a quoted string. `"` and `\` are
+/// escaped in `realm` and `resource_metadata`; elsewhere they, and anything outside printable
+/// ASCII, become `?`, so that no value can end the header or forge a parameter.
+impl fmt::Display for DpopChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(super::names::DPOP_SCHEME)?;
+        let mut first = true;
+        let mut parameter = |f: &mut fmt::Formatter<'_>, name: &str, value: &str, escape: bool| {
+            f.write_str(if first { " " } else { ", " })?;
+            first = false;
+            f.write_str(name)?;
+            f.write_str("=\"")?;
+            for c in value.chars() {
+                match c {
+                    '"' | '\\' if escape => {
+                        f.write_str("\\")?;
+                        fmt::Write::write_char(f, c)?;
+                    }
+                    ' '..='~' if c != '"' && c != '\\' => fmt::Write::write_char(f, c)?,
+                    _ => f.write_str("?")?,
+                }
+            }
+            f.write_str("\"")
+        };
+        if let Some(realm) = &self.realm {
+            parameter(f, "realm", realm, true)?;
+        }
+        if let Some(url) = &self.resource_metadata {
+            parameter(f, "resource_metadata", url.as_str(), true)?;
+        }
+        if let Some(scope) = &self.scope {
+            parameter(f, "scope", scope, false)?;
+        }
+        if let Some(error) = &self.error {
+            parameter(f, "error", error.as_str(), false)?;
+        }
+        if let Some(description) = &self.error_description {
+            parameter(f, "error_description", description, false)?;
+        }
+        if let Some(algs) = &self.algs {
+            parameter(f, "algs", algs, false)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_conformance_suites_and_the_rfcs_challenges() {
+        let read = DpopChallenge::parse(
+            r#"DPoP resource_metadata="http://localhost:3000/.well-known/oauth-protected-resource/mcp""#,
+        )
+        .unwrap();
+        assert_eq!(
+            read.resource_metadata.unwrap().as_str(),
+            "http://localhost:3000/.well-known/oauth-protected-resource/mcp"
+        );
+        assert_eq!(read.algs, None);
+        let read = DpopChallenge::parse(r#"Bearer, DPoP algs="ES256 PS256""#).unwrap();
+        assert_eq!(read.algorithms().collect::<Vec<_>>(), ["ES256", "PS256"]);
+        assert_eq!(
+            DpopChallenge::parse(r#"Bearer realm="x""#),
+            Err(DpopChallengeError::NoDpop)
+        );
+        assert!(matches!(
+            DpopChallenge::parse(r#"DPoP error="a", error="b""#),
+            Err(DpopChallengeError::DuplicateParameter { .. })
+        ));
+        assert!(matches!(
+            DpopChallenge::parse(r#"DPoP resource_metadata="http://evil.example.com/""#),
+            Err(DpopChallengeError::InvalidResourceMetadata { .. })
+        ));
+    }
+
+    #[test]
+    fn written_values_cannot_forge_parameters() {
+        let challenge = DpopChallenge {
+            error: Some(DpopErrorCode::InvalidDpopProof),
+            error_description: Some("bad\", error=\"x\"\r\nX: 1".to_owned()),
+            ..DpopChallenge::default()
+        };
+        let written = challenge.to_string();
+        assert!(
+            !written.contains('\r') && !written.contains('\n'),
+            "{written}"
+        );
+        let read = DpopChallenge::parse(&written).unwrap();
+        assert_eq!(read.error, Some(DpopErrorCode::InvalidDpopProof));
+        assert_eq!(read.algs.as_deref(), Some("ES256"));
+    }
+}

@@ -1,0 +1,370 @@
+//! The resource server's check of a request's proof (RFC 9449 §4.3, §7.1): its form, its
+//! signature by the key it carries, the request it names, its age, its first use, and, with an
+//! access token, the token's hash and the key the token is bound to.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::Signature;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use super::check_error::DpopProofError;
+use super::jwk::{parse_header_jwk, HeaderJwkFault};
+use super::names::{DPOP_ALGORITHM, PROOF_TYPE};
+use super::nonce::DpopNonce;
+use super::proof::access_token_hash;
+use super::replay::SeenProofs;
+use super::target_uri::{htu, same_target};
+use crate::clock::unix_now;
+use crate::credential::AccessToken;
+use crate::secret::constant_time_eq;
+
+/// How old a proof may be, by its `iat`, unless a check is told otherwise: RFC 9449 §11.1 wants
+/// a short window, and a client makes a proof just before each request.
+pub const DEFAULT_PROOF_MAX_AGE_SECS: u64 = 60;
+
+/// Clock skew allowed on `iat` both ways, unless a check is told otherwise.
+pub const DEFAULT_PROOF_LEEWAY_SECS: u64 = 60;
+
+/// Proofs remembered against replay, unless a check is told otherwise: 32 bytes and a time each.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
+
+/// The longest age or leeway taken, so that a huge one cannot hide a clock error.
+const MAX_WINDOW_SECS: u64 = 24 * 60 * 60;
+
+/// The longest `DPoP` header read: an ES256 proof is about 500 bytes, and a nonce adds at most a
+/// kilobyte.
+const MAX_PROOF_LEN: usize = 8 * 1024;
+
+/// Checks the `DPoP` proofs of requests, for a resource server (or a token endpoint).
+///
+/// Made once and shared: its clones share one memory of accepted proofs, so that a proof replayed
+/// to another worker is refused too. Only ES256 proofs are accepted.
+///
+/// ```
+/// use workos_connect::dpop::{DpopKey, DpopProofCheck, DpopProofError};
+/// use workos_connect::AccessToken;
+///
+/// let check = DpopProofCheck::new();
+/// // The client's side: a key, a token bound to it, a proof for the request.
+/// let key = DpopKey::generate();
+/// let token = AccessToken::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")?;
+/// let url = "https://mcp.example.com/mcp".parse()?;
+/// let proof = key.proof("POST", &url).access_token(&token).sign()?;
+///
+/// // The server's: `cnf.jkt` comes from the checked access token's claims.
+/// let jkt = key.thumbprint();
+/// let dpop = [proof.as_str().as_bytes()];
+/// check.check_resource_request(dpop, "POST", &url, &token, jkt)?;
+/// // The same proof again is a replay.
+/// let again = check.check_resource_request(dpop, "POST", &url, &token, jkt).unwrap_err();
+/// assert_eq!(again, DpopProofError::Replayed);
+/// assert_eq!(again.status(), 401);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DpopProofCheck {
+    max_age_secs: u64,
+    leeway_secs: u64,
+    /// The nonces taken, newest first; empty when none is required.
+    nonces: Vec<DpopNonce>,
+    seen: SeenProofs,
+    now: Option<u64>,
+}
+
+/// A proof that passed the check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedDpopProof {
+    jkt: String,
+    jti: String,
+    iat: u64,
+}
+
+impl VerifiedDpopProof {
+    /// The RFC 7638 thumbprint of the proof's key: at a token endpoint, the `cnf.jkt` to bind the
+    /// token to.
+    pub fn jkt(&self) -> &str {
+        &self.jkt
+    }
+
+    /// The proof's `jti`.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+
+    /// The proof's `iat`, in Unix seconds.
+    pub fn iat(&self) -> u64 {
+        self.iat
+    }
+}
+
+impl Default for DpopProofCheck {
+    fn default() -> Self {
+        DpopProofCheck::new()
+    }
+}
+
+impl DpopProofCheck {
+    /// A check with the default window ([`DEFAULT_PROOF_MAX_AGE_SECS`] old,
+    /// [`DEFAULT_PROOF_LEEWAY_SECS`] of skew), no nonce, and a replay memory of
+    /// [`DEFAULT_REPLAY_CAPACITY`] proofs.
+    pub fn new() -> Self {
+        DpopProofCheck {
+            max_age_secs: DEFAULT_PROOF_MAX_AGE_SECS,
+            leeway_secs: DEFAULT_PROOF_LEEWAY_SECS,
+            nonces: Vec::new(),
+            seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY),
+            now: None,
+        }
+    }
+
+    /// How old a proof may be, in seconds (at most a day).
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.max_age_secs = seconds.min(MAX_WINDOW_SECS);
+        self
+    }
+
+    /// Clock skew allowed on `iat`, in seconds (at most a day).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway_secs = seconds.min(MAX_WINDOW_SECS);
+        self
+    }
+
+    /// Remembers up to `proofs` accepted proofs against replay, in a new memory (not shared with
+    /// the clones made before).
+    pub fn replay_capacity(mut self, proofs: usize) -> Self {
+        self.seen = SeenProofs::new(proofs);
+        self
+    }
+
+    /// Requires proofs to carry this server nonce (RFC 9449 §9); a proof without it is refused
+    /// with [`DpopProofError::UseNonce`], which hands it out. Called again as nonces rotate, the
+    /// newest is handed out and the earlier ones still taken: keep the last few.
+    pub fn require_nonce(mut self, nonce: DpopNonce) -> Self {
+        self.nonces.insert(0, nonce);
+        self
+    }
+
+    /// Checks as if it were `unix_seconds` now, for tests.
+    pub fn at(mut self, unix_seconds: u64) -> Self {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    /// Checks a proof sent without an access token, as at a token endpoint: all `DPoP` header
+    /// values of the request (exactly one is taken), its method and its URL.
+    pub fn check_proof<'a>(
+        &self,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+    ) -> Result<VerifiedDpopProof, DpopProofError> {
+        self.check(dpop, method, url, None)
+    }
+
+    /// Checks a resource request's proof: as [`check_proof`](Self::check_proof), and its `ath`
+    /// is the hash of `access_token` and its key the one the token is bound to, `cnf_jkt` (the
+    /// `cnf.jkt` of the token's claims, checked by the access token check).
+    pub fn check_resource_request<'a>(
+        &self,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+        access_token: &AccessToken,
+        cnf_jkt: &str,
+    ) -> Result<VerifiedDpopProof, DpopProofError> {
+        self.check(dpop, method, url, Some((access_token, cnf_jkt)))
+    }
+
+    fn check<'a>(
+        &self,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+        token: Option<(&AccessToken, &str)>,
+    ) -> Result<VerifiedDpopProof, DpopProofError> {
+        let proof = one_proof(dpop)?;
+        let (jwk, claims) = verify_signed(proof)?;
+        if claims.htm != method {
+            return Err(DpopProofError::MethodMismatch {
+                method: method.chars().take(32).collect(),
+            });
+        }
+        if !same_target(&claims.htu, url) {
+            return Err(DpopProofError::UrlMismatch {
+                url: htu(url).unwrap_or_default(),
+            });
+        }
+        let now = self.now.unwrap_or_else(unix_now);
+        let max_age = self.max_age_secs.saturating_add(self.leeway_secs);
+        if claims.iat.saturating_add(max_age) < now {
+            return Err(DpopProofError::Stale {
+                iat: claims.iat,
+                now,
+                max_age,
+            });
+        }
+        if claims.iat > now.saturating_add(self.leeway_secs) {
+            return Err(DpopProofError::IssuedInFuture {
+                iat: claims.iat,
+                now,
+            });
+        }
+        let jkt = jwk.thumbprint();
+        if let Some((access_token, cnf_jkt)) = token {
+            let hash_matches = claims
+                .ath
+                .as_deref()
+                .is_some_and(|ath| constant_time_eq(ath, &access_token_hash(access_token)));
+            if !hash_matches {
+                return Err(DpopProofError::AccessTokenHashMismatch);
+            }
+            if !constant_time_eq(&jkt, cnf_jkt) {
+                return Err(DpopProofError::KeyBindingMismatch);
+            }
+        }
+        if let Some(newest) = self.nonces.first() {
+            let taken = claims.nonce.as_deref().is_some_and(|nonce| {
+                self.nonces
+                    .iter()
+                    .any(|accepted| constant_time_eq(accepted.as_str(), nonce))
+            });
+            if !taken {
+                return Err(DpopProofError::UseNonce {
+                    nonce: newest.clone(),
+                });
+            }
+        }
+        // Last, so that a refused proof takes no room and can be mended and sent again.
+        let open_until = claims.iat.saturating_add(max_age);
+        if !self.seen.first_use(&jkt, &claims.jti, open_until, now) {
+            return Err(DpopProofError::Replayed);
+        }
+        Ok(VerifiedDpopProof {
+            jkt,
+            jti: claims.jti,
+            iat: claims.iat,
+        })
+    }
+}
+
+/// The one proof of a request (RFC 9449 §4.3, check 1). A list in one header, as a proxy joins
+/// repeated headers, counts as several: a JWT holds no comma.
+fn one_proof<'a>(dpop: impl IntoIterator<Item = &'a [u8]>) -> Result<&'a str, DpopProofError> {
+    let mut values = dpop.into_iter();
+    let first = values.next().ok_or(DpopProofError::Missing)?;
+    let extra = values.count();
+    let in_first = first.iter().filter(|b| **b == b',').count();
+    let count = extra.saturating_add(in_first).saturating_add(1);
+    if count > 1 {
+        return Err(DpopProofError::Duplicated { count });
+    }
+    let value = first.trim_ascii();
+    if value.is_empty() {
+        return Err(DpopProofError::Missing);
+    }
+    if value.len() > MAX_PROOF_LEN {
+        return Err(DpopProofError::Malformed {
+            reason: "the DPoP header is longer than 8 KiB",
+        });
+    }
+    std::str::from_utf8(value).map_err(|_| DpopProofError::Malformed {
+        reason: "the DPoP header is not a compact JWS (three base64url parts joined by `.`)",
+    })
+}
+
+/// The JOSE header of a proof, as read. Derived, so that a member given twice refuses the proof.
+#[derive(Deserialize)]
+struct ProofHeader {
+    #[serde(default)]
+    typ: Option<String>,
+    alg: String,
+    #[serde(default)]
+    jwk: Option<serde_json::Value>,
+    /// Any value at all: no extension this check would have to understand is accepted.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// The claims of a proof, as read.
+#[derive(Deserialize)]
+struct ProofClaims {
+    jti: String,
+    htm: String,
+    htu: String,
+    iat: u64,
+    #[serde(default)]
+    ath: Option<String>,
+    #[serde(default)]
+    nonce: Option<String>,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+const NOT_A_JWS: DpopProofError = DpopProofError::Malformed {
+    reason: "the DPoP header is not a compact JWS (three base64url parts joined by `.`)",
+};
+
+/// The proof's key and claims, once its header is a DPoP proof's (RFC 9449 §4.3, checks 2 to 7)
+/// and its signature that key's.
+fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), DpopProofError> {
+    let mut parts = proof.split('.');
+    let (Some(header_part), Some(claims_part), Some(signature_part), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(NOT_A_JWS);
+    };
+    let header: ProofHeader = decode_json(header_part).ok_or(DpopProofError::Malformed {
+        reason: "the DPoP proof's header is not a JSON object with an `alg`",
+    })?;
+    if header.typ.as_deref() != Some(PROOF_TYPE) {
+        return Err(DpopProofError::WrongType);
+    }
+    if header.alg != DPOP_ALGORITHM {
+        return Err(DpopProofError::UnsupportedAlgorithm {
+            alg: header.alg.chars().take(32).collect(),
+        });
+    }
+    if header.crit {
+        return Err(DpopProofError::Malformed {
+            reason: "the DPoP proof has a `crit` header, which this server does not support",
+        });
+    }
+    let jwk = header
+        .jwk
+        .as_ref()
+        .ok_or(DpopProofError::UnsupportedKey)
+        .and_then(|jwk| {
+            parse_header_jwk(jwk).map_err(|fault| match fault {
+                HeaderJwkFault::Private => DpopProofError::PrivateKey,
+                HeaderJwkFault::Unsupported => DpopProofError::UnsupportedKey,
+            })
+        })?;
+    let mut signature = [0u8; 64];
+    match URL_SAFE_NO_PAD.decode_slice(signature_part, &mut signature) {
+        Ok(64) => {}
+        _ => return Err(DpopProofError::BadSignature),
+    }
+    let signature = Signature::from_slice(&signature).map_err(|_| DpopProofError::BadSignature)?;
+    let message_len = header_part
+        .len()
+        .saturating_add(1)
+        .saturating_add(claims_part.len());
+    let message = proof.get(..message_len).ok_or(NOT_A_JWS)?;
+    jwk.verifying_key()
+        .verify(message.as_bytes(), &signature)
+        .map_err(|_| DpopProofError::BadSignature)?;
+    let claims: ProofClaims = decode_json(claims_part).ok_or(DpopProofError::Malformed {
+        reason: "the DPoP proof's claims lack `jti`, `htm`, `htu` or a whole-second `iat`",
+    })?;
+    Ok((jwk, claims))
+}
+
+fn decode_json<T: DeserializeOwned>(part: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}

@@ -1,0 +1,476 @@
+//! RFC 9449's own examples, and each part of a proof tampered with in turn.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use url::Url;
+
+use super::*;
+use crate::AccessToken;
+
+/// RFC 9449 §4.1 (Figures 3 and 4): the token request's proof, issued at 1562262616.
+const RFC_TOKEN_PROOF: &str = concat!(
+    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6Ik",
+    "VDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCR",
+    "nMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JE",
+    "QSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIj",
+    "oiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwia",
+    "WF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg",
+    "4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg",
+);
+
+/// RFC 9449 §7.1 (Figures 13 and 14): the protected resource request's proof, issued at
+/// 1562262618, with the `ath` of the token below.
+const RFC_RESOURCE_PROOF: &str = concat!(
+    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6Ik",
+    "VDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCR",
+    "nMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JE",
+    "QSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIj",
+    "oiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0Z",
+    "WRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNF",
+    "c05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2oW9RP35yRqzhrtNP86L-Ey71E",
+    "OptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA",
+);
+
+/// RFC 9449 §5 and §7.1: the access token bound to the example key.
+const RFC_ACCESS_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
+
+/// RFC 9449 §6.1: the example key's thumbprint, the token's `cnf.jkt`.
+const RFC_JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+fn url(text: &str) -> Url {
+    Url::parse(text).unwrap()
+}
+
+fn one(proof: &str) -> [&[u8]; 1] {
+    [proof.as_bytes()]
+}
+
+#[test]
+fn rfc_9449_token_request_proof_verifies() {
+    let check = DpopProofCheck::new().at(1_562_262_616);
+    let verified = check
+        .check_proof(
+            one(RFC_TOKEN_PROOF),
+            "POST",
+            &url("https://server.example.com/token"),
+        )
+        .unwrap();
+    assert_eq!(verified.jkt(), RFC_JKT);
+    assert_eq!(verified.jti(), "-BwC3ESc6acc2lTc");
+    assert_eq!(verified.iat(), 1_562_262_616);
+    // Sent again: a replay.
+    assert_eq!(
+        check.check_proof(
+            one(RFC_TOKEN_PROOF),
+            "POST",
+            &url("https://server.example.com/token")
+        ),
+        Err(DpopProofError::Replayed)
+    );
+}
+
+#[test]
+fn rfc_9449_resource_request_proof_verifies() {
+    let token = AccessToken::new(RFC_ACCESS_TOKEN).unwrap();
+    assert_eq!(
+        access_token_hash(&token),
+        "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
+    );
+    let resource = url("https://resource.example.org/protectedresource");
+    let check = DpopProofCheck::new().at(1_562_262_618);
+    let verified = check
+        .check_resource_request(one(RFC_RESOURCE_PROOF), "GET", &resource, &token, RFC_JKT)
+        .unwrap();
+    assert_eq!(verified.jti(), "e1j3V_bKic8-LAEB");
+    // Another token, or a token bound to another key, is refused.
+    let fresh = DpopProofCheck::new().at(1_562_262_618);
+    let other = AccessToken::new("another-token").unwrap();
+    assert_eq!(
+        fresh.check_resource_request(one(RFC_RESOURCE_PROOF), "GET", &resource, &other, RFC_JKT),
+        Err(DpopProofError::AccessTokenHashMismatch)
+    );
+    let other_key = DpopKey::generate();
+    assert_eq!(
+        fresh.check_resource_request(
+            one(RFC_RESOURCE_PROOF),
+            "GET",
+            &resource,
+            &token,
+            other_key.thumbprint()
+        ),
+        Err(DpopProofError::KeyBindingMismatch)
+    );
+    // A resource needs `ath`: the token request's proof has none.
+    assert_eq!(
+        DpopProofCheck::new()
+            .at(1_562_262_616)
+            .check_resource_request(
+                one(RFC_TOKEN_PROOF),
+                "POST",
+                &url("https://server.example.com/token"),
+                &token,
+                RFC_JKT
+            ),
+        Err(DpopProofError::AccessTokenHashMismatch)
+    );
+}
+
+#[test]
+fn rfc_9449_proofs_are_refused_outside_their_window() {
+    let token_url = url("https://server.example.com/token");
+    let late = 1_562_262_616 + DEFAULT_PROOF_MAX_AGE_SECS + DEFAULT_PROOF_LEEWAY_SECS + 1;
+    assert!(matches!(
+        DpopProofCheck::new()
+            .at(late)
+            .check_proof(one(RFC_TOKEN_PROOF), "POST", &token_url),
+        Err(DpopProofError::Stale { .. })
+    ));
+    let early = 1_562_262_616 - DEFAULT_PROOF_LEEWAY_SECS - 1;
+    assert!(matches!(
+        DpopProofCheck::new()
+            .at(early)
+            .check_proof(one(RFC_TOKEN_PROOF), "POST", &token_url),
+        Err(DpopProofError::IssuedInFuture { .. })
+    ));
+}
+
+/// A JWS over `header` and `claims`, signed by `key`.
+fn signed(key: &DpopKey, header: &serde_json::Value, claims: &serde_json::Value) -> String {
+    let mut jwt = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap());
+    jwt.push('.');
+    jwt.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap()));
+    let signature = key.sign(jwt.as_bytes());
+    jwt.push('.');
+    jwt.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    jwt
+}
+
+struct Case {
+    key: DpopKey,
+    token: AccessToken,
+    url: Url,
+    now: u64,
+}
+
+impl Case {
+    fn new() -> Case {
+        Case {
+            key: DpopKey::generate(),
+            token: AccessToken::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln").unwrap(),
+            url: url("https://mcp.example.com/mcp"),
+            now: 1_700_000_000,
+        }
+    }
+
+    fn header(&self) -> serde_json::Value {
+        serde_json::json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.key.public_jwk()})
+    }
+
+    fn claims(&self) -> serde_json::Value {
+        serde_json::json!({
+            "jti": crate::secret::generate_token(),
+            "htm": "POST",
+            "htu": "https://mcp.example.com/mcp",
+            "iat": self.now,
+            "ath": access_token_hash(&self.token),
+        })
+    }
+
+    fn check(&self, proof: &str) -> Result<VerifiedDpopProof, DpopProofError> {
+        self.check_with(DpopProofCheck::new().at(self.now), proof)
+    }
+
+    fn check_with(
+        &self,
+        check: DpopProofCheck,
+        proof: &str,
+    ) -> Result<VerifiedDpopProof, DpopProofError> {
+        check.check_resource_request(
+            one(proof),
+            "POST",
+            &self.url,
+            &self.token,
+            self.key.thumbprint(),
+        )
+    }
+
+    fn with_claim(&self, name: &str, value: serde_json::Value) -> String {
+        let mut claims = self.claims();
+        claims[name] = value;
+        signed(&self.key, &self.header(), &claims)
+    }
+
+    fn with_header(&self, name: &str, value: serde_json::Value) -> String {
+        let mut header = self.header();
+        header[name] = value;
+        signed(&self.key, &header, &self.claims())
+    }
+}
+
+#[test]
+fn a_proof_made_by_the_key_passes_and_only_once() {
+    let case = Case::new();
+    let proof = case
+        .key
+        .proof("POST", &url("https://MCP.example.com:443/mcp?x=1"))
+        .access_token(&case.token)
+        .at(case.now)
+        .sign()
+        .unwrap();
+    let check = DpopProofCheck::new().at(case.now);
+    let verified = case.check_with(check.clone(), proof.as_str()).unwrap();
+    assert_eq!(verified.jkt(), case.key.thumbprint());
+    assert_eq!(
+        case.check_with(check, proof.as_str()),
+        Err(DpopProofError::Replayed)
+    );
+    // The hand-made proof of the tests passes too, so each refusal below is its one change's.
+    assert!(case
+        .check(&signed(&case.key, &case.header(), &case.claims()))
+        .is_ok());
+}
+
+#[test]
+fn each_tampered_part_is_refused() {
+    let case = Case::new();
+    assert_eq!(
+        case.check(&case.with_claim("htm", "GET".into())),
+        Err(DpopProofError::MethodMismatch {
+            method: "POST".to_owned()
+        })
+    );
+    assert_eq!(
+        case.check(&case.with_claim("htu", "https://mcp.example.com/other".into())),
+        Err(DpopProofError::UrlMismatch {
+            url: "https://mcp.example.com/mcp".to_owned()
+        })
+    );
+    assert!(matches!(
+        case.check(&case.with_claim("iat", (case.now - 121).into())),
+        Err(DpopProofError::Stale { .. })
+    ));
+    assert!(case
+        .check(&case.with_claim("iat", (case.now - 120).into()))
+        .is_ok());
+    assert!(matches!(
+        case.check(&case.with_claim("iat", (case.now + 61).into())),
+        Err(DpopProofError::IssuedInFuture { .. })
+    ));
+    assert_eq!(
+        case.check(&case.with_claim("ath", "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo".into())),
+        Err(DpopProofError::AccessTokenHashMismatch)
+    );
+    let mut claims = case.claims();
+    claims.as_object_mut().unwrap().remove("ath");
+    assert_eq!(
+        case.check(&signed(&case.key, &case.header(), &claims)),
+        Err(DpopProofError::AccessTokenHashMismatch)
+    );
+    // Signed by another key than the header's: the signature does not verify.
+    let other = DpopKey::generate();
+    assert_eq!(
+        case.check(&signed(&other, &case.header(), &case.claims())),
+        Err(DpopProofError::BadSignature)
+    );
+    // Signed by a key of its own, but the token is bound to the case's key.
+    let mut header = case.header();
+    header["jwk"] = serde_json::to_value(other.public_jwk()).unwrap();
+    assert_eq!(
+        case.check(&signed(&other, &header, &case.claims())),
+        Err(DpopProofError::KeyBindingMismatch)
+    );
+    // A claim changed after signing.
+    let proof = signed(&case.key, &case.header(), &case.claims());
+    let mut parts: Vec<String> = proof.split('.').map(str::to_owned).collect();
+    let mut claims = case.claims();
+    claims["htm"] = "POST".into();
+    claims["jti"] = "forged".into();
+    parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+    assert_eq!(
+        case.check(&parts.join(".")),
+        Err(DpopProofError::BadSignature)
+    );
+    // A truncated signature.
+    assert_eq!(
+        case.check(&proof[..proof.len() - 2]),
+        Err(DpopProofError::BadSignature)
+    );
+}
+
+#[test]
+fn headers_other_than_a_dpop_proofs_are_refused() {
+    let case = Case::new();
+    for alg in ["none", "HS256", "RS256", "ES384", "EdDSA"] {
+        assert_eq!(
+            case.check(&case.with_header("alg", alg.into())),
+            Err(DpopProofError::UnsupportedAlgorithm {
+                alg: alg.to_owned()
+            }),
+            "{alg}"
+        );
+    }
+    // `alg: none` with an empty signature, as an attacker sends it.
+    let mut header = case.header();
+    header["alg"] = "none".into();
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&case.claims()).unwrap())
+    );
+    assert!(matches!(
+        case.check(&unsigned),
+        Err(DpopProofError::UnsupportedAlgorithm { .. })
+    ));
+    assert_eq!(
+        case.check(&case.with_header("typ", "JWT".into())),
+        Err(DpopProofError::WrongType)
+    );
+    let mut header = case.header();
+    header.as_object_mut().unwrap().remove("typ");
+    assert_eq!(
+        case.check(&signed(&case.key, &header, &case.claims())),
+        Err(DpopProofError::WrongType)
+    );
+    // The private key in the header: the stored JWK, `d` and all.
+    let private = serde_json::to_value(&case.key).unwrap();
+    assert_eq!(
+        case.check(&case.with_header("jwk", private)),
+        Err(DpopProofError::PrivateKey)
+    );
+    let mut header = case.header();
+    header.as_object_mut().unwrap().remove("jwk");
+    assert_eq!(
+        case.check(&signed(&case.key, &header, &case.claims())),
+        Err(DpopProofError::UnsupportedKey)
+    );
+    assert!(matches!(
+        case.check(&case.with_header("crit", serde_json::json!(["exp"]))),
+        Err(DpopProofError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn exactly_one_well_formed_header_is_taken() {
+    let case = Case::new();
+    let proof = signed(&case.key, &case.header(), &case.claims());
+    let check = DpopProofCheck::new().at(case.now);
+    let twice = check.check_resource_request(
+        [proof.as_bytes(), proof.as_bytes()],
+        "POST",
+        &case.url,
+        &case.token,
+        case.key.thumbprint(),
+    );
+    assert_eq!(twice, Err(DpopProofError::Duplicated { count: 2 }));
+    let joined = format!("{proof}, {proof}");
+    assert_eq!(
+        case.check(&joined),
+        Err(DpopProofError::Duplicated { count: 2 })
+    );
+    assert_eq!(
+        check.check_proof(std::iter::empty::<&[u8]>(), "POST", &case.url),
+        Err(DpopProofError::Missing)
+    );
+    for malformed in ["", "a.b", "a.b.c.d", "not base64!.e30.", "e30.e30.AAAA"] {
+        let refused = case.check(malformed).unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                DpopProofError::Malformed { .. } | DpopProofError::Missing
+            ),
+            "{malformed:?}: {refused:?}"
+        );
+    }
+    // Claims missing or mistyped, under a good signature.
+    for (name, value) in [
+        ("jti", serde_json::Value::Null),
+        ("iat", "1700000000".into()),
+        ("iat", 1.5.into()),
+    ] {
+        assert!(
+            matches!(
+                case.check(&case.with_claim(name, value.clone())),
+                Err(DpopProofError::Malformed { .. })
+            ),
+            "{name}: {value}"
+        );
+    }
+    // The original, untouched, is still accepted once.
+    assert!(case.check(&proof).is_ok());
+}
+
+#[test]
+fn a_required_nonce_is_demanded_then_accepted() {
+    let case = Case::new();
+    let old = DpopNonce::new("nonce-1").unwrap();
+    let newest = DpopNonce::new("nonce-2").unwrap();
+    let check = DpopProofCheck::new()
+        .at(case.now)
+        .require_nonce(old.clone())
+        .require_nonce(newest.clone());
+    let without = case
+        .key
+        .proof("POST", &case.url)
+        .access_token(&case.token)
+        .at(case.now)
+        .sign()
+        .unwrap();
+    let refused = case
+        .check_with(check.clone(), without.as_str())
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        DpopProofError::UseNonce {
+            nonce: newest.clone()
+        }
+    );
+    assert_eq!(refused.dpop_nonce(), Some(&newest));
+    assert_eq!(refused.status(), 401);
+    // The client reads the demand as the resource sent it, and signs a new proof with the nonce.
+    let challenge = refused.challenge().to_string();
+    let demanded = nonce_demanded_by_resource(
+        refused.status(),
+        [challenge.as_bytes()],
+        [refused.dpop_nonce().unwrap().as_str().as_bytes()],
+    )
+    .unwrap();
+    let sign = |nonce: &DpopNonce| {
+        case.key
+            .proof("POST", &case.url)
+            .access_token(&case.token)
+            .nonce(nonce)
+            .at(case.now)
+            .sign()
+            .unwrap()
+    };
+    assert!(case
+        .check_with(check.clone(), sign(&demanded).as_str())
+        .is_ok());
+    // The previous nonce is still taken; an unknown one is not.
+    assert!(case.check_with(check.clone(), sign(&old).as_str()).is_ok());
+    let unknown = DpopNonce::new("nonce-0").unwrap();
+    assert!(matches!(
+        case.check_with(check, sign(&unknown).as_str()),
+        Err(DpopProofError::UseNonce { .. })
+    ));
+}
+
+#[test]
+fn a_restored_key_makes_proofs_that_verify() {
+    let case = Case::new();
+    let stored = serde_json::to_string(&case.key).unwrap();
+    let restored: DpopKey = serde_json::from_str(&stored).unwrap();
+    let proof = restored
+        .proof("POST", &case.url)
+        .access_token(&case.token)
+        .at(case.now)
+        .sign()
+        .unwrap();
+    assert!(case.check(proof.as_str()).is_ok());
+    let d = serde_json::from_str::<serde_json::Value>(&stored).unwrap()["d"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!format!("{restored:?}").contains(&d));
+    assert!(!format!("{proof:?}").contains(&d));
+}
