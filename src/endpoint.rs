@@ -33,6 +33,18 @@ pub(crate) const FORM_REQUEST_PARAMETERS: &[&str] = &[
     "scope",
     "token",
     "token_type_hint",
+    // private_key_jwt client authentication (RFC 7523 section 2.2).
+    "client_assertion",
+    "client_assertion_type",
+    // The JWT bearer grant (RFC 7523 section 2.1).
+    "assertion",
+    // Token exchange (RFC 8693 section 2.1).
+    "subject_token",
+    "subject_token_type",
+    "actor_token",
+    "actor_token_type",
+    "requested_token_type",
+    "audience",
 ];
 
 /// Why an endpoint URL cannot be sent requests to.

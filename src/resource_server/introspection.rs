@@ -84,7 +84,7 @@ pub fn introspection_request(
             issuer: credentials.issuer().to_string(),
         });
     }
-    if !credentials.auth_method().needs_secret() {
+    if !credentials.auth_method().is_confidential() {
         return Err(IntrospectionError::PublicClient);
     }
     Ok(credentials.authenticated(
@@ -180,7 +180,7 @@ pub enum IntrospectionError {
     },
     /// The credentials are a public client's, without a secret to authenticate with.
     #[error(
-        "introspection needs a confidential client, with a client secret (RFC 7662 section 2.1)"
+        "introspection needs a confidential client, one that authenticates with a client secret or a private key (RFC 7662 section 2.1)"
     )]
     PublicClient,
     /// The endpoint answered an error status: 401 when this resource server's own credentials were
