@@ -46,6 +46,9 @@ use workos_connect_reqwest::{
     AuthorizedClient, Browser, FollowRedirect, LoginError, LoopbackRedirect, McpAuth, UserBrowser,
 };
 
+mod schema_echo;
+use schema_echo::{schema_echo, SchemaEcho};
+
 /// An MCP client that logs in to a protected MCP server and calls a tool.
 #[derive(Parser)]
 #[command(group(ArgGroup::new("client_auth").args(["client_secret", "private_key_pem"])))]
@@ -131,6 +134,10 @@ struct Options {
     /// Only list the tools, call none
     #[arg(long, conflicts_with = "tool")]
     list_only: bool,
+    /// Call the tool ECHO with TOOL's inputSchema, as listed, as its `schema` argument (ECHO=TOOL),
+    /// after the other calls
+    #[arg(long, value_parser = schema_echo, conflicts_with = "list_only")]
+    echo_schema: Option<SchemaEcho>,
     /// The MCP revision to speak, e.g. 2025-11-25 (`initialize`) or 2026-07-28 (`server/discover`);
     /// by default the newest, falling back to `initialize` for older servers
     #[arg(long, env = "MCP_PROTOCOL_VERSION", value_parser = protocol_version)]
@@ -163,6 +170,8 @@ enum Failure {
     Initialize(#[source] Box<ClientInitializeError>),
     #[error("MCP: {0}")]
     Mcp(#[source] Box<ServiceError>),
+    #[error("the server lists no tool `{0}` whose schema to echo")]
+    NoSuchTool(String),
 }
 
 // Boxed: they are large, and every result of this program carries a `Failure`.
@@ -248,6 +257,14 @@ async fn session<B: Browser + Send + 'static>(
         let result = service.call_tool(params).await?;
         let content = serde_json::to_string(&result.content).unwrap_or_default();
         println!("{}: {content}", call.name);
+    }
+    if let Some(echo) = &options.echo_schema {
+        let params = echo
+            .call(&tools)
+            .ok_or_else(|| Failure::NoSuchTool(echo.schema_of().to_owned()))?;
+        let result = service.call_tool(params).await?;
+        let content = serde_json::to_string(&result.content).unwrap_or_default();
+        println!("{}: {content}", echo.echo_tool());
     }
     let _ = service.cancel().await;
     Ok(())
