@@ -166,32 +166,35 @@ impl BearerChallenge {
             error_description: None,
             error_uri: None,
         };
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, value) in &bearer.params {
-            let known = [
-                "realm",
-                "resource_metadata",
-                "scope",
-                "error",
-                "error_description",
-                "error_uri",
-            ];
-            let Some(name) = known.iter().find(|known| *known == name) else {
-                continue;
-            };
-            if seen.contains(name) {
-                return Err(ChallengeError::DuplicateParameter {
-                    name: (*name).to_owned(),
-                });
-            }
-            seen.push(name);
-            match *name {
-                "realm" => found.realm = Some(value.clone()),
-                "resource_metadata" => found.resource_metadata = Some(metadata_url(value)?),
-                "scope" => found.scope = Some(value.clone()),
+        let known = [
+            "realm",
+            "resource_metadata",
+            "scope",
+            "error",
+            "error_description",
+            "error_uri",
+        ];
+        let params =
+            bearer
+                .known_params(&known)
+                .map_err(|name| ChallengeError::DuplicateParameter {
+                    name: name.to_owned(),
+                })?;
+        for (name, value) in params {
+            match name {
+                "realm" => found.realm = Some(value.to_owned()),
+                "resource_metadata" => {
+                    found.resource_metadata =
+                        Some(resource_metadata_url(value).ok_or_else(|| {
+                            ChallengeError::InvalidResourceMetadata {
+                                value: value.to_owned(),
+                            }
+                        })?)
+                }
+                "scope" => found.scope = Some(value.to_owned()),
                 "error" => found.error = Some(BearerError::parse(value)),
-                "error_description" => found.error_description = Some(value.clone()),
-                _ => found.error_uri = Some(value.clone()),
+                "error_description" => found.error_description = Some(value.to_owned()),
+                _ => found.error_uri = Some(value.to_owned()),
             }
         }
         Ok(found)
@@ -232,59 +235,97 @@ impl BearerChallenge {
 /// ```
 impl fmt::Display for BearerChallenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Bearer")?;
-        let mut first = true;
-        let mut parameter = |f: &mut fmt::Formatter<'_>, name: &str, value: &str, escape: bool| {
-            f.write_str(if first { " " } else { ", " })?;
-            first = false;
-            f.write_str(name)?;
-            f.write_str("=\"")?;
-            for c in value.chars() {
-                match c {
-                    '"' | '\\' if escape => {
-                        f.write_str("\\")?;
-                        fmt::Write::write_char(f, c)?;
-                    }
-                    ' '..='~' if c != '"' && c != '\\' => fmt::Write::write_char(f, c)?,
-                    _ => f.write_str("?")?,
+        write_challenge(
+            f,
+            "Bearer",
+            &[
+                ("realm", self.realm.as_deref(), QuotedValue::Escaped),
+                // A URL may hold `\` in its query; escaped, it reads back unchanged.
+                (
+                    "resource_metadata",
+                    self.resource_metadata.as_ref().map(Url::as_str),
+                    QuotedValue::Escaped,
+                ),
+                ("scope", self.scope.as_deref(), QuotedValue::Plain),
+                (
+                    "error",
+                    self.error.as_ref().map(BearerError::as_str),
+                    QuotedValue::Plain,
+                ),
+                (
+                    "error_description",
+                    self.error_description.as_deref(),
+                    QuotedValue::Plain,
+                ),
+                ("error_uri", self.error_uri.as_deref(), QuotedValue::Plain),
+            ],
+        )
+    }
+}
+
+/// How a parameter's value is written between quotes.
+#[derive(Clone, Copy)]
+pub(crate) enum QuotedValue {
+    /// `"` and `\` escaped (a `realm`, a URL).
+    Escaped,
+    /// `"` and `\`, which the value's grammar forbids, written as `?`.
+    Plain,
+}
+
+/// Writes a challenge: the scheme, then each parameter that is set as `name="value"`. Characters
+/// outside printable ASCII become `?`, so that no value can end the header or forge a parameter.
+pub(crate) fn write_challenge(
+    f: &mut fmt::Formatter<'_>,
+    scheme: &str,
+    params: &[(&str, Option<&str>, QuotedValue)],
+) -> fmt::Result {
+    f.write_str(scheme)?;
+    let set = params
+        .iter()
+        .filter_map(|(name, value, quoting)| value.map(|value| (name, value, quoting)));
+    for (index, (name, value, quoting)) in set.enumerate() {
+        f.write_str(if index == 0 { " " } else { ", " })?;
+        f.write_str(name)?;
+        f.write_str("=\"")?;
+        for c in value.chars() {
+            match (c, quoting) {
+                ('"' | '\\', QuotedValue::Escaped) => {
+                    f.write_str("\\")?;
+                    fmt::Write::write_char(f, c)?;
                 }
+                (' '..='~', _) if c != '"' && c != '\\' => fmt::Write::write_char(f, c)?,
+                _ => f.write_str("?")?,
             }
-            f.write_str("\"")
-        };
-        if let Some(realm) = &self.realm {
-            parameter(f, "realm", realm, true)?;
         }
-        if let Some(url) = &self.resource_metadata {
-            // A URL may hold `\` in its query; escaped, it reads back unchanged.
-            parameter(f, "resource_metadata", url.as_str(), true)?;
+        f.write_str("\"")?;
+    }
+    Ok(())
+}
+
+impl Challenge {
+    /// The parameters named in `known` (in lower case), in order, the others left out; `Err` with
+    /// the name of one given twice (RFC 6750 section 3: each at most once).
+    pub(crate) fn known_params<'c>(
+        &'c self,
+        known: &[&'static str],
+    ) -> Result<Vec<(&'static str, &'c str)>, &'static str> {
+        let mut found: Vec<(&'static str, &'c str)> = Vec::new();
+        for (name, value) in &self.params {
+            let Some(name) = known.iter().copied().find(|known| known == name) else {
+                continue;
+            };
+            if found.iter().any(|(seen, _)| *seen == name) {
+                return Err(name);
+            }
+            found.push((name, value));
         }
-        if let Some(scope) = &self.scope {
-            parameter(f, "scope", scope, false)?;
-        }
-        if let Some(error) = &self.error {
-            parameter(f, "error", error.as_str(), false)?;
-        }
-        if let Some(description) = &self.error_description {
-            parameter(f, "error_description", description, false)?;
-        }
-        if let Some(uri) = &self.error_uri {
-            parameter(f, "error_uri", uri, false)?;
-        }
-        Ok(())
+        Ok(found)
     }
 }
 
 /// A `resource_metadata` value, which the client will fetch: `https`, or `http` on loopback only.
-fn metadata_url(value: &str) -> Result<Url, ChallengeError> {
-    let invalid = || ChallengeError::InvalidResourceMetadata {
-        value: value.to_owned(),
-    };
-    let url = Url::parse(value).map_err(|_| invalid())?;
-    if is_https_or_loopback(&url) {
-        Ok(url)
-    } else {
-        Err(invalid())
-    }
+pub(crate) fn resource_metadata_url(value: &str) -> Option<Url> {
+    Url::parse(value).ok().filter(is_https_or_loopback)
 }
 
 /// RFC 9110 `tchar`: the characters of a token.

@@ -6,8 +6,9 @@ use std::fmt;
 
 use url::Url;
 
-use crate::challenge::{parse_challenges, ChallengeError};
-use crate::domain::is_https_or_loopback;
+use crate::challenge::{
+    parse_challenges, resource_metadata_url, write_challenge, ChallengeError, QuotedValue,
+};
 
 /// The `error` of a `DPoP` challenge: RFC 6750's codes and RFC 9449's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,32 +165,26 @@ impl DpopChallenge {
             "error_description",
             "algs",
         ];
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, value) in &dpop.params {
-            let Some(name) = known.iter().find(|known| *known == name) else {
-                continue;
-            };
-            if seen.contains(name) {
-                return Err(DpopChallengeError::DuplicateParameter {
-                    name: (*name).to_owned(),
-                });
-            }
-            seen.push(name);
-            match *name {
-                "realm" => found.realm = Some(value.clone()),
+        let params =
+            dpop.known_params(&known)
+                .map_err(|name| DpopChallengeError::DuplicateParameter {
+                    name: name.to_owned(),
+                })?;
+        for (name, value) in params {
+            match name {
+                "realm" => found.realm = Some(value.to_owned()),
                 "resource_metadata" => {
-                    let url = Url::parse(value)
-                        .ok()
-                        .filter(is_https_or_loopback)
-                        .ok_or_else(|| DpopChallengeError::InvalidResourceMetadata {
-                            value: value.clone(),
-                        })?;
-                    found.resource_metadata = Some(url);
+                    found.resource_metadata =
+                        Some(resource_metadata_url(value).ok_or_else(|| {
+                            DpopChallengeError::InvalidResourceMetadata {
+                                value: value.to_owned(),
+                            }
+                        })?)
                 }
-                "scope" => found.scope = Some(value.clone()),
+                "scope" => found.scope = Some(value.to_owned()),
                 "error" => found.error = Some(DpopErrorCode::parse(value)),
-                "error_description" => found.error_description = Some(value.clone()),
-                _ => found.algs = Some(value.clone()),
+                "error_description" => found.error_description = Some(value.to_owned()),
+                _ => found.algs = Some(value.to_owned()),
             }
         }
         Ok(found)
@@ -211,44 +206,30 @@ impl DpopChallenge {
 /// ASCII, become `?`, so that no value can end the header or forge a parameter.
 impl fmt::Display for DpopChallenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(super::names::DPOP_SCHEME)?;
-        let mut first = true;
-        let mut parameter = |f: &mut fmt::Formatter<'_>, name: &str, value: &str, escape: bool| {
-            f.write_str(if first { " " } else { ", " })?;
-            first = false;
-            f.write_str(name)?;
-            f.write_str("=\"")?;
-            for c in value.chars() {
-                match c {
-                    '"' | '\\' if escape => {
-                        f.write_str("\\")?;
-                        fmt::Write::write_char(f, c)?;
-                    }
-                    ' '..='~' if c != '"' && c != '\\' => fmt::Write::write_char(f, c)?,
-                    _ => f.write_str("?")?,
-                }
-            }
-            f.write_str("\"")
-        };
-        if let Some(realm) = &self.realm {
-            parameter(f, "realm", realm, true)?;
-        }
-        if let Some(url) = &self.resource_metadata {
-            parameter(f, "resource_metadata", url.as_str(), true)?;
-        }
-        if let Some(scope) = &self.scope {
-            parameter(f, "scope", scope, false)?;
-        }
-        if let Some(error) = &self.error {
-            parameter(f, "error", error.as_str(), false)?;
-        }
-        if let Some(description) = &self.error_description {
-            parameter(f, "error_description", description, false)?;
-        }
-        if let Some(algs) = &self.algs {
-            parameter(f, "algs", algs, false)?;
-        }
-        Ok(())
+        write_challenge(
+            f,
+            super::names::DPOP_SCHEME,
+            &[
+                ("realm", self.realm.as_deref(), QuotedValue::Escaped),
+                (
+                    "resource_metadata",
+                    self.resource_metadata.as_ref().map(Url::as_str),
+                    QuotedValue::Escaped,
+                ),
+                ("scope", self.scope.as_deref(), QuotedValue::Plain),
+                (
+                    "error",
+                    self.error.as_ref().map(DpopErrorCode::as_str),
+                    QuotedValue::Plain,
+                ),
+                (
+                    "error_description",
+                    self.error_description.as_deref(),
+                    QuotedValue::Plain,
+                ),
+                ("algs", self.algs.as_deref(), QuotedValue::Plain),
+            ],
+        )
     }
 }
 
