@@ -40,6 +40,13 @@ pub struct ProtectedResourceMetadata {
     /// How it takes bearer tokens (`header`, ...), if published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bearer_methods_supported: Option<Vec<String>>,
+    /// The DPoP proof algorithms the resource accepts (RFC 9728 §2), if published: it takes
+    /// DPoP-bound tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// Whether the resource takes DPoP-bound tokens only (RFC 9728 §2); absent means `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens_required: Option<bool>,
     /// Other members, by name.
     #[serde(flatten)]
     other: Map<String, Value>,
@@ -55,6 +62,10 @@ struct Document {
     scopes_supported: Option<Vec<String>>,
     #[serde(default)]
     bearer_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    dpop_signing_alg_values_supported: Option<Vec<String>>,
+    #[serde(default)]
+    dpop_bound_access_tokens_required: Option<bool>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -153,11 +164,13 @@ pub enum ResourceMetadataError {
 }
 
 /// The members [`ProtectedResourceMetadata`] writes from its fields.
-const TYPED_MEMBERS: [&str; 4] = [
+const TYPED_MEMBERS: [&str; 6] = [
     "resource",
     "authorization_servers",
     "scopes_supported",
     "bearer_methods_supported",
+    "dpop_signing_alg_values_supported",
+    "dpop_bound_access_tokens_required",
 ];
 
 impl ProtectedResourceMetadata {
@@ -189,6 +202,8 @@ impl ProtectedResourceMetadata {
             authorization_servers,
             scopes_supported: None,
             bearer_methods_supported: Some(vec!["header".to_owned()]),
+            dpop_signing_alg_values_supported: None,
+            dpop_bound_access_tokens_required: None,
             other: Map::new(),
         }
     }
@@ -203,9 +218,44 @@ impl ProtectedResourceMetadata {
         self
     }
 
+    /// The DPoP proof algorithms the resource accepts (`dpop_signing_alg_values_supported`, RFC
+    /// 9728 §2), for a resource that takes DPoP-bound tokens (RFC 9449): this crate's check takes
+    /// `ES256` ([`DPOP_ALGORITHM`](crate::dpop::DPOP_ALGORITHM)).
+    ///
+    /// ```
+    /// use workos_connect::resource_server::ProtectedResourceMetadata;
+    ///
+    /// let metadata = ProtectedResourceMetadata::new(
+    ///     "https://api.example.com/mcp".parse()?,
+    ///     vec!["https://example.authkit.app".parse()?],
+    /// )
+    /// .dpop_signing_alg_values_supported(["ES256"])
+    /// .dpop_bound_access_tokens_required(true);
+    /// let json = serde_json::to_value(&metadata)?;
+    /// assert_eq!(json["dpop_signing_alg_values_supported"], serde_json::json!(["ES256"]));
+    /// assert_eq!(json["dpop_bound_access_tokens_required"], true);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dpop_signing_alg_values_supported<S: Into<String>>(
+        mut self,
+        algorithms: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.dpop_signing_alg_values_supported =
+            Some(algorithms.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Whether the resource takes DPoP-bound tokens only (`dpop_bound_access_tokens_required`,
+    /// RFC 9728 §2), so that a client asks for one from the start.
+    pub fn dpop_bound_access_tokens_required(mut self, required: bool) -> Self {
+        self.dpop_bound_access_tokens_required = Some(required);
+        self
+    }
+
     /// Another member, such as `resource_name` or `resource_documentation`; refused for the
     /// members the type sets from its fields (`resource`, `authorization_servers`,
-    /// `scopes_supported`, `bearer_methods_supported`).
+    /// `scopes_supported`, `bearer_methods_supported`, `dpop_signing_alg_values_supported`,
+    /// `dpop_bound_access_tokens_required`).
     ///
     /// ```
     /// use workos_connect::resource_server::ProtectedResourceMetadata;
@@ -353,6 +403,8 @@ impl ProtectedResourceMetadata {
             authorization_servers: document.authorization_servers,
             scopes_supported: document.scopes_supported,
             bearer_methods_supported: document.bearer_methods_supported,
+            dpop_signing_alg_values_supported: document.dpop_signing_alg_values_supported,
+            dpop_bound_access_tokens_required: document.dpop_bound_access_tokens_required,
             other: document.other,
         };
         if metadata.resource.url() != expected_resource {
@@ -406,6 +458,23 @@ mod tests {
         let read = ProtectedResourceMetadata::parse(&body, &location.resource).unwrap();
         assert_eq!(read, metadata);
         assert_eq!(read.member("resource_name").unwrap(), "Demo");
+
+        // The DPoP members (RFC 9728 §2) are read back as written, and set only by their builders.
+        let dpop = metadata
+            .clone()
+            .dpop_signing_alg_values_supported(["ES256"])
+            .dpop_bound_access_tokens_required(true);
+        let body = serde_json::to_vec(&dpop).unwrap();
+        let read = ProtectedResourceMetadata::parse(&body, &location.resource).unwrap();
+        assert_eq!(
+            read.dpop_signing_alg_values_supported.as_deref(),
+            Some(["ES256".to_owned()].as_slice())
+        );
+        assert_eq!(read.dpop_bound_access_tokens_required, Some(true));
+        assert_eq!(read, dpop);
+        assert!(metadata
+            .with_member("dpop_bound_access_tokens_required", false)
+            .is_err());
     }
 
     #[test]

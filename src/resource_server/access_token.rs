@@ -18,6 +18,9 @@ use crate::resource_server::introspection::IntrospectedToken;
 use crate::resource_server::verified_tokens::VerifiedTokens;
 use crate::scope_list::ScopeList;
 
+#[cfg(feature = "dpop")]
+use crate::dpop::DpopProofCheck;
+
 /// `iss` and `aud` are compared as strings (RFC 7519 section 2: StringOrURI values are compared
 /// case-sensitively, without normalisation), allowing only a trailing `/`, which URL libraries add
 /// to a bare origin.
@@ -73,6 +76,12 @@ pub struct AccessTokenCheck {
     leeway_secs: u64,
     now: Option<u64>,
     verified: Option<VerifiedTokens>,
+    /// The check of DPoP proofs, when DPoP-bound tokens are taken.
+    #[cfg(feature = "dpop")]
+    pub(super) dpop: Option<DpopProofCheck>,
+    /// Whether only DPoP-bound tokens are taken.
+    #[cfg(feature = "dpop")]
+    pub(super) dpop_required: bool,
 }
 
 impl AccessTokenCheck {
@@ -98,6 +107,10 @@ impl AccessTokenCheck {
             leeway_secs: DEFAULT_LEEWAY_SECS,
             now: None,
             verified: None,
+            #[cfg(feature = "dpop")]
+            dpop: None,
+            #[cfg(feature = "dpop")]
+            dpop_required: false,
         }
     }
 
@@ -172,12 +185,18 @@ impl AccessTokenCheck {
     /// Checks `token` against `keys`: the signature with a key its `kid` names, for that key's
     /// algorithm only; `iss`; `aud` naming this resource; `exp`, `nbf` and `iat` within the leeway;
     /// that it is a bearer token, not one bound to a key (`cnf`, RFC 9449 section 7.2); then the
-    /// required scopes, permissions and organization.
+    /// required scopes, permissions and organization. With
+    /// [`require_dpop`](Self::require_dpop), every bearer token is refused
+    /// ([`AccessTokenError::DpopRequired`]).
     pub fn validate(
         &self,
         token: &AccessToken,
         keys: &KeySet,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
+        #[cfg(feature = "dpop")]
+        if self.dpop_required {
+            return Err(AccessTokenError::DpopRequired);
+        }
         let claims = self.verified(token, keys)?;
         // Sent as a bearer token, a token bound to a key would pass without its proof; no binding
         // (DPoP's `jkt`, mutual TLS's `x5t#S256`) is checked here.
@@ -189,7 +208,7 @@ impl AccessTokenCheck {
     }
 
     /// The token's claims once it is verified (or remembered as verified) and within its times.
-    fn verified(
+    pub(super) fn verified(
         &self,
         token: &AccessToken,
         keys: &KeySet,
@@ -267,7 +286,7 @@ impl AccessTokenCheck {
     }
 
     /// What this server requires of a good token: scopes, permissions, organization.
-    fn check_grants(&self, claims: &AccessTokenClaims) -> Result<(), AccessTokenError> {
+    pub(super) fn check_grants(&self, claims: &AccessTokenClaims) -> Result<(), AccessTokenError> {
         self.check_grant_values(
             claims.scope(),
             |permission| claims.has_permission(permission),

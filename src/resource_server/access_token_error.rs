@@ -1,6 +1,8 @@
 //! Why an access token was refused, with the status and RFC 6750 error each refusal answers with.
 
 use crate::challenge::BearerError;
+#[cfg(feature = "dpop")]
+use crate::dpop::{DpopErrorCode, DpopNonce, DpopProofError};
 use crate::jws::JwsError;
 use crate::scope_list::ScopeList;
 
@@ -107,6 +109,31 @@ pub enum AccessTokenError {
         /// The permissions required and not granted.
         missing: Vec<String>,
     },
+    /// The request's `DPoP` proof was refused (RFC 9449 §4.3, §7.1): missing, malformed, for
+    /// another request, replayed, without the server's nonce, or by another key than the one the
+    /// token is bound to.
+    #[cfg(feature = "dpop")]
+    #[error(transparent)]
+    DpopProof(DpopProofError),
+    /// A token sent with the `DPoP` scheme that is not bound to a key (no `cnf.jkt`): a bearer
+    /// token, which a proof cannot turn into a DPoP-bound one (RFC 9449 §7.1).
+    #[cfg(feature = "dpop")]
+    #[error(
+        "the access token was sent as a DPoP token but is not bound to a DPoP key (no `cnf.jkt`)"
+    )]
+    NotDpopBound,
+    /// A bearer token sent to a resource that takes DPoP-bound tokens only
+    /// ([`AccessTokenCheck::require_dpop`](crate::resource_server::AccessTokenCheck::require_dpop)).
+    #[cfg(feature = "dpop")]
+    #[error(
+        "this resource takes DPoP-bound access tokens only, sent with the DPoP scheme and a proof"
+    )]
+    DpopRequired,
+    /// A token sent with the `DPoP` scheme to a check that takes bearer tokens only
+    /// ([`AccessTokenCheck::dpop`](crate::resource_server::AccessTokenCheck::dpop) not set).
+    #[cfg(feature = "dpop")]
+    #[error("this resource does not take DPoP-bound access tokens")]
+    DpopNotAccepted,
     /// A good token for another organization than the one this server serves, or for none
     /// ([`AccessTokenCheck::require_organization`](crate::resource_server::AccessTokenCheck::require_organization)).
     #[error("the access token is not for the organization `{expected}`")]
@@ -152,6 +179,31 @@ impl AccessTokenError {
         self.bearer_error().status()
     }
 
+    /// The `error` of a `DPoP` challenge (RFC 9449 §7.1): the proof's own code
+    /// (`invalid_dpop_proof`, `use_dpop_nonce`, or `invalid_token` for a key that is not the
+    /// token's), `insufficient_scope` for a good token that does not grant enough,
+    /// `invalid_token` otherwise.
+    #[cfg(feature = "dpop")]
+    pub fn dpop_error(&self) -> DpopErrorCode {
+        match self {
+            AccessTokenError::DpopProof(error) => error.error_code(),
+            _ => match self.bearer_error() {
+                BearerError::InsufficientScope => DpopErrorCode::InsufficientScope,
+                _ => DpopErrorCode::InvalidToken,
+            },
+        }
+    }
+
+    /// The nonce to send in the `DPoP-Nonce` response header, when the proof lacked the one the
+    /// server requires (RFC 9449 §9).
+    #[cfg(feature = "dpop")]
+    pub fn dpop_nonce(&self) -> Option<&DpopNonce> {
+        match self {
+            AccessTokenError::DpopProof(error) => error.dpop_nonce(),
+            _ => None,
+        }
+    }
+
     /// The `error_description` sent to the client: fixed text, never the token's own values (its
     /// `kid`, `alg` or `typ`, which a caller chooses and would lengthen the answer) nor this
     /// server's settings. Log the error's `Display` on the server instead.
@@ -170,6 +222,16 @@ impl AccessTokenError {
             AccessTokenError::Malformed => "the access token is malformed",
             AccessTokenError::NotBearer { .. } => "the token is not a bearer access token",
             AccessTokenError::BoundToKey => "the access token is bound to a key",
+            #[cfg(feature = "dpop")]
+            AccessTokenError::DpopProof(error) => error.description(),
+            #[cfg(feature = "dpop")]
+            AccessTokenError::NotDpopBound => "the access token is not bound to a DPoP key",
+            #[cfg(feature = "dpop")]
+            AccessTokenError::DpopRequired => "this resource takes DPoP-bound access tokens only",
+            #[cfg(feature = "dpop")]
+            AccessTokenError::DpopNotAccepted => {
+                "this resource does not take DPoP-bound access tokens"
+            }
             _ => "the access token is invalid",
         }
     }

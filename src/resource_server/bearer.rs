@@ -1,10 +1,10 @@
-//! Reading the access token of a request (RFC 6750 section 2.1): the `Authorization: Bearer`
-//! header, and nothing else.
+//! Reading the access token of a request: the `Authorization` header, `Bearer` (RFC 6750 section
+//! 2.1) or `DPoP` (RFC 9449 section 7.1), and nothing else.
 
 use crate::challenge::BearerError;
 use crate::credential::AccessToken;
 
-/// Why a request carries no usable bearer token. Each maps to the status and `error` RFC 6750
+/// Why a request carries no usable bearer (or DPoP) token. Each maps to the status and `error` RFC 6750
 /// section 3.1 gives it; none quotes the header, which may hold a credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -12,7 +12,8 @@ pub enum BearerTokenError {
     /// No `Authorization` header: answer 401 with a challenge and no `error` (RFC 6750 section 3.1).
     #[error("the request has no Authorization header")]
     Missing,
-    /// An `Authorization` header of another scheme (`Basic`, ...): for this resource, no credential.
+    /// An `Authorization` header of another scheme (`Basic`, ...; `DPoP` for [`bearer_token`]):
+    /// for this resource, no credential.
     #[error("the Authorization header is not a Bearer credential")]
     OtherScheme,
     /// More than one `Authorization` header: which one counts is ambiguous, so neither does.
@@ -21,7 +22,8 @@ pub enum BearerTokenError {
         /// How many.
         count: usize,
     },
-    /// `Bearer` without a token, with several, or with characters outside RFC 6750's `b64token`.
+    /// `Bearer` (or `DPoP`) without a token, with several, or with characters outside RFC 6750's
+    /// `b64token`.
     #[error("the Bearer credential is malformed: {reason}")]
     Malformed {
         /// What is wrong, without the token's text.
@@ -80,6 +82,78 @@ impl BearerTokenError {
 pub fn bearer_token<'a>(
     authorization: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<AccessToken, BearerTokenError> {
+    match authorization_token(authorization)? {
+        AuthorizationToken {
+            scheme: TokenScheme::Bearer,
+            token,
+        } => Ok(token),
+        AuthorizationToken { .. } => Err(BearerTokenError::OtherScheme),
+    }
+}
+
+/// The scheme an access token was sent with in `Authorization`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenScheme {
+    /// `Bearer` (RFC 6750 §2.1): whoever holds the token may use it.
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1): the token is bound to a key, and the request's `DPoP` proof shows
+    /// the sender holds it.
+    Dpop,
+}
+
+impl TokenScheme {
+    /// The scheme's name as written in `Authorization` and `WWW-Authenticate`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenScheme::Bearer => "Bearer",
+            TokenScheme::Dpop => "DPoP",
+        }
+    }
+}
+
+/// The access token of a request's `Authorization` header, with the scheme it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationToken {
+    scheme: TokenScheme,
+    token: AccessToken,
+}
+
+impl AuthorizationToken {
+    /// The scheme: `Bearer` or `DPoP`.
+    pub fn scheme(&self) -> TokenScheme {
+        self.scheme
+    }
+
+    /// The access token.
+    pub fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    /// The access token, taken out.
+    pub fn into_token(self) -> AccessToken {
+        self.token
+    }
+}
+
+/// The access token of a request sent as `Bearer` (RFC 6750 §2.1) or as `DPoP` (RFC 9449 §7.1),
+/// from all of its `Authorization` header values, for a resource that takes both.
+///
+/// The same rules as [`bearer_token`] for both schemes (a DPoP token is a `token68`, the same
+/// characters as a `b64token`). A request with two `Authorization` headers, say one of each
+/// scheme, is refused as [`BearerTokenError::Duplicated`]: which one counts would be ambiguous.
+///
+/// ```
+/// use workos_connect::resource_server::{authorization_token, TokenScheme};
+///
+/// let sent = authorization_token([b"DPoP Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU".as_slice()])?;
+/// assert_eq!(sent.scheme(), TokenScheme::Dpop);
+/// assert_eq!(sent.token().secret(), "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU");
+/// # Ok::<(), workos_connect::resource_server::BearerTokenError>(())
+/// ```
+pub fn authorization_token<'a>(
+    authorization: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<AuthorizationToken, BearerTokenError> {
     let mut values = authorization.into_iter();
     let Some(value) = values.next() else {
         return Err(BearerTokenError::Missing);
@@ -93,14 +167,23 @@ pub fn bearer_token<'a>(
     let value = value.trim_ascii();
     let scheme_end = value.iter().position(|b| *b == b' ').unwrap_or(value.len());
     let (scheme, rest) = value.split_at(scheme_end);
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case(b"bearer") {
+        TokenScheme::Bearer
+    } else if scheme.eq_ignore_ascii_case(b"dpop") {
+        TokenScheme::Dpop
+    } else {
         return Err(BearerTokenError::OtherScheme);
-    }
+    };
+    let (none, several) = match scheme {
+        TokenScheme::Bearer => (
+            "no token after `Bearer`",
+            "more than one token after `Bearer`",
+        ),
+        TokenScheme::Dpop => ("no token after `DPoP`", "more than one token after `DPoP`"),
+    };
     let token = rest.trim_ascii_start();
     if token.is_empty() {
-        return Err(BearerTokenError::Malformed {
-            reason: "no token after `Bearer`",
-        });
+        return Err(BearerTokenError::Malformed { reason: none });
     }
     let body_end = token
         .iter()
@@ -110,18 +193,22 @@ pub fn bearer_token<'a>(
     if body.is_empty() || !padding.iter().all(|b| *b == b'=') {
         return Err(BearerTokenError::Malformed {
             reason: if token.contains(&b' ') {
-                "more than one token after `Bearer`"
+                several
             } else {
-                "a character outside RFC 6750's b64token (letters, digits, `-._~+/`, then `=`)"
+                OUTSIDE_B64TOKEN
             },
         });
     }
     // A b64token is VSCHAR, so the token's own check cannot refuse it; the error is mapped all the same.
     let text = String::from_utf8_lossy(token).into_owned();
-    AccessToken::new(text).map_err(|_| BearerTokenError::Malformed {
-        reason: "a character outside RFC 6750's b64token (letters, digits, `-._~+/`, then `=`)",
-    })
+    let token = AccessToken::new(text).map_err(|_| BearerTokenError::Malformed {
+        reason: OUTSIDE_B64TOKEN,
+    })?;
+    Ok(AuthorizationToken { scheme, token })
 }
+
+const OUTSIDE_B64TOKEN: &str =
+    "a character outside RFC 6750's b64token (letters, digits, `-._~+/`, then `=`)";
 
 fn is_b64token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
@@ -164,6 +251,7 @@ mod tests {
             assert_eq!(error.bearer_error(), Some(BearerError::InvalidRequest));
         }
         assert_eq!(one("Basic abc"), Err(BearerTokenError::OtherScheme));
+        assert_eq!(one("DPoP abc"), Err(BearerTokenError::OtherScheme));
         assert_eq!(one("Bearerabc"), Err(BearerTokenError::OtherScheme));
         assert_eq!(one("").unwrap_err().status(), 401);
         let twice = bearer_token([b"Bearer a".as_slice(), b"Bearer b".as_slice()]).unwrap_err();
@@ -175,5 +263,45 @@ mod tests {
             malformed("Bearer secret-token x")
         )
         .contains("secret"));
+    }
+
+    #[test]
+    fn dpop_tokens_are_read_beside_bearer_ones() {
+        let read = |value: &str| authorization_token([value.as_bytes()]);
+        // RFC 9449 §7.1's example request.
+        let sent = read("DPoP Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU").unwrap();
+        assert_eq!(sent.scheme(), TokenScheme::Dpop);
+        assert_eq!(
+            sent.into_token().secret(),
+            "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"
+        );
+        for value in ["dpop abc", "DPOP   abc", " DPoP abc "] {
+            let sent = read(value).unwrap();
+            assert_eq!(sent.scheme(), TokenScheme::Dpop, "{value:?}");
+            assert_eq!(sent.token().secret(), "abc");
+        }
+        assert_eq!(read("Bearer abc").unwrap().scheme(), TokenScheme::Bearer);
+        assert_eq!(read("Basic abc"), Err(BearerTokenError::OtherScheme));
+        assert_eq!(read("DPoPabc"), Err(BearerTokenError::OtherScheme));
+        assert_eq!(
+            read("DPoP a b"),
+            Err(BearerTokenError::Malformed {
+                reason: "more than one token after `DPoP`"
+            })
+        );
+        assert_eq!(
+            read("DPoP"),
+            Err(BearerTokenError::Malformed {
+                reason: "no token after `DPoP`"
+            })
+        );
+        assert!(matches!(
+            read("DPoP a,b"),
+            Err(BearerTokenError::Malformed { .. })
+        ));
+        // Both schemes at once: neither counts.
+        let both = authorization_token([b"Bearer abc".as_slice(), b"DPoP abc".as_slice()]);
+        assert_eq!(both, Err(BearerTokenError::Duplicated { count: 2 }));
+        assert!(!format!("{:?}", read("DPoP secret-token").unwrap()).contains("secret"));
     }
 }

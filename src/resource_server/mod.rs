@@ -3,6 +3,9 @@
 //! | step | types | RFC |
 //! | --- | --- | --- |
 //! | read the request's token | [`bearer_token`], [`BearerTokenError`] | 6750 §2.1 |
+//! | read a `Bearer` or `DPoP` token | [`authorization_token`], [`AuthorizationToken`] | 6750 §2.1, 9449 §7.1 |
+//! | take DPoP-bound tokens (features `access-token` and `dpop`, default) | `AccessTokenCheck::dpop` or `require_dpop`, then `AccessTokenCheck::validate_request` (or `validate_dpop`) with the request's method, public URL and `DPoP` headers | 9449 §4.3, §7.1 |
+//! | refuse a request at a resource taking DPoP | `AccessTokenCheck::resource_challenge` (`Bearer` and `DPoP` challenges) with `AccessTokenError::dpop_nonce` as `DPoP-Nonce` | 9449 §7.1, §9 |
 //! | publish where tokens come from | [`ProtectedResourceMetadata::new`] served at [`ProtectedResourceMetadata::well_known_url`] | 9728 |
 //! | check the token (feature `access-token`, default) | `AccessTokenCheck::validate` against a `KeySet` parsed once from the AuthKit domain's JWKS | 7519, 8707, 9068 |
 //! | verify a token sent again without its signature (an MCP client sends one token until it expires) | `AccessTokenCheck::remember_verified` | |
@@ -30,7 +33,11 @@ mod access_token_claims;
 #[cfg(feature = "access-token")]
 mod access_token_error;
 mod bearer;
+#[cfg(all(feature = "access-token", feature = "dpop"))]
+mod dpop_bound;
 mod introspection;
+#[cfg(all(feature = "access-token", feature = "dpop"))]
+mod resource_challenge;
 #[cfg(feature = "access-token")]
 mod verified_tokens;
 
@@ -47,7 +54,11 @@ pub use access_token::AccessTokenCheck;
 pub use access_token_claims::{AccessTokenClaims, Actor, Confirmation};
 #[cfg(feature = "access-token")]
 pub use access_token_error::AccessTokenError;
-pub use bearer::{bearer_token, BearerTokenError};
+pub use bearer::{
+    authorization_token, bearer_token, AuthorizationToken, BearerTokenError, TokenScheme,
+};
 pub use introspection::{
     introspection_request, IntrospectedToken, Introspection, IntrospectionError,
 };
+#[cfg(all(feature = "access-token", feature = "dpop"))]
+pub use resource_challenge::ResourceChallenge;

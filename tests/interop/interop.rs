@@ -11,6 +11,9 @@
 //! token check, and send it the official MCP TypeScript SDK client (`sdk-client.mjs`, which logs in
 //! with the SDK's own OAuth code), this crate's mcp-client example, and refused tokens: none, for
 //! another resource, expired, lacking the scope, signed by an unknown key; and rotate its keys.
+//! With `--require-dpop` it takes a DPoP-bound token (RFC 9449) the provider issued for a proof by
+//! this crate's `DpopKey` only with a fresh proof by that key: not without one, not replayed, not
+//! by another key, not as a bearer token.
 //!
 //! The `device_login_*` scenarios run the device authorization grant (RFC 8628) with this crate's
 //! polling, the user's part played on the provider's device pages: confirmed, refused, expired, and
@@ -35,15 +38,16 @@ use base64::Engine as _;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 use workos_connect::device::{DeviceClient, DeviceError, DeviceLogin, Poll};
+use workos_connect::dpop::{DpopChallenge, DpopKey};
 use workos_connect::mcp::BearerError;
 use workos_connect::mcp::{
     AuthorizationClient, AuthorizationServerMetadata, BearerChallenge, ClientCredentials, Issuer,
     RegistrationRequest, RegistrationResponse, Resource, TokenEndpointAuth,
 };
 use workos_connect::{
-    AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, KeySet, OAuthError,
-    PendingAuthorization, PkceVerifier, Scope, ScopeList, Scopes, TokenError, TokenRequest,
-    TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
+    AccessToken, AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, KeySet,
+    OAuthError, PendingAuthorization, PkceVerifier, Scope, ScopeList, Scopes, TokenError,
+    TokenRequest, TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
 };
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
@@ -1160,6 +1164,154 @@ fn mcp_server_serves_its_metadata_and_refuses_requests_without_a_token() {
     assert_eq!(answer.status, 400);
 }
 
+/// A DPoP-bound access token (RFC 9449) for `resource`, from the login of [`mcp_access_token`]
+/// whose token request carries a proof by `key`: the provider binds the token to the key
+/// (`cnf.jkt`) and says so in `token_type`.
+fn mcp_dpop_access_token(provider: &Provider, resource: &str, key: &DpopKey) -> String {
+    let http = Browser::new();
+    let issuer = Issuer::new(&provider.issuer).unwrap();
+    let metadata_url = &AuthorizationServerMetadata::well_known_urls(issuer.url())[0];
+    let answer = http.get(metadata_url.as_str());
+    let metadata = AuthorizationServerMetadata::parse(&answer.body, &issuer).unwrap();
+    let credentials = ClientCredentials::pre_registered(
+        issuer,
+        "public-app".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let client = AuthorizationClient::new(&metadata, credentials).unwrap();
+    let (redirect, pending) = client
+        .login(
+            REDIRECT_URI.parse().unwrap(),
+            Resource::new(resource).unwrap(),
+        )
+        .scopes("mcp:tools".parse::<ScopeList>().unwrap())
+        .build();
+    let callback = browse(&http, redirect.as_str(), User::Consents);
+    let code = pending.callback().check_url(&callback).unwrap();
+    let request = client.token_request(&pending, &code).unwrap();
+    let proof = key.proof("POST", request.url()).sign().unwrap();
+    let sent = http
+        .post_request(
+            request.url().as_str(),
+            TokenRequest::CONTENT_TYPE,
+            "same-origin",
+        )
+        .header("dpop", proof.as_str());
+    let answer = http.read(sent.send(request.body()));
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(answer.status, 200, "{body}");
+    assert_eq!(body["token_type"], "DPoP", "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(jwt_part(&token, 1)["cnf"]["jkt"], key.thumbprint());
+    token
+}
+
+/// An MCP `initialize` sent with `Authorization: DPoP` and a proof (if any) for it.
+fn initialize_with_dpop(server: &McpServer, token: &str, proof: Option<&str>) -> Answer {
+    let authorization = format!("DPoP {token}");
+    let mut headers = vec![("authorization", authorization.as_str())];
+    if let Some(proof) = proof {
+        headers.push(("dpop", proof));
+    }
+    server.initialize_with(&headers)
+}
+
+fn dpop_error(answer: &Answer) -> Option<String> {
+    let header = answer
+        .challenge
+        .as_deref()
+        .expect("a WWW-Authenticate challenge");
+    let challenge = DpopChallenge::parse(header).unwrap();
+    challenge.error.map(|error| error.as_str().to_owned())
+}
+
+fn mcp_server_takes_a_dpop_bound_token_only_with_a_fresh_proof() {
+    let provider = provider();
+    let server = McpServer::start_with(provider, &["--require-dpop"]);
+    let key = DpopKey::generate();
+    let token = mcp_dpop_access_token(provider, &server.url, &key);
+    let url = Url::parse(&server.url).unwrap();
+    let access_token = AccessToken::new(token.clone()).unwrap();
+    let proof = key
+        .proof("POST", &url)
+        .access_token(&access_token)
+        .sign()
+        .unwrap();
+
+    // With its proof: accepted.
+    let answer = initialize_with_dpop(&server, &token, Some(proof.as_str()));
+    let body = String::from_utf8_lossy(&answer.body);
+    assert_eq!(answer.status, 200, "{:?} {body}", answer.challenge);
+    assert!(body.contains("\"serverInfo\""), "{body}");
+
+    // The same proof again: a replay.
+    let answer = initialize_with_dpop(&server, &token, Some(proof.as_str()));
+    assert_eq!(answer.status, 401);
+    assert_eq!(dpop_error(&answer).as_deref(), Some("invalid_dpop_proof"));
+
+    // Without a proof, or with one by another key.
+    let answer = initialize_with_dpop(&server, &token, None);
+    assert_eq!(answer.status, 401);
+    assert_eq!(dpop_error(&answer).as_deref(), Some("invalid_dpop_proof"));
+    let other = DpopKey::generate()
+        .proof("POST", &url)
+        .access_token(&access_token)
+        .sign()
+        .unwrap();
+    let answer = initialize_with_dpop(&server, &token, Some(other.as_str()));
+    assert_eq!(answer.status, 401);
+    assert_eq!(dpop_error(&answer).as_deref(), Some("invalid_token"));
+
+    // As a bearer token: refused, the challenge offering DPoP alone.
+    let answer = server.initialize(&[&format!("Bearer {token}")]);
+    assert_eq!(answer.status, 401);
+    assert_eq!(dpop_error(&answer).as_deref(), Some("invalid_token"));
+    let header = answer.challenge.unwrap();
+    assert!(BearerChallenge::parse(&header).is_err(), "{header}");
+
+    // A fresh proof passes again; the metadata says DPoP is required.
+    let fresh = key
+        .proof("POST", &url)
+        .access_token(&access_token)
+        .sign()
+        .unwrap();
+    let answer = initialize_with_dpop(&server, &token, Some(fresh.as_str()));
+    assert_eq!(answer.status, 200);
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&Browser::new().get(&server.metadata_url()).body).unwrap();
+    assert_eq!(metadata["dpop_bound_access_tokens_required"], true);
+    assert_eq!(
+        metadata["dpop_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
+}
+
+fn mcp_server_taking_dpop_still_takes_bearer_tokens() {
+    let provider = provider();
+    let server = McpServer::start_with(provider, &["--dpop"]);
+    let bearer = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
+    server.assert_accepts(&bearer);
+    let key = DpopKey::generate();
+    let bound = mcp_dpop_access_token(provider, &server.url, &key);
+    let proof = key
+        .proof("POST", &Url::parse(&server.url).unwrap())
+        .access_token(&AccessToken::new(bound.clone()).unwrap())
+        .sign()
+        .unwrap();
+    let answer = initialize_with_dpop(&server, &bound, Some(proof.as_str()));
+    assert_eq!(answer.status, 200);
+    // A bound token sent as a bearer token would go without its proof.
+    let answer = server.initialize(&[&format!("Bearer {bound}")]);
+    assert_eq!(answer.status, 401);
+    let header = answer.challenge.unwrap();
+    assert!(
+        BearerChallenge::parse(&header).is_ok() && DpopChallenge::parse(&header).is_ok(),
+        "{header}"
+    );
+}
+
 fn mcp_server_refuses_a_token_for_another_resource() {
     let provider = provider();
     let server = McpServer::start(provider);
@@ -1778,7 +1930,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 22] = [
+const SCENARIOS: [(&str, fn()); 24] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -1807,6 +1959,14 @@ const SCENARIOS: [(&str, fn()); 22] = [
     (
         "mcp_server_serves_its_metadata_and_refuses_requests_without_a_token",
         mcp_server_serves_its_metadata_and_refuses_requests_without_a_token,
+    ),
+    (
+        "mcp_server_takes_a_dpop_bound_token_only_with_a_fresh_proof",
+        mcp_server_takes_a_dpop_bound_token_only_with_a_fresh_proof,
+    ),
+    (
+        "mcp_server_taking_dpop_still_takes_bearer_tokens",
+        mcp_server_taking_dpop_still_takes_bearer_tokens,
     ),
     (
         "mcp_server_refuses_a_token_for_another_resource",

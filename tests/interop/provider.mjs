@@ -14,7 +14,9 @@
 //   at /device, for the public client cli-app (and cli-expiring, whose codes last 2 seconds); its
 //   answers carry `interval` (DEVICE_INTERVAL seconds, as AuthKit's carry 5), and a poll sooner
 //   than that after the last one is answered `slow_down`;
-// - userinfo at /oauth2/userinfo.
+// - userinfo at /oauth2/userinfo;
+// - DPoP (RFC 9449), on by default in oidc-provider: a token request with a `DPoP` proof gets an
+//   access token bound to the proof's key (`cnf.jkt`, `token_type` DPoP), no nonce demanded.
 //
 // PORT selects the port, REDIRECT_URI the static clients' redirect URI. Prints
 // `listening <issuer>` once ready.

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
+use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
 use http::Request;
 use tower_layer::Layer;
@@ -67,7 +68,16 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let resource = self.resource.clone();
         Box::pin(async move {
-            match resource.authenticate(request.headers()).await {
+            // The path the client sent, which its DPoP proof names, even inside a nested router.
+            let path = request
+                .extensions()
+                .get::<OriginalUri>()
+                .map_or_else(|| request.uri().path(), |original| original.0.path())
+                .to_owned();
+            match resource
+                .authenticate(request.method(), &path, request.headers())
+                .await
+            {
                 Ok(claims) => {
                     request.extensions_mut().insert(claims);
                     Ok(inner.call(request).await.into_response())

@@ -9,12 +9,15 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use axum::Router;
 use http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use url::Url;
+use workos_connect::dpop::{
+    DpopNonce, DpopProofCheck, DPOP_ALGORITHM, DPOP_HEADER, DPOP_NONCE_HEADER,
+};
 use workos_connect::mcp::{Issuer, Resource};
 use workos_connect::resource_server::{
-    bearer_token, AccessTokenCheck, AccessTokenClaims, AccessTokenError, BearerChallenge,
-    BearerTokenError, ProtectedResourceMetadata,
+    authorization_token, AccessTokenCheck, AccessTokenClaims, AccessTokenError, BearerTokenError,
+    ProtectedResourceMetadata, ResourceChallenge, TokenScheme,
 };
 use workos_connect::{KeyCache, ScopeList};
 
@@ -39,6 +42,8 @@ struct Settings {
     metadata_url: Url,
     keys: Keys,
     allowed_origins: Vec<String>,
+    /// The resource's URL, whose origin DPoP proofs name.
+    origin: Url,
 }
 
 /// The settings of a [`ProtectedResource`], from [`ProtectedResource::builder`].
@@ -56,6 +61,15 @@ pub struct ProtectedResourceBuilder {
     refresh_interval: Option<Duration>,
     min_interval: Option<Duration>,
     keys: Option<Keys>,
+    dpop: DpopTokens,
+}
+
+/// Which DPoP-bound tokens (RFC 9449) a resource takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DpopTokens {
+    Refused,
+    Accepted,
+    Required,
 }
 
 /// Why a [`ProtectedResource`] could not be set up.
@@ -101,6 +115,7 @@ impl ProtectedResource {
             refresh_interval: None,
             min_interval: None,
             keys: None,
+            dpop: DpopTokens::Refused,
         }
     }
 
@@ -141,19 +156,35 @@ impl ProtectedResource {
         &self.shared.keys
     }
 
-    /// Checks one request's headers: the `Origin` if any (see
-    /// [`allowed_origin`](ProtectedResourceBuilder::allowed_origin)), then its bearer token, and when
-    /// the token names a key the set lacks, once more after the fetch the key cache allows.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<AccessTokenClaims, Refusal> {
+    /// Checks one request: the `Origin` if any (see
+    /// [`allowed_origin`](ProtectedResourceBuilder::allowed_origin)), then its token, and when
+    /// the token names a key the set lacks, once more after the fetch the key cache allows. A
+    /// DPoP-bound token's proof (see [`dpop`](ProtectedResourceBuilder::dpop)) must name `method`
+    /// and the request's URL, which is the resource's origin followed by `path` (the request's
+    /// path as the client sent it: axum's `OriginalUri` in a nested router), never the `Host`
+    /// header, which the client chooses.
+    pub async fn authenticate(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<AccessTokenClaims, Refusal> {
         self.check_origin(headers)?;
         let settings = &self.shared;
-        let token = bearer_token(
+        let authorization = authorization_token(
             headers
                 .get_all(AUTHORIZATION)
                 .iter()
                 .map(HeaderValue::as_bytes),
         )
         .map_err(|error| self.refuse_request(&error))?;
+        let scheme = authorization.scheme();
+        let url = self.request_url(path);
+        let proofs: Vec<&[u8]> = headers
+            .get_all(HeaderName::from_static(DPOP_HEADER))
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect();
         let keys = match settings.keys.current() {
             Some(keys) => keys,
             None => settings.keys.ready().await.map_err(|error| {
@@ -161,19 +192,35 @@ impl ProtectedResource {
                 Refusal::new(StatusCode::SERVICE_UNAVAILABLE, None, RefusalReason::NoKeys)
             })?,
         };
-        match settings.check.validate(&token, &keys) {
+        let validate = |keys: &workos_connect::KeySet| {
+            settings.check.validate_request(
+                &authorization,
+                keys,
+                proofs.iter().copied(),
+                method.as_str(),
+                &url,
+            )
+        };
+        match validate(&keys) {
             Ok(claims) => Ok(claims),
+            // The proof was not looked at (nor remembered as used): the signature is checked first.
             Err(error) if error.names_unknown_key() => {
                 match settings.keys.after_unknown_key().await {
-                    Some(newer) if !Arc::ptr_eq(&newer, &keys) => settings
-                        .check
-                        .validate(&token, &newer)
-                        .map_err(|error| self.refuse_token(error)),
-                    _ => Err(self.refuse_token(error)),
+                    Some(newer) if !Arc::ptr_eq(&newer, &keys) => {
+                        validate(&newer).map_err(|error| self.refuse_token(error, scheme))
+                    }
+                    _ => Err(self.refuse_token(error, scheme)),
                 }
             }
-            Err(error) => Err(self.refuse_token(error)),
+            Err(error) => Err(self.refuse_token(error, scheme)),
         }
+    }
+
+    /// The URL a DPoP proof's `htu` must name: the resource's own origin and the request's path.
+    fn request_url(&self, path: &str) -> Url {
+        let mut url = self.shared.origin.clone();
+        url.set_path(path);
+        url
     }
 
     fn check_origin(&self, headers: &HeaderMap) -> Result<(), Refusal> {
@@ -205,7 +252,7 @@ impl ProtectedResource {
         let challenge = self
             .shared
             .check
-            .request_challenge(error, self.shared.metadata_url.clone());
+            .resource_request_challenge(error, self.shared.metadata_url.clone());
         Refusal::new(
             status(error.status()),
             Some(challenge),
@@ -213,17 +260,22 @@ impl ProtectedResource {
         )
     }
 
-    fn refuse_token(&self, error: AccessTokenError) -> Refusal {
+    fn refuse_token(&self, error: AccessTokenError, scheme: TokenScheme) -> Refusal {
         tracing::info!(%error, "request refused");
-        let challenge = self
-            .shared
-            .check
-            .challenge(Some(&error), self.shared.metadata_url.clone());
-        Refusal::new(
+        let challenge = self.shared.check.resource_challenge(
+            Some(&error),
+            Some(scheme),
+            self.shared.metadata_url.clone(),
+        );
+        let mut refusal = Refusal::new(
             status(error.status()),
             Some(challenge),
             RefusalReason::Token(error),
-        )
+        );
+        if let RefusalReason::Token(error) = &refusal.0.reason {
+            refusal.0.dpop_nonce = error.dpop_nonce().cloned();
+        }
+        refusal
     }
 }
 
@@ -315,6 +367,25 @@ impl ProtectedResourceBuilder {
         self
     }
 
+    /// Takes DPoP-bound access tokens (RFC 9449: `Authorization: DPoP` with a `DPoP` proof
+    /// header) besides bearer tokens: the proof must name the request's method and URL, carry the
+    /// token's hash, be signed by the key the token's `cnf.jkt` names, be fresh and used once
+    /// (across every clone of the resource). The metadata then lists
+    /// `dpop_signing_alg_values_supported`.
+    pub fn dpop(mut self) -> Self {
+        if self.dpop == DpopTokens::Refused {
+            self.dpop = DpopTokens::Accepted;
+        }
+        self
+    }
+
+    /// Takes DPoP-bound access tokens only: a bearer token is refused, the challenges name only
+    /// `DPoP`, and the metadata says `dpop_bound_access_tokens_required`.
+    pub fn require_dpop(mut self) -> Self {
+        self.dpop = DpopTokens::Required;
+        self
+    }
+
     /// Keys of your own making (another HTTP client, other intervals); their refresh must already
     /// run. Without it the builder makes them and starts their refresh.
     pub fn keys(mut self, keys: Keys) -> Self {
@@ -363,6 +434,7 @@ impl ProtectedResourceBuilder {
         if !self.scopes.is_empty() {
             metadata = metadata.scopes_supported(self.scopes.iter().map(|scope| scope.as_str()));
         }
+        let origin = self.resource.url().clone();
         let mut check = AccessTokenCheck::new(self.issuer, self.resource)
             .require_scopes(self.scopes)
             .require_permissions(self.permissions)
@@ -371,6 +443,19 @@ impl ProtectedResourceBuilder {
         if let Some(organization) = self.organization {
             check = check.require_organization(organization);
         }
+        match self.dpop {
+            DpopTokens::Refused => {}
+            DpopTokens::Accepted => {
+                check = check.dpop(DpopProofCheck::new());
+                metadata = metadata.dpop_signing_alg_values_supported([DPOP_ALGORITHM]);
+            }
+            DpopTokens::Required => {
+                check = check.require_dpop();
+                metadata = metadata
+                    .dpop_signing_alg_values_supported([DPOP_ALGORITHM])
+                    .dpop_bound_access_tokens_required(true);
+            }
+        }
         Ok(ProtectedResource {
             shared: Arc::new(Settings {
                 check,
@@ -378,6 +463,7 @@ impl ProtectedResourceBuilder {
                 metadata_url,
                 keys,
                 allowed_origins,
+                origin,
             }),
         })
     }
@@ -409,7 +495,8 @@ pub struct Refusal(Box<RefusalParts>);
 #[derive(Debug)]
 struct RefusalParts {
     status: StatusCode,
-    challenge: Option<BearerChallenge>,
+    challenge: Option<ResourceChallenge>,
+    dpop_nonce: Option<DpopNonce>,
     reason: RefusalReason,
 }
 
@@ -428,10 +515,15 @@ pub enum RefusalReason {
 }
 
 impl Refusal {
-    fn new(status: StatusCode, challenge: Option<BearerChallenge>, reason: RefusalReason) -> Self {
+    fn new(
+        status: StatusCode,
+        challenge: Option<ResourceChallenge>,
+        reason: RefusalReason,
+    ) -> Self {
         Refusal(Box::new(RefusalParts {
             status,
             challenge,
+            dpop_nonce: None,
             reason,
         }))
     }
@@ -441,9 +533,15 @@ impl Refusal {
         self.0.status
     }
 
-    /// The `WWW-Authenticate` challenge, if the refusal has one.
-    pub fn challenge(&self) -> Option<&BearerChallenge> {
+    /// The `WWW-Authenticate` challenges (`Bearer`, and `DPoP` where DPoP-bound tokens are taken),
+    /// if the refusal has them.
+    pub fn challenge(&self) -> Option<&ResourceChallenge> {
         self.0.challenge.as_ref()
+    }
+
+    /// The nonce sent as `DPoP-Nonce`, when the proof lacked the one the server requires.
+    pub fn dpop_nonce(&self) -> Option<&DpopNonce> {
+        self.0.dpop_nonce.as_ref()
     }
 
     /// Why the request was refused.
@@ -472,6 +570,13 @@ impl IntoResponse for Refusal {
             // A challenge writes only printable ASCII, always a valid header value.
             if let Ok(value) = HeaderValue::from_str(&challenge.to_string()) {
                 response.headers_mut().insert(WWW_AUTHENTICATE, value);
+            }
+        }
+        if let Some(nonce) = &self.0.dpop_nonce {
+            if let Ok(value) = HeaderValue::from_str(nonce.as_str()) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(DPOP_NONCE_HEADER), value);
             }
         }
         response

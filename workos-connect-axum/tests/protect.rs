@@ -18,8 +18,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
 use tower_service::Service;
+use workos_connect::dpop::{DpopChallenge, DpopErrorCode, DpopKey};
 use workos_connect::mcp::{BearerChallenge, BearerError};
-use workos_connect::KeyCache;
+use workos_connect::{AccessToken, KeyCache};
 use workos_connect_axum::{Authenticated, Keys, ProtectedResource};
 
 const ISSUER: &str = "https://example.authkit.app";
@@ -409,4 +410,151 @@ async fn permissions_and_organization_are_required_of_remembered_tokens_too() {
             );
         }
     }
+}
+
+/// A resource taking DPoP-bound tokens only (`require_dpop`), or beside bearer tokens (`dpop`).
+async fn protect_dpop(jwks: &Jwks, required: bool) -> Router {
+    let keys = Keys::new(KeyCache::new(jwks.url.parse().unwrap())).unwrap();
+    keys.spawn_refresh().unwrap();
+    keys.ready().await.unwrap();
+    let builder = ProtectedResource::builder(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .require_scopes("mcp:tools".parse().unwrap())
+        .keys(keys);
+    let resource = if required {
+        builder.require_dpop()
+    } else {
+        builder.dpop()
+    }
+    .build()
+    .unwrap();
+    async fn whoami(Authenticated(claims): Authenticated) -> String {
+        claims.sub().to_owned()
+    }
+    Router::new()
+        .route("/mcp", post(whoami))
+        .layer(resource.layer())
+        .merge(resource.metadata_router())
+}
+
+/// `POST /mcp` with `Authorization: DPoP` and the given proofs.
+fn dpop_request(token: &str, proofs: &[&str]) -> Request<Body> {
+    let mut request = Request::post("/mcp").header(AUTHORIZATION, format!("DPoP {token}"));
+    for proof in proofs {
+        request = request.header("dpop", *proof);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+fn dpop_challenge(response: &Response) -> DpopChallenge {
+    let header = response
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .expect("a WWW-Authenticate challenge");
+    DpopChallenge::parse(header.to_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_dpop_bound_token_passes_with_its_proof_once_and_never_as_bearer() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let app = protect_dpop(&jwks, true).await;
+    let key = DpopKey::generate();
+    let bound = token_with("k1", "mcp:tools", json!({"cnf": {"jkt": key.thumbprint()}}));
+    let access_token = AccessToken::new(bound.clone()).unwrap();
+    // The proof names the resource's own URL: its origin and the request's path.
+    let proof = key
+        .proof("POST", &RESOURCE.parse().unwrap())
+        .access_token(&access_token)
+        .sign()
+        .unwrap();
+
+    let response = send(&app, dpop_request(&bound, &[proof.as_str()])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = to_bytes(response.into_body(), 1024).await.unwrap();
+    assert_eq!(&body[..], b"user_01");
+
+    // The same proof again: a replay.
+    let response = send(&app, dpop_request(&bound, &[proof.as_str()])).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let refused = dpop_challenge(&response);
+    assert_eq!(refused.error, Some(DpopErrorCode::InvalidDpopProof));
+    assert_eq!(
+        refused.resource_metadata.as_ref().map(|url| url.as_str()),
+        Some(METADATA)
+    );
+    assert_eq!(refused.algorithms().collect::<Vec<_>>(), ["ES256"]);
+    // Only DPoP is taken, so only DPoP is offered.
+    let header = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(BearerChallenge::parse(header).is_err(), "{header}");
+
+    // No proof at all, or a proof for another URL.
+    let response = send(&app, dpop_request(&bound, &[])).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        dpop_challenge(&response).error,
+        Some(DpopErrorCode::InvalidDpopProof)
+    );
+    let elsewhere = key
+        .proof("POST", &"https://api.example.com/other".parse().unwrap())
+        .access_token(&access_token)
+        .sign()
+        .unwrap();
+    let response = send(&app, dpop_request(&bound, &[elsewhere.as_str()])).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // The bound token as a bearer token, and a plain bearer token: refused here.
+    for bearer in [bound.clone(), token("k1", "mcp:tools")] {
+        let response = send(&app, request(Some(&bearer), None)).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            dpop_challenge(&response).error,
+            Some(DpopErrorCode::InvalidToken)
+        );
+    }
+
+    // The metadata says DPoP is required.
+    let metadata = Request::get("/.well-known/oauth-protected-resource/mcp")
+        .body(Body::empty())
+        .unwrap();
+    let body = to_bytes(send(&app, metadata).await.into_body(), 64 * 1024)
+        .await
+        .unwrap();
+    let metadata: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        metadata["dpop_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    assert_eq!(metadata["dpop_bound_access_tokens_required"], json!(true));
+}
+
+#[tokio::test]
+async fn a_resource_taking_dpop_still_takes_bearer_tokens_and_offers_both() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let app = protect_dpop(&jwks, false).await;
+    assert_eq!(
+        status(&app, &token("k1", "mcp:tools")).await,
+        StatusCode::OK
+    );
+
+    let response = send(&app, request(None, None)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let header = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+    let bearer = BearerChallenge::parse(header).unwrap();
+    let dpop = DpopChallenge::parse(header).unwrap();
+    assert_eq!(bearer.resource_metadata, dpop.resource_metadata);
+    assert_eq!(dpop.scope.as_deref(), Some("mcp:tools"));
+
+    // A token without `cnf` sent as a DPoP token is no DPoP token.
+    let key = DpopKey::generate();
+    let unbound = token("k1", "mcp:tools");
+    let proof = key
+        .proof("POST", &RESOURCE.parse().unwrap())
+        .access_token(&AccessToken::new(unbound.clone()).unwrap())
+        .sign()
+        .unwrap();
+    let response = send(&app, dpop_request(&unbound, &[proof.as_str()])).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        dpop_challenge(&response).error,
+        Some(DpopErrorCode::InvalidToken)
+    );
 }

@@ -9,7 +9,9 @@
 //!
 //! Register the resource in the WorkOS dashboard so that AuthKit issues tokens for it. The keys
 //! are fetched at start-up, every five minutes, and when a token names a key the set lacks (at most
-//! once a minute); refused requests are logged.
+//! once a minute); refused requests are logged. With `--dpop` it also takes DPoP-bound tokens
+//! (RFC 9449), whose every request carries a fresh proof by the key the token is bound to; with
+//! `--require-dpop` only those.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -66,6 +68,13 @@ struct Options {
     /// Seconds between scheduled fetches of the keys
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     keys_refresh_interval: u64,
+    /// Take DPoP-bound access tokens (RFC 9449: `Authorization: DPoP` and a proof) besides bearer
+    /// tokens
+    #[arg(long)]
+    dpop: bool,
+    /// Take DPoP-bound access tokens only
+    #[arg(long, conflicts_with = "dpop")]
+    require_dpop: bool,
 }
 
 /// The MCP tools: one, `whoami`, which says whose token the request carried.
@@ -113,6 +122,11 @@ async fn serve(options: Options) -> Result<(), Failure> {
     }
     if let Some(organization) = options.organization {
         resource = resource.require_organization(organization);
+    }
+    if options.require_dpop {
+        resource = resource.require_dpop();
+    } else if options.dpop {
+        resource = resource.dpop();
     }
     let resource = resource.build()?;
     // The first key set before serving: a server that cannot read its keys does not start.
