@@ -33,6 +33,8 @@
 //! conformance suite's scored client scenarios of both requirement sets (2025-11-25, 2026-07-28).
 
 mod authorization;
+#[cfg(feature = "dpop")]
+mod dpop_binding;
 mod enterprise;
 mod grant;
 mod login;
@@ -41,6 +43,8 @@ mod scope_choice;
 pub use authorization::{
     AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin, JWT_BEARER_GRANT_TYPE,
 };
+#[cfg(feature = "dpop")]
+pub use dpop_binding::ResourceHeaders;
 pub use enterprise::EnterpriseIdp;
 pub use grant::{McpAuthorization, REFRESH_MARGIN_SECS};
 pub use login::{McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
