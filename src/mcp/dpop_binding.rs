@@ -153,6 +153,7 @@ pub struct ResourceHeaders {
     access_token: AccessToken,
     authorization: String,
     dpop: Option<DpopProof>,
+    nonce: Option<DpopNonce>,
 }
 
 impl ResourceHeaders {
@@ -164,18 +165,20 @@ impl ResourceHeaders {
         url: &Url,
         now: Option<u64>,
     ) -> Result<Self, DpopBuildError> {
-        let (authorization, dpop) = match (token_type, binding) {
+        let (authorization, dpop, nonce) = match (token_type, binding) {
             (AccessTokenType::Dpop, Some(binding)) => (
                 dpop_authorization(access_token),
                 Some(binding.resource_proof(method, url, access_token, now)?),
+                binding.resource_nonce.clone(),
             ),
-            _ => (format!("Bearer {}", access_token.secret()), None),
+            _ => (format!("Bearer {}", access_token.secret()), None, None),
         };
         Ok(ResourceHeaders {
             token_type,
             access_token: access_token.clone(),
             authorization,
             dpop,
+            nonce,
         })
     }
 
@@ -199,6 +202,12 @@ impl ResourceHeaders {
     pub fn dpop(&self) -> Option<&DpopProof> {
         self.dpop.as_ref()
     }
+
+    /// The resource's nonce the proof carries, to tell after a `use_dpop_nonce` refusal whether
+    /// a newer one is known.
+    pub fn nonce(&self) -> Option<&DpopNonce> {
+        self.nonce.as_ref()
+    }
 }
 
 impl fmt::Debug for ResourceHeaders {
@@ -206,6 +215,7 @@ impl fmt::Debug for ResourceHeaders {
         f.debug_struct("ResourceHeaders")
             .field("token_type", &self.token_type)
             .field("dpop", &self.dpop)
+            .field("nonce", &self.nonce)
             .finish_non_exhaustive()
     }
 }

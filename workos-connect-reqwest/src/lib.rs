@@ -49,4 +49,4 @@ pub use loopback::LoopbackRedirect;
 pub use mcp_auth::McpAuth;
 #[cfg(feature = "rmcp")]
 pub use rmcp_client::AuthorizedClient;
-pub use send::{default_client, send, SendError, MAX_ANSWER_BYTES};
+pub use send::{default_client, send, send_for_answer, Answer, SendError, MAX_ANSWER_BYTES};

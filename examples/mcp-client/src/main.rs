@@ -15,7 +15,9 @@
 //! with a workload's own JWT (workload identity federation), and with the `--idp-*` options with
 //! enterprise-managed authorization (the user's ID token exchanged at the IdP for an ID-JAG). A
 //! pre-registered client names the authorization server it belongs to (`--issuer`), and its
-//! credentials go to no other, whichever one the MCP server names.
+//! credentials go to no other, whichever one the MCP server names. Tokens are bound to a DPoP key
+//! (RFC 9449) where the authorization server advertises it, always with `--dpop`, never with
+//! `--no-dpop`.
 
 use std::error::Error as _;
 use std::process::ExitCode;
@@ -35,6 +37,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ClientHandler;
 use url::Url;
+use workos_connect::dpop::DpopKey;
 use workos_connect::mcp::{
     ClientCredentials, ClientSigningKey, CredentialsError, EnterpriseIdp, IdentifierError, Issuer,
     McpClientSettings, SigningAlgorithm, SigningKeyError, TokenEndpointAuth,
@@ -131,6 +134,13 @@ struct Options {
     /// Only list the tools, call none
     #[arg(long, conflicts_with = "tool")]
     list_only: bool,
+    /// Bind the tokens to a DPoP key (RFC 9449) with any authorization server; by default only
+    /// where the server's metadata advertises ES256 DPoP proofs
+    #[arg(long)]
+    dpop: bool,
+    /// Never send DPoP proofs, even where the server advertises them: bearer tokens only
+    #[arg(long, conflicts_with = "dpop")]
+    no_dpop: bool,
     /// The MCP revision to speak, e.g. 2025-11-25 (`initialize`) or 2026-07-28 (`server/discover`);
     /// by default the newest, falling back to `initialize` for older servers
     #[arg(long, env = "MCP_PROTOCOL_VERSION", value_parser = protocol_version)]
@@ -353,6 +363,11 @@ fn settings(options: &Options, redirect_uri: RedirectUri) -> Result<McpClientSet
     }
     if options.client_credentials {
         settings = settings.client_credentials();
+    }
+    if options.dpop {
+        settings = settings.dpop_key(DpopKey::generate());
+    } else if options.no_dpop {
+        settings = settings.without_dpop();
     }
     if let Some(assertion) = &options.jwt_bearer_assertion {
         settings = settings.jwt_bearer(SecurityToken::new(assertion.clone())?);
