@@ -219,3 +219,140 @@ impl fmt::Debug for ResourceHeaders {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dpop::{access_token_hash, DpopProofCheck};
+
+    fn token() -> AccessToken {
+        AccessToken::new("at_bound").unwrap()
+    }
+
+    /// The claims of a proof, read without checking its signature.
+    fn claims(proof: &str) -> serde_json::Value {
+        use base64::Engine as _;
+        let part = proof.split('.').nth(1).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
+        serde_json::from_slice(&json).unwrap()
+    }
+
+    #[test]
+    fn token_requests_get_a_fresh_proof_without_query_or_ath() {
+        let binding = DpopBinding::new(DpopKey::generate());
+        let url: Url = "https://auth.example.com/token?tenant=1".parse().unwrap();
+        let request = HttpRequest::post(url, "application/x-www-form-urlencoded", "a=b".to_owned());
+        let first = binding.sign_token_request(&request, 1_000).unwrap();
+        let second = binding.sign_token_request(&request, 1_000).unwrap();
+        let proof = |signed: &HttpRequest| {
+            signed
+                .headers()
+                .find(|(name, _)| *name == DPOP_HEADER)
+                .map(|(_, value)| value.to_owned())
+                .unwrap()
+        };
+        let (one, two) = (claims(&proof(&first)), claims(&proof(&second)));
+        assert_eq!(one["htm"], "POST");
+        assert_eq!(one["htu"], "https://auth.example.com/token");
+        assert_eq!(one["iat"], 1_000);
+        assert!(one.get("ath").is_none() && one.get("nonce").is_none());
+        assert_ne!(one["jti"], two["jti"]);
+        assert_eq!(first.body(), request.body());
+    }
+
+    #[test]
+    fn only_a_nonce_demand_asks_for_a_retry_and_any_nonce_is_kept() {
+        let mut binding = DpopBinding::new(DpopKey::generate());
+        let demand = br#"{"error":"use_dpop_nonce"}"#;
+        assert!(!binding.token_endpoint_answered(400, br#"{"error":"invalid_grant"}"#, []));
+        assert_eq!(binding.token_endpoint_nonce, None);
+        assert!(binding.token_endpoint_answered(400, demand, [b"n-1".as_slice()]));
+        assert_eq!(
+            binding.token_endpoint_nonce.as_ref().unwrap().as_str(),
+            "n-1"
+        );
+        // A demand without a nonce cannot be met: no retry.
+        assert!(!binding.token_endpoint_answered(400, demand, []));
+        // A success may hand out the next nonce.
+        assert!(!binding.token_endpoint_answered(200, b"{}", [b"n-2".as_slice()]));
+        assert_eq!(
+            binding.token_endpoint_nonce.as_ref().unwrap().as_str(),
+            "n-2"
+        );
+
+        let challenge = br#"DPoP error="use_dpop_nonce", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#;
+        assert!(binding.resource_answered(401, [challenge.as_slice()], [b"r-1".as_slice()]));
+        assert_eq!(binding.resource_nonce().unwrap().as_str(), "r-1");
+        let other = br#"DPoP error="invalid_token""#;
+        assert!(!binding.resource_answered(401, [other.as_slice()], [b"r-2".as_slice()]));
+        // The two servers' nonces stay apart.
+        assert_eq!(binding.resource_nonce().unwrap().as_str(), "r-2");
+        assert_eq!(
+            binding.token_endpoint_nonce.as_ref().unwrap().as_str(),
+            "n-2"
+        );
+    }
+
+    #[test]
+    fn resource_headers_bind_the_proof_to_the_token_url_and_nonce() {
+        let mut binding = DpopBinding::new(DpopKey::generate());
+        let url: Url = "https://mcp.example.com/mcp?x=1#f".parse().unwrap();
+        let headers = ResourceHeaders::new(
+            AccessTokenType::Dpop,
+            &token(),
+            Some(&binding),
+            "GET",
+            &url,
+            None,
+        )
+        .unwrap();
+        assert_eq!(headers.authorization(), "DPoP at_bound");
+        let proof = headers.dpop().unwrap();
+        let read = claims(proof.as_str());
+        assert_eq!(read["htu"], "https://mcp.example.com/mcp");
+        assert_eq!(read["htm"], "GET");
+        assert_eq!(read["ath"], access_token_hash(&token()));
+        assert!(read.get("nonce").is_none());
+        DpopProofCheck::new()
+            .check_resource_request(
+                [proof.as_str().as_bytes()],
+                "GET",
+                &url,
+                &token(),
+                binding.key().thumbprint(),
+            )
+            .unwrap();
+
+        binding.resource_nonce = Some(DpopNonce::new("r-1").unwrap());
+        let again = ResourceHeaders::new(
+            AccessTokenType::Dpop,
+            &token(),
+            Some(&binding),
+            "GET",
+            &url,
+            None,
+        )
+        .unwrap();
+        assert_eq!(claims(again.dpop().unwrap().as_str())["nonce"], "r-1");
+        assert_eq!(again.nonce().map(DpopNonce::as_str), Some("r-1"));
+        assert_ne!(again.dpop().unwrap().as_str(), proof.as_str());
+
+        // A Bearer token from a server that does not bind tokens goes as Bearer, with no proof.
+        let bearer = ResourceHeaders::new(
+            AccessTokenType::Bearer,
+            &token(),
+            Some(&binding),
+            "GET",
+            &url,
+            None,
+        )
+        .unwrap();
+        assert_eq!(bearer.authorization(), "Bearer at_bound");
+        assert!(bearer.dpop().is_none());
+        let shown = format!("{headers:?} {binding:?}");
+        assert!(!shown.contains("at_bound"), "{shown}");
+        assert!(shown.contains(binding.key().thumbprint()), "{shown}");
+    }
+}
