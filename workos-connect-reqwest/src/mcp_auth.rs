@@ -78,7 +78,9 @@ impl<B: Browser + Send> McpAuth<B> {
         self.shared.state.lock().await.authorization.clone()
     }
 
-    /// The access token for the next request, refreshed first when it expires within
+    /// The access token for the next request, as `Authorization: Bearer`; a DPoP-bound token needs
+    /// its proof too, from [`resource_headers`](Self::resource_headers). Refreshed first when it
+    /// expires within
     /// [`REFRESH_MARGIN_SECS`](workos_connect::mcp::REFRESH_MARGIN_SECS); `None` before any login. A
     /// refused refresh drops the tokens, so that the server's `401` leads to a new login.
     pub async fn token(&self) -> Option<String> {

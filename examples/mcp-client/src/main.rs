@@ -582,6 +582,42 @@ mod tests {
     }
 
     #[test]
+    fn dpop_is_used_when_asked_for_and_not_when_refused() {
+        let with = |flag: Option<&str>| {
+            let mut args = vec![
+                "mcp-client",
+                "https://mcp.example.com/mcp",
+                "--client-id",
+                "client_1",
+                "--client-secret",
+                "sk_s3cret",
+                "--issuer",
+                "https://auth.example.com",
+                "--client-credentials",
+            ];
+            args.extend(flag);
+            let options = Options::try_parse_from(args).unwrap();
+            let login = login_with(&options, "https://auth.example.com").unwrap();
+            let McpLoginStep::Send(request) = login.step() else {
+                panic!("a token request")
+            };
+            let proof = request.headers().any(|(name, _)| name == "dpop");
+            proof
+        };
+        // The metadata advertises no DPoP: proofs only with --dpop.
+        assert!(with(Some("--dpop")));
+        assert!(!with(None));
+        assert!(!with(Some("--no-dpop")));
+        assert!(Options::try_parse_from([
+            "mcp-client",
+            "https://mcp.example.com/mcp",
+            "--dpop",
+            "--no-dpop"
+        ])
+        .is_err());
+    }
+
+    #[test]
     fn a_server_url_with_a_password_is_refused() {
         let options =
             Options::try_parse_from(["mcp-client", "https://user:pa55word@mcp.example.com/mcp"])
