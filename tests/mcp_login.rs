@@ -403,6 +403,12 @@ fn a_stored_authorization_comes_back_checked() {
         restored.refresh_request().unwrap().url(),
         authorization.refresh_request().unwrap().url()
     );
+    // A store from before DPoP, without `token_type`, holds a bearer token.
+    let mut before: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(before["token_type"], "Bearer");
+    before.as_object_mut().unwrap().remove("token_type");
+    let before: McpAuthorization = serde_json::from_value(before).unwrap();
+    assert_eq!(before.token_type(), workos_connect::AccessTokenType::Bearer);
     // A store whose token endpoint was changed to plain http elsewhere is refused.
     let tampered = stored.replace(
         &format!("{ISSUER}/oauth2/token"),

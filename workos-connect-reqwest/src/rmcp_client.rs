@@ -151,9 +151,9 @@ where
                         .as_ref()
                         .filter(|_| demands_nonce(www_authenticate))
                     {
-                        // The token is good; the proof lacked the server's nonce. A new login
-                        // would meet the same demand, so the request is sent again once, and a
-                        // second demand is the server's answer.
+                        // The proof lacked the server's nonce, which a new login would not
+                        // bring: the request goes again once with it, and a second demand is
+                        // the server's answer.
                         if nonce_retried || !self.auth.resource_nonce_demanded(&url, sent).await {
                             return Err(StreamableHttpError::AuthRequired(challenge));
                         }
