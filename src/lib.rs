@@ -144,7 +144,7 @@ pub use scope_list::{ScopeList, ScopeToken};
 pub use scope_name::Scope;
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
 pub use security_token::{SecurityToken, SecurityTokenError};
-pub use token::{TokenError, TokenRequest, TokenResponse};
+pub use token::{AccessTokenType, TokenError, TokenRequest, TokenResponse};
 pub use token_exchange::{
     TokenExchange, TokenExchangeError, TokenExchangeResponse, TokenType, TOKEN_EXCHANGE_GRANT_TYPE,
 };

@@ -44,12 +44,68 @@ pub enum TokenError {
         /// What is wrong, and where.
         reason: String,
     },
-    /// A token type other than `Bearer`, which this crate cannot use.
-    #[error("the token response's token_type is {token_type:?}; only `Bearer` is supported")]
+    /// A token type other than `Bearer` or `DPoP`, which this crate cannot use.
+    #[error(
+        "the token response's token_type is {token_type:?}; only `Bearer` and `DPoP` are supported"
+    )]
     UnsupportedTokenType {
         /// The type received.
         token_type: String,
     },
+    /// A `DPoP` token for a request that sent no DPoP proof (RFC 9449 §5): the token is bound to
+    /// a key this client does not hold, so no request could use it.
+    #[error(
+        "the token endpoint issued a DPoP-bound token (token_type DPoP) to a request that sent no \
+         DPoP proof; the client holds no key to use it with"
+    )]
+    DpopWithoutProof,
+    /// The token endpoint wants its nonce in the DPoP proof (`400 use_dpop_nonce`, RFC 9449 §8).
+    /// The nonce was kept: send the request again, once, with a new proof.
+    #[error(
+        "the token endpoint asks for its nonce in the DPoP proof (use_dpop_nonce); send the \
+         request again with a new proof"
+    )]
+    UseDpopNonce,
+}
+
+/// The `token_type` of a token response (RFC 6749 §7.1): how the access token is presented.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum AccessTokenType {
+    /// `Bearer` (RFC 6750): `Authorization: Bearer <token>`, usable by whoever holds it.
+    #[default]
+    Bearer,
+    /// `DPoP` (RFC 9449 §5): bound to the client's proof key, sent as `Authorization: DPoP
+    /// <token>` with a fresh proof on each request.
+    #[serde(rename = "DPoP")]
+    Dpop,
+}
+
+impl AccessTokenType {
+    /// The type as the token response and the `Authorization` scheme write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessTokenType::Bearer => "Bearer",
+            AccessTokenType::Dpop => "DPoP",
+        }
+    }
+
+    /// Reads a `token_type`, case-insensitively (RFC 6749 §5.1).
+    fn parse(token_type: &str) -> Option<AccessTokenType> {
+        if token_type.eq_ignore_ascii_case("bearer") {
+            Some(AccessTokenType::Bearer)
+        } else if token_type.eq_ignore_ascii_case("dpop") {
+            Some(AccessTokenType::Dpop)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for AccessTokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A form `POST` to the token endpoint (or the introspection endpoint): where to send it, and its
@@ -243,8 +299,9 @@ impl ConnectClient {
 pub struct TokenResponse {
     /// The access token, never empty.
     pub access_token: AccessToken,
-    /// The token type; always `Bearer` once parsed.
-    pub token_type: String,
+    /// The token type: `Bearer`, or `DPoP` for a request that sent a proof
+    /// ([`parse_dpop`](Self::parse_dpop)).
+    pub token_type: AccessTokenType,
     /// Seconds until the access token expires, if given.
     pub expires_in: Option<u64>,
     /// A refresh token, given when `offline_access` was requested.
@@ -357,6 +414,28 @@ impl TokenResponse {
     /// # Ok::<(), TokenError>(())
     /// ```
     pub fn parse(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
+        TokenResponse::read(status, body, false)
+    }
+
+    /// Reads the answer to a token request that sent a DPoP proof (RFC 9449 §5), as
+    /// [`parse`](Self::parse) does, taking `token_type` `DPoP` as well as `Bearer`: a server that
+    /// does not bind tokens may answer `Bearer`, and the token is then used as a bearer token.
+    /// [`parse`](Self::parse), for a request without a proof, refuses `DPoP`
+    /// ([`TokenError::DpopWithoutProof`]).
+    ///
+    /// ```
+    /// use workos_connect::{AccessTokenType, TokenError, TokenResponse};
+    ///
+    /// let bound = br#"{"access_token":"at","token_type":"DPoP","expires_in":300}"#;
+    /// assert_eq!(TokenResponse::parse_dpop(200, bound)?.token_type, AccessTokenType::Dpop);
+    /// assert_eq!(TokenResponse::parse(200, bound).unwrap_err(), TokenError::DpopWithoutProof);
+    /// # Ok::<(), TokenError>(())
+    /// ```
+    pub fn parse_dpop(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
+        TokenResponse::read(status, body, true)
+    }
+
+    fn read(status: u16, body: &[u8], sent_proof: bool) -> Result<TokenResponse, TokenError> {
         if !(200..300).contains(&status) {
             return Err(error_answer(status, body));
         }
@@ -391,11 +470,15 @@ impl TokenResponse {
             .map(IdToken::new)
             .transpose()
             .map_err(malformed_token)?;
-        if !raw.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(TokenError::UnsupportedTokenType {
-                token_type: raw.token_type,
-            });
-        }
+        let token_type = match AccessTokenType::parse(&raw.token_type) {
+            Some(AccessTokenType::Dpop) if !sent_proof => return Err(TokenError::DpopWithoutProof),
+            Some(token_type) => token_type,
+            None => {
+                return Err(TokenError::UnsupportedTokenType {
+                    token_type: raw.token_type,
+                })
+            }
+        };
         // RFC 6749 Appendix A.4: scope tokens of NQCHAR separated by spaces. The granted scopes are
         // shown and logged, so nothing else is kept.
         if raw
@@ -410,7 +493,7 @@ impl TokenResponse {
         }
         Ok(TokenResponse {
             access_token,
-            token_type: raw.token_type,
+            token_type,
             expires_in: raw.expires_in,
             refresh_token,
             id_token,
@@ -647,6 +730,44 @@ mod tests {
                 description: Some("grant request is invalid".into()),
                 uri: None
             })
+        );
+    }
+
+    #[test]
+    fn token_types_follow_whether_a_proof_was_sent() {
+        let dpop = br#"{"access_token":"at","token_type":"DPoP"}"#;
+        let bearer = br#"{"access_token":"at","token_type":"Bearer"}"#;
+        // RFC 9449 §5: a DPoP token without a proof is an error; a Bearer one after a proof is
+        // used as a bearer token.
+        assert_eq!(
+            TokenResponse::parse(200, dpop).unwrap_err(),
+            TokenError::DpopWithoutProof
+        );
+        assert_eq!(
+            TokenResponse::parse_dpop(200, dpop).unwrap().token_type,
+            AccessTokenType::Dpop
+        );
+        assert_eq!(
+            TokenResponse::parse_dpop(200, br#"{"access_token":"at","token_type":"dpop"}"#)
+                .unwrap()
+                .token_type,
+            AccessTokenType::Dpop
+        );
+        assert_eq!(
+            TokenResponse::parse_dpop(200, bearer).unwrap().token_type,
+            AccessTokenType::Bearer
+        );
+        assert_eq!(
+            TokenResponse::parse(200, bearer).unwrap().token_type,
+            AccessTokenType::Bearer
+        );
+        assert!(matches!(
+            TokenResponse::parse_dpop(200, br#"{"access_token":"at","token_type":"mac"}"#),
+            Err(TokenError::UnsupportedTokenType { .. })
+        ));
+        assert_eq!(
+            serde_json::to_string(&AccessTokenType::Dpop).unwrap(),
+            "\"DPoP\""
         );
     }
 }

@@ -403,6 +403,12 @@ fn a_stored_authorization_comes_back_checked() {
         restored.refresh_request().unwrap().url(),
         authorization.refresh_request().unwrap().url()
     );
+    // A store from before DPoP, without `token_type`, holds a bearer token.
+    let mut before: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(before["token_type"], "Bearer");
+    before.as_object_mut().unwrap().remove("token_type");
+    let before: McpAuthorization = serde_json::from_value(before).unwrap();
+    assert_eq!(before.token_type(), workos_connect::AccessTokenType::Bearer);
     // A store whose token endpoint was changed to plain http elsewhere is refused.
     let tampered = stored.replace(
         &format!("{ISSUER}/oauth2/token"),
@@ -712,4 +718,199 @@ fn an_idp_that_issues_something_else_than_an_id_jag_stops_the_login() {
         .answer(200, access.to_string().as_bytes())
         .unwrap_err();
     assert!(matches!(error, McpLoginError::NotIdJag { .. }), "{error}");
+}
+
+/// The DPoP proof of a request, its `DPoP` header.
+fn dpop_proof(request: &HttpRequest) -> Vec<u8> {
+    let proofs: Vec<&str> = request
+        .headers()
+        .filter(|(name, _)| *name == workos_connect::dpop::DPOP_HEADER)
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(proofs.len(), 1, "one DPoP header");
+    proofs[0].as_bytes().to_vec()
+}
+
+#[test]
+fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() {
+    use workos_connect::dpop::{DpopNonce, DpopProofCheck, DPOP_HEADER};
+    use workos_connect::{AccessToken, AccessTokenType, TokenError};
+
+    // A server that takes only DPoP tokens challenges with `DPoP` alone.
+    let dpop_only = r#"DPoP resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#;
+    let mut login = McpLogin::unauthorized(&settings(), &server(), &[dpop_only]).unwrap();
+    assert_eq!(
+        sent(&login).url().as_str(),
+        "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+    );
+    login.answer(200, &resource_metadata()).unwrap();
+    let metadata = authkit_metadata_with("dpop_signing_alg_values_supported", json!(["ES256"]));
+    login.answer(200, &metadata).unwrap();
+    // The registration request carries no proof: only token requests do.
+    assert!(sent(&login).headers().all(|(name, _)| name != DPOP_HEADER));
+    login
+        .answer(
+            201,
+            json!({"client_id": "client_dpop"}).to_string().as_bytes(),
+        )
+        .unwrap();
+    let state = query(&authorize_url(&login), "state").unwrap();
+    let callback: Url =
+        format!("http://127.0.0.1:33418/callback?code=c0de&state={state}&iss={ISSUER}")
+            .parse()
+            .unwrap();
+    login.callback(&callback).unwrap();
+
+    let token_url: Url = format!("{ISSUER}/oauth2/token").parse().unwrap();
+    let first = sent(&login);
+    let first_proof = DpopProofCheck::new()
+        .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
+        .unwrap();
+    let nonce = DpopNonce::new("as-nonce-1").unwrap();
+    let with_nonce = DpopProofCheck::new().require_nonce(nonce.clone());
+    assert!(with_nonce
+        .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
+        .is_err());
+
+    // The server wants its nonce: the same request again, with a new proof holding it.
+    login
+        .answer_with_dpop_nonce(
+            400,
+            [b"as-nonce-1".as_slice()],
+            br#"{"error":"use_dpop_nonce"}"#,
+        )
+        .unwrap();
+    let second = sent(&login);
+    assert_eq!(second.body(), first.body());
+    let second_proof = with_nonce
+        .check_proof([dpop_proof(&second).as_slice()], "POST", &token_url)
+        .unwrap();
+    assert_eq!(second_proof.jkt(), first_proof.jkt());
+    assert_ne!(second_proof.jti(), first_proof.jti());
+
+    let answer = json!({"access_token": "at_dpop", "token_type": "DPoP", "expires_in": 3600, "refresh_token": "rt_dpop"});
+    login.answer(200, answer.to_string().as_bytes()).unwrap();
+    let McpLoginStep::Done(authorization) = login.step() else {
+        panic!("expected the end, got {:?}", login.step())
+    };
+    let mut authorization = authorization.clone();
+    assert_eq!(authorization.token_type(), AccessTokenType::Dpop);
+    let key = authorization.dpop_key().unwrap().clone();
+    assert_eq!(key.thumbprint(), first_proof.jkt());
+
+    // Each request to the MCP server: `Authorization: DPoP` and its own proof, bound to the token.
+    let mcp: Url = format!("{SERVER}?session=1").parse().unwrap();
+    let headers = authorization.resource_headers("POST", &mcp).unwrap();
+    assert_eq!(headers.authorization(), "DPoP at_dpop");
+    let token = AccessToken::new("at_dpop").unwrap();
+    let proof = headers.dpop().unwrap();
+    assert_eq!(proof.htu(), SERVER);
+    DpopProofCheck::new()
+        .check_resource_request(
+            [proof.as_str().as_bytes()],
+            "POST",
+            &server(),
+            &token,
+            key.thumbprint(),
+        )
+        .unwrap();
+
+    // Stored and restored, the key and the binding come back; Debug shows neither key nor token.
+    let stored = serde_json::to_string(&authorization).unwrap();
+    let restored: McpAuthorization = serde_json::from_str(&stored).unwrap();
+    assert_eq!(restored.dpop_key(), Some(&key));
+    assert_eq!(restored.token_type(), AccessTokenType::Dpop);
+    let d = serde_json::to_value(&key).unwrap()["d"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = format!("{authorization:?} {headers:?}");
+    assert!(!shown.contains(&d) && !shown.contains("at_dpop"), "{shown}");
+
+    // The refresh carries a proof with the token endpoint's latest nonce.
+    let refresh = authorization.refresh_request().unwrap();
+    with_nonce
+        .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
+        .unwrap();
+    // A new demand is handed back, its nonce kept for the next refresh's proof.
+    assert_eq!(
+        authorization.refreshed_with_dpop_nonce(
+            400,
+            [b"as-nonce-2".as_slice()],
+            br#"{"error":"use_dpop_nonce"}"#,
+            1_000
+        ),
+        Err(TokenError::UseDpopNonce)
+    );
+    let refresh = authorization.refresh_request().unwrap();
+    DpopProofCheck::new()
+        .require_nonce(DpopNonce::new("as-nonce-2").unwrap())
+        .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
+        .unwrap();
+}
+
+#[test]
+fn a_second_nonce_demand_at_the_token_endpoint_stops_the_login() {
+    let settings = settings()
+        .registration(
+            ClientCredentials::pre_registered(
+                ISSUER.parse().unwrap(),
+                "client_m2m".parse().unwrap(),
+                Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+                TokenEndpointAuth::ClientSecretBasic,
+            )
+            .unwrap(),
+        )
+        .client_credentials()
+        .dpop_key(workos_connect::dpop::DpopKey::generate());
+    // No DPoP in the metadata, but the client's own key: proofs all the same.
+    let mut login = login_to_token(&settings, json!(["client_secret_basic"]));
+    let demand = br#"{"error":"use_dpop_nonce"}"#;
+    assert!(!dpop_proof(&sent(&login)).is_empty());
+    login
+        .answer_with_dpop_nonce(400, [b"n-1".as_slice()], demand)
+        .unwrap();
+    assert!(!dpop_proof(&sent(&login)).is_empty());
+    let error = login
+        .answer_with_dpop_nonce(400, [b"n-2".as_slice()], demand)
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            McpLoginError::Token(workos_connect::TokenError::UseDpopNonce)
+        ),
+        "{error}"
+    );
+    assert!(matches!(login.step(), McpLoginStep::Failed));
+}
+
+#[test]
+fn without_dpop_the_login_sends_no_proof_and_refuses_a_dpop_token() {
+    let settings = settings()
+        .registration(
+            ClientCredentials::pre_registered(
+                ISSUER.parse().unwrap(),
+                "client_m2m".parse().unwrap(),
+                Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+                TokenEndpointAuth::ClientSecretBasic,
+            )
+            .unwrap(),
+        )
+        .client_credentials()
+        .without_dpop();
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    let metadata = authkit_metadata_with("dpop_signing_alg_values_supported", json!(["ES256"]));
+    login.answer(200, &metadata).unwrap();
+    let token = sent(&login);
+    assert!(token
+        .headers()
+        .all(|(name, _)| name != workos_connect::dpop::DPOP_HEADER));
+    let answer = json!({"access_token": "at", "token_type": "DPoP"});
+    assert!(matches!(
+        login.answer(200, answer.to_string().as_bytes()),
+        Err(McpLoginError::Token(
+            workos_connect::TokenError::DpopWithoutProof
+        ))
+    ));
 }

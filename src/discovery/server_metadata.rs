@@ -50,6 +50,10 @@ pub struct AuthorizationServerMetadata {
     pub client_id_metadata_document_supported: bool,
     /// Whether the authorization response carries `iss` (RFC 9207).
     pub authorization_response_iss_parameter_supported: bool,
+    /// The DPoP proof algorithms the server takes, if it supports DPoP (RFC 9449 §5.1); a client
+    /// with an ES256 key binds its tokens where `ES256` is listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
     /// Other members, by name.
     #[serde(flatten)]
     other: Map<String, Value>,
@@ -130,6 +134,8 @@ struct Document {
     client_id_metadata_document_supported: bool,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
+    #[serde(default)]
+    dpop_signing_alg_values_supported: Option<Vec<String>>,
     #[serde(flatten)]
     other: Map<String, Value>,
 }
@@ -149,6 +155,7 @@ impl From<Document> for AuthorizationServerMetadata {
             client_id_metadata_document_supported: document.client_id_metadata_document_supported,
             authorization_response_iss_parameter_supported: document
                 .authorization_response_iss_parameter_supported,
+            dpop_signing_alg_values_supported: document.dpop_signing_alg_values_supported,
             other: document.other,
         }
     }
@@ -321,8 +328,17 @@ impl AuthorizationServerMetadata {
             token_endpoint_auth_methods_supported: None,
             client_id_metadata_document_supported: false,
             authorization_response_iss_parameter_supported: false,
+            dpop_signing_alg_values_supported: None,
             other: Map::new(),
         }
+    }
+
+    /// Whether the server takes DPoP proofs signed with ES256, the one algorithm this crate signs
+    /// with: `dpop_signing_alg_values_supported` lists `ES256` (RFC 9449 §5.1).
+    pub fn supports_dpop_es256(&self) -> bool {
+        self.dpop_signing_alg_values_supported
+            .as_ref()
+            .is_some_and(|algs| algs.iter().any(|alg| alg == "ES256"))
     }
 
     /// A member this type does not name.

@@ -11,7 +11,13 @@ use crate::http_request::HttpRequest;
 use crate::identifier::{Issuer, Resource};
 use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
-use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::token::{AccessTokenType, TokenError, TokenRequest, TokenResponse};
+#[cfg(feature = "dpop")]
+use crate::{
+    clock::unix_now,
+    dpop::{DpopBuildError, DpopKey},
+    mcp::dpop_binding::{DpopBinding, ResourceHeaders},
+};
 
 /// How long before its `exp` an access token counts as expired, so that a request sent with it
 /// does not arrive just after.
@@ -22,10 +28,20 @@ pub const REFRESH_MARGIN_SECS: u64 = 30;
 /// [`needs_refresh`](Self::needs_refresh), and give its [`credentials`](Self::credentials) to the
 /// next login with the same authorization server.
 ///
-/// Its `Debug` shows no token.
+/// A DPoP-bound login (RFC 9449) keeps its proof key and the servers' latest nonces too: present
+/// its token with [`resource_headers`](Self::resource_headers), which signs a proof for each
+/// request. Stored, it holds the private key: keep it as a secret.
+///
+/// Its `Debug` shows no token and no key (only the key's thumbprint).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct McpAuthorization {
     access_token: AccessToken,
+    /// `Bearer` for logins stored before DPoP was known.
+    #[serde(default)]
+    token_type: AccessTokenType,
+    #[cfg(feature = "dpop")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop: Option<Box<DpopBinding>>,
     refresh_token: Option<RefreshToken>,
     expires_at: Option<u64>,
     scopes: ScopeList,
@@ -47,6 +63,9 @@ impl McpAuthorization {
         McpAuthorization {
             expires_at: tokens.expires_at(received_at),
             access_token: tokens.access_token,
+            token_type: tokens.token_type,
+            #[cfg(feature = "dpop")]
+            dpop: None,
             refresh_token: tokens.refresh_token,
             scopes,
             resource,
@@ -55,9 +74,83 @@ impl McpAuthorization {
         }
     }
 
-    /// The access token, for `Authorization: Bearer`.
+    #[cfg(feature = "dpop")]
+    pub(crate) fn with_dpop(mut self, binding: Option<DpopBinding>) -> Self {
+        self.dpop = binding.map(Box::new);
+        self
+    }
+
+    /// The access token: sent as `Authorization: Bearer` for a [`AccessTokenType::Bearer`] token;
+    /// a DPoP-bound one goes with a proof ([`resource_headers`](Self::resource_headers)).
     pub fn access_token(&self) -> &AccessToken {
         &self.access_token
+    }
+
+    /// How the access token is presented: `Bearer`, or `DPoP` when the server bound it to the
+    /// login's key.
+    pub fn token_type(&self) -> AccessTokenType {
+        self.token_type
+    }
+
+    /// The DPoP proof key of the login, when its token requests sent proofs: it signs the
+    /// refreshes' proofs too, and the resource requests' when the token is DPoP-bound.
+    #[cfg(feature = "dpop")]
+    pub fn dpop_key(&self) -> Option<&DpopKey> {
+        self.dpop.as_deref().map(DpopBinding::key)
+    }
+
+    /// The headers for one request to the resource, `method` to `url`: `Authorization: Bearer`,
+    /// or for a DPoP-bound token `Authorization: DPoP` and a fresh `DPoP` proof (its `htu` the
+    /// URL without query and fragment, `ath` the token's hash, and the resource's latest nonce,
+    /// RFC 9449 §7.1, §9). Call it for every request, retries included.
+    #[cfg(feature = "dpop")]
+    pub fn resource_headers(
+        &self,
+        method: &str,
+        url: &Url,
+    ) -> Result<ResourceHeaders, DpopBuildError> {
+        self.resource_headers_at(method, url, None)
+    }
+
+    #[cfg(feature = "dpop")]
+    pub(crate) fn resource_headers_at(
+        &self,
+        method: &str,
+        url: &Url,
+        now: Option<u64>,
+    ) -> Result<ResourceHeaders, DpopBuildError> {
+        ResourceHeaders::new(
+            self.token_type,
+            &self.access_token,
+            self.dpop.as_deref(),
+            method,
+            url,
+            now,
+        )
+    }
+
+    /// Takes a resource's answer to a request made with [`resource_headers`](Self::resource_headers):
+    /// its status, `WWW-Authenticate` and `DPoP-Nonce` header values. Keeps the nonce the
+    /// resource sent, and returns `true` when the answer is a `401` whose `DPoP` challenge is
+    /// `use_dpop_nonce` (RFC 9449 §9): send the request again, once, with new headers, rather than
+    /// log in again. `false` for a Bearer login or any other answer.
+    #[cfg(feature = "dpop")]
+    pub fn resource_answered<'a, 'b>(
+        &mut self,
+        status: u16,
+        www_authenticate: impl IntoIterator<Item = &'a [u8]>,
+        dpop_nonce: impl IntoIterator<Item = &'b [u8]> + Clone,
+    ) -> bool {
+        match self.dpop.as_mut() {
+            Some(binding) => binding.resource_answered(status, www_authenticate, dpop_nonce),
+            None => false,
+        }
+    }
+
+    /// The resource's latest nonce, when it sent one.
+    #[cfg(feature = "dpop")]
+    pub fn resource_nonce(&self) -> Option<&crate::dpop::DpopNonce> {
+        self.dpop.as_deref().and_then(DpopBinding::resource_nonce)
     }
 
     /// The refresh token, if the server gave one.
@@ -78,7 +171,8 @@ impl McpAuthorization {
     }
 
     /// The `refresh_token` grant for the same resource (RFC 8707 section 2.2), with the client's
-    /// authentication; `None` without a refresh token (log in again).
+    /// authentication, and for a DPoP login a proof signed now with the server's latest nonce (so
+    /// build it for each send); `None` without a refresh token (log in again).
     pub fn refresh_request(&self) -> Option<HttpRequest> {
         let refresh_token = self.refresh_token.as_ref()?;
         let form = vec![
@@ -89,20 +183,56 @@ impl McpAuthorization {
         let request = self
             .credentials
             .authenticated(self.token_endpoint.clone(), form);
-        Some(HttpRequest::from(&request))
+        let request = HttpRequest::from(&request);
+        #[cfg(feature = "dpop")]
+        if let Some(binding) = &self.dpop {
+            // The token endpoint was checked as an http(s) URL with a host, and POST is a method:
+            // signing cannot fail.
+            return binding.sign_token_request(&request, unix_now()).ok();
+        }
+        Some(request)
     }
 
     /// Takes the refresh's answer: the new access token, and the new refresh token if the server
-    /// rotated it (RFC 9700 section 4.14.2), else the one held.
+    /// rotated it (RFC 9700 section 4.14.2), else the one held. A DPoP login's answer needs its
+    /// `DPoP-Nonce` header: give it to [`refreshed_with_dpop_nonce`](Self::refreshed_with_dpop_nonce).
     pub fn refreshed(
         &mut self,
         status: u16,
         body: &[u8],
         unix_seconds: u64,
     ) -> Result<(), TokenError> {
-        let tokens = TokenResponse::parse(status, body)?;
+        self.refreshed_with_dpop_nonce(status, [], body, unix_seconds)
+    }
+
+    /// Takes the refresh's answer as [`refreshed`](Self::refreshed) does, with its `DPoP-Nonce`
+    /// header values. A `400 use_dpop_nonce` keeps the nonce and returns
+    /// [`TokenError::UseDpopNonce`]: send a new [`refresh_request`](Self::refresh_request) once.
+    pub fn refreshed_with_dpop_nonce<'a>(
+        &mut self,
+        status: u16,
+        dpop_nonce: impl IntoIterator<Item = &'a [u8]> + Clone,
+        body: &[u8],
+        unix_seconds: u64,
+    ) -> Result<(), TokenError> {
+        #[cfg(feature = "dpop")]
+        let tokens = match self.dpop.as_mut() {
+            Some(binding) => {
+                if binding.token_endpoint_answered(status, body, dpop_nonce) {
+                    return Err(TokenError::UseDpopNonce);
+                }
+                TokenResponse::parse_dpop(status, body)?
+            }
+            None => TokenResponse::parse(status, body)?,
+        };
+        #[cfg(not(feature = "dpop"))]
+        let tokens = {
+            let _ = dpop_nonce;
+            TokenResponse::parse(status, body)?
+        };
         self.expires_at = tokens.expires_at(unix_seconds);
         self.access_token = tokens.access_token;
+        self.token_type = tokens.token_type;
         if let Some(rotated) = tokens.refresh_token {
             self.refresh_token = Some(rotated);
         }
@@ -157,13 +287,16 @@ fn token_endpoint<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::
 
 impl fmt::Debug for McpAuthorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("McpAuthorization")
-            .field("access_token", &self.access_token)
+        let mut f = f.debug_struct("McpAuthorization");
+        f.field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
             .field("refresh_token", &self.refresh_token)
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
             .field("resource", &self.resource)
-            .field("issuer", self.credentials.issuer())
-            .finish_non_exhaustive()
+            .field("issuer", self.credentials.issuer());
+        #[cfg(feature = "dpop")]
+        f.field("dpop", &self.dpop);
+        f.finish_non_exhaustive()
     }
 }

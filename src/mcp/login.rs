@@ -6,6 +6,8 @@ use std::fmt;
 
 use url::Url;
 
+#[cfg(feature = "dpop")]
+use crate::challenge::BearerError;
 use crate::challenge::{BearerChallenge, ChallengeError};
 use crate::client::{ClientId, RedirectUri};
 use crate::clock::unix_now;
@@ -28,6 +30,11 @@ use crate::security_token::SecurityToken;
 use crate::token::{TokenError, TokenResponse};
 use crate::token_exchange::{TokenExchangeError, TokenExchangeResponse, TokenType};
 use crate::CallbackError;
+#[cfg(feature = "dpop")]
+use crate::{
+    dpop::{DpopChallenge, DpopErrorCode, DpopKey},
+    mcp::dpop_binding::DpopBinding,
+};
 
 /// How this client logs in to MCP servers: its name and redirect URI, and the registrations it may
 /// use, tried in the MCP specification's order (pre-registered, Client ID Metadata Document, then
@@ -40,6 +47,20 @@ pub struct McpClientSettings {
     metadata_document: Option<ClientId>,
     refresh_tokens: bool,
     grant: Grant,
+    #[cfg(feature = "dpop")]
+    dpop: DpopUse,
+}
+
+/// When the login binds its tokens to a DPoP key (RFC 9449).
+#[cfg(feature = "dpop")]
+#[derive(Debug, Clone)]
+enum DpopUse {
+    /// A fresh key per login, where the authorization server takes ES256 proofs.
+    WhenAdvertised,
+    /// This key, with every authorization server.
+    Always(Box<DpopKey>),
+    /// Never: bearer tokens only.
+    Never,
 }
 
 /// How the login gets its token once the client has a registration.
@@ -66,7 +87,26 @@ impl McpClientSettings {
             metadata_document: None,
             refresh_tokens: true,
             grant: Grant::AuthorizationCode,
+            #[cfg(feature = "dpop")]
+            dpop: DpopUse::WhenAdvertised,
         }
+    }
+
+    /// Binds the tokens to this DPoP key (RFC 9449) with any authorization server, advertised or
+    /// not: every token request carries a proof signed with it. Without this, a login generates a
+    /// key of its own where the server's metadata lists `ES256` in
+    /// `dpop_signing_alg_values_supported`, and sends bearer requests elsewhere.
+    #[cfg(feature = "dpop")]
+    pub fn dpop_key(mut self, key: DpopKey) -> Self {
+        self.dpop = DpopUse::Always(Box::new(key));
+        self
+    }
+
+    /// Sends no DPoP proofs, even to a server that advertises DPoP: the tokens are bearer tokens.
+    #[cfg(feature = "dpop")]
+    pub fn without_dpop(mut self) -> Self {
+        self.dpop = DpopUse::Never;
+        self
     }
 
     /// A registration made beforehand, or stored from an earlier login: used only with the
@@ -125,7 +165,9 @@ impl McpClientSettings {
 #[non_exhaustive]
 pub enum McpLoginStep<'a> {
     /// Send this request, without following redirects, and give the answer to
-    /// [`McpLogin::answer`].
+    /// [`McpLogin::answer`] ([`McpLogin::answer_with_dpop_nonce`] with its `DPoP-Nonce` header).
+    /// A token request carrying a DPoP proof is signed when the step is handed out: send it at
+    /// once.
     Send(&'a HttpRequest),
     /// Send the user's browser to this URL, and give the URL it comes back to (the redirect URI
     /// with `code` and `state`) to [`McpLogin::callback`].
@@ -190,6 +232,10 @@ pub enum McpLoginError {
     /// The server asks for more scopes again than the step-up allows.
     #[error("step-up: {0}")]
     StepUp(#[from] StepUpError),
+    /// A DPoP proof could not be signed for the token request.
+    #[cfg(feature = "dpop")]
+    #[error("DPoP proof: {0}")]
+    Dpop(#[from] crate::dpop::DpopBuildError),
     /// `answer` or `callback` was called when the login was not waiting for it.
     #[error("the login was not waiting for {0}; follow McpLogin::step")]
     OutOfOrder(&'static str),
@@ -251,6 +297,14 @@ pub struct McpLogin {
     scopes: ScopeList,
     request: Option<HttpRequest>,
     stage: Stage,
+    /// The token request without its DPoP proof, to sign again for the nonce retry.
+    #[cfg(feature = "dpop")]
+    unsigned_token_request: Option<HttpRequest>,
+    #[cfg(feature = "dpop")]
+    dpop: Option<DpopBinding>,
+    /// Whether the token request was sent again for the server's nonce: only once.
+    #[cfg(feature = "dpop")]
+    nonce_retried: bool,
 }
 
 impl McpLogin {
@@ -306,6 +360,12 @@ impl McpLogin {
             scopes: ScopeList::new(),
             request: None,
             stage: Stage::Failed,
+            #[cfg(feature = "dpop")]
+            unsigned_token_request: None,
+            #[cfg(feature = "dpop")]
+            dpop: None,
+            #[cfg(feature = "dpop")]
+            nonce_retried: false,
         };
         login.stage = Stage::ResourceMetadata(locations.into());
         login.prepare();
@@ -328,11 +388,27 @@ impl McpLogin {
         self.step_up.clone()
     }
 
-    /// The answer to the request of the last [`McpLoginStep::Send`]: its status and body.
+    /// The answer to the request of the last [`McpLoginStep::Send`]: its status and body. A
+    /// login that sends DPoP proofs needs the token endpoint's `DPoP-Nonce` header too: give its
+    /// answers to [`answer_with_dpop_nonce`](Self::answer_with_dpop_nonce).
     pub fn answer(&mut self, status: u16, body: &[u8]) -> Result<(), McpLoginError> {
+        self.answer_with_dpop_nonce(status, [], body)
+    }
+
+    /// The answer to the request of the last [`McpLoginStep::Send`], as
+    /// [`answer`](Self::answer) takes it, with the values of its `DPoP-Nonce` header (none, most
+    /// often). When the token endpoint refuses a DPoP proof for want of its nonce (`400
+    /// use_dpop_nonce`, RFC 9449 §8), the login keeps the nonce and hands out the token request
+    /// again, once, with a new proof; the nonce signs the refreshes' proofs too.
+    pub fn answer_with_dpop_nonce<'a>(
+        &mut self,
+        status: u16,
+        dpop_nonce: impl IntoIterator<Item = &'a [u8]> + Clone,
+        body: &[u8],
+    ) -> Result<(), McpLoginError> {
         let stage = std::mem::replace(&mut self.stage, Stage::Failed);
         self.request = None;
-        let next = self.advance(stage, status, body);
+        let next = self.advance(stage, status, dpop_nonce, body);
         self.stage = next?;
         self.prepare();
         Ok(())
@@ -357,12 +433,32 @@ impl McpLogin {
         }
         let code = check.check_url(callback)?;
         let token = client.token_request(pending, &code)?;
-        self.request = Some(HttpRequest::from(&token));
+        self.token_request(HttpRequest::from(&token))?;
         self.stage = Stage::Token;
         Ok(())
     }
 
-    fn advance(&mut self, stage: Stage, status: u16, body: &[u8]) -> Result<Stage, McpLoginError> {
+    /// Stages `request` to the token endpoint, with a DPoP proof signed now when the login
+    /// sends them.
+    fn token_request(&mut self, request: HttpRequest) -> Result<(), McpLoginError> {
+        #[cfg(feature = "dpop")]
+        if let Some(binding) = &self.dpop {
+            let signed = binding.sign_token_request(&request, unix_now())?;
+            self.request = Some(signed);
+            self.unsigned_token_request = Some(request);
+            return Ok(());
+        }
+        self.request = Some(request);
+        Ok(())
+    }
+
+    fn advance<'a>(
+        &mut self,
+        stage: Stage,
+        status: u16,
+        dpop_nonce: impl IntoIterator<Item = &'a [u8]> + Clone,
+        body: &[u8],
+    ) -> Result<Stage, McpLoginError> {
         match stage {
             Stage::ResourceMetadata(mut locations) => {
                 let Some(location) = locations.pop_front() else {
@@ -440,17 +536,47 @@ impl McpLogin {
                     &self.scopes,
                     self.resource.as_ref(),
                 )?;
-                self.request = Some(HttpRequest::from(&request));
+                self.token_request(HttpRequest::from(&request))?;
                 Ok(Stage::Token)
             }
             Stage::Token => {
-                let tokens = TokenResponse::parse(status, body)?;
-                Ok(Stage::Done(self.finish(tokens)?))
+                let tokens = self.read_tokens(status, dpop_nonce, body)?;
+                match tokens {
+                    Some(tokens) => Ok(Stage::Done(self.finish(tokens)?)),
+                    None => Ok(Stage::Token),
+                }
             }
             Stage::Browser(..) | Stage::Done(_) | Stage::Failed => {
                 Err(McpLoginError::OutOfOrder("an answer"))
             }
         }
+    }
+
+    /// Reads the token endpoint's answer: the tokens, or `None` when the request was staged again
+    /// for the server's DPoP nonce.
+    fn read_tokens<'a>(
+        &mut self,
+        status: u16,
+        dpop_nonce: impl IntoIterator<Item = &'a [u8]> + Clone,
+        body: &[u8],
+    ) -> Result<Option<TokenResponse>, McpLoginError> {
+        #[cfg(feature = "dpop")]
+        if let Some(binding) = self.dpop.as_mut() {
+            if binding.token_endpoint_answered(status, body, dpop_nonce) {
+                // A server that refuses its own fresh nonce would be asked forever.
+                let unsigned = self
+                    .unsigned_token_request
+                    .clone()
+                    .filter(|_| !self.nonce_retried)
+                    .ok_or(TokenError::UseDpopNonce)?;
+                self.nonce_retried = true;
+                self.token_request(unsigned)?;
+                return Ok(None);
+            }
+            return Ok(Some(TokenResponse::parse_dpop(status, body)?));
+        }
+        let _ = dpop_nonce;
+        Ok(Some(TokenResponse::parse(status, body)?))
     }
 
     /// Chooses the registration for `server`, in the specification's order.
@@ -504,6 +630,16 @@ impl McpLogin {
             .clone()
             .ok_or(McpLoginError::OutOfOrder("an answer"))?;
         let client = AuthorizationClient::new(server, credentials)?;
+        #[cfg(feature = "dpop")]
+        {
+            self.dpop = match &self.settings.dpop {
+                DpopUse::Always(key) => Some(DpopBinding::new(DpopKey::clone(key))),
+                DpopUse::WhenAdvertised if server.supports_dpop_es256() => {
+                    Some(DpopBinding::new(DpopKey::generate()))
+                }
+                DpopUse::WhenAdvertised | DpopUse::Never => None,
+            };
+        }
         if self.scopes.is_empty() {
             self.scopes = select_scopes(Some(&self.challenge), self.resource_metadata.as_ref());
         }
@@ -511,15 +647,15 @@ impl McpLogin {
             Grant::AuthorizationCode => {}
             Grant::ClientCredentials => {
                 let request = client.client_credentials_request(&self.scopes, Some(&resource))?;
-                self.request = Some(HttpRequest::from(&request));
                 self.client = Some(client);
+                self.token_request(HttpRequest::from(&request))?;
                 return Ok(Stage::Token);
             }
             Grant::JwtBearer(assertion) => {
                 let request =
                     client.jwt_bearer_request(assertion, &self.scopes, Some(&resource))?;
-                self.request = Some(HttpRequest::from(&request));
                 self.client = Some(client);
+                self.token_request(HttpRequest::from(&request))?;
                 return Ok(Stage::Token);
             }
             Grant::EnterpriseManaged(idp) => {
@@ -558,14 +694,17 @@ impl McpLogin {
         if self.step_up.is_none() {
             self.step_up = Some(StepUp::new(self.scopes.clone()));
         }
-        Ok(McpAuthorization::new(
+        let authorization = McpAuthorization::new(
             tokens,
             unix_now(),
             self.scopes.clone(),
             resource,
             client.credentials().clone(),
             client.token_endpoint().clone(),
-        ))
+        );
+        #[cfg(feature = "dpop")]
+        let authorization = authorization.with_dpop(self.dpop.clone());
+        Ok(authorization)
     }
 
     /// Builds the request the new stage sends, if it sends one.
@@ -616,5 +755,35 @@ fn read_challenge(www_authenticate: &[&str]) -> Result<BearerChallenge, McpLogin
         // No challenge: discovery goes to the well-known URLs.
         return Ok(BearerChallenge::default());
     }
-    Ok(BearerChallenge::parse(&www_authenticate.join(", "))?)
+    let header = www_authenticate.join(", ");
+    match BearerChallenge::parse(&header) {
+        #[cfg(feature = "dpop")]
+        Err(ChallengeError::NoBearer) => {
+            // A server that takes only DPoP tokens challenges with `DPoP` alone (RFC 9449 §7.1);
+            // its parameters lead discovery just as a Bearer challenge's do.
+            let dpop = DpopChallenge::parse(&header).map_err(|_| ChallengeError::NoBearer)?;
+            Ok(bearer_view(dpop))
+        }
+        read => Ok(read?),
+    }
+}
+
+/// The parameters of a `DPoP` challenge that discovery and scope selection read, as a Bearer
+/// challenge carries them.
+#[cfg(feature = "dpop")]
+fn bearer_view(dpop: DpopChallenge) -> BearerChallenge {
+    let error = dpop.error.map(|code| match code {
+        DpopErrorCode::InvalidRequest => BearerError::InvalidRequest,
+        DpopErrorCode::InvalidToken => BearerError::InvalidToken,
+        DpopErrorCode::InsufficientScope => BearerError::InsufficientScope,
+        other => BearerError::Other(other.as_str().to_owned()),
+    });
+    BearerChallenge {
+        realm: dpop.realm,
+        resource_metadata: dpop.resource_metadata,
+        scope: dpop.scope,
+        error,
+        error_description: dpop.error_description,
+        error_uri: None,
+    }
 }

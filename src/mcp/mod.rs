@@ -18,6 +18,7 @@
 //! | redeem the code, refresh, or log in as the client itself | [`AuthorizationClient::token_request`], [`refresh_request`](AuthorizationClient::refresh_request), [`client_credentials_request`](AuthorizationClient::client_credentials_request), then [`TokenResponse::parse`](crate::TokenResponse::parse) | 6749 |
 //! | log in with a JWT: a workload's platform token, or an enterprise IdP's ID-JAG | [`McpClientSettings::jwt_bearer`], [`McpClientSettings::enterprise_managed`] with an [`EnterpriseIdp`], [`AuthorizationClient::jwt_bearer_request`], [`TokenExchange`] | 7523, 8693, SEP-990 |
 //! | authenticate with a private key instead of a secret (feature `private-key-jwt`) | `ClientCredentials::private_key_jwt`, `ClientSigningKey` | 7523 §2.2 |
+//! | bind the tokens to a key (feature `dpop`, default): proofs on token requests where the server advertises ES256, the servers' nonces, `Authorization: DPoP` with a proof per request | `McpClientSettings::dpop_key`, `McpLogin::answer_with_dpop_nonce`, `McpAuthorization::resource_headers`, `ResourceHeaders` | 9449 |
 //! | a `403 insufficient_scope` | [`StepUp`], at most [`DEFAULT_MAX_LOGINS`] logins | MCP step-up |
 //!
 //! Credentials are bound to the issuer they were registered with, the metadata's `issuer` must be
@@ -33,6 +34,8 @@
 //! conformance suite's scored client scenarios of both requirement sets (2025-11-25, 2026-07-28).
 
 mod authorization;
+#[cfg(feature = "dpop")]
+mod dpop_binding;
 mod enterprise;
 mod grant;
 mod login;
@@ -41,6 +44,8 @@ mod scope_choice;
 pub use authorization::{
     AuthorizationClient, AuthorizationError, LoginRequest, PendingLogin, JWT_BEARER_GRANT_TYPE,
 };
+#[cfg(feature = "dpop")]
+pub use dpop_binding::ResourceHeaders;
 pub use enterprise::EnterpriseIdp;
 pub use grant::{McpAuthorization, REFRESH_MARGIN_SECS};
 pub use login::{McpClientSettings, McpLogin, McpLoginError, McpLoginStep};

@@ -9,6 +9,7 @@
 //! | an agent, editor or CLI logging in to an MCP server | [`log_in`] runs a [`McpLogin`](workos_connect::mcp::McpLogin) to its end |
 //! | the browser step | [`UserBrowser`] (the user's browser and a [`LoopbackRedirect`]), [`FollowRedirect`] (test servers) |
 //! | any request a sans-IO job hands out | [`send`], with [`default_client`] (rustls, timeouts, no redirects) |
+//! | DPoP-bound tokens (RFC 9449): the servers' nonces, a proof per MCP request | [`send_for_answer`] keeps `DPoP-Nonce`; [`McpAuth::resource_headers`] |
 //!
 //! # Log in to an MCP server
 //!
@@ -49,4 +50,4 @@ pub use loopback::LoopbackRedirect;
 pub use mcp_auth::McpAuth;
 #[cfg(feature = "rmcp")]
 pub use rmcp_client::AuthorizedClient;
-pub use send::{default_client, send, SendError, MAX_ANSWER_BYTES};
+pub use send::{default_client, send, send_for_answer, Answer, SendError, MAX_ANSWER_BYTES};

@@ -4,7 +4,7 @@
 use workos_connect::mcp::{McpAuthorization, McpLogin, McpLoginError, McpLoginStep};
 
 use crate::browser::{Browser, BrowserError};
-use crate::send::{send, SendError};
+use crate::send::{send_for_answer, SendError};
 
 /// Why a driven login stopped.
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +31,8 @@ pub async fn log_in(
         match login.step() {
             McpLoginStep::Send(request) => {
                 let request = request.clone();
-                let (status, body) = send(client, &request).await?;
-                login.answer(status, &body)?;
+                let answer = send_for_answer(client, &request).await?;
+                login.answer_with_dpop_nonce(answer.status, answer.dpop_nonce(), &answer.body)?;
             }
             McpLoginStep::Authorize(url) => {
                 let url = url.clone();

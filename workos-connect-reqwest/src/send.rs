@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use workos_connect::dpop::DPOP_NONCE_HEADER;
 use workos_connect::{HttpMethod, HttpRequest};
 
 /// The most of an answer read: metadata, registration and token answers are a few kilobytes.
@@ -39,12 +40,56 @@ pub fn default_client() -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
+/// A response as a sans-IO job takes it: the status, the `DPoP-Nonce` header values (RFC 9449
+/// §8) and at most [`MAX_ANSWER_BYTES`] of the body.
+///
+/// Its `Debug` shows the status and the body's length only: a token response's body holds tokens.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The values of its `DPoP-Nonce` headers, in order (none, most often).
+    pub dpop_nonce: Vec<Vec<u8>>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The `DPoP-Nonce` values, as [`McpLogin::answer_with_dpop_nonce`] takes them.
+    ///
+    /// [`McpLogin::answer_with_dpop_nonce`]: workos_connect::mcp::McpLogin::answer_with_dpop_nonce
+    pub fn dpop_nonce(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        self.dpop_nonce.iter().map(Vec::as_slice)
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("dpop_nonce", &self.dpop_nonce.len())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 /// Sends `request` with `client` and reads the status and at most [`MAX_ANSWER_BYTES`] of the
 /// body, for the job's `answer`.
 pub async fn send(
     client: &reqwest::Client,
     request: &HttpRequest,
 ) -> Result<(u16, Vec<u8>), SendError> {
+    let answer = send_for_answer(client, request).await?;
+    Ok((answer.status, answer.body))
+}
+
+/// Sends `request` with `client` as [`send`] does, and keeps the `DPoP-Nonce` headers too, for a
+/// job that sends DPoP proofs.
+pub async fn send_for_answer(
+    client: &reqwest::Client,
+    request: &HttpRequest,
+) -> Result<Answer, SendError> {
     let url = request.url().as_str();
     let failed = |source| SendError::Http {
         url: url.to_owned(),
@@ -59,6 +104,12 @@ pub async fn send(
     }
     let mut response = builder.send().await.map_err(failed)?;
     let status = response.status().as_u16();
+    let dpop_nonce = response
+        .headers()
+        .get_all(DPOP_NONCE_HEADER)
+        .iter()
+        .map(|value| value.as_bytes().to_vec())
+        .collect();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(failed)? {
         if body.len().saturating_add(chunk.len()) > MAX_ANSWER_BYTES {
@@ -68,5 +119,9 @@ pub async fn send(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((status, body))
+    Ok(Answer {
+        status,
+        dpop_nonce,
+        body,
+    })
 }

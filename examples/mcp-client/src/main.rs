@@ -15,7 +15,9 @@
 //! with a workload's own JWT (workload identity federation), and with the `--idp-*` options with
 //! enterprise-managed authorization (the user's ID token exchanged at the IdP for an ID-JAG). A
 //! pre-registered client names the authorization server it belongs to (`--issuer`), and its
-//! credentials go to no other, whichever one the MCP server names.
+//! credentials go to no other, whichever one the MCP server names. Tokens are bound to a DPoP key
+//! (RFC 9449) where the authorization server advertises it, always with `--dpop`, never with
+//! `--no-dpop`.
 
 use std::error::Error as _;
 use std::process::ExitCode;
@@ -35,6 +37,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ClientHandler;
 use url::Url;
+use workos_connect::dpop::DpopKey;
 use workos_connect::mcp::{
     ClientCredentials, ClientSigningKey, CredentialsError, EnterpriseIdp, IdentifierError, Issuer,
     McpClientSettings, SigningAlgorithm, SigningKeyError, TokenEndpointAuth,
@@ -138,6 +141,13 @@ struct Options {
     /// after the other calls
     #[arg(long, value_parser = schema_echo, conflicts_with = "list_only")]
     echo_schema: Option<SchemaEcho>,
+    /// Bind the tokens to a DPoP key (RFC 9449) with any authorization server; by default only
+    /// where the server's metadata advertises ES256 DPoP proofs
+    #[arg(long)]
+    dpop: bool,
+    /// Never send DPoP proofs, even where the server advertises them: bearer tokens only
+    #[arg(long, conflicts_with = "dpop")]
+    no_dpop: bool,
     /// The MCP revision to speak, e.g. 2025-11-25 (`initialize`) or 2026-07-28 (`server/discover`);
     /// by default the newest, falling back to `initialize` for older servers
     #[arg(long, env = "MCP_PROTOCOL_VERSION", value_parser = protocol_version)]
@@ -371,6 +381,11 @@ fn settings(options: &Options, redirect_uri: RedirectUri) -> Result<McpClientSet
     if options.client_credentials {
         settings = settings.client_credentials();
     }
+    if options.dpop {
+        settings = settings.dpop_key(DpopKey::generate());
+    } else if options.no_dpop {
+        settings = settings.without_dpop();
+    }
     if let Some(assertion) = &options.jwt_bearer_assertion {
         settings = settings.jwt_bearer(SecurityToken::new(assertion.clone())?);
     }
@@ -581,6 +596,42 @@ mod tests {
             args.extend(extra);
             assert!(Options::try_parse_from(&args).is_err(), "{extra:?}");
         }
+    }
+
+    #[test]
+    fn dpop_is_used_when_asked_for_and_not_when_refused() {
+        let with = |flag: Option<&str>| {
+            let mut args = vec![
+                "mcp-client",
+                "https://mcp.example.com/mcp",
+                "--client-id",
+                "client_1",
+                "--client-secret",
+                "sk_s3cret",
+                "--issuer",
+                "https://auth.example.com",
+                "--client-credentials",
+            ];
+            args.extend(flag);
+            let options = Options::try_parse_from(args).unwrap();
+            let login = login_with(&options, "https://auth.example.com").unwrap();
+            let McpLoginStep::Send(request) = login.step() else {
+                panic!("a token request")
+            };
+            let proof = request.headers().any(|(name, _)| name == "dpop");
+            proof
+        };
+        // The metadata advertises no DPoP: proofs only with --dpop.
+        assert!(with(Some("--dpop")));
+        assert!(!with(None));
+        assert!(!with(Some("--no-dpop")));
+        assert!(Options::try_parse_from([
+            "mcp-client",
+            "https://mcp.example.com/mcp",
+            "--dpop",
+            "--no-dpop"
+        ])
+        .is_err());
     }
 
     #[test]

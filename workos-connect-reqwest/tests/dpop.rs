@@ -1,0 +1,215 @@
+//! A DPoP login (RFC 9449) against a small MCP and authorization server on loopback that both
+//! demand their nonces: the token request's one retry, and the MCP server's nonce learned with a
+//! ping.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use url::Url;
+use workos_connect::dpop::{DpopNonce, DpopProofCheck};
+use workos_connect::mcp::McpClientSettings;
+use workos_connect::{AccessToken, AccessTokenType};
+use workos_connect_reqwest::{default_client, FollowRedirect, McpAuth};
+
+const AS_NONCE: &str = "as-nonce-1";
+const RS_NONCE: &str = "rs-nonce-1";
+
+#[derive(Clone)]
+struct Mock {
+    base: String,
+    seen: Arc<Mutex<Vec<String>>>,
+    jkt: Arc<Mutex<Option<String>>>,
+}
+
+impl Mock {
+    fn saw(&self, what: impl Into<String>) {
+        self.seen.lock().unwrap().push(what.into());
+    }
+
+    fn url(&self, path: &str) -> Url {
+        format!("{}{path}", self.base).parse().unwrap()
+    }
+}
+
+fn proofs(headers: &HeaderMap) -> Vec<&[u8]> {
+    headers
+        .get_all("dpop")
+        .iter()
+        .map(|value| value.as_bytes())
+        .collect()
+}
+
+async fn resource_metadata(State(mock): State<Mock>) -> Json<serde_json::Value> {
+    Json(json!({"resource": format!("{}/mcp", mock.base), "authorization_servers": [mock.base]}))
+}
+
+async fn server_metadata(State(mock): State<Mock>) -> Json<serde_json::Value> {
+    let base = &mock.base;
+    Json(json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "registration_endpoint": format!("{base}/register"),
+        "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": ["ES256"],
+    }))
+}
+
+async fn register() -> Response {
+    (StatusCode::CREATED, Json(json!({"client_id": "client_1"}))).into_response()
+}
+
+async fn authorize(
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let location = format!(
+        "{}?code=c0de&state={}",
+        query["redirect_uri"], query["state"]
+    );
+    (StatusCode::FOUND, [("location", location)]).into_response()
+}
+
+async fn token(State(mock): State<Mock>, headers: HeaderMap) -> Response {
+    let check = DpopProofCheck::new().require_nonce(DpopNonce::new(AS_NONCE).unwrap());
+    match check.check_proof(proofs(&headers), "POST", &mock.url("/token")) {
+        Ok(proof) => {
+            mock.saw("token with nonce");
+            *mock.jkt.lock().unwrap() = Some(proof.jkt().to_owned());
+            Json(json!({"access_token": "at_1", "token_type": "DPoP", "expires_in": 3600}))
+                .into_response()
+        }
+        Err(_) => {
+            mock.saw("token without nonce");
+            (
+                StatusCode::BAD_REQUEST,
+                [("dpop-nonce", AS_NONCE)],
+                Json(json!({"error": "use_dpop_nonce"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn mcp(State(mock): State<Mock>, headers: HeaderMap, body: String) -> Response {
+    let method = serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default()["method"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let token = AccessToken::new("at_1").unwrap();
+    let jkt = mock.jkt.lock().unwrap().clone().unwrap_or_default();
+    let bound =
+        headers.get("authorization").map(|value| value.as_bytes()) == Some(b"DPoP at_1".as_slice());
+    let check = DpopProofCheck::new().require_nonce(DpopNonce::new(RS_NONCE).unwrap());
+    let checked =
+        check.check_resource_request(proofs(&headers), "POST", &mock.url("/mcp"), &token, &jkt);
+    if bound && checked.is_ok() {
+        mock.saw(format!("mcp {method} with nonce"));
+        return Json(json!({"jsonrpc": "2.0", "id": 1, "result": {}})).into_response();
+    }
+    mock.saw(format!("mcp {method} refused"));
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            ("www-authenticate", r#"DPoP error="use_dpop_nonce""#),
+            ("dpop-nonce", RS_NONCE),
+        ],
+    )
+        .into_response()
+}
+
+async fn start() -> Mock {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let mock = Mock {
+        base,
+        seen: Arc::default(),
+        jkt: Arc::default(),
+    };
+    let app = Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(server_metadata),
+        )
+        .route("/register", post(register))
+        .route("/authorize", get(authorize))
+        .route("/token", post(token))
+        .route("/mcp", post(mcp))
+        .with_state(mock.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    mock
+}
+
+#[tokio::test]
+async fn a_dpop_login_meets_both_servers_nonces() {
+    let mock = start().await;
+    let server = mock.url("/mcp");
+    let challenge = format!(
+        r#"DPoP resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
+        mock.base
+    );
+    let settings =
+        McpClientSettings::new("Test agent", "http://127.0.0.1:1/callback".parse().unwrap());
+    let http = default_client().unwrap();
+    let auth = McpAuth::new(
+        http.clone(),
+        settings,
+        server.clone(),
+        FollowRedirect::new(http.clone()),
+    );
+    assert_eq!(auth.unauthorized(None, &challenge).await.unwrap(), "at_1");
+    let stored = auth.authorization().await.unwrap();
+    assert_eq!(stored.token_type(), AccessTokenType::Dpop);
+
+    let send = |headers: workos_connect::mcp::ResourceHeaders| {
+        let http = http.clone();
+        let server = server.clone();
+        async move {
+            http.post(server.as_str())
+                .header("authorization", headers.authorization())
+                .header("dpop", headers.dpop().unwrap().as_str())
+                .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let first = auth
+        .resource_headers("POST", &server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(send(first.clone()).await, 401);
+    // The refused request's nonce is asked for with a ping, then the request goes again with it.
+    assert!(auth.resource_nonce_demanded(&server, &first).await);
+    let second = auth
+        .resource_headers("POST", &server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.nonce().map(DpopNonce::as_str), Some(RS_NONCE));
+    assert_eq!(send(second.clone()).await, 200);
+    // A demand the held nonce already met is the server's answer: no retry.
+    assert!(!auth.resource_nonce_demanded(&server, &second).await);
+    assert_eq!(
+        *mock.seen.lock().unwrap(),
+        [
+            "token without nonce",
+            "token with nonce",
+            "mcp tools/list refused",
+            "mcp ping refused",
+            "mcp tools/list with nonce",
+            "mcp ping with nonce",
+        ]
+    );
+}
