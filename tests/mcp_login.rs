@@ -914,3 +914,43 @@ fn without_dpop_the_login_sends_no_proof_and_refuses_a_dpop_token() {
         ))
     ));
 }
+
+#[test]
+fn dpop_is_used_by_default_only_where_the_mcp_server_takes_it_too() {
+    use workos_connect::dpop::DPOP_HEADER;
+
+    let settings = settings()
+        .registration(
+            ClientCredentials::pre_registered(
+                ISSUER.parse().unwrap(),
+                "client_m2m".parse().unwrap(),
+                Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+                TokenEndpointAuth::ClientSecretBasic,
+            )
+            .unwrap(),
+        )
+        .client_credentials();
+    let metadata = authkit_metadata_with("dpop_signing_alg_values_supported", json!(["ES256"]));
+    let token_request = |challenge: &str, resource_metadata: serde_json::Value| {
+        let mut login = McpLogin::unauthorized(&settings, &server(), &[challenge]).unwrap();
+        login
+            .answer(200, resource_metadata.to_string().as_bytes())
+            .unwrap();
+        login.answer(200, &metadata).unwrap();
+        sent(&login)
+    };
+    let has_proof = |request: &HttpRequest| request.headers().any(|(name, _)| name == DPOP_HEADER);
+    let plain = json!({"resource": SERVER, "authorization_servers": [ISSUER]});
+
+    // A Bearer-only server would refuse a bound token sent without its proof: bearer tokens.
+    assert!(!has_proof(&token_request(CHALLENGE, plain.clone())));
+    // A server that challenges with DPoP too, or whose metadata lists ES256 proofs: DPoP.
+    let both = format!("{CHALLENGE}, DPoP algs=\"ES256\"");
+    assert!(has_proof(&token_request(&both, plain.clone())));
+    let mut listed = plain.clone();
+    listed["dpop_signing_alg_values_supported"] = json!(["ES256"]);
+    assert!(has_proof(&token_request(CHALLENGE, listed)));
+    let mut required = plain;
+    required["dpop_bound_access_tokens_required"] = json!(true);
+    assert!(has_proof(&token_request(CHALLENGE, required)));
+}

@@ -32,7 +32,7 @@ use crate::token_exchange::{TokenExchangeError, TokenExchangeResponse, TokenType
 use crate::CallbackError;
 #[cfg(feature = "dpop")]
 use crate::{
-    dpop::{DpopChallenge, DpopErrorCode, DpopKey},
+    dpop::{DpopChallenge, DpopErrorCode, DpopKey, DPOP_ALGORITHM},
     mcp::dpop_binding::DpopBinding,
 };
 
@@ -94,8 +94,10 @@ impl McpClientSettings {
 
     /// Binds the tokens to this DPoP key (RFC 9449) with any authorization server, advertised or
     /// not: every token request carries a proof signed with it. Without this, a login generates a
-    /// key of its own where the server's metadata lists `ES256` in
-    /// `dpop_signing_alg_values_supported`, and sends bearer requests elsewhere.
+    /// key of its own where the authorization server's metadata lists `ES256` in
+    /// `dpop_signing_alg_values_supported` and the MCP server takes DPoP-bound tokens (it
+    /// challenges with `DPoP`, or its metadata lists ES256 or requires bound tokens), and gets
+    /// bearer tokens elsewhere.
     #[cfg(feature = "dpop")]
     pub fn dpop_key(mut self, key: DpopKey) -> Self {
         self.dpop = DpopUse::Always(Box::new(key));
@@ -305,6 +307,9 @@ pub struct McpLogin {
     /// Whether the token request was sent again for the server's nonce: only once.
     #[cfg(feature = "dpop")]
     nonce_retried: bool,
+    /// Whether the MCP server said it takes DPoP-bound tokens: a `DPoP` challenge in its answer.
+    #[cfg(feature = "dpop")]
+    dpop_challenged: bool,
 }
 
 impl McpLogin {
@@ -315,7 +320,9 @@ impl McpLogin {
         www_authenticate: &[&str],
     ) -> Result<McpLogin, McpLoginError> {
         let challenge = read_challenge(www_authenticate)?;
-        McpLogin::start(settings, server_url, challenge, None)
+        let mut login = McpLogin::start(settings, server_url, challenge, None)?;
+        login.note_dpop_challenge(www_authenticate);
+        Ok(login)
     }
 
     /// The login after `server_url` answered `403 insufficient_scope` to a request made with
@@ -337,6 +344,7 @@ impl McpLogin {
             .registration(previous.credentials().clone());
         let mut login = McpLogin::start(&settings, server_url, challenge, Some(step_up))?;
         login.scopes = scopes;
+        login.note_dpop_challenge(www_authenticate);
         Ok(login)
     }
 
@@ -366,10 +374,38 @@ impl McpLogin {
             dpop: None,
             #[cfg(feature = "dpop")]
             nonce_retried: false,
+            #[cfg(feature = "dpop")]
+            dpop_challenged: false,
         };
         login.stage = Stage::ResourceMetadata(locations.into());
         login.prepare();
         Ok(login)
+    }
+
+    #[cfg(feature = "dpop")]
+    fn note_dpop_challenge(&mut self, www_authenticate: &[&str]) {
+        self.dpop_challenged = !www_authenticate.is_empty()
+            && DpopChallenge::parse(&www_authenticate.join(", ")).is_ok();
+    }
+
+    #[cfg(not(feature = "dpop"))]
+    fn note_dpop_challenge(&mut self, _www_authenticate: &[&str]) {}
+
+    /// Whether the MCP server takes DPoP-bound tokens: it challenged with `DPoP`, or its metadata
+    /// lists ES256 proofs or requires bound tokens (RFC 9728 §2). A server that says nothing of DPoP
+    /// gets bearer tokens, even from an authorization server that could bind them, since it would
+    /// refuse a bound token sent without its proof.
+    #[cfg(feature = "dpop")]
+    fn resource_takes_dpop(&self) -> bool {
+        let metadata = self.resource_metadata.as_ref();
+        self.dpop_challenged
+            || metadata.is_some_and(|metadata| {
+                metadata.dpop_bound_access_tokens_required == Some(true)
+                    || metadata
+                        .dpop_signing_alg_values_supported
+                        .as_ref()
+                        .is_some_and(|algs| algs.iter().any(|alg| alg == DPOP_ALGORITHM))
+            })
     }
 
     /// What to do next.
@@ -634,7 +670,9 @@ impl McpLogin {
         {
             self.dpop = match &self.settings.dpop {
                 DpopUse::Always(key) => Some(DpopBinding::new(DpopKey::clone(key))),
-                DpopUse::WhenAdvertised if server.supports_dpop_es256() => {
+                DpopUse::WhenAdvertised
+                    if server.supports_dpop_es256() && self.resource_takes_dpop() =>
+                {
                     Some(DpopBinding::new(DpopKey::generate()))
                 }
                 DpopUse::WhenAdvertised | DpopUse::Never => None,

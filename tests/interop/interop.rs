@@ -1435,8 +1435,21 @@ fn mcp_server_serves_the_official_typescript_sdk_client() {
 /// This crate's own MCP client example, as a user runs it: it prints the login URL and waits on a
 /// loopback port for the browser (played here) to come back.
 fn mcp_server_serves_the_mcp_client_example() {
+    run_the_mcp_client_example(&[]);
+}
+
+/// The mcp-client example against the server requiring DPoP: it sees the `DPoP` challenge and the
+/// provider's ES256 DPoP support, binds its token to a key of its own and proves it on every
+/// request.
+fn mcp_server_requiring_dpop_serves_the_mcp_client_example() {
+    run_the_mcp_client_example(&["--require-dpop"]);
+}
+
+/// The mcp-client example logs in through the provider's pages and calls `whoami` on the server
+/// started with `server_options`.
+fn run_the_mcp_client_example(server_options: &[&str]) {
     let provider = provider();
-    let server = McpServer::start(provider);
+    let server = McpServer::start_with(provider, server_options);
     let port = free_port();
     let mut child = Command::new(built("mcp-client"))
         .args([&server.url, "--port", &port.to_string(), "--tool", "whoami"])
@@ -1930,7 +1943,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 24] = [
+const SCENARIOS: [(&str, fn()); 25] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -1991,6 +2004,10 @@ const SCENARIOS: [(&str, fn()); 24] = [
     (
         "mcp_server_serves_the_mcp_client_example",
         mcp_server_serves_the_mcp_client_example,
+    ),
+    (
+        "mcp_server_requiring_dpop_serves_the_mcp_client_example",
+        mcp_server_requiring_dpop_serves_the_mcp_client_example,
     ),
     (
         "mcp_server_fetches_keys_again_at_most_once_per_interval",

@@ -142,7 +142,7 @@ struct Options {
     #[arg(long, value_parser = schema_echo, conflicts_with = "list_only")]
     echo_schema: Option<SchemaEcho>,
     /// Bind the tokens to a DPoP key (RFC 9449) with any authorization server; by default only
-    /// where the server's metadata advertises ES256 DPoP proofs
+    /// where the authorization server advertises ES256 DPoP proofs and the MCP server takes them
     #[arg(long)]
     dpop: bool,
     /// Never send DPoP proofs, even where the server advertises them: bearer tokens only
