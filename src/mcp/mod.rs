@@ -18,7 +18,7 @@
 //! | redeem the code, refresh, or log in as the client itself | [`AuthorizationClient::token_request`], [`refresh_request`](AuthorizationClient::refresh_request), [`client_credentials_request`](AuthorizationClient::client_credentials_request), then [`TokenResponse::parse`](crate::TokenResponse::parse) | 6749 |
 //! | log in with a JWT: a workload's platform token, or an enterprise IdP's ID-JAG | [`McpClientSettings::jwt_bearer`], [`McpClientSettings::enterprise_managed`] with an [`EnterpriseIdp`], [`AuthorizationClient::jwt_bearer_request`], [`TokenExchange`] | 7523, 8693, SEP-990 |
 //! | authenticate with a private key instead of a secret (feature `private-key-jwt`) | `ClientCredentials::private_key_jwt`, `ClientSigningKey` | 7523 §2.2 |
-//! | bind the tokens to a key (feature `dpop`, default): proofs on token requests where the server advertises ES256, the servers' nonces, `Authorization: DPoP` with a proof per request | `McpClientSettings::dpop_key`, `McpLogin::answer_with_dpop_nonce`, `McpAuthorization::resource_headers`, `ResourceHeaders` | 9449 |
+//! | bind the tokens to a key (feature `dpop`, default): proofs on token requests where the authorization server advertises ES256 and the MCP server takes DPoP, the servers' nonces, `Authorization: DPoP` with a proof per request | `McpClientSettings::dpop_key`, `McpLogin::answer_with_dpop_nonce`, `McpAuthorization::resource_headers`, `ResourceHeaders` | 9449 |
 //! | a `403 insufficient_scope` | [`StepUp`], at most [`DEFAULT_MAX_LOGINS`] logins | MCP step-up |
 //!
 //! Credentials are bound to the issuer they were registered with, the metadata's `issuer` must be
