@@ -55,6 +55,7 @@ pub use check_error::DpopProofError;
 pub use jwk::PublicJwk;
 pub use key::{DpopKey, DpopKeyError};
 pub use names::{DPOP_ALGORITHM, DPOP_HEADER, DPOP_NONCE_HEADER, DPOP_SCHEME, DPOP_TOKEN_TYPE};
+pub(crate) use nonce::one_nonce;
 pub use nonce::{
     nonce_demanded_by_resource, nonce_demanded_by_token_endpoint, DpopNonce, DpopNonceError,
 };

@@ -109,8 +109,9 @@ impl<'de> Deserialize<'de> for DpopNonce {
     }
 }
 
-/// The one `DPoP-Nonce` header of a response (RFC 9449 §8: never more than one).
-fn one_nonce<'a>(headers: impl IntoIterator<Item = &'a [u8]>) -> Option<DpopNonce> {
+/// The one `DPoP-Nonce` header of a response (RFC 9449 §8: never more than one); none when it
+/// sent none, several, or an invalid one.
+pub(crate) fn one_nonce<'a>(headers: impl IntoIterator<Item = &'a [u8]>) -> Option<DpopNonce> {
     let mut headers = headers.into_iter();
     let first = headers.next()?;
     if headers.next().is_some() {

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::credential::AccessToken;
 use crate::dpop::{
-    dpop_authorization, nonce_demanded_by_resource, nonce_demanded_by_token_endpoint,
+    dpop_authorization, nonce_demanded_by_resource, nonce_demanded_by_token_endpoint, one_nonce,
     DpopBuildError, DpopKey, DpopNonce, DpopProof, DPOP_HEADER,
 };
 use crate::http_request::HttpRequest;
@@ -119,16 +119,6 @@ impl DpopBinding {
         }
         proof.sign()
     }
-}
-
-/// The one valid `DPoP-Nonce` of a response; none when it sent none, several, or an invalid one.
-fn one_nonce<'a>(headers: impl IntoIterator<Item = &'a [u8]>) -> Option<DpopNonce> {
-    let mut headers = headers.into_iter();
-    let first = headers.next()?;
-    if headers.next().is_some() {
-        return None;
-    }
-    DpopNonce::from_header(first).ok()
 }
 
 impl fmt::Debug for DpopBinding {
