@@ -179,12 +179,15 @@ impl ProtectedResource {
         )
         .map_err(|error| self.refuse_request(&error))?;
         let scheme = authorization.scheme();
-        let url = self.request_url(path);
-        let proofs: Vec<&[u8]> = headers
-            .get_all(HeaderName::from_static(DPOP_HEADER))
-            .iter()
-            .map(HeaderValue::as_bytes)
-            .collect();
+        // Only a DPoP token has a proof to check, so a bearer request builds no URL.
+        let proof_target = (scheme == TokenScheme::Dpop).then(|| {
+            let proofs: Vec<&[u8]> = headers
+                .get_all(HeaderName::from_static(DPOP_HEADER))
+                .iter()
+                .map(HeaderValue::as_bytes)
+                .collect();
+            (proofs, self.request_url(path))
+        });
         let keys = match settings.keys.current() {
             Some(keys) => keys,
             None => settings.keys.ready().await.map_err(|error| {
@@ -192,14 +195,15 @@ impl ProtectedResource {
                 Refusal::new(StatusCode::SERVICE_UNAVAILABLE, None, RefusalReason::NoKeys)
             })?,
         };
-        let validate = |keys: &workos_connect::KeySet| {
-            settings.check.validate_request(
-                &authorization,
+        let validate = |keys: &workos_connect::KeySet| match &proof_target {
+            Some((proofs, url)) => settings.check.validate_dpop(
+                authorization.token(),
                 keys,
                 proofs.iter().copied(),
                 method.as_str(),
-                &url,
-            )
+                url,
+            ),
+            None => settings.check.validate(authorization.token(), keys),
         };
         match validate(&keys) {
             Ok(claims) => Ok(claims),
@@ -267,14 +271,13 @@ impl ProtectedResource {
             Some(scheme),
             self.shared.metadata_url.clone(),
         );
+        let dpop_nonce = error.dpop_nonce().cloned();
         let mut refusal = Refusal::new(
             status(error.status()),
             Some(challenge),
             RefusalReason::Token(error),
         );
-        if let RefusalReason::Token(error) = &refusal.0.reason {
-            refusal.0.dpop_nonce = error.dpop_nonce().cloned();
-        }
+        refusal.0.dpop_nonce = dpop_nonce;
         refusal
     }
 }
