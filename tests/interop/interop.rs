@@ -45,9 +45,9 @@ use workos_connect::mcp::{
     RegistrationRequest, RegistrationResponse, Resource, TokenEndpointAuth,
 };
 use workos_connect::{
-    AccessToken, AuthKitDomain, CallbackError, ClientSecret, ConnectClient, ErrorCode, KeySet,
-    OAuthError, PendingAuthorization, PkceVerifier, Scope, ScopeList, Scopes, TokenError,
-    TokenRequest, TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
+    AccessToken, AccessTokenType, AuthKitDomain, CallbackError, ClientSecret, ConnectClient,
+    ErrorCode, KeySet, OAuthError, PendingAuthorization, PkceVerifier, Scope, ScopeList, Scopes,
+    TokenError, TokenRequest, TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
 };
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
@@ -1079,9 +1079,15 @@ impl McpServer {
     }
 }
 
-/// An access token for `resource` with `scopes`, from a PKCE login of the provider's static
-/// public client `client_id`, made with this crate's MCP client types.
-fn mcp_access_token(provider: &Provider, client_id: &str, resource: &str, scopes: &str) -> String {
+/// The token request that ends a PKCE login of the provider's static public client `client_id`
+/// for `resource` with `scopes`, made with this crate's MCP client types, and the browser that
+/// logged in.
+fn mcp_token_request(
+    provider: &Provider,
+    client_id: &str,
+    resource: &str,
+    scopes: &str,
+) -> (Browser, TokenRequest) {
     let http = Browser::new();
     let issuer = Issuer::new(&provider.issuer).unwrap();
     let metadata_url = &AuthorizationServerMetadata::well_known_urls(issuer.url())[0];
@@ -1104,7 +1110,14 @@ fn mcp_access_token(provider: &Provider, client_id: &str, resource: &str, scopes
         .build();
     let callback = browse(&http, redirect.as_str(), User::Consents);
     let code = pending.callback().check_url(&callback).unwrap();
-    let tokens = post(&http, &client.token_request(&pending, &code).unwrap()).unwrap();
+    let request = client.token_request(&pending, &code).unwrap();
+    (http, request)
+}
+
+/// An access token for `resource` with `scopes`, from [`mcp_token_request`]'s login.
+fn mcp_access_token(provider: &Provider, client_id: &str, resource: &str, scopes: &str) -> String {
+    let (http, request) = mcp_token_request(provider, client_id, resource, scopes);
+    let tokens = post(&http, &request).unwrap();
     tokens.access_token.secret().to_owned()
 }
 
@@ -1164,33 +1177,11 @@ fn mcp_server_serves_its_metadata_and_refuses_requests_without_a_token() {
     assert_eq!(answer.status, 400);
 }
 
-/// A DPoP-bound access token (RFC 9449) for `resource`, from the login of [`mcp_access_token`]
-/// whose token request carries a proof by `key`: the provider binds the token to the key
-/// (`cnf.jkt`) and says so in `token_type`.
+/// A DPoP-bound access token (RFC 9449) for `resource`, from [`mcp_token_request`]'s login whose
+/// token request carries a proof by `key`: the provider binds the token to the key (`cnf.jkt`)
+/// and says so in `token_type`.
 fn mcp_dpop_access_token(provider: &Provider, resource: &str, key: &DpopKey) -> String {
-    let http = Browser::new();
-    let issuer = Issuer::new(&provider.issuer).unwrap();
-    let metadata_url = &AuthorizationServerMetadata::well_known_urls(issuer.url())[0];
-    let answer = http.get(metadata_url.as_str());
-    let metadata = AuthorizationServerMetadata::parse(&answer.body, &issuer).unwrap();
-    let credentials = ClientCredentials::pre_registered(
-        issuer,
-        "public-app".parse().unwrap(),
-        None,
-        TokenEndpointAuth::None,
-    )
-    .unwrap();
-    let client = AuthorizationClient::new(&metadata, credentials).unwrap();
-    let (redirect, pending) = client
-        .login(
-            REDIRECT_URI.parse().unwrap(),
-            Resource::new(resource).unwrap(),
-        )
-        .scopes("mcp:tools".parse::<ScopeList>().unwrap())
-        .build();
-    let callback = browse(&http, redirect.as_str(), User::Consents);
-    let code = pending.callback().check_url(&callback).unwrap();
-    let request = client.token_request(&pending, &code).unwrap();
+    let (http, request) = mcp_token_request(provider, "public-app", resource, "mcp:tools");
     let proof = key.proof("POST", request.url()).sign().unwrap();
     let sent = http
         .post_request(
@@ -1200,10 +1191,9 @@ fn mcp_dpop_access_token(provider: &Provider, resource: &str, key: &DpopKey) -> 
         )
         .header("dpop", proof.as_str());
     let answer = http.read(sent.send(request.body()));
-    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
-    assert_eq!(answer.status, 200, "{body}");
-    assert_eq!(body["token_type"], "DPoP", "{body}");
-    let token = body["access_token"].as_str().unwrap().to_owned();
+    let tokens = TokenResponse::parse_dpop(answer.status, &answer.body).unwrap();
+    assert_eq!(tokens.token_type, AccessTokenType::Dpop);
+    let token = tokens.access_token.secret().to_owned();
     assert_eq!(jwt_part(&token, 1)["cnf"]["jkt"], key.thumbprint());
     token
 }
