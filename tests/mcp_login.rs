@@ -849,9 +849,9 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
         .unwrap();
 }
 
-#[test]
-fn a_second_nonce_demand_at_the_token_endpoint_stops_the_login() {
-    let settings = settings()
+/// A pre-registered client logging in as itself with a secret (client credentials).
+fn m2m_settings() -> McpClientSettings {
+    settings()
         .registration(
             ClientCredentials::pre_registered(
                 ISSUER.parse().unwrap(),
@@ -862,7 +862,11 @@ fn a_second_nonce_demand_at_the_token_endpoint_stops_the_login() {
             .unwrap(),
         )
         .client_credentials()
-        .dpop_key(workos_connect::dpop::DpopKey::generate());
+}
+
+#[test]
+fn a_second_nonce_demand_at_the_token_endpoint_stops_the_login() {
+    let settings = m2m_settings().dpop_key(workos_connect::dpop::DpopKey::generate());
     // No DPoP in the metadata, but the client's own key: proofs all the same.
     let mut login = login_to_token(&settings, json!(["client_secret_basic"]));
     let demand = br#"{"error":"use_dpop_nonce"}"#;
@@ -886,18 +890,7 @@ fn a_second_nonce_demand_at_the_token_endpoint_stops_the_login() {
 
 #[test]
 fn without_dpop_the_login_sends_no_proof_and_refuses_a_dpop_token() {
-    let settings = settings()
-        .registration(
-            ClientCredentials::pre_registered(
-                ISSUER.parse().unwrap(),
-                "client_m2m".parse().unwrap(),
-                Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
-                TokenEndpointAuth::ClientSecretBasic,
-            )
-            .unwrap(),
-        )
-        .client_credentials()
-        .without_dpop();
+    let settings = m2m_settings().without_dpop();
     let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
     login.answer(200, &resource_metadata()).unwrap();
     let metadata = authkit_metadata_with("dpop_signing_alg_values_supported", json!(["ES256"]));
@@ -919,17 +912,7 @@ fn without_dpop_the_login_sends_no_proof_and_refuses_a_dpop_token() {
 fn dpop_is_used_by_default_only_where_the_mcp_server_takes_it_too() {
     use workos_connect::dpop::DPOP_HEADER;
 
-    let settings = settings()
-        .registration(
-            ClientCredentials::pre_registered(
-                ISSUER.parse().unwrap(),
-                "client_m2m".parse().unwrap(),
-                Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
-                TokenEndpointAuth::ClientSecretBasic,
-            )
-            .unwrap(),
-        )
-        .client_credentials();
+    let settings = m2m_settings();
     let metadata = authkit_metadata_with("dpop_signing_alg_values_supported", json!(["ES256"]));
     let token_request = |challenge: &str, resource_metadata: serde_json::Value| {
         let mut login = McpLogin::unauthorized(&settings, &server(), &[challenge]).unwrap();
