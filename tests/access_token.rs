@@ -384,6 +384,16 @@ fn an_introspected_token_is_checked_like_a_jwt() {
         matches!(error, AccessTokenError::InsufficientScope { .. }),
         "{error:?}"
     );
+    // Bound to a key (RFC 9449 section 6.2): its proof is not seen here, so it is no bearer token,
+    // even when the answer calls it an access token, as AuthKit does.
+    let (status, _, error) =
+        refused(|a| a["cnf"] = json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}));
+    assert_eq!((status, error), (401, AccessTokenError::BoundToKey));
+    let (_, _, error) = refused(|a| {
+        a["cnf"] = json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"});
+        a["token_type"] = json!("access_token");
+    });
+    assert_eq!(error, AccessTokenError::BoundToKey);
 }
 
 /// An active introspection answer whose `token_type` (RFC 7662 section 2.2) is not `Bearer`.

@@ -83,6 +83,12 @@ pub enum DpopProofError {
         "the DPoP proof was used before (same key and `jti`); make a fresh proof for every request"
     )]
     Replayed,
+    /// The check remembers as many proofs as it may, all of them still within their window, so it
+    /// cannot tell this one from a replay and refuses it (see
+    /// [`DpopProofCheck::replay_capacity`](super::DpopProofCheck::replay_capacity)); the request
+    /// may be sent again with a fresh proof once older windows close.
+    #[error("the DPoP proof cannot be checked for replay: this server remembers as many recent proofs as it may; retry shortly with a fresh proof")]
+    ReplayMemoryFull,
     /// `ath` is missing or not the hash of the access token sent with it.
     #[error("the DPoP proof's `ath` is missing or not the hash of the request's access token")]
     AccessTokenHashMismatch,
@@ -158,6 +164,9 @@ impl DpopProofError {
             DpopProofError::IssuedInFuture { .. } => "the DPoP proof's iat is in the future",
             DpopProofError::Replayed => {
                 "the DPoP proof was used before; make a fresh proof for every request"
+            }
+            DpopProofError::ReplayMemoryFull => {
+                "the server cannot check more DPoP proofs for replay now; retry shortly"
             }
             DpopProofError::AccessTokenHashMismatch => {
                 "the DPoP proof's ath is not the access token's hash"

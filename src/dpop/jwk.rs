@@ -170,8 +170,8 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
 
 /// Reads a proof header's `jwk` value: a public EC P-256 key, never one with private members
 /// (RFC 9449 §4.3, check 7).
-pub(super) fn parse_header_jwk(value: &serde_json::Value) -> Result<PublicJwk, HeaderJwkFault> {
-    let jwk = HeaderJwk::deserialize(value).map_err(|_| HeaderJwkFault::Unsupported)?;
+pub(super) fn parse_header_jwk(json: &str) -> Result<PublicJwk, HeaderJwkFault> {
+    let jwk: HeaderJwk = serde_json::from_str(json).map_err(|_| HeaderJwkFault::Unsupported)?;
     if jwk.d || jwk.p || jwk.q || jwk.dp || jwk.dq || jwk.qi || jwk.oth || jwk.k {
         return Err(HeaderJwkFault::Private);
     }
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn header_keys_must_be_public_p256_points() {
-        let read = |value: serde_json::Value| parse_header_jwk(&value);
+        let read = |value: serde_json::Value| parse_header_jwk(&value.to_string());
         assert!(read(serde_json::json!({"kty":"EC","crv":"P-256","x":X,"y":Y})).is_ok());
         assert_eq!(
             read(serde_json::json!({"kty":"EC","crv":"P-256","x":X,"y":Y,"d":"AAAA"})).unwrap_err(),
@@ -233,5 +233,17 @@ mod tests {
                 "{refused}"
             );
         }
+    }
+
+    #[test]
+    fn a_header_key_member_given_twice_is_refused() {
+        // Another reader might take the other `x`, and with it another key and thumbprint.
+        let twice = format!(r#"{{"kty":"EC","crv":"P-256","x":"{Y}","x":"{X}","y":"{Y}"}}"#);
+        assert_eq!(
+            parse_header_jwk(&twice).unwrap_err(),
+            HeaderJwkFault::Unsupported
+        );
+        let once = format!(r#"{{"kty":"EC","crv":"P-256","x":"{X}","y":"{Y}"}}"#);
+        assert!(parse_header_jwk(&once).is_ok());
     }
 }

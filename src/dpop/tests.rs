@@ -474,3 +474,64 @@ fn a_restored_key_makes_proofs_that_verify() {
     assert!(!format!("{restored:?}").contains(&d));
     assert!(!format!("{proof:?}").contains(&d));
 }
+
+#[test]
+fn a_full_replay_memory_refuses_new_proofs_and_never_a_remembered_one() {
+    let case = Case::new();
+    let issued = case.now;
+    let check = DpopProofCheck::new().replay_capacity(100).at(issued);
+    let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
+    let first = fresh(&case);
+    assert!(case.check_with(check.clone(), &first).is_ok());
+    // A flood of fresh proofs by the token's holder fills the memory...
+    let flood: Vec<_> = (0..150)
+        .map(|_| case.check_with(check.clone(), &fresh(&case)))
+        .collect();
+    assert_eq!(flood.iter().filter(|taken| taken.is_ok()).count(), 99);
+    assert!(flood[99..]
+        .iter()
+        .all(|refused| refused == &Err(DpopProofError::ReplayMemoryFull)));
+    // ...and still the first proof is a replay, not forgotten to make room.
+    assert_eq!(
+        case.check_with(check.clone(), &first),
+        Err(DpopProofError::Replayed)
+    );
+    let full = DpopProofError::ReplayMemoryFull;
+    assert_eq!(
+        (full.status(), full.error_code()),
+        (401, DpopErrorCode::InvalidDpopProof)
+    );
+    // Once the windows close (60 s of age and 60 of leeway by default), new proofs are taken.
+    let later = Case {
+        now: issued + 121,
+        ..case
+    };
+    let check = check.at(later.now);
+    assert!(later.check_with(check.clone(), &fresh(&later)).is_ok());
+    assert_eq!(
+        later.check_with(check, &first),
+        Err(DpopProofError::Stale {
+            iat: issued,
+            now: later.now,
+            max_age: 120,
+        })
+    );
+}
+
+#[test]
+fn a_jwk_member_given_twice_refuses_the_proof() {
+    let case = Case::new();
+    let header = serde_json::to_string(&case.header()).unwrap();
+    // The key's `x` twice, first another point's: a reader keeping the last would take the proof,
+    // one keeping the first would read another key than the signature's.
+    let other = serde_json::to_value(DpopKey::generate().public_jwk()).unwrap();
+    let twice = header.replacen(r#""x":"#, &format!(r#""x":{},"x":"#, other["x"]), 1);
+    assert_ne!(twice, header);
+    let mut jwt = URL_SAFE_NO_PAD.encode(&twice);
+    jwt.push('.');
+    jwt.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(&case.claims()).unwrap()));
+    let signature = case.key.sign(jwt.as_bytes());
+    jwt.push('.');
+    jwt.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    assert_eq!(case.check(&jwt), Err(DpopProofError::UnsupportedKey));
+}

@@ -324,7 +324,9 @@ impl AccessTokenCheck {
     /// ([`Introspection::Active`](crate::resource_server::Introspection::Active)) as [`validate`](Self::validate)
     /// checks a JWT's claims: `token_type`, when given, is `Bearer` in any case or AuthKit's
     /// `access_token` (not a refresh token, nor a DPoP-bound token whose proof this check does not
-    /// see); `iss`, when given, is the issuer;
+    /// see); no `cnf` (a token bound to a key is refused with
+    /// [`BoundToKey`](AccessTokenError::BoundToKey), as [`validate`](Self::validate) refuses one
+    /// sent as a bearer token); `iss`, when given, is the issuer;
     /// `aud` names this resource (an answer without `aud` cannot show that the token was issued for
     /// it, RFC 8707); `exp` and `iat`, when given, within the leeway; and the required scopes, and
     /// the required permissions and organization from the answer's `permissions` and `org_id`
@@ -355,6 +357,11 @@ impl AccessTokenCheck {
             return Err(AccessTokenError::NotBearer {
                 token_type: token_type.chars().take(SHOWN_TOKEN_TYPE_CHARS).collect(),
             });
+        }
+        // A bound token's answer names its key (RFC 7662 §2.2 with RFC 9449 §6.2, RFC 8705 §3.2),
+        // whose proof this check has not seen: taken as a bearer token, a stolen copy would serve.
+        if token.member("cnf").is_some_and(|cnf| !cnf.is_null()) {
+            return Err(AccessTokenError::BoundToKey);
         }
         if let Some(iss) = &token.iss {
             self.check_issuer(iss)?;

@@ -12,7 +12,7 @@ use http::header::{AUTHORIZATION, ORIGIN, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use url::Url;
 use workos_connect::dpop::{
-    DpopNonce, DpopProofCheck, DPOP_ALGORITHM, DPOP_HEADER, DPOP_NONCE_HEADER,
+    DpopNonce, DpopProofCheck, DpopProofError, DPOP_ALGORITHM, DPOP_HEADER, DPOP_NONCE_HEADER,
 };
 use workos_connect::mcp::{Issuer, Resource};
 use workos_connect::resource_server::{
@@ -180,14 +180,20 @@ impl ProtectedResource {
         .map_err(|error| self.refuse_request(&error))?;
         let scheme = authorization.scheme();
         // Only a DPoP token has a proof to check, so a bearer request builds no URL.
-        let proof_target = (scheme == TokenScheme::Dpop).then(|| {
-            let proofs: Vec<&[u8]> = headers
-                .get_all(HeaderName::from_static(DPOP_HEADER))
-                .iter()
-                .map(HeaderValue::as_bytes)
-                .collect();
-            (proofs, self.request_url(path))
-        });
+        let proof_target = match scheme {
+            TokenScheme::Dpop => {
+                let proofs: Vec<&[u8]> = headers
+                    .get_all(HeaderName::from_static(DPOP_HEADER))
+                    .iter()
+                    .map(HeaderValue::as_bytes)
+                    .collect();
+                let url = self.request_url(path).map_err(|error| {
+                    self.refuse_token(AccessTokenError::DpopProof(error), scheme)
+                })?;
+                Some((proofs, url))
+            }
+            _ => None,
+        };
         let keys = match settings.keys.current() {
             Some(keys) => keys,
             None => settings.keys.ready().await.map_err(|error| {
@@ -221,10 +227,20 @@ impl ProtectedResource {
     }
 
     /// The URL a DPoP proof's `htu` must name: the resource's own origin and the request's path.
-    fn request_url(&self, path: &str) -> Url {
+    ///
+    /// Refused when the URL would not keep the path as the router sees it: dot segments
+    /// (`/admin/%2e%2e/mcp` becomes `/mcp`), which would let a proof made for one route serve a
+    /// request routed to another.
+    fn request_url(&self, path: &str) -> Result<Url, DpopProofError> {
         let mut url = self.shared.origin.clone();
         url.set_path(path);
-        url
+        if url.path() == path {
+            Ok(url)
+        } else {
+            Err(DpopProofError::UrlMismatch {
+                url: url.to_string(),
+            })
+        }
     }
 
     fn check_origin(&self, headers: &HeaderMap) -> Result<(), Refusal> {

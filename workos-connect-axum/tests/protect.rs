@@ -432,13 +432,19 @@ async fn protect_dpop(jwks: &Jwks, required: bool) -> Router {
     }
     Router::new()
         .route("/mcp", post(whoami))
+        .route("/admin/{*rest}", post(whoami))
         .layer(resource.layer())
         .merge(resource.metadata_router())
 }
 
 /// `POST /mcp` with `Authorization: DPoP` and the given proofs.
 fn dpop_request(token: &str, proofs: &[&str]) -> Request<Body> {
-    let mut request = Request::post("/mcp").header(AUTHORIZATION, format!("DPoP {token}"));
+    dpop_request_to("/mcp", token, proofs)
+}
+
+/// `POST path` with `Authorization: DPoP` and the given proofs.
+fn dpop_request_to(path: &str, token: &str, proofs: &[&str]) -> Request<Body> {
+    let mut request = Request::post(path).header(AUTHORIZATION, format!("DPoP {token}"));
     for proof in proofs {
         request = request.header("dpop", *proof);
     }
@@ -524,6 +530,41 @@ async fn a_dpop_bound_token_passes_with_its_proof_once_and_never_as_bearer() {
         json!(["ES256"])
     );
     assert_eq!(metadata["dpop_bound_access_tokens_required"], json!(true));
+}
+
+#[tokio::test]
+async fn a_proof_names_the_path_as_routed_not_with_its_dot_segments_removed() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let app = protect_dpop(&jwks, true).await;
+    let key = DpopKey::generate();
+    let bound = token_with("k1", "mcp:tools", json!({"cnf": {"jkt": key.thumbprint()}}));
+    let access_token = AccessToken::new(bound.clone()).unwrap();
+    let proof_for = |url: &str| {
+        key.proof("POST", &url.parse().unwrap())
+            .access_token(&access_token)
+            .sign()
+            .unwrap()
+    };
+    // The route beside /mcp takes its own proofs.
+    let own = proof_for("https://api.example.com/admin/tasks");
+    let response = send(
+        &app,
+        dpop_request_to("/admin/tasks", &bound, &[own.as_str()]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // A proof made for /mcp, sent to paths that name /mcp only once their dot segments go, but
+    // that the router sends to /admin: refused, though each proof is fresh.
+    for path in ["/admin/%2e%2e/mcp", "/admin/../mcp", "/admin/./%2E./mcp"] {
+        let proof = proof_for(RESOURCE);
+        let response = send(&app, dpop_request_to(path, &bound, &[proof.as_str()])).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            dpop_challenge(&response).error,
+            Some(DpopErrorCode::InvalidDpopProof),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
