@@ -243,11 +243,20 @@ impl DpopProofCheck {
             }
         }
         // Last, so that a refused proof takes no room and can be mended and sent again.
-        let open_until = claims.iat.saturating_add(max_age);
-        match self.seen.record(&jkt, &claims.jti, open_until, now) {
+        match self
+            .seen
+            .record(&jkt, &claims.jti, claims.iat, max_age, now)
+        {
             Recorded::First => {}
             Recorded::Again => return Err(DpopProofError::Replayed),
             Recorded::Full => return Err(DpopProofError::ReplayMemoryFull),
+            Recorded::Closed { now } => {
+                return Err(DpopProofError::Stale {
+                    iat: claims.iat,
+                    now,
+                    max_age,
+                })
+            }
         }
         Ok(VerifiedDpopProof {
             jkt,

@@ -113,9 +113,14 @@ impl DpopProofError {
         }
     }
 
-    /// The HTTP status to answer a resource request with: 401 for each of them (RFC 9449 §7.1, §9).
+    /// The HTTP status to answer a resource request with: 401 (RFC 9449 §7.1, §9), except 503 for
+    /// [`ReplayMemoryFull`](Self::ReplayMemoryFull), which is the server's state, not the proof's
+    /// fault: the client should wait, not make a new key or log in again.
     pub fn status(&self) -> u16 {
-        self.error_code().status()
+        match self {
+            DpopProofError::ReplayMemoryFull => 503,
+            _ => self.error_code().status(),
+        }
     }
 
     /// The nonce to send in the `DPoP-Nonce` response header, for [`UseNonce`](Self::UseNonce).

@@ -171,6 +171,10 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
 /// Reads a proof header's `jwk` value: a public EC P-256 key, never one with private members
 /// (RFC 9449 §4.3, check 7).
 pub(super) fn parse_header_jwk(json: &str) -> Result<PublicJwk, HeaderJwkFault> {
+    // A derived reader also takes an array, its members in field order: a JWK is an object.
+    if !json.trim_start().starts_with('{') {
+        return Err(HeaderJwkFault::Unsupported);
+    }
     let jwk: HeaderJwk = serde_json::from_str(json).map_err(|_| HeaderJwkFault::Unsupported)?;
     if jwk.d || jwk.p || jwk.q || jwk.dp || jwk.dq || jwk.qi || jwk.oth || jwk.k {
         return Err(HeaderJwkFault::Private);
@@ -226,6 +230,7 @@ mod tests {
             // A coordinate one byte short.
             serde_json::json!({"kty":"EC","crv":"P-256","x":&X[..42],"y":Y}),
             serde_json::json!("not an object"),
+            serde_json::json!(["EC", "P-256", X, Y]),
         ] {
             assert_eq!(
                 read(refused.clone()).unwrap_err(),

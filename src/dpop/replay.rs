@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use sha2::{Digest, Sha256};
 
 /// A bounded memory of accepted proofs, shared by the clones of one check: a hash of each proof's
-/// key thumbprint and `jti`, with the time its window closes.
+/// key thumbprint and `jti`, with its `iat`.
 ///
 /// Keyed by the key as well as the `jti`, so that one client's `jti` cannot collide with
 /// another's. An entry leaves only once its window has closed, never to make room: a memory that
@@ -30,14 +30,24 @@ pub(super) enum Recorded {
     Again,
     /// Every entry's window is still open: the proof cannot be told apart from a replay.
     Full,
+    /// The proof's window closed by the memory's clock, which is ahead of the caller's (a clock
+    /// that stepped back, or a clone told another time): it may have been taken and forgotten.
+    Closed {
+        /// The memory's time, the latest any caller gave.
+        now: u64,
+    },
 }
 
 #[derive(Default)]
 struct Memory {
-    /// When each remembered proof's window closes.
-    open_until: HashMap<u64, u64>,
-    /// The same entries, soonest closing first, so that closed ones leave without a scan.
-    closing: BinaryHeap<Reverse<(u64, u64)>>,
+    /// The `iat` of each remembered proof.
+    iat_of: HashMap<u64, u64>,
+    /// The same entries, oldest first, so that closed ones leave without a scan.
+    oldest: BinaryHeap<Reverse<(u64, u64)>>,
+    /// The widest window any clone recorded with: an entry stays until it has closed for all.
+    widest: u64,
+    /// The latest time any clone recorded at: a clock that steps back reopens nothing.
+    latest: u64,
 }
 
 impl SeenProofs {
@@ -48,20 +58,27 @@ impl SeenProofs {
         }
     }
 
-    /// Records the proof unless the same key and `jti` are remembered with their window open at
-    /// `now`, or the memory holds `capacity` open windows.
-    pub(super) fn record(&self, jkt: &str, jti: &str, open_until: u64, now: u64) -> Recorded {
+    /// Records the proof, issued at `iat` and taken for `window` seconds after, unless the same
+    /// key and `jti` are remembered, its window has closed by the memory's clock, or the memory
+    /// holds `capacity` open windows.
+    pub(super) fn record(&self, jkt: &str, jti: &str, iat: u64, window: u64, now: u64) -> Recorded {
         let id = proof_id(jkt, jti);
         let mut memory = self.lock();
-        memory.forget_closed(now);
-        if memory.open_until.contains_key(&id) {
+        memory.widest = memory.widest.max(window);
+        memory.latest = memory.latest.max(now);
+        let now = memory.latest;
+        memory.forget_closed();
+        if iat.saturating_add(memory.widest) < now {
+            return Recorded::Closed { now };
+        }
+        if memory.iat_of.contains_key(&id) {
             return Recorded::Again;
         }
-        if memory.open_until.len() >= self.capacity {
+        if memory.iat_of.len() >= self.capacity {
             return Recorded::Full;
         }
-        memory.open_until.insert(id, open_until);
-        memory.closing.push(Reverse((open_until, id)));
+        memory.iat_of.insert(id, iat);
+        memory.oldest.push(Reverse((iat, id)));
         Recorded::First
     }
 
@@ -74,13 +91,13 @@ impl SeenProofs {
 }
 
 impl Memory {
-    fn forget_closed(&mut self, now: u64) {
-        while let Some(&Reverse((until, id))) = self.closing.peek() {
-            if until >= now {
+    fn forget_closed(&mut self) {
+        while let Some(&Reverse((iat, id))) = self.oldest.peek() {
+            if iat.saturating_add(self.widest) >= self.latest {
                 break;
             }
-            self.closing.pop();
-            self.open_until.remove(&id);
+            self.oldest.pop();
+            self.iat_of.remove(&id);
         }
     }
 }
@@ -101,7 +118,7 @@ fn proof_id(jkt: &str, jti: &str) -> u64 {
 impl fmt::Debug for SeenProofs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SeenProofs")
-            .field("len", &self.lock().open_until.len())
+            .field("len", &self.lock().iat_of.len())
             .field("capacity", &self.capacity)
             .finish()
     }
@@ -114,55 +131,86 @@ mod tests {
     #[test]
     fn a_proof_is_accepted_once_while_its_window_is_open() {
         let seen = SeenProofs::new(16);
-        assert_eq!(seen.record("key-a", "jti-1", 100, 50), Recorded::First);
-        assert_eq!(seen.record("key-a", "jti-1", 100, 60), Recorded::Again);
-        assert_eq!(seen.record("key-b", "jti-1", 100, 60), Recorded::First);
-        assert_eq!(seen.record("key-a", "jti-2", 100, 60), Recorded::First);
+        assert_eq!(seen.record("key-a", "jti-1", 0, 100, 50), Recorded::First);
+        assert_eq!(seen.record("key-a", "jti-1", 0, 100, 60), Recorded::Again);
+        assert_eq!(seen.record("key-b", "jti-1", 0, 100, 60), Recorded::First);
+        assert_eq!(seen.record("key-a", "jti-2", 0, 100, 60), Recorded::First);
         // Clones share the memory.
         assert_eq!(
-            seen.clone().record("key-b", "jti-1", 100, 60),
+            seen.clone().record("key-b", "jti-1", 0, 100, 60),
             Recorded::Again
         );
         // Still open at the last second of the window.
-        assert_eq!(seen.record("key-a", "jti-1", 200, 100), Recorded::Again);
-        // After the window: free again, and remembered anew.
-        assert_eq!(seen.record("key-a", "jti-1", 200, 101), Recorded::First);
-        assert_eq!(seen.record("key-a", "jti-1", 200, 102), Recorded::Again);
+        assert_eq!(seen.record("key-a", "jti-1", 0, 100, 100), Recorded::Again);
+        // After the window: closed, and a newer proof with the same `jti` is taken, once.
+        assert_eq!(
+            seen.record("key-a", "jti-1", 0, 100, 101),
+            Recorded::Closed { now: 101 }
+        );
+        assert_eq!(
+            seen.record("key-a", "jti-1", 100, 100, 101),
+            Recorded::First
+        );
+        assert_eq!(
+            seen.record("key-a", "jti-1", 100, 100, 102),
+            Recorded::Again
+        );
     }
 
     #[test]
     fn a_full_memory_refuses_new_proofs_and_forgets_none_that_is_open() {
         let seen = SeenProofs::new(1_000);
         // The first proof, then many more than the memory holds, all with open windows.
-        assert_eq!(seen.record("victim", "jti", 500, 10), Recorded::First);
+        assert_eq!(seen.record("victim", "jti", 10, 490, 10), Recorded::First);
         let mut full = 0;
         for n in 0..5_000 {
-            match seen.record("flood", &n.to_string(), 500, 10) {
+            match seen.record("flood", &n.to_string(), 10, 490, 10) {
                 Recorded::First => {}
                 Recorded::Full => full += 1,
-                Recorded::Again => panic!("proof {n} was never sent before"),
+                other => panic!("proof {n} was never sent before: {other:?}"),
             }
         }
         assert_eq!(full, 5_000 - 999);
         // The first proof is still remembered, and so is every flood proof that was taken.
-        assert_eq!(seen.record("victim", "jti", 500, 400), Recorded::Again);
-        assert_eq!(seen.record("flood", "998", 500, 400), Recorded::Again);
+        assert_eq!(seen.record("victim", "jti", 10, 490, 400), Recorded::Again);
+        assert_eq!(seen.record("flood", "998", 10, 490, 400), Recorded::Again);
         // Once their windows close, room comes back.
-        assert_eq!(seen.record("next", "jti", 900, 501), Recorded::First);
-        assert_eq!(seen.lock().open_until.len(), 1);
-        assert_eq!(seen.lock().closing.len(), 1);
+        assert_eq!(seen.record("next", "jti", 501, 490, 501), Recorded::First);
+        assert_eq!(seen.lock().iat_of.len(), 1);
+        assert_eq!(seen.lock().oldest.len(), 1);
     }
 
     #[test]
-    fn closed_windows_leave_in_order_of_closing() {
+    fn closed_windows_leave_oldest_first() {
         let seen = SeenProofs::new(3);
-        assert_eq!(seen.record("k", "late", 300, 0), Recorded::First);
-        assert_eq!(seen.record("k", "early", 100, 0), Recorded::First);
-        assert_eq!(seen.record("k", "middle", 200, 0), Recorded::First);
-        assert_eq!(seen.record("k", "one more", 400, 150), Recorded::First);
-        // `early` left; `middle` and `late` are open at 150.
-        assert_eq!(seen.record("k", "middle", 400, 150), Recorded::Again);
-        assert_eq!(seen.record("k", "late", 400, 150), Recorded::Again);
-        assert_eq!(seen.record("k", "early", 400, 150), Recorded::Full);
+        assert_eq!(seen.record("k", "late", 100, 100, 100), Recorded::First);
+        assert_eq!(seen.record("k", "early", 0, 100, 100), Recorded::First);
+        assert_eq!(seen.record("k", "middle", 50, 100, 100), Recorded::First);
+        assert_eq!(seen.record("k", "one more", 120, 100, 120), Recorded::First);
+        // `early` left; `middle` and `late` are open at 120.
+        assert_eq!(seen.record("k", "middle", 50, 100, 120), Recorded::Again);
+        assert_eq!(seen.record("k", "late", 100, 100, 120), Recorded::Again);
+        assert_eq!(seen.record("k", "other", 120, 100, 120), Recorded::Full);
+    }
+
+    #[test]
+    fn a_clock_stepping_back_or_a_wider_clone_reopens_nothing() {
+        let seen = SeenProofs::new(16);
+        assert_eq!(seen.record("k", "a", 0, 100, 50), Recorded::First);
+        // Forgotten at 200, when its window is closed...
+        assert_eq!(seen.record("k", "b", 150, 100, 200), Recorded::First);
+        // ...and at 90 by a clock that stepped back, where its window would be open: refused.
+        assert_eq!(
+            seen.record("k", "a", 0, 100, 90),
+            Recorded::Closed { now: 200 }
+        );
+        // A clone with a window of 1,000 keeps `b` (iat 150) open until 1,150 for every clone,
+        // the narrow ones included.
+        assert_eq!(seen.record("k", "c", 900, 1_000, 900), Recorded::First);
+        assert_eq!(seen.record("k", "b", 150, 100, 1_100), Recorded::Again);
+        assert_eq!(
+            seen.record("k", "b", 150, 100, 1_151),
+            Recorded::Closed { now: 1_151 }
+        );
     }
 }

@@ -23,9 +23,10 @@ pub(super) fn htu(url: &Url) -> Option<String> {
 }
 
 /// Whether a proof's `htu` names the request's URL: both read as URLs and compared without query
-/// and fragment, so that case in the scheme and host, a default port, the case of a
-/// percent-encoding, an unreserved character percent-encoded, or a query the proof should not
-/// have carried, make no difference.
+/// and fragment, so that case in the scheme and host, a default port, dot segments, the case of a
+/// percent-encoding, or a query the proof should not have carried, make no difference. An
+/// unreserved character percent-encoded (`%6D` for `m`) does: a router reads `/%6Dcp` as another
+/// path than `/mcp`, so a proof for one must not serve the other.
 pub(super) fn same_target(claimed: &str, request: &Url) -> bool {
     let Ok(claimed) = Url::parse(claimed) else {
         return false;
@@ -38,30 +39,21 @@ pub(super) fn same_target(claimed: &str, request: &Url) -> bool {
     }
 }
 
-/// `url` with each percent-encoded octet in upper case, or decoded where it is an unreserved
-/// character (RFC 3986 §6.2.2.1, §6.2.2.2). Dot segments are gone already, `%2E` ones included,
-/// so a decoded dot makes none.
+/// `url` with each percent-encoded octet in upper case (RFC 3986 §6.2.2.1), and a `%` that starts
+/// none encoded itself, so that it cannot join the characters after it into another octet.
 fn even_percent_encoding(url: &str) -> String {
     let mut pieces = url.split('%');
     let mut even = String::with_capacity(url.len());
     even.push_str(pieces.next().unwrap_or_default());
     for piece in pieces {
-        let octet = piece
-            .get(..2)
-            .filter(|hex| hex.bytes().all(|digit| digit.is_ascii_hexdigit()))
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (octet, piece.get(2..)) {
-            (Some(octet), Some(rest)) => {
-                if octet.is_ascii_alphanumeric() || b"-._~".contains(&octet) {
-                    even.push(char::from(octet));
-                } else {
-                    even.push_str(&format!("%{octet:02X}"));
-                }
+        match piece.split_at_checked(2) {
+            Some((hex, rest)) if hex.bytes().all(|digit| digit.is_ascii_hexdigit()) => {
+                even.push('%');
+                even.push_str(&hex.to_ascii_uppercase());
                 even.push_str(rest);
             }
-            // Not an encoded octet: kept as it is.
             _ => {
-                even.push('%');
+                even.push_str("%25");
                 even.push_str(piece);
             }
         }
@@ -87,7 +79,6 @@ mod tests {
             "https://mcp.example.com/mcp",
             "HTTPS://MCP.example.com:443/mcp",
             "https://mcp.example.com/mcp#frag",
-            "https://mcp.example.com/%6Dcp",
             "https://mcp.example.com/a/../mcp",
         ] {
             assert!(same_target(same, &request), "{same}");
@@ -101,29 +92,40 @@ mod tests {
             "/mcp",
             "",
             "https://mcp.example.com/m%2Fcp",
+            "https://mcp.example.com/%6Dcp",
         ] {
             assert!(!same_target(other, &request), "{other}");
         }
         let request = Url::parse("https://mcp.example.com/files/a%2fb~c").unwrap();
         for same in [
             "https://mcp.example.com/files/a%2Fb~c",
-            "https://mcp.example.com/files/a%2fb%7Ec",
-            "https://mcp.example.com/files/a%2Fb%7ec",
+            "https://mcp.example.com/files/a%2fb~c",
         ] {
             assert!(same_target(same, &request), "{same}");
         }
-        assert!(!same_target(
+        for other in [
             "https://mcp.example.com/files/a/b~c",
-            &request
-        ));
+            "https://mcp.example.com/files/a%2Fb%7Ec",
+        ] {
+            assert!(!same_target(other, &request), "{other}");
+        }
     }
 
     #[test]
     fn percent_encodings_are_evened_out_and_nothing_else() {
         assert_eq!(
             even_percent_encoding("https://h/%7e%2f%2F%41%zz%+1%4%"),
-            "https://h/~%2F%2FA%zz%+1%4%"
+            "https://h/%7E%2F%2F%41%25zz%25+1%254%25"
         );
+        // A bare `%` joins nothing into an octet: `%%4141` is not `%A41`.
+        assert_ne!(
+            even_percent_encoding("https://h/x%%4141"),
+            even_percent_encoding("https://h/x%A41")
+        );
+        assert!(!same_target(
+            "https://h/x%%4141",
+            &Url::parse("https://h/x%A41").unwrap()
+        ));
         assert!(!same_target(
             "https://h/a%+1",
             &Url::parse("https://h/a%01").unwrap()

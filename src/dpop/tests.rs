@@ -497,9 +497,14 @@ fn a_full_replay_memory_refuses_new_proofs_and_never_a_remembered_one() {
         Err(DpopProofError::Replayed)
     );
     let full = DpopProofError::ReplayMemoryFull;
+    #[cfg(feature = "access-token")]
+    assert_eq!(
+        crate::resource_server::AccessTokenError::DpopProof(full.clone()).status(),
+        503
+    );
     assert_eq!(
         (full.status(), full.error_code()),
-        (401, DpopErrorCode::InvalidDpopProof)
+        (503, DpopErrorCode::InvalidDpopProof)
     );
     // Once the windows close (60 s of age and 60 of leeway by default), new proofs are taken.
     let later = Case {
@@ -534,4 +539,40 @@ fn a_jwk_member_given_twice_refuses_the_proof() {
     jwt.push('.');
     jwt.push_str(&URL_SAFE_NO_PAD.encode(signature));
     assert_eq!(case.check(&jwt), Err(DpopProofError::UnsupportedKey));
+}
+
+#[test]
+fn clones_with_other_windows_or_clocks_share_one_memory_that_reopens_nothing() {
+    let case = Case::new();
+    let narrow = DpopProofCheck::new().at(case.now);
+    let wide = narrow.clone().max_age(600).at(case.now + 200);
+    let proof = signed(&case.key, &case.header(), &case.claims());
+    assert!(case.check_with(narrow.clone(), &proof).is_ok());
+    // Past the narrow window, inside the wide one: the narrow clone's entry is still kept.
+    assert_eq!(
+        case.check_with(wide.clone(), &proof),
+        Err(DpopProofError::Replayed)
+    );
+    // A clone whose clock is behind the memory's takes no proof the memory may have forgotten.
+    let ahead = DpopProofCheck::new().at(case.now + 200);
+    let now = Case {
+        now: case.now + 200,
+        ..Case::new()
+    };
+    let fresh = signed(&now.key, &now.header(), &now.claims());
+    assert!(now.check_with(ahead.clone(), &fresh).is_ok());
+    let behind = ahead.at(case.now + 30);
+    let old = Case {
+        now: case.now - 80,
+        ..Case::new()
+    };
+    let proof = signed(&old.key, &old.header(), &old.claims());
+    assert_eq!(
+        old.check_with(behind, &proof),
+        Err(DpopProofError::Stale {
+            iat: case.now - 80,
+            now: case.now + 200,
+            max_age: 120
+        })
+    );
 }

@@ -173,10 +173,15 @@ impl AccessTokenError {
         }
     }
 
-    /// The HTTP status to answer with: 403 for a good token that does not grant enough, 401
+    /// The HTTP status to answer with: 403 for a good token that does not grant enough, 503 when
+    /// a DPoP check cannot remember another proof ([`DpopProofError::ReplayMemoryFull`]), 401
     /// otherwise.
     pub fn status(&self) -> u16 {
-        self.bearer_error().status()
+        match self {
+            #[cfg(feature = "dpop")]
+            AccessTokenError::DpopProof(error) if error.status() == 503 => 503,
+            _ => self.bearer_error().status(),
+        }
     }
 
     /// The `error` of a `DPoP` challenge (RFC 9449 §7.1): the proof's own code

@@ -230,7 +230,8 @@ impl ProtectedResource {
     ///
     /// Refused when the URL would not keep the path as the router sees it: dot segments
     /// (`/admin/%2e%2e/mcp` becomes `/mcp`), which would let a proof made for one route serve a
-    /// request routed to another.
+    /// request routed to another, or characters a URL percent-encodes (a space, non-ASCII), which
+    /// a client building its request from a URL never sends unencoded.
     fn request_url(&self, path: &str) -> Result<Url, DpopProofError> {
         let mut url = self.shared.origin.clone();
         url.set_path(path);
