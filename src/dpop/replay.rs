@@ -2,7 +2,7 @@
 //! for as long as their `iat` window is open, after which the `iat` check refuses them anyway.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -40,9 +40,9 @@ pub(super) enum Recorded {
 
 #[derive(Default)]
 struct Memory {
-    /// The `iat` of each remembered proof.
-    iat_of: HashMap<u64, u64>,
-    /// The same entries, oldest first, so that closed ones leave without a scan.
+    /// The ids of the remembered proofs.
+    ids: HashSet<u64>,
+    /// The same entries with their `iat`, oldest first, so that closed ones leave without a scan.
     oldest: BinaryHeap<Reverse<(u64, u64)>>,
     /// The widest window any clone recorded with: an entry stays until it has closed for all.
     widest: u64,
@@ -71,13 +71,13 @@ impl SeenProofs {
         if iat.saturating_add(memory.widest) < now {
             return Recorded::Closed { now };
         }
-        if memory.iat_of.contains_key(&id) {
+        if memory.ids.contains(&id) {
             return Recorded::Again;
         }
-        if memory.iat_of.len() >= self.capacity {
+        if memory.ids.len() >= self.capacity {
             return Recorded::Full;
         }
-        memory.iat_of.insert(id, iat);
+        memory.ids.insert(id);
         memory.oldest.push(Reverse((iat, id)));
         Recorded::First
     }
@@ -97,7 +97,7 @@ impl Memory {
                 break;
             }
             self.oldest.pop();
-            self.iat_of.remove(&id);
+            self.ids.remove(&id);
         }
     }
 }
@@ -118,7 +118,7 @@ fn proof_id(jkt: &str, jti: &str) -> u64 {
 impl fmt::Debug for SeenProofs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SeenProofs")
-            .field("len", &self.lock().iat_of.len())
+            .field("len", &self.lock().ids.len())
             .field("capacity", &self.capacity)
             .finish()
     }
@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(seen.record("flood", "998", 10, 490, 400), Recorded::Again);
         // Once their windows close, room comes back.
         assert_eq!(seen.record("next", "jti", 501, 490, 501), Recorded::First);
-        assert_eq!(seen.lock().iat_of.len(), 1);
+        assert_eq!(seen.lock().ids.len(), 1);
         assert_eq!(seen.lock().oldest.len(), 1);
     }
 

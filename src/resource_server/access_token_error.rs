@@ -179,7 +179,7 @@ impl AccessTokenError {
     pub fn status(&self) -> u16 {
         match self {
             #[cfg(feature = "dpop")]
-            AccessTokenError::DpopProof(error) if error.status() == 503 => 503,
+            AccessTokenError::DpopProof(error) => error.status(),
             _ => self.bearer_error().status(),
         }
     }

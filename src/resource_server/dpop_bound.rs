@@ -69,8 +69,9 @@ impl AccessTokenCheck {
     /// header values, for this `method` and `url` (the request's public URL, which a proof's
     /// `htu` names: build it from the resource's configured origin, not from the `Host` header,
     /// and refuse a request whose path that URL does not keep as your router reads it, with dot
-    /// segments such as `/admin/%2e%2e/mcp`, which a URL turns into `/mcp`), carrying the token's hash (`ath`), signed by the key the token is bound to, not replayed,
-    /// and with the nonce if one is required ([`AccessTokenError::DpopProof`]); last the scopes,
+    /// segments such as `/admin/%2e%2e/mcp`, which a URL turns into `/mcp`), carrying the token's
+    /// hash (`ath`), signed by the key the token is bound to, not replayed, and with the nonce if
+    /// one is required ([`AccessTokenError::DpopProof`]); last the scopes,
     /// permissions and organization.
     ///
     /// ```
