@@ -4,6 +4,7 @@
 use url::Url;
 
 use crate::domain::is_https_or_loopback;
+use crate::identifier::Issuer;
 
 /// The parameters an authorization request writes into the authorization endpoint's query.
 pub(crate) const AUTHORIZATION_REQUEST_PARAMETERS: &[&str] = &[
@@ -76,9 +77,54 @@ pub(crate) fn check_endpoint(url: &Url, written: &[&'static str]) -> Result<(), 
     Ok(())
 }
 
+/// Whether `endpoint` belongs to `issuer`: on its origin and under its path. Client credentials
+/// are bound to the issuer they were registered with, and whatever they authenticate (a secret, a
+/// signed assertion, a subject token, a code with its verifier) goes to that server alone; on a
+/// host with several tenants, an issuer with a path names one tenant (RFC 8414 section 3), so the
+/// endpoint must lie under it. A bare origin, as AuthKit's issuer is, covers every path on it.
+pub(crate) fn is_issuers_endpoint(issuer: &Issuer, endpoint: &Url) -> bool {
+    let issuer = issuer.url();
+    endpoint.origin() == issuer.origin() && is_under(endpoint.path(), issuer.path())
+}
+
+/// Whether the parsed URL path `path` is `base` or lies beneath it: equal, or `base` followed by
+/// `/`, so that `/tenant1` does not cover `/tenant10`. A `base` of `/` covers every path.
+fn is_under(path: &str, base: &str) -> bool {
+    // An issuer's trailing `/` names the same tenant, and must not demand a second one.
+    let base = base.strip_suffix('/').unwrap_or(base);
+    path.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_issuers_endpoints_are_on_its_origin_and_under_its_path() {
+        let ours = |issuer: &str, endpoint: &str| {
+            is_issuers_endpoint(&issuer.parse().unwrap(), &Url::parse(endpoint).unwrap())
+        };
+        assert!(ours(
+            "https://as.example",
+            "https://as.example/oauth2/token"
+        ));
+        assert!(ours("https://as.example/t1", "https://as.example/t1/token"));
+        assert!(ours(
+            "https://as.example/t1/",
+            "https://as.example/t1/token"
+        ));
+        assert!(ours("https://as.example/t1", "https://as.example/t1"));
+        assert!(!ours(
+            "https://as.example/t1",
+            "https://as.example/t10/token"
+        ));
+        assert!(!ours("https://as.example/t1", "https://as.example/token"));
+        assert!(!ours("https://as.example", "https://evil.example/token"));
+        assert!(!ours("https://as.example", "http://as.example/token"));
+        assert!(!ours("https://as.example", "https://as.example:8443/token"));
+        assert!(!ours("https://as.example", "https://sub.as.example/token"));
+    }
 
     fn check(url: &str) -> Result<(), EndpointFault> {
         check_endpoint(&Url::parse(url).unwrap(), AUTHORIZATION_REQUEST_PARAMETERS)

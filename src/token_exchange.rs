@@ -259,7 +259,10 @@ impl TokenExchange {
     }
 
     /// The form `POST` to `token_endpoint`, authenticated as `credentials` say (the client's
-    /// registration with the server that makes the exchange).
+    /// registration with the server that makes the exchange). The endpoint must be the
+    /// credentials' issuer's, on its origin and under its path
+    /// ([`CredentialsError::ForeignEndpoint`](crate::registration::CredentialsError::ForeignEndpoint)
+    /// otherwise): the subject token and the client's authentication go to that server alone.
     pub fn request(
         &self,
         token_endpoint: Url,

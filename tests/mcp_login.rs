@@ -613,7 +613,9 @@ fn a_workload_logs_in_with_its_own_jwt() {
     )
     .unwrap();
     let assertion = workos_connect::SecurityToken::new("eyJ.work+load/=.sig").unwrap();
-    let settings = settings().registration(credentials).jwt_bearer(assertion);
+    let settings = settings()
+        .registration(credentials)
+        .jwt_bearer(ISSUER.parse().unwrap(), assertion);
     let mut login = login_to_token(&settings, json!(["none"]));
     let token = sent(&login);
     // The exact body: the assertion percent-encoded, then the scope, the resource, the client.
@@ -655,7 +657,9 @@ fn an_enterprise_user_logs_in_with_an_id_jag_from_the_idp() {
         TokenEndpointAuth::ClientSecretBasic,
     )
     .unwrap();
-    let settings = settings().registration(credentials).enterprise_managed(idp);
+    let settings = settings()
+        .registration(credentials)
+        .enterprise_managed(ISSUER.parse().unwrap(), idp);
     let mut login = login_to_token(&settings, json!(["client_secret_basic"]));
     // First the exchange at the IdP, with no secret of the MCP server's authorization server.
     let exchange = sent(&login);
@@ -686,6 +690,263 @@ fn an_enterprise_user_logs_in_with_an_id_jag_from_the_idp() {
     assert_eq!(done(&mut login, "at_xaa").access_token().secret(), "at_xaa");
 }
 
+/// A JWT with these claims, its signature not checked by the client.
+fn unsigned_jwt(claims: serde_json::Value) -> workos_connect::SecurityToken {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+    workos_connect::SecurityToken::new(format!("{header}.{claims}.c2lnbmF0dXJl")).unwrap()
+}
+
+fn enterprise_idp() -> workos_connect::mcp::EnterpriseIdp {
+    let at_idp = ClientCredentials::pre_registered(
+        "https://idp.example.com".parse().unwrap(),
+        "idp-client".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    workos_connect::mcp::EnterpriseIdp::new(
+        "https://idp.example.com/token".parse().unwrap(),
+        at_idp,
+        workos_connect::SecurityToken::new("eyJ.id-token.sig").unwrap(),
+    )
+    .unwrap()
+}
+
+/// Protected resource metadata naming `servers` as the MCP server's authorization servers.
+fn resource_metadata_naming(servers: &[&str]) -> Vec<u8> {
+    json!({"resource": SERVER, "authorization_servers": servers, "scopes_supported": ["mcp:tools"]})
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn a_workloads_assertion_never_goes_to_a_server_the_mcp_server_names_in_its_place() {
+    let assertion = workos_connect::SecurityToken::new("eyJ.workload.sig").unwrap();
+    let settings = settings().jwt_bearer(ISSUER.parse().unwrap(), assertion);
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    // The MCP server names evil's authorization server: the login stops before fetching its
+    // metadata, registering there or posting the assertion.
+    let refused = login
+        .answer(200, &resource_metadata_naming(&["https://evil.example"]))
+        .unwrap_err();
+    assert!(
+        matches!(&refused, McpLoginError::UnboundServer { named } if named.as_str() == "https://evil.example"),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("nothing is sent"), "{refused}");
+    assert!(matches!(login.step(), McpLoginStep::Failed));
+
+    // Named beside evil, the bound server is chosen, wherever it stands in the list.
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    login
+        .answer(
+            200,
+            &resource_metadata_naming(&["https://evil.example", ISSUER]),
+        )
+        .unwrap();
+    assert!(sent(&login).url().as_str().starts_with(ISSUER));
+}
+
+#[test]
+fn a_bound_login_checks_a_legacy_servers_issuer_before_registering() {
+    // A server of the 2025-03-26 specification: no resource metadata, its origin is the issuer.
+    let assertion = workos_connect::SecurityToken::new("eyJ.workload.sig").unwrap();
+    let settings = settings().jwt_bearer(ISSUER.parse().unwrap(), assertion);
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[]).unwrap();
+    while let McpLoginStep::Send(request) = login.step() {
+        if request.url().path().contains("oauth-protected-resource") {
+            login.answer(404, b"").unwrap();
+            continue;
+        }
+        let refused = login.answer(404, b"").unwrap_err();
+        assert!(
+            matches!(&refused, McpLoginError::UnboundServer { named } if named.as_str() == "https://mcp.example.com"),
+            "{refused}"
+        );
+        return;
+    }
+    panic!("the login sent no metadata request");
+}
+
+#[test]
+fn an_assertion_issued_for_another_server_is_not_sent() {
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "workload_1".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let for_evil =
+        unsigned_jwt(json!({"iss": "https://k8s.example", "aud": "https://evil.example"}));
+    let bound = settings()
+        .registration(credentials.clone())
+        .jwt_bearer(ISSUER.parse().unwrap(), for_evil);
+    let mut login = McpLogin::unauthorized(&bound, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    let metadata = authkit_metadata_with("token_endpoint_auth_methods_supported", json!(["none"]));
+    let refused = login.answer(200, &metadata).unwrap_err();
+    assert!(
+        matches!(&refused, McpLoginError::AssertionAudience { server } if server.as_str() == ISSUER),
+        "{refused}"
+    );
+    // Its audience the issuer or the token endpoint: sent.
+    for aud in [
+        json!(ISSUER),
+        json!(["x", format!("{ISSUER}/oauth2/token")]),
+    ] {
+        let assertion = unsigned_jwt(json!({"aud": aud}));
+        let settings = settings()
+            .registration(credentials.clone())
+            .jwt_bearer(ISSUER.parse().unwrap(), assertion.clone());
+        let login = login_to_token(&settings, json!(["none"]));
+        assert_eq!(
+            form(&sent(&login), "assertion").as_deref(),
+            Some(assertion.secret())
+        );
+    }
+}
+
+#[test]
+fn an_enterprise_login_asks_the_idp_only_for_its_own_server_and_checks_the_id_jag() {
+    let bound = settings().enterprise_managed(ISSUER.parse().unwrap(), enterprise_idp());
+    let mut login = McpLogin::unauthorized(&bound, &server(), &[CHALLENGE]).unwrap();
+    let refused = login
+        .answer(200, &resource_metadata_naming(&["https://evil.example"]))
+        .unwrap_err();
+    assert!(
+        matches!(refused, McpLoginError::UnboundServer { .. }),
+        "{refused}"
+    );
+
+    // An ID-JAG the IdP issued for another server is not redeemed here.
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "client_xaa".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let settings = settings()
+        .registration(credentials)
+        .enterprise_managed(ISSUER.parse().unwrap(), enterprise_idp());
+    let mut login = login_to_token(&settings, json!(["none"]));
+    let id_jag = json!({
+        "access_token": unsigned_jwt(json!({"aud": "https://evil.example"})).secret(),
+        "issued_token_type": "urn:ietf:params:oauth:token-type:id-jag",
+        "token_type": "N_A",
+    });
+    let refused = login
+        .answer(200, id_jag.to_string().as_bytes())
+        .unwrap_err();
+    assert!(
+        matches!(refused, McpLoginError::AssertionAudience { .. }),
+        "{refused}"
+    );
+}
+
+#[test]
+fn client_credentials_go_only_to_the_server_a_confidential_registration_is_for() {
+    let secret = workos_connect::ClientSecret::new("sk_m2m").unwrap();
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "m2m".parse().unwrap(),
+        Some(secret),
+        TokenEndpointAuth::ClientSecretPost,
+    )
+    .unwrap();
+    let settings = settings().registration(credentials).client_credentials();
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    let refused = login
+        .answer(200, &resource_metadata_naming(&["https://evil.example"]))
+        .unwrap_err();
+    assert!(
+        matches!(refused, McpLoginError::UnboundServer { .. }),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_token_endpoint_on_another_origin_gets_no_grant() {
+    use workos_connect::mcp::AuthorizationError;
+    let credentials = ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "workload_1".parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap();
+    let assertion = workos_connect::SecurityToken::new("eyJ.workload.sig").unwrap();
+    let settings = settings()
+        .registration(credentials)
+        .jwt_bearer(ISSUER.parse().unwrap(), assertion);
+    let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    let metadata = authkit_metadata_with("token_endpoint", json!("https://evil.example/token"));
+    let refused = login.answer(200, &metadata).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            McpLoginError::Authorization(AuthorizationError::ForeignTokenEndpoint { .. })
+                | McpLoginError::ServerMetadata(_)
+        ),
+        "{refused}"
+    );
+}
+
+#[test]
+fn exchange_credentials_never_leave_their_issuer() {
+    use workos_connect::mcp::{CredentialsError, EnterpriseIdp};
+    use workos_connect::{SecurityToken, TokenExchange, TokenExchangeError, TokenType};
+
+    let at_idp = ClientCredentials::pre_registered(
+        "https://idp.example.com/tenant1".parse().unwrap(),
+        "idp-client".parse().unwrap(),
+        Some(workos_connect::ClientSecret::new("idp_secret").unwrap()),
+        TokenEndpointAuth::ClientSecretBasic,
+    )
+    .unwrap();
+    let id_token = SecurityToken::new("eyJ.id-token.sig").unwrap();
+    for endpoint in [
+        "https://evil.example/token",
+        "https://idp.example.com/tenant10/token",
+        "https://idp.example.com/token",
+        "http://idp.example.com/tenant1/token",
+    ] {
+        let refused =
+            EnterpriseIdp::new(endpoint.parse().unwrap(), at_idp.clone(), id_token.clone())
+                .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                TokenExchangeError::Credentials(CredentialsError::ForeignEndpoint { .. })
+                    | TokenExchangeError::Endpoint
+            ),
+            "{endpoint}: {refused}"
+        );
+        let refused = TokenExchange::new(id_token.clone(), TokenType::IdToken)
+            .request(endpoint.parse().unwrap(), &at_idp)
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                TokenExchangeError::Credentials(CredentialsError::ForeignEndpoint { .. })
+                    | TokenExchangeError::Endpoint
+            ),
+            "{endpoint}: {refused}"
+        );
+        assert!(!refused.to_string().contains("idp_secret"));
+    }
+    let ours: url::Url = "https://idp.example.com/tenant1/token".parse().unwrap();
+    assert!(EnterpriseIdp::new(ours.clone(), at_idp.clone(), id_token.clone()).is_ok());
+    assert!(TokenExchange::new(id_token, TokenType::IdToken)
+        .request(ours, &at_idp)
+        .is_ok());
+}
+
 #[test]
 fn an_idp_that_issues_something_else_than_an_id_jag_stops_the_login() {
     use workos_connect::mcp::EnterpriseIdp;
@@ -711,7 +972,9 @@ fn an_idp_that_issues_something_else_than_an_id_jag_stops_the_login() {
         TokenEndpointAuth::None,
     )
     .unwrap();
-    let settings = settings().registration(credentials).enterprise_managed(idp);
+    let settings = settings()
+        .registration(credentials)
+        .enterprise_managed(ISSUER.parse().unwrap(), idp);
     let mut login = login_to_token(&settings, json!(["none"]));
     let access = json!({"access_token": "at", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer"});
     let error = login

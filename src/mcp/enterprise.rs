@@ -7,9 +7,9 @@ use std::fmt;
 
 use url::Url;
 
-use crate::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
+use crate::endpoint::{check_endpoint, is_issuers_endpoint, FORM_REQUEST_PARAMETERS};
 use crate::identifier::{Issuer, Resource};
-use crate::registration::credentials::ClientCredentials;
+use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::scope_list::ScopeList;
 use crate::security_token::SecurityToken;
 use crate::token::TokenRequest;
@@ -44,8 +44,9 @@ pub struct EnterpriseIdp {
 }
 
 impl EnterpriseIdp {
-    /// The IdP whose token endpoint is `token_endpoint` (`https`, or `http` on loopback), where
-    /// this client is registered as `credentials`, with the user's `id_token`.
+    /// The IdP whose token endpoint is `token_endpoint` (`https`, or `http` on loopback, on the
+    /// origin of the credentials' issuer and under its path), where this client is registered as
+    /// `credentials`, with the user's `id_token`.
     pub fn new(
         token_endpoint: Url,
         credentials: ClientCredentials,
@@ -53,6 +54,14 @@ impl EnterpriseIdp {
     ) -> Result<Self, TokenExchangeError> {
         check_endpoint(&token_endpoint, FORM_REQUEST_PARAMETERS)
             .map_err(|_| TokenExchangeError::Endpoint)?;
+        // The user's ID token and this client's registration are the IdP's: refused here, before
+        // a login is set up, rather than at the exchange.
+        if !is_issuers_endpoint(credentials.issuer(), &token_endpoint) {
+            return Err(CredentialsError::ForeignEndpoint {
+                issuer: credentials.issuer().to_string(),
+            }
+            .into());
+        }
         Ok(EnterpriseIdp {
             token_endpoint,
             credentials,

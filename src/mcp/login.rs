@@ -17,6 +17,7 @@ use crate::discovery::resource_metadata::{
 use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
 use crate::http_request::HttpRequest;
 use crate::identifier::{IdentifierError, Issuer, Resource};
+use crate::mcp::assertion_audience::{audience, Audience};
 use crate::mcp::authorization::{
     accepts_method, AuthorizationClient, AuthorizationError, PendingLogin,
 };
@@ -70,10 +71,17 @@ enum Grant {
     AuthorizationCode,
     /// The client itself (RFC 6749 section 4.4).
     ClientCredentials,
-    /// A JWT the caller holds (RFC 7523 section 2.1).
-    JwtBearer(SecurityToken),
-    /// An ID-JAG from the enterprise IdP, then the JWT bearer grant (SEP-990).
-    EnterpriseManaged(Box<EnterpriseIdp>),
+    /// A JWT the caller holds (RFC 7523 section 2.1), for the authorization server `issuer` alone.
+    JwtBearer {
+        issuer: Issuer,
+        assertion: SecurityToken,
+    },
+    /// An ID-JAG from the enterprise IdP for the authorization server `issuer` alone, then the JWT
+    /// bearer grant there (SEP-990).
+    EnterpriseManaged {
+        issuer: Issuer,
+        idp: Box<EnterpriseIdp>,
+    },
 }
 
 impl McpClientSettings {
@@ -141,18 +149,52 @@ impl McpClientSettings {
     /// (a Kubernetes service account token, a cloud's identity token), whose issuer the
     /// authorization server trusts and whose audience is that server. A refused assertion ends
     /// the login: no other grant is tried.
-    pub fn jwt_bearer(mut self, assertion: SecurityToken) -> Self {
-        self.grant = Grant::JwtBearer(assertion);
+    ///
+    /// The assertion goes to the authorization server `issuer` alone: an MCP server naming
+    /// another ends the login before anything is sent there ([`McpLoginError::UnboundServer`]),
+    /// since that server could replay the assertion at `issuer` (RFC 9700 section 4.4). Where
+    /// the assertion is a JWT whose `aud` can be read, it must name `issuer` or its token
+    /// endpoint ([`McpLoginError::AssertionAudience`]).
+    pub fn jwt_bearer(mut self, issuer: Issuer, assertion: SecurityToken) -> Self {
+        self.grant = Grant::JwtBearer { issuer, assertion };
         self
     }
 
     /// Logs in with enterprise-managed authorization (SEP-990), with no browser: the user's ID
     /// token is exchanged at the enterprise IdP (RFC 8693) for an ID-JAG for the MCP server's
-    /// resource and authorization server, then redeemed there with the JWT bearer grant (RFC
-    /// 7523), authenticated as the registration with that server.
-    pub fn enterprise_managed(mut self, idp: EnterpriseIdp) -> Self {
-        self.grant = Grant::EnterpriseManaged(Box::new(idp));
+    /// resource and the authorization server `issuer`, then redeemed there with the JWT bearer
+    /// grant (RFC 7523), authenticated as the registration with that server.
+    ///
+    /// The IdP is asked for ID-JAGs for `issuer` alone: an MCP server naming another
+    /// authorization server ends the login before the IdP is asked
+    /// ([`McpLoginError::UnboundServer`]), and an ID-JAG whose `aud` names another server is
+    /// never sent ([`McpLoginError::AssertionAudience`]).
+    pub fn enterprise_managed(mut self, issuer: Issuer, idp: EnterpriseIdp) -> Self {
+        self.grant = Grant::EnterpriseManaged {
+            issuer,
+            idp: Box::new(idp),
+        };
         self
+    }
+
+    /// The authorization servers this login's credentials may go to, where the grant binds them:
+    /// the one named with a JWT grant, the issuers of the confidential registrations for client
+    /// credentials; `None` for a browser login, which registers where it must and sends no
+    /// secret it was not given for that server.
+    fn bound_issuers(&self) -> Option<Vec<&Issuer>> {
+        match &self.grant {
+            Grant::AuthorizationCode => None,
+            Grant::ClientCredentials => Some(
+                self.registrations
+                    .iter()
+                    .filter(|credentials| credentials.auth_method().is_confidential())
+                    .map(ClientCredentials::issuer)
+                    .collect(),
+            ),
+            Grant::JwtBearer { issuer, .. } | Grant::EnterpriseManaged { issuer, .. } => {
+                Some(vec![issuer])
+            }
+        }
     }
 
     /// Asks for no refresh token: `offline_access` is never added to the scopes.
@@ -221,6 +263,29 @@ pub enum McpLoginError {
     /// The token exchange could not be made.
     #[error("token exchange: {0}")]
     TokenExchange(#[from] TokenExchangeError),
+    /// The MCP server names an authorization server that the login's credentials are not for: a
+    /// JWT bearer assertion or an enterprise login bound to another issuer, or client credentials
+    /// without a confidential registration there. Nothing was sent to it.
+    #[error(
+        "the MCP server's authorization server is {named}, and this login's credentials are for \
+         another: nothing is sent to {named}. Give the credentials meant for {named}, bound to \
+         its issuer, if it is to be trusted"
+    )]
+    UnboundServer {
+        /// The authorization server the MCP server names (the first, if it names several).
+        named: Issuer,
+    },
+    /// The JWT to be sent as the grant (a workload's token, an ID-JAG) has an `aud` that names
+    /// neither the authorization server's issuer nor its token endpoint: it was issued for
+    /// another server, and is not sent.
+    #[error(
+        "the assertion's audience (aud) names neither {server} nor its token endpoint: it was \
+         issued for another authorization server, and is not sent"
+    )]
+    AssertionAudience {
+        /// The authorization server the login was about to send it to.
+        server: Issuer,
+    },
     /// The enterprise IdP issued another kind of token than the ID-JAG asked for.
     #[error(
         "the identity provider issued a token of type {issued}, not an ID-JAG \
@@ -503,11 +568,7 @@ impl McpLogin {
                 if status == 200 {
                     // A document for another resource stops the login: it is not this server's.
                     let metadata = ProtectedResourceMetadata::parse(body, &location.resource)?;
-                    let issuer = metadata
-                        .authorization_servers
-                        .first()
-                        .cloned()
-                        .ok_or(ResourceMetadataError::NoAuthorizationServer)?;
+                    let issuer = self.choose_server(&metadata.authorization_servers)?;
                     self.resource = Some(metadata.resource.clone());
                     self.resource_metadata = Some(metadata);
                     let urls = AuthorizationServerMetadata::well_known_urls(issuer.url());
@@ -565,6 +626,11 @@ impl McpLogin {
                     .client
                     .as_ref()
                     .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+                let server = self
+                    .server
+                    .as_ref()
+                    .ok_or(McpLoginError::OutOfOrder("an answer"))?;
+                check_audience(&exchanged.access_token, server)?;
                 // The scopes and resource are in the ID-JAG; RFC 7523 lets them be repeated, and
                 // a server that reads the request rather than the grant finds them there.
                 let request = client.jwt_bearer_request(
@@ -615,8 +681,35 @@ impl McpLogin {
         Ok(Some(TokenResponse::parse(status, body)?))
     }
 
+    /// The authorization server to log in with, among those the MCP server names (RFC 9728
+    /// section 2): the first, or where the grant binds the credentials, the first they are for.
+    fn choose_server(&self, named: &[Issuer]) -> Result<Issuer, McpLoginError> {
+        let first = named
+            .first()
+            .ok_or(ResourceMetadataError::NoAuthorizationServer)?;
+        let Some(bound) = self.settings.bound_issuers() else {
+            return Ok(first.clone());
+        };
+        named
+            .iter()
+            .find(|issuer| bound.contains(issuer))
+            .cloned()
+            .ok_or_else(|| McpLoginError::UnboundServer {
+                named: first.clone(),
+            })
+    }
+
     /// Chooses the registration for `server`, in the specification's order.
     fn register(&mut self, server: AuthorizationServerMetadata) -> Result<Stage, McpLoginError> {
+        // A server of the 2025-03-26 specification is the MCP server's origin, named by no
+        // metadata: the binding is checked here, before anything but discovery was sent.
+        if let Some(bound) = self.settings.bound_issuers() {
+            if !bound.contains(&&server.issuer) {
+                return Err(McpLoginError::UnboundServer {
+                    named: server.issuer,
+                });
+            }
+        }
         // The newest registration with this server, preferring one whose token endpoint
         // authentication it takes: a client registered both ways lets the server's metadata choose.
         let mine: Vec<&ClientCredentials> = self
@@ -689,14 +782,15 @@ impl McpLogin {
                 self.token_request(HttpRequest::from(&request))?;
                 return Ok(Stage::Token);
             }
-            Grant::JwtBearer(assertion) => {
+            Grant::JwtBearer { assertion, .. } => {
+                check_audience(assertion, server)?;
                 let request =
                     client.jwt_bearer_request(assertion, &self.scopes, Some(&resource))?;
                 self.client = Some(client);
                 self.token_request(HttpRequest::from(&request))?;
                 return Ok(Stage::Token);
             }
-            Grant::EnterpriseManaged(idp) => {
+            Grant::EnterpriseManaged { idp, .. } => {
                 // The ID-JAG names the server that redeems it (`aud`, its issuer) and the resource.
                 let request = idp.id_jag_request(&server.issuer, &resource, &self.scopes)?;
                 self.request = Some(HttpRequest::from(&request));
@@ -785,6 +879,19 @@ impl fmt::Debug for McpLogin {
             .field("stage", &stage)
             .field("scopes", &self.scopes)
             .finish_non_exhaustive()
+    }
+}
+
+/// Refuses to send `assertion` to `server` when its readable `aud` names another server.
+fn check_audience(
+    assertion: &SecurityToken,
+    server: &AuthorizationServerMetadata,
+) -> Result<(), McpLoginError> {
+    match audience(assertion, &server.issuer, &server.token_endpoint) {
+        Audience::Names | Audience::Unreadable => Ok(()),
+        Audience::Other => Err(McpLoginError::AssertionAudience {
+            server: server.issuer.clone(),
+        }),
     }
 }
 

@@ -33,6 +33,7 @@
 //! The workspace's `mcp-client` example runs the whole flow and passes the official MCP
 //! conformance suite's scored client scenarios of both requirement sets (2025-11-25, 2026-07-28).
 
+mod assertion_audience;
 mod authorization;
 #[cfg(feature = "dpop")]
 mod dpop_binding;

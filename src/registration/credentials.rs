@@ -11,6 +11,7 @@ use crate::client::ClientId;
 use crate::clock::unix_now;
 use crate::credential::ClientSecret;
 use crate::encoding::basic_authorization;
+use crate::endpoint::is_issuers_endpoint;
 use crate::identifier::Issuer;
 use crate::registration::client_id_url::client_id_url_fault;
 #[cfg(feature = "private-key-jwt")]
@@ -96,6 +97,17 @@ pub enum CredentialsError {
          https://app.example.com/oauth/client.json"
     )]
     NotMetadataUrl,
+    /// The endpoint is not on the origin of the issuer the credentials are bound to, or not under
+    /// its path: another authorization server, or another tenant of the same host (RFC 8414
+    /// section 3, RFC 9700 section 4.4). Nothing is sent.
+    #[error(
+        "the endpoint is not on the origin of {issuer}, which the client credentials belong to, \
+         or not under its path; credentials go to their own authorization server only"
+    )]
+    ForeignEndpoint {
+        /// The credentials' issuer.
+        issuer: String,
+    },
     /// A stored field that does not check.
     #[error("stored client credentials are malformed: {reason}")]
     Malformed {
@@ -247,12 +259,19 @@ impl ClientCredentials {
     /// A form `POST` to `url` (a token or introspection endpoint) with this client's
     /// authentication: a Basic `Authorization` header for `client_secret_basic`, `client_id` and
     /// `client_secret` in the form for `client_secret_post`, `client_id` and a fresh signed
-    /// `client_assertion` for `private_key_jwt`, `client_id` alone for `none`.
+    /// `client_assertion` for `private_key_jwt`, `client_id` alone for `none`. Refused for an
+    /// endpoint that is not the issuer's, whatever the method: the form carries grants and tokens
+    /// meant for that server alone.
     pub(crate) fn try_authenticated(
         &self,
         url: Url,
         mut form: Vec<(&'static str, String)>,
     ) -> Result<TokenRequest, CredentialsError> {
+        if !is_issuers_endpoint(&self.issuer, &url) {
+            return Err(CredentialsError::ForeignEndpoint {
+                issuer: self.issuer.to_string(),
+            });
+        }
         let client_id = self.client_id.as_str();
         let secret = self.client_secret.as_ref().map(ClientSecret::secret);
         let mut authorization = None;

@@ -7,7 +7,9 @@ use url::Url;
 
 use crate::claim_values::{numeric_date, one_or_many};
 use crate::credential::AccessToken;
-use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
+use crate::endpoint::{
+    check_endpoint, is_issuers_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS,
+};
 use crate::error::json_fault;
 use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
@@ -78,8 +80,7 @@ pub fn introspection_request(
     }
     // The credentials' issuer binding: their secret goes to their own authorization server only,
     // and on a host with several tenants, to their own tenant only.
-    let issuer = credentials.issuer().url();
-    if endpoint.origin() != issuer.origin() || !is_under(endpoint.path(), issuer.path()) {
+    if !is_issuers_endpoint(credentials.issuer(), endpoint) {
         return Err(IntrospectionError::ForeignEndpoint {
             issuer: credentials.issuer().to_string(),
         });
@@ -94,15 +95,6 @@ pub fn introspection_request(
             ("token_type_hint", "access_token".to_owned()),
         ],
     ))
-}
-
-/// Whether the parsed URL path `path` is `base` or lies beneath it: equal, or `base` followed by
-/// `/`, so that `/tenant1` does not cover `/tenant10`. A `base` of `/` covers every path.
-fn is_under(path: &str, base: &str) -> bool {
-    // An issuer's trailing `/` names the same tenant, and must not demand a second one.
-    let base = base.strip_suffix('/').unwrap_or(base);
-    path.strip_prefix(base)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The answer to an introspection request: `active` first, and an inactive token carries nothing

@@ -14,8 +14,8 @@
 //! `--private-key-pem`, for `private_key_jwt`) given. With `--jwt-bearer-assertion` it logs in
 //! with a workload's own JWT (workload identity federation), and with the `--idp-*` options with
 //! enterprise-managed authorization (the user's ID token exchanged at the IdP for an ID-JAG). A
-//! pre-registered client names the authorization server it belongs to (`--issuer`), and its
-//! credentials go to no other, whichever one the MCP server names. Tokens are bound to a DPoP key
+//! pre-registered client, an assertion and an enterprise login name the authorization server they
+//! are for (`--issuer`), and their credentials go to no other, whichever one the MCP server names. Tokens are bound to a DPoP key
 //! (RFC 9449) where the authorization server advertises it, always with `--dpop`, never with
 //! `--no-dpop`.
 
@@ -68,9 +68,10 @@ struct Options {
     /// Client ID of a pre-registered client
     #[arg(long, env = "MCP_CLIENT_ID", requires = "issuer")]
     client_id: Option<String>,
-    /// The authorization server (issuer) the pre-registered client is registered with; its
-    /// credentials are sent to no other, whichever one the MCP server names
-    #[arg(long, env = "MCP_CLIENT_ISSUER", requires = "client_id")]
+    /// The authorization server (issuer) the credentials are for: the pre-registered client's,
+    /// the JWT bearer assertion's, the enterprise login's; they are sent to no other, whichever
+    /// one the MCP server names
+    #[arg(long, env = "MCP_CLIENT_ISSUER")]
     issuer: Option<Issuer>,
     /// Its client secret; prefer the variable: arguments show in `ps`
     #[arg(
@@ -110,11 +111,16 @@ struct Options {
     client_credentials: bool,
     /// Log in with this JWT (JWT bearer grant), such as the workload's own token from its
     /// platform (workload identity federation); prefer the variable
-    #[arg(long, env = "MCP_JWT_BEARER_ASSERTION", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "MCP_JWT_BEARER_ASSERTION",
+        hide_env_values = true,
+        requires = "issuer"
+    )]
     jwt_bearer_assertion: Option<String>,
     /// Enterprise-managed authorization: the enterprise IdP's token endpoint, where the user's ID
     /// token is exchanged for an ID-JAG
-    #[arg(long, env = "MCP_IDP_TOKEN_ENDPOINT", requires_all = ["idp_issuer", "idp_client_id", "idp_id_token"])]
+    #[arg(long, env = "MCP_IDP_TOKEN_ENDPOINT", requires_all = ["idp_issuer", "idp_client_id", "idp_id_token", "issuer"])]
     idp_token_endpoint: Option<Url>,
     /// The enterprise IdP's issuer
     #[arg(long, env = "MCP_IDP_ISSUER", requires = "idp_token_endpoint")]
@@ -386,18 +392,19 @@ fn settings(options: &Options, redirect_uri: RedirectUri) -> Result<McpClientSet
     } else if options.no_dpop {
         settings = settings.without_dpop();
     }
-    if let Some(assertion) = &options.jwt_bearer_assertion {
-        settings = settings.jwt_bearer(SecurityToken::new(assertion.clone())?);
+    if let (Some(assertion), Some(issuer)) = (&options.jwt_bearer_assertion, &options.issuer) {
+        settings = settings.jwt_bearer(issuer.clone(), SecurityToken::new(assertion.clone())?);
     }
-    if let (Some(endpoint), Some(issuer), Some(client_id), Some(id_token)) = (
+    if let (Some(endpoint), Some(idp_issuer), Some(client_id), Some(id_token), Some(issuer)) = (
         &options.idp_token_endpoint,
         &options.idp_issuer,
         &options.idp_client_id,
         &options.idp_id_token,
+        &options.issuer,
     ) {
         // The IdP knows this client by its own client ID; it has no secret there.
         let at_idp = ClientCredentials::pre_registered(
-            issuer.clone(),
+            idp_issuer.clone(),
             ClientId::new(client_id)?,
             None,
             TokenEndpointAuth::None,
@@ -407,7 +414,7 @@ fn settings(options: &Options, redirect_uri: RedirectUri) -> Result<McpClientSet
             at_idp,
             SecurityToken::new(id_token.clone())?,
         )?;
-        settings = settings.enterprise_managed(idp);
+        settings = settings.enterprise_managed(issuer.clone(), idp);
     }
     Ok(settings)
 }
