@@ -92,8 +92,20 @@ pub(crate) fn is_issuers_endpoint(issuer: &Issuer, endpoint: &Url) -> bool {
 fn is_under(path: &str, base: &str) -> bool {
     // An issuer's trailing `/` names the same tenant, and must not demand a second one.
     let base = base.strip_suffix('/').unwrap_or(base);
-    path.strip_prefix(base)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    path.strip_prefix(base).is_some_and(|rest| {
+        (rest.is_empty() || rest.starts_with('/')) && !has_encoded_separator(rest)
+    })
+}
+
+/// An encoded `/`, `\` or `.`: the URL parser keeps them as they are, but a proxy that decodes
+/// before it routes reads `/t1/..%2Ft2/token` as tenant `t2`'s.
+fn has_encoded_separator(path: &str) -> bool {
+    path.as_bytes().windows(3).any(|window| {
+        matches!(
+            window,
+            [b'%', b'2', b'f' | b'F' | b'e' | b'E'] | [b'%', b'5', b'c' | b'C']
+        )
+    })
 }
 
 #[cfg(test)]
@@ -124,6 +136,20 @@ mod tests {
         assert!(!ours("https://as.example", "http://as.example/token"));
         assert!(!ours("https://as.example", "https://as.example:8443/token"));
         assert!(!ours("https://as.example", "https://sub.as.example/token"));
+        // Separators a decoding proxy would read as another tenant's path.
+        assert!(!ours(
+            "https://as.example/t1",
+            "https://as.example/t1/..%2Ft2/token"
+        ));
+        assert!(!ours(
+            "https://as.example/t1",
+            "https://as.example/t1/%2e%2e/t2/token"
+        ));
+        assert!(!ours(
+            "https://as.example/t1",
+            "https://as.example/t1/..%5ct2/token"
+        ));
+        assert!(ours("https://as.example/t1", "https://as.example/t1/a%20b"));
     }
 
     fn check(url: &str) -> Result<(), EndpointFault> {

@@ -270,6 +270,18 @@ impl TokenExchange {
     ) -> Result<TokenRequest, TokenExchangeError> {
         check_endpoint(&token_endpoint, FORM_REQUEST_PARAMETERS)
             .map_err(|_| TokenExchangeError::Endpoint)?;
+        credentials.check_own_endpoint(&token_endpoint)?;
+        self.request_at(token_endpoint, credentials)
+    }
+
+    /// [`request`](Self::request) to a token endpoint already checked as one (by the metadata or
+    /// the enterprise IdP that holds it), which the issuer's own metadata may put on another
+    /// origin (RFC 8414 section 2).
+    pub(crate) fn request_at(
+        &self,
+        token_endpoint: Url,
+        credentials: &ClientCredentials,
+    ) -> Result<TokenRequest, TokenExchangeError> {
         Ok(credentials.try_authenticated(token_endpoint, self.form())?)
     }
 }

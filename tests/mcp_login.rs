@@ -733,10 +733,13 @@ fn a_workloads_assertion_never_goes_to_a_server_the_mcp_server_names_in_its_plac
         .answer(200, &resource_metadata_naming(&["https://evil.example"]))
         .unwrap_err();
     assert!(
-        matches!(&refused, McpLoginError::UnboundServer { named } if named.as_str() == "https://evil.example"),
+        matches!(&refused, McpLoginError::UnboundServer { named, .. } if named.as_str() == "https://evil.example"),
         "{refused}"
     );
-    assert!(refused.to_string().contains("nothing is sent"), "{refused}");
+    let message = refused.to_string();
+    assert!(message.contains("nothing was sent"), "{message}");
+    // It names the server the credentials are bound to, not only the one the MCP server chose.
+    assert!(message.contains(ISSUER), "{message}");
     assert!(matches!(login.step(), McpLoginStep::Failed));
 
     // Named beside evil, the bound server is chosen, wherever it stands in the list.
@@ -763,7 +766,7 @@ fn a_bound_login_checks_a_legacy_servers_issuer_before_registering() {
         }
         let refused = login.answer(404, b"").unwrap_err();
         assert!(
-            matches!(&refused, McpLoginError::UnboundServer { named } if named.as_str() == "https://mcp.example.com"),
+            matches!(&refused, McpLoginError::UnboundServer { named, .. } if named.as_str() == "https://mcp.example.com"),
             "{refused}"
         );
         return;
@@ -870,31 +873,57 @@ fn client_credentials_go_only_to_the_server_a_confidential_registration_is_for()
 }
 
 #[test]
-fn a_token_endpoint_on_another_origin_gets_no_grant() {
-    use workos_connect::mcp::AuthorizationError;
+fn the_issuers_own_metadata_may_name_a_token_endpoint_elsewhere() {
+    // RFC 8414 lets a server put its token endpoint on another host (as some large providers
+    // do); the metadata is the issuer's own, fetched from it and naming it.
+    let secret = workos_connect::ClientSecret::new("sk_m2m").unwrap();
     let credentials = ClientCredentials::pre_registered(
         ISSUER.parse().unwrap(),
-        "workload_1".parse().unwrap(),
-        None,
-        TokenEndpointAuth::None,
+        "m2m".parse().unwrap(),
+        Some(secret),
+        TokenEndpointAuth::ClientSecretPost,
     )
     .unwrap();
-    let assertion = workos_connect::SecurityToken::new("eyJ.workload.sig").unwrap();
-    let settings = settings()
-        .registration(credentials)
-        .jwt_bearer(ISSUER.parse().unwrap(), assertion);
+    let settings = settings().registration(credentials).client_credentials();
     let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
     login.answer(200, &resource_metadata()).unwrap();
-    let metadata = authkit_metadata_with("token_endpoint", json!("https://evil.example/token"));
+    let mut metadata: serde_json::Value = serde_json::from_slice(&authkit_metadata_with(
+        "token_endpoint",
+        json!("https://tokens.authkit-edge.example/oauth2/token"),
+    ))
+    .unwrap();
+    metadata["token_endpoint_auth_methods_supported"] = json!(["client_secret_post"]);
+    login.answer(200, metadata.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        sent(&login).url().as_str(),
+        "https://tokens.authkit-edge.example/oauth2/token"
+    );
+}
+
+#[test]
+fn an_assertion_for_another_server_stops_the_login_before_it_registers() {
+    let for_evil = unsigned_jwt(json!({"aud": "https://evil.example"}));
+    let bound = settings().jwt_bearer(ISSUER.parse().unwrap(), for_evil);
+    let mut login = McpLogin::unauthorized(&bound, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    // Without a registration the login would register next; it stops instead.
+    let metadata = authkit_metadata_with("token_endpoint_auth_methods_supported", json!(["none"]));
     let refused = login.answer(200, &metadata).unwrap_err();
     assert!(
-        matches!(
-            refused,
-            McpLoginError::Authorization(AuthorizationError::ForeignTokenEndpoint { .. })
-                | McpLoginError::ServerMetadata(_)
-        ),
+        matches!(refused, McpLoginError::AssertionAudience { .. }),
         "{refused}"
     );
+    assert!(matches!(login.step(), McpLoginStep::Failed));
+
+    // A name the platform gives the server, given with the grant, is its audience too.
+    let for_sts = unsigned_jwt(json!({"aud": "sts.authkit.example"}));
+    let named = settings()
+        .jwt_bearer(ISSUER.parse().unwrap(), for_sts)
+        .assertion_audience("sts.authkit.example");
+    let mut login = McpLogin::unauthorized(&named, &server(), &[CHALLENGE]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    login.answer(200, &metadata).unwrap();
+    assert!(matches!(login.step(), McpLoginStep::Send(_)));
 }
 
 #[test]

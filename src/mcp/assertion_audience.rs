@@ -23,11 +23,13 @@ pub(crate) enum Audience {
     Unreadable,
 }
 
-/// Reads `assertion`'s `aud` against the server `issuer` whose token endpoint is `token_endpoint`.
+/// Reads `assertion`'s `aud` against the server `issuer` whose token endpoint is `token_endpoint`,
+/// also known as any of `also` (the names a platform gives the server in its tokens).
 pub(crate) fn audience(
     assertion: &SecurityToken,
     issuer: &Issuer,
     token_endpoint: &Url,
+    also: &[String],
 ) -> Audience {
     let mut segments = assertion.secret().split('.');
     let (Some(_header), Some(claims), Some(_signature), None) = (
@@ -54,7 +56,9 @@ pub(crate) fn audience(
     };
     let names = |value: &&Value| {
         value.as_str().is_some_and(|value| {
-            value == issuer.as_str() || Url::parse(value).is_ok_and(|url| url == *token_endpoint)
+            value == issuer.as_str()
+                || also.iter().any(|name| name == value)
+                || Url::parse(value).is_ok_and(|url| url == *token_endpoint)
         })
     };
     if aud.iter().any(names) {
@@ -79,6 +83,7 @@ mod tests {
             assertion,
             &"https://auth.example.com".parse().unwrap(),
             &Url::parse("https://auth.example.com/oauth2/token").unwrap(),
+            &["sts.example".to_owned()],
         )
     }
 
@@ -98,6 +103,8 @@ mod tests {
             read(&jwt(r#"{"aud":"https://evil.example"}"#)),
             Audience::Other
         );
+        // A name the caller gave for the server.
+        assert_eq!(read(&jwt(r#"{"aud":["sts.example"]}"#)), Audience::Names);
         // The issuer is compared exactly: a trailing `/` is another identifier.
         assert_eq!(
             read(&jwt(r#"{"aud":"https://auth.example.com/"}"#)),

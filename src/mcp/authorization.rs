@@ -14,7 +14,6 @@ use crate::clock::unix_now;
 use crate::credential::RefreshToken;
 use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
 use crate::encoding::push_query_value;
-use crate::endpoint::is_issuers_endpoint;
 use crate::identifier::{Issuer, Resource};
 use crate::pkce::PkceVerifier;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
@@ -43,17 +42,6 @@ pub enum AuthorizationError {
         /// The issuer the credentials belong to.
         credentials: String,
         /// The issuer of the server's metadata.
-        server: String,
-    },
-    /// The token endpoint is not on the server's origin, or not under its issuer's path: what
-    /// the client sends there (codes with their verifiers, refresh tokens, assertions, secrets)
-    /// would leave the server it is meant for.
-    #[error(
-        "the token endpoint is not on the origin of {server} or not under its path; the \
-         credentials and grants of this server go to it alone"
-    )]
-    ForeignTokenEndpoint {
-        /// The server's issuer.
         server: String,
     },
     /// The server does not accept the credentials' token endpoint authentication method.
@@ -163,14 +151,6 @@ impl AuthorizationClient {
         if credentials.issuer() != &metadata.issuer {
             return Err(AuthorizationError::IssuerMismatch {
                 credentials: credentials.issuer().to_string(),
-                server: metadata.issuer.to_string(),
-            });
-        }
-        // The metadata names the issuer it was fetched for, but its fields are public: a token
-        // endpoint moved to another origin would receive the codes, verifiers, assertions and
-        // secrets meant for this server (RFC 9700 section 4.4).
-        if !is_issuers_endpoint(&metadata.issuer, &metadata.token_endpoint) {
-            return Err(AuthorizationError::ForeignTokenEndpoint {
                 server: metadata.issuer.to_string(),
             });
         }
@@ -342,7 +322,8 @@ impl AuthorizationClient {
         &self,
         exchange: &TokenExchange,
     ) -> Result<TokenRequest, TokenExchangeError> {
-        exchange.request(
+        // The token endpoint is the one the issuer's metadata names, wherever that is.
+        exchange.request_at(
             self.settings.token_endpoint.clone(),
             &self.settings.credentials,
         )

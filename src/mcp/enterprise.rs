@@ -7,9 +7,9 @@ use std::fmt;
 
 use url::Url;
 
-use crate::endpoint::{check_endpoint, is_issuers_endpoint, FORM_REQUEST_PARAMETERS};
+use crate::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
 use crate::identifier::{Issuer, Resource};
-use crate::registration::credentials::{ClientCredentials, CredentialsError};
+use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
 use crate::security_token::SecurityToken;
 use crate::token::TokenRequest;
@@ -56,12 +56,7 @@ impl EnterpriseIdp {
             .map_err(|_| TokenExchangeError::Endpoint)?;
         // The user's ID token and this client's registration are the IdP's: refused here, before
         // a login is set up, rather than at the exchange.
-        if !is_issuers_endpoint(credentials.issuer(), &token_endpoint) {
-            return Err(CredentialsError::ForeignEndpoint {
-                issuer: credentials.issuer().to_string(),
-            }
-            .into());
-        }
+        credentials.check_own_endpoint(&token_endpoint)?;
         Ok(EnterpriseIdp {
             token_endpoint,
             credentials,
@@ -87,7 +82,7 @@ impl EnterpriseIdp {
             .audience(audience.as_str())?
             .resource(resource.clone())
             .scopes(scopes.clone())
-            .request(self.token_endpoint.clone(), &self.credentials)
+            .request_at(self.token_endpoint.clone(), &self.credentials)
     }
 }
 

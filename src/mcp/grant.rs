@@ -180,12 +180,9 @@ impl McpAuthorization {
             ("refresh_token", refresh_token.secret().to_owned()),
             ("resource", self.resource.as_str().to_owned()),
         ];
-        // A stored authorization whose token endpoint was changed to another server's sends
-        // nothing: log in again.
         let request = self
             .credentials
-            .try_authenticated(self.token_endpoint.clone(), form)
-            .ok()?;
+            .authenticated(self.token_endpoint.clone(), form);
         let request = HttpRequest::from(&request);
         #[cfg(feature = "dpop")]
         if let Some(binding) = &self.dpop {

@@ -71,10 +71,12 @@ enum Grant {
     AuthorizationCode,
     /// The client itself (RFC 6749 section 4.4).
     ClientCredentials,
-    /// A JWT the caller holds (RFC 7523 section 2.1), for the authorization server `issuer` alone.
+    /// A JWT the caller holds (RFC 7523 section 2.1), for the authorization server `issuer` alone,
+    /// whose `aud` may name it as any of `audiences` too.
     JwtBearer {
         issuer: Issuer,
         assertion: SecurityToken,
+        audiences: Vec<String>,
     },
     /// An ID-JAG from the enterprise IdP for the authorization server `issuer` alone, then the JWT
     /// bearer grant there (SEP-990).
@@ -154,9 +156,36 @@ impl McpClientSettings {
     /// another ends the login before anything is sent there ([`McpLoginError::UnboundServer`]),
     /// since that server could replay the assertion at `issuer` (RFC 9700 section 4.4). Where
     /// the assertion is a JWT whose `aud` can be read, it must name `issuer` or its token
-    /// endpoint ([`McpLoginError::AssertionAudience`]).
+    /// endpoint, or a name given with [`assertion_audience`](Self::assertion_audience)
+    /// ([`McpLoginError::AssertionAudience`]), before the client registers there.
+    ///
+    /// ```
+    /// use workos_connect::mcp::McpClientSettings;
+    /// use workos_connect::SecurityToken;
+    ///
+    /// let settings = McpClientSettings::new("Build agent", "http://127.0.0.1:8976/callback".parse()?)
+    ///     .jwt_bearer("https://auth.example.com".parse()?, SecurityToken::new("eyJ.workload.sig")?)
+    ///     // The platform names the server so in its tokens' `aud`.
+    ///     .assertion_audience("auth.example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn jwt_bearer(mut self, issuer: Issuer, assertion: SecurityToken) -> Self {
-        self.grant = Grant::JwtBearer { issuer, assertion };
+        self.grant = Grant::JwtBearer {
+            issuer,
+            assertion,
+            audiences: Vec::new(),
+        };
+        self
+    }
+
+    /// Another value of the [`jwt_bearer`](Self::jwt_bearer) assertion's `aud` that names its
+    /// authorization server, for a platform that names it otherwise than by its issuer or token
+    /// endpoint (RFC 7523 section 3 leaves to the server which values identify it). Call it after
+    /// `jwt_bearer`; it has no effect on other grants.
+    pub fn assertion_audience(mut self, audience: impl Into<String>) -> Self {
+        if let Grant::JwtBearer { audiences, .. } = &mut self.grant {
+            audiences.push(audience.into());
+        }
         self
     }
 
@@ -267,13 +296,16 @@ pub enum McpLoginError {
     /// JWT bearer assertion or an enterprise login bound to another issuer, or client credentials
     /// without a confidential registration there. Nothing was sent to it.
     #[error(
-        "the MCP server's authorization server is {named}, and this login's credentials are for \
-         another: nothing is sent to {named}. Give the credentials meant for {named}, bound to \
-         its issuer, if it is to be trusted"
+        "the MCP server names the authorization server {named}, and this login's credentials are \
+         bound to {}: nothing was sent to {named}. An MCP server that names an unexpected \
+         authorization server may be trying to obtain them",
+        issuer_list(bound)
     )]
     UnboundServer {
         /// The authorization server the MCP server names (the first, if it names several).
         named: Issuer,
+        /// The authorization servers the credentials are bound to.
+        bound: Box<[Issuer]>,
     },
     /// The JWT to be sent as the grant (a workload's token, an ID-JAG) has an `aud` that names
     /// neither the authorization server's issuer nor its token endpoint: it was issued for
@@ -630,7 +662,8 @@ impl McpLogin {
                     .server
                     .as_ref()
                     .ok_or(McpLoginError::OutOfOrder("an answer"))?;
-                check_audience(&exchanged.access_token, server)?;
+                // The ID-JAG names the server by its issuer (its `aud`), or by nothing readable.
+                check_audience(&exchanged.access_token, server, &[])?;
                 // The scopes and resource are in the ID-JAG; RFC 7523 lets them be repeated, and
                 // a server that reads the request rather than the grant finds them there.
                 let request = client.jwt_bearer_request(
@@ -696,6 +729,7 @@ impl McpLogin {
             .cloned()
             .ok_or_else(|| McpLoginError::UnboundServer {
                 named: first.clone(),
+                bound: bound.into_iter().cloned().collect(),
             })
     }
 
@@ -707,8 +741,18 @@ impl McpLogin {
             if !bound.contains(&&server.issuer) {
                 return Err(McpLoginError::UnboundServer {
                     named: server.issuer,
+                    bound: bound.into_iter().cloned().collect(),
                 });
             }
+        }
+        // Before the client registers there: an assertion for another server ends the login.
+        if let Grant::JwtBearer {
+            assertion,
+            audiences,
+            ..
+        } = &self.settings.grant
+        {
+            check_audience(assertion, &server, audiences)?;
         }
         // The newest registration with this server, preferring one whose token endpoint
         // authentication it takes: a client registered both ways lets the server's metadata choose.
@@ -783,7 +827,6 @@ impl McpLogin {
                 return Ok(Stage::Token);
             }
             Grant::JwtBearer { assertion, .. } => {
-                check_audience(assertion, server)?;
                 let request =
                     client.jwt_bearer_request(assertion, &self.scopes, Some(&resource))?;
                 self.client = Some(client);
@@ -886,13 +929,23 @@ impl fmt::Debug for McpLogin {
 fn check_audience(
     assertion: &SecurityToken,
     server: &AuthorizationServerMetadata,
+    also: &[String],
 ) -> Result<(), McpLoginError> {
-    match audience(assertion, &server.issuer, &server.token_endpoint) {
+    match audience(assertion, &server.issuer, &server.token_endpoint, also) {
         Audience::Names | Audience::Unreadable => Ok(()),
         Audience::Other => Err(McpLoginError::AssertionAudience {
             server: server.issuer.clone(),
         }),
     }
+}
+
+/// Issuers for a message: `a`, or `a or b`.
+fn issuer_list(issuers: &[Issuer]) -> String {
+    if issuers.is_empty() {
+        return "no authorization server (no confidential registration was given)".to_owned();
+    }
+    let names: Vec<&str> = issuers.iter().map(Issuer::as_str).collect();
+    names.join(" or ")
 }
 
 fn read_challenge(www_authenticate: &[&str]) -> Result<BearerChallenge, McpLoginError> {

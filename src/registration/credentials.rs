@@ -97,16 +97,16 @@ pub enum CredentialsError {
          https://app.example.com/oauth/client.json"
     )]
     NotMetadataUrl,
-    /// The endpoint is not on the origin of the issuer the credentials are bound to, or not under
-    /// its path: another authorization server, or another tenant of the same host (RFC 8414
-    /// section 3, RFC 9700 section 4.4). Nothing is sent.
+    /// An endpoint given with the credentials is not on the origin of the issuer they are bound
+    /// to, or not under its path: another authorization server, or another tenant of the same
+    /// host (RFC 8414 section 3, RFC 9700 section 4.4). Nothing is sent.
     #[error(
         "the endpoint is not on the origin of {issuer}, which the client credentials belong to, \
          or not under its path; credentials go to their own authorization server only"
     )]
     ForeignEndpoint {
         /// The credentials' issuer.
-        issuer: String,
+        issuer: Issuer,
     },
     /// A stored field that does not check.
     #[error("stored client credentials are malformed: {reason}")]
@@ -259,19 +259,13 @@ impl ClientCredentials {
     /// A form `POST` to `url` (a token or introspection endpoint) with this client's
     /// authentication: a Basic `Authorization` header for `client_secret_basic`, `client_id` and
     /// `client_secret` in the form for `client_secret_post`, `client_id` and a fresh signed
-    /// `client_assertion` for `private_key_jwt`, `client_id` alone for `none`. Refused for an
-    /// endpoint that is not the issuer's, whatever the method: the form carries grants and tokens
-    /// meant for that server alone.
+    /// `client_assertion` for `private_key_jwt`, `client_id` alone for `none`. `url` is the
+    /// issuer's: named by its metadata, or checked with [`check_own_endpoint`](Self::check_own_endpoint).
     pub(crate) fn try_authenticated(
         &self,
         url: Url,
         mut form: Vec<(&'static str, String)>,
     ) -> Result<TokenRequest, CredentialsError> {
-        if !is_issuers_endpoint(&self.issuer, &url) {
-            return Err(CredentialsError::ForeignEndpoint {
-                issuer: self.issuer.to_string(),
-            });
-        }
         let client_id = self.client_id.as_str();
         let secret = self.client_secret.as_ref().map(ClientSecret::secret);
         let mut authorization = None;
@@ -313,6 +307,19 @@ impl ClientCredentials {
             _ => form.push(("client_id", client_id.to_owned())),
         }
         Ok(TokenRequest::new(url, form, authorization))
+    }
+
+    /// Refuses an endpoint a caller hands in with these credentials (not one the issuer's own
+    /// metadata names) unless it is on the issuer's origin and under its path: the form carries
+    /// the client's authentication and grants or tokens meant for that server alone.
+    pub(crate) fn check_own_endpoint(&self, url: &Url) -> Result<(), CredentialsError> {
+        if is_issuers_endpoint(&self.issuer, url) {
+            Ok(())
+        } else {
+            Err(CredentialsError::ForeignEndpoint {
+                issuer: self.issuer.clone(),
+            })
+        }
     }
 
     /// [`try_authenticated`](Self::try_authenticated) for the requests whose signatures cannot
