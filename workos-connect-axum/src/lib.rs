@@ -151,6 +151,7 @@ mod layer;
 mod login;
 mod login_error;
 mod protect;
+mod renewals;
 mod router;
 mod same_origin;
 mod session_data;
