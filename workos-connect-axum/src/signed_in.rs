@@ -26,7 +26,10 @@ use crate::session_data::{remove_user, unix_now, SessionData};
 /// one session that find the token near expiry together renew it once: the first redeems the
 /// refresh token, the others wait for it and take its tokens, so that a server detecting the reuse
 /// of a rotated refresh token (RFC 9700 section 4.14.2) never sees one redeemed twice. The turns
-/// are per instance: instances sharing a session store each renew on their own.
+/// are per instance: instances sharing a session store each renew on their own. A link followed
+/// from another site (a top-level navigation, the one cross-site request a `SameSite=Lax` cookie
+/// comes with) renews like any visit: a renewal changes nothing the user sees, and brings the next
+/// one forward by the margin at most.
 ///
 /// It refuses with [`SignInRequired`]: a browser asking for a page (`GET` or `HEAD` accepting
 /// `text/html`) is redirected (303) to `/login`; anything else gets 401 (an API call, a form
@@ -116,7 +119,9 @@ impl SignedIn {
         renewed
     }
 
-    /// Reads the session's user again from the store, as another request may have stored it.
+    /// Reads the session's user again from the store, as another request may have stored it. This
+    /// drops the request's unsaved changes to the session, of which there are none: the extractor
+    /// runs before the handler.
     async fn reread(&mut self) -> Result<(), LoginError> {
         self.session.load().await?;
         self.data = SessionData::read(&self.session)
