@@ -730,8 +730,13 @@ fn start_app(provider: &Provider) -> ProcessGuard {
 /// The axum-login example listening on `port`, with the registered redirect URI (the provider's
 /// `app_port`) and the extra options given.
 fn start_app_on(provider: &Provider, port: u16, options: &[&str]) -> ProcessGuard {
+    start_app_as(provider, "public-app", port, options)
+}
+
+/// As [`start_app_on`], for the provider's client `client_id`.
+fn start_app_as(provider: &Provider, client_id: &str, port: u16, options: &[&str]) -> ProcessGuard {
     let mut child = Command::new(built("axum-login"))
-        .args(["--domain", &provider.issuer, "--client-id", "public-app"])
+        .args(["--domain", &provider.issuer, "--client-id", client_id])
         .args(["--redirect-uri", &app_callback(provider.app_port)])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(options)
@@ -815,6 +820,152 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     assert_eq!(
         (page.status, page.location.as_deref()),
         (303, Some("/login"))
+    );
+}
+
+/// Logs `http` in to the axum-login example on `port` through the provider's pages (the callback
+/// the provider redirects to, at the registered redirect URI, is sent to `port`); the callback.
+fn log_in_to_app(provider: &Provider, http: &Browser, port: u16) -> Url {
+    let login = http.get(&format!("http://127.0.0.1:{port}/login"));
+    assert_eq!(login.status, 303);
+    let authorize = login.location.expect("a redirect to the provider");
+    let mut callback = browse_to(
+        http,
+        &authorize,
+        User::Consents,
+        &app_callback(provider.app_port),
+    );
+    callback.set_port(Some(port)).unwrap();
+    callback
+}
+
+/// The provider's count of the refresh_token grants `client_id` sent: granted, refused.
+fn refreshes(provider: &Provider, client_id: &str) -> (u64, u64) {
+    let answer = Browser::new().get(&format!("{}/test/refreshes/{client_id}", provider.issuer));
+    assert_eq!(answer.status, 200);
+    let count: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    let field = |name: &str| count[name].as_u64().expect("a count");
+    (field("granted"), field("refused"))
+}
+
+/// `count` `GET url` with the cookie header `cookie`, sent at once, each on its own connection;
+/// their status and body.
+fn all_at_once(url: &str, cookie: &str, count: usize) -> Vec<(u16, String)> {
+    let start = std::sync::Barrier::new(count);
+    std::thread::scope(|scope| {
+        let sent: Vec<_> = (0..count)
+            .map(|_| {
+                scope.spawn(|| {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .max_redirects(0)
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    start.wait();
+                    let mut answer = agent
+                        .get(url)
+                        .header("cookie", cookie)
+                        .call()
+                        .expect("an answer");
+                    let body = answer.body_mut().read_to_string().expect("a body");
+                    (answer.status().as_u16(), body)
+                })
+            })
+            .collect();
+        sent.into_iter()
+            .map(|thread| thread.join().expect("the request's thread"))
+            .collect()
+    })
+}
+
+/// Requests of one session arriving together within the refresh margin, against a provider that
+/// rotates refresh tokens and revokes the grant when a rotated one comes back (RFC 9700 section
+/// 4.14.2): the example redeems the refresh token once for all of them, and every one of them, and
+/// every request after them, is signed in.
+fn axum_login_parallel_renewals_refresh_once() {
+    let provider = provider();
+    let port = free_port();
+    // renewing-app's logins give tokens for 30 seconds, within the 120-second margin; its
+    // refreshes give tokens for an hour, past it.
+    let _app = start_app_as(provider, "renewing-app", port, &["--refresh-margin", "120"]);
+    let app = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    for count in [5, 50] {
+        let http = Browser::new();
+        let callback = log_in_to_app(provider, &http, port);
+        let finished = http.get(callback.as_str());
+        assert_eq!(
+            finished.status,
+            303,
+            "{}",
+            String::from_utf8_lossy(&finished.body)
+        );
+        let before = refreshes(provider, "renewing-app");
+
+        for (status, page) in all_at_once(&app("/"), &http.cookie_header(), count) {
+            assert_eq!(status, 200, "{page}");
+            assert!(
+                page.contains("Signed in as user_01@example.com"),
+                "{count} at once: every request stays signed in: {page}"
+            );
+        }
+        let after = refreshes(provider, "renewing-app");
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (1, 0),
+            "{count} at once: one refresh_token grant, none refused"
+        );
+        for _ in 0..3 {
+            assert!(String::from_utf8_lossy(&http.get(&app("/")).body).contains("Signed in as"));
+        }
+        assert_eq!(me(&http, &app("/me"))["claims"]["sub"], "user_01");
+        assert_eq!(
+            refreshes(provider, "renewing-app"),
+            after,
+            "the renewed token lasts past the margin"
+        );
+        // The grant lives on: no rotated refresh token came back to the provider.
+        let form = "application/x-www-form-urlencoded";
+        let refreshed = http.post(&app("/refresh"), form, String::new());
+        let body = String::from_utf8_lossy(&refreshed.body).into_owned();
+        assert_eq!(refreshed.status, 303, "{body}");
+        assert!(String::from_utf8_lossy(&http.get(&app("/")).body).contains("Signed in as"));
+    }
+}
+
+/// A callback another site made up, arriving while the user logs in, leaves the login in
+/// progress: the genuine callback after it signs the user in. Replayed after that, the genuine
+/// callback is refused and leaves the user signed in.
+fn axum_login_survives_forged_and_replayed_callbacks() {
+    let provider = provider();
+    let port = free_port();
+    let _app = start_app_on(provider, port, &[]);
+    let app = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let http = Browser::new();
+    let callback = log_in_to_app(provider, &http, port);
+
+    for forged in [
+        "/callback?code=forged&state=forged",
+        "/callback?code=forged",
+    ] {
+        let answer = http.get(&app(forged));
+        assert_eq!(answer.status, 400, "{forged}");
+    }
+    let finished = http.get(callback.as_str());
+    let body = String::from_utf8_lossy(&finished.body).into_owned();
+    assert_eq!(
+        finished.status, 303,
+        "the genuine callback succeeds: {body}"
+    );
+    let signed_in = me(&http, &app("/me"));
+    assert_eq!(signed_in["claims"]["sub"], "user_01");
+
+    let replayed = http.get(callback.as_str());
+    assert_eq!(replayed.status, 400);
+    assert!(String::from_utf8_lossy(&replayed.body).contains("no login in progress"));
+    assert_eq!(
+        me(&http, &app("/me")),
+        signed_in,
+        "the replay leaves the session as it was"
     );
 }
 
@@ -1933,10 +2084,18 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 25] = [
+const SCENARIOS: [(&str, fn()); 27] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
+    ),
+    (
+        "axum_login_parallel_renewals_refresh_once",
+        axum_login_parallel_renewals_refresh_once,
+    ),
+    (
+        "axum_login_survives_forged_and_replayed_callbacks",
+        axum_login_survives_forged_and_replayed_callbacks,
     ),
     (
         "public_client_with_pkce_logs_in_and_refreshes",

@@ -17,6 +17,8 @@
 // - userinfo at /oauth2/userinfo;
 // - DPoP (RFC 9449), on by default in oidc-provider: a token request with a `DPoP` proof gets an
 //   access token bound to the proof's key (`cnf.jkt`, `token_type` DPoP), no nonce demanded.
+// - renewing-app, a public client whose login access tokens last 30 seconds, and a count of the
+//   refresh_token grants each client sent, at /test/refreshes/<client_id>.
 //
 // PORT selects the port, REDIRECT_URI the static clients' redirect URI. Prints
 // `listening <issuer>` once ready.
@@ -30,12 +32,27 @@ const appRedirectUri = process.env.APP_REDIRECT_URI;
 // An MCP server's resource identifier: each scenario that runs one picks a free port.
 const isMcpResource = (indicator) => /^http:\/\/127\.0\.0\.1:[0-9]+\/mcp$/.test(indicator);
 
+// The lifetime of renewing-app's access tokens from a login, in seconds.
+const RENEWING_LOGIN_TTL = 30;
+
 const provider = new Provider(issuer, {
   clients: [
     {
       client_id: 'public-app',
       token_endpoint_auth_method: 'none',
       redirect_uris: appRedirectUri ? [redirectUri, appRedirectUri] : [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      application_type: 'native',
+    },
+    {
+      // The axum-login example for the parallel renewals: its logins' access tokens expire within
+      // the example's refresh margin (see ttl.AccessToken), its refreshed ones well after it. As a
+      // public client, its refresh tokens rotate, and a rotated one redeemed again revokes the
+      // grant (oidc-provider's reuse detection, RFC 9700 section 4.14.2).
+      client_id: 'renewing-app',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: appRedirectUri ? [appRedirectUri] : [redirectUri],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       application_type: 'native',
@@ -77,6 +94,13 @@ const provider = new Provider(issuer, {
     userinfo: '/oauth2/userinfo',
   },
   ttl: {
+    AccessToken(ctx, token, client) {
+      if (token.resourceServer) {
+        return token.resourceServer.accessTokenTTL ?? 3600;
+      }
+      const refreshed = ctx?.oidc?.params?.grant_type === 'refresh_token';
+      return client?.clientId === 'renewing-app' && !refreshed ? RENEWING_LOGIN_TTL : 3600;
+    },
     DeviceCode: (ctx, token, client) => (client.clientId === 'cli-expiring' ? 2 : 300),
   },
   scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:read'],
@@ -176,6 +200,30 @@ provider.use(async (ctx, next) => {
   if (last !== undefined && now - last < deviceInterval * 1000) {
     ctx.body = { error: 'slow_down', error_description: 'polled sooner than the interval' };
   }
+});
+
+// The refresh_token grants each client sent, granted and refused, for the scenarios that count
+// them: GET /test/refreshes/<client_id> answers {"granted": n, "refused": m}.
+const refreshes = new Map();
+provider.use(async (ctx, next) => {
+  const counted = ctx.path.match(/^\/test\/refreshes\/([^/]+)$/);
+  if (counted) {
+    ctx.body = refreshes.get(decodeURIComponent(counted[1])) ?? { granted: 0, refused: 0 };
+    return;
+  }
+  await next();
+  const params = ctx.oidc?.params;
+  if (ctx.path !== '/oauth2/token' || params?.grant_type !== 'refresh_token') {
+    return;
+  }
+  const clientId = ctx.oidc.client?.clientId ?? params.client_id ?? '';
+  const count = refreshes.get(clientId) ?? { granted: 0, refused: 0 };
+  if (ctx.status === 200) {
+    count.granted += 1;
+  } else {
+    count.refused += 1;
+  }
+  refreshes.set(clientId, count);
 });
 
 // The test keeps stdin open while it runs; its end, at the test process's exit, ends the provider.

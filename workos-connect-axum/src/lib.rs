@@ -58,7 +58,8 @@
 //! answer, redeems the code, validates the ID token and starts the session (a new session ID, the
 //! cookie `HttpOnly` and `SameSite=Lax`, `Secure` on https), and `POST /logout` ends it, refusing
 //! posts from other sites. [`SignedIn`] renews the access token with the refresh token when it
-//! nears its expiry, and sends signed-out browsers to `/login` (401 for API calls).
+//! nears its expiry (once for all the requests of a session arriving together), and sends
+//! signed-out browsers to `/login` (401 for API calls).
 //!
 //! ```no_run
 //! use axum::{response::Html, routing::get, Router};
@@ -151,6 +152,7 @@ mod layer;
 mod login;
 mod login_error;
 mod protect;
+mod renewals;
 mod router;
 mod same_origin;
 mod session_data;

@@ -15,13 +15,14 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 use url::Url;
 use workos_connect::{
-    ClientSecret, ConnectClient, IdToken, IdTokenCheck, IdTokenClaims, KeyCache,
+    CallbackError, ClientSecret, ConnectClient, IdToken, IdTokenCheck, IdTokenClaims, KeyCache,
     PendingAuthorization, Scopes, TokenRequest, TokenResponse,
 };
 
 use crate::http_client::{body_within, default_client, HttpClientError};
 use crate::keys::{Keys, KeysError};
 use crate::login_error::LoginError;
+use crate::renewals::Renewals;
 use crate::same_origin::is_same_origin;
 use crate::session_data::{unix_now, SessionData, PENDING_KEY};
 use crate::url_rules::{is_https_or_loopback, is_literal_route};
@@ -77,6 +78,8 @@ struct Settings {
     /// The redirect URI's origin: the app's own, for the same-origin check.
     origin: String,
     secure: bool,
+    /// The renewals under way, one per session at a time.
+    renewals: Renewals,
 }
 
 /// The settings of a [`WebLogin`], from [`WebLogin::builder`].
@@ -141,8 +144,11 @@ impl WebLogin {
     ///
     /// - `/login` keeps a new pending login in the session (a second login in another tab replaces
     ///   the first) and redirects (303) to AuthKit, with PKCE unless the client has a secret.
-    /// - The callback takes the pending login out of the session, whatever comes next (a replayed
-    ///   callback finds none: 400), checks the callback against it, redeems the code, validates
+    /// - The callback checks itself against the pending login; one without the login's `state`
+    ///   (another site's made-up callback) is refused with 400 and leaves the session as it was,
+    ///   the pending login included, so that the genuine callback still succeeds. One with the
+    ///   login's `state` takes the pending login out of the session, whatever comes next (replayed,
+    ///   it finds none: 400, and a signed-in session stays signed in), redeems the code, validates
     ///   the ID token, gives the session a new ID (against session fixation) and keeps the user in
     ///   it, then redirects to the page after login.
     /// - `/logout` refuses a post from another site's page (403), deletes the session and redirects
@@ -207,6 +213,10 @@ impl WebLogin {
 
     pub(crate) fn origin(&self) -> &str {
         &self.shared.origin
+    }
+
+    pub(crate) fn renewals(&self) -> &Renewals {
+        &self.shared.renewals
     }
 
     /// Redeems the session's refresh token; the session to keep, with the refreshed ID token's
@@ -297,9 +307,21 @@ async fn callback(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Result<Redirect, LoginError> {
-    let pending = take_pending(&session).await?;
-    let pending = pending.ok_or(LoginError::NoLoginInProgress)?;
-    let code = pending.callback().check(query.as_deref().unwrap_or(""))?;
+    let pending = read_pending(&session)
+        .await?
+        .ok_or(LoginError::NoLoginInProgress)?;
+    let code = match pending.callback().check(query.as_deref().unwrap_or("")) {
+        Ok(code) => code,
+        Err(error) => {
+            if ends_the_login(&error) {
+                end_pending(&session).await?;
+            }
+            return Err(error.into());
+        }
+    };
+    // The callback carries this login's state: it is the answer to this login, and used once,
+    // whatever comes next.
+    end_pending(&session).await?;
     let client = &login.shared.client;
     let tokens = login.redeem(client.token_request(&pending, &code)?).await?;
     let id_token = tokens.id_token.as_ref().ok_or(LoginError::NoIdToken)?;
@@ -314,20 +336,51 @@ async fn callback(
     Ok(Redirect::to(&login.shared.after_login))
 }
 
-/// Takes the pending login out of the session and stores the session without it at once: the
-/// session layer saves nothing when the answer is a server error, and a callback must be single use
-/// whatever its outcome.
-async fn take_pending(session: &Session) -> Result<Option<PendingAuthorization>, LoginError> {
-    let Some(value) = session.remove_value(PENDING_KEY).await? else {
+/// Whether a callback refused with `error` ends the login in progress. Only a callback carrying
+/// the login's `state` does, and a login too old to finish: any page can make the browser fetch
+/// the callback with a made-up query, and were that to end the login, the genuine callback
+/// arriving next would fail (RFC 6749 section 10.12, RFC 9700 section 4.7: `state` is what tells
+/// the genuine answer apart).
+fn ends_the_login(error: &CallbackError) -> bool {
+    matches!(
+        error,
+        CallbackError::Expired { .. }
+            | CallbackError::FromTheFuture
+            // Checked after the state matched.
+            | CallbackError::Authorization(_)
+            | CallbackError::MissingCode
+            | CallbackError::EmptyCode
+            | CallbackError::InvalidCode { .. }
+            | CallbackError::CodeTooLong { .. }
+    )
+}
+
+/// The login in progress in the session, if any; a record this version cannot read is removed and
+/// is no login in progress.
+async fn read_pending(session: &Session) -> Result<Option<PendingAuthorization>, LoginError> {
+    let Some(value) = session.get_value(PENDING_KEY).await? else {
         return Ok(None);
     };
+    match serde_json::from_value(value) {
+        Ok(pending) => Ok(Some(pending)),
+        Err(_) => {
+            end_pending(session).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Removes the login in progress from the session and stores the session without it at once: the
+/// session layer saves nothing when the answer is a server error, and a callback must be single use
+/// whatever its outcome.
+async fn end_pending(session: &Session) -> Result<(), LoginError> {
+    session.remove_value(PENDING_KEY).await?;
     if session.is_empty().await {
         session.delete().await?;
     } else {
         session.save().await?;
     }
-    // A record this version cannot read is no login in progress.
-    Ok(serde_json::from_value(value).ok())
+    Ok(())
 }
 
 async fn logout(
@@ -440,6 +493,7 @@ impl WebLoginBuilder {
                 after_login: self.after_login,
                 after_logout: self.after_logout,
                 refresh_margin: self.refresh_margin.as_secs(),
+                renewals: Renewals::default(),
             }),
         })
     }

@@ -23,6 +23,7 @@ use workos_connect::{KeyCache, ScopeList};
 
 use crate::keys::{Keys, KeysError};
 use crate::layer::RequireAccessToken;
+use crate::same_origin::{sole, Repeated};
 use crate::url_rules::{is_https_or_loopback, is_literal_route};
 
 /// An API or MCP server protected by an issuer's access tokens: what every request must carry, the
@@ -245,8 +246,19 @@ impl ProtectedResource {
     }
 
     fn check_origin(&self, headers: &HeaderMap) -> Result<(), Refusal> {
-        let Some(origin) = headers.get(ORIGIN) else {
-            return Ok(());
+        // More than one Origin is refused, not the first taken: a browser sends one (RFC 6454
+        // section 7.3), and a proxy or the app behind could read another copy.
+        let origin = match sole(headers, ORIGIN) {
+            Ok(None) => return Ok(()),
+            Ok(Some(origin)) => origin,
+            Err(Repeated) => {
+                tracing::info!("request refused: it carries more than one Origin");
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    None,
+                    RefusalReason::Origin,
+                ));
+            }
         };
         let allowed = origin.to_str().is_ok_and(|origin| {
             self.shared
@@ -360,7 +372,8 @@ impl ProtectedResourceBuilder {
     /// A web origin whose pages may call the server, as `scheme://host[:port]`. A request carrying
     /// an `Origin` header is refused with 403 unless it is the resource's own origin or one allowed
     /// here: the guard the MCP streamable HTTP transport requires against DNS rebinding. Requests
-    /// without `Origin` (not from a browser page) are not affected.
+    /// without `Origin` (not from a browser page) are not affected; requests with more than one
+    /// are refused.
     pub fn allowed_origin(mut self, origin: &str) -> Self {
         self.allowed_origins.push(origin.to_owned());
         self

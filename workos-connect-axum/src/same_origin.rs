@@ -1,21 +1,42 @@
 //! The refusal of requests another site made the browser send.
 
 use http::header::ORIGIN;
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderValue, Method};
 
 /// Whether a request that changes the session came from the app's own pages. SameSite=Lax cookies
 /// still come with a form posted from a sibling subdomain (same site, other origin), so the session
 /// cookie alone proves nothing. Browsers say where a request comes from in `Sec-Fetch-Site`; those
 /// that do not send it still send `Origin` with a post. A request with neither did not come from a
-/// browser page (curl, a test), and no other site can make a browser send it.
+/// browser page (curl, a test), and no other site can make a browser send it. Either header given
+/// more than once refuses the request: a browser sends each once (RFC 6454 section 7.3), and
+/// whichever copy a check read, a proxy or the app could read the other.
 pub(crate) fn is_same_origin(headers: &HeaderMap, app_origin: &str) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
+    match sole(headers, "sec-fetch-site") {
         // `none`: the user's own action (the address bar, a bookmark).
-        return matches!(site.as_bytes(), b"same-origin" | b"none");
+        Ok(Some(site)) => return matches!(site.as_bytes(), b"same-origin" | b"none"),
+        Ok(None) => {}
+        Err(Repeated) => return false,
     }
-    headers
-        .get(ORIGIN)
-        .is_none_or(|origin| origin.as_bytes() == app_origin.as_bytes())
+    match sole(headers, ORIGIN) {
+        Ok(origin) => origin.is_none_or(|origin| origin.as_bytes() == app_origin.as_bytes()),
+        Err(Repeated) => false,
+    }
+}
+
+/// A header that must appear at most once appeared more often.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Repeated;
+
+/// The value of header `name`, if present: an error if it is given more than once.
+pub(crate) fn sole<K: http::header::AsHeaderName>(
+    headers: &HeaderMap,
+    name: K,
+) -> Result<Option<&HeaderValue>, Repeated> {
+    let mut values = headers.get_all(name).iter();
+    match (values.next(), values.next()) {
+        (first, None) => Ok(first),
+        (Some(_), Some(_)) | (None, Some(_)) => Err(Repeated),
+    }
 }
 
 /// Whether a request of `method` only reads: those are not checked, since a cross-site link must
@@ -60,6 +81,31 @@ mod tests {
             &headers(&[("origin", "https://app.example.com.evil.test")]),
             APP
         ));
+    }
+
+    #[test]
+    fn refuses_a_repeated_origin_or_sec_fetch_site() {
+        let evil = "https://evil.example.com";
+        for pairs in [
+            [("origin", APP), ("origin", evil)],
+            [("origin", evil), ("origin", APP)],
+            [("origin", APP), ("origin", APP)],
+            [
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            [
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+        ] {
+            assert!(!is_same_origin(&headers(&pairs), APP), "{pairs:?}");
+        }
+        assert_eq!(
+            sole(&headers(&[("origin", APP)]), ORIGIN),
+            Ok(Some(&HeaderValue::from_static(APP)))
+        );
+        assert_eq!(sole(&HeaderMap::new(), ORIGIN), Ok(None));
     }
 
     #[test]

@@ -22,7 +22,14 @@ use crate::session_data::{remove_user, unix_now, SessionData};
 /// [refresh margin](crate::WebLoginBuilder::refresh_margin), the extractor redeems the session's
 /// refresh token first, validates the new ID token against the session's claims, and saves the new
 /// tokens in the session: the handler sees a fresh token. If that refresh fails while the old
-/// token is still valid, the handler gets the old one (the next request tries again).
+/// token is still valid, the handler gets the old one (the next request tries again). Requests of
+/// one session that find the token near expiry together renew it once: the first redeems the
+/// refresh token, the others wait for it and take its tokens, so that a server detecting the reuse
+/// of a rotated refresh token (RFC 9700 section 4.14.2) never sees one redeemed twice. The turns
+/// are per instance: instances sharing a session store each renew on their own. A link followed
+/// from another site (a top-level navigation, the one cross-site request a `SameSite=Lax` cookie
+/// comes with) renews like any visit: a renewal changes nothing the user sees, and brings the next
+/// one forward by the margin at most.
 ///
 /// It refuses with [`SignInRequired`]: a browser asking for a page (`GET` or `HEAD` accepting
 /// `text/html`) is redirected (303) to `/login`; anything else gets 401 (an API call, a form
@@ -69,10 +76,62 @@ impl SignedIn {
     }
 
     /// Redeems the refresh token now, whatever the access token's expiry, and saves the new tokens
-    /// in the session. A refresh token the server refuses (`invalid_grant`: revoked, or the session
-    /// ended) ends the signed-in session, unless another request renewed it meanwhile, in which
-    /// case that request's tokens are taken.
+    /// in the session. Renewals of one session take turns within this instance, each with the
+    /// refresh token the one before it stored, so that a server detecting the reuse of a rotated
+    /// refresh token never sees one twice. A refresh token the server refuses (`invalid_grant`:
+    /// revoked, or the session ended) ends the signed-in session, unless another instance sharing
+    /// the store renewed it meanwhile, in which case that instance's tokens are taken.
     pub async fn refresh(&mut self) -> Result<(), LoginError> {
+        let login = self.login.clone();
+        let Some(id) = self.session.id() else {
+            return self.redeem_refresh_token().await;
+        };
+        let ticket = login.renewals().ticket(id);
+        let _turn = ticket.turn().await;
+        // The refresh token read at the start of the request may have been rotated meanwhile.
+        self.reread().await?;
+        self.redeem_refresh_token().await
+    }
+
+    /// Renews the access token the extractor found near its expiry at `now`, once for all the
+    /// requests of the session that found it so: the first redeems the refresh token, the others
+    /// wait for it and take its tokens.
+    async fn renew(&mut self, now: u64) -> Result<(), LoginError> {
+        let login = self.login.clone();
+        let Some(id) = self.session.id() else {
+            return self.redeem_refresh_token().await;
+        };
+        let ticket = login.renewals().ticket(id);
+        let mut turn = ticket.turn().await;
+        let seen = self.data.clone();
+        self.reread().await?;
+        if self.data != seen {
+            // Renewed by the request this one waited for (or by another instance): its tokens.
+            return Ok(());
+        }
+        if turn.failed.as_ref() == Some(&seen) && !seen.expired(now) {
+            // The renewal this one waited for failed a moment ago and served the current token:
+            // so does this one, rather than every waiting request trying again in turn.
+            return Ok(());
+        }
+        let renewed = self.redeem_refresh_token().await;
+        turn.failed = renewed.is_err().then_some(seen);
+        renewed
+    }
+
+    /// Reads the session's user again from the store, as another request may have stored it. This
+    /// drops the request's unsaved changes to the session, of which there are none: the extractor
+    /// runs before the handler.
+    async fn reread(&mut self) -> Result<(), LoginError> {
+        self.session.load().await?;
+        self.data = SessionData::read(&self.session)
+            .await?
+            .ok_or(LoginError::NotSignedIn)?;
+        Ok(())
+    }
+
+    /// Redeems the refresh token held, and saves the new tokens in the session at once.
+    async fn redeem_refresh_token(&mut self) -> Result<(), LoginError> {
         match self.login.refresh(&self.data).await {
             Ok(data) => {
                 data.write(&self.session).await?;
@@ -83,7 +142,7 @@ impl SignedIn {
                 Ok(())
             }
             Err(error) if error.is_invalid_grant() => {
-                // With rotation, a concurrent refresh of the same session spends the token first.
+                // Another instance sharing the store may have spent the token first.
                 self.session.load().await?;
                 if let Some(current) = SessionData::read(&self.session).await? {
                     if current.refresh_token != self.data.refresh_token {
@@ -214,8 +273,9 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
                 remove_user(&user.session).await?;
                 return Err(LoginError::Expired);
             }
-        } else if let Err(error) = user.refresh().await {
-            if user.data.expired(now) || error.is_invalid_grant() {
+        } else if let Err(error) = user.renew(now).await {
+            // Unauthorized: the refresh token refused, or the session signed out meanwhile.
+            if user.data.expired(now) || error.status() == StatusCode::UNAUTHORIZED {
                 return Err(error);
             }
             tracing::warn!(%error, "access token refresh failed; the current one serves until it expires");

@@ -342,6 +342,16 @@ async fn refusals_carry_their_status_and_challenge_and_the_metadata_is_served() 
         let response = send(&app, request(Some(&good), Some(allowed))).await;
         assert_eq!(response.status(), StatusCode::OK, "{allowed}");
     }
+    // More than one Origin: refused, whichever comes first (a browser sends one).
+    for second in ["https://evil.example", "https://app.example.com"] {
+        let mut twice = request(Some(&good), Some("https://app.example.com"));
+        twice
+            .headers_mut()
+            .append(ORIGIN, http::HeaderValue::from_static(second));
+        let response = send(&app, twice).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{second}");
+        assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+    }
 
     // A token lacking the scope: 403 insufficient_scope.
     let response = send(&app, request(Some(&token("k1", "openid")), None)).await;

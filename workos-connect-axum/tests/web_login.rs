@@ -221,7 +221,7 @@ async fn login_redirects_to_authkit_and_keeps_the_pending_login_in_a_lax_cookie(
 }
 
 #[tokio::test]
-async fn a_callback_is_single_use_even_when_it_fails() {
+async fn a_forged_callback_is_refused_and_one_without_a_session_too() {
     let login = web_login(
         "https://example.authkit.app",
         "http://127.0.0.1:3000/callback",
@@ -248,7 +248,10 @@ async fn a_callback_is_single_use_even_when_it_fails() {
     )
     .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
-    assert!(text(again).await.contains("no login in progress"));
+    assert!(
+        text(again).await.contains("state"),
+        "a forged callback leaves the login in progress"
+    );
     let without_session = send(&app, get_with("/callback?code=abc&state=x", None)).await;
     assert_eq!(without_session.status(), StatusCode::BAD_REQUEST);
 }
@@ -463,4 +466,357 @@ async fn a_confidential_client_logs_in_without_pkce_and_debug_hides_its_secret()
     let location = answer.headers()["location"].to_str().unwrap();
     assert!(!location.contains("code_challenge"), "{location}");
     assert!(!location.contains("sk_test_hidden"), "{location}");
+}
+
+/// A token endpoint that rotates refresh tokens and detects their reuse, as oidc-provider does
+/// (RFC 9700 section 4.14.2): each refresh token redeems once, and a second redemption of one
+/// revokes the grant, so that no refresh token of it redeems any more.
+#[derive(Clone)]
+struct RotatingEndpoint {
+    state: Arc<Mutex<Rotation>>,
+}
+
+struct Rotation {
+    current: String,
+    redemptions: usize,
+    revoked: bool,
+    /// Answers 503 to every request.
+    down: bool,
+}
+
+impl RotatingEndpoint {
+    fn new() -> RotatingEndpoint {
+        RotatingEndpoint {
+            state: Arc::new(Mutex::new(Rotation {
+                current: "rt_1".to_owned(),
+                redemptions: 0,
+                revoked: false,
+                down: false,
+            })),
+        }
+    }
+
+    fn down() -> RotatingEndpoint {
+        let endpoint = RotatingEndpoint::new();
+        endpoint.state.lock().unwrap().down = true;
+        endpoint
+    }
+
+    fn redemptions(&self) -> usize {
+        self.state.lock().unwrap().redemptions
+    }
+
+    fn revoked(&self) -> bool {
+        self.state.lock().unwrap().revoked
+    }
+}
+
+async fn rotating_token(
+    State(endpoint): State<RotatingEndpoint>,
+    Form(form): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    // Slow enough that requests arriving together overlap.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut state = endpoint.state.lock().unwrap();
+    state.redemptions += 1;
+    if state.down {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "temporarily_unavailable"})),
+        );
+    }
+    if state.revoked || form.get("refresh_token") != Some(&state.current) {
+        state.revoked = true;
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(
+                json!({"error": "invalid_grant", "error_description": "refresh token already used"}),
+            ),
+        );
+    }
+    let n = state.redemptions + 1;
+    state.current = format!("rt_{n}");
+    (
+        StatusCode::OK,
+        Json(json!({
+            "access_token": format!("at_{n}"), "token_type": "Bearer", "expires_in": 3600,
+            "refresh_token": state.current,
+        })),
+    )
+}
+
+async fn start_rotating_endpoint(endpoint: RotatingEndpoint) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = Router::new()
+        .route("/oauth2/token", post(rotating_token))
+        .with_state(endpoint);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}")
+}
+
+/// `count` requests built by `request`, sent at once; their answers' status and body.
+async fn all_at_once(
+    app: &Router,
+    count: usize,
+    request: impl Fn() -> Request<Body>,
+) -> Vec<(StatusCode, String)> {
+    let mut sent = tokio::task::JoinSet::new();
+    for _ in 0..count {
+        let (app, request) = (app.clone(), request());
+        sent.spawn(async move {
+            let answer = app.oneshot(request).await.unwrap();
+            (answer.status(), text(answer).await)
+        });
+    }
+    sent.join_all().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_of_one_session_near_expiry_renew_once() {
+    for count in [5, 50] {
+        let endpoint = RotatingEndpoint::new();
+        let domain = start_rotating_endpoint(endpoint.clone()).await;
+        let store = MemoryStore::default();
+        let app = app(
+            &web_login(&domain, "http://127.0.0.1:3000/callback"),
+            store.clone(),
+        );
+        // Within the 60-second margin.
+        let cookie = signed_in_session(&store, now() + 30, Some("rt_1")).await;
+
+        let answers = all_at_once(&app, count, || get_with("/", Some(&cookie))).await;
+        for (status, body) in &answers {
+            assert_eq!(
+                (*status, body.as_str()),
+                (StatusCode::OK, "user_01"),
+                "{count}: every request stays signed in"
+            );
+        }
+        assert_eq!(endpoint.redemptions(), 1, "{count}: one refresh for all");
+        assert!(!endpoint.revoked(), "{count}");
+        let kept = stored_user(&store, &cookie).await.unwrap();
+        assert_eq!(
+            (
+                kept["access_token"].as_str(),
+                kept["refresh_token"].as_str()
+            ),
+            (Some("at_2"), Some("rt_2"))
+        );
+        let answers = all_at_once(&app, count, || get_with("/me", Some(&cookie))).await;
+        for (status, body) in answers {
+            assert_eq!(status, StatusCode::OK, "{count}: {body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(body["access_token"], "at_2", "{count}");
+        }
+        assert_eq!(endpoint.redemptions(), 1, "{count}: fresh now");
+    }
+}
+
+#[tokio::test]
+async fn forced_refreshes_of_one_session_take_turns() {
+    let endpoint = RotatingEndpoint::new();
+    let domain = start_rotating_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let login = web_login(&domain, "http://127.0.0.1:3000/callback");
+    async fn refresh(mut user: SignedIn) -> Result<String, workos_connect_axum::LoginError> {
+        user.refresh().await?;
+        Ok(user.access_token().secret().to_owned())
+    }
+    let app = Router::new()
+        .route("/refresh", post(refresh))
+        .merge(login.router())
+        .layer(login.session_layer(store.clone()));
+    let cookie = signed_in_session(&store, now() + 3600, Some("rt_1")).await;
+    let answers = all_at_once(&app, 5, || {
+        post_from("/refresh", Some(&cookie), "same-origin")
+    })
+    .await;
+    let mut tokens: Vec<String> = answers
+        .into_iter()
+        .map(|(status, body)| {
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        })
+        .collect();
+    tokens.sort();
+    assert_eq!(tokens, ["at_2", "at_3", "at_4", "at_5", "at_6"]);
+    assert_eq!(endpoint.redemptions(), 5);
+    assert!(
+        !endpoint.revoked(),
+        "each with the token the one before stored"
+    );
+}
+
+#[tokio::test]
+async fn requests_waiting_for_a_failed_renewal_serve_the_current_token() {
+    let endpoint = RotatingEndpoint::down();
+    let domain = start_rotating_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+    let cookie = signed_in_session(&store, now() + 30, Some("rt_1")).await;
+    let answers = all_at_once(&app, 5, || get_with("/me", Some(&cookie))).await;
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["access_token"], "at_1");
+    }
+    assert_eq!(
+        endpoint.redemptions(),
+        1,
+        "the requests waiting for the failed renewal do not try again each"
+    );
+    // The next request, after that round, tries again.
+    assert_eq!(
+        send(&app, get_with("/me", Some(&cookie))).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(endpoint.redemptions(), 2);
+}
+
+#[tokio::test]
+async fn a_cross_site_navigation_near_expiry_renews_like_any_request() {
+    let endpoint = RotatingEndpoint::new();
+    let domain = start_rotating_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+    let cookie = signed_in_session(&store, now() + 30, Some("rt_1")).await;
+    // A cross-site POST changes nothing: refused before any renewal.
+    let posted = send(&app, post_from("/me", Some(&cookie), "cross-site")).await;
+    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
+    assert_eq!(endpoint.redemptions(), 0);
+    // A link followed from another site (the only cross-site request a Lax cookie comes with),
+    // several at once: the user sees the page as on any visit, and the session is renewed once.
+    let navigation = || {
+        Request::get("/")
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", "cross-site")
+            .header("sec-fetch-mode", "navigate")
+            .body(Body::empty())
+            .unwrap()
+    };
+    for (status, body) in all_at_once(&app, 5, navigation).await {
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "user_01"));
+    }
+    assert_eq!(endpoint.redemptions(), 1);
+    let kept = stored_user(&store, &cookie).await.unwrap();
+    assert_eq!(kept["refresh_token"], "rt_2");
+}
+
+/// The state `GET /login` sent AuthKit, from its redirect.
+fn state_of(login: &Response) -> String {
+    let location = login.headers()["location"].to_str().unwrap();
+    let url = url::Url::parse(location).unwrap();
+    url.query_pairs()
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned())
+        .expect("a state")
+}
+
+#[tokio::test]
+async fn a_callback_without_the_logins_state_leaves_the_login_in_progress() {
+    let endpoint = TokenEndpoint::default();
+    endpoint
+        .answers
+        .lock()
+        .unwrap()
+        .push((400, json!({"error": "invalid_grant"})));
+    let domain = start_token_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+    let started = send(&app, get_with("/login", None)).await;
+    let state = state_of(&started);
+    let cookie = set_cookie(&started).split(';').next().unwrap().to_owned();
+
+    // Another site's page makes the browser fetch made-up callbacks.
+    for forged in [
+        "/callback?code=evil&state=forged".to_owned(),
+        "/callback?code=evil".to_owned(),
+        "/callback?code=evil&state=".to_owned(),
+        format!("/callback?code=evil&state={state}&state=forged"),
+        "/callback?code=evil&state=forged&iss=https://evil.example".to_owned(),
+        "/callback?error=access_denied&state=forged".to_owned(),
+    ] {
+        let answer = send(&app, get_with(&forged, Some(&cookie))).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{forged}");
+    }
+    assert!(endpoint.forms.lock().unwrap().is_empty());
+
+    // The genuine callback still finds its login: the code is redeemed.
+    let genuine = send(
+        &app,
+        get_with(
+            &format!("/callback?code=genuine&state={state}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(
+        genuine.status(),
+        StatusCode::UNAUTHORIZED,
+        "the code is refused here"
+    );
+    let form = endpoint.forms.lock().unwrap().remove(0);
+    assert_eq!(form["code"], "genuine");
+    // And with the login's state, the callback was its one use.
+    let again = send(
+        &app,
+        get_with(
+            &format!("/callback?code=genuine&state={state}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(text(again).await.contains("no login in progress"));
+}
+
+#[tokio::test]
+async fn a_callback_leaves_a_signed_in_session_as_it_was_unless_it_answers_its_login() {
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(
+            "https://example.authkit.app",
+            "http://127.0.0.1:3000/callback",
+        ),
+        store.clone(),
+    );
+    let cookie = signed_in_session(&store, now() + 3600, Some("rt_1")).await;
+    let before = stored_user(&store, &cookie).await.unwrap();
+
+    // A replayed or made-up callback, no login in progress: refused, the user still signed in.
+    let replayed = send(
+        &app,
+        get_with("/callback?code=old&state=old", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(stored_user(&store, &cookie).await, Some(before.clone()));
+    assert_eq!(
+        text(send(&app, get_with("/", Some(&cookie))).await).await,
+        "user_01"
+    );
+
+    // A login started from the signed-in session, and a made-up callback: both stay.
+    let started = send(&app, get_with("/login", Some(&cookie))).await;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let forged = send(
+        &app,
+        get_with("/callback?code=evil&state=forged", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(stored_user(&store, &cookie).await, Some(before));
+    let id: tower_sessions::session::Id = cookie.strip_prefix("session=").unwrap().parse().unwrap();
+    let record = store.load(&id).await.unwrap().unwrap();
+    assert!(record.data.contains_key("workos_connect.pending"));
 }
