@@ -17,14 +17,26 @@ use crate::key_set::{KeySet, KeySetError};
 ///
 /// A fetch is due:
 /// - at first, and after a failure with no set held, once per [`min_interval`](Self::min_interval);
-/// - on a schedule, every [`refresh_interval`](Self::refresh_interval) after the last good fetch, so
-///   that a key the issuer withdraws stops being trusted;
-/// - when a token names a key the set lacks ([`unknown_key`](Self::unknown_key)), at most once per
-///   `min_interval` since the last fetch began, whether that fetch worked or failed, so that
-///   made-up key IDs cannot make the app hammer the JWKS endpoint.
+/// - on a schedule, every [`refresh_interval`](Self::refresh_interval) after the last good fetch
+///   began, so that a key the issuer withdraws stops being trusted;
+/// - when a token names a key the set lacks ([`unknown_key`](Self::unknown_key)), at once for the
+///   first such fetch, then at most once per `min_interval` since the last one began, whether it
+///   worked or failed, so that made-up key IDs cannot make the app hammer the JWKS endpoint. The
+///   start-up fetch and the scheduled ones do not count: a key the issuer adds just after start
+///   is fetched with the first token that names it.
 ///
 /// A failed fetch keeps the last good set serving. A fetch handed out and never finished (a driver
-/// that lost it) stops blocking others after [`fetch_timeout`](Self::fetch_timeout).
+/// that lost it) stops blocking others after [`fetch_timeout`](Self::fetch_timeout). Its answer,
+/// should it come late, is still taken while no other fetch has been handed out since, as it is
+/// then the newest set there is; once another was handed out it is refused
+/// ([`KeyFetchError::Abandoned`]), so that an older set never replaces a newer one. A set is
+/// dated from when its fetch was handed out, so a late answer brings the next refresh no later.
+///
+/// The intervals have bounds, and a setting beyond one is clamped to it rather than refused, as
+/// the other durations of this crate are: `min_interval` and `refresh_interval` are at least
+/// [`SHORTEST_INTERVAL`](Self::SHORTEST_INTERVAL), so that no setting lets failures or tokens
+/// fetch in a loop, and `fetch_timeout` at most [`LONGEST_FETCH_TIMEOUT`](Self::LONGEST_FETCH_TIMEOUT),
+/// so that a lost fetch cannot stop fetching for ever.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -40,8 +52,12 @@ use crate::key_set::{KeySet, KeySetError};
 /// // GET `fetch.url()`, then hand over the answer.
 /// cache.finish(fetch, 200, jwks, start)?;
 /// assert_eq!(cache.keys().unwrap().len(), 1);
-/// // A token naming an unknown key right after: no fetch until a minute has passed.
-/// assert!(matches!(cache.unknown_key(start + Duration::from_secs(1)), KeyRefetch::NotBefore(_)));
+/// // A token naming an unknown key right after: one fetch at once, the next a minute later.
+/// let KeyRefetch::Fetch(fetch) = cache.unknown_key(start + Duration::from_secs(1)) else {
+///     panic!("the first unknown key fetches at once");
+/// };
+/// cache.finish(fetch, 200, jwks, start + Duration::from_secs(1))?;
+/// assert!(matches!(cache.unknown_key(start + Duration::from_secs(2)), KeyRefetch::NotBefore(_)));
 /// assert!(matches!(cache.unknown_key(start + Duration::from_secs(61)), KeyRefetch::Fetch(_)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -53,7 +69,9 @@ pub struct KeyCache {
     fetch_timeout: Duration,
     /// When the last fetch was handed out, whatever became of it.
     last_attempt: Option<Instant>,
-    /// When the last good set was fetched.
+    /// When the last fetch for a key the set lacked was handed out, whatever became of it.
+    last_unknown_key_attempt: Option<Instant>,
+    /// When the fetch of the last good set was handed out.
     last_success: Option<Instant>,
     /// The fetch under way: its number, and when it was handed out.
     in_flight: Option<(u64, Instant)>,
@@ -117,6 +135,10 @@ impl KeyCache {
     pub const DEFAULT_MIN_INTERVAL: Duration = KeySet::DEFAULT_REFETCH_INTERVAL;
     /// How long a fetch may stay unfinished before another may be handed out: 30 seconds.
     pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The shortest `min_interval` and `refresh_interval` taken: a second.
+    pub const SHORTEST_INTERVAL: Duration = Duration::from_secs(1);
+    /// The longest `fetch_timeout` taken: five minutes, far beyond any HTTP client's timeout.
+    pub const LONGEST_FETCH_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
     /// A cache of the key set at `jwks_uri`, empty until its first fetch.
     pub fn new(jwks_uri: Url) -> Self {
@@ -127,6 +149,7 @@ impl KeyCache {
             min_interval: Self::DEFAULT_MIN_INTERVAL,
             fetch_timeout: Self::DEFAULT_FETCH_TIMEOUT,
             last_attempt: None,
+            last_unknown_key_attempt: None,
             last_success: None,
             in_flight: None,
             tickets: 0,
@@ -140,22 +163,25 @@ impl KeyCache {
         Self::new(domain.jwks_endpoint())
     }
 
-    /// How often the set is fetched on the schedule.
+    /// How often the set is fetched on the schedule (at least
+    /// [`SHORTEST_INTERVAL`](Self::SHORTEST_INTERVAL)).
     pub fn refresh_interval(mut self, interval: Duration) -> Self {
-        self.refresh_interval = interval;
+        self.refresh_interval = interval.max(Self::SHORTEST_INTERVAL);
         self
     }
 
-    /// The least time between two fetches that are not on the schedule (the first ones after a
-    /// failure, and those for unknown keys).
+    /// The least time between two fetches that are not on the schedule: the retries of a set
+    /// never fetched, and the fetches for unknown keys (at least
+    /// [`SHORTEST_INTERVAL`](Self::SHORTEST_INTERVAL)).
     pub fn min_interval(mut self, interval: Duration) -> Self {
-        self.min_interval = interval;
+        self.min_interval = interval.max(Self::SHORTEST_INTERVAL);
         self
     }
 
-    /// How long a fetch may stay unfinished before another may be handed out.
+    /// How long a fetch may stay unfinished before another may be handed out (at most
+    /// [`LONGEST_FETCH_TIMEOUT`](Self::LONGEST_FETCH_TIMEOUT)).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.fetch_timeout = timeout;
+        self.fetch_timeout = timeout.min(Self::LONGEST_FETCH_TIMEOUT);
         self
     }
 
@@ -177,10 +203,11 @@ impl KeyCache {
     /// The fetch that is due at `now`, if any and none is under way. Call it from a timer (see
     /// [`next_due`](Self::next_due)) and at start.
     pub fn poll(&mut self, now: Instant) -> Option<KeyFetch> {
-        if self.fetch_running(now) || !self.fetch_due(now) {
+        if self.fetch_running(now) {
             return None;
         }
-        Some(self.hand_out(now))
+        let due = self.fetch_due(now)?;
+        Some(self.hand_out(now, due))
     }
 
     /// A token named a key the set lacks, at `now`: whether to fetch the set (handing out the
@@ -190,9 +217,14 @@ impl KeyCache {
         if self.fetch_running(now) {
             return KeyRefetch::InFlight;
         }
-        match self.not_before() {
+        match self.unknown_key_not_before() {
             Some(at) if now < at => KeyRefetch::NotBefore(at),
-            _ => KeyRefetch::Fetch(self.hand_out(now)),
+            // With no set held, the fetch is the start-up load (a caller waiting for the first
+            // set asks this way too), which does not count against unknown keys.
+            _ if self.last_success.is_none() => {
+                KeyRefetch::Fetch(self.hand_out(now, Due::Scheduled))
+            }
+            _ => KeyRefetch::Fetch(self.hand_out(now, Due::UnknownKey)),
         }
     }
 
@@ -213,8 +245,10 @@ impl KeyCache {
         }
     }
 
-    /// The answer to `fetch`: its HTTP status and body. A usable set replaces the one held; anything
-    /// else leaves that one serving.
+    /// The answer to `fetch`, received at `now`: its HTTP status and body. A usable set replaces
+    /// the one held, dated from when `fetch` was handed out; anything else leaves that one
+    /// serving. The answer to a fetch superseded by a later one is refused
+    /// ([`KeyFetchError::Abandoned`]).
     pub fn finish(
         &mut self,
         fetch: KeyFetch,
@@ -222,9 +256,9 @@ impl KeyCache {
         body: &[u8],
         now: Instant,
     ) -> Result<Arc<KeySet>, KeyFetchError> {
-        if !self.release(&fetch) {
+        let Some(started) = self.release(&fetch) else {
             return Err(KeyFetchError::Abandoned);
-        }
+        };
         let parsed = if status == 200 {
             KeySet::parse(body)
                 .map(|keys| keys.refetch_interval(self.min_interval))
@@ -236,7 +270,8 @@ impl KeyCache {
             Ok(keys) => {
                 let keys = Arc::new(keys);
                 self.keys = Some(Arc::clone(&keys));
-                self.last_success = Some(now);
+                // The issuer's set as of the request, however late the answer came.
+                self.last_success = Some(started.min(now));
                 self.unknown_key_seen = false;
                 self.failures = 0;
                 Ok(keys)
@@ -251,29 +286,34 @@ impl KeyCache {
     /// `fetch` failed before any answer (connection refused, timeout, ...); the set held goes on
     /// serving.
     pub fn failed(&mut self, fetch: KeyFetch) {
-        if self.release(&fetch) {
+        if self.release(&fetch).is_some() {
             self.failures = self.failures.saturating_add(1);
         }
     }
 
-    fn hand_out(&mut self, now: Instant) -> KeyFetch {
+    /// A new fetch, the latest: any other still out is superseded.
+    fn hand_out(&mut self, now: Instant, due: Due) -> KeyFetch {
         self.tickets = self.tickets.wrapping_add(1);
         self.in_flight = Some((self.tickets, now));
         self.last_attempt = Some(now);
+        if due == Due::UnknownKey {
+            self.last_unknown_key_attempt = Some(now);
+        }
         KeyFetch {
             ticket: self.tickets,
             url: self.url.clone(),
         }
     }
 
-    /// Ends `fetch` if it is the one under way; a stale one is ignored.
-    fn release(&mut self, fetch: &KeyFetch) -> bool {
+    /// Ends `fetch` if it is the latest handed out, timed out or not, and says when it was
+    /// handed out; a superseded one is ignored.
+    fn release(&mut self, fetch: &KeyFetch) -> Option<Instant> {
         match self.in_flight {
-            Some((ticket, _)) if ticket == fetch.ticket => {
+            Some((ticket, started)) if ticket == fetch.ticket => {
                 self.in_flight = None;
-                true
+                Some(started)
             }
-            _ => false,
+            _ => None,
         }
     }
 
@@ -291,6 +331,17 @@ impl KeyCache {
             .and_then(|attempt| attempt.checked_add(self.min_interval))
     }
 
+    /// The earliest start of a fetch for a key the set lacks: with a set held, `min_interval` after
+    /// the last such fetch (none yet: at once); without one, at the pace of the first fetch's
+    /// retries, which tokens do not hurry.
+    fn unknown_key_not_before(&self) -> Option<Instant> {
+        if self.last_success.is_none() {
+            return self.not_before();
+        }
+        self.last_unknown_key_attempt
+            .and_then(|attempt| attempt.checked_add(self.min_interval))
+    }
+
     /// The earliest start of a scheduled fetch after the last attempt: a refresh interval shorter
     /// than `min_interval` is kept, and a failed refresh is retried at that pace rather than
     /// waiting for the next schedule.
@@ -300,19 +351,34 @@ impl KeyCache {
             .and_then(|attempt| attempt.checked_add(spacing))
     }
 
-    fn fetch_due(&self, now: Instant) -> bool {
+    /// Why a fetch is due at `now`, if one is.
+    fn fetch_due(&self, now: Instant) -> Option<Due> {
         let allowed = |at: Option<Instant>| at.is_none_or(|at| now >= at);
         match self.last_success {
-            None => allowed(self.not_before()),
+            None => allowed(self.not_before()).then_some(Due::Scheduled),
             Some(success) => {
                 let scheduled = success
                     .checked_add(self.refresh_interval)
                     .is_some_and(|at| now >= at);
-                (scheduled && allowed(self.scheduled_not_before()))
-                    || (self.unknown_key_seen && allowed(self.not_before()))
+                if scheduled && allowed(self.scheduled_not_before()) {
+                    Some(Due::Scheduled)
+                } else if self.unknown_key_seen && allowed(self.unknown_key_not_before()) {
+                    Some(Due::UnknownKey)
+                } else {
+                    None
+                }
             }
         }
     }
+}
+
+/// Why a fetch is handed out: the rate of fetches for unknown keys is counted apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// The start-up fetch, its retries, and the schedule.
+    Scheduled,
+    /// A token named a key the set lacks.
+    UnknownKey,
 }
 
 impl fmt::Debug for KeyCache {
@@ -488,5 +554,107 @@ mod tests {
         assert!(cache.poll(start + secs(301)).is_none());
         assert_eq!(cache.next_due(), Some(start + secs(360)));
         assert!(cache.poll(start + secs(360)).is_some());
+    }
+
+    #[test]
+    fn intervals_have_a_floor_and_the_fetch_timeout_a_ceiling() {
+        let start = Instant::now();
+        // `min_interval(0)`: a failing start-up fetch is still tried at most once a second.
+        let mut failing = cache().min_interval(Duration::ZERO);
+        let first = failing.poll(start).unwrap();
+        failing.failed(first);
+        assert!(failing.poll(start).is_none());
+        assert!(failing.poll(start + Duration::from_millis(999)).is_none());
+        let second = failing.poll(start + secs(1)).unwrap();
+        failing.finish(second, 200, JWKS, start + secs(1)).unwrap();
+        // And unknown keys fetch at most once a second.
+        assert!(matches!(
+            failing.unknown_key(start + secs(1)),
+            KeyRefetch::Fetch(_)
+        ));
+        // `refresh_interval(0)`: the schedule is once a second at most, not a loop.
+        let mut scheduled = cache().refresh_interval(Duration::ZERO);
+        let first = scheduled.poll(start).unwrap();
+        scheduled.finish(first, 200, JWKS, start).unwrap();
+        assert!(scheduled.poll(start).is_none());
+        assert_eq!(scheduled.next_due(), Some(start + secs(1)));
+        // `fetch_timeout(MAX)`: a lost fetch blocks for five minutes, not for ever.
+        let mut lost = cache().fetch_timeout(Duration::MAX);
+        let _never_answered = lost.poll(start).unwrap();
+        assert!(lost.poll(start + secs(299)).is_none());
+        assert!(lost.poll(start + KeyCache::LONGEST_FETCH_TIMEOUT).is_some());
+    }
+
+    #[test]
+    fn a_late_answer_is_taken_only_from_the_latest_fetch_and_dated_from_its_start() {
+        let start = Instant::now();
+        let mut cache = cache().fetch_timeout(secs(30)).refresh_interval(secs(300));
+        let slow = cache.poll(start).unwrap();
+        // Timed out, but no other fetch was handed out: its answer is the newest there is.
+        assert!(cache.poll(start + secs(40)).is_none());
+        let late = cache.finish(slow, 200, JWKS, start + secs(100));
+        assert!(late.is_ok());
+        // The set is as old as the request: the schedule runs from the start, not the answer.
+        assert_eq!(cache.next_due(), Some(start + secs(300)));
+        // Once a newer fetch is handed out, the older one's answer is refused.
+        let older = cache.poll(start + secs(300)).unwrap();
+        let newer = cache.poll(start + secs(360)).unwrap();
+        assert_eq!(
+            cache
+                .finish(older, 200, JWKS, start + secs(361))
+                .unwrap_err(),
+            KeyFetchError::Abandoned
+        );
+        cache.finish(newer, 200, JWKS, start + secs(362)).unwrap();
+        assert_eq!(cache.next_due(), Some(start + secs(660)));
+    }
+
+    #[test]
+    fn the_first_unknown_key_after_start_up_fetches_at_once_and_the_next_waits() {
+        let start = Instant::now();
+        let mut cache = cache().refresh_interval(secs(300));
+        let first = cache.poll(start).unwrap();
+        cache.finish(first, 200, JWKS, start).unwrap();
+        // A key the issuer added just after start: fetched with the first token naming it.
+        let KeyRefetch::Fetch(fetch) = cache.unknown_key(start + secs(1)) else {
+            panic!("the start-up fetch does not count against unknown keys");
+        };
+        cache.finish(fetch, 200, JWKS, start + secs(1)).unwrap();
+        // The same when the start-up fetch was asked for as for an unknown key, as a caller
+        // waiting for the first set does.
+        let mut waited = KeyCache::new("https://as.example/jwks".parse().unwrap());
+        let KeyRefetch::Fetch(first) = waited.unknown_key(start) else {
+            panic!("no set yet: the first fetch");
+        };
+        waited.finish(first, 200, JWKS, start).unwrap();
+        assert!(matches!(
+            waited.unknown_key(start + secs(1)),
+            KeyRefetch::Fetch(_)
+        ));
+        // A flood of made-up keys: nothing more within the minute, by poll or by token.
+        for offset in [1, 2, 30, 60] {
+            assert!(matches!(
+                cache.unknown_key(start + secs(offset)),
+                KeyRefetch::NotBefore(at) if at == start + secs(61)
+            ));
+            assert!(cache.poll(start + secs(offset)).is_none());
+        }
+        let KeyRefetch::Fetch(fetch) = cache.unknown_key(start + secs(61)) else {
+            panic!("a minute after the last fetch for an unknown key");
+        };
+        cache.failed(fetch);
+        // A scheduled refresh does not count either, but the last unknown-key fetch still does.
+        let scheduled = cache.poll(start + secs(301)).unwrap();
+        cache
+            .finish(scheduled, 200, JWKS, start + secs(301))
+            .unwrap();
+        let KeyRefetch::Fetch(fetch) = cache.unknown_key(start + secs(302)) else {
+            panic!("the scheduled refresh does not count against unknown keys");
+        };
+        cache.failed(fetch);
+        assert!(matches!(
+            cache.unknown_key(start + secs(303)),
+            KeyRefetch::NotBefore(at) if at == start + secs(362)
+        ));
     }
 }

@@ -59,6 +59,18 @@ pub enum TokenError {
          DPoP proof; the client holds no key to use it with"
     )]
     DpopWithoutProof,
+    /// A `Bearer` token for a request that sent a DPoP proof (RFC 9449 §5): the server did not
+    /// bind the token, so anyone who sees it can use it. A client sends a proof when it was given
+    /// a key or the server advertised DPoP, so this is a server that dropped the binding or an
+    /// answer that was tampered with; the token is not used. To accept it anyway, as RFC 9449 §5
+    /// lets a client that cannot know whether the server supports DPoP, read the same answer with
+    /// [`TokenResponse::parse`]; an MCP login sends no proof with
+    /// [`without_dpop`](crate::mcp::McpClientSettings::without_dpop).
+    #[error(
+        "the token endpoint issued a bearer token (token_type Bearer) to a request that sent a \
+         DPoP proof; the token is not bound to the client's key, so it was not taken"
+    )]
+    DpopDowngraded,
     /// The token endpoint wants its nonce in the DPoP proof (`400 use_dpop_nonce`, RFC 9449 §8).
     /// The nonce was kept: send the request again, once, with a new proof.
     #[error(
@@ -418,9 +430,10 @@ impl TokenResponse {
     }
 
     /// Reads the answer to a token request that sent a DPoP proof (RFC 9449 §5), as
-    /// [`parse`](Self::parse) does, taking `token_type` `DPoP` as well as `Bearer`: a server that
-    /// does not bind tokens may answer `Bearer`, and the token is then used as a bearer token.
-    /// [`parse`](Self::parse), for a request without a proof, refuses `DPoP`
+    /// [`parse`](Self::parse) does, but for `token_type` `DPoP`: a `Bearer` token is refused
+    /// ([`TokenError::DpopDowngraded`]), since a client that sent a proof wants a token a thief
+    /// cannot use; read the answer with [`parse`](Self::parse) to take it as a bearer token
+    /// anyway. [`parse`](Self::parse), for a request without a proof, refuses `DPoP`
     /// ([`TokenError::DpopWithoutProof`]).
     ///
     /// ```
@@ -429,6 +442,9 @@ impl TokenResponse {
     /// let bound = br#"{"access_token":"at","token_type":"DPoP","expires_in":300}"#;
     /// assert_eq!(TokenResponse::parse_dpop(200, bound)?.token_type, AccessTokenType::Dpop);
     /// assert_eq!(TokenResponse::parse(200, bound).unwrap_err(), TokenError::DpopWithoutProof);
+    ///
+    /// let unbound = br#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#;
+    /// assert_eq!(TokenResponse::parse_dpop(200, unbound).unwrap_err(), TokenError::DpopDowngraded);
     /// # Ok::<(), TokenError>(())
     /// ```
     pub fn parse_dpop(status: u16, body: &[u8]) -> Result<TokenResponse, TokenError> {
@@ -472,6 +488,7 @@ impl TokenResponse {
             .map_err(malformed_token)?;
         let token_type = match AccessTokenType::parse(&raw.token_type) {
             Some(AccessTokenType::Dpop) if !sent_proof => return Err(TokenError::DpopWithoutProof),
+            Some(AccessTokenType::Bearer) if sent_proof => return Err(TokenError::DpopDowngraded),
             Some(token_type) => token_type,
             None => {
                 return Err(TokenError::UnsupportedTokenType {
@@ -737,8 +754,8 @@ mod tests {
     fn token_types_follow_whether_a_proof_was_sent() {
         let dpop = br#"{"access_token":"at","token_type":"DPoP"}"#;
         let bearer = br#"{"access_token":"at","token_type":"Bearer"}"#;
-        // RFC 9449 §5: a DPoP token without a proof is an error; a Bearer one after a proof is
-        // used as a bearer token.
+        // RFC 9449 §5: a DPoP token without a proof is an error, and so is a Bearer one after a
+        // proof: the client asked for a bound token.
         assert_eq!(
             TokenResponse::parse(200, dpop).unwrap_err(),
             TokenError::DpopWithoutProof
@@ -754,8 +771,13 @@ mod tests {
             AccessTokenType::Dpop
         );
         assert_eq!(
-            TokenResponse::parse_dpop(200, bearer).unwrap().token_type,
-            AccessTokenType::Bearer
+            TokenResponse::parse_dpop(200, bearer).unwrap_err(),
+            TokenError::DpopDowngraded
+        );
+        assert_eq!(
+            TokenResponse::parse_dpop(200, br#"{"access_token":"at","token_type":"bearer"}"#)
+                .unwrap_err(),
+            TokenError::DpopDowngraded
         );
         assert_eq!(
             TokenResponse::parse(200, bearer).unwrap().token_type,

@@ -1139,6 +1139,41 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
         .require_nonce(DpopNonce::new("as-nonce-2").unwrap())
         .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
         .unwrap();
+    // A refresh answered with a bearer token is a downgrade: refused, the bound token kept.
+    let bearer = json!({"access_token": "at_bearer", "token_type": "Bearer"});
+    assert_eq!(
+        authorization.refreshed(200, bearer.to_string().as_bytes(), 1_000),
+        Err(TokenError::DpopDowngraded)
+    );
+    assert_eq!(authorization.token_type(), AccessTokenType::Dpop);
+    assert_eq!(authorization.access_token().secret(), "at_dpop");
+}
+
+#[test]
+fn a_login_that_sent_a_proof_refuses_a_bearer_token() {
+    use workos_connect::TokenError;
+
+    let bearer = json!({"access_token": "at", "token_type": "Bearer"});
+    // With the client's own key, and no DPoP in the metadata.
+    let settings = m2m_settings().dpop_key(workos_connect::dpop::DpopKey::generate());
+    let mut login = login_to_token(&settings, json!(["client_secret_basic"]));
+    assert!(!dpop_proof(&sent(&login)).is_empty());
+    assert!(matches!(
+        login.answer(200, bearer.to_string().as_bytes()),
+        Err(McpLoginError::Token(TokenError::DpopDowngraded))
+    ));
+    assert!(matches!(login.step(), McpLoginStep::Failed));
+    // With a key of its own, where both servers advertise DPoP.
+    let both = format!("{CHALLENGE}, DPoP algs=\"ES256\"");
+    let mut login = McpLogin::unauthorized(&m2m_settings(), &server(), &[both.as_str()]).unwrap();
+    login.answer(200, &resource_metadata()).unwrap();
+    let metadata = authkit_metadata_with("dpop_signing_alg_values_supported", json!(["ES256"]));
+    login.answer(200, &metadata).unwrap();
+    assert!(!dpop_proof(&sent(&login)).is_empty());
+    assert!(matches!(
+        login.answer(200, bearer.to_string().as_bytes()),
+        Err(McpLoginError::Token(TokenError::DpopDowngraded))
+    ));
 }
 
 /// A pre-registered client logging in as itself with a secret (client credentials).

@@ -1045,3 +1045,77 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Property: a DPoP proof's `jti` is taken exactly when it is 1 to 256 bytes
+// ---------------------------------------------------------------------------------------------------
+
+/// A `jti` of any length around the bound, from any characters, or none at all.
+#[cfg(feature = "dpop")]
+fn jti() -> BoxedStrategy<String> {
+    prop_oneof![
+        Just(String::new()),
+        "\\PC{0,80}",
+        "[!-~]{250,262}",
+        "[a-zé]{120,140}",
+        tricky_string(300),
+    ]
+    .boxed()
+}
+
+#[cfg(feature = "dpop")]
+proptest! {
+    #![proptest_config(config())]
+
+    /// A signed proof is refused as malformed for an empty or overlong `jti` (RFC 9449 §4.2, a
+    /// unique identifier), and otherwise taken, whatever its characters.
+    #[test]
+    fn a_proof_jti_is_taken_exactly_when_one_to_256_bytes(jti in jti()) {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_FIXED_SIGNING};
+        use workos_connect::dpop::{DpopProofCheck, DpopProofError, MAX_PROOF_JTI_LEN};
+
+        thread_local! {
+            static KEY: EcdsaKeyPair = {
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new()).unwrap();
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap()
+            };
+        }
+        let url: Url = "https://mcp.example.com/mcp".parse().unwrap();
+        let proof = KEY.with(|key| {
+            let point = key.public_key().as_ref();
+            let header = serde_json::json!({
+                "typ": "dpop+jwt",
+                "alg": "ES256",
+                "jwk": {
+                    "kty": "EC",
+                    "crv": "P-256",
+                    "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                    "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+                },
+            });
+            let claims = serde_json::json!({"jti": jti, "htm": "POST", "htu": url.as_str(), "iat": 1_700_000_000});
+            let mut jwt = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap());
+            jwt.push('.');
+            jwt.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap()));
+            let signature = key.sign(&SystemRandom::new(), jwt.as_bytes()).unwrap();
+            jwt.push('.');
+            jwt.push_str(&URL_SAFE_NO_PAD.encode(signature.as_ref()));
+            jwt
+        });
+        let checked = DpopProofCheck::new()
+            .at(1_700_000_000)
+            .check_proof([proof.as_bytes()], "POST", &url);
+        if (1..=MAX_PROOF_JTI_LEN).contains(&jti.len()) {
+            prop_assert_eq!(checked.map(|proof| proof.jti().to_owned()), Ok(jti));
+        } else {
+            prop_assert_eq!(
+                checked,
+                Err(DpopProofError::Malformed {
+                    reason: "the DPoP proof's `jti` is empty or longer than 256 bytes"
+                }),
+                "{} bytes", jti.len()
+            );
+        }
+    }
+}

@@ -32,6 +32,15 @@ fuzz_target!(|data: &[u8]| {
         2 => 400,
         _ => 100 + u16::from(status_byte) * 2,
     };
+    // After a DPoP proof, only a DPoP token is taken, never a bearer one (RFC 9449 §5): an answer
+    // `parse` takes, `parse_dpop` refuses as a downgrade.
+    let after_proof = TokenResponse::parse_dpop(status, body);
+    if let Ok(response) = &after_proof {
+        assert_eq!(response.token_type, AccessTokenType::Dpop);
+    }
+    if TokenResponse::parse(status, body).is_ok() {
+        assert_eq!(after_proof.unwrap_err(), TokenError::DpopDowngraded);
+    }
     match TokenResponse::parse(status, body) {
         Ok(response) => {
             assert!((200..300).contains(&status));

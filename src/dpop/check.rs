@@ -8,6 +8,8 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::Signature;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
 use url::Url;
 
 use super::check_error::DpopProofError;
@@ -30,8 +32,18 @@ pub const DEFAULT_PROOF_LEEWAY_SECS: u64 = 60;
 
 /// Proofs remembered against replay, unless a check is told otherwise. Each is remembered while
 /// its window is open (with the default window and leeway, at most three minutes), in about
-/// 50 bytes: 500,000 of them, some 25 MB at most, take 2,700 proofs a second.
+/// 60 bytes: 500,000 of them, some 30 MB at most, take 2,700 proofs a second.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 500_000;
+
+/// Proofs of one key remembered at once, unless a check is told otherwise: 1% of
+/// [`DEFAULT_REPLAY_CAPACITY`], some 27 proofs a second for one client, so that it takes a
+/// hundred bound keys, not one, to fill the memory for everyone.
+pub const DEFAULT_REPLAY_CAPACITY_PER_KEY: usize = 5_000;
+
+/// The longest `jti` taken, in bytes. RFC 9449 §4.2 asks for a unique identifier with enough
+/// entropy (a UUID is 36 characters, this crate's 43); a longer one is no more unique, and a
+/// server has no reason to hash kilobytes of it.
+pub const MAX_PROOF_JTI_LEN: usize = 256;
 
 /// The longest age or leeway taken, so that a huge one cannot hide a clock error.
 const MAX_WINDOW_SECS: u64 = 24 * 60 * 60;
@@ -43,7 +55,8 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 /// Checks the `DPoP` proofs of requests, for a resource server (or a token endpoint).
 ///
 /// Made once and shared: its clones share one memory of accepted proofs, so that a proof replayed
-/// to another worker is refused too. Only ES256 proofs are accepted.
+/// to another worker is refused too, and one set of nonces, so that a
+/// [rotation](Self::rotate_nonce) reaches every worker. Only ES256 proofs are accepted.
 ///
 /// ```
 /// use workos_connect::dpop::{DpopKey, DpopProofCheck, DpopProofError};
@@ -70,10 +83,40 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 pub struct DpopProofCheck {
     max_age_secs: u64,
     leeway_secs: u64,
-    /// The nonces taken, newest first; empty when none is required.
-    nonces: Vec<DpopNonce>,
+    /// The nonces taken, shared by the clones so that a rotation reaches every worker.
+    nonces: Arc<RwLock<Nonces>>,
     seen: SeenProofs,
     now: Option<u64>,
+}
+
+/// The server nonces a check takes: the one it hands out, and the one it handed out before, for
+/// the clients that got it just before a rotation. Every earlier one is refused.
+#[derive(Debug, Default)]
+struct Nonces {
+    current: Option<DpopNonce>,
+    previous: Option<DpopNonce>,
+}
+
+impl Nonces {
+    fn only(nonce: DpopNonce) -> Nonces {
+        Nonces {
+            current: Some(nonce),
+            previous: None,
+        }
+    }
+
+    fn takes(&self, nonce: &str) -> bool {
+        // Both compared, so that the time taken does not tell which one matched.
+        let current = self
+            .current
+            .as_ref()
+            .is_some_and(|current| constant_time_eq(current.as_str(), nonce));
+        let previous = self
+            .previous
+            .as_ref()
+            .is_some_and(|previous| constant_time_eq(previous.as_str(), nonce));
+        current | previous
+    }
 }
 
 /// A proof that passed the check.
@@ -116,8 +159,8 @@ impl DpopProofCheck {
         DpopProofCheck {
             max_age_secs: DEFAULT_PROOF_MAX_AGE_SECS,
             leeway_secs: DEFAULT_PROOF_LEEWAY_SECS,
-            nonces: Vec::new(),
-            seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY),
+            nonces: Arc::default(),
+            seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_CAPACITY_PER_KEY),
             now: None,
         }
     }
@@ -140,16 +183,69 @@ impl DpopProofCheck {
     /// windows close. Size it for the proofs a second you take times the window, `max_age` plus
     /// twice the leeway.
     pub fn replay_capacity(mut self, proofs: usize) -> Self {
-        self.seen = SeenProofs::new(proofs);
+        self.seen = SeenProofs::new(proofs, self.seen.per_key());
         self
     }
 
-    /// Requires proofs to carry this server nonce (RFC 9449 §9); a proof without it is refused
-    /// with [`DpopProofError::UseNonce`], which hands it out. Called again as nonces rotate, the
-    /// newest is handed out and the earlier ones still taken: keep the last few.
-    pub fn require_nonce(mut self, nonce: DpopNonce) -> Self {
-        self.nonces.insert(0, nonce);
+    /// Remembers at most `proofs` open proofs of any one key (at least one), so that a client
+    /// holding one bound token cannot fill the memory for all the others: its next proof is
+    /// refused with [`DpopProofError::KeyReplayQuota`] (429) until its oldest windows close,
+    /// while other keys' proofs are still taken. The memory stays shared with the clones.
+    pub fn replay_capacity_per_key(mut self, proofs: usize) -> Self {
+        self.seen = self.seen.with_per_key(proofs);
         self
+    }
+
+    /// Requires proofs to carry `nonce` (RFC 9449 §9), and takes no other: a proof without it is
+    /// refused with [`DpopProofError::UseNonce`], which hands it out. The nonces of this check are
+    /// new, not shared with the clones made before (the replay memory still is): to change the
+    /// nonce of a check that is serving, on all its clones at once, use
+    /// [`rotate_nonce`](Self::rotate_nonce).
+    pub fn require_nonce(mut self, nonce: DpopNonce) -> Self {
+        self.nonces = Arc::new(RwLock::new(Nonces::only(nonce)));
+        self
+    }
+
+    /// Hands out `nonce` from now on, on this check and every clone sharing its nonces, and
+    /// retires all but the nonce handed out until now, which is still taken so that a client
+    /// that got it just before is not refused. A check that required no nonce starts requiring
+    /// it. The replay memory is kept: a proof already taken is still a replay.
+    ///
+    /// A server nonce bounds how long a proof made in advance stays usable (RFC 9449 §9, §11.1):
+    /// rotate on a timer, and a nonce lives at most two periods.
+    ///
+    /// ```
+    /// use workos_connect::dpop::{DpopNonce, DpopProofCheck};
+    ///
+    /// let check = DpopProofCheck::new().require_nonce(DpopNonce::generate());
+    /// let serving = check.clone();
+    /// let next = DpopNonce::generate();
+    /// check.rotate_nonce(next.clone());
+    /// assert_eq!(serving.nonce(), Some(next));
+    /// ```
+    pub fn rotate_nonce(&self, nonce: DpopNonce) {
+        let mut nonces = self.write_nonces();
+        let retiring = nonces.current.replace(nonce);
+        nonces.previous = retiring;
+    }
+
+    /// The nonce handed out now, when one is required: to send as `DPoP-Nonce` with any response
+    /// (RFC 9449 §8.2), so that clients learn a new one before their proofs are refused.
+    pub fn nonce(&self) -> Option<DpopNonce> {
+        self.read_nonces().current.clone()
+    }
+
+    fn read_nonces(&self) -> RwLockReadGuard<'_, Nonces> {
+        // Each write replaces whole values: a panic elsewhere leaves nothing half-done.
+        self.nonces
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write_nonces(&self) -> RwLockWriteGuard<'_, Nonces> {
+        self.nonces
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Checks as if it were `unix_seconds` now, for tests.
@@ -192,6 +288,11 @@ impl DpopProofCheck {
     ) -> Result<VerifiedDpopProof, DpopProofError> {
         let proof = one_proof(dpop)?;
         let (jwk, claims) = verify_signed(proof)?;
+        if claims.jti.is_empty() || claims.jti.len() > MAX_PROOF_JTI_LEN {
+            return Err(DpopProofError::Malformed {
+                reason: "the DPoP proof's `jti` is empty or longer than 256 bytes",
+            });
+        }
         if claims.htm != method {
             return Err(DpopProofError::MethodMismatch {
                 method: method.chars().take(32).collect(),
@@ -230,16 +331,21 @@ impl DpopProofCheck {
                 return Err(DpopProofError::KeyBindingMismatch);
             }
         }
-        if let Some(newest) = self.nonces.first() {
-            let taken = claims.nonce.as_deref().is_some_and(|nonce| {
-                self.nonces
-                    .iter()
-                    .any(|accepted| constant_time_eq(accepted.as_str(), nonce))
-            });
-            if !taken {
-                return Err(DpopProofError::UseNonce {
-                    nonce: newest.clone(),
-                });
+        // A proof may carry a nonce the server never asked for (a client that kept one from
+        // before a restart, say): it is then ignored, as RFC 9449 §4.3 checks the claim only
+        // against a nonce the server provided.
+        {
+            let nonces = self.read_nonces();
+            if let Some(current) = &nonces.current {
+                if !claims
+                    .nonce
+                    .as_deref()
+                    .is_some_and(|nonce| nonces.takes(nonce))
+                {
+                    return Err(DpopProofError::UseNonce {
+                        nonce: current.clone(),
+                    });
+                }
             }
         }
         // Last, so that a refused proof takes no room and can be mended and sent again.
@@ -250,6 +356,7 @@ impl DpopProofCheck {
             Recorded::First => {}
             Recorded::Again => return Err(DpopProofError::Replayed),
             Recorded::Full => return Err(DpopProofError::ReplayMemoryFull),
+            Recorded::KeyFull => return Err(DpopProofError::KeyReplayQuota),
             Recorded::Closed { now } => {
                 return Err(DpopProofError::Stale {
                     iat: claims.iat,

@@ -89,6 +89,13 @@ pub enum DpopProofError {
     /// may be sent again with a fresh proof once older windows close.
     #[error("the DPoP proof cannot be checked for replay: this server remembers as many recent proofs as it may; retry shortly with a fresh proof")]
     ReplayMemoryFull,
+    /// The proof's key has as many proofs remembered as one key may, all of them still within
+    /// their window (see
+    /// [`DpopProofCheck::replay_capacity_per_key`](super::DpopProofCheck::replay_capacity_per_key)):
+    /// this client sends proofs faster than the server takes from one key. Other keys' proofs
+    /// are still taken; this one may send again once its older windows close.
+    #[error("the DPoP proof's key has sent more proofs than this server remembers for one key; slow down and retry shortly with a fresh proof")]
+    KeyReplayQuota,
     /// `ath` is missing or not the hash of the access token sent with it.
     #[error("the DPoP proof's `ath` is missing or not the hash of the request's access token")]
     AccessTokenHashMismatch,
@@ -115,10 +122,12 @@ impl DpopProofError {
 
     /// The HTTP status to answer a resource request with: 401 (RFC 9449 §7.1, §9), except 503 for
     /// [`ReplayMemoryFull`](Self::ReplayMemoryFull), which is the server's state, not the proof's
-    /// fault: the client should wait, not make a new key or log in again.
+    /// fault, and 429 for [`KeyReplayQuota`](Self::KeyReplayQuota), which is the client's pace
+    /// (RFC 6585 §4): either way the client should wait, not make a new key or log in again.
     pub fn status(&self) -> u16 {
         match self {
             DpopProofError::ReplayMemoryFull => 503,
+            DpopProofError::KeyReplayQuota => 429,
             _ => self.error_code().status(),
         }
     }
@@ -172,6 +181,9 @@ impl DpopProofError {
             }
             DpopProofError::ReplayMemoryFull => {
                 "the server cannot check more DPoP proofs for replay now; retry shortly"
+            }
+            DpopProofError::KeyReplayQuota => {
+                "too many DPoP proofs by this key; slow down and retry shortly"
             }
             DpopProofError::AccessTokenHashMismatch => {
                 "the DPoP proof's ath is not the access token's hash"

@@ -15,7 +15,7 @@
 //! | the resource wants a nonce (401 `WWW-Authenticate: DPoP error="use_dpop_nonce"`) | [`nonce_demanded_by_resource`] | §9 |
 //! | read a resource's `DPoP` challenge (`algs`, `resource_metadata`) | [`DpopChallenge::parse`] | §7.1 |
 //! | resource server: check a request's proof against its token's `cnf.jkt` | [`DpopProofCheck::check_resource_request`] | §4.3, §6.1, §7.1 |
-//! | resource server: require its own nonce | [`DpopProofCheck::require_nonce`] | §9 |
+//! | resource server: require its own nonce, and rotate it | [`DpopProofCheck::require_nonce`], [`DpopProofCheck::rotate_nonce`] | §9 |
 //! | resource server: refuse a request | [`DpopProofError::challenge`] as `WWW-Authenticate`, with [`DpopProofError::status`] and [`DpopProofError::dpop_nonce`] | §7.1, §9 |
 //!
 //! The crate does no HTTP: it makes header values and reads statuses, headers and bodies.
@@ -49,7 +49,7 @@ mod target_uri;
 pub use challenge::{DpopChallenge, DpopChallengeError, DpopErrorCode};
 pub use check::{
     DpopProofCheck, VerifiedDpopProof, DEFAULT_PROOF_LEEWAY_SECS, DEFAULT_PROOF_MAX_AGE_SECS,
-    DEFAULT_REPLAY_CAPACITY,
+    DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_CAPACITY_PER_KEY, MAX_PROOF_JTI_LEN,
 };
 pub use check_error::DpopProofError;
 pub use jwk::PublicJwk;

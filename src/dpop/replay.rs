@@ -2,7 +2,7 @@
 //! for as long as their `iat` window is open, after which the `iat` check refuses them anyway.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -15,10 +15,13 @@ use sha2::{Digest, Sha256};
 /// another's. An entry leaves only once its window has closed, never to make room: a memory that
 /// forgot open proofs would take them again. When every entry is still open, a new proof is
 /// refused instead ([`Recorded::Full`]), so the capacity bounds the request rate, not the safety.
+/// One key holds at most `per_key` entries ([`Recorded::KeyFull`]), so that a single client
+/// cannot bring the memory to that state for everyone.
 #[derive(Clone)]
 pub(super) struct SeenProofs {
     memory: Arc<Mutex<Memory>>,
     capacity: usize,
+    per_key: usize,
 }
 
 /// The outcome of recording a proof.
@@ -30,6 +33,8 @@ pub(super) enum Recorded {
     Again,
     /// Every entry's window is still open: the proof cannot be told apart from a replay.
     Full,
+    /// The proof's key holds its share of the memory, all of it open.
+    KeyFull,
     /// The proof's window closed by the memory's clock, which is ahead of the caller's (a clock
     /// that stepped back, or a clone told another time): it may have been taken and forgotten.
     Closed {
@@ -42,8 +47,11 @@ pub(super) enum Recorded {
 struct Memory {
     /// The ids of the remembered proofs.
     ids: HashSet<u64>,
-    /// The same entries with their `iat`, oldest first, so that closed ones leave without a scan.
-    oldest: BinaryHeap<Reverse<(u64, u64)>>,
+    /// The same entries with their `iat` and key, oldest first, so that closed ones leave without
+    /// a scan.
+    oldest: BinaryHeap<Reverse<(u64, u64, u64)>>,
+    /// How many entries each key holds, by key id; a key holding none has no entry.
+    per_key: HashMap<u64, usize>,
     /// The widest window any clone recorded with: an entry stays until it has closed for all.
     widest: u64,
     /// The latest time any clone recorded at: a clock that steps back reopens nothing.
@@ -51,18 +59,32 @@ struct Memory {
 }
 
 impl SeenProofs {
-    pub(super) fn new(capacity: usize) -> SeenProofs {
+    pub(super) fn new(capacity: usize, per_key: usize) -> SeenProofs {
         SeenProofs {
             memory: Arc::default(),
             capacity: capacity.max(1),
+            per_key: per_key.max(1),
         }
+    }
+
+    /// The same memory, with another share per key.
+    pub(super) fn with_per_key(self, per_key: usize) -> SeenProofs {
+        SeenProofs {
+            per_key: per_key.max(1),
+            ..self
+        }
+    }
+
+    pub(super) fn per_key(&self) -> usize {
+        self.per_key
     }
 
     /// Records the proof, issued at `iat` and taken for `window` seconds after, unless the same
     /// key and `jti` are remembered, its window has closed by the memory's clock, or the memory
-    /// holds `capacity` open windows.
+    /// holds `capacity` open windows, or `per_key` of this key.
     pub(super) fn record(&self, jkt: &str, jti: &str, iat: u64, window: u64, now: u64) -> Recorded {
         let id = proof_id(jkt, jti);
+        let key = key_id(jkt);
         let mut memory = self.lock();
         memory.widest = memory.widest.max(window);
         memory.latest = memory.latest.max(now);
@@ -77,8 +99,13 @@ impl SeenProofs {
         if memory.ids.len() >= self.capacity {
             return Recorded::Full;
         }
+        let held = memory.per_key.get(&key).copied().unwrap_or(0);
+        if held >= self.per_key {
+            return Recorded::KeyFull;
+        }
         memory.ids.insert(id);
-        memory.oldest.push(Reverse((iat, id)));
+        memory.oldest.push(Reverse((iat, id, key)));
+        memory.per_key.insert(key, held.saturating_add(1));
         Recorded::First
     }
 
@@ -92,14 +119,28 @@ impl SeenProofs {
 
 impl Memory {
     fn forget_closed(&mut self) {
-        while let Some(&Reverse((iat, id))) = self.oldest.peek() {
+        while let Some(&Reverse((iat, id, key))) = self.oldest.peek() {
             if iat.saturating_add(self.widest) >= self.latest {
                 break;
             }
             self.oldest.pop();
             self.ids.remove(&id);
+            if let Some(held) = self.per_key.get_mut(&key) {
+                *held = held.saturating_sub(1);
+                if *held == 0 {
+                    self.per_key.remove(&key);
+                }
+            }
         }
     }
+}
+
+/// The first 8 bytes of the SHA-256 of the thumbprint: keys whose ids collide, at odds of one in
+/// 2^64, share one quota.
+fn key_id(jkt: &str) -> u64 {
+    let digest: [u8; 32] = Sha256::digest(jkt.as_bytes()).into();
+    let (id, _) = digest.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
+    u64::from_be_bytes(*id)
 }
 
 /// The first 8 bytes of the SHA-256 of the thumbprint and the `jti`. A collision, at odds of one in
@@ -120,6 +161,7 @@ impl fmt::Debug for SeenProofs {
         f.debug_struct("SeenProofs")
             .field("len", &self.lock().ids.len())
             .field("capacity", &self.capacity)
+            .field("per_key", &self.per_key)
             .finish()
     }
 }
@@ -130,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_proof_is_accepted_once_while_its_window_is_open() {
-        let seen = SeenProofs::new(16);
+        let seen = SeenProofs::new(16, 16);
         assert_eq!(seen.record("key-a", "jti-1", 0, 100, 50), Recorded::First);
         assert_eq!(seen.record("key-a", "jti-1", 0, 100, 60), Recorded::Again);
         assert_eq!(seen.record("key-b", "jti-1", 0, 100, 60), Recorded::First);
@@ -159,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_full_memory_refuses_new_proofs_and_forgets_none_that_is_open() {
-        let seen = SeenProofs::new(1_000);
+        let seen = SeenProofs::new(1_000, 1_000);
         // The first proof, then many more than the memory holds, all with open windows.
         assert_eq!(seen.record("victim", "jti", 10, 490, 10), Recorded::First);
         let mut full = 0;
@@ -181,8 +223,25 @@ mod tests {
     }
 
     #[test]
+    fn one_key_holds_at_most_its_share_and_gets_it_back_as_windows_close() {
+        let seen = SeenProofs::new(10, 3);
+        for jti in ["1", "2", "3"] {
+            assert_eq!(seen.record("flood", jti, 0, 100, 0), Recorded::First);
+        }
+        assert_eq!(seen.record("flood", "4", 50, 100, 50), Recorded::KeyFull);
+        // Fail closed: its proofs are remembered, and other keys are served.
+        assert_eq!(seen.record("flood", "1", 0, 100, 50), Recorded::Again);
+        assert_eq!(seen.record("other", "1", 50, 100, 50), Recorded::First);
+        // The first three close after 100: the key has its share back, and nothing is left over.
+        assert_eq!(seen.record("flood", "4", 50, 100, 101), Recorded::First);
+        let memory = seen.lock();
+        assert_eq!(memory.per_key.len(), 2);
+        assert_eq!(memory.per_key.values().sum::<usize>(), memory.ids.len());
+    }
+
+    #[test]
     fn closed_windows_leave_oldest_first() {
-        let seen = SeenProofs::new(3);
+        let seen = SeenProofs::new(3, 3);
         assert_eq!(seen.record("k", "late", 100, 100, 100), Recorded::First);
         assert_eq!(seen.record("k", "early", 0, 100, 100), Recorded::First);
         assert_eq!(seen.record("k", "middle", 50, 100, 100), Recorded::First);
@@ -195,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_clock_stepping_back_or_a_wider_clone_reopens_nothing() {
-        let seen = SeenProofs::new(16);
+        let seen = SeenProofs::new(16, 16);
         assert_eq!(seen.record("k", "a", 0, 100, 50), Recorded::First);
         // Forgotten at 200, when its window is closed...
         assert_eq!(seen.record("k", "b", 150, 100, 200), Recorded::First);

@@ -200,6 +200,16 @@ impl Case {
         signed(&self.key, &self.header(), &claims)
     }
 
+    fn signed_with_nonce(&self, nonce: &DpopNonce) -> DpopProof {
+        self.key
+            .proof("POST", &self.url)
+            .access_token(&self.token)
+            .nonce(nonce)
+            .at(self.now)
+            .sign()
+            .unwrap()
+    }
+
     fn with_header(&self, name: &str, value: serde_json::Value) -> String {
         let mut header = self.header();
         header[name] = value;
@@ -406,8 +416,8 @@ fn a_required_nonce_is_demanded_then_accepted() {
     let newest = DpopNonce::new("nonce-2").unwrap();
     let check = DpopProofCheck::new()
         .at(case.now)
-        .require_nonce(old.clone())
-        .require_nonce(newest.clone());
+        .require_nonce(old.clone());
+    check.rotate_nonce(newest.clone());
     let without = case
         .key
         .proof("POST", &case.url)
@@ -434,25 +444,178 @@ fn a_required_nonce_is_demanded_then_accepted() {
         [refused.dpop_nonce().unwrap().as_str().as_bytes()],
     )
     .unwrap();
-    let sign = |nonce: &DpopNonce| {
-        case.key
-            .proof("POST", &case.url)
-            .access_token(&case.token)
-            .nonce(nonce)
-            .at(case.now)
-            .sign()
-            .unwrap()
-    };
     assert!(case
-        .check_with(check.clone(), sign(&demanded).as_str())
+        .check_with(check.clone(), case.signed_with_nonce(&demanded).as_str())
         .is_ok());
     // The previous nonce is still taken; an unknown one is not.
-    assert!(case.check_with(check.clone(), sign(&old).as_str()).is_ok());
+    assert!(case
+        .check_with(check.clone(), case.signed_with_nonce(&old).as_str())
+        .is_ok());
     let unknown = DpopNonce::new("nonce-0").unwrap();
     assert!(matches!(
-        case.check_with(check, sign(&unknown).as_str()),
+        case.check_with(check, case.signed_with_nonce(&unknown).as_str()),
         Err(DpopProofError::UseNonce { .. })
     ));
+}
+
+fn numbered_nonce(n: usize) -> DpopNonce {
+    DpopNonce::new(format!("nonce-{n}")).unwrap()
+}
+
+#[test]
+fn a_rotation_retires_all_but_the_previous_nonce_on_every_clone_and_keeps_the_memory() {
+    let case = Case::new();
+    let check = DpopProofCheck::new()
+        .at(case.now)
+        .require_nonce(numbered_nonce(0));
+    let serving = check.clone();
+    let taken_early = case.signed_with_nonce(&numbered_nonce(0));
+    assert!(case
+        .check_with(serving.clone(), taken_early.as_str())
+        .is_ok());
+    for n in 1..=100 {
+        check.rotate_nonce(numbered_nonce(n));
+    }
+    assert_eq!(serving.nonce(), Some(numbered_nonce(100)));
+    // The clone made before the rotations follows them: the first nonce and every one but the
+    // last two are refused, with the newest handed out.
+    for n in [0, 1, 50, 98] {
+        assert_eq!(
+            case.check_with(
+                serving.clone(),
+                case.signed_with_nonce(&numbered_nonce(n)).as_str()
+            ),
+            Err(DpopProofError::UseNonce {
+                nonce: numbered_nonce(100)
+            }),
+            "nonce {n}"
+        );
+    }
+    let with_previous = case.signed_with_nonce(&numbered_nonce(99));
+    assert!(case
+        .check_with(serving.clone(), with_previous.as_str())
+        .is_ok());
+    assert!(case
+        .check_with(
+            serving.clone(),
+            case.signed_with_nonce(&numbered_nonce(100)).as_str()
+        )
+        .is_ok());
+    // One more rotation: the proof taken with the now previous nonce is still a replay.
+    check.rotate_nonce(numbered_nonce(101));
+    assert!(case
+        .check_with(serving.clone(), with_previous.as_str())
+        .is_err());
+    let with_100 = case.signed_with_nonce(&numbered_nonce(100));
+    assert!(case.check_with(serving.clone(), with_100.as_str()).is_ok());
+    check.rotate_nonce(numbered_nonce(100));
+    assert_eq!(
+        case.check_with(serving, with_100.as_str()),
+        Err(DpopProofError::Replayed)
+    );
+}
+
+#[test]
+fn require_nonce_again_takes_only_the_new_nonce_and_keeps_the_memory() {
+    let case = Case::new();
+    let mut check = DpopProofCheck::new()
+        .at(case.now)
+        .require_nonce(numbered_nonce(0));
+    let first = case.signed_with_nonce(&numbered_nonce(0));
+    assert!(case.check_with(check.clone(), first.as_str()).is_ok());
+    for n in 1..=100 {
+        check = check.clone().require_nonce(numbered_nonce(n));
+    }
+    for n in [0, 1, 99] {
+        assert_eq!(
+            case.check_with(
+                check.clone(),
+                case.signed_with_nonce(&numbered_nonce(n)).as_str()
+            ),
+            Err(DpopProofError::UseNonce {
+                nonce: numbered_nonce(100)
+            }),
+            "nonce {n}"
+        );
+    }
+    // Back to the first nonce on a clone: the proof it took is still remembered.
+    let again = check.require_nonce(numbered_nonce(0));
+    assert_eq!(
+        case.check_with(again, first.as_str()),
+        Err(DpopProofError::Replayed)
+    );
+}
+
+#[test]
+fn a_nonce_the_server_never_asked_for_is_ignored() {
+    let case = Case::new();
+    let check = DpopProofCheck::new().at(case.now);
+    let proof = case.signed_with_nonce(&numbered_nonce(7));
+    assert!(case.check_with(check.clone(), proof.as_str()).is_ok());
+    assert_eq!(
+        case.check_with(check, proof.as_str()),
+        Err(DpopProofError::Replayed)
+    );
+}
+
+#[test]
+fn a_jti_is_one_to_256_bytes() {
+    let case = Case::new();
+    let refused = DpopProofError::Malformed {
+        reason: "the DPoP proof's `jti` is empty or longer than 256 bytes",
+    };
+    for bad in [String::new(), "j".repeat(MAX_PROOF_JTI_LEN + 1)] {
+        let proof = case.with_claim("jti", serde_json::json!(bad));
+        assert_eq!(case.check(&proof), Err(refused.clone()), "{}", bad.len());
+    }
+    for good in ["j".to_owned(), "é".repeat(MAX_PROOF_JTI_LEN / 2)] {
+        let proof = case.with_claim("jti", serde_json::json!(good));
+        assert!(case.check(&proof).is_ok(), "{}", good.len());
+    }
+}
+
+#[test]
+fn one_key_cannot_fill_the_replay_memory_for_the_others() {
+    let case = Case::new();
+    let check = DpopProofCheck::new()
+        .replay_capacity(100)
+        .replay_capacity_per_key(10)
+        .at(case.now);
+    let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
+    let first = fresh(&case);
+    assert!(case.check_with(check.clone(), &first).is_ok());
+    let flood: Vec<_> = (0..50)
+        .map(|_| case.check_with(check.clone(), &fresh(&case)))
+        .collect();
+    assert_eq!(flood.iter().filter(|taken| taken.is_ok()).count(), 9);
+    assert!(flood[9..]
+        .iter()
+        .all(|refused| refused == &Err(DpopProofError::KeyReplayQuota)));
+    assert_eq!(DpopProofError::KeyReplayQuota.status(), 429);
+    #[cfg(feature = "access-token")]
+    assert_eq!(
+        crate::resource_server::AccessTokenError::DpopProof(DpopProofError::KeyReplayQuota)
+            .status(),
+        429
+    );
+    // Its taken proofs are still remembered, fail closed...
+    assert_eq!(
+        case.check_with(check.clone(), &first),
+        Err(DpopProofError::Replayed)
+    );
+    // ...and other keys are still served, on every clone.
+    for _ in 0..9 {
+        let other = Case::new();
+        assert!(other.check_with(check.clone(), &fresh(&other)).is_ok());
+    }
+    // Once its windows close, the key has room again.
+    let later = Case {
+        now: case.now + 121,
+        ..case
+    };
+    assert!(later
+        .check_with(check.at(later.now), &fresh(&later))
+        .is_ok());
 }
 
 #[test]

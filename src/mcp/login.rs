@@ -107,7 +107,8 @@ impl McpClientSettings {
     /// key of its own where the authorization server's metadata lists `ES256` in
     /// `dpop_signing_alg_values_supported` and the MCP server takes DPoP-bound tokens (it
     /// challenges with `DPoP`, or its metadata lists ES256 or requires bound tokens), and gets
-    /// bearer tokens elsewhere.
+    /// bearer tokens elsewhere. Either way, a server that answers a proof with a `Bearer` token
+    /// fails the login ([`TokenError::DpopDowngraded`](crate::TokenError::DpopDowngraded)).
     #[cfg(feature = "dpop")]
     pub fn dpop_key(mut self, key: DpopKey) -> Self {
         self.dpop = DpopUse::Always(Box::new(key));

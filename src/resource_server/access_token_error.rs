@@ -174,7 +174,8 @@ impl AccessTokenError {
     }
 
     /// The HTTP status to answer with: 403 for a good token that does not grant enough, 503 when
-    /// a DPoP check cannot remember another proof ([`DpopProofError::ReplayMemoryFull`]), 401
+    /// a DPoP check cannot remember another proof ([`DpopProofError::ReplayMemoryFull`]), 429
+    /// when one key sent more than its share ([`DpopProofError::KeyReplayQuota`]), 401
     /// otherwise.
     pub fn status(&self) -> u16 {
         match self {

@@ -561,7 +561,7 @@ impl Refusal {
         }))
     }
 
-    /// The status to answer with: 400, 401, 403 or 503.
+    /// The status to answer with: 400, 401, 403, 429 or 503.
     pub fn status(&self) -> StatusCode {
         self.0.status
     }

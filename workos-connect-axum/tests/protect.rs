@@ -250,6 +250,25 @@ async fn eight_requests_naming_a_new_key_make_one_fetch_and_all_pass() {
 }
 
 #[tokio::test]
+async fn a_key_rotated_just_after_start_passes_at_once_and_made_up_ones_wait() {
+    let jwks = Jwks::start(&["k1"]).await;
+    // A minute between fetches for unknown keys: the start-up fetch does not start it.
+    let (_resource, app) = protect(&jwks, LONG, LONG).await;
+    assert_eq!(jwks.fetches(), 1);
+    jwks.serve(Some(&["k1", "k2"]));
+    assert_eq!(
+        status(&app, &token("k2", "mcp:tools")).await,
+        StatusCode::OK
+    );
+    assert_eq!(jwks.fetches(), 2);
+    // That fetch does: made-up key IDs fetch nothing more within the minute.
+    for _ in 0..5 {
+        assert_refused(&app, &token("k9", "mcp:tools")).await;
+    }
+    assert_eq!(jwks.fetches(), 2);
+}
+
+#[tokio::test]
 async fn a_failing_jwks_endpoint_is_asked_once_per_interval_and_the_held_keys_go_on() {
     let jwks = Jwks::start(&["k1"]).await;
     let (_resource, app) = protect(&jwks, LONG, SECOND).await;
