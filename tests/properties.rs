@@ -1119,3 +1119,133 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Where client credentials and an MCP login's assertions may go
+// ---------------------------------------------------------------------------------------------------
+
+/// A path after `/t1`: segments of letters, dots and percent-encodings, some of them separators.
+fn path_tail() -> BoxedStrategy<String> {
+    let piece = prop_oneof![
+        4 => "[a-z0-9]{0,6}".boxed(),
+        1 => proptest::sample::select(vec![
+            "..", ".", "%2F", "%2f", "%5C", "%5c", "%2E", "%2e", "%20", "%41", "0", "-",
+        ])
+        .prop_map(str::to_owned)
+        .boxed(),
+    ];
+    proptest::collection::vec(piece, 0..6)
+        .prop_map(|pieces| pieces.join("/"))
+        .boxed()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A token exchange's credentials bound to `https://idp.example.com/t1` go to an endpoint
+    /// exactly when it is on that origin and under that path with no encoded `/`, `\` or `.` after
+    /// it; refused otherwise, with an error that quotes neither token nor secret.
+    #[test]
+    fn exchange_credentials_go_only_under_their_issuer(
+        host in proptest::sample::select(vec!["idp.example.com", "idp.example.com:8443", "evil.example"]),
+        base in proptest::sample::select(vec!["/t1", "/t10", "/t", "", "/T1"]),
+        tail in path_tail(),
+    ) {
+        use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
+        use workos_connect::{ClientSecret, SecurityToken, TokenExchange, TokenType};
+
+        let Ok(endpoint) = Url::parse(&format!("https://{host}{base}/{tail}")) else {
+            return Ok(());
+        };
+        let credentials = ClientCredentials::pre_registered(
+            "https://idp.example.com/t1".parse().unwrap(),
+            "idp-client".parse().unwrap(),
+            Some(ClientSecret::new("idp_secret").unwrap()),
+            TokenEndpointAuth::ClientSecretPost,
+        )
+        .unwrap();
+        let sent = TokenExchange::new(SecurityToken::new("subject_tok").unwrap(), TokenType::IdToken)
+            .request(endpoint.clone(), &credentials);
+        let path = endpoint.path();
+        let rest = path.strip_prefix("/t1");
+        let ours = endpoint.host_str() == Some("idp.example.com")
+            && endpoint.port().is_none()
+            && rest.is_some_and(|rest| {
+                (rest.is_empty() || rest.starts_with('/'))
+                    && !["%2f", "%5c", "%2e"].iter().any(|bad| rest.to_ascii_lowercase().contains(bad))
+            });
+        match sent {
+            Ok(request) => {
+                prop_assert!(ours, "sent to {endpoint}");
+                prop_assert_eq!(request.url(), &endpoint);
+            }
+            Err(error) => {
+                prop_assert!(!ours, "refused {endpoint}: {error}");
+                let message = error.to_string();
+                prop_assert!(!message.contains("idp_secret") && !message.contains("subject_tok"));
+            }
+        }
+    }
+
+    /// A workload's assertion is sent to the bound server exactly when its `aud` names the
+    /// issuer or the token endpoint, or cannot be read; otherwise the login stops before it
+    /// registers, with `AssertionAudience`.
+    #[test]
+    fn a_workloads_assertion_goes_only_where_its_audience_says(
+        aud in prop_oneof![
+            Just(serde_json::json!("https://fearless-network-26.authkit.app")),
+            Just(serde_json::json!("https://fearless-network-26.authkit.app/oauth2/token")),
+            Just(serde_json::json!("https://fearless-network-26.authkit.app/")),
+            Just(serde_json::json!("https://evil.example")),
+            Just(serde_json::json!(null)),
+            Just(serde_json::json!(7)),
+            tricky_string(24).prop_map(serde_json::Value::String),
+            proptest::collection::vec(tricky_string(12), 0..3).prop_map(|many| serde_json::json!(many)),
+        ],
+        with_aud in any::<bool>(),
+        as_array in any::<bool>(),
+    ) {
+        use workos_connect::mcp::{McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
+        use workos_connect::SecurityToken;
+
+        const ISSUER: &str = "https://fearless-network-26.authkit.app";
+        let claims = match (with_aud, as_array) {
+            (true, false) => serde_json::json!({"sub": "workload", "aud": aud}),
+            (false, false) => serde_json::json!({"sub": "workload"}),
+            // A claims set that is an array is no claims set: nothing to read.
+            (_, true) => serde_json::json!([aud]),
+        };
+        let assertion = format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let settings = McpClientSettings::new("agent", "http://127.0.0.1:9/cb".parse().unwrap())
+            .jwt_bearer(ISSUER.parse().unwrap(), SecurityToken::new(assertion).unwrap());
+        let server: Url = "https://mcp.example.com/mcp".parse().unwrap();
+        let mut login = McpLogin::unauthorized(&settings, &server, &[]).unwrap();
+        let metadata = serde_json::json!({"resource": server.as_str(), "authorization_servers": [ISSUER]});
+        login.answer(200, metadata.to_string().as_bytes()).unwrap();
+        let answer = login.answer(200, include_bytes!("data/authkit/oauth-authorization-server.json"));
+        let named = |value: &serde_json::Value| {
+            value.as_str().is_some_and(|value| value == ISSUER || value == "https://fearless-network-26.authkit.app/oauth2/token")
+        };
+        // `null` is no audience: an `aud` that names no server.
+        let readable = with_aud && !as_array;
+        let names = match &aud {
+            serde_json::Value::Array(many) => many.iter().any(named),
+            one => named(one),
+        };
+        if readable && !names {
+            prop_assert!(matches!(answer, Err(McpLoginError::AssertionAudience { .. })), "{:?}", answer);
+            prop_assert!(matches!(login.step(), McpLoginStep::Failed));
+        } else {
+            prop_assert!(answer.is_ok(), "{:?}", answer);
+            // Registration comes next, at the bound server alone.
+            let McpLoginStep::Send(request) = login.step() else {
+                return Err(TestCaseError::fail("no request after the metadata"));
+            };
+            prop_assert!(request.url().as_str().starts_with(ISSUER));
+        }
+    }
+}
