@@ -13,7 +13,6 @@ use url::Url;
 
 use crate::encoding::is_nqschar;
 use crate::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
-use crate::error::json_fault;
 use crate::identifier::Resource;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::scope_list::ScopeList;
@@ -291,6 +290,7 @@ pub struct TokenExchangeResponse {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawExchangeResponse {
     access_token: String,
     issued_token_type: String,
@@ -304,6 +304,7 @@ struct RawExchangeResponse {
     #[serde(default)]
     error: Option<String>,
 }
+crate::json_object::object_only!(RawExchangeResponse);
 
 impl TokenExchangeResponse {
     /// Reads the token endpoint's answer to a token exchange: a 2xx status with `access_token`,
@@ -324,13 +325,13 @@ impl TokenExchangeResponse {
             return Err(error_answer(status, body));
         }
         let malformed = |reason: String| TokenError::MalformedResponse { reason };
-        let raw = match serde_json::from_slice::<RawExchangeResponse>(body) {
+        let raw = match crate::json_object::from_slice::<RawExchangeResponse>(body) {
             Ok(raw) if raw.error.is_none() => raw,
             Ok(_) => return Err(error_answer(400, body)),
             Err(error) => {
                 return Err(match error_answer(400, body) {
                     endpoint @ TokenError::Endpoint(_) => endpoint,
-                    _ => malformed(json_fault(&error)),
+                    _ => malformed(error.to_string()),
                 })
             }
         };

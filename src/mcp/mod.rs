@@ -35,7 +35,7 @@
 
 mod authorization;
 #[cfg(feature = "dpop")]
-mod dpop_binding;
+pub(crate) mod dpop_binding;
 mod enterprise;
 mod grant;
 mod login;
