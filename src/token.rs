@@ -66,6 +66,16 @@ pub enum TokenError {
          request again with a new proof"
     )]
     UseDpopNonce,
+    /// A token exchange issued another type of token than the one requested
+    /// (`issued_token_type`, RFC 8693 section 2.2.1): an access token where an ID-JAG was asked
+    /// for is no ID-JAG, whatever else the answer says.
+    #[error("the token exchange issued a token of type {issued}, not the {requested} requested")]
+    WrongIssuedTokenType {
+        /// The type asked for (`requested_token_type`).
+        requested: crate::token_exchange::TokenType,
+        /// The type the server says it issued.
+        issued: crate::token_exchange::TokenType,
+    },
 }
 
 /// The `token_type` of a token response (RFC 6749 §7.1): how the access token is presented.

@@ -1147,7 +1147,7 @@ proptest! {
             TokenEndpointAuth,
         };
         use workos_connect::resource_server::Introspection;
-        use workos_connect::{KeySet, TokenExchangeResponse, TokenResponse, Userinfo};
+        use workos_connect::{KeySet, TokenExchangeResponse, TokenResponse, TokenType, Userinfo};
 
         let body = format!("{space}{value}");
         let body = body.as_bytes();
@@ -1166,7 +1166,14 @@ proptest! {
         }
         refused!("TokenResponse::parse", TokenResponse::parse(status, body));
         refused!("TokenResponse::parse_dpop", TokenResponse::parse_dpop(status, body));
-        refused!("TokenExchangeResponse::parse", TokenExchangeResponse::parse(status, body));
+        refused!(
+            "TokenExchangeResponse::parse",
+            TokenExchangeResponse::parse(status, body, None)
+        );
+        refused!(
+            "TokenExchangeResponse::parse",
+            TokenExchangeResponse::parse(status, body, Some(&TokenType::IdJag))
+        );
         refused!(
             "RegistrationResponse::parse",
             RegistrationResponse::parse(status, body, &issuer, TokenEndpointAuth::None)
@@ -1196,4 +1203,69 @@ proptest! {
         );
         prop_assert!(nonce_demanded_by_token_endpoint(status, body, [&b"n-1"[..]]).is_none());
     }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A token type identifier is taken only as a URN or an `http(s)` URL with a host, exactly as
+    /// given (RFC 8693 §3): `javascript:`, `data:`, `file:` and the like name no kind of token.
+    #[test]
+    fn a_token_type_is_a_urn_or_an_http_url(
+        scheme in prop::sample::select(vec![
+            "urn", "URN", "https", "http", "HTTPS", "javascript", "JavaScript", "data", "file",
+            "vbscript", "blob", "ftp", "mailto", "x",
+        ]),
+        rest in tricky_string(40),
+    ) {
+        use workos_connect::{TokenExchangeResponse, TokenType};
+        let uri = format!("{scheme}:{rest}");
+        match uri.parse::<TokenType>() {
+            Ok(kind) => {
+                prop_assert_eq!(kind.as_str(), uri.as_str());
+                prop_assert!(uri.bytes().all(|b| b.is_ascii_graphic()));
+                let scheme = scheme.to_ascii_lowercase();
+                prop_assert!(
+                    scheme == "urn" || ((scheme == "https" || scheme == "http") && rest.starts_with("//")),
+                    "{:?} taken", uri
+                );
+            }
+            Err(error) => {
+                prop_assert!(!error.to_string().chars().any(char::is_control), "{}", error);
+            }
+        }
+        let body = serde_json::json!({
+            "access_token": "at",
+            "issued_token_type": uri,
+            "token_type": "N_A",
+        })
+        .to_string();
+        prop_assert_eq!(
+            TokenExchangeResponse::parse(200, body.as_bytes(), None).is_ok(),
+            uri.parse::<TokenType>().is_ok()
+        );
+    }
+}
+
+#[test]
+fn the_token_type_property_exercises_accepted_uris() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = (
+        prop::sample::select(vec!["urn", "https"]),
+        prop_oneof![
+            "[a-z]{2,8}:[a-z0-9:._-]{1,20}",
+            "//[a-z]{1,10}\\.example/[a-z]{0,8}"
+        ],
+    );
+    let mut taken = 0;
+    for _ in 0..200 {
+        let (scheme, rest) = strategy.new_tree(&mut runner).unwrap().current();
+        if format!("{scheme}:{rest}")
+            .parse::<workos_connect::TokenType>()
+            .is_ok()
+        {
+            taken += 1;
+        }
+    }
+    assert!(taken > 50, "only {taken} of 200 plausible URIs were taken");
 }
