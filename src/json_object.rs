@@ -233,6 +233,20 @@ mod tests {
         assert!(serde_json::from_value::<T>(array).is_err(), "{text}");
     }
 
+    #[cfg(feature = "id-token")]
+    #[test]
+    fn kept_id_token_claims_are_read_from_an_object_only() {
+        // A struct with a flattened member is read as a map by serde already; kept so.
+        let claims = crate::IdTokenClaims::new("https://i.example", "u", "c", 2, 1);
+        let json = serde_json::to_value(&claims).unwrap();
+        assert_eq!(
+            serde_json::from_value::<crate::IdTokenClaims>(json).unwrap(),
+            claims
+        );
+        let array = serde_json::json!(["https://i.example", "u", ["c"], 2, 1]);
+        assert!(serde_json::from_value::<crate::IdTokenClaims>(array).is_err());
+    }
+
     #[test]
     fn stored_records_are_read_from_objects_only() {
         use crate::mcp::{ClientCredentials, TokenEndpointAuth};

@@ -32,7 +32,20 @@ fuzz_target!(|data: &[u8]| {
         2 => 400,
         _ => 100 + u16::from(status_byte) * 2,
     };
-    match TokenResponse::parse(status, body) {
+    // RFC 6749 §5.1 and §5.2: a token response and an error response are JSON objects; an array
+    // is not read as the members in order, nor a string as an error code.
+    let not_an_object = body.trim_ascii_start().first().is_some_and(|b| *b != b'{');
+    let result = TokenResponse::parse(status, body);
+    if not_an_object {
+        assert!(
+            matches!(
+                result,
+                Err(TokenError::UnexpectedStatus { .. } | TokenError::MalformedResponse { .. })
+            ),
+            "{result:?}"
+        );
+    }
+    match result {
         Ok(response) => {
             assert!((200..300).contains(&status));
             // A DPoP token only for a request that sent a proof, which `parse` is not for.
@@ -49,6 +62,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = format!("{response:?}");
         }
         Err(TokenError::MalformedResponse { reason }) if is_token_fault(&reason) => {}
+        Err(TokenError::MalformedResponse { reason }) if reason == "the JSON is not an object" => {
+            assert!(not_an_object);
+        }
         Err(TokenError::MalformedResponse { reason }) => {
             // Only a category and a position, never text from the body, which holds tokens.
             let words: Vec<&str> = reason.split(' ').collect();
