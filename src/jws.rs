@@ -64,6 +64,7 @@ const ACCEPTED: [Algorithm; 8] = [
 
 /// The JWS header's members this crate reads.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct Header {
     alg: String,
     #[serde(default)]
@@ -75,6 +76,7 @@ struct Header {
     #[serde(default)]
     typ: Option<String>,
 }
+crate::json_object::object_only!(Header);
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
@@ -193,7 +195,7 @@ fn decode_json<T: DeserializeOwned>(part: &str) -> Result<T, JwsError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| JwsError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| JwsError::Malformed)
+    crate::json_object::from_slice(&bytes).map_err(|_| JwsError::Malformed)
 }
 
 /// Selects the RustCrypto provider unless the application already chose one; needed when another

@@ -92,9 +92,11 @@ pub enum KeySetError {
 
 /// The document as read. Serde's derive already refuses `keys` named twice.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct Document {
     keys: Vec<Entry>,
 }
+crate::json_object::object_only!(Document);
 
 /// One entry of `keys`: its members when it is a JSON object naming each once, `None` otherwise.
 ///
@@ -171,7 +173,7 @@ impl KeySet {
     /// Parses the JWKS document, fetched at `unix_seconds` (for tests, or a set kept in a cache).
     pub fn parse_fetched_at(jwks: &[u8], unix_seconds: u64) -> Result<KeySet, KeySetError> {
         let document: Document =
-            serde_json::from_slice(jwks).map_err(|_| KeySetError::Malformed)?;
+            crate::json_object::from_slice(jwks).map_err(|_| KeySetError::Malformed)?;
         let total = document.keys.len();
         let keys: Vec<VerifyingKey> = document
             .keys

@@ -96,6 +96,7 @@ mod http_request;
 #[cfg(feature = "id-token")]
 mod id_token;
 mod identifier;
+mod json_object;
 #[cfg(any(feature = "id-token", feature = "access-token"))]
 mod jws;
 #[cfg(any(feature = "id-token", feature = "access-token"))]

@@ -147,6 +147,7 @@ struct Written<'a> {
 
 /// The serde form, read back; each field checks itself as it is read.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 #[serde(
     rename = "PendingAuthorization",
     expecting = "struct PendingAuthorization"
@@ -163,6 +164,7 @@ struct Read {
     code_verifier: Option<PkceVerifier>,
     created_at: u64,
 }
+crate::json_object::object_only!(Read);
 
 impl Serialize for PendingAuthorization {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -182,7 +184,7 @@ impl Serialize for PendingAuthorization {
 
 impl<'de> Deserialize<'de> for PendingAuthorization {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let read = Read::deserialize(deserializer)?;
+        let read = <Read as Deserialize>::deserialize(deserializer)?;
         read.scope.validate().map_err(serde::de::Error::custom)?;
         // The rule `build` applies: an edited record must not become a login it would have refused.
         if read.state.is_none()

@@ -13,7 +13,7 @@ use crate::callback::{AuthorizationCode, ErrorCode, OAuthError};
 use crate::client::ConnectClient;
 use crate::credential::{AccessToken, IdToken, RefreshToken};
 use crate::encoding::is_nqschar;
-use crate::error::{json_fault, Error};
+use crate::error::Error;
 use crate::pending::PendingAuthorization;
 
 /// Why a token request could not be built, or a token response was refused.
@@ -78,6 +78,16 @@ pub enum TokenError {
          request again with a new proof"
     )]
     UseDpopNonce,
+    /// A token exchange issued another type of token than the one requested
+    /// (`issued_token_type`, RFC 8693 section 2.2.1): an access token where an ID-JAG was asked
+    /// for is no ID-JAG, whatever else the answer says.
+    #[error("the token exchange issued a token of type {issued}, not the {requested} requested")]
+    WrongIssuedTokenType {
+        /// The type asked for (`requested_token_type`).
+        requested: crate::token_exchange::TokenType,
+        /// The type the server says it issued.
+        issued: crate::token_exchange::TokenType,
+    },
 }
 
 /// The `token_type` of a token response (RFC 6749 §7.1): how the access token is presented.
@@ -327,6 +337,7 @@ pub struct TokenResponse {
 /// A token response as read, before `parse` checks it. Private, so that no `TokenResponse` can be
 /// deserialized around those checks.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawTokenResponse {
     access_token: String,
     token_type: String,
@@ -346,6 +357,7 @@ struct RawTokenResponse {
     #[serde(default)]
     error_uri: Option<String>,
 }
+crate::json_object::object_only!(RawTokenResponse);
 
 /// A token in a response that is not RFC 6749's `1*VSCHAR` (Appendix A): which one, and where, never
 /// its text.
@@ -365,6 +377,7 @@ fn malformed_token(error: Error) -> TokenError {
 
 /// The body of an error response (RFC 6749 section 5.2).
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct ErrorBody {
     error: String,
     #[serde(default)]
@@ -372,6 +385,7 @@ struct ErrorBody {
     #[serde(default)]
     error_uri: Option<String>,
 }
+crate::json_object::object_only!(ErrorBody);
 
 impl ErrorBody {
     fn into_error(self) -> TokenError {
@@ -386,7 +400,7 @@ impl ErrorBody {
 /// An error status's answer: the OAuth error in its body (RFC 6749 section 5.2), or just the status
 /// when the body is not one.
 pub(crate) fn error_answer(status: u16, body: &[u8]) -> TokenError {
-    match serde_json::from_slice::<ErrorBody>(body) {
+    match crate::json_object::from_slice::<ErrorBody>(body) {
         Ok(error) => error.into_error(),
         Err(_) => TokenError::UnexpectedStatus { status },
     }
@@ -455,14 +469,14 @@ impl TokenResponse {
         if !(200..300).contains(&status) {
             return Err(error_answer(status, body));
         }
-        let raw = match serde_json::from_slice::<RawTokenResponse>(body) {
+        let raw = match crate::json_object::from_slice::<RawTokenResponse>(body) {
             Ok(raw) => raw,
             // An error object lacks `access_token`, so it fails as a token response first.
             Err(error) => {
-                return Err(match serde_json::from_slice::<ErrorBody>(body) {
+                return Err(match crate::json_object::from_slice::<ErrorBody>(body) {
                     Ok(body) => body.into_error(),
                     Err(_) => TokenError::MalformedResponse {
-                        reason: json_fault(&error),
+                        reason: error.to_string(),
                     },
                 });
             }

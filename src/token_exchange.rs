@@ -13,7 +13,6 @@ use url::Url;
 
 use crate::encoding::is_nqschar;
 use crate::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
-use crate::error::json_fault;
 use crate::identifier::Resource;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::scope_list::ScopeList;
@@ -54,7 +53,7 @@ pub enum TokenType {
     /// redeemed with the JWT bearer grant at the resource's authorization server (MCP
     /// enterprise-managed authorization, SEP-990).
     IdJag,
-    /// Another absolute URI, as given.
+    /// Another URN, or an `https` or `http` URL, as given.
     Other(Box<str>),
 }
 
@@ -99,13 +98,16 @@ impl fmt::Display for TokenType {
 impl FromStr for TokenType {
     type Err = TokenExchangeError;
 
-    /// A registered URN, or any other absolute URI of printable ASCII (RFC 8693 section 3).
+    /// A registered URN, or another identifier of printable ASCII (RFC 8693 section 3) that is a
+    /// URN (`urn:<NID>:<NSS>`, RFC 8141) or an `https` or `http` URL with a host. Other schemes
+    /// are refused: a token type names a kind of token, and `javascript:`, `data:` or `file:`
+    /// name none, but would be live if a page ever showed or linked the value.
     fn from_str(uri: &str) -> Result<Self, TokenExchangeError> {
         if let Some((kind, _)) = KNOWN.iter().find(|(_, known)| *known == uri) {
             return Ok(kind.clone());
         }
         let printable = !uri.is_empty() && uri.bytes().all(|b| b.is_ascii_graphic());
-        if !printable || Url::parse(uri).is_err() {
+        if !printable || !is_token_type_uri(uri) {
             return Err(TokenExchangeError::InvalidTokenType {
                 uri: uri.chars().filter(|c| !c.is_control()).take(100).collect(),
             });
@@ -114,13 +116,40 @@ impl FromStr for TokenType {
     }
 }
 
+/// A URN with a namespace identifier and a specific string (RFC 8141 section 2), or an `http(s)`
+/// URL with a host (RFC 3986 section 3; RFC 9110 section 4.2).
+fn is_token_type_uri(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    if scheme.eq_ignore_ascii_case("urn") {
+        let Some((nid, nss)) = rest.split_once(':') else {
+            return false;
+        };
+        let nid_bytes = nid.as_bytes();
+        return (2..=32).contains(&nid_bytes.len())
+            && nid_bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && nid_bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+            && nid_bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+            && !nss.is_empty();
+    }
+    // The URL parser would read `https:host` and `https:///host` as `https://host/`.
+    (scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http"))
+        && rest
+            .strip_prefix("//")
+            .is_some_and(|authority| !authority.starts_with('/'))
+        && Url::parse(uri).is_ok_and(|url| url.host().is_some())
+}
+
 /// Why a token exchange request cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenExchangeError {
-    /// A token type that is not an absolute URI.
+    /// A token type that is not a URN or an `http(s)` URL.
     #[error(
-        "token type {uri:?} is not an absolute URI; use one of RFC 8693's \
+        "token type {uri:?} is not a URN or an http(s) URL; use one of RFC 8693's \
          urn:ietf:params:oauth:token-type:... identifiers"
     )]
     InvalidTokenType {
@@ -207,6 +236,12 @@ impl TokenExchange {
     pub fn requested_token_type(mut self, token_type: TokenType) -> Self {
         self.requested_token_type = Some(token_type);
         self
+    }
+
+    /// The type of token asked for, if any: what [`TokenExchangeResponse::parse`] takes to check
+    /// the answer.
+    pub fn requested(&self) -> Option<&TokenType> {
+        self.requested_token_type.as_ref()
     }
 
     /// A logical name of where the token is to be used (`audience`; repeat for several), such as
@@ -306,6 +341,7 @@ pub struct TokenExchangeResponse {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawExchangeResponse {
     access_token: String,
     issued_token_type: String,
@@ -319,33 +355,49 @@ struct RawExchangeResponse {
     #[serde(default)]
     error: Option<String>,
 }
+crate::json_object::object_only!(RawExchangeResponse);
 
 impl TokenExchangeResponse {
-    /// Reads the token endpoint's answer to a token exchange: a 2xx status with `access_token`,
+    /// Reads the token endpoint's answer to a token exchange that asked for
+    /// `requested_token_type` (the exchange's [`requested`](TokenExchange::requested),
+    /// `None` when it left the choice to the server): a 2xx status with `access_token`,
     /// `issued_token_type` and `token_type` (RFC 8693 section 2.2.1); an OAuth error otherwise
-    /// (section 2.2.2, RFC 6749 section 5.2).
+    /// (section 2.2.2, RFC 6749 section 5.2). A token of another type than the one requested is
+    /// [`TokenError::WrongIssuedTokenType`]: the type asked for is part of reading the answer, so
+    /// that no caller can take an access token for the ID-JAG it asked for.
     ///
     /// ```
-    /// use workos_connect::{TokenExchangeResponse, TokenType};
+    /// use workos_connect::{TokenError, TokenExchangeResponse, TokenType};
     ///
-    /// let answer = TokenExchangeResponse::parse(200, br#"{"access_token":"eyJ.jag.sig",
-    ///     "issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}"#)?;
+    /// let body = br#"{"access_token":"eyJ.jag.sig",
+    ///     "issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}"#;
+    /// let answer = TokenExchangeResponse::parse(200, body, Some(&TokenType::IdJag))?;
     /// assert_eq!(answer.issued_token_type, TokenType::IdJag);
     /// assert_eq!(answer.token_type, "N_A");
+    /// assert!(matches!(
+    ///     TokenExchangeResponse::parse(200, body, Some(&TokenType::AccessToken)),
+    ///     Err(TokenError::WrongIssuedTokenType { .. })
+    /// ));
+    /// // Without a requested type, the server's choice is taken: check it before use.
+    /// assert!(TokenExchangeResponse::parse(200, body, None).is_ok());
     /// # Ok::<(), workos_connect::TokenError>(())
     /// ```
-    pub fn parse(status: u16, body: &[u8]) -> Result<TokenExchangeResponse, TokenError> {
+    pub fn parse(
+        status: u16,
+        body: &[u8],
+        requested_token_type: Option<&TokenType>,
+    ) -> Result<TokenExchangeResponse, TokenError> {
         if !(200..300).contains(&status) {
             return Err(error_answer(status, body));
         }
         let malformed = |reason: String| TokenError::MalformedResponse { reason };
-        let raw = match serde_json::from_slice::<RawExchangeResponse>(body) {
+        let raw = match crate::json_object::from_slice::<RawExchangeResponse>(body) {
             Ok(raw) if raw.error.is_none() => raw,
             Ok(_) => return Err(error_answer(400, body)),
             Err(error) => {
                 return Err(match error_answer(400, body) {
                     endpoint @ TokenError::Endpoint(_) => endpoint,
-                    _ => malformed(json_fault(&error)),
+                    _ => malformed(error.to_string()),
                 })
             }
         };
@@ -357,10 +409,9 @@ impl TokenExchangeResponse {
             .refresh_token
             .map(|value| token("refresh_token", value))
             .transpose()?;
-        let issued_token_type = raw
-            .issued_token_type
-            .parse()
-            .map_err(|_| malformed("issued_token_type is not an absolute URI".to_owned()))?;
+        let issued_token_type = raw.issued_token_type.parse().map_err(|_| {
+            malformed("issued_token_type is not a URN or an http(s) URL".to_owned())
+        })?;
         if raw.token_type.is_empty() || !raw.token_type.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(malformed(
                 "token_type is empty or not printable ASCII".to_owned(),
@@ -374,6 +425,12 @@ impl TokenExchangeResponse {
             return Err(malformed(
                 "scope holds a character outside RFC 6749's scope-token (Appendix A.4)".to_owned(),
             ));
+        }
+        if let Some(requested) = requested_token_type.filter(|kind| **kind != issued_token_type) {
+            return Err(TokenError::WrongIssuedTokenType {
+                requested: requested.clone(),
+                issued: issued_token_type,
+            });
         }
         Ok(TokenExchangeResponse {
             access_token,
@@ -468,10 +525,44 @@ mod tests {
                 .unwrap_err(),
             TokenExchangeError::Endpoint
         );
-        assert!(matches!(
-            "not a uri".parse::<TokenType>(),
-            Err(TokenExchangeError::InvalidTokenType { .. })
-        ));
+        for refused in [
+            "not a uri",
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "vbscript:msgbox",
+            "mailto:a@example.com",
+            "urn:",
+            "urn:x",
+            "urn:x:y",
+            "urn:-ab:y",
+            "urn:example:",
+            "https:no-host",
+            "http:///path",
+            "id_token",
+        ] {
+            assert!(
+                matches!(
+                    refused.parse::<TokenType>(),
+                    Err(TokenExchangeError::InvalidTokenType { .. })
+                ),
+                "{refused}"
+            );
+        }
+        for taken in [
+            "urn:example:custom",
+            "URN:example:custom",
+            "urn:x-oath:params:oauth:token-type:a",
+            "https://tokens.example.com/types/session",
+            "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0",
+        ] {
+            assert_eq!(
+                taken.parse::<TokenType>().unwrap(),
+                TokenType::Other(taken.into()),
+                "{taken}"
+            );
+        }
         assert_eq!(
             "urn:example:custom".parse::<TokenType>().unwrap(),
             TokenType::Other("urn:example:custom".into())
@@ -484,10 +575,7 @@ mod tests {
 
     #[test]
     fn responses_are_read_strictly() {
-        let ok = TokenExchangeResponse::parse(
-            200,
-            br#"{"access_token":"at","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":60,"scope":"read"}"#,
-        )
+        let ok = TokenExchangeResponse::parse(200, br#"{"access_token":"at","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":60,"scope":"read"}"#, None)
         .unwrap();
         assert_eq!(ok.issued_token_type, TokenType::AccessToken);
         assert_eq!(ok.expires_in, Some(60));
@@ -495,25 +583,54 @@ mod tests {
         let missing_type = TokenExchangeResponse::parse(
             200,
             br#"{"access_token":"secret-at","token_type":"N_A"}"#,
+            None,
         )
         .unwrap_err();
         assert!(matches!(missing_type, TokenError::MalformedResponse { .. }));
         assert!(!missing_type.to_string().contains("secret-at"));
         assert!(matches!(
-            TokenExchangeResponse::parse(400, br#"{"error":"invalid_target"}"#).unwrap_err(),
+            TokenExchangeResponse::parse(400, br#"{"error":"invalid_target"}"#, None).unwrap_err(),
             TokenError::Endpoint(_)
         ));
         assert!(matches!(
-            TokenExchangeResponse::parse(200, br#"{"error":"invalid_grant"}"#).unwrap_err(),
+            TokenExchangeResponse::parse(200, br#"{"error":"invalid_grant"}"#, None).unwrap_err(),
             TokenError::Endpoint(_)
         ));
         assert!(matches!(
             TokenExchangeResponse::parse(
                 200,
-                br#"{"access_token":"a\nb","issued_token_type":"urn:x:y","token_type":"N_A"}"#
+                br#"{"access_token":"a\nb","issued_token_type":"urn:x:y","token_type":"N_A"}"#,
+                None
             )
             .unwrap_err(),
             TokenError::MalformedResponse { .. }
+        ));
+    }
+
+    #[test]
+    fn the_issued_type_must_be_the_one_requested() {
+        let access = br#"{"access_token":"secret-at","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer"}"#;
+        let exchange = TokenExchange::new(SecurityToken::new("t").unwrap(), TokenType::IdToken)
+            .requested_token_type(TokenType::IdJag);
+        let error = TokenExchangeResponse::parse(200, access, exchange.requested()).unwrap_err();
+        assert_eq!(
+            error,
+            TokenError::WrongIssuedTokenType {
+                requested: TokenType::IdJag,
+                issued: TokenType::AccessToken,
+            }
+        );
+        assert!(!error.to_string().contains("secret-at"));
+        assert!(TokenExchangeResponse::parse(200, access, Some(&TokenType::AccessToken)).is_ok());
+        // Nothing requested: the server chose.
+        let open = TokenExchange::new(SecurityToken::new("t").unwrap(), TokenType::IdToken);
+        assert_eq!(open.requested(), None);
+        assert!(TokenExchangeResponse::parse(200, access, open.requested()).is_ok());
+        // `javascript:` is no token type, issued or not.
+        let script = br#"{"access_token":"at","issued_token_type":"javascript:alert(1)","token_type":"N_A"}"#;
+        assert!(matches!(
+            TokenExchangeResponse::parse(200, script, None),
+            Err(TokenError::MalformedResponse { .. })
         ));
     }
 }

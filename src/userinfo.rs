@@ -11,7 +11,6 @@ use crate::challenge::{BearerChallenge, BearerError};
 use crate::credential::AccessToken;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};
 use crate::encoding::is_unsafe_to_show;
-use crate::error::json_fault;
 
 /// A `GET` of the userinfo endpoint with the access token as a bearer credential (RFC 6750 section
 /// 2.1). Its `Debug` hides the token.
@@ -103,6 +102,7 @@ pub struct Userinfo {
 
 /// A userinfo response as read, before `parse` checks it.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawUserinfo {
     sub: String,
     #[serde(default)]
@@ -120,6 +120,7 @@ struct RawUserinfo {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
+crate::json_object::object_only!(RawUserinfo);
 
 impl Userinfo {
     /// Reads the endpoint's answer: its status, its `WWW-Authenticate` header if any (several
@@ -157,8 +158,8 @@ impl Userinfo {
             return Err(UserinfoError::UnexpectedStatus { status });
         }
         let raw: RawUserinfo =
-            serde_json::from_slice(body).map_err(|error| UserinfoError::Malformed {
-                reason: json_fault(&error),
+            crate::json_object::from_slice(body).map_err(|error| UserinfoError::Malformed {
+                reason: error.to_string(),
             })?;
         let user = Userinfo {
             sub: raw.sub,
@@ -212,10 +213,13 @@ impl Userinfo {
 /// The `error` of a refusal's JSON body, which AuthKit sends instead of a challenge.
 fn body_error(body: &[u8]) -> Option<BearerError> {
     #[derive(Deserialize)]
+    #[serde(remote = "Self")]
     struct Refusal {
         error: String,
     }
-    let refusal: Refusal = serde_json::from_slice(body).ok()?;
+    crate::json_object::object_only!(Refusal);
+
+    let refusal: Refusal = crate::json_object::from_slice(body).ok()?;
     Some(BearerError::parse(&refusal.error))
 }
 

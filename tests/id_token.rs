@@ -293,6 +293,23 @@ fn a_crit_header_is_refused() {
 }
 
 #[test]
+fn a_header_that_is_an_array_is_refused() {
+    // RFC 7515 §4: the header is a JSON object. A derived reader would take `["RS256", kid]` as
+    // `alg` and `kid`, in declaration order.
+    let pending = pending();
+    let header = URL_SAFE_NO_PAD.encode(format!(r#"["RS256","{KID}"]"#));
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(&pending)).unwrap());
+    let message = format!("{header}.{payload}");
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &key(), Algorithm::RS256).unwrap();
+    let token = IdToken::new(format!("{message}.{signature}")).unwrap();
+    assert_eq!(
+        pending.id_token().validate(&token, &jwks()),
+        Err(IdTokenError::Malformed)
+    );
+}
+
+#[test]
 fn every_key_under_a_kid_is_tried() {
     let pending = pending();
     // Another RSA key first under the same `kid`, then the real one.

@@ -1249,3 +1249,227 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Answers that are not JSON objects
+// ---------------------------------------------------------------------------------------------------
+
+/// A JSON value other than an object, with nested arrays and objects whose strings could be tokens:
+/// RFC 6749 §5.1 and §5.2, RFC 8693 §2.2, RFC 7591 §3.2, RFC 7662 §2.2, RFC 8628 §3.2, OpenID
+/// Connect Core §5.3.2, RFC 8414 §3.2, RFC 9728 §3.2 and RFC 7517 §5 all answer with an object.
+fn non_object_json() -> BoxedStrategy<serde_json::Value> {
+    use serde_json::Value;
+    let token = "tok_[A-Za-z0-9]{6,16}".prop_map(Value::String);
+    let leaf = prop_oneof![
+        token,
+        Just(Value::String("Bearer".to_owned())),
+        Just(Value::String("invalid_grant".to_owned())),
+        Just(Value::String("https://auth.example.com".to_owned())),
+        any::<i64>().prop_map(Value::from),
+        (0u64..100_000).prop_map(Value::from),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+    ];
+    let names = prop::sample::select(vec![
+        "access_token",
+        "token_type",
+        "issued_token_type",
+        "error",
+        "keys",
+        "issuer",
+        "active",
+        "sub",
+    ]);
+    let nested = leaf.clone().prop_recursive(3, 24, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((names.clone(), inner), 0..4).prop_map(|members| {
+                Value::Object(
+                    members
+                        .into_iter()
+                        .map(|(name, value)| (name.to_owned(), value))
+                        .collect(),
+                )
+            }),
+        ]
+    });
+    prop_oneof![
+        leaf,
+        prop::collection::vec(nested, 0..6).prop_map(Value::Array),
+    ]
+    .boxed()
+}
+
+/// Every string in `value`, at any depth.
+fn strings_in(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => found.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| strings_in(item, found)),
+        serde_json::Value::Object(members) => members.values().for_each(|v| strings_in(v, found)),
+        _ => {}
+    }
+}
+
+/// The error is shown without any token of the body, in `Display` and in `Debug`.
+fn quotes_no_token(
+    parser: &str,
+    error: &dyn std::fmt::Debug,
+    shown: String,
+    tokens: &[String],
+) -> Result<(), TestCaseError> {
+    let debug = format!("{error:?}");
+    for token in tokens.iter().filter(|token| token.starts_with("tok_")) {
+        prop_assert!(
+            !shown.contains(token.as_str()) && !debug.contains(token.as_str()),
+            "{} quotes {:?}: {} / {}",
+            parser,
+            token,
+            shown,
+            debug
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every reader of a server's JSON answer refuses an array, a string, a number, a boolean or
+    /// `null`, whatever the status, with an error that quotes nothing of the body: serde's derived
+    /// readers would otherwise take an array as the members in order (`["AT","Bearer",3600]` as a
+    /// token response) and a string as the body of an error message.
+    #[test]
+    fn every_response_reader_refuses_a_body_that_is_not_an_object(
+        value in non_object_json(),
+        space in prop::sample::select(vec!["", " ", "\n\t "]),
+        status in prop::sample::select(vec![200u16, 201, 400, 401]),
+    ) {
+        use workos_connect::device::DeviceClient;
+        use workos_connect::dpop::nonce_demanded_by_token_endpoint;
+        use workos_connect::mcp::{
+            AuthorizationServerMetadata, ProtectedResourceMetadata, RegistrationResponse,
+            TokenEndpointAuth,
+        };
+        use workos_connect::resource_server::Introspection;
+        use workos_connect::{KeySet, TokenExchangeResponse, TokenResponse, TokenType, Userinfo};
+
+        let body = format!("{space}{value}");
+        let body = body.as_bytes();
+        let mut tokens = Vec::new();
+        strings_in(&value, &mut tokens);
+        let issuer: workos_connect::mcp::Issuer = "https://auth.example.com".parse().unwrap();
+        let resource: Url = "https://mcp.example.com/mcp".parse().unwrap();
+
+        macro_rules! refused {
+            ($name:expr, $result:expr) => {
+                match $result {
+                    Ok(_) => prop_assert!(false, "{} took {}", $name, value),
+                    Err(error) => quotes_no_token($name, &error, error.to_string(), &tokens)?,
+                }
+            };
+        }
+        refused!("TokenResponse::parse", TokenResponse::parse(status, body));
+        refused!("TokenResponse::parse_dpop", TokenResponse::parse_dpop(status, body));
+        refused!(
+            "TokenExchangeResponse::parse",
+            TokenExchangeResponse::parse(status, body, None)
+        );
+        refused!(
+            "TokenExchangeResponse::parse",
+            TokenExchangeResponse::parse(status, body, Some(&TokenType::IdJag))
+        );
+        refused!(
+            "RegistrationResponse::parse",
+            RegistrationResponse::parse(status, body, &issuer, TokenEndpointAuth::None)
+        );
+        refused!("Introspection::parse", Introspection::parse(status, body));
+        refused!("Userinfo::parse", Userinfo::parse(status, None, body));
+        refused!(
+            "AuthorizationServerMetadata::parse",
+            AuthorizationServerMetadata::parse(body, &issuer)
+        );
+        refused!(
+            "AuthorizationServerMetadata::parse_legacy",
+            AuthorizationServerMetadata::parse_legacy(body, &issuer)
+        );
+        refused!(
+            "ProtectedResourceMetadata::parse",
+            ProtectedResourceMetadata::parse(body, &resource)
+        );
+        refused!("KeySet::parse", KeySet::parse(body));
+        let device = DeviceClient::new(
+            &"https://example.authkit.app".parse().unwrap(),
+            "client_01".parse().unwrap(),
+        );
+        refused!(
+            "DeviceClient::read_authorization",
+            device.read_authorization(status, body, std::time::Instant::now())
+        );
+        prop_assert!(nonce_demanded_by_token_endpoint(status, body, [&b"n-1"[..]]).is_none());
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A token type identifier is taken only as a URN or an `http(s)` URL with a host, exactly as
+    /// given (RFC 8693 §3): `javascript:`, `data:`, `file:` and the like name no kind of token.
+    #[test]
+    fn a_token_type_is_a_urn_or_an_http_url(
+        scheme in prop::sample::select(vec![
+            "urn", "URN", "https", "http", "HTTPS", "javascript", "JavaScript", "data", "file",
+            "vbscript", "blob", "ftp", "mailto", "x",
+        ]),
+        rest in tricky_string(40),
+    ) {
+        use workos_connect::{TokenExchangeResponse, TokenType};
+        let uri = format!("{scheme}:{rest}");
+        match uri.parse::<TokenType>() {
+            Ok(kind) => {
+                prop_assert_eq!(kind.as_str(), uri.as_str());
+                prop_assert!(uri.bytes().all(|b| b.is_ascii_graphic()));
+                let scheme = scheme.to_ascii_lowercase();
+                prop_assert!(
+                    scheme == "urn" || ((scheme == "https" || scheme == "http") && rest.starts_with("//")),
+                    "{:?} taken", uri
+                );
+            }
+            Err(error) => {
+                prop_assert!(!error.to_string().chars().any(char::is_control), "{}", error);
+            }
+        }
+        let body = serde_json::json!({
+            "access_token": "at",
+            "issued_token_type": uri,
+            "token_type": "N_A",
+        })
+        .to_string();
+        prop_assert_eq!(
+            TokenExchangeResponse::parse(200, body.as_bytes(), None).is_ok(),
+            uri.parse::<TokenType>().is_ok()
+        );
+    }
+}
+
+#[test]
+fn the_token_type_property_exercises_accepted_uris() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = (
+        prop::sample::select(vec!["urn", "https"]),
+        prop_oneof![
+            "[a-z]{2,8}:[a-z0-9:._-]{1,20}",
+            "//[a-z]{1,10}\\.example/[a-z]{0,8}"
+        ],
+    );
+    let mut taken = 0;
+    for _ in 0..200 {
+        let (scheme, rest) = strategy.new_tree(&mut runner).unwrap().current();
+        if format!("{scheme}:{rest}")
+            .parse::<workos_connect::TokenType>()
+            .is_ok()
+        {
+            taken += 1;
+        }
+    }
+    assert!(taken > 50, "only {taken} of 200 plausible URIs were taken");
+}

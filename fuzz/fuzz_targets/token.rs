@@ -41,7 +41,20 @@ fuzz_target!(|data: &[u8]| {
     if TokenResponse::parse(status, body).is_ok() {
         assert_eq!(after_proof.unwrap_err(), TokenError::DpopDowngraded);
     }
-    match TokenResponse::parse(status, body) {
+    // RFC 6749 §5.1 and §5.2: a token response and an error response are JSON objects; an array
+    // is not read as the members in order, nor a string as an error code.
+    let not_an_object = body.trim_ascii_start().first().is_some_and(|b| *b != b'{');
+    let result = TokenResponse::parse(status, body);
+    if not_an_object {
+        assert!(
+            matches!(
+                result,
+                Err(TokenError::UnexpectedStatus { .. } | TokenError::MalformedResponse { .. })
+            ),
+            "{result:?}"
+        );
+    }
+    match result {
         Ok(response) => {
             assert!((200..300).contains(&status));
             // A DPoP token only for a request that sent a proof, which `parse` is not for.
@@ -58,6 +71,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = format!("{response:?}");
         }
         Err(TokenError::MalformedResponse { reason }) if is_token_fault(&reason) => {}
+        Err(TokenError::MalformedResponse { reason }) if reason == "the JSON is not an object" => {
+            assert!(not_an_object);
+        }
         Err(TokenError::MalformedResponse { reason }) => {
             // Only a category and a position, never text from the body, which holds tokens.
             let words: Vec<&str> = reason.split(' ').collect();

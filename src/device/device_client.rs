@@ -15,7 +15,6 @@ use crate::device::polling::DeviceLogin;
 use crate::domain::{is_https_or_loopback, AuthKitDomain};
 use crate::encoding::is_unsafe_to_show;
 use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
-use crate::error::json_fault;
 use crate::identifier::Issuer;
 use crate::scope_list::ScopeList;
 use crate::token::{error_answer, TokenError, TokenRequest};
@@ -122,14 +121,14 @@ impl DeviceClient {
                 _ => DeviceError::UnexpectedStatus { status },
             });
         }
-        let mut raw: RawAuthorization = match serde_json::from_slice(body) {
+        let mut raw: RawAuthorization = match crate::json_object::from_slice(body) {
             Ok(raw) => raw,
             // Some servers send an error with a success status.
             Err(error) => {
                 return Err(match error_answer(400, body) {
                     TokenError::Endpoint(error) => DeviceError::Endpoint(error),
                     _ => DeviceError::MalformedResponse {
-                        reason: json_fault(&error),
+                        reason: error.to_string(),
                     },
                 })
             }
@@ -192,6 +191,7 @@ fn terminal_url(field: &'static str, text: &str) -> Result<Url, DeviceError> {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawAuthorization {
     device_code: String,
     user_code: String,
@@ -202,6 +202,7 @@ struct RawAuthorization {
     #[serde(default)]
     interval: Option<u64>,
 }
+crate::json_object::object_only!(RawAuthorization);
 
 impl Drop for RawAuthorization {
     fn drop(&mut self) {

@@ -6,7 +6,6 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::domain::is_internal;
-use crate::error::json_fault;
 use crate::identifier::{Issuer, Resource};
 
 /// The path prefix of RFC 9728 section 3.
@@ -55,6 +54,7 @@ pub struct ProtectedResourceMetadata {
 /// The document as read, before the checks. Private, so that no metadata can be deserialized around
 /// them.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct Document {
     resource: Resource,
     authorization_servers: Vec<Issuer>,
@@ -69,6 +69,7 @@ struct Document {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
+crate::json_object::object_only!(Document);
 
 /// The well-known URL of `resource` with its path inserted (RFC 9728 section 3.1), without query or
 /// fragment: where a server publishes its metadata and where clients look first. For a resource
@@ -394,10 +395,11 @@ impl ProtectedResourceMetadata {
         body: &[u8],
         expected_resource: &Url,
     ) -> Result<ProtectedResourceMetadata, ResourceMetadataError> {
-        let document: Document =
-            serde_json::from_slice(body).map_err(|error| ResourceMetadataError::Malformed {
-                reason: json_fault(&error),
-            })?;
+        let document: Document = crate::json_object::from_slice(body).map_err(|error| {
+            ResourceMetadataError::Malformed {
+                reason: error.to_string(),
+            }
+        })?;
         let metadata = ProtectedResourceMetadata {
             resource: document.resource,
             authorization_servers: document.authorization_servers,

@@ -8,7 +8,6 @@ use url::Url;
 use crate::endpoint::{
     check_endpoint, EndpointFault, AUTHORIZATION_REQUEST_PARAMETERS, FORM_REQUEST_PARAMETERS,
 };
-use crate::error::json_fault;
 use crate::identifier::{IdentifierError, Issuer};
 
 /// An authorization server's metadata document.
@@ -114,6 +113,7 @@ pub enum ServerMetadataError {
 /// The document as read, before the checks. Private, so that no metadata can be deserialized around
 /// them.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct Document {
     issuer: Issuer,
     authorization_endpoint: Url,
@@ -139,6 +139,7 @@ struct Document {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
+crate::json_object::object_only!(Document);
 
 impl From<Document> for AuthorizationServerMetadata {
     fn from(document: Document) -> Self {
@@ -219,10 +220,10 @@ impl AuthorizationServerMetadata {
     }
 
     fn read(body: &[u8]) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
-        serde_json::from_slice::<Document>(body)
+        crate::json_object::from_slice::<Document>(body)
             .map(AuthorizationServerMetadata::from)
             .map_err(|error| ServerMetadataError::Malformed {
-                reason: json_fault(&error),
+                reason: error.to_string(),
             })
     }
 

@@ -400,6 +400,7 @@ fn one_proof<'a>(dpop: impl IntoIterator<Item = &'a [u8]>) -> Result<&'a str, Dp
 
 /// The JOSE header of a proof, as read. Derived, so that a member given twice refuses the proof.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct ProofHeader<'a> {
     #[serde(default)]
     typ: Option<String>,
@@ -413,8 +414,15 @@ struct ProofHeader<'a> {
     crit: bool,
 }
 
+impl<'de: 'a, 'a> Deserialize<'de> for ProofHeader<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ProofHeader::deserialize(crate::json_object::ObjectOnly(deserializer))
+    }
+}
+
 /// The claims of a proof, as read.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct ProofClaims {
     jti: String,
     htm: String,
@@ -425,6 +433,7 @@ struct ProofClaims {
     #[serde(default)]
     nonce: Option<String>,
 }
+crate::json_object::object_only!(ProofClaims);
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
@@ -446,7 +455,7 @@ fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), Dp
     let header_json = URL_SAFE_NO_PAD.decode(header_part).ok();
     let header: ProofHeader<'_> = header_json
         .as_deref()
-        .and_then(|json| serde_json::from_slice(json).ok())
+        .and_then(|json| crate::json_object::from_slice(json).ok())
         .ok_or(DpopProofError::Malformed {
             reason: "the DPoP proof's header is not a JSON object with an `alg`",
         })?;
@@ -495,5 +504,5 @@ fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), Dp
 
 fn decode_json<T: DeserializeOwned>(part: &str) -> Option<T> {
     let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    crate::json_object::from_slice(&bytes).ok()
 }

@@ -138,6 +138,7 @@ pub(super) enum HeaderJwkFault {
 /// The `jwk` header's members this crate reads, and the private ones whose mere presence refuses
 /// it. Derived, so that a member given twice is refused rather than one of them silently chosen.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct HeaderJwk {
     kty: String,
     #[serde(default)]
@@ -163,6 +164,7 @@ struct HeaderJwk {
     #[serde(default, deserialize_with = "present")]
     k: bool,
 }
+crate::json_object::object_only!(HeaderJwk);
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
@@ -171,11 +173,8 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
 /// Reads a proof header's `jwk` value: a public EC P-256 key, never one with private members
 /// (RFC 9449 §4.3, check 7).
 pub(super) fn parse_header_jwk(json: &str) -> Result<PublicJwk, HeaderJwkFault> {
-    // A derived reader also takes an array, its members in field order: a JWK is an object.
-    if !json.trim_start().starts_with('{') {
-        return Err(HeaderJwkFault::Unsupported);
-    }
-    let jwk: HeaderJwk = serde_json::from_str(json).map_err(|_| HeaderJwkFault::Unsupported)?;
+    let jwk: HeaderJwk =
+        crate::json_object::from_slice(json.as_bytes()).map_err(|_| HeaderJwkFault::Unsupported)?;
     if jwk.d || jwk.p || jwk.q || jwk.dp || jwk.dq || jwk.qi || jwk.oth || jwk.k {
         return Err(HeaderJwkFault::Private);
     }

@@ -143,6 +143,7 @@ impl Eq for DpopKey {}
 
 /// A stored private JWK as read: `d` is wiped when it is dropped.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct PrivateJwk {
     kty: String,
     crv: String,
@@ -150,6 +151,7 @@ struct PrivateJwk {
     y: String,
     d: String,
 }
+crate::json_object::object_only!(PrivateJwk);
 
 impl Drop for PrivateJwk {
     fn drop(&mut self) {
@@ -176,7 +178,7 @@ impl Serialize for DpopKey {
 /// Reads a private JWK and checks it as a P-256 key whose `x` and `y` are `d`'s public key.
 impl<'de> Deserialize<'de> for DpopKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let jwk = PrivateJwk::deserialize(deserializer)?;
+        let jwk = <PrivateJwk as Deserialize>::deserialize(deserializer)?;
         DpopKey::from_private_jwk(&jwk).map_err(serde::de::Error::custom)
     }
 }

@@ -139,13 +139,16 @@ pub fn nonce_demanded_by_token_endpoint<'a>(
     dpop_nonce: impl IntoIterator<Item = &'a [u8]>,
 ) -> Option<DpopNonce> {
     #[derive(Deserialize)]
+    #[serde(remote = "Self")]
     struct ErrorBody {
         error: String,
     }
+    crate::json_object::object_only!(ErrorBody);
+
     if status != 400 {
         return None;
     }
-    let error: ErrorBody = serde_json::from_slice(body).ok()?;
+    let error: ErrorBody = crate::json_object::from_slice(body).ok()?;
     if error.error != "use_dpop_nonce" {
         return None;
     }

@@ -739,3 +739,36 @@ fn clones_with_other_windows_or_clocks_share_one_memory_that_reopens_nothing() {
         })
     );
 }
+
+#[test]
+fn a_header_or_claims_that_are_arrays_refuse_the_proof() {
+    // RFC 7515 §4 and RFC 7519 §7.2: both are JSON objects. A derived reader would take the
+    // members in declaration order.
+    let case = Case::new();
+    let header = serde_json::json!(["dpop+jwt", "ES256", case.key.public_jwk()]);
+    assert!(matches!(
+        case.check(&signed(&case.key, &header, &case.claims())),
+        Err(DpopProofError::Malformed { .. })
+    ));
+    let claims = case.claims();
+    let positional = serde_json::json!([
+        claims["jti"],
+        claims["htm"],
+        claims["htu"],
+        claims["iat"],
+        claims["ath"],
+    ]);
+    assert!(matches!(
+        case.check(&signed(&case.key, &case.header(), &positional)),
+        Err(DpopProofError::Malformed { .. })
+    ));
+    let jwk = serde_json::to_value(case.key.public_jwk()).unwrap();
+    let jwk = serde_json::json!([jwk["kty"], jwk["crv"], jwk["x"], jwk["y"]]);
+    assert_eq!(
+        case.check(&case.with_header("jwk", jwk)),
+        Err(DpopProofError::UnsupportedKey)
+    );
+    assert!(case
+        .check(&signed(&case.key, &case.header(), &claims))
+        .is_ok());
+}

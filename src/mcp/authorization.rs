@@ -453,7 +453,7 @@ impl LoginRequest<'_> {
 /// What an MCP client keeps between sending the user to log in and the callback: the secrets of
 /// the login and what the token request must repeat. Serializable with the standard names, to keep
 /// server-side; its `Debug` hides the secrets.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PendingLogin {
     issuer: Issuer,
     client_id: ClientId,
@@ -470,6 +470,32 @@ pub struct PendingLogin {
     /// refused.
     #[serde(default)]
     require_iss: bool,
+}
+
+/// `PendingLogin`'s members as read back, by serde's derive into `PendingLogin` itself, from a
+/// JSON object only (not an array of the members in order); see `json_object`.
+#[derive(Deserialize)]
+#[serde(remote = "PendingLogin")]
+struct StoredLogin {
+    issuer: Issuer,
+    client_id: ClientId,
+    redirect_uri: RedirectUri,
+    #[serde(default)]
+    scope: ScopeList,
+    resource: Resource,
+    state: State,
+    #[serde(default)]
+    nonce: Option<Nonce>,
+    code_verifier: PkceVerifier,
+    created_at: u64,
+    #[serde(default)]
+    require_iss: bool,
+}
+
+impl<'de> Deserialize<'de> for PendingLogin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        StoredLogin::deserialize(crate::json_object::ObjectOnly(deserializer))
+    }
 }
 
 impl PendingLogin {

@@ -17,6 +17,7 @@ use crate::token::AccessTokenType;
 /// The key and the nonces: the authorization server's and the resource's are kept apart, since
 /// each server checks only its own (RFC 9449 §8, §9).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub(crate) struct DpopBinding {
     key: DpopKey,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -24,6 +25,7 @@ pub(crate) struct DpopBinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     resource_nonce: Option<DpopNonce>,
 }
+crate::json_object::object_only!(DpopBinding, serialize);
 
 impl DpopBinding {
     pub(crate) fn new(key: DpopKey) -> Self {

@@ -33,7 +33,7 @@ pub const REFRESH_MARGIN_SECS: u64 = 30;
 /// request. Stored, it holds the private key: keep it as a secret.
 ///
 /// Its `Debug` shows no token and no key (only the key's thumbprint).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize)]
 pub struct McpAuthorization {
     access_token: AccessToken,
     /// `Bearer` for logins stored before DPoP was known.
@@ -47,8 +47,33 @@ pub struct McpAuthorization {
     scopes: ScopeList,
     resource: Resource,
     credentials: ClientCredentials,
+    token_endpoint: Url,
+}
+
+/// `McpAuthorization`'s members as read back, by serde's derive into `McpAuthorization` itself,
+/// from a JSON object only (not an array of the members in order); see `json_object`.
+#[derive(Deserialize)]
+#[serde(remote = "McpAuthorization")]
+struct StoredAuthorization {
+    access_token: AccessToken,
+    #[serde(default)]
+    token_type: AccessTokenType,
+    #[cfg(feature = "dpop")]
+    #[serde(default)]
+    dpop: Option<Box<DpopBinding>>,
+    refresh_token: Option<RefreshToken>,
+    expires_at: Option<u64>,
+    scopes: ScopeList,
+    resource: Resource,
+    credentials: ClientCredentials,
     #[serde(deserialize_with = "token_endpoint")]
     token_endpoint: Url,
+}
+
+impl<'de> Deserialize<'de> for McpAuthorization {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        StoredAuthorization::deserialize(crate::json_object::ObjectOnly(deserializer))
+    }
 }
 
 impl McpAuthorization {

@@ -649,12 +649,13 @@ impl McpLogin {
                 self.authorize(credentials)
             }
             Stage::IdJag => {
-                let exchanged = TokenExchangeResponse::parse(status, body)?;
-                if exchanged.issued_token_type != TokenType::IdJag {
-                    return Err(McpLoginError::NotIdJag {
-                        issued: exchanged.issued_token_type,
-                    });
-                }
+                let exchanged = TokenExchangeResponse::parse(status, body, Some(&TokenType::IdJag))
+                    .map_err(|error| match error {
+                        TokenError::WrongIssuedTokenType { issued, .. } => {
+                            McpLoginError::NotIdJag { issued }
+                        }
+                        other => McpLoginError::Token(other),
+                    })?;
                 let client = self
                     .client
                     .as_ref()

@@ -36,7 +36,7 @@
 mod assertion_audience;
 mod authorization;
 #[cfg(feature = "dpop")]
-mod dpop_binding;
+pub(crate) mod dpop_binding;
 mod enterprise;
 mod grant;
 mod login;

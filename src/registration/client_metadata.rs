@@ -252,6 +252,7 @@ impl ClientMetadataDocument {
 /// A document as read, checked into a [`ClientMetadataDocument`]. Members it does not name are
 /// ignored; RFC 7591's defaults fill the grant and response types a document leaves out.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawDocument {
     client_id: String,
     client_name: String,
@@ -272,6 +273,7 @@ struct RawDocument {
     #[serde(default)]
     client_secret: Option<serde::de::IgnoredAny>,
 }
+crate::json_object::object_only!(RawDocument);
 
 fn rfc_7591_grant_types() -> Vec<String> {
     vec!["authorization_code".to_owned()]

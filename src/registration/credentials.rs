@@ -371,6 +371,7 @@ impl fmt::Debug for ClientCredentials {
 
 /// The stored form, checked again when read back.
 #[derive(Serialize, Deserialize)]
+#[serde(remote = "Self")]
 struct Stored {
     issuer: Issuer,
     client_id: ClientId,
@@ -383,14 +384,17 @@ struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     private_key: Option<StoredKey>,
 }
+crate::json_object::object_only!(Stored, serialize);
 
 #[derive(Serialize, Deserialize)]
+#[serde(remote = "Self")]
 struct StoredKey {
     alg: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     kid: Option<String>,
     pem: String,
 }
+crate::json_object::object_only!(StoredKey, serialize);
 
 impl Drop for StoredKey {
     fn drop(&mut self) {

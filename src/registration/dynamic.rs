@@ -15,8 +15,9 @@ use crate::credential::ClientSecret;
 use crate::discovery::server_metadata::AuthorizationServerMetadata;
 use crate::domain::{is_https_or_loopback, is_loopback};
 use crate::encoding::{is_nqschar, is_unsafe_to_show};
-use crate::error::{json_fault, Error};
+use crate::error::Error;
 use crate::identifier::Issuer;
+use crate::json_object;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
 use crate::scope_list::ScopeList;
@@ -530,6 +531,7 @@ impl Drop for RawSecret {
 /// The members of a registration response (RFC 7591 section 3.2.1) this crate reads; the others,
 /// the registered metadata and `client_id_issued_at`, are left out.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct RawRegistration {
     #[serde(default)]
     client_id: Option<String>,
@@ -545,20 +547,17 @@ struct RawRegistration {
     #[serde(default)]
     error_description: Option<String>,
 }
-
-/// Whether `body` starts as a JSON object. Serde reads a struct from an array too, by position,
-/// which no registration response is.
-fn is_object(body: &[u8]) -> bool {
-    body.trim_ascii_start().first() == Some(&b'{')
-}
+crate::json_object::object_only!(RawRegistration);
 
 /// The body of an error response (RFC 7591 section 3.2.2).
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct ErrorBody {
     error: String,
     #[serde(default)]
     error_description: Option<String>,
 }
+crate::json_object::object_only!(ErrorBody);
 
 impl ErrorBody {
     fn into_error(self) -> RegistrationError {
@@ -623,19 +622,14 @@ impl RegistrationResponse {
         requested_method: TokenEndpointAuth,
     ) -> Result<ClientCredentials, RegistrationError> {
         if status != 200 && status != 201 {
-            return Err(match serde_json::from_slice::<ErrorBody>(body) {
-                Ok(error) if is_object(body) => error.into_error(),
-                _ => RegistrationError::UnexpectedStatus { status },
-            });
-        }
-        if !is_object(body) {
-            return Err(RegistrationError::Malformed {
-                reason: "the body is not a JSON object".to_owned(),
+            return Err(match json_object::from_slice::<ErrorBody>(body) {
+                Ok(error) => error.into_error(),
+                Err(_) => RegistrationError::UnexpectedStatus { status },
             });
         }
         let raw: RawRegistration =
-            serde_json::from_slice(body).map_err(|error| RegistrationError::Malformed {
-                reason: json_fault(&error),
+            json_object::from_slice(body).map_err(|fault| RegistrationError::Malformed {
+                reason: fault.to_string(),
             })?;
         if let Some(error) = raw.error {
             return Err(ErrorBody {

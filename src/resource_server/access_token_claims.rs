@@ -417,6 +417,16 @@ mod tests {
     }
 
     #[test]
+    fn the_claims_and_their_nested_objects_are_objects_only() {
+        // RFC 7519 §7.2, RFC 7800 §3.1, RFC 8693 §4.1: the claims set, `cnf` and `act` are
+        // objects; none is read from an array of its members.
+        assert!(read(r#"["i","s"]"#).is_err());
+        assert!(read(r#"{"cnf":["t"]}"#).is_err());
+        assert!(read(r#"{"act":["x"]}"#).is_err());
+        assert!(read(r#"{"cnf":{"jkt":"t"},"act":{"sub":"x"}}"#).is_ok());
+    }
+
+    #[test]
     fn each_claim_goes_to_its_field_and_the_rest_is_kept() {
         let raw = read(
             r#"{"iss":"i","sub":"s","aud":["a","b"],"exp":2.5,"nbf":1,"roles":null,

@@ -10,7 +10,6 @@ use crate::credential::AccessToken;
 use crate::endpoint::{
     check_endpoint, is_issuers_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS,
 };
-use crate::error::json_fault;
 use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
 use crate::token::TokenRequest;
@@ -191,11 +190,14 @@ pub enum IntrospectionError {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct Head {
     active: bool,
 }
+crate::json_object::object_only!(Head);
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct Raw {
     scope: Option<String>,
     client_id: Option<String>,
@@ -212,6 +214,7 @@ struct Raw {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
+crate::json_object::object_only!(Raw);
 
 impl Introspection {
     /// Reads the endpoint's answer: its HTTP status and body.
@@ -229,15 +232,15 @@ impl Introspection {
         if !(200..300).contains(&status) {
             return Err(IntrospectionError::Status { status });
         }
-        let malformed = |error: serde_json::Error| IntrospectionError::Malformed {
-            reason: json_fault(&error),
+        let malformed = |error: crate::json_object::JsonFault| IntrospectionError::Malformed {
+            reason: error.to_string(),
         };
         // `active` alone first: an inactive answer's other members are not read at all.
-        let head: Head = serde_json::from_slice(body).map_err(malformed)?;
+        let head: Head = crate::json_object::from_slice(body).map_err(malformed)?;
         if !head.active {
             return Ok(Introspection::Inactive);
         }
-        let raw: Raw = serde_json::from_slice(body).map_err(malformed)?;
+        let raw: Raw = crate::json_object::from_slice(body).map_err(malformed)?;
         Ok(Introspection::Active(Box::new(IntrospectedToken {
             scope: ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' ')),
             client_id: raw.client_id,

@@ -74,6 +74,12 @@ impl SessionData {
         let Some(value) = session.get_value(USER_KEY).await? else {
             return Ok(None);
         };
+        // serde's derived reader also takes an array of the members in order; a record is an
+        // object (its claims are read as one by the core crate).
+        if !value.is_object() {
+            tracing::warn!("the session's user record is not a JSON object; treated as signed out");
+            return Ok(None);
+        }
         match serde_json::from_value(value) {
             Ok(data) => Ok(Some(data)),
             Err(error) => {
@@ -167,6 +173,32 @@ mod tests {
         let mut value = serde_json::to_value(data()).unwrap();
         value["access_token"] = "at\r\nX-Injected: 1".into();
         assert!(serde_json::from_value::<SessionData>(value).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_record_that_is_an_array_is_no_signed_in_user() {
+        let session = Session::new(
+            None,
+            std::sync::Arc::new(tower_sessions::MemoryStore::default()),
+            None,
+        );
+        let data = data();
+        data.write(&session).await.unwrap();
+        assert_eq!(SessionData::read(&session).await.unwrap(), Some(data));
+        // The members in declaration order: serde's derived reader takes that too.
+        let serde_json::Value::Object(members) =
+            session.get_value(USER_KEY).await.unwrap().unwrap()
+        else {
+            panic!("a record is an object")
+        };
+        let positional = serde_json::json!([
+            members["claims"],
+            members["access_token"],
+            members["expires_at"],
+            members["refresh_token"],
+        ]);
+        session.insert_value(USER_KEY, positional).await.unwrap();
+        assert_eq!(SessionData::read(&session).await.unwrap(), None);
     }
 
     #[test]
