@@ -210,13 +210,7 @@ fn a_registration_for_another_server_is_not_used() {
         TokenEndpointAuth::None,
     )
     .unwrap();
-    let own = ClientCredentials::pre_registered(
-        ISSUER.parse().unwrap(),
-        "client_own".parse().unwrap(),
-        None,
-        TokenEndpointAuth::None,
-    )
-    .unwrap();
+    let own = public_client("client_own");
     for (settings, expected) in [
         (settings().registration(elsewhere.clone()), None),
         (
@@ -605,13 +599,7 @@ fn a_private_key_is_not_used_where_the_server_does_not_take_it() {
 
 #[test]
 fn a_workload_logs_in_with_its_own_jwt() {
-    let credentials = ClientCredentials::pre_registered(
-        ISSUER.parse().unwrap(),
-        "workload_1".parse().unwrap(),
-        None,
-        TokenEndpointAuth::None,
-    )
-    .unwrap();
+    let credentials = public_client("workload_1");
     let assertion = workos_connect::SecurityToken::new("eyJ.work+load/=.sig").unwrap();
     let settings = settings()
         .registration(credentials)
@@ -688,6 +676,28 @@ fn an_enterprise_user_logs_in_with_an_id_jag_from_the_idp() {
         .headers()
         .any(|(name, value)| name == "authorization" && value.starts_with("Basic ")));
     assert_eq!(done(&mut login, "at_xaa").access_token().secret(), "at_xaa");
+}
+
+/// A public client registered with the AuthKit issuer.
+fn public_client(client_id: &str) -> ClientCredentials {
+    ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        client_id.parse().unwrap(),
+        None,
+        TokenEndpointAuth::None,
+    )
+    .unwrap()
+}
+
+/// A confidential client of the AuthKit issuer, for the client credentials grant.
+fn m2m_client() -> ClientCredentials {
+    ClientCredentials::pre_registered(
+        ISSUER.parse().unwrap(),
+        "m2m".parse().unwrap(),
+        Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+        TokenEndpointAuth::ClientSecretPost,
+    )
+    .unwrap()
 }
 
 /// A JWT with these claims, its signature not checked by the client.
@@ -776,13 +786,7 @@ fn a_bound_login_checks_a_legacy_servers_issuer_before_registering() {
 
 #[test]
 fn an_assertion_issued_for_another_server_is_not_sent() {
-    let credentials = ClientCredentials::pre_registered(
-        ISSUER.parse().unwrap(),
-        "workload_1".parse().unwrap(),
-        None,
-        TokenEndpointAuth::None,
-    )
-    .unwrap();
+    let credentials = public_client("workload_1");
     let for_evil =
         unsigned_jwt(json!({"iss": "https://k8s.example", "aud": "https://evil.example"}));
     let bound = settings()
@@ -826,13 +830,7 @@ fn an_enterprise_login_asks_the_idp_only_for_its_own_server_and_checks_the_id_ja
     );
 
     // An ID-JAG the IdP issued for another server is not redeemed here.
-    let credentials = ClientCredentials::pre_registered(
-        ISSUER.parse().unwrap(),
-        "client_xaa".parse().unwrap(),
-        None,
-        TokenEndpointAuth::None,
-    )
-    .unwrap();
+    let credentials = public_client("client_xaa");
     let settings = settings()
         .registration(credentials)
         .enterprise_managed(ISSUER.parse().unwrap(), enterprise_idp());
@@ -853,14 +851,7 @@ fn an_enterprise_login_asks_the_idp_only_for_its_own_server_and_checks_the_id_ja
 
 #[test]
 fn client_credentials_go_only_to_the_server_a_confidential_registration_is_for() {
-    let secret = workos_connect::ClientSecret::new("sk_m2m").unwrap();
-    let credentials = ClientCredentials::pre_registered(
-        ISSUER.parse().unwrap(),
-        "m2m".parse().unwrap(),
-        Some(secret),
-        TokenEndpointAuth::ClientSecretPost,
-    )
-    .unwrap();
+    let credentials = m2m_client();
     let settings = settings().registration(credentials).client_credentials();
     let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
     let refused = login
@@ -876,14 +867,7 @@ fn client_credentials_go_only_to_the_server_a_confidential_registration_is_for()
 fn the_issuers_own_metadata_may_name_a_token_endpoint_elsewhere() {
     // RFC 8414 lets a server put its token endpoint on another host (as some large providers
     // do); the metadata is the issuer's own, fetched from it and naming it.
-    let secret = workos_connect::ClientSecret::new("sk_m2m").unwrap();
-    let credentials = ClientCredentials::pre_registered(
-        ISSUER.parse().unwrap(),
-        "m2m".parse().unwrap(),
-        Some(secret),
-        TokenEndpointAuth::ClientSecretPost,
-    )
-    .unwrap();
+    let credentials = m2m_client();
     let settings = settings().registration(credentials).client_credentials();
     let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
     login.answer(200, &resource_metadata()).unwrap();
@@ -994,13 +978,7 @@ fn an_idp_that_issues_something_else_than_an_id_jag_stops_the_login() {
         SecurityToken::new("eyJ.id-token.sig").unwrap(),
     )
     .unwrap();
-    let credentials = ClientCredentials::pre_registered(
-        ISSUER.parse().unwrap(),
-        "client_xaa".parse().unwrap(),
-        None,
-        TokenEndpointAuth::None,
-    )
-    .unwrap();
+    let credentials = public_client("client_xaa");
     let settings = settings()
         .registration(credentials)
         .enterprise_managed(ISSUER.parse().unwrap(), idp);
