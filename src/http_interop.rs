@@ -1,7 +1,8 @@
 //! Conversions to and from the `http` crate's types (feature `http`), so that a token request goes to
 //! any HTTP client that takes an `http::Request` (reqwest, hyper, ureq) without glue code.
 
-use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::token::{TokenError, TokenResponse};
+use crate::token_request::TokenRequest;
 use crate::userinfo::{Userinfo, UserinfoError, UserinfoRequest};
 
 impl TokenRequest {

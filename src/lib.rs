@@ -118,6 +118,8 @@ mod security_token;
 mod thumbprint;
 mod token;
 mod token_exchange;
+mod token_request;
+mod token_type;
 mod userinfo;
 
 pub use callback::{
@@ -145,10 +147,12 @@ pub use scope_list::{ScopeList, ScopeToken};
 pub use scope_name::Scope;
 pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
 pub use security_token::{SecurityToken, SecurityTokenError};
-pub use token::{AccessTokenType, TokenError, TokenRequest, TokenResponse};
+pub use token::{AccessTokenType, TokenError, TokenResponse};
 pub use token_exchange::{
-    TokenExchange, TokenExchangeError, TokenExchangeResponse, TokenType, TOKEN_EXCHANGE_GRANT_TYPE,
+    TokenExchange, TokenExchangeError, TokenExchangeResponse, TOKEN_EXCHANGE_GRANT_TYPE,
 };
+pub use token_request::TokenRequest;
+pub use token_type::{TokenType, TokenTypeError};
 pub use userinfo::{Userinfo, UserinfoError, UserinfoRequest};
 
 /// The README's examples, run as doctests.

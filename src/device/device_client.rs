@@ -17,7 +17,8 @@ use crate::encoding::is_unsafe_to_show;
 use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
 use crate::identifier::Issuer;
 use crate::scope_list::ScopeList;
-use crate::token::{error_answer, TokenError, TokenRequest};
+use crate::token::{error_answer, TokenError};
+use crate::token_request::TokenRequest;
 
 /// RFC 8628 section 3.2: the interval when the server gives none.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);

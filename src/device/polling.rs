@@ -10,7 +10,8 @@ use crate::client::ClientId;
 use crate::credential::DeviceCode;
 use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;
-use crate::token::{TokenError, TokenRequest, TokenResponse};
+use crate::token::{TokenError, TokenResponse};
+use crate::token_request::TokenRequest;
 
 /// The grant type of a poll (RFC 8628 section 3.4).
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";

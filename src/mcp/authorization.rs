@@ -22,8 +22,8 @@ use crate::request::AuthorizeResponse;
 use crate::scope_list::ScopeList;
 use crate::secret::{Nonce, State};
 use crate::security_token::SecurityToken;
-use crate::token::TokenRequest;
 use crate::token_exchange::{TokenExchange, TokenExchangeError};
+use crate::token_request::TokenRequest;
 
 /// `grant_type` of the JWT bearer authorization grant (RFC 7523 section 2.1).
 pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";

@@ -12,8 +12,9 @@ use crate::identifier::{Issuer, Resource};
 use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
 use crate::security_token::SecurityToken;
-use crate::token::TokenRequest;
-use crate::token_exchange::{TokenExchange, TokenExchangeError, TokenType};
+use crate::token_exchange::{TokenExchange, TokenExchangeError};
+use crate::token_request::TokenRequest;
+use crate::token_type::TokenType;
 
 /// The enterprise identity provider's side of an enterprise-managed login: where it exchanges
 /// tokens, this client's registration there, and the user's ID token it issued (from the user's

@@ -11,7 +11,8 @@ use crate::http_request::HttpRequest;
 use crate::identifier::{Issuer, Resource};
 use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
-use crate::token::{AccessTokenType, TokenError, TokenRequest, TokenResponse};
+use crate::token::{AccessTokenType, TokenError, TokenResponse};
+use crate::token_request::TokenRequest;
 #[cfg(feature = "dpop")]
 use crate::{
     clock::unix_now,

@@ -29,7 +29,8 @@ use crate::registration::dynamic::{RegistrationError, RegistrationRequest, Regis
 use crate::scope_list::ScopeList;
 use crate::security_token::SecurityToken;
 use crate::token::{TokenError, TokenResponse};
-use crate::token_exchange::{TokenExchangeError, TokenExchangeResponse, TokenType};
+use crate::token_exchange::{TokenExchangeError, TokenExchangeResponse};
+use crate::token_type::TokenType;
 use crate::CallbackError;
 #[cfg(feature = "dpop")]
 use crate::{

@@ -19,7 +19,7 @@ use crate::registration::signing_key::{
     ClientSigningKey, SigningAlgorithm, CLIENT_ASSERTION_TYPE_JWT_BEARER,
 };
 use crate::registration::token_auth::TokenEndpointAuth;
-use crate::token::TokenRequest;
+use crate::token_request::TokenRequest;
 
 /// What a client knows of its registration with one authorization server: the `client_id`, a secret
 /// or a private signing key if it has one, how it authenticates at the token endpoint, and the

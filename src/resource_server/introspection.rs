@@ -12,7 +12,7 @@ use crate::endpoint::{
 };
 use crate::registration::credentials::ClientCredentials;
 use crate::scope_list::ScopeList;
-use crate::token::TokenRequest;
+use crate::token_request::TokenRequest;
 
 /// The introspection request for `token` (RFC 7662 section 2.1): `token` and
 /// `token_type_hint=access_token`, with the resource server's own client authentication as its
