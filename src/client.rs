@@ -8,9 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
 use crate::credential::ClientSecret;
-use crate::domain::{is_loopback, AuthKitDomain};
+use crate::domain::AuthKitDomain;
 use crate::encoding::{is_uri_character, is_vschar, push_query_value, split_authority};
 use crate::error::{reject_control_characters, Error, Field};
+use crate::host_rules::is_loopback;
 use crate::scope::Scopes;
 
 /// The `client_id` of a WorkOS Connect application: one or more printable ASCII characters (RFC 6749

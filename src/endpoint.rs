@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::domain::is_https_or_loopback;
+use crate::host_rules::is_https_or_loopback;
 use crate::identifier::Issuer;
 
 /// The parameters an authorization request writes into the authorization endpoint's query.

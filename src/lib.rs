@@ -90,6 +90,7 @@ pub mod dpop;
 mod encoding;
 mod endpoint;
 mod error;
+mod host_rules;
 #[cfg(feature = "http")]
 mod http_interop;
 mod http_request;

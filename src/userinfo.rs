@@ -9,8 +9,9 @@ use zeroize::Zeroize;
 
 use crate::challenge::{BearerChallenge, BearerError};
 use crate::credential::AccessToken;
-use crate::domain::{is_https_or_loopback, AuthKitDomain};
+use crate::domain::AuthKitDomain;
 use crate::encoding::is_unsafe_to_show;
+use crate::host_rules::is_https_or_loopback;
 
 /// A `GET` of the userinfo endpoint with the access token as a bearer credential (RFC 6750 section
 /// 2.1). Its `Debug` hides the token.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::domain::is_internal;
+use crate::host_rules::is_internal;
 use crate::identifier::{Issuer, Resource};
 
 /// The path prefix of RFC 9728 section 3.
