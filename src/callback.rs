@@ -10,7 +10,6 @@ use zeroize::Zeroize;
 
 use crate::clock::unix_now;
 use crate::encoding::{is_nqschar, is_vschar};
-use crate::pending::PendingAuthorization;
 use crate::secret::State;
 
 /// How old a pending login may be when its callback arrives, unless the check is told otherwise.
@@ -347,7 +346,8 @@ pub enum CallbackError {
     },
 }
 
-/// Checks a callback against a pending login; made by [`PendingAuthorization::callback`].
+/// Checks a callback against a pending login; made by
+/// [`PendingAuthorization::callback`](crate::PendingAuthorization::callback).
 #[derive(Debug, Clone)]
 #[must_use = "call `check` with the callback's query"]
 pub struct CallbackCheck<'p> {
@@ -501,32 +501,11 @@ impl<'q> Params<'q> {
     }
 }
 
-impl PendingAuthorization {
-    /// Starts a check of this login's callback, with the default age limit of 15 minutes.
-    ///
-    /// ```
-    /// # use workos_connect::{ConnectClient, State};
-    /// # let client = ConnectClient::new(
-    /// #     "https://example.authkit.app".parse()?,
-    /// #     "client_01HXYZ".parse()?,
-    /// #     "https://app.example.com/callback".parse()?,
-    /// # );
-    /// let (_redirect, pending) = client.authorize().state(State::new("xyz")?).build()?;
-    /// // At `/callback?code=...&state=...`:
-    /// let code = pending.callback().check("code=SplxlOBeZQQYbYS6WxSbIA&state=xyz").unwrap();
-    /// assert_eq!(code.secret(), "SplxlOBeZQQYbYS6WxSbIA");
-    /// assert!(pending.callback().check("code=SplxlOBeZQQYbYS6WxSbIA&state=forged").is_err());
-    /// # Ok::<(), workos_connect::Error>(())
-    /// ```
-    pub fn callback(&self) -> CallbackCheck<'_> {
-        CallbackCheck::new(self.issuer().issuer(), self.state(), self.created_at())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::test_client;
+    use crate::pending::PendingAuthorization;
     use crate::State;
 
     fn pending(state: Option<&str>) -> PendingAuthorization {

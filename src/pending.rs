@@ -5,12 +5,22 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::client::{App, ClientId, RedirectUri};
+use crate::callback::CallbackCheck;
+use crate::client_id::ClientId;
 use crate::domain::AuthKitDomain;
 use crate::pkce::PkceVerifier;
+use crate::redirect_uri::RedirectUri;
 use crate::scope::Scopes;
 use crate::scope_name::Scope;
 use crate::secret::{Nonce, State};
+
+/// An application's domain, `client_id` and `redirect_uri`, in one allocation that the client and each
+/// of its pending logins share: a login then records all three with a single reference count.
+pub(crate) struct App {
+    pub(crate) domain: AuthKitDomain,
+    pub(crate) client_id: ClientId,
+    pub(crate) redirect_uri: RedirectUri,
+}
 
 /// The secrets and settings of one login in progress, to keep server-side or in an encrypted, signed
 /// cookie until the callback.
@@ -111,6 +121,28 @@ impl PendingAuthorization {
     /// The PKCE verifier, if PKCE was used; the token request sends it as `code_verifier`.
     pub fn code_verifier(&self) -> Option<&PkceVerifier> {
         self.code_verifier.as_ref()
+    }
+}
+
+impl PendingAuthorization {
+    /// Starts a check of this login's callback, with the default age limit of 15 minutes.
+    ///
+    /// ```
+    /// # use workos_connect::{ConnectClient, State};
+    /// # let client = ConnectClient::new(
+    /// #     "https://example.authkit.app".parse()?,
+    /// #     "client_01HXYZ".parse()?,
+    /// #     "https://app.example.com/callback".parse()?,
+    /// # );
+    /// let (_redirect, pending) = client.authorize().state(State::new("xyz")?).build()?;
+    /// // At `/callback?code=...&state=...`:
+    /// let code = pending.callback().check("code=SplxlOBeZQQYbYS6WxSbIA&state=xyz").unwrap();
+    /// assert_eq!(code.secret(), "SplxlOBeZQQYbYS6WxSbIA");
+    /// assert!(pending.callback().check("code=SplxlOBeZQQYbYS6WxSbIA&state=forged").is_err());
+    /// # Ok::<(), workos_connect::Error>(())
+    /// ```
+    pub fn callback(&self) -> CallbackCheck<'_> {
+        CallbackCheck::new(self.issuer().issuer(), self.state(), self.created_at())
     }
 }
 

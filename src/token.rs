@@ -7,13 +7,10 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::callback::{AuthorizationCode, ErrorCode, OAuthError};
-use crate::client::ConnectClient;
+use crate::callback::{ErrorCode, OAuthError};
 use crate::credential::{AccessToken, IdToken, RefreshToken};
 use crate::encoding::is_nqschar;
 use crate::error::Error;
-use crate::pending::PendingAuthorization;
-use crate::token_request::TokenRequest;
 
 /// Why a token request could not be built, or a token response was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,78 +123,6 @@ impl AccessTokenType {
 impl fmt::Display for AccessTokenType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl ConnectClient {
-    /// The `authorization_code` grant for a checked callback's code (RFC 6749 section 4.1.3): `code`,
-    /// `redirect_uri` as sent, `client_id`, the PKCE `code_verifier` if the login used one, and
-    /// `client_secret` for a confidential application.
-    ///
-    /// The pending login must be this client's: same `client_id`, AuthKit domain and `redirect_uri`.
-    /// A stored login is read back from outside the program, and the `redirect_uri` sent here must be
-    /// the one this application registered, not whatever the record says.
-    ///
-    /// ```
-    /// # use workos_connect::{ClientSecret, ConnectClient, State};
-    /// let client = ConnectClient::new(
-    ///     "https://example.authkit.app".parse()?,
-    ///     "client_01HXYZ".parse()?,
-    ///     "https://app.example.com/callback".parse()?,
-    /// )
-    /// .with_client_secret(ClientSecret::new("sk_example")?);
-    /// let (_redirect, pending) = client.authorize().state(State::new("xyz")?).build()?;
-    /// let code = pending.callback().check("code=abc&state=xyz").unwrap();
-    /// let request = client.token_request(&pending, &code).unwrap();
-    /// assert_eq!(request.url().as_str(), "https://example.authkit.app/oauth2/token");
-    /// assert_eq!(
-    ///     request.body(),
-    ///     "grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback\
-    ///      &client_id=client_01HXYZ&client_secret=sk_example"
-    /// );
-    /// # Ok::<(), workos_connect::Error>(())
-    /// ```
-    pub fn token_request(
-        &self,
-        pending: &PendingAuthorization,
-        code: &AuthorizationCode,
-    ) -> Result<TokenRequest, TokenError> {
-        if pending.client_id() != self.client_id() {
-            return Err(TokenError::ClientMismatch { field: "client_id" });
-        }
-        if pending.issuer() != self.domain() {
-            return Err(TokenError::ClientMismatch { field: "issuer" });
-        }
-        if pending.redirect_uri() != self.redirect_uri() {
-            return Err(TokenError::ClientMismatch {
-                field: "redirect_uri",
-            });
-        }
-        let mut form = vec![
-            ("grant_type", "authorization_code".to_owned()),
-            ("code", code.secret().to_owned()),
-            ("redirect_uri", pending.redirect_uri().as_str().to_owned()),
-        ];
-        if let Some(verifier) = pending.code_verifier() {
-            form.push(("code_verifier", verifier.secret().to_owned()));
-        }
-        Ok(self.finish_token_request(form))
-    }
-
-    /// The `refresh_token` grant (RFC 6749 section 6), for a refresh token from an earlier response.
-    pub fn refresh_request(&self, refresh_token: &RefreshToken) -> TokenRequest {
-        self.finish_token_request(vec![
-            ("grant_type", "refresh_token".to_owned()),
-            ("refresh_token", refresh_token.secret().to_owned()),
-        ])
-    }
-
-    fn finish_token_request(&self, mut form: Vec<(&'static str, String)>) -> TokenRequest {
-        form.push(("client_id", self.client_id().as_str().to_owned()));
-        if let Some(secret) = self.client_secret() {
-            form.push(("client_secret", secret.secret().to_owned()));
-        }
-        TokenRequest::new(self.domain().token_endpoint(), form, None)
     }
 }
 
@@ -430,8 +355,11 @@ impl TokenResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callback::AuthorizationCode;
     use crate::client::test_client as client;
+    use crate::client::ConnectClient;
     use crate::credential::ClientSecret;
+    use crate::pending::PendingAuthorization;
 
     #[test]
     fn public_client_with_pkce_sends_the_verifier_and_no_secret() {

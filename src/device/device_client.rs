@@ -7,7 +7,7 @@ use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroize;
 
-use crate::client::ClientId;
+use crate::client_id::ClientId;
 use crate::credential::DeviceCode;
 use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::callback::ErrorCode;
-use crate::client::ClientId;
+use crate::client_id::ClientId;
 use crate::credential::DeviceCode;
 use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;

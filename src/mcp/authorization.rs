@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::callback::{AuthorizationCode, CallbackCheck};
-use crate::client::{ClientId, RedirectUri};
+use crate::client_id::ClientId;
 use crate::clock::unix_now;
 use crate::credential::RefreshToken;
 use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
 use crate::encoding::push_query_value;
 use crate::identifier::{Issuer, Resource};
 use crate::pkce::PkceVerifier;
+use crate::redirect_uri::RedirectUri;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
 use crate::request::AuthorizeResponse;

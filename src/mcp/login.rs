@@ -9,7 +9,7 @@ use url::Url;
 #[cfg(feature = "dpop")]
 use crate::challenge::BearerError;
 use crate::challenge::{BearerChallenge, ChallengeError};
-use crate::client::{ClientId, RedirectUri};
+use crate::client_id::ClientId;
 use crate::clock::unix_now;
 use crate::discovery::resource_metadata::{
     ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
@@ -24,6 +24,7 @@ use crate::mcp::authorization::{
 use crate::mcp::enterprise::EnterpriseIdp;
 use crate::mcp::grant::McpAuthorization;
 use crate::mcp::scope_choice::{add_offline_access, select_scopes, StepUp, StepUpError};
+use crate::redirect_uri::RedirectUri;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::dynamic::{RegistrationError, RegistrationRequest, RegistrationResponse};
 use crate::scope_list::ScopeList;

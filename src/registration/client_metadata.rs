@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::client::{ClientId, RedirectUri};
+use crate::client_id::ClientId;
 use crate::identifier::Issuer;
+use crate::redirect_uri::RedirectUri;
 use crate::registration::client_id_url::{client_id_url_fault, ClientIdUrlFault};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::dynamic::{

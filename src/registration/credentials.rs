@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use url::Url;
 
-use crate::client::ClientId;
+use crate::client_id::ClientId;
 #[cfg(feature = "private-key-jwt")]
 use crate::clock::unix_now;
 use crate::credential::ClientSecret;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use zeroize::Zeroize;
 
-use crate::client::{ClientId, RedirectUri};
+use crate::client_id::ClientId;
 use crate::credential::ClientSecret;
 use crate::discovery::server_metadata::AuthorizationServerMetadata;
 use crate::encoding::{is_nqschar, is_unsafe_to_show};
@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::host_rules::{is_https_or_loopback, is_loopback};
 use crate::identifier::Issuer;
 use crate::json_object;
+use crate::redirect_uri::RedirectUri;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
 use crate::scope_list::ScopeList;

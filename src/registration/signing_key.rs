@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::client::ClientId;
+use crate::client_id::ClientId;
 use crate::encoding::is_vschar;
 use crate::secret::generate_token;
 
