@@ -346,6 +346,28 @@ pub enum CallbackError {
     },
 }
 
+impl CallbackError {
+    /// Whether the callback carried the login's `state`: the error was found after the `state`
+    /// check passed (an error redirect, a missing or malformed `code`). Only such a callback is
+    /// the authorization server's answer to this login; any page can make a browser fetch the
+    /// callback with a query of its own making, and were that to end the login, the genuine answer
+    /// arriving next would be refused (RFC 6749 section 10.12, RFC 9700 section 4.7). A login sent
+    /// without `state` matches a callback without one. Meaningful for the errors of
+    /// [`CallbackCheck::check`]; the `code` errors of [`AuthorizationCode::checked`], which
+    /// checks no `state`, answer `true` too.
+    pub fn state_matched(&self) -> bool {
+        // The order of `CallbackCheck::check`: these are found after the state matched.
+        matches!(
+            self,
+            CallbackError::Authorization(_)
+                | CallbackError::MissingCode
+                | CallbackError::EmptyCode
+                | CallbackError::InvalidCode { .. }
+                | CallbackError::CodeTooLong { .. }
+        )
+    }
+}
+
 /// Checks a callback against a pending login; made by
 /// [`PendingAuthorization::callback`](crate::PendingAuthorization::callback).
 #[derive(Debug, Clone)]
@@ -575,6 +597,43 @@ mod tests {
         ] {
             assert_eq!(check.check(&query).unwrap_err(), expected, "{query}");
         }
+    }
+
+    #[test]
+    fn only_errors_found_after_the_state_matched_say_so() {
+        let login = pending(Some("xyz"));
+        let check = login.callback();
+        for query in [
+            "state=xyz",
+            "code=&state=xyz",
+            "code=%01&state=xyz",
+            "error=access_denied&state=xyz",
+        ] {
+            assert!(check.check(query).unwrap_err().state_matched(), "{query}");
+        }
+        let long = "c".repeat(AuthorizationCode::MAX_LEN + 1);
+        let too_long = check.check(&format!("code={long}&state=xyz")).unwrap_err();
+        assert!(matches!(too_long, CallbackError::CodeTooLong { .. }) && too_long.state_matched());
+        for query in [
+            "code=c",
+            "code=c&state=",
+            "code=c&state=forged",
+            "code=c&state=xyz&state=xyz",
+            "code=a&code=b&state=xyz",
+            "error=access_denied&state=forged",
+            "code=c&state=xyz&iss=https%3A%2F%2Fevil.example",
+        ] {
+            assert!(!check.check(query).unwrap_err().state_matched(), "{query}");
+        }
+        let old = check.clone().at(login.created_at() + 3600);
+        assert!(!old.check("code=c&state=xyz").unwrap_err().state_matched());
+        let unexpected = pending(None);
+        assert!(!unexpected
+            .callback()
+            .check("code=c&state=x")
+            .unwrap_err()
+            .state_matched());
+        assert!(unexpected.callback().check("").unwrap_err().state_matched());
     }
 
     #[test]

@@ -103,6 +103,16 @@
 //! store, such as `tower-sessions-redis-store`'s `RedisStore` in place of the `MemoryStore`
 //! (`examples/axum-login` in the repository takes `--redis-url`).
 //!
+//! `tower-sessions` saves a session's whole record, last write wins: a request that changed its
+//! session (or every request, with `always_save`) writes back, when it ends, the record as it read
+//! it, with the changes. Within one instance, renewals of a session, its logout and a login's new
+//! session ID take turns, and a renewal stores its tokens only over the record it redeemed the
+//! refresh token of, still there. Beyond that the store has the last word: a handler that changes
+//! the session while another request renews the token may write back the older refresh token (the
+//! next renewal then redeems a spent one, and the server may end the grant), and a request that
+//! renewed the token, or changed the session otherwise, and ends after a logout stores the session
+//! again. A compare-and-set on the session record would close these; `tower-sessions` has none.
+//!
 //! # Protect an MCP server
 //!
 //! The layer wraps any tower service, so an MCP SDK's streamable HTTP service sits behind it as a

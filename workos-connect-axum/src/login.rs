@@ -35,6 +35,9 @@ pub const LOGOUT_PATH: &str = "/logout";
 /// The most of a token endpoint's answer read: three tokens and a few fields.
 const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
+/// How long a token request may take by default: the default HTTP client's overall timeout.
+const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Browser logins with WorkOS Connect: a cheap handle (clone it freely) over the client, the keys
 /// that check ID tokens and the HTTP client that redeems codes and refresh tokens.
 ///
@@ -75,6 +78,7 @@ struct Settings {
     after_login: String,
     after_logout: String,
     refresh_margin: u64,
+    token_timeout: Duration,
     /// The redirect URI's origin: the app's own, for the same-origin check.
     origin: String,
     secure: bool,
@@ -90,6 +94,7 @@ pub struct WebLoginBuilder {
     after_login: String,
     after_logout: String,
     refresh_margin: Duration,
+    token_timeout: Duration,
     jwks_uri: Option<Url>,
     keys: Option<Keys>,
     http: Option<reqwest::Client>,
@@ -132,6 +137,7 @@ impl WebLogin {
             after_login: "/".to_owned(),
             after_logout: "/".to_owned(),
             refresh_margin: Duration::from_secs(60),
+            token_timeout: DEFAULT_TOKEN_TIMEOUT,
             jwks_uri: None,
             keys: None,
             http: None,
@@ -235,8 +241,17 @@ impl WebLogin {
         Ok(data.refreshed(claims, &tokens, unix_now()))
     }
 
-    /// Posts a token request and reads the answer.
+    /// Posts a token request and reads the answer, within the token timeout whatever the HTTP
+    /// client's own: a renewal holds its session's turn meanwhile, and a logout waits for it.
     async fn redeem(&self, request: TokenRequest) -> Result<TokenResponse, LoginError> {
+        let timeout = self.shared.token_timeout;
+        tokio::time::timeout(timeout, self.post(request))
+            .await
+            .map_err(|_| LoginError::TimedOut(timeout))?
+    }
+
+    /// Posts a token request and reads the answer.
+    async fn post(&self, request: TokenRequest) -> Result<TokenResponse, LoginError> {
         let request = request.to_http().map_err(LoginError::Request)?;
         let request = reqwest::Request::try_from(request).map_err(LoginError::Unreachable)?;
         let reply = self
@@ -330,29 +345,26 @@ async fn callback(
     let claims = login.validate(pending.id_token(), id_token).await?;
     let data = SessionData::from_login(claims, &tokens, unix_now());
     // Whoever knew the session ID before the login (one planted in the browser) must not share the
-    // signed-in session.
+    // signed-in session. After the renewal under way, if any, which would otherwise store the old
+    // ID again.
+    let _turn = match session.id() {
+        Some(id) => Some(login.renewals().turn(id).await),
+        None => None,
+    };
     session.cycle_id().await?;
     data.write(&session).await?;
     Ok(Redirect::to(&login.shared.after_login))
 }
 
-/// Whether a callback refused with `error` ends the login in progress. Only a callback carrying
-/// the login's `state` does, and a login too old to finish: any page can make the browser fetch
-/// the callback with a made-up query, and were that to end the login, the genuine callback
-/// arriving next would fail (RFC 6749 section 10.12, RFC 9700 section 4.7: `state` is what tells
-/// the genuine answer apart).
+/// Whether a callback refused with `error` ends the login in progress: one carrying the login's
+/// `state` does (see [`CallbackError::state_matched`]: a made-up callback must leave the login for
+/// the genuine one), and so does a login too old to finish.
 fn ends_the_login(error: &CallbackError) -> bool {
-    matches!(
-        error,
-        CallbackError::Expired { .. }
-            | CallbackError::FromTheFuture
-            // Checked after the state matched.
-            | CallbackError::Authorization(_)
-            | CallbackError::MissingCode
-            | CallbackError::EmptyCode
-            | CallbackError::InvalidCode { .. }
-            | CallbackError::CodeTooLong { .. }
-    )
+    error.state_matched()
+        || matches!(
+            error,
+            CallbackError::Expired { .. } | CallbackError::FromTheFuture
+        )
 }
 
 /// The login in progress in the session, if any; a record this version cannot read is removed and
@@ -391,6 +403,11 @@ async fn logout(
     if !is_same_origin(&headers, login.origin()) {
         return Err(LoginError::CrossSite);
     }
+    // After the renewal under way, if any: it would otherwise store the session again.
+    let _turn = match session.id() {
+        Some(id) => Some(login.renewals().turn(id).await),
+        None => None,
+    };
     session.flush().await?;
     Ok(Redirect::to(&login.shared.after_logout))
 }
@@ -426,6 +443,14 @@ impl WebLoginBuilder {
     /// seconds), so that a handler never sends one that expires on its way.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
+        self
+    }
+
+    /// How long a request to the token endpoint may take, answer read (default 30 seconds), whatever
+    /// the [HTTP client](Self::http_client)'s own timeouts: a renewal holds its session's turn
+    /// while it waits, and the session's other requests, and its logout, wait for that turn.
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = timeout;
         self
     }
 
@@ -493,6 +518,7 @@ impl WebLoginBuilder {
                 after_login: self.after_login,
                 after_logout: self.after_logout,
                 refresh_margin: self.refresh_margin.as_secs(),
+                token_timeout: self.token_timeout,
                 renewals: Renewals::default(),
             }),
         })

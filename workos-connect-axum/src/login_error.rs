@@ -36,6 +36,14 @@ pub enum LoginError {
     /// The token endpoint could not be reached, or its answer not read (502).
     #[error("cannot reach the token endpoint: {0}")]
     Unreachable(#[source] reqwest::Error),
+    /// The token endpoint did not answer within the
+    /// [token timeout](crate::WebLoginBuilder::token_timeout) (502).
+    #[error("the token endpoint did not answer within {} s", .0.as_secs_f32())]
+    TimedOut(std::time::Duration),
+    /// The renewal of the access token this request waited for failed a moment ago, and the
+    /// token has expired: the request takes that failure rather than trying again after it (502).
+    #[error("the access token expired and its renewal failed; try again later")]
+    RenewalFailed,
     /// The token endpoint answered with more than this crate reads (502).
     #[error("the token endpoint's answer is larger than {0} bytes")]
     TooLarge(usize),
@@ -81,6 +89,8 @@ impl LoginError {
             | LoginError::NoIdToken
             | LoginError::IdToken(_)
             | LoginError::Unreachable(_)
+            | LoginError::TimedOut(_)
+            | LoginError::RenewalFailed
             | LoginError::TooLarge(_) => StatusCode::BAD_GATEWAY,
             LoginError::Keys(_) => StatusCode::SERVICE_UNAVAILABLE,
             LoginError::Session(_)

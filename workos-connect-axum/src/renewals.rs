@@ -4,15 +4,16 @@
 //! redeeming it is taken for a stolen token's replay (RFC 9700 section 4.14.2), and the server
 //! revokes the whole grant, which signs the user out. Requests of one session arriving together
 //! near expiry must therefore not each redeem the token they read: they take turns, and each
-//! re-reads the session when its turn comes, to find the tokens of the renewal before it.
+//! re-reads the session when its turn comes, to find the tokens of the renewal before it. A logout
+//! and a login's new session ID take the same turns, so that a renewal under way cannot store its
+//! tokens under an ID that has just been deleted.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
-use tokio::sync::MutexGuard;
+use tokio::sync::OwnedMutexGuard;
 use tower_sessions::session::Id;
-
-use crate::session_data::SessionData;
 
 /// The sessions with a renewal under way or waiting, in this instance. An entry lives only while a
 /// request holds or waits for its turn, so the map holds no more sessions than there are requests
@@ -24,30 +25,45 @@ pub(crate) struct Renewals {
 
 /// What the requests of one session taking turns tell each other.
 #[derive(Default)]
-pub(crate) struct Round {
-    /// The session whose renewal failed last (the token endpoint down, say): the requests that
-    /// waited for that renewal serve its current token, as it did, rather than each trying again
-    /// after the timeout.
-    pub(crate) failed: Option<SessionData>,
+struct Round {
+    /// When the last renewal failed (the token endpoint down or silent, say): the requests that
+    /// were waiting for it take its outcome rather than each trying again in turn.
+    failed_at: Option<Instant>,
 }
 
 /// A request's place in its session's turns; dropping it (done, or the request cancelled) leaves
 /// the turns, and the last to leave removes the session's entry.
-pub(crate) struct Ticket<'r> {
+struct Ticket<'r> {
     renewals: &'r Renewals,
     id: Id,
     round: Arc<tokio::sync::Mutex<Round>>,
+    queued_at: Instant,
+}
+
+/// A request's turn: the session is its own until this is dropped.
+pub(crate) struct Turn<'r> {
+    // Declared first to be dropped first: the ticket counts the holders of the round as it leaves.
+    round: OwnedMutexGuard<Round>,
+    ticket: Ticket<'r>,
 }
 
 impl Renewals {
+    /// Waits for a turn of session `id` (first come, first served).
+    pub(crate) async fn turn(&self, id: Id) -> Turn<'_> {
+        let ticket = self.ticket(id);
+        let round = Arc::clone(&ticket.round).lock_owned().await;
+        Turn { round, ticket }
+    }
+
     /// A place in the turns of session `id`.
-    pub(crate) fn ticket(&self, id: Id) -> Ticket<'_> {
+    fn ticket(&self, id: Id) -> Ticket<'_> {
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         let round = Arc::clone(sessions.entry(id).or_default());
         Ticket {
             renewals: self,
             id,
             round,
+            queued_at: Instant::now(),
         }
     }
 
@@ -61,10 +77,17 @@ impl Renewals {
     }
 }
 
-impl Ticket<'_> {
-    /// Waits for this request's turn (first come, first served).
-    pub(crate) async fn turn(&self) -> MutexGuard<'_, Round> {
-        self.round.lock().await
+impl Turn<'_> {
+    /// Whether a renewal failed while this request waited for its turn: it takes that outcome.
+    pub(crate) fn failed_while_waiting(&self) -> bool {
+        self.round
+            .failed_at
+            .is_some_and(|failed_at| failed_at >= self.ticket.queued_at)
+    }
+
+    /// Tells the requests waiting now that the renewal of this turn failed.
+    pub(crate) fn failed(&mut self) {
+        self.round.failed_at = Some(Instant::now());
     }
 }
 
@@ -93,18 +116,19 @@ mod tests {
     async fn requests_of_one_session_take_turns_and_the_entry_goes_with_the_last() {
         let renewals = Renewals::default();
         let (a, b) = (Id::default(), Id::default());
-        let first = renewals.ticket(a);
+        let first = renewals.turn(a).await;
         let second = renewals.ticket(a);
         let other = renewals.ticket(b);
         assert_eq!(renewals.len(), 2);
-        let turn = first.turn().await;
         assert!(second.round.try_lock().is_err(), "the second waits");
         assert!(other.round.try_lock().is_ok(), "another session does not");
-        drop(turn);
         drop(first);
         assert_eq!(renewals.len(), 2, "the second still waits");
         drop(other);
         drop(second);
+        assert_eq!(renewals.len(), 0);
+        let alone = renewals.turn(a).await;
+        drop(alone);
         assert_eq!(renewals.len(), 0);
     }
 
@@ -112,20 +136,41 @@ mod tests {
     async fn a_cancelled_wait_leaves_no_entry() {
         let renewals = Renewals::default();
         let id = Id::default();
-        let holder = renewals.ticket(id);
-        let turn = holder.turn().await;
-        let waiting = async {
-            let ticket = renewals.ticket(id);
-            let _turn = ticket.turn().await;
-        };
+        let holder = renewals.turn(id).await;
         // The waiting request is dropped before its turn comes, as when a client goes away.
         assert!(
-            tokio::time::timeout(std::time::Duration::from_millis(10), waiting)
+            tokio::time::timeout(std::time::Duration::from_millis(10), renewals.turn(id))
                 .await
                 .is_err()
         );
-        drop(turn);
         drop(holder);
         assert_eq!(renewals.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_taken_by_the_requests_that_waited_for_it_only() {
+        let renewals = Renewals::default();
+        let id = Id::default();
+        let mut holder = renewals.turn(id).await;
+        let waiting = renewals.turn(id);
+        let (waited, ()) = tokio::join!(waiting, async {
+            tokio::task::yield_now().await;
+            holder.failed();
+            drop(holder);
+        });
+        assert!(waited.failed_while_waiting());
+        // Queued after the failure, while the entry still lives.
+        let (waited, later) = tokio::join!(
+            async {
+                tokio::task::yield_now().await;
+                drop(waited);
+            },
+            renewals.turn(id)
+        );
+        let () = waited;
+        assert!(
+            !later.failed_while_waiting(),
+            "a request arriving after the failure tries again"
+        );
     }
 }

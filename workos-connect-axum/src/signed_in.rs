@@ -78,50 +78,63 @@ impl SignedIn {
     /// Redeems the refresh token now, whatever the access token's expiry, and saves the new tokens
     /// in the session. Renewals of one session take turns within this instance, each with the
     /// refresh token the one before it stored, so that a server detecting the reuse of a rotated
-    /// refresh token never sees one twice. A refresh token the server refuses (`invalid_grant`:
-    /// revoked, or the session ended) ends the signed-in session, unless another instance sharing
-    /// the store renewed it meanwhile, in which case that instance's tokens are taken.
+    /// refresh token never sees one twice; if the renewal before this one failed while this one
+    /// waited, this one takes that failure ([`LoginError::RenewalFailed`]) rather than trying
+    /// again. A refresh token the server refuses (`invalid_grant`: revoked, or the session ended)
+    /// ends the signed-in session, unless another instance sharing the store renewed it
+    /// meanwhile, in which case that instance's tokens are taken.
+    ///
+    /// It reads the session record again from the store, before and after the token request, to
+    /// find the tokens another request stored: changes the handler made to the session and has not
+    /// saved yet are dropped. Make them after this call, or [save](Session::save) them before.
     pub async fn refresh(&mut self) -> Result<(), LoginError> {
         let login = self.login.clone();
         let Some(id) = self.session.id() else {
             return self.redeem_refresh_token().await;
         };
-        let ticket = login.renewals().ticket(id);
-        let _turn = ticket.turn().await;
+        let mut turn = login.renewals().turn(id).await;
         // The refresh token read at the start of the request may have been rotated meanwhile.
         self.reread().await?;
-        self.redeem_refresh_token().await
+        if turn.failed_while_waiting() {
+            return Err(LoginError::RenewalFailed);
+        }
+        let renewed = self.redeem_refresh_token().await;
+        if renewed.is_err() {
+            turn.failed();
+        }
+        renewed
     }
 
-    /// Renews the access token the extractor found near its expiry at `now`, once for all the
-    /// requests of the session that found it so: the first redeems the refresh token, the others
-    /// wait for it and take its tokens.
-    async fn renew(&mut self, now: u64) -> Result<(), LoginError> {
+    /// Renews the access token the extractor found near its expiry, once for all the requests of
+    /// the session that found it so: the first redeems the refresh token, the others wait for it
+    /// and take its outcome: its tokens, or its failure.
+    async fn renew(&mut self) -> Result<(), LoginError> {
         let login = self.login.clone();
         let Some(id) = self.session.id() else {
             return self.redeem_refresh_token().await;
         };
-        let ticket = login.renewals().ticket(id);
-        let mut turn = ticket.turn().await;
+        let mut turn = login.renewals().turn(id).await;
         let seen = self.data.clone();
         self.reread().await?;
         if self.data != seen {
             // Renewed by the request this one waited for (or by another instance): its tokens.
             return Ok(());
         }
-        if turn.failed.as_ref() == Some(&seen) && !seen.expired(now) {
-            // The renewal this one waited for failed a moment ago and served the current token:
-            // so does this one, rather than every waiting request trying again in turn.
-            return Ok(());
+        if turn.failed_while_waiting() {
+            // The renewal this one waited for failed: so does this one, rather than every waiting
+            // request trying again in turn, each as slow as the first.
+            return Err(LoginError::RenewalFailed);
         }
         let renewed = self.redeem_refresh_token().await;
-        turn.failed = renewed.is_err().then_some(seen);
+        if renewed.is_err() {
+            turn.failed();
+        }
         renewed
     }
 
     /// Reads the session's user again from the store, as another request may have stored it. This
-    /// drops the request's unsaved changes to the session, of which there are none: the extractor
-    /// runs before the handler.
+    /// drops the request's unsaved changes to the session, of which there are none when the
+    /// extractor runs (before the handler).
     async fn reread(&mut self) -> Result<(), LoginError> {
         self.session.load().await?;
         self.data = SessionData::read(&self.session)
@@ -130,9 +143,19 @@ impl SignedIn {
         Ok(())
     }
 
-    /// Redeems the refresh token held, and saves the new tokens in the session at once.
+    /// Redeems the refresh token held, and saves the new tokens in the session at once, if the
+    /// session still holds the refresh token redeemed.
     async fn redeem_refresh_token(&mut self) -> Result<(), LoginError> {
-        match self.login.refresh(&self.data).await {
+        let redeemed = self.data.refresh_token.clone();
+        let outcome = self.login.refresh(&self.data).await;
+        // While the token endpoint answered, the session may have ended (a logout on another
+        // instance sharing the store) or been renewed there: storing the tokens would bring the
+        // session back, or overwrite newer ones.
+        self.reread().await?;
+        if self.data.refresh_token != redeemed {
+            return Ok(());
+        }
+        match outcome {
             Ok(data) => {
                 data.write(&self.session).await?;
                 // Now, not at the end of the request: another request, here or on another instance
@@ -142,14 +165,6 @@ impl SignedIn {
                 Ok(())
             }
             Err(error) if error.is_invalid_grant() => {
-                // Another instance sharing the store may have spent the token first.
-                self.session.load().await?;
-                if let Some(current) = SessionData::read(&self.session).await? {
-                    if current.refresh_token != self.data.refresh_token {
-                        self.data = current;
-                        return Ok(());
-                    }
-                }
                 remove_user(&self.session).await?;
                 Err(error)
             }
@@ -273,9 +288,10 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
                 remove_user(&user.session).await?;
                 return Err(LoginError::Expired);
             }
-        } else if let Err(error) = user.renew(now).await {
+        } else if let Err(error) = user.renew().await {
+            // The time again: the renewal may have waited for others, and for the token endpoint.
             // Unauthorized: the refresh token refused, or the session signed out meanwhile.
-            if user.data.expired(now) || error.status() == StatusCode::UNAUTHORIZED {
+            if user.data.expired(unix_now()) || error.status() == StatusCode::UNAUTHORIZED {
                 return Err(error);
             }
             tracing::warn!(%error, "access token refresh failed; the current one serves until it expires");

@@ -482,6 +482,8 @@ struct Rotation {
     revoked: bool,
     /// Answers 503 to every request.
     down: bool,
+    /// How long it takes to answer.
+    delay: std::time::Duration,
 }
 
 impl RotatingEndpoint {
@@ -492,6 +494,8 @@ impl RotatingEndpoint {
                 redemptions: 0,
                 revoked: false,
                 down: false,
+                // Slow enough that requests arriving together overlap.
+                delay: std::time::Duration::from_millis(50),
             })),
         }
     }
@@ -502,6 +506,13 @@ impl RotatingEndpoint {
         endpoint
     }
 
+    fn slow(delay: std::time::Duration) -> RotatingEndpoint {
+        let endpoint = RotatingEndpoint::new();
+        endpoint.state.lock().unwrap().delay = delay;
+        endpoint
+    }
+
+    /// The requests received, answered or not.
     fn redemptions(&self) -> usize {
         self.state.lock().unwrap().redemptions
     }
@@ -515,10 +526,13 @@ async fn rotating_token(
     State(endpoint): State<RotatingEndpoint>,
     Form(form): Form<HashMap<String, String>>,
 ) -> (StatusCode, Json<Value>) {
-    // Slow enough that requests arriving together overlap.
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let delay = {
+        let mut state = endpoint.state.lock().unwrap();
+        state.redemptions += 1;
+        state.delay
+    };
+    tokio::time::sleep(delay).await;
     let mut state = endpoint.state.lock().unwrap();
-    state.redemptions += 1;
     if state.down {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -535,6 +549,7 @@ async fn rotating_token(
         );
     }
     let n = state.redemptions + 1;
+
     state.current = format!("rt_{n}");
     (
         StatusCode::OK,
@@ -819,4 +834,141 @@ async fn a_callback_leaves_a_signed_in_session_as_it_was_unless_it_answers_its_l
     let id: tower_sessions::session::Id = cookie.strip_prefix("session=").unwrap().parse().unwrap();
     let record = store.load(&id).await.unwrap().unwrap();
     assert!(record.data.contains_key("workos_connect.pending"));
+}
+
+#[tokio::test]
+async fn a_logout_during_a_renewal_leaves_the_session_ended() {
+    // Logging out on the instance renewing the session, and on another one sharing the store.
+    for same_instance in [true, false] {
+        let endpoint = RotatingEndpoint::slow(std::time::Duration::from_millis(300));
+        let domain = start_rotating_endpoint(endpoint.clone()).await;
+        let store = MemoryStore::default();
+        let renewing_app = app(
+            &web_login(&domain, "http://127.0.0.1:3000/callback"),
+            store.clone(),
+        );
+        let other_app = app(
+            &web_login(&domain, "http://127.0.0.1:3000/callback"),
+            store.clone(),
+        );
+        let cookie = signed_in_session(&store, now() + 30, Some("rt_1")).await;
+        let renewing = tokio::spawn({
+            let (app, cookie) = (renewing_app.clone(), cookie.clone());
+            async move { send(&app, get_with("/me", Some(&cookie))).await }
+        });
+        // The renewal is waiting for the token endpoint.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let logout_app = if same_instance {
+            &renewing_app
+        } else {
+            &other_app
+        };
+        let logout = send(
+            logout_app,
+            post_from("/logout", Some(&cookie), "same-origin"),
+        )
+        .await;
+        assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+        let renewed = renewing.await.unwrap();
+        assert_eq!(endpoint.redemptions(), 1);
+        if same_instance {
+            // The logout waited for the renewal: the request that renewed was served first.
+            assert_eq!(renewed.status(), StatusCode::OK);
+        } else {
+            // The renewal found the session ended, and stored nothing.
+            assert_eq!(renewed.status(), StatusCode::UNAUTHORIZED);
+            let removal = set_cookie(&renewed);
+            assert!(removal.contains("Max-Age=0"), "{removal}");
+        }
+        assert_eq!(
+            stored_user(&store, &cookie).await,
+            None,
+            "same instance {same_instance}: the session stays ended"
+        );
+        for app in [&renewing_app, &other_app] {
+            let after = send(app, get_with("/me", Some(&cookie))).await;
+            assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "{same_instance}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_renewal_failing_after_the_token_expired_serves_it_no_more() {
+    // Expires in under 2 seconds; the token endpoint fails after 2.5.
+    let endpoint = RotatingEndpoint::slow(std::time::Duration::from_millis(2500));
+    endpoint.state.lock().unwrap().down = true;
+    let domain = start_rotating_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+    let cookie = signed_in_session(&store, now() + 2, Some("rt_1")).await;
+    let answer = send(&app, get_with("/me", Some(&cookie))).await;
+    assert_eq!(
+        answer.status(),
+        StatusCode::BAD_GATEWAY,
+        "the token expired while the renewal waited: {}",
+        text(answer).await
+    );
+    assert_eq!(endpoint.redemptions(), 1);
+}
+
+#[tokio::test]
+async fn a_silent_token_endpoint_holds_a_session_for_the_token_timeout_once() {
+    let endpoint = RotatingEndpoint::slow(std::time::Duration::from_secs(3600));
+    let domain = start_rotating_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    // An HTTP client without timeouts.
+    let login = WebLogin::builder(client(&domain, "http://127.0.0.1:3000/callback"))
+        .scopes(Scopes::ALL)
+        .keys(idle_keys())
+        .http_client(reqwest::Client::builder().build().unwrap())
+        .token_timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let app = app(&login, store.clone());
+    let started = std::time::Instant::now();
+    let within = std::time::Duration::from_secs(10);
+
+    // Still valid: every request waiting for the renewal serves the current token.
+    let valid = signed_in_session(&store, now() + 30, Some("rt_1")).await;
+    let answers = tokio::time::timeout(
+        within,
+        all_at_once(&app, 5, || get_with("/me", Some(&valid))),
+    )
+    .await
+    .expect("the renewal gives up after the token timeout");
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["access_token"], "at_1");
+    }
+    assert_eq!(
+        endpoint.redemptions(),
+        1,
+        "the waiting requests took the failure"
+    );
+
+    // Expired: each request that waited answers 502 at once, rather than trying again in turn.
+    let expired = signed_in_session(&store, now() - 1, Some("rt_1")).await;
+    let answers = tokio::time::timeout(
+        within,
+        all_at_once(&app, 5, || get_with("/me", Some(&expired))),
+    )
+    .await
+    .expect("the renewal gives up after the token timeout");
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    }
+    assert_eq!(endpoint.redemptions(), 2, "one try for the five");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stored_user(&store, &expired).await.is_some(),
+        "kept for a later try"
+    );
 }
