@@ -35,10 +35,11 @@ pub const DEFAULT_PROOF_LEEWAY_SECS: u64 = 60;
 /// 60 bytes: 500,000 of them, some 30 MB at most, take 2,700 proofs a second.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 500_000;
 
-/// Proofs of one key remembered at once, unless a check is told otherwise: 1% of
-/// [`DEFAULT_REPLAY_CAPACITY`], some 27 proofs a second for one client, so that it takes a
-/// hundred bound keys, not one, to fill the memory for everyone.
-pub const DEFAULT_REPLAY_CAPACITY_PER_KEY: usize = 5_000;
+/// Proofs of one key remembered at once with the default capacity, unless a check is told
+/// otherwise: 1% of [`DEFAULT_REPLAY_CAPACITY`], some 27 proofs a second for one client. With
+/// another [`replay_capacity`](DpopProofCheck::replay_capacity), the default is 1% of it (at least
+/// one), so that it always takes a hundred keys, not one, to fill the memory for everyone.
+pub const DEFAULT_REPLAY_CAPACITY_PER_KEY: usize = DEFAULT_REPLAY_CAPACITY / 100;
 
 /// The longest `jti` taken, in bytes. RFC 9449 §4.2 asks for a unique identifier with enough
 /// entropy (a UUID is 36 characters, this crate's 43); a longer one is no more unique, and a
@@ -160,7 +161,7 @@ impl DpopProofCheck {
             max_age_secs: DEFAULT_PROOF_MAX_AGE_SECS,
             leeway_secs: DEFAULT_PROOF_LEEWAY_SECS,
             nonces: Arc::default(),
-            seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_CAPACITY_PER_KEY),
+            seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, None),
             now: None,
         }
     }
@@ -181,18 +182,20 @@ impl DpopProofCheck {
     /// the clones made before). A proof is never forgotten while its window is open: when that
     /// many are, a new one is refused with [`DpopProofError::ReplayMemoryFull`] until the oldest
     /// windows close. Size it for the proofs a second you take times the window, `max_age` plus
-    /// twice the leeway.
+    /// twice the leeway. One key's share is 1% of `proofs` (at least one), unless
+    /// [`replay_capacity_per_key`](Self::replay_capacity_per_key) set another, which is kept.
     pub fn replay_capacity(mut self, proofs: usize) -> Self {
-        self.seen = SeenProofs::new(proofs, self.seen.per_key());
+        self.seen = SeenProofs::new(proofs, self.seen.per_key_set());
         self
     }
 
-    /// Remembers at most `proofs` open proofs of any one key (at least one), so that a client
-    /// holding one bound token cannot fill the memory for all the others: its next proof is
-    /// refused with [`DpopProofError::KeyReplayQuota`] (429) until its oldest windows close,
-    /// while other keys' proofs are still taken. The memory stays shared with the clones.
-    pub fn replay_capacity_per_key(mut self, proofs: usize) -> Self {
-        self.seen = self.seen.with_per_key(proofs);
+    /// Remembers at most `proofs` open proofs of any one key (at least one; unless set, 1% of the
+    /// capacity), so that a client holding one bound token cannot fill the memory for all the
+    /// others: its next proof is refused with [`DpopProofError::KeyReplayQuota`] (429) until its
+    /// oldest windows close, while other keys' proofs are still taken. The quota belongs to the
+    /// memory: it applies to every clone sharing it, those made before included.
+    pub fn replay_capacity_per_key(self, proofs: usize) -> Self {
+        self.seen.set_per_key(proofs);
         self
     }
 
@@ -318,7 +321,8 @@ impl DpopProofCheck {
                 now,
             });
         }
-        let jkt = jwk.thumbprint();
+        let digest = jwk.thumbprint_digest();
+        let jkt = URL_SAFE_NO_PAD.encode(digest);
         if let Some((access_token, cnf_jkt)) = token {
             let hash_matches = claims
                 .ath
@@ -351,7 +355,7 @@ impl DpopProofCheck {
         // Last, so that a refused proof takes no room and can be mended and sent again.
         match self
             .seen
-            .record(&jkt, &claims.jti, claims.iat, max_age, now)
+            .record(&digest, &claims.jti, claims.iat, max_age, now)
         {
             Recorded::First => {}
             Recorded::Again => return Err(DpopProofError::Replayed),

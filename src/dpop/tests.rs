@@ -642,7 +642,10 @@ fn a_restored_key_makes_proofs_that_verify() {
 fn a_full_replay_memory_refuses_new_proofs_and_never_a_remembered_one() {
     let case = Case::new();
     let issued = case.now;
-    let check = DpopProofCheck::new().replay_capacity(100).at(issued);
+    let check = DpopProofCheck::new()
+        .replay_capacity(100)
+        .replay_capacity_per_key(100)
+        .at(issued);
     let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
     let first = fresh(&case);
     assert!(case.check_with(check.clone(), &first).is_ok());
@@ -771,4 +774,46 @@ fn a_header_or_claims_that_are_arrays_refuse_the_proof() {
     assert!(case
         .check(&signed(&case.key, &case.header(), &claims))
         .is_ok());
+}
+
+#[test]
+fn the_quota_per_key_scales_with_the_capacity_and_is_shared_by_every_clone() {
+    let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
+    // A capacity of 200: one key takes 2, not the 5,000 of the default capacity.
+    let case = Case::new();
+    let check = DpopProofCheck::new().replay_capacity(200).at(case.now);
+    for _ in 0..2 {
+        assert!(case.check_with(check.clone(), &fresh(&case)).is_ok());
+    }
+    assert_eq!(
+        case.check_with(check.clone(), &fresh(&case)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    // Never less than one, however small the memory.
+    let tiny = DpopProofCheck::new().replay_capacity(10).at(case.now);
+    let other = Case::new();
+    assert!(other.check_with(tiny.clone(), &fresh(&other)).is_ok());
+    assert_eq!(
+        other.check_with(tiny, &fresh(&other)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    // A quota set after a clone was made reaches that clone too, and survives a later capacity.
+    let check = DpopProofCheck::new().replay_capacity(1_000).at(case.now);
+    let serving = check.clone();
+    let _check = check.replay_capacity_per_key(1);
+    assert!(case.check_with(serving.clone(), &fresh(&case)).is_ok());
+    assert_eq!(
+        case.check_with(serving.clone(), &fresh(&case)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    let resized = serving.replay_capacity(100_000);
+    let another = Case::new();
+    assert!(another
+        .check_with(resized.clone(), &fresh(&another))
+        .is_ok());
+    assert_eq!(
+        another.check_with(resized, &fresh(&another)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    assert_eq!(DEFAULT_REPLAY_CAPACITY_PER_KEY, 5_000);
 }
