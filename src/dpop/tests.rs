@@ -817,3 +817,73 @@ fn the_quota_per_key_scales_with_the_capacity_and_is_shared_by_every_clone() {
     );
     assert_eq!(DEFAULT_REPLAY_CAPACITY_PER_KEY, 5_000);
 }
+
+#[test]
+fn a_token_endpoint_records_a_proof_only_once_the_client_is_authenticated() {
+    let token_url = url("https://as.example.com/token");
+    let now = 1_700_000_000;
+    let check = DpopProofCheck::new().replay_capacity(2).at(now);
+    let proof = |key: &DpopKey| key.proof("POST", &token_url).at(now).sign().unwrap();
+    // A hundred throwaway keys whose clients never authenticate take no room.
+    for _ in 0..100 {
+        let proof = proof(&DpopKey::generate());
+        let unrecorded = check
+            .check_proof_unrecorded(one(proof.as_str()), "POST", &token_url)
+            .unwrap();
+        drop(unrecorded);
+    }
+    let key = DpopKey::generate();
+    let sent = proof(&key);
+    let unrecorded = check
+        .check_proof_unrecorded(one(sent.as_str()), "POST", &token_url)
+        .unwrap();
+    assert_eq!(unrecorded.jkt(), key.thumbprint());
+    let verified = check.record(unrecorded.clone()).unwrap();
+    assert_eq!(verified.jkt(), key.thumbprint());
+    // Recorded once: the same proof again is a replay, recorded or checked at once.
+    assert_eq!(check.record(unrecorded), Err(DpopProofError::Replayed));
+    assert_eq!(
+        check.check_proof(one(sent.as_str()), "POST", &token_url),
+        Err(DpopProofError::Replayed)
+    );
+    // Every other check still runs before recording.
+    assert_eq!(
+        check
+            .check_proof_unrecorded(one(sent.as_str()), "GET", &token_url)
+            .unwrap_err(),
+        DpopProofError::MethodMismatch {
+            method: "GET".into()
+        }
+    );
+}
+
+#[test]
+fn a_leaked_nonce_is_dropped_by_retiring_the_previous_one() {
+    let case = Case::new();
+    let check = DpopProofCheck::new()
+        .at(case.now)
+        .require_nonce(numbered_nonce(0));
+    let serving = check.clone();
+    check.rotate_nonce(numbered_nonce(1));
+    // Still taken after one rotation...
+    assert!(case
+        .check_with(
+            serving.clone(),
+            case.signed_with_nonce(&numbered_nonce(0)).as_str()
+        )
+        .is_ok());
+    // ...and no longer once retired, on every clone; the current one still is.
+    check.retire_previous();
+    assert_eq!(
+        case.check_with(
+            serving.clone(),
+            case.signed_with_nonce(&numbered_nonce(0)).as_str()
+        ),
+        Err(DpopProofError::UseNonce {
+            nonce: numbered_nonce(1)
+        })
+    );
+    assert!(case
+        .check_with(serving, case.signed_with_nonce(&numbered_nonce(1)).as_str())
+        .is_ok());
+}
