@@ -27,16 +27,19 @@ use crate::key_set::{KeySet, KeySetError};
 ///
 /// A failed fetch keeps the last good set serving. A fetch handed out and never finished (a driver
 /// that lost it) stops blocking others after [`fetch_timeout`](Self::fetch_timeout). Its answer,
-/// should it come late, is still taken while no other fetch has been handed out since, as it is
-/// then the newest set there is; once another was handed out it is refused
-/// ([`KeyFetchError::Abandoned`]), so that an older set never replaces a newer one. A set is
-/// dated from when its fetch was handed out, so a late answer brings the next refresh no later.
+/// should it come late, is still taken if its fetch was handed out after the fetch of the set
+/// held, even when another fetch has been handed out since: it is newer than what serves, and a
+/// JWKS endpoint slower than the timeout still loads. An answer to a fetch handed out before the
+/// set held is refused ([`KeyFetchError::Abandoned`]), so that an older set never replaces a
+/// newer one. A set is dated from when its fetch was handed out, so a late answer brings the next
+/// refresh no later.
 ///
-/// The intervals have bounds, and a setting beyond one is clamped to it rather than refused, as
-/// the other durations of this crate are: `min_interval` and `refresh_interval` are at least
-/// [`SHORTEST_INTERVAL`](Self::SHORTEST_INTERVAL), so that no setting lets failures or tokens
-/// fetch in a loop, and `fetch_timeout` at most [`LONGEST_FETCH_TIMEOUT`](Self::LONGEST_FETCH_TIMEOUT),
-/// so that a lost fetch cannot stop fetching for ever.
+/// The durations have bounds, and a setting beyond one is clamped to it rather than refused, as
+/// the other durations of this crate are: `min_interval`, `refresh_interval` and `fetch_timeout`
+/// are at least [`SHORTEST_INTERVAL`](Self::SHORTEST_INTERVAL), so that no setting lets failures
+/// or tokens fetch in a loop, and `fetch_timeout` at most
+/// [`LONGEST_FETCH_TIMEOUT`](Self::LONGEST_FETCH_TIMEOUT), so that a lost fetch cannot stop
+/// fetching for ever.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -75,7 +78,10 @@ pub struct KeyCache {
     last_success: Option<Instant>,
     /// The fetch under way: its number, and when it was handed out.
     in_flight: Option<(u64, Instant)>,
+    /// The number of the last fetch handed out; numbers only grow.
     tickets: u64,
+    /// The number of the fetch that brought the set held: an answer to an earlier one is older.
+    set_ticket: Option<u64>,
     /// A token named a key the set lacks since the last good fetch.
     unknown_key_seen: bool,
     failures: u32,
@@ -87,6 +93,7 @@ pub struct KeyCache {
 #[must_use = "fetch the URL and give the answer to KeyCache::finish, or the failure to KeyCache::failed"]
 pub struct KeyFetch {
     ticket: u64,
+    started: Instant,
     url: Url,
 }
 
@@ -122,9 +129,9 @@ pub enum KeyFetchError {
     /// The body is not a usable key set.
     #[error("the JWKS endpoint's answer: {0}")]
     KeySet(#[from] KeySetError),
-    /// The fetch was no longer the one under way (it outlived the fetch timeout, and another was
-    /// handed out since); its answer was not taken.
-    #[error("the key set fetch was abandoned after the fetch timeout; its answer was not taken")]
+    /// The fetch was handed out before the fetch of the set held (it outlived the fetch timeout,
+    /// and a later one answered first); its older answer was not taken.
+    #[error("the key set fetch was overtaken by a later one; its older answer was not taken")]
     Abandoned,
 }
 
@@ -135,7 +142,7 @@ impl KeyCache {
     pub const DEFAULT_MIN_INTERVAL: Duration = KeySet::DEFAULT_REFETCH_INTERVAL;
     /// How long a fetch may stay unfinished before another may be handed out: 30 seconds.
     pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);
-    /// The shortest `min_interval` and `refresh_interval` taken: a second.
+    /// The shortest `min_interval`, `refresh_interval` and `fetch_timeout` taken: a second.
     pub const SHORTEST_INTERVAL: Duration = Duration::from_secs(1);
     /// The longest `fetch_timeout` taken: five minutes, far beyond any HTTP client's timeout.
     pub const LONGEST_FETCH_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -153,6 +160,7 @@ impl KeyCache {
             last_success: None,
             in_flight: None,
             tickets: 0,
+            set_ticket: None,
             unknown_key_seen: false,
             failures: 0,
         }
@@ -178,10 +186,11 @@ impl KeyCache {
         self
     }
 
-    /// How long a fetch may stay unfinished before another may be handed out (at most
+    /// How long a fetch may stay unfinished before another may be handed out (at least
+    /// [`SHORTEST_INTERVAL`](Self::SHORTEST_INTERVAL), at most
     /// [`LONGEST_FETCH_TIMEOUT`](Self::LONGEST_FETCH_TIMEOUT)).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.fetch_timeout = timeout.min(Self::LONGEST_FETCH_TIMEOUT);
+        self.fetch_timeout = timeout.clamp(Self::SHORTEST_INTERVAL, Self::LONGEST_FETCH_TIMEOUT);
         self
     }
 
@@ -247,7 +256,7 @@ impl KeyCache {
 
     /// The answer to `fetch`, received at `now`: its HTTP status and body. A usable set replaces
     /// the one held, dated from when `fetch` was handed out; anything else leaves that one
-    /// serving. The answer to a fetch superseded by a later one is refused
+    /// serving. The answer to a fetch handed out before the one of the set held is refused
     /// ([`KeyFetchError::Abandoned`]).
     pub fn finish(
         &mut self,
@@ -256,9 +265,10 @@ impl KeyCache {
         body: &[u8],
         now: Instant,
     ) -> Result<Arc<KeySet>, KeyFetchError> {
-        let Some(started) = self.release(&fetch) else {
+        if !self.release(&fetch) {
             return Err(KeyFetchError::Abandoned);
-        };
+        }
+        let started = fetch.started;
         let parsed = if status == 200 {
             KeySet::parse(body)
                 .map(|keys| keys.refetch_interval(self.min_interval))
@@ -270,6 +280,7 @@ impl KeyCache {
             Ok(keys) => {
                 let keys = Arc::new(keys);
                 self.keys = Some(Arc::clone(&keys));
+                self.set_ticket = Some(fetch.ticket);
                 // The issuer's set as of the request, however late the answer came.
                 self.last_success = Some(started.min(now));
                 self.unknown_key_seen = false;
@@ -286,7 +297,7 @@ impl KeyCache {
     /// `fetch` failed before any answer (connection refused, timeout, ...); the set held goes on
     /// serving.
     pub fn failed(&mut self, fetch: KeyFetch) {
-        if self.release(&fetch).is_some() {
+        if self.release(&fetch) {
             self.failures = self.failures.saturating_add(1);
         }
     }
@@ -301,20 +312,22 @@ impl KeyCache {
         }
         KeyFetch {
             ticket: self.tickets,
+            started: now,
             url: self.url.clone(),
         }
     }
 
-    /// Ends `fetch` if it is the latest handed out, timed out or not, and says when it was
-    /// handed out; a superseded one is ignored.
-    fn release(&mut self, fetch: &KeyFetch) -> Option<Instant> {
-        match self.in_flight {
-            Some((ticket, started)) if ticket == fetch.ticket => {
-                self.in_flight = None;
-                Some(started)
-            }
-            _ => None,
+    /// Ends `fetch` if it is the one under way, and says whether its answer may be taken: it was
+    /// handed out after the fetch of the set held, timed out or not. Whether a later fetch is
+    /// still under way does not matter: until it answers, this one's set is the newest there is.
+    fn release(&mut self, fetch: &KeyFetch) -> bool {
+        if self
+            .in_flight
+            .is_some_and(|(ticket, _)| ticket == fetch.ticket)
+        {
+            self.in_flight = None;
         }
+        self.set_ticket.is_none_or(|held| fetch.ticket > held)
     }
 
     fn fetch_running(&self, now: Instant) -> bool {
@@ -524,7 +537,8 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_fetch_stops_blocking_after_the_timeout_and_its_answer_is_not_taken() {
+    fn a_lost_fetch_stops_blocking_after_the_timeout_and_its_answer_after_a_newer_one_is_not_taken()
+    {
         let start = Instant::now();
         let mut cache = cache().fetch_timeout(secs(30));
         let lost = cache.poll(start).unwrap();
@@ -534,13 +548,47 @@ mod tests {
             KeyRefetch::InFlight
         ));
         let second = cache.poll(start + secs(60)).unwrap();
+        cache.finish(second, 200, JWKS, start + secs(61)).unwrap();
         assert_eq!(
-            cache.finish(lost, 200, JWKS, start + secs(61)).unwrap_err(),
+            cache.finish(lost, 200, JWKS, start + secs(62)).unwrap_err(),
             KeyFetchError::Abandoned
         );
-        assert!(cache.keys().is_none());
-        cache.finish(second, 200, JWKS, start + secs(61)).unwrap();
         assert!(cache.keys().is_some());
+    }
+
+    #[test]
+    fn a_jwks_endpoint_slower_than_the_fetch_timeout_still_loads() {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        // No timeout at all asked for: it is a second, so a second fetch is not handed out at once.
+        let mut cache = cache()
+            .fetch_timeout(Duration::ZERO)
+            .min_interval(Duration::ZERO);
+        let first = cache.poll(start).unwrap();
+        assert!(cache.poll(start + ms(999)).is_none());
+        assert!(matches!(
+            cache.unknown_key(start + ms(999)),
+            KeyRefetch::InFlight
+        ));
+        // An endpoint answering in 2.5 s, and a token naming an unknown key every second: each
+        // second a new fetch is handed out, and each answer is still taken, as it is newer than
+        // the set held.
+        let KeyRefetch::Fetch(second) = cache.unknown_key(start + secs(1)) else {
+            panic!("the first fetch timed out");
+        };
+        let KeyRefetch::Fetch(third) = cache.unknown_key(start + secs(2)) else {
+            panic!("the second fetch timed out");
+        };
+        cache.finish(first, 200, JWKS, start + ms(2_500)).unwrap();
+        assert!(cache.keys().is_some());
+        cache.finish(second, 200, JWKS, start + ms(3_500)).unwrap();
+        cache.finish(third, 200, JWKS, start + ms(4_500)).unwrap();
+        assert_eq!(cache.failures(), 0);
+        // The set is dated from the last fetch's start.
+        assert_eq!(
+            cache.next_due(),
+            Some(start + secs(2) + KeyCache::DEFAULT_REFRESH_INTERVAL)
+        );
     }
 
     #[test]
@@ -586,7 +634,7 @@ mod tests {
     }
 
     #[test]
-    fn a_late_answer_is_taken_only_from_the_latest_fetch_and_dated_from_its_start() {
+    fn a_late_answer_is_taken_only_if_newer_than_the_set_and_dated_from_its_start() {
         let start = Instant::now();
         let mut cache = cache().fetch_timeout(secs(30)).refresh_interval(secs(300));
         let slow = cache.poll(start).unwrap();
@@ -596,16 +644,16 @@ mod tests {
         assert!(late.is_ok());
         // The set is as old as the request: the schedule runs from the start, not the answer.
         assert_eq!(cache.next_due(), Some(start + secs(300)));
-        // Once a newer fetch is handed out, the older one's answer is refused.
+        // Once a newer fetch has answered, the older one's answer is refused.
         let older = cache.poll(start + secs(300)).unwrap();
         let newer = cache.poll(start + secs(360)).unwrap();
+        cache.finish(newer, 200, JWKS, start + secs(361)).unwrap();
         assert_eq!(
             cache
-                .finish(older, 200, JWKS, start + secs(361))
+                .finish(older, 200, JWKS, start + secs(362))
                 .unwrap_err(),
             KeyFetchError::Abandoned
         );
-        cache.finish(newer, 200, JWKS, start + secs(362)).unwrap();
         assert_eq!(cache.next_due(), Some(start + secs(660)));
     }
 

@@ -157,7 +157,7 @@ pub use token_exchange::{
     TokenExchange, TokenExchangeError, TokenExchangeResponse, TOKEN_EXCHANGE_GRANT_TYPE,
 };
 pub use token_request::TokenRequest;
-pub use token_type::{TokenType, TokenTypeError};
+pub use token_type::{OtherTokenType, TokenType, TokenTypeError};
 pub use userinfo::{Userinfo, UserinfoError, UserinfoRequest};
 
 /// The README's examples, run as doctests.

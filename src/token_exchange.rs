@@ -414,6 +414,23 @@ mod tests {
             "https:no-host",
             "http:///path",
             "id_token",
+            "https://trusted@evil.example/type",
+            "https://user:pass@evil.example/type",
+            "https://@evil.example/type",
+            "urn:example:a?+r",
+            "urn:example:a?=q",
+            "urn:example:a#f",
+            "urn:example:/slash",
+            "urn:example:a%2",
+            "urn:example:a%zz",
+            "urn:example:a\\b",
+            "urn:example:a<b>",
+            "urn:example:a[b]",
+            "urn:example:a\"b",
+            "urn:example:a^b",
+            "urn:example:a`b",
+            "urn:example:a{b}",
+            "urn:example:a|b",
         ] {
             assert!(
                 matches!(refused.parse::<TokenType>(), Err(TokenTypeError { .. })),
@@ -426,21 +443,36 @@ mod tests {
             "urn:x-oath:params:oauth:token-type:a",
             "https://tokens.example.com/types/session",
             "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0",
+            "urn:example:a%2Fb:c@d/e!$&'()*+,;=-._~",
+            "https://tokens.example.com/a@b",
         ] {
-            assert_eq!(
-                taken.parse::<TokenType>().unwrap(),
-                TokenType::Other(taken.into()),
+            let parsed = taken.parse::<TokenType>().unwrap();
+            assert!(
+                matches!(&parsed, TokenType::Other(other) if other.as_str() == taken),
                 "{taken}"
             );
+            assert_eq!(parsed.as_str(), taken);
         }
-        assert_eq!(
-            "urn:example:custom".parse::<TokenType>().unwrap(),
-            TokenType::Other("urn:example:custom".into())
-        );
         for (kind, uri) in KNOWN {
             assert_eq!(uri.parse::<TokenType>().unwrap(), kind);
             assert_eq!(kind.as_str(), uri);
+            // RFC 8141 section 3.1: the scheme and NID in any case; the NSS exactly.
+            let shouted = uri.replacen("urn:ietf:", "URN:IETF:", 1);
+            assert_eq!(shouted.parse::<TokenType>().unwrap(), kind);
+            let mixed = uri.replacen("urn:ietf:", "Urn:iEtF:", 1);
+            assert_eq!(mixed.parse::<TokenType>().unwrap(), kind);
+            let other_nss = uri.replacen("params:oauth", "PARAMS:OAUTH", 1);
+            assert!(matches!(
+                other_nss.parse::<TokenType>().unwrap(),
+                TokenType::Other(_)
+            ));
         }
+        // At most 256 bytes, so that an error naming a server's type stays short.
+        let longest = format!("urn:example:{}", "a".repeat(TokenType::MAX_LEN - 12));
+        assert!(longest.parse::<TokenType>().is_ok());
+        let too_long = format!("{longest}a");
+        let error = too_long.parse::<TokenType>().unwrap_err();
+        assert!(error.to_string().len() < 300);
     }
 
     #[test]

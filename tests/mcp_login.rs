@@ -1118,13 +1118,19 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
         .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
         .unwrap();
     // A refresh answered with a bearer token is a downgrade: refused, the bound token kept.
-    let bearer = json!({"access_token": "at_bearer", "token_type": "Bearer"});
+    let bearer =
+        json!({"access_token": "at_bearer", "token_type": "Bearer", "refresh_token": "rt_rotated"});
+    assert!(authorization.refresh_token().is_some());
     assert_eq!(
         authorization.refreshed(200, bearer.to_string().as_bytes(), 1_000),
         Err(TokenError::DpopDowngraded)
     );
     assert_eq!(authorization.token_type(), AccessTokenType::Dpop);
     assert_eq!(authorization.access_token().secret(), "at_dpop");
+    // And the refreshes end: the answer may have rotated the refresh token, so the one held may
+    // be spent, and redeeming it again could revoke the family. Log in again.
+    assert!(authorization.refresh_token().is_none());
+    assert!(authorization.refresh_request().is_none());
 }
 
 #[test]

@@ -1413,29 +1413,68 @@ proptest! {
     #![proptest_config(config())]
 
     /// A token type identifier is taken only as a URN or an `http(s)` URL with a host, exactly as
-    /// given (RFC 8693 §3): `javascript:`, `data:`, `file:` and the like name no kind of token.
+    /// given (RFC 8693 §3): `javascript:`, `data:`, `file:` and the like name no kind of token. It
+    /// is at most 256 bytes; a URN's NSS holds only RFC 8141's characters; an URL has no user
+    /// information; and a registered URN is recognised whatever the case of `urn` and its NID.
     #[test]
     fn a_token_type_is_a_urn_or_an_http_url(
         scheme in prop::sample::select(vec![
-            "urn", "URN", "https", "http", "HTTPS", "javascript", "JavaScript", "data", "file",
-            "vbscript", "blob", "ftp", "mailto", "x",
+            "urn", "URN", "Urn", "https", "http", "HTTPS", "javascript", "JavaScript", "data",
+            "file", "vbscript", "blob", "ftp", "mailto", "x",
         ]),
-        rest in tricky_string(40),
+        rest in prop_oneof![
+            4 => tricky_string(40),
+            // A registered URN's NID and NSS, the NID in any case.
+            1 => (
+                prop::sample::select(vec!["ietf", "IETF", "iEtF"]),
+                prop::sample::select(vec!["id-jag", "access_token", "jwt", "ID-JAG", "id_jag"]),
+            )
+                .prop_map(|(nid, kind)| format!("{nid}:params:oauth:token-type:{kind}")),
+            // User information, or something like it, before a host.
+            1 => ("[a-z@:%]{0,8}", "[a-z.]{1,12}", "[/?#@a-z]{0,8}")
+                .prop_map(|(user, host, path)| format!("//{user}@{host}{path}")),
+            // Around the length limit.
+            1 => (240..270usize).prop_map(|len| format!("example:{}", "a".repeat(len))),
+        ],
     ) {
         use workos_connect::{TokenExchangeResponse, TokenType};
         let uri = format!("{scheme}:{rest}");
         match uri.parse::<TokenType>() {
-            Ok(kind) => {
-                prop_assert_eq!(kind.as_str(), uri.as_str());
+            Ok(TokenType::Other(other)) => {
+                prop_assert_eq!(other.as_str(), uri.as_str());
+                prop_assert!(uri.len() <= TokenType::MAX_LEN, "{:?} taken", uri);
                 prop_assert!(uri.bytes().all(|b| b.is_ascii_graphic()));
                 let scheme = scheme.to_ascii_lowercase();
-                prop_assert!(
-                    scheme == "urn" || ((scheme == "https" || scheme == "http") && rest.starts_with("//")),
-                    "{:?} taken", uri
-                );
+                if scheme == "urn" {
+                    let (_, nss) = rest.split_once(':').unwrap_or_default();
+                    prop_assert!(
+                        !nss.starts_with('/')
+                            && nss.bytes().all(|b| b.is_ascii_alphanumeric()
+                                || b"-._~!$&'()*+,;=:@/%".contains(&b)),
+                        "{:?} taken", uri
+                    );
+                    let (nid, nss) = rest.split_once(':').unwrap_or_default();
+                    prop_assert!(
+                        !(nid.eq_ignore_ascii_case("ietf")
+                            && nss == "params:oauth:token-type:id-jag"),
+                        "{:?} is the id-jag type", uri
+                    );
+                } else {
+                    prop_assert!(
+                        (scheme == "https" || scheme == "http") && rest.starts_with("//"),
+                        "{:?} taken", uri
+                    );
+                    let authority = rest[2..].split(['/', '?', '#']).next().unwrap_or_default();
+                    prop_assert!(!authority.contains('@'), "{:?} has user information", uri);
+                }
+            }
+            Ok(kind) => {
+                prop_assert!(kind.as_str().eq_ignore_ascii_case(&uri), "{:?} read as {}", uri, kind);
+                prop_assert_eq!(&kind.as_str()[9..], &uri[9..]);
             }
             Err(error) => {
                 prop_assert!(!error.to_string().chars().any(char::is_control), "{}", error);
+                prop_assert!(error.to_string().len() < 400, "{}", error);
             }
         }
         let body = serde_json::json!({

@@ -35,10 +35,15 @@ pub const DEFAULT_PROOF_LEEWAY_SECS: u64 = 60;
 /// 60 bytes: 500,000 of them, some 30 MB at most, take 2,700 proofs a second.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 500_000;
 
-/// Proofs of one key remembered at once, unless a check is told otherwise: 1% of
-/// [`DEFAULT_REPLAY_CAPACITY`], some 27 proofs a second for one client, so that it takes a
-/// hundred bound keys, not one, to fill the memory for everyone.
-pub const DEFAULT_REPLAY_CAPACITY_PER_KEY: usize = 5_000;
+/// Proofs of one key remembered at once with the default capacity, unless a check is told
+/// otherwise: 1% of [`DEFAULT_REPLAY_CAPACITY`], some 27 proofs a second for one client. With
+/// another [`replay_capacity`](DpopProofCheck::replay_capacity), the default is 1% of it (at least
+/// one), so that it always takes a hundred keys, not one, to fill the memory for everyone.
+///
+/// At a resource server that is a hundred keys bound to tokens the authorization server issued.
+/// At a token endpoint nothing binds a key yet, and a hundred throwaway keys cost nothing: see
+/// [`DpopProofCheck`] for how to check proofs there.
+pub const DEFAULT_REPLAY_CAPACITY_PER_KEY: usize = DEFAULT_REPLAY_CAPACITY / 100;
 
 /// The longest `jti` taken, in bytes. RFC 9449 §4.2 asks for a unique identifier with enough
 /// entropy (a UUID is 36 characters, this crate's 43); a longer one is no more unique, and a
@@ -57,6 +62,14 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 /// Made once and shared: its clones share one memory of accepted proofs, so that a proof replayed
 /// to another worker is refused too, and one set of nonces, so that a
 /// [rotation](Self::rotate_nonce) reaches every worker. Only ES256 proofs are accepted.
+///
+/// A token endpoint needs a check of its own, not a clone of the resource server's, sized for
+/// its own rate: there the proof's key is bound to nothing yet, so the quota per key does not
+/// hold back a client that signs each proof with a fresh key, and a check shared with resource
+/// requests would let it fill their memory too ([`DpopProofError::ReplayMemoryFull`], 503 for
+/// everyone). Check its proofs with [`check_proof_unrecorded`](Self::check_proof_unrecorded),
+/// authenticate the client and check the grant, and only then [`record`](Self::record) the
+/// proof, so that only a client that got that far takes room.
 ///
 /// ```
 /// use workos_connect::dpop::{DpopKey, DpopProofCheck, DpopProofError};
@@ -145,6 +158,29 @@ impl VerifiedDpopProof {
     }
 }
 
+/// A proof that passed every check but its first use, from
+/// [`DpopProofCheck::check_proof_unrecorded`]: until [recorded](DpopProofCheck::record) it may be
+/// a replay, so take the request only with what `record` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "record it with DpopProofCheck::record before taking the request: until then it may be a replay"]
+pub struct UnrecordedDpopProof {
+    proof: VerifiedDpopProof,
+    /// The key's thumbprint, as bytes.
+    digest: [u8; 32],
+    /// How long after its `iat` the proof was taken, in seconds.
+    window: u64,
+    /// When it was checked, in Unix seconds.
+    now: u64,
+}
+
+impl UnrecordedDpopProof {
+    /// The RFC 7638 thumbprint of the proof's key, as [`VerifiedDpopProof::jkt`]: to check
+    /// against an authorization code's `dpop_jkt` or a refresh token's binding before recording.
+    pub fn jkt(&self) -> &str {
+        self.proof.jkt()
+    }
+}
+
 impl Default for DpopProofCheck {
     fn default() -> Self {
         DpopProofCheck::new()
@@ -160,7 +196,7 @@ impl DpopProofCheck {
             max_age_secs: DEFAULT_PROOF_MAX_AGE_SECS,
             leeway_secs: DEFAULT_PROOF_LEEWAY_SECS,
             nonces: Arc::default(),
-            seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_CAPACITY_PER_KEY),
+            seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, None),
             now: None,
         }
     }
@@ -181,18 +217,20 @@ impl DpopProofCheck {
     /// the clones made before). A proof is never forgotten while its window is open: when that
     /// many are, a new one is refused with [`DpopProofError::ReplayMemoryFull`] until the oldest
     /// windows close. Size it for the proofs a second you take times the window, `max_age` plus
-    /// twice the leeway.
+    /// twice the leeway. One key's share is 1% of `proofs` (at least one), unless
+    /// [`replay_capacity_per_key`](Self::replay_capacity_per_key) set another, which is kept.
     pub fn replay_capacity(mut self, proofs: usize) -> Self {
-        self.seen = SeenProofs::new(proofs, self.seen.per_key());
+        self.seen = SeenProofs::new(proofs, self.seen.per_key_set());
         self
     }
 
-    /// Remembers at most `proofs` open proofs of any one key (at least one), so that a client
-    /// holding one bound token cannot fill the memory for all the others: its next proof is
-    /// refused with [`DpopProofError::KeyReplayQuota`] (429) until its oldest windows close,
-    /// while other keys' proofs are still taken. The memory stays shared with the clones.
-    pub fn replay_capacity_per_key(mut self, proofs: usize) -> Self {
-        self.seen = self.seen.with_per_key(proofs);
+    /// Remembers at most `proofs` open proofs of any one key (at least one; unless set, 1% of the
+    /// capacity), so that a client holding one bound token cannot fill the memory for all the
+    /// others: its next proof is refused with [`DpopProofError::KeyReplayQuota`] (429) until its
+    /// oldest windows close, while other keys' proofs are still taken. The quota belongs to the
+    /// memory: it applies to every clone sharing it, those made before included.
+    pub fn replay_capacity_per_key(self, proofs: usize) -> Self {
+        self.seen.set_per_key(proofs);
         self
     }
 
@@ -212,7 +250,9 @@ impl DpopProofCheck {
     /// it. The replay memory is kept: a proof already taken is still a replay.
     ///
     /// A server nonce bounds how long a proof made in advance stays usable (RFC 9449 §9, §11.1):
-    /// rotate on a timer, and a nonce lives at most two periods.
+    /// rotate on a timer, and a nonce lives at most two periods. A nonce that leaked is still
+    /// taken until the rotation after next: rotate twice, or rotate then
+    /// [`retire_previous`](Self::retire_previous), to stop taking it at once.
     ///
     /// ```
     /// use workos_connect::dpop::{DpopNonce, DpopProofCheck};
@@ -227,6 +267,14 @@ impl DpopProofCheck {
         let mut nonces = self.write_nonces();
         let retiring = nonces.current.replace(nonce);
         nonces.previous = retiring;
+    }
+
+    /// Stops taking the nonce handed out before the last [rotation](Self::rotate_nonce), on this
+    /// check and every clone sharing its nonces: after a leak, rotate then retire it, and only the
+    /// new nonce is taken. Clients holding the retired one get a [`DpopProofError::UseNonce`]
+    /// with the new one and retry once.
+    pub fn retire_previous(&self) {
+        self.write_nonces().previous = None;
     }
 
     /// The nonce handed out now, when one is required: to send as `DPoP-Nonce` with any response
@@ -255,7 +303,9 @@ impl DpopProofCheck {
     }
 
     /// Checks a proof sent without an access token, as at a token endpoint: all `DPoP` header
-    /// values of the request (exactly one is taken), its method and its URL.
+    /// values of the request (exactly one is taken), its method and its URL. The proof is
+    /// recorded at once; at a token endpoint, prefer
+    /// [`check_proof_unrecorded`](Self::check_proof_unrecorded) (see [`DpopProofCheck`]).
     pub fn check_proof<'a>(
         &self,
         dpop: impl IntoIterator<Item = &'a [u8]>,
@@ -263,6 +313,63 @@ impl DpopProofCheck {
         url: &Url,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
         self.check(dpop, method, url, None)
+    }
+
+    /// Checks a proof as [`check_proof`](Self::check_proof) does, all but its first use: nothing
+    /// is recorded, so a client not yet authenticated takes no room in the replay memory. Once
+    /// the client is authenticated and its grant checked, and before the token is issued, give
+    /// the proof to [`record`](Self::record), which refuses a replay.
+    ///
+    /// ```
+    /// use workos_connect::dpop::{DpopKey, DpopProofCheck, DpopProofError};
+    ///
+    /// // The token endpoint's own check, sized for it.
+    /// let token_endpoint = DpopProofCheck::new().replay_capacity(10_000);
+    /// let key = DpopKey::generate();
+    /// let url = "https://as.example.com/token".parse()?;
+    /// let proof = key.proof("POST", &url).sign()?;
+    /// let dpop = [proof.as_str().as_bytes()];
+    /// let unrecorded = token_endpoint.check_proof_unrecorded(dpop, "POST", &url)?;
+    /// // ... authenticate the client and check the code, the refresh token or the assertion ...
+    /// let verified = token_endpoint.record(unrecorded)?;
+    /// assert_eq!(verified.jkt(), key.thumbprint());
+    /// let again = token_endpoint.check_proof_unrecorded(dpop, "POST", &url)?;
+    /// assert_eq!(token_endpoint.record(again).unwrap_err(), DpopProofError::Replayed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_proof_unrecorded<'a>(
+        &self,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+    ) -> Result<UnrecordedDpopProof, DpopProofError> {
+        self.verify(dpop, method, url, None)
+    }
+
+    /// Records a proof from [`check_proof_unrecorded`](Self::check_proof_unrecorded) in this
+    /// check's replay memory: the proof passes unless it was taken before
+    /// ([`DpopProofError::Replayed`]) or the memory, or the key's quota, is full.
+    pub fn record(&self, proof: UnrecordedDpopProof) -> Result<VerifiedDpopProof, DpopProofError> {
+        let UnrecordedDpopProof {
+            proof,
+            digest,
+            window,
+            now,
+        } = proof;
+        match self
+            .seen
+            .record(&digest, &proof.jti, proof.iat, window, now)
+        {
+            Recorded::First => Ok(proof),
+            Recorded::Again => Err(DpopProofError::Replayed),
+            Recorded::Full => Err(DpopProofError::ReplayMemoryFull),
+            Recorded::KeyFull => Err(DpopProofError::KeyReplayQuota),
+            Recorded::Closed { now } => Err(DpopProofError::Stale {
+                iat: proof.iat,
+                now,
+                max_age: window,
+            }),
+        }
     }
 
     /// Checks a resource request's proof: as [`check_proof`](Self::check_proof), and its `ath`
@@ -286,6 +393,19 @@ impl DpopProofCheck {
         url: &Url,
         token: Option<(&AccessToken, &str)>,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
+        // The replay check last, so that a refused proof takes no room and can be mended and
+        // sent again.
+        self.record(self.verify(dpop, method, url, token)?)
+    }
+
+    /// Every check but the first use.
+    fn verify<'a>(
+        &self,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+        token: Option<(&AccessToken, &str)>,
+    ) -> Result<UnrecordedDpopProof, DpopProofError> {
         let proof = one_proof(dpop)?;
         let (jwk, claims) = verify_signed(proof)?;
         if claims.jti.is_empty() || claims.jti.len() > MAX_PROOF_JTI_LEN {
@@ -318,7 +438,8 @@ impl DpopProofCheck {
                 now,
             });
         }
-        let jkt = jwk.thumbprint();
+        let digest = jwk.thumbprint_digest();
+        let jkt = URL_SAFE_NO_PAD.encode(digest);
         if let Some((access_token, cnf_jkt)) = token {
             let hash_matches = claims
                 .ath
@@ -348,27 +469,15 @@ impl DpopProofCheck {
                 }
             }
         }
-        // Last, so that a refused proof takes no room and can be mended and sent again.
-        match self
-            .seen
-            .record(&jkt, &claims.jti, claims.iat, max_age, now)
-        {
-            Recorded::First => {}
-            Recorded::Again => return Err(DpopProofError::Replayed),
-            Recorded::Full => return Err(DpopProofError::ReplayMemoryFull),
-            Recorded::KeyFull => return Err(DpopProofError::KeyReplayQuota),
-            Recorded::Closed { now } => {
-                return Err(DpopProofError::Stale {
-                    iat: claims.iat,
-                    now,
-                    max_age,
-                })
-            }
-        }
-        Ok(VerifiedDpopProof {
-            jkt,
-            jti: claims.jti,
-            iat: claims.iat,
+        Ok(UnrecordedDpopProof {
+            proof: VerifiedDpopProof {
+                jkt,
+                jti: claims.jti,
+                iat: claims.iat,
+            },
+            digest,
+            window: max_age,
+            now,
         })
     }
 }

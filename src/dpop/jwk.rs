@@ -73,13 +73,17 @@ impl PublicJwk {
     /// The RFC 7638 SHA-256 thumbprint in base64url: the `jkt` that a DPoP-bound token's
     /// `cnf` claim and an authorization request's `dpop_jkt` carry (RFC 9449 §6.1, §10).
     pub fn thumbprint(&self) -> String {
-        let digest = jwk_thumbprint(&mut [
+        String::from_utf8_lossy(&base64url_32(&self.thumbprint_digest())).into_owned()
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint, as bytes.
+    pub(super) fn thumbprint_digest(&self) -> [u8; 32] {
+        jwk_thumbprint(&mut [
             ("crv", "P-256"),
             ("kty", "EC"),
             ("x", &self.x),
             ("y", &self.y),
-        ]);
-        String::from_utf8_lossy(&base64url_32(&digest)).into_owned()
+        ])
     }
 
     pub(super) fn verifying_key(&self) -> &VerifyingKey {

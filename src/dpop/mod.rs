@@ -48,8 +48,9 @@ mod target_uri;
 
 pub use challenge::{DpopChallenge, DpopChallengeError, DpopErrorCode};
 pub use check::{
-    DpopProofCheck, VerifiedDpopProof, DEFAULT_PROOF_LEEWAY_SECS, DEFAULT_PROOF_MAX_AGE_SECS,
-    DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_CAPACITY_PER_KEY, MAX_PROOF_JTI_LEN,
+    DpopProofCheck, UnrecordedDpopProof, VerifiedDpopProof, DEFAULT_PROOF_LEEWAY_SECS,
+    DEFAULT_PROOF_MAX_AGE_SECS, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_CAPACITY_PER_KEY,
+    MAX_PROOF_JTI_LEN,
 };
 pub use check_error::DpopProofError;
 pub use jwk::PublicJwk;

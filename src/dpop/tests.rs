@@ -642,7 +642,10 @@ fn a_restored_key_makes_proofs_that_verify() {
 fn a_full_replay_memory_refuses_new_proofs_and_never_a_remembered_one() {
     let case = Case::new();
     let issued = case.now;
-    let check = DpopProofCheck::new().replay_capacity(100).at(issued);
+    let check = DpopProofCheck::new()
+        .replay_capacity(100)
+        .replay_capacity_per_key(100)
+        .at(issued);
     let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
     let first = fresh(&case);
     assert!(case.check_with(check.clone(), &first).is_ok());
@@ -770,5 +773,117 @@ fn a_header_or_claims_that_are_arrays_refuse_the_proof() {
     );
     assert!(case
         .check(&signed(&case.key, &case.header(), &claims))
+        .is_ok());
+}
+
+#[test]
+fn the_quota_per_key_scales_with_the_capacity_and_is_shared_by_every_clone() {
+    let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
+    // A capacity of 200: one key takes 2, not the 5,000 of the default capacity.
+    let case = Case::new();
+    let check = DpopProofCheck::new().replay_capacity(200).at(case.now);
+    for _ in 0..2 {
+        assert!(case.check_with(check.clone(), &fresh(&case)).is_ok());
+    }
+    assert_eq!(
+        case.check_with(check.clone(), &fresh(&case)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    // Never less than one, however small the memory.
+    let tiny = DpopProofCheck::new().replay_capacity(10).at(case.now);
+    let other = Case::new();
+    assert!(other.check_with(tiny.clone(), &fresh(&other)).is_ok());
+    assert_eq!(
+        other.check_with(tiny, &fresh(&other)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    // A quota set after a clone was made reaches that clone too, and survives a later capacity.
+    let check = DpopProofCheck::new().replay_capacity(1_000).at(case.now);
+    let serving = check.clone();
+    let _check = check.replay_capacity_per_key(1);
+    assert!(case.check_with(serving.clone(), &fresh(&case)).is_ok());
+    assert_eq!(
+        case.check_with(serving.clone(), &fresh(&case)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    let resized = serving.replay_capacity(100_000);
+    let another = Case::new();
+    assert!(another
+        .check_with(resized.clone(), &fresh(&another))
+        .is_ok());
+    assert_eq!(
+        another.check_with(resized, &fresh(&another)),
+        Err(DpopProofError::KeyReplayQuota)
+    );
+    assert_eq!(DEFAULT_REPLAY_CAPACITY_PER_KEY, 5_000);
+}
+
+#[test]
+fn a_token_endpoint_records_a_proof_only_once_the_client_is_authenticated() {
+    let token_url = url("https://as.example.com/token");
+    let now = 1_700_000_000;
+    let check = DpopProofCheck::new().replay_capacity(2).at(now);
+    let proof = |key: &DpopKey| key.proof("POST", &token_url).at(now).sign().unwrap();
+    // A hundred throwaway keys whose clients never authenticate take no room.
+    for _ in 0..100 {
+        let proof = proof(&DpopKey::generate());
+        let unrecorded = check
+            .check_proof_unrecorded(one(proof.as_str()), "POST", &token_url)
+            .unwrap();
+        drop(unrecorded);
+    }
+    let key = DpopKey::generate();
+    let sent = proof(&key);
+    let unrecorded = check
+        .check_proof_unrecorded(one(sent.as_str()), "POST", &token_url)
+        .unwrap();
+    assert_eq!(unrecorded.jkt(), key.thumbprint());
+    let verified = check.record(unrecorded.clone()).unwrap();
+    assert_eq!(verified.jkt(), key.thumbprint());
+    // Recorded once: the same proof again is a replay, recorded or checked at once.
+    assert_eq!(check.record(unrecorded), Err(DpopProofError::Replayed));
+    assert_eq!(
+        check.check_proof(one(sent.as_str()), "POST", &token_url),
+        Err(DpopProofError::Replayed)
+    );
+    // Every other check still runs before recording.
+    assert_eq!(
+        check
+            .check_proof_unrecorded(one(sent.as_str()), "GET", &token_url)
+            .unwrap_err(),
+        DpopProofError::MethodMismatch {
+            method: "GET".into()
+        }
+    );
+}
+
+#[test]
+fn a_leaked_nonce_is_dropped_by_retiring_the_previous_one() {
+    let case = Case::new();
+    let check = DpopProofCheck::new()
+        .at(case.now)
+        .require_nonce(numbered_nonce(0));
+    let serving = check.clone();
+    check.rotate_nonce(numbered_nonce(1));
+    // Still taken after one rotation...
+    assert!(case
+        .check_with(
+            serving.clone(),
+            case.signed_with_nonce(&numbered_nonce(0)).as_str()
+        )
+        .is_ok());
+    // ...and no longer once retired, on every clone; the current one still is.
+    check.retire_previous();
+    assert_eq!(
+        case.check_with(
+            serving.clone(),
+            case.signed_with_nonce(&numbered_nonce(0)).as_str()
+        ),
+        Err(DpopProofError::UseNonce {
+            nonce: numbered_nonce(1)
+        })
+    );
+    assert!(case
+        .check_with(serving, case.signed_with_nonce(&numbered_nonce(1)).as_str())
         .is_ok());
 }

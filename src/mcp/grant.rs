@@ -234,6 +234,12 @@ impl McpAuthorization {
     /// Takes the refresh's answer as [`refreshed`](Self::refreshed) does, with its `DPoP-Nonce`
     /// header values. A `400 use_dpop_nonce` keeps the nonce and returns
     /// [`TokenError::UseDpopNonce`]: send a new [`refresh_request`](Self::refresh_request) once.
+    ///
+    /// A Bearer token in answer to a DPoP refresh is refused ([`TokenError::DpopDowngraded`]),
+    /// and that ends the refreshes: the refused answer may have rotated the refresh token, so the
+    /// one held may be spent, and redeeming a spent one can make the server revoke the whole
+    /// family (RFC 9700 section 4.14.2). It is dropped, `refresh_request` returns `None`, and the
+    /// access token held serves until it expires: then log in again.
     pub fn refreshed_with_dpop_nonce<'a>(
         &mut self,
         status: u16,
@@ -247,7 +253,13 @@ impl McpAuthorization {
                 if binding.token_endpoint_answered(status, body, dpop_nonce) {
                     return Err(TokenError::UseDpopNonce);
                 }
-                TokenResponse::parse_dpop(status, body)?
+                match TokenResponse::parse_dpop(status, body) {
+                    Err(TokenError::DpopDowngraded) => {
+                        self.refresh_token = None;
+                        return Err(TokenError::DpopDowngraded);
+                    }
+                    parsed => parsed?,
+                }
             }
             None => TokenResponse::parse(status, body)?,
         };
