@@ -9,6 +9,8 @@ use crate::client_id::ClientId;
 use crate::credential::{ClientSecret, RefreshToken};
 use crate::domain::AuthKitDomain;
 use crate::encoding::push_query_value;
+#[cfg(feature = "id-token")]
+use crate::id_token::{IdTokenCheck, IdTokenClaims};
 use crate::pending::{App, PendingAuthorization};
 use crate::redirect_uri::RedirectUri;
 use crate::scope::Scopes;
@@ -184,6 +186,19 @@ impl ConnectClient {
             form.push(("client_secret", secret.secret().to_owned()));
         }
         TokenRequest::new(self.domain().token_endpoint(), form, None)
+    }
+}
+
+#[cfg(feature = "id-token")]
+impl ConnectClient {
+    /// Starts validating the ID token of a refresh response against the claims of the login's ID
+    /// token (OpenID Connect Core section 12.2): the same `iss`, `sub` and `aud`, the same `azp` (absent
+    /// when the login's had none), the same `auth_time` when both carry one, an `iat` no earlier than
+    /// the login's, and a `nonce` that is absent or the login's. With no nonce to check, an access
+    /// token for this client (same issuer, subject, audience and keys) is told apart by the
+    /// `client_id` or `scope` it carries, and refused.
+    pub fn refreshed_id_token<'a>(&'a self, previous: &'a IdTokenClaims) -> IdTokenCheck<'a> {
+        IdTokenCheck::for_refresh(self.domain().issuer(), self.client_id().as_str(), previous)
     }
 }
 

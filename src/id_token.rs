@@ -5,13 +5,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::claim_values::{numeric_date, one_or_many};
-use crate::client::ConnectClient;
 use crate::clock::unix_now;
 use crate::credential::IdToken;
-use crate::device::DeviceClient;
 use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::key_set::KeySet;
-use crate::pending::PendingAuthorization;
 use crate::secret::{constant_time_eq, Nonce};
 
 /// The claims of a validated ID token that WorkOS Connect issues.
@@ -372,9 +369,11 @@ enum Expected<'a> {
     DeviceLogin,
 }
 
-/// Validates an ID token; made by [`PendingAuthorization::id_token`] for a login's token response,
-/// by [`ConnectClient::refreshed_id_token`] for a refresh's, or by [`DeviceClient::id_token`] for a
-/// device login's.
+/// Validates an ID token; made by
+/// [`PendingAuthorization::id_token`](crate::PendingAuthorization::id_token) for a login's token
+/// response, by [`ConnectClient::refreshed_id_token`](crate::ConnectClient::refreshed_id_token) for
+/// a refresh's, or by [`DeviceClient::id_token`](crate::device::DeviceClient::id_token) for a device
+/// login's.
 #[derive(Debug, Clone)]
 #[must_use = "call `validate`"]
 pub struct IdTokenCheck<'a> {
@@ -385,53 +384,31 @@ pub struct IdTokenCheck<'a> {
     now: Option<u64>,
 }
 
-impl PendingAuthorization {
-    /// Starts validating the ID token from this login's token response, with a leeway of 60 seconds
-    /// on `exp`, `nbf` and `iat`.
-    ///
-    /// Validate it before using the access token: for an application without PKCE, the `nonce` in
-    /// the ID token is what ties the code to this login. For the ID token of a refresh, which carries
-    /// no `nonce`, use [`ConnectClient::refreshed_id_token`].
-    pub fn id_token(&self) -> IdTokenCheck<'_> {
-        IdTokenCheck {
-            issuer: self.issuer().issuer(),
-            client_id: self.client_id().as_str(),
-            expected: Expected::Login(self.nonce()),
-            leeway_secs: DEFAULT_LEEWAY_SECS,
-            now: None,
-        }
+impl<'a> IdTokenCheck<'a> {
+    /// The check of a login's ID token: its `nonce` must be the login's.
+    pub(crate) fn for_login(issuer: &'a str, client_id: &'a str, nonce: &'a Nonce) -> Self {
+        Self::new(issuer, client_id, Expected::Login(nonce))
     }
-}
 
-impl ConnectClient {
-    /// Starts validating the ID token of a refresh response against the claims of the login's ID
-    /// token (OpenID Connect Core section 12.2): the same `iss`, `sub` and `aud`, the same `azp` (absent
-    /// when the login's had none), the same `auth_time` when both carry one, an `iat` no earlier than
-    /// the login's, and a `nonce` that is absent or the login's. With no nonce to check, an access
-    /// token for this client (same issuer, subject, audience and keys) is told apart by the
-    /// `client_id` or `scope` it carries, and refused.
-    pub fn refreshed_id_token<'a>(&'a self, previous: &'a IdTokenClaims) -> IdTokenCheck<'a> {
-        IdTokenCheck {
-            issuer: self.domain().issuer(),
-            client_id: self.client_id().as_str(),
-            expected: Expected::Refresh(previous),
-            leeway_secs: DEFAULT_LEEWAY_SECS,
-            now: None,
-        }
+    /// The check of a refreshed ID token against the login's claims.
+    pub(crate) fn for_refresh(
+        issuer: &'a str,
+        client_id: &'a str,
+        previous: &'a IdTokenClaims,
+    ) -> Self {
+        Self::new(issuer, client_id, Expected::Refresh(previous))
     }
-}
 
-impl DeviceClient {
-    /// Starts validating the ID token of a device login's tokens: signature, `iss`, `aud` and
-    /// times as for any login. The request carried no `nonce`, so none is checked; the device code,
-    /// which only this device held, ties the tokens to it, and an access token offered instead is
-    /// refused by the `client_id` or `scope` it carries. Validate it before trusting its `sub`,
-    /// for instance before [`Userinfo::check_subject`](crate::Userinfo::check_subject).
-    pub fn id_token(&self) -> IdTokenCheck<'_> {
+    /// The check of a device login's ID token, which carries no `nonce`.
+    pub(crate) fn for_device_login(issuer: &'a str, client_id: &'a str) -> Self {
+        Self::new(issuer, client_id, Expected::DeviceLogin)
+    }
+
+    fn new(issuer: &'a str, client_id: &'a str, expected: Expected<'a>) -> Self {
         IdTokenCheck {
-            issuer: self.issuer(),
-            client_id: self.client_id().as_str(),
-            expected: Expected::DeviceLogin,
+            issuer,
+            client_id,
+            expected,
             leeway_secs: DEFAULT_LEEWAY_SECS,
             now: None,
         }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::domain::AuthKitDomain;
 use crate::key_set::{KeySet, KeySetError};
 
 /// The current [`KeySet`] of an issuer and the rules for fetching it again, with the caller's clock
@@ -164,11 +163,6 @@ impl KeyCache {
             unknown_key_seen: false,
             failures: 0,
         }
-    }
-
-    /// A cache of an AuthKit domain's keys, at its `/oauth2/jwks`.
-    pub fn for_domain(domain: &AuthKitDomain) -> Self {
-        Self::new(domain.jwks_endpoint())
     }
 
     /// How often the set is fetched on the schedule (at least

@@ -76,6 +76,7 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod authorize_response;
 mod callback;
 mod challenge;
 mod claim_values;
@@ -125,6 +126,7 @@ mod token_request;
 mod token_type;
 mod userinfo;
 
+pub use authorize_response::AuthorizeResponse;
 pub use callback::{
     AuthorizationCode, CallbackCheck, CallbackError, ErrorCode, OAuthError, DEFAULT_MAX_AGE,
 };
@@ -146,7 +148,7 @@ pub use key_set::{KeySet, KeySetError};
 pub use pending::PendingAuthorization;
 pub use pkce::{PkceVerifier, S256Challenge};
 pub use redirect_uri::RedirectUri;
-pub use request::{AuthorizeRequest, AuthorizeResponse};
+pub use request::AuthorizeRequest;
 pub use scope::{Scopes, ScopesIter};
 pub use scope_list::{ScopeList, ScopeToken};
 pub use scope_name::Scope;

@@ -8,6 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::callback::CallbackCheck;
 use crate::client_id::ClientId;
 use crate::domain::AuthKitDomain;
+#[cfg(feature = "id-token")]
+use crate::id_token::IdTokenCheck;
 use crate::pkce::PkceVerifier;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::Scopes;
@@ -143,6 +145,23 @@ impl PendingAuthorization {
     /// ```
     pub fn callback(&self) -> CallbackCheck<'_> {
         CallbackCheck::new(self.issuer().issuer(), self.state(), self.created_at())
+    }
+}
+
+#[cfg(feature = "id-token")]
+impl PendingAuthorization {
+    /// Starts validating the ID token from this login's token response, with a leeway of 60 seconds
+    /// on `exp`, `nbf` and `iat`.
+    ///
+    /// Validate it before using the access token: for an application without PKCE, the `nonce` in
+    /// the ID token is what ties the code to this login. For the ID token of a refresh, which carries
+    /// no `nonce`, use [`ConnectClient::refreshed_id_token`](crate::ConnectClient::refreshed_id_token).
+    pub fn id_token(&self) -> IdTokenCheck<'_> {
+        IdTokenCheck::for_login(
+            self.issuer().issuer(),
+            self.client_id().as_str(),
+            self.nonce(),
+        )
     }
 }
 

@@ -1,11 +1,10 @@
 //! One login's authorize request: the builder, the URL it answers with, and how values are encoded.
 
-use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
 use zeroize::Zeroize;
 
+use crate::authorize_response::AuthorizeResponse;
 use crate::client::ConnectClient;
 use crate::clock::unix_now;
 use crate::error::Error;
@@ -197,10 +196,9 @@ impl<'c> AuthorizeRequest<'c> {
             &nonce,
             self.verifier.as_ref(),
         );
-        let url = url.into_boxed_str();
         let created_at = unix_now();
         Ok((
-            AuthorizeResponse { url },
+            AuthorizeResponse::new(url),
             PendingAuthorization::new(
                 app,
                 self.scopes,
@@ -251,86 +249,6 @@ fn write_url(
     }
     debug_assert_eq!(url.len(), len);
     url
-}
-
-/// The authorize endpoint's answer: the `url` to redirect the user to.
-///
-/// Serializes as the endpoint's documented response, `{"url": "..."}`. Its `Debug` hides the `state` and
-/// `nonce` values, so the response can be logged.
-///
-/// ```
-/// # use workos_connect::ConnectClient;
-/// # let client = ConnectClient::new(
-/// #     "https://example.authkit.app".parse()?,
-/// #     "client_01HXYZ".parse()?,
-/// #     "https://app.example.com/callback".parse()?,
-/// # );
-/// let (redirect, _pending) = client.authorize().build()?;
-/// let json = serde_json::to_value(&redirect).unwrap();
-/// assert_eq!(json["url"], redirect.as_str());
-/// assert!(!format!("{redirect:?}").contains(_pending.nonce().secret()));
-/// # Ok::<(), workos_connect::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct AuthorizeResponse {
-    url: Box<str>,
-}
-
-impl AuthorizeResponse {
-    pub(crate) fn new(url: String) -> Self {
-        AuthorizeResponse {
-            url: url.into_boxed_str(),
-        }
-    }
-
-    /// The URL, for a `Location` header.
-    pub fn as_str(&self) -> &str {
-        &self.url
-    }
-
-    /// The URL as an owned string.
-    pub fn into_string(self) -> String {
-        self.url.into_string()
-    }
-
-    /// The URL parsed as a [`url::Url`].
-    pub fn to_url(&self) -> Result<url::Url, url::ParseError> {
-        url::Url::parse(&self.url)
-    }
-}
-
-impl fmt::Debug for AuthorizeResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The URL was written by `build`: `&` inside values is encoded, so splitting on it is exact.
-        let (base, query) = self.url.split_once('?').unwrap_or((&self.url, ""));
-        let mut redacted = String::with_capacity(self.url.len());
-        redacted.push_str(base);
-        for (i, pair) in query.split('&').enumerate() {
-            redacted.push(if i == 0 { '?' } else { '&' });
-            match pair.split_once('=') {
-                Some((name @ ("state" | "nonce"), _)) => {
-                    redacted.push_str(name);
-                    redacted.push_str("=..");
-                }
-                _ => redacted.push_str(pair),
-            }
-        }
-        f.debug_struct("AuthorizeResponse")
-            .field("url", &redacted)
-            .finish()
-    }
-}
-
-impl AsRef<str> for AuthorizeResponse {
-    fn as_ref(&self) -> &str {
-        &self.url
-    }
-}
-
-impl From<AuthorizeResponse> for String {
-    fn from(response: AuthorizeResponse) -> String {
-        response.url.into_string()
-    }
 }
 
 #[cfg(test)]

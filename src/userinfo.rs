@@ -276,6 +276,49 @@ pub enum UserinfoError {
     SubjectMismatch,
 }
 
+#[cfg(feature = "http")]
+impl UserinfoRequest {
+    /// The request as an `http::Request`: `GET`, `Accept: application/json`, and the access token
+    /// in a sensitive `Authorization` header.
+    ///
+    /// ```
+    /// use workos_connect::{AccessToken, UserinfoRequest};
+    ///
+    /// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at")?)
+    ///     .to_http()?;
+    /// assert_eq!(request.method(), "GET");
+    /// assert!(request.headers()["authorization"].is_sensitive());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_http(&self) -> Result<http::Request<()>, http::Error> {
+        let mut authorization = http::HeaderValue::try_from(self.authorization())?;
+        authorization.set_sensitive(true);
+        http::Request::get(self.url().as_str())
+            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::AUTHORIZATION, authorization)
+            .body(())
+    }
+}
+
+#[cfg(feature = "http")]
+impl Userinfo {
+    /// Reads the userinfo endpoint's answer from an `http::Response`, with its
+    /// `WWW-Authenticate` header; see [`parse`](Self::parse).
+    pub fn from_http<B: AsRef<[u8]>>(
+        response: &http::Response<B>,
+    ) -> Result<Userinfo, UserinfoError> {
+        let challenge = response
+            .headers()
+            .get(http::header::WWW_AUTHENTICATE)
+            .and_then(|value| value.to_str().ok());
+        Self::parse(
+            response.status().as_u16(),
+            challenge,
+            response.body().as_ref(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,8 @@ use crate::domain::AuthKitDomain;
 use crate::encoding::is_unsafe_to_show;
 use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
 use crate::host_rules::is_https_or_loopback;
+#[cfg(feature = "id-token")]
+use crate::id_token::IdTokenCheck;
 use crate::identifier::Issuer;
 use crate::scope_list::ScopeList;
 use crate::token::{error_answer, TokenError};
@@ -190,6 +192,18 @@ fn terminal_url(field: &'static str, text: &str) -> Result<Url, DeviceError> {
         return Err(DeviceError::InsecureUrl { field });
     }
     Ok(url)
+}
+
+#[cfg(feature = "id-token")]
+impl DeviceClient {
+    /// Starts validating the ID token of a device login's tokens: signature, `iss`, `aud` and
+    /// times as for any login. The request carried no `nonce`, so none is checked; the device code,
+    /// which only this device held, ties the tokens to it, and an access token offered instead is
+    /// refused by the `client_id` or `scope` it carries. Validate it before trusting its `sub`,
+    /// for instance before [`Userinfo::check_subject`](crate::Userinfo::check_subject).
+    pub fn id_token(&self) -> IdTokenCheck<'_> {
+        IdTokenCheck::for_device_login(self.issuer(), self.client_id().as_str())
+    }
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::authorize_response::AuthorizeResponse;
 use crate::callback::{AuthorizationCode, CallbackCheck};
 use crate::client_id::ClientId;
 use crate::clock::unix_now;
@@ -19,7 +20,6 @@ use crate::pkce::PkceVerifier;
 use crate::redirect_uri::RedirectUri;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
-use crate::request::AuthorizeResponse;
 use crate::scope_list::ScopeList;
 use crate::secret::{Nonce, State};
 use crate::security_token::SecurityToken;

@@ -79,7 +79,7 @@ impl Keys {
 
     /// The keys of an AuthKit domain (its `/oauth2/jwks`), with the cache's default intervals.
     pub fn for_domain(domain: &AuthKitDomain) -> Result<Keys, KeysError> {
-        Keys::new(KeyCache::for_domain(domain))
+        Keys::new(KeyCache::new(domain.jwks_endpoint()))
     }
 
     /// Keys kept by `cache`, fetched with `client`. Build it without redirects: keys are the
