@@ -116,6 +116,90 @@ fn modules_import_downwards() {
     );
 }
 
+/// The layer a module belongs to, from the bottom: generic OAuth 2.0 (identifiers, endpoints and
+/// their URL rules, client IDs, credentials and tokens, PKCE, secrets, challenges, the request
+/// types), JOSE above it (JWS, key sets, the key cache, thumbprints, claim readers), the AuthKit
+/// wing (the client, the domain, the pending login, userinfo, ID token checks), and the jobs on
+/// top. `None` for a module no layer names yet: a new file must be placed.
+fn layer(module: &str) -> Option<(u8, &'static str)> {
+    const OAUTH: &[&str] = &[
+        "authorize_response",
+        "callback",
+        "challenge",
+        "client_id",
+        "clock",
+        "credential",
+        "encoding",
+        "endpoint",
+        "error",
+        "host_rules",
+        "http_interop",
+        "http_request",
+        "identifier",
+        "json_object",
+        "pkce",
+        "redirect_uri",
+        "scope",
+        "scope_list",
+        "scope_name",
+        "secret",
+        "security_token",
+        "token",
+        "token_request",
+        "token_type",
+    ];
+    const JOSE: &[&str] = &["claim_values", "jws", "key_cache", "key_set", "thumbprint"];
+    const AUTHKIT: &[&str] = &[
+        "client", "domain", "id_token", "pending", "request", "userinfo",
+    ];
+    const JOBS: &[&str] = &[
+        "device",
+        "discovery",
+        "dpop",
+        "mcp",
+        "registration",
+        "resource_server",
+        "token_exchange",
+    ];
+    let top = module.split("::").next().unwrap_or(module);
+    [
+        (0, "generic OAuth", OAUTH),
+        (1, "JOSE", JOSE),
+        (2, "the AuthKit wing", AUTHKIT),
+        (3, "the jobs", JOBS),
+    ]
+    .into_iter()
+    .find(|(_, _, modules)| modules.contains(&top))
+    .map(|(rank, name, _)| (rank, name))
+}
+
+#[test]
+fn no_layer_imports_a_higher_one() {
+    let graph = imports();
+    let unplaced: Vec<&String> = graph.keys().filter(|m| layer(m).is_none()).collect();
+    assert!(unplaced.is_empty(), "modules in no layer: {unplaced:?}");
+    let mut upward = Vec::new();
+    for (module, used) in &graph {
+        let (rank, name) = layer(module).unwrap();
+        for other in used {
+            let (other_rank, other_name) = layer(other).unwrap();
+            if other_rank > rank {
+                upward.push(format!("{module} ({name}) -> {other} ({other_name})"));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "imports from a lower layer to a higher one: {upward:#?}"
+    );
+    // The check sees the imports it guards.
+    assert!(
+        graph["mcp::login"].contains("token"),
+        "{:?}",
+        graph["mcp::login"]
+    );
+}
+
 /// The README's recipes for the companion crates are their crate docs' recipes, word for word, so
 /// that crates.io and docs.rs readers get the programs this README shows.
 #[test]
