@@ -76,91 +76,53 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod authorize_response;
-mod callback;
-mod challenge;
-mod claim_values;
-mod client;
-mod client_id;
-mod clock;
-mod credential;
+mod authkit;
 pub mod device;
 pub mod discovery;
-mod domain;
 #[cfg(feature = "dpop")]
 pub mod dpop;
-mod encoding;
-mod endpoint;
-mod error;
-mod host_rules;
-#[cfg(feature = "http")]
-mod http_interop;
-mod http_request;
-#[cfg(feature = "id-token")]
-mod id_token;
-mod identifier;
-mod json_object;
-#[cfg(any(feature = "id-token", feature = "access-token"))]
-mod jws;
-#[cfg(any(feature = "id-token", feature = "access-token"))]
-mod key_cache;
-#[cfg(any(feature = "id-token", feature = "access-token"))]
-mod key_set;
+mod jose;
 pub mod mcp;
-mod pending;
-mod pkce;
-mod redirect_uri;
+mod oauth;
 pub mod registration;
-mod request;
 pub mod resource_server;
-mod scope;
-mod scope_list;
-mod scope_name;
-mod secret;
-mod security_token;
-#[cfg(any(feature = "id-token", feature = "access-token", feature = "dpop"))]
-mod thumbprint;
-mod token;
 mod token_exchange;
-mod token_request;
-mod token_type;
-mod userinfo;
 
-pub use authorize_response::AuthorizeResponse;
-pub use callback::{
+pub use authkit::client::ConnectClient;
+pub use authkit::domain::AuthKitDomain;
+#[cfg(feature = "id-token")]
+pub use authkit::id_token::{IdTokenCheck, IdTokenClaims, IdTokenError};
+pub use authkit::pending::PendingAuthorization;
+pub use authkit::request::AuthorizeRequest;
+pub use authkit::userinfo::{Userinfo, UserinfoError, UserinfoRequest};
+#[cfg(feature = "id-token")]
+pub use jose::jws::DEFAULT_LEEWAY_SECS;
+#[cfg(any(feature = "id-token", feature = "access-token"))]
+pub use jose::key_cache::{KeyCache, KeyFetch, KeyFetchError, KeyRefetch};
+#[cfg(any(feature = "id-token", feature = "access-token"))]
+pub use jose::key_set::{KeySet, KeySetError};
+pub use oauth::authorize_response::AuthorizeResponse;
+pub use oauth::callback::{
     AuthorizationCode, CallbackCheck, CallbackError, ErrorCode, OAuthError, DEFAULT_MAX_AGE,
 };
-pub use client::ConnectClient;
-pub use client_id::ClientId;
-pub use credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
-pub use domain::AuthKitDomain;
-pub use error::{Error, Field};
-pub use http_request::{HttpMethod, HttpRequest};
-#[cfg(feature = "id-token")]
-pub use id_token::{IdTokenCheck, IdTokenClaims, IdTokenError};
-pub use identifier::{IdentifierError, Issuer, Resource};
-#[cfg(feature = "id-token")]
-pub use jws::DEFAULT_LEEWAY_SECS;
-#[cfg(any(feature = "id-token", feature = "access-token"))]
-pub use key_cache::{KeyCache, KeyFetch, KeyFetchError, KeyRefetch};
-#[cfg(any(feature = "id-token", feature = "access-token"))]
-pub use key_set::{KeySet, KeySetError};
-pub use pending::PendingAuthorization;
-pub use pkce::{PkceVerifier, S256Challenge};
-pub use redirect_uri::RedirectUri;
-pub use request::AuthorizeRequest;
-pub use scope::{Scopes, ScopesIter};
-pub use scope_list::{ScopeList, ScopeToken};
-pub use scope_name::Scope;
-pub use secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
-pub use security_token::{SecurityToken, SecurityTokenError};
-pub use token::{AccessTokenType, TokenError, TokenResponse};
+pub use oauth::client_id::ClientId;
+pub use oauth::credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
+pub use oauth::error::{Error, Field};
+pub use oauth::http_request::{HttpMethod, HttpRequest};
+pub use oauth::identifier::{IdentifierError, Issuer, Resource};
+pub use oauth::pkce::{PkceVerifier, S256Challenge};
+pub use oauth::redirect_uri::RedirectUri;
+pub use oauth::scope::{Scopes, ScopesIter};
+pub use oauth::scope_list::{ScopeList, ScopeToken};
+pub use oauth::scope_name::Scope;
+pub use oauth::secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
+pub use oauth::security_token::{SecurityToken, SecurityTokenError};
+pub use oauth::token::{AccessTokenType, TokenError, TokenResponse};
+pub use oauth::token_request::TokenRequest;
+pub use oauth::token_type::{OtherTokenType, TokenType, TokenTypeError};
 pub use token_exchange::{
     TokenExchange, TokenExchangeError, TokenExchangeResponse, TOKEN_EXCHANGE_GRANT_TYPE,
 };
-pub use token_request::TokenRequest;
-pub use token_type::{OtherTokenType, TokenType, TokenTypeError};
-pub use userinfo::{Userinfo, UserinfoError, UserinfoRequest};
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

@@ -8,15 +8,15 @@
 use serde::Deserialize;
 use url::Url;
 
-use crate::encoding::is_nqschar;
-use crate::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
-use crate::identifier::Resource;
+use crate::oauth::encoding::is_nqschar;
+use crate::oauth::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
+use crate::oauth::identifier::Resource;
+use crate::oauth::scope_list::ScopeList;
+use crate::oauth::security_token::SecurityToken;
+use crate::oauth::token::{error_answer, TokenError};
+use crate::oauth::token_request::TokenRequest;
+use crate::oauth::token_type::{TokenType, TokenTypeError};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
-use crate::scope_list::ScopeList;
-use crate::security_token::SecurityToken;
-use crate::token::{error_answer, TokenError};
-use crate::token_request::TokenRequest;
-use crate::token_type::{TokenType, TokenTypeError};
 
 /// `grant_type` of a token exchange (RFC 8693 section 2.1).
 pub const TOKEN_EXCHANGE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -227,7 +227,7 @@ struct RawExchangeResponse {
     #[serde(default)]
     error: Option<String>,
 }
-crate::json_object::object_only!(RawExchangeResponse);
+crate::oauth::json_object::object_only!(RawExchangeResponse);
 
 impl TokenExchangeResponse {
     /// Reads the token endpoint's answer to a token exchange that asked for
@@ -263,7 +263,7 @@ impl TokenExchangeResponse {
             return Err(error_answer(status, body));
         }
         let malformed = |reason: String| TokenError::MalformedResponse { reason };
-        let raw = match crate::json_object::from_slice::<RawExchangeResponse>(body) {
+        let raw = match crate::oauth::json_object::from_slice::<RawExchangeResponse>(body) {
             Ok(raw) if raw.error.is_none() => raw,
             Ok(_) => return Err(error_answer(400, body)),
             Err(error) => {
@@ -318,8 +318,8 @@ impl TokenExchangeResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::token_type::KNOWN;
     use crate::registration::token_auth::TokenEndpointAuth;
-    use crate::token_type::KNOWN;
     use crate::ClientSecret;
 
     fn credentials(method: TokenEndpointAuth) -> ClientCredentials {

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::device::device_error::DeviceError;
-use crate::encoding::is_unsafe_to_show;
+use crate::oauth::encoding::is_unsafe_to_show;
 
 /// The longest user code shown; AuthKit's are 9 characters (`ABCD-EFGH`).
 const MAX_USER_CODE_LEN: usize = 64;

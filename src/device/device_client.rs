@@ -7,21 +7,21 @@ use serde::Deserialize;
 use url::Url;
 use zeroize::Zeroize;
 
-use crate::client_id::ClientId;
-use crate::credential::DeviceCode;
+use crate::authkit::domain::AuthKitDomain;
+#[cfg(feature = "id-token")]
+use crate::authkit::id_token::IdTokenCheck;
 use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;
 use crate::device::polling::DeviceLogin;
-use crate::domain::AuthKitDomain;
-use crate::encoding::is_unsafe_to_show;
-use crate::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
-use crate::host_rules::is_https_or_loopback;
-#[cfg(feature = "id-token")]
-use crate::id_token::IdTokenCheck;
-use crate::identifier::Issuer;
-use crate::scope_list::ScopeList;
-use crate::token::{error_answer, TokenError};
-use crate::token_request::TokenRequest;
+use crate::oauth::client_id::ClientId;
+use crate::oauth::credential::DeviceCode;
+use crate::oauth::encoding::is_unsafe_to_show;
+use crate::oauth::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
+use crate::oauth::host_rules::is_https_or_loopback;
+use crate::oauth::identifier::Issuer;
+use crate::oauth::scope_list::ScopeList;
+use crate::oauth::token::{error_answer, TokenError};
+use crate::oauth::token_request::TokenRequest;
 
 /// RFC 8628 section 3.2: the interval when the server gives none.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -125,7 +125,7 @@ impl DeviceClient {
                 _ => DeviceError::UnexpectedStatus { status },
             });
         }
-        let mut raw: RawAuthorization = match crate::json_object::from_slice(body) {
+        let mut raw: RawAuthorization = match crate::oauth::json_object::from_slice(body) {
             Ok(raw) => raw,
             // Some servers send an error with a success status.
             Err(error) => {
@@ -218,7 +218,7 @@ struct RawAuthorization {
     #[serde(default)]
     interval: Option<u64>,
 }
-crate::json_object::object_only!(RawAuthorization);
+crate::oauth::json_object::object_only!(RawAuthorization);
 
 impl Drop for RawAuthorization {
     fn drop(&mut self) {
@@ -386,7 +386,7 @@ mod tests {
         let read = |change: &dyn Fn(&mut serde_json::Value)| {
             client().read_authorization(200, &answer(change), now)
         };
-        for &c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+        for &c in crate::oauth::encoding::UNSAFE_FORMAT_CHARACTERS {
             assert_eq!(
                 read(&|a| a["user_code"] = format!("ABCD-{c}EFGH").into()).unwrap_err(),
                 DeviceError::ControlCharacter { field: "user_code" },

@@ -1,7 +1,7 @@
 //! Why a device login failed.
 
-use crate::callback::{ErrorCode, OAuthError};
-use crate::token::TokenError;
+use crate::oauth::callback::{ErrorCode, OAuthError};
+use crate::oauth::token::TokenError;
 
 /// Why a device login failed. The endpoint's own errors keep its code; the ones that end a login
 /// have variants of their own.

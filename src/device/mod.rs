@@ -42,7 +42,7 @@ mod device_client;
 mod device_error;
 mod polling;
 
-pub use crate::credential::DeviceCode;
+pub use crate::oauth::credential::DeviceCode;
 pub use codes::UserCode;
 pub use device_client::DeviceClient;
 pub use device_error::DeviceError;

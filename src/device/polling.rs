@@ -5,13 +5,13 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::callback::ErrorCode;
-use crate::client_id::ClientId;
-use crate::credential::DeviceCode;
 use crate::device::codes::UserCode;
 use crate::device::device_error::DeviceError;
-use crate::token::{TokenError, TokenResponse};
-use crate::token_request::TokenRequest;
+use crate::oauth::callback::ErrorCode;
+use crate::oauth::client_id::ClientId;
+use crate::oauth::credential::DeviceCode;
+use crate::oauth::token::{TokenError, TokenResponse};
+use crate::oauth::token_request::TokenRequest;
 
 /// The grant type of a poll (RFC 8628 section 3.4).
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -193,8 +193,8 @@ fn later(at: Instant, by: Duration) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::callback::OAuthError;
     use crate::device::DeviceClient;
+    use crate::oauth::callback::OAuthError;
 
     /// A login whose device authorization answer came at `now`.
     fn started(now: Instant) -> DeviceLogin {

@@ -15,7 +15,7 @@
 pub(crate) mod resource_metadata;
 pub(crate) mod server_metadata;
 
-pub use crate::challenge::{
+pub use crate::oauth::challenge::{
     parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError,
 };
 pub use resource_metadata::{

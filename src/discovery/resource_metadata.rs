@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::host_rules::is_internal;
-use crate::identifier::{Issuer, Resource};
+use crate::oauth::host_rules::is_internal;
+use crate::oauth::identifier::{Issuer, Resource};
 
 /// The path prefix of RFC 9728 section 3.
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
@@ -69,7 +69,7 @@ struct Document {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
-crate::json_object::object_only!(Document);
+crate::oauth::json_object::object_only!(Document);
 
 /// The well-known URL of `resource` with its path inserted (RFC 9728 section 3.1), without query or
 /// fragment: where a server publishes its metadata and where clients look first. For a resource
@@ -395,7 +395,7 @@ impl ProtectedResourceMetadata {
         body: &[u8],
         expected_resource: &Url,
     ) -> Result<ProtectedResourceMetadata, ResourceMetadataError> {
-        let document: Document = crate::json_object::from_slice(body).map_err(|error| {
+        let document: Document = crate::oauth::json_object::from_slice(body).map_err(|error| {
             ResourceMetadataError::Malformed {
                 reason: error.to_string(),
             }

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::endpoint::{
+use crate::oauth::endpoint::{
     check_endpoint, EndpointFault, AUTHORIZATION_REQUEST_PARAMETERS, FORM_REQUEST_PARAMETERS,
 };
-use crate::identifier::{IdentifierError, Issuer};
+use crate::oauth::identifier::{IdentifierError, Issuer};
 
 /// An authorization server's metadata document.
 ///
@@ -139,7 +139,7 @@ struct Document {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
-crate::json_object::object_only!(Document);
+crate::oauth::json_object::object_only!(Document);
 
 impl From<Document> for AuthorizationServerMetadata {
     fn from(document: Document) -> Self {
@@ -220,7 +220,7 @@ impl AuthorizationServerMetadata {
     }
 
     fn read(body: &[u8]) -> Result<AuthorizationServerMetadata, ServerMetadataError> {
-        crate::json_object::from_slice::<Document>(body)
+        crate::oauth::json_object::from_slice::<Document>(body)
             .map(AuthorizationServerMetadata::from)
             .map_err(|error| ServerMetadataError::Malformed {
                 reason: error.to_string(),

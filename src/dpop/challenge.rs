@@ -6,7 +6,7 @@ use std::fmt;
 
 use url::Url;
 
-use crate::challenge::{
+use crate::oauth::challenge::{
     parse_challenges, resource_metadata_url, write_challenge, ChallengeError, QuotedValue,
 };
 

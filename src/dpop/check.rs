@@ -19,9 +19,9 @@ use super::nonce::DpopNonce;
 use super::proof::access_token_hash;
 use super::replay::{Recorded, SeenProofs};
 use super::target_uri::{htu, same_target};
-use crate::clock::unix_now;
-use crate::credential::AccessToken;
-use crate::secret::constant_time_eq;
+use crate::oauth::clock::unix_now;
+use crate::oauth::credential::AccessToken;
+use crate::oauth::secret::constant_time_eq;
 
 /// How old a proof may be, by its `iat`, unless a check is told otherwise: RFC 9449 §11.1 wants
 /// a short window, and a client makes a proof just before each request.
@@ -525,7 +525,7 @@ struct ProofHeader<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for ProofHeader<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ProofHeader::deserialize(crate::json_object::ObjectOnly(deserializer))
+        ProofHeader::deserialize(crate::oauth::json_object::ObjectOnly(deserializer))
     }
 }
 
@@ -542,7 +542,7 @@ struct ProofClaims {
     #[serde(default)]
     nonce: Option<String>,
 }
-crate::json_object::object_only!(ProofClaims);
+crate::oauth::json_object::object_only!(ProofClaims);
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
@@ -564,7 +564,7 @@ fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), Dp
     let header_json = URL_SAFE_NO_PAD.decode(header_part).ok();
     let header: ProofHeader<'_> = header_json
         .as_deref()
-        .and_then(|json| crate::json_object::from_slice(json).ok())
+        .and_then(|json| crate::oauth::json_object::from_slice(json).ok())
         .ok_or(DpopProofError::Malformed {
             reason: "the DPoP proof's header is not a JSON object with an `alg`",
         })?;
@@ -613,5 +613,5 @@ fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), Dp
 
 fn decode_json<T: DeserializeOwned>(part: &str) -> Option<T> {
     let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    crate::json_object::from_slice(&bytes).ok()
+    crate::oauth::json_object::from_slice(&bytes).ok()
 }

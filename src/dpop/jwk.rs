@@ -10,8 +10,8 @@ use p256::{EncodedPoint, FieldBytes};
 use serde::ser::SerializeStruct as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::encoding::base64url_32;
-use crate::thumbprint::jwk_thumbprint;
+use crate::jose::thumbprint::jwk_thumbprint;
+use crate::oauth::encoding::base64url_32;
 
 /// An EC P-256 public key as a JWK: `{"kty":"EC","crv":"P-256","x":…,"y":…}`, a point on the
 /// curve. Serializes as that object, which is what a proof's `jwk` header holds.
@@ -168,7 +168,7 @@ struct HeaderJwk {
     #[serde(default, deserialize_with = "present")]
     k: bool,
 }
-crate::json_object::object_only!(HeaderJwk);
+crate::oauth::json_object::object_only!(HeaderJwk);
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
@@ -177,8 +177,8 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
 /// Reads a proof header's `jwk` value: a public EC P-256 key, never one with private members
 /// (RFC 9449 §4.3, check 7).
 pub(super) fn parse_header_jwk(json: &str) -> Result<PublicJwk, HeaderJwkFault> {
-    let jwk: HeaderJwk =
-        crate::json_object::from_slice(json.as_bytes()).map_err(|_| HeaderJwkFault::Unsupported)?;
+    let jwk: HeaderJwk = crate::oauth::json_object::from_slice(json.as_bytes())
+        .map_err(|_| HeaderJwkFault::Unsupported)?;
     if jwk.d || jwk.p || jwk.q || jwk.dp || jwk.dq || jwk.qi || jwk.oth || jwk.k {
         return Err(HeaderJwkFault::Private);
     }

@@ -151,7 +151,7 @@ struct PrivateJwk {
     y: String,
     d: String,
 }
-crate::json_object::object_only!(PrivateJwk);
+crate::oauth::json_object::object_only!(PrivateJwk);
 
 impl Drop for PrivateJwk {
     fn drop(&mut self) {

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::challenge::{DpopChallenge, DpopErrorCode};
-use crate::encoding::is_nqschar;
+use crate::oauth::encoding::is_nqschar;
 
 /// A `DPoP-Nonce` value: 1 or more NQCHAR (printable ASCII but space, `"` and `\`, RFC 9449 §8.1),
 /// at most [`DpopNonce::MAX_LEN`] characters.
@@ -64,7 +64,7 @@ impl DpopNonce {
     /// A fresh nonce for a server to hand out: 256 bits from the CSPRNG, 43 base64url characters.
     /// (A server may as well make nonces that date themselves; any NQCHAR text will do.)
     pub fn generate() -> DpopNonce {
-        DpopNonce(crate::secret::generate_token())
+        DpopNonce(crate::oauth::secret::generate_token())
     }
 
     /// The nonce.
@@ -143,12 +143,12 @@ pub fn nonce_demanded_by_token_endpoint<'a>(
     struct ErrorBody {
         error: String,
     }
-    crate::json_object::object_only!(ErrorBody);
+    crate::oauth::json_object::object_only!(ErrorBody);
 
     if status != 400 {
         return None;
     }
-    let error: ErrorBody = crate::json_object::from_slice(body).ok()?;
+    let error: ErrorBody = crate::oauth::json_object::from_slice(body).ok()?;
     if error.error != "use_dpop_nonce" {
         return None;
     }

@@ -14,10 +14,10 @@ use super::key::DpopKey;
 use super::names::{DPOP_ALGORITHM, DPOP_SCHEME, PROOF_TYPE};
 use super::nonce::DpopNonce;
 use super::target_uri::htu;
-use crate::clock::unix_now;
-use crate::credential::AccessToken;
-use crate::encoding::base64url_32;
-use crate::secret::generate_token;
+use crate::oauth::clock::unix_now;
+use crate::oauth::credential::AccessToken;
+use crate::oauth::encoding::base64url_32;
+use crate::oauth::secret::generate_token;
 
 /// A signed proof: the value of the request's `DPoP` header.
 ///

@@ -168,7 +168,7 @@ impl Case {
 
     fn claims(&self) -> serde_json::Value {
         serde_json::json!({
-            "jti": crate::secret::generate_token(),
+            "jti": crate::oauth::secret::generate_token(),
             "htm": "POST",
             "htu": "https://mcp.example.com/mcp",
             "iat": self.now,

@@ -8,8 +8,8 @@ use base64::Engine as _;
 use serde_json::Value;
 use url::Url;
 
-use crate::identifier::Issuer;
-use crate::security_token::SecurityToken;
+use crate::oauth::identifier::Issuer;
+use crate::oauth::security_token::SecurityToken;
 
 /// What the assertion's `aud` says of a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,23 +8,23 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::authorize_response::AuthorizeResponse;
-use crate::callback::{AuthorizationCode, CallbackCheck};
-use crate::client_id::ClientId;
-use crate::clock::unix_now;
-use crate::credential::RefreshToken;
 use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
-use crate::encoding::push_query_value;
-use crate::identifier::{Issuer, Resource};
-use crate::pkce::PkceVerifier;
-use crate::redirect_uri::RedirectUri;
+use crate::oauth::authorize_response::AuthorizeResponse;
+use crate::oauth::callback::{AuthorizationCode, CallbackCheck};
+use crate::oauth::client_id::ClientId;
+use crate::oauth::clock::unix_now;
+use crate::oauth::credential::RefreshToken;
+use crate::oauth::encoding::push_query_value;
+use crate::oauth::identifier::{Issuer, Resource};
+use crate::oauth::pkce::PkceVerifier;
+use crate::oauth::redirect_uri::RedirectUri;
+use crate::oauth::scope_list::ScopeList;
+use crate::oauth::secret::{Nonce, State};
+use crate::oauth::security_token::SecurityToken;
+use crate::oauth::token_request::TokenRequest;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
-use crate::scope_list::ScopeList;
-use crate::secret::{Nonce, State};
-use crate::security_token::SecurityToken;
 use crate::token_exchange::{TokenExchange, TokenExchangeError};
-use crate::token_request::TokenRequest;
 
 /// `grant_type` of the JWT bearer authorization grant (RFC 7523 section 2.1).
 pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -495,7 +495,7 @@ struct StoredLogin {
 
 impl<'de> Deserialize<'de> for PendingLogin {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        StoredLogin::deserialize(crate::json_object::ObjectOnly(deserializer))
+        StoredLogin::deserialize(crate::oauth::json_object::ObjectOnly(deserializer))
     }
 }
 
@@ -563,7 +563,7 @@ impl PendingLogin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credential::ClientSecret;
+    use crate::oauth::credential::ClientSecret;
 
     fn metadata(extra: &str) -> AuthorizationServerMetadata {
         let body = format!(
@@ -656,7 +656,7 @@ mod tests {
         // Every parameter written is one the endpoint's own query is checked against.
         for name in names.iter().filter(|name| *name != "x") {
             assert!(
-                crate::endpoint::AUTHORIZATION_REQUEST_PARAMETERS.contains(&name.as_str()),
+                crate::oauth::endpoint::AUTHORIZATION_REQUEST_PARAMETERS.contains(&name.as_str()),
                 "{name}"
             );
         }

@@ -6,13 +6,13 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::credential::AccessToken;
 use crate::dpop::{
     dpop_authorization, nonce_demanded_by_resource, nonce_demanded_by_token_endpoint, one_nonce,
     DpopBuildError, DpopKey, DpopNonce, DpopProof, DPOP_HEADER,
 };
-use crate::http_request::HttpRequest;
-use crate::token::AccessTokenType;
+use crate::oauth::credential::AccessToken;
+use crate::oauth::http_request::HttpRequest;
+use crate::oauth::token::AccessTokenType;
 
 /// The key and the nonces: the authorization server's and the resource's are kept apart, since
 /// each server checks only its own (RFC 9449 §8, §9).
@@ -25,7 +25,7 @@ pub(crate) struct DpopBinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     resource_nonce: Option<DpopNonce>,
 }
-crate::json_object::object_only!(DpopBinding, serialize);
+crate::oauth::json_object::object_only!(DpopBinding, serialize);
 
 impl DpopBinding {
     pub(crate) fn new(key: DpopKey) -> Self {

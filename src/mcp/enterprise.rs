@@ -7,14 +7,14 @@ use std::fmt;
 
 use url::Url;
 
-use crate::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
-use crate::identifier::{Issuer, Resource};
+use crate::oauth::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
+use crate::oauth::identifier::{Issuer, Resource};
+use crate::oauth::scope_list::ScopeList;
+use crate::oauth::security_token::SecurityToken;
+use crate::oauth::token_request::TokenRequest;
+use crate::oauth::token_type::TokenType;
 use crate::registration::credentials::ClientCredentials;
-use crate::scope_list::ScopeList;
-use crate::security_token::SecurityToken;
 use crate::token_exchange::{TokenExchange, TokenExchangeError};
-use crate::token_request::TokenRequest;
-use crate::token_type::TokenType;
 
 /// The enterprise identity provider's side of an enterprise-managed login: where it exchanges
 /// tokens, this client's registration there, and the user's ID token it issued (from the user's

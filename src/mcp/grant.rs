@@ -5,19 +5,19 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-use crate::credential::{AccessToken, RefreshToken};
-use crate::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
-use crate::http_request::HttpRequest;
-use crate::identifier::{Issuer, Resource};
+use crate::oauth::credential::{AccessToken, RefreshToken};
+use crate::oauth::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
+use crate::oauth::http_request::HttpRequest;
+use crate::oauth::identifier::{Issuer, Resource};
+use crate::oauth::scope_list::ScopeList;
+use crate::oauth::token::{AccessTokenType, TokenError, TokenResponse};
+use crate::oauth::token_request::TokenRequest;
 use crate::registration::credentials::ClientCredentials;
-use crate::scope_list::ScopeList;
-use crate::token::{AccessTokenType, TokenError, TokenResponse};
-use crate::token_request::TokenRequest;
 #[cfg(feature = "dpop")]
 use crate::{
-    clock::unix_now,
     dpop::{DpopBuildError, DpopKey},
     mcp::dpop_binding::{DpopBinding, ResourceHeaders},
+    oauth::clock::unix_now,
 };
 
 /// How long before its `exp` an access token counts as expired, so that a request sent with it
@@ -73,7 +73,7 @@ struct StoredAuthorization {
 
 impl<'de> Deserialize<'de> for McpAuthorization {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        StoredAuthorization::deserialize(crate::json_object::ObjectOnly(deserializer))
+        StoredAuthorization::deserialize(crate::oauth::json_object::ObjectOnly(deserializer))
     }
 }
 

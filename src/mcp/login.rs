@@ -6,17 +6,10 @@ use std::fmt;
 
 use url::Url;
 
-#[cfg(feature = "dpop")]
-use crate::challenge::BearerError;
-use crate::challenge::{BearerChallenge, ChallengeError};
-use crate::client_id::ClientId;
-use crate::clock::unix_now;
 use crate::discovery::resource_metadata::{
     ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
 };
 use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetadataError};
-use crate::http_request::HttpRequest;
-use crate::identifier::{IdentifierError, Issuer, Resource};
 use crate::mcp::assertion_audience::{audience, Audience};
 use crate::mcp::authorization::{
     accepts_method, AuthorizationClient, AuthorizationError, PendingLogin,
@@ -24,14 +17,21 @@ use crate::mcp::authorization::{
 use crate::mcp::enterprise::EnterpriseIdp;
 use crate::mcp::grant::McpAuthorization;
 use crate::mcp::scope_choice::{add_offline_access, select_scopes, StepUp, StepUpError};
-use crate::redirect_uri::RedirectUri;
+#[cfg(feature = "dpop")]
+use crate::oauth::challenge::BearerError;
+use crate::oauth::challenge::{BearerChallenge, ChallengeError};
+use crate::oauth::client_id::ClientId;
+use crate::oauth::clock::unix_now;
+use crate::oauth::http_request::HttpRequest;
+use crate::oauth::identifier::{IdentifierError, Issuer, Resource};
+use crate::oauth::redirect_uri::RedirectUri;
+use crate::oauth::scope_list::ScopeList;
+use crate::oauth::security_token::SecurityToken;
+use crate::oauth::token::{TokenError, TokenResponse};
+use crate::oauth::token_type::TokenType;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::dynamic::{RegistrationError, RegistrationRequest, RegistrationResponse};
-use crate::scope_list::ScopeList;
-use crate::security_token::SecurityToken;
-use crate::token::{TokenError, TokenResponse};
 use crate::token_exchange::{TokenExchangeError, TokenExchangeResponse};
-use crate::token_type::TokenType;
 use crate::CallbackError;
 #[cfg(feature = "dpop")]
 use crate::{

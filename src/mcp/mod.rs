@@ -63,7 +63,7 @@ pub use crate::discovery::{
     ServerMetadataError,
 };
 #[doc(no_inline)]
-pub use crate::identifier::{IdentifierError, Issuer, Resource};
+pub use crate::oauth::identifier::{IdentifierError, Issuer, Resource};
 #[doc(no_inline)]
 pub use crate::registration::{
     ApplicationType, ClientCredentials, ClientMetadataDocument, ClientMetadataError,

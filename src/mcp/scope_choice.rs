@@ -1,10 +1,10 @@
 //! Which scopes an MCP client asks for (the MCP specification's scope selection strategy), and how
 //! often it may ask again when a server wants more (step-up on `403 insufficient_scope`).
 
-use crate::challenge::{BearerChallenge, BearerError};
 use crate::discovery::resource_metadata::ProtectedResourceMetadata;
 use crate::discovery::server_metadata::AuthorizationServerMetadata;
-use crate::scope_list::{ScopeList, ScopeToken};
+use crate::oauth::challenge::{BearerChallenge, BearerError};
+use crate::oauth::scope_list::{ScopeList, ScopeToken};
 
 /// The scopes to request, as the MCP specification chooses them: the challenge's `scope` when it
 /// names any, else every scope of the protected resource metadata's `scopes_supported`, else none
@@ -133,7 +133,7 @@ impl StepUp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identifier::Issuer;
+    use crate::oauth::identifier::Issuer;
 
     fn resource_metadata(scopes: &str) -> ProtectedResourceMetadata {
         let body = format!(

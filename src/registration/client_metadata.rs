@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::client_id::ClientId;
-use crate::identifier::Issuer;
-use crate::redirect_uri::RedirectUri;
+use crate::oauth::client_id::ClientId;
+use crate::oauth::identifier::Issuer;
+use crate::oauth::redirect_uri::RedirectUri;
 use crate::registration::client_id_url::{client_id_url_fault, ClientIdUrlFault};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::dynamic::{
@@ -274,7 +274,7 @@ struct RawDocument {
     #[serde(default)]
     client_secret: Option<serde::de::IgnoredAny>,
 }
-crate::json_object::object_only!(RawDocument);
+crate::oauth::json_object::object_only!(RawDocument);
 
 fn rfc_7591_grant_types() -> Vec<String> {
     vec!["authorization_code".to_owned()]
@@ -455,7 +455,7 @@ mod tests {
     #[test]
     fn a_client_name_that_would_reorder_or_hide_text_is_refused() {
         // A document read back comes from the client, and its name goes on the consent screen.
-        for c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+        for c in crate::oauth::encoding::UNSAFE_FORMAT_CHARACTERS {
             let document = json!({
                 "client_id": "https://agent.example/client.json",
                 "client_name": format!("Agent{c}tnega"),

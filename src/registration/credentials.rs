@@ -6,20 +6,20 @@ use serde::{Deserialize, Serialize};
 
 use url::Url;
 
-use crate::client_id::ClientId;
+use crate::oauth::client_id::ClientId;
 #[cfg(feature = "private-key-jwt")]
-use crate::clock::unix_now;
-use crate::credential::ClientSecret;
-use crate::encoding::basic_authorization;
-use crate::endpoint::is_issuers_endpoint;
-use crate::identifier::Issuer;
+use crate::oauth::clock::unix_now;
+use crate::oauth::credential::ClientSecret;
+use crate::oauth::encoding::basic_authorization;
+use crate::oauth::endpoint::is_issuers_endpoint;
+use crate::oauth::identifier::Issuer;
+use crate::oauth::token_request::TokenRequest;
 use crate::registration::client_id_url::client_id_url_fault;
 #[cfg(feature = "private-key-jwt")]
 use crate::registration::signing_key::{
     ClientSigningKey, SigningAlgorithm, CLIENT_ASSERTION_TYPE_JWT_BEARER,
 };
 use crate::registration::token_auth::TokenEndpointAuth;
-use crate::token_request::TokenRequest;
 
 /// What a client knows of its registration with one authorization server: the `client_id`, a secret
 /// or a private signing key if it has one, how it authenticates at the token endpoint, and the
@@ -384,7 +384,7 @@ struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     private_key: Option<StoredKey>,
 }
-crate::json_object::object_only!(Stored, serialize);
+crate::oauth::json_object::object_only!(Stored, serialize);
 
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "Self")]
@@ -394,7 +394,7 @@ struct StoredKey {
     kid: Option<String>,
     pem: String,
 }
-crate::json_object::object_only!(StoredKey, serialize);
+crate::oauth::json_object::object_only!(StoredKey, serialize);
 
 impl Drop for StoredKey {
     fn drop(&mut self) {

@@ -10,18 +10,18 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use zeroize::Zeroize;
 
-use crate::client_id::ClientId;
-use crate::credential::ClientSecret;
 use crate::discovery::server_metadata::AuthorizationServerMetadata;
-use crate::encoding::{is_nqschar, is_unsafe_to_show};
-use crate::error::Error;
-use crate::host_rules::{is_https_or_loopback, is_loopback};
-use crate::identifier::Issuer;
-use crate::json_object;
-use crate::redirect_uri::RedirectUri;
+use crate::oauth::client_id::ClientId;
+use crate::oauth::credential::ClientSecret;
+use crate::oauth::encoding::{is_nqschar, is_unsafe_to_show};
+use crate::oauth::error::Error;
+use crate::oauth::host_rules::{is_https_or_loopback, is_loopback};
+use crate::oauth::identifier::Issuer;
+use crate::oauth::json_object;
+use crate::oauth::redirect_uri::RedirectUri;
+use crate::oauth::scope_list::ScopeList;
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
-use crate::scope_list::ScopeList;
 
 /// The grants a client registers when it names none: codes, and refresh tokens to keep the login
 /// alive. The MCP draft SEP-2207 asks clients to list `refresh_token`, which some servers require
@@ -548,7 +548,7 @@ struct RawRegistration {
     #[serde(default)]
     error_description: Option<String>,
 }
-crate::json_object::object_only!(RawRegistration);
+crate::oauth::json_object::object_only!(RawRegistration);
 
 /// The body of an error response (RFC 7591 section 3.2.2).
 #[derive(Deserialize)]
@@ -558,7 +558,7 @@ struct ErrorBody {
     #[serde(default)]
     error_description: Option<String>,
 }
-crate::json_object::object_only!(ErrorBody);
+crate::oauth::json_object::object_only!(ErrorBody);
 
 impl ErrorBody {
     fn into_error(self) -> RegistrationError {
@@ -815,7 +815,7 @@ mod tests {
 
     #[test]
     fn a_client_name_that_would_reorder_or_hide_text_is_refused() {
-        for c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+        for c in crate::oauth::encoding::UNSAFE_FORMAT_CHARACTERS {
             assert_eq!(
                 RegistrationRequest::new(&endpoint(), &format!("Agent{c}tnega"), loopback()),
                 Err(RegistrationError::ClientNameControlCharacter { index: 5 }),

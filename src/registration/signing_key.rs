@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::client_id::ClientId;
-use crate::encoding::is_vschar;
-use crate::secret::generate_token;
+use crate::oauth::client_id::ClientId;
+use crate::oauth::encoding::is_vschar;
+use crate::oauth::secret::generate_token;
 
 /// `client_assertion_type` of a JWT client assertion (RFC 7523 section 2.2).
 pub const CLIENT_ASSERTION_TYPE_JWT_BEARER: &str =
@@ -352,7 +352,7 @@ mod tests {
             .with_kid("key-1")
             .unwrap();
         let client_id: ClientId = "svc-1".parse().unwrap();
-        let now = crate::clock::unix_now();
+        let now = crate::oauth::clock::unix_now();
         let token = key
             .client_assertion(&client_id, "https://auth.example.com", now)
             .unwrap();
@@ -389,7 +389,7 @@ mod tests {
     #[test]
     fn rsa_keys_sign_from_pkcs1_and_pkcs8() {
         let client_id: ClientId = "svc-1".parse().unwrap();
-        let now = crate::clock::unix_now();
+        let now = crate::oauth::clock::unix_now();
         let pkcs1 = ClientSigningKey::from_pem(SigningAlgorithm::Rs256, RSA_PKCS1).unwrap();
         let token = pkcs1.client_assertion(&client_id, "aud", now).unwrap();
         let public = DecodingKey::from_rsa_pem(RSA_PUBLIC).unwrap();

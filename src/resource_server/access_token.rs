@@ -5,18 +5,18 @@
 use serde_json::Value;
 use url::Url;
 
-use crate::challenge::BearerChallenge;
-use crate::clock::unix_now;
-use crate::credential::AccessToken;
-use crate::identifier::{Issuer, Resource};
-use crate::jws::{check_lifetime, verify, SignedBy, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
-use crate::key_set::KeySet;
+use crate::jose::jws::{check_lifetime, verify, SignedBy, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
+use crate::jose::key_set::KeySet;
+use crate::oauth::challenge::BearerChallenge;
+use crate::oauth::clock::unix_now;
+use crate::oauth::credential::AccessToken;
+use crate::oauth::identifier::{Issuer, Resource};
+use crate::oauth::scope_list::ScopeList;
 use crate::resource_server::access_token_claims::{AccessTokenClaims, Claims, RawClaims};
 use crate::resource_server::access_token_error::AccessTokenError;
 use crate::resource_server::bearer::BearerTokenError;
 use crate::resource_server::introspection::IntrospectedToken;
 use crate::resource_server::verified_tokens::VerifiedTokens;
-use crate::scope_list::ScopeList;
 
 #[cfg(feature = "dpop")]
 use crate::dpop::DpopProofCheck;

@@ -8,8 +8,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::claim_values::{numeric_date, one_or_many};
-use crate::scope_list::ScopeList;
+use crate::jose::claim_values::{numeric_date, one_or_many};
+use crate::oauth::scope_list::ScopeList;
 
 /// The claims of a checked AuthKit access token, read-only and cheap to clone (one shared
 /// allocation), as a request's extensions and a remembered token need.

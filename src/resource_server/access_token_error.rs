@@ -1,10 +1,10 @@
 //! Why an access token was refused, with the status and RFC 6750 error each refusal answers with.
 
-use crate::challenge::BearerError;
 #[cfg(feature = "dpop")]
 use crate::dpop::{DpopErrorCode, DpopNonce, DpopProofError};
-use crate::jws::JwsError;
-use crate::scope_list::ScopeList;
+use crate::jose::jws::JwsError;
+use crate::oauth::challenge::BearerError;
+use crate::oauth::scope_list::ScopeList;
 
 /// Why an access token was refused. Each maps to RFC 6750's `error` ([`bearer_error`](Self::bearer_error))
 /// and HTTP status ([`status`](Self::status)): `insufficient_scope` and 403 when the token is good

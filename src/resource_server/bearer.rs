@@ -1,8 +1,8 @@
 //! Reading the access token of a request: the `Authorization` header, `Bearer` (RFC 6750 section
 //! 2.1) or `DPoP` (RFC 9449 section 7.1), and nothing else.
 
-use crate::challenge::BearerError;
-use crate::credential::AccessToken;
+use crate::oauth::challenge::BearerError;
+use crate::oauth::credential::AccessToken;
 
 /// Why a request carries no usable bearer (or DPoP) token. Each maps to the status and `error` RFC 6750
 /// section 3.1 gives it; none quotes the header, which may hold a credential.

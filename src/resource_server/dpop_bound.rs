@@ -4,9 +4,9 @@
 
 use url::Url;
 
-use crate::credential::AccessToken;
 use crate::dpop::{DpopChallenge, DpopProofCheck};
-use crate::key_set::KeySet;
+use crate::jose::key_set::KeySet;
+use crate::oauth::credential::AccessToken;
 use crate::resource_server::access_token::AccessTokenCheck;
 use crate::resource_server::access_token_claims::AccessTokenClaims;
 use crate::resource_server::access_token_error::AccessTokenError;

@@ -5,14 +5,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::claim_values::{numeric_date, one_or_many};
-use crate::credential::AccessToken;
-use crate::endpoint::{
+use crate::jose::claim_values::{numeric_date, one_or_many};
+use crate::oauth::credential::AccessToken;
+use crate::oauth::endpoint::{
     check_endpoint, is_issuers_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS,
 };
+use crate::oauth::scope_list::ScopeList;
+use crate::oauth::token_request::TokenRequest;
 use crate::registration::credentials::ClientCredentials;
-use crate::scope_list::ScopeList;
-use crate::token_request::TokenRequest;
 
 /// The introspection request for `token` (RFC 7662 section 2.1): `token` and
 /// `token_type_hint=access_token`, with the resource server's own client authentication as its
@@ -194,7 +194,7 @@ pub enum IntrospectionError {
 struct Head {
     active: bool,
 }
-crate::json_object::object_only!(Head);
+crate::oauth::json_object::object_only!(Head);
 
 #[derive(Deserialize)]
 #[serde(remote = "Self")]
@@ -214,7 +214,7 @@ struct Raw {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
-crate::json_object::object_only!(Raw);
+crate::oauth::json_object::object_only!(Raw);
 
 impl Introspection {
     /// Reads the endpoint's answer: its HTTP status and body.
@@ -232,15 +232,16 @@ impl Introspection {
         if !(200..300).contains(&status) {
             return Err(IntrospectionError::Status { status });
         }
-        let malformed = |error: crate::json_object::JsonFault| IntrospectionError::Malformed {
-            reason: error.to_string(),
-        };
+        let malformed =
+            |error: crate::oauth::json_object::JsonFault| IntrospectionError::Malformed {
+                reason: error.to_string(),
+            };
         // `active` alone first: an inactive answer's other members are not read at all.
-        let head: Head = crate::json_object::from_slice(body).map_err(malformed)?;
+        let head: Head = crate::oauth::json_object::from_slice(body).map_err(malformed)?;
         if !head.active {
             return Ok(Introspection::Inactive);
         }
-        let raw: Raw = crate::json_object::from_slice(body).map_err(malformed)?;
+        let raw: Raw = crate::oauth::json_object::from_slice(body).map_err(malformed)?;
         Ok(Introspection::Active(Box::new(IntrospectedToken {
             scope: ScopeList::of_valid_names(raw.scope.as_deref().unwrap_or_default().split(' ')),
             client_id: raw.client_id,
@@ -259,7 +260,7 @@ impl Introspection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credential::ClientSecret;
+    use crate::oauth::credential::ClientSecret;
     use crate::registration::TokenEndpointAuth;
 
     #[test]

@@ -41,13 +41,13 @@ mod resource_challenge;
 #[cfg(feature = "access-token")]
 mod verified_tokens;
 
-pub use crate::challenge::{BearerChallenge, BearerError};
 pub use crate::discovery::resource_metadata::ProtectedResourceMetadata;
-pub use crate::identifier::{Issuer, Resource};
 #[cfg(feature = "access-token")]
-pub use crate::jws::DEFAULT_LEEWAY_SECS;
+pub use crate::jose::jws::DEFAULT_LEEWAY_SECS;
 #[cfg(feature = "access-token")]
-pub use crate::key_set::{KeySet, KeySetError};
+pub use crate::jose::key_set::{KeySet, KeySetError};
+pub use crate::oauth::challenge::{BearerChallenge, BearerError};
+pub use crate::oauth::identifier::{Issuer, Resource};
 #[cfg(feature = "access-token")]
 pub use access_token::AccessTokenCheck;
 #[cfg(feature = "access-token")]

@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use crate::challenge::BearerChallenge;
 use crate::dpop::DpopChallenge;
+use crate::oauth::challenge::BearerChallenge;
 
 /// The challenges of a refused request, one per scheme the resource takes: written as one
 /// `WWW-Authenticate` value, `Bearer ...` then `DPoP ...` (RFC 9449 §7.2's form), which

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::jws::SignedBy;
-use crate::key_set::KeySet;
+use crate::jose::jws::SignedBy;
+use crate::jose::key_set::KeySet;
 use crate::resource_server::access_token_claims::AccessTokenClaims;
 
 /// A token whose signature, issuer and audience were checked, with what its later checks need

@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::callback::CallbackCheck;
-use crate::client_id::ClientId;
-use crate::domain::AuthKitDomain;
+use crate::authkit::domain::AuthKitDomain;
 #[cfg(feature = "id-token")]
-use crate::id_token::IdTokenCheck;
-use crate::pkce::PkceVerifier;
-use crate::redirect_uri::RedirectUri;
-use crate::scope::Scopes;
-use crate::scope_name::Scope;
-use crate::secret::{Nonce, State};
+use crate::authkit::id_token::IdTokenCheck;
+use crate::oauth::callback::CallbackCheck;
+use crate::oauth::client_id::ClientId;
+use crate::oauth::pkce::PkceVerifier;
+use crate::oauth::redirect_uri::RedirectUri;
+use crate::oauth::scope::Scopes;
+use crate::oauth::scope_name::Scope;
+use crate::oauth::secret::{Nonce, State};
 
 /// An application's domain, `client_id` and `redirect_uri`, in one allocation that the client and each
 /// of its pending logins share: a login then records all three with a single reference count.
@@ -215,7 +215,7 @@ struct Read {
     code_verifier: Option<PkceVerifier>,
     created_at: u64,
 }
-crate::json_object::object_only!(Read);
+crate::oauth::json_object::object_only!(Read);
 
 impl Serialize for PendingAuthorization {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -265,7 +265,7 @@ impl<'de> Deserialize<'de> for PendingAuthorization {
 
 #[cfg(test)]
 mod tests {
-    use crate::client::test_client as client;
+    use crate::authkit::client::test_client as client;
 
     use super::*;
 

@@ -6,8 +6,8 @@ use std::fmt;
 
 use zeroize::Zeroize;
 
-use crate::encoding::is_vschar;
-use crate::secret::constant_time_eq;
+use crate::oauth::encoding::is_vschar;
+use crate::oauth::secret::constant_time_eq;
 
 /// A security token (a JWT, a SAML assertion in base64url, an opaque token), not read by this
 /// crate: it is sent as given, in a form field, so it must be 1 or more printable ASCII

@@ -7,10 +7,10 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::callback::{ErrorCode, OAuthError};
-use crate::credential::{AccessToken, IdToken, RefreshToken};
-use crate::encoding::is_nqschar;
-use crate::error::Error;
+use crate::oauth::callback::{ErrorCode, OAuthError};
+use crate::oauth::credential::{AccessToken, IdToken, RefreshToken};
+use crate::oauth::encoding::is_nqschar;
+use crate::oauth::error::Error;
 
 /// Why a token request could not be built, or a token response was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,9 +80,9 @@ pub enum TokenError {
     #[error("the token exchange issued a token of type {issued}, not the {requested} requested")]
     WrongIssuedTokenType {
         /// The type asked for (`requested_token_type`).
-        requested: crate::token_type::TokenType,
+        requested: crate::oauth::token_type::TokenType,
         /// The type the server says it issued.
-        issued: crate::token_type::TokenType,
+        issued: crate::oauth::token_type::TokenType,
     },
 }
 
@@ -176,7 +176,7 @@ struct RawTokenResponse {
     #[serde(default)]
     error_uri: Option<String>,
 }
-crate::json_object::object_only!(RawTokenResponse);
+crate::oauth::json_object::object_only!(RawTokenResponse);
 
 /// A token in a response that is not RFC 6749's `1*VSCHAR` (Appendix A): which one, and where, never
 /// its text.
@@ -204,7 +204,7 @@ struct ErrorBody {
     #[serde(default)]
     error_uri: Option<String>,
 }
-crate::json_object::object_only!(ErrorBody);
+crate::oauth::json_object::object_only!(ErrorBody);
 
 impl ErrorBody {
     fn into_error(self) -> TokenError {
@@ -219,7 +219,7 @@ impl ErrorBody {
 /// An error status's answer: the OAuth error in its body (RFC 6749 section 5.2), or just the status
 /// when the body is not one.
 pub(crate) fn error_answer(status: u16, body: &[u8]) -> TokenError {
-    match crate::json_object::from_slice::<ErrorBody>(body) {
+    match crate::oauth::json_object::from_slice::<ErrorBody>(body) {
         Ok(error) => error.into_error(),
         Err(_) => TokenError::UnexpectedStatus { status },
     }
@@ -288,16 +288,18 @@ impl TokenResponse {
         if !(200..300).contains(&status) {
             return Err(error_answer(status, body));
         }
-        let raw = match crate::json_object::from_slice::<RawTokenResponse>(body) {
+        let raw = match crate::oauth::json_object::from_slice::<RawTokenResponse>(body) {
             Ok(raw) => raw,
             // An error object lacks `access_token`, so it fails as a token response first.
             Err(error) => {
-                return Err(match crate::json_object::from_slice::<ErrorBody>(body) {
-                    Ok(body) => body.into_error(),
-                    Err(_) => TokenError::MalformedResponse {
-                        reason: error.to_string(),
+                return Err(
+                    match crate::oauth::json_object::from_slice::<ErrorBody>(body) {
+                        Ok(body) => body.into_error(),
+                        Err(_) => TokenError::MalformedResponse {
+                            reason: error.to_string(),
+                        },
                     },
-                });
+                );
             }
         };
         if let Some(error) = raw.error {
@@ -355,11 +357,11 @@ impl TokenResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::callback::AuthorizationCode;
-    use crate::client::test_client as client;
-    use crate::client::ConnectClient;
-    use crate::credential::ClientSecret;
-    use crate::pending::PendingAuthorization;
+    use crate::authkit::client::test_client as client;
+    use crate::authkit::client::ConnectClient;
+    use crate::authkit::pending::PendingAuthorization;
+    use crate::oauth::callback::AuthorizationCode;
+    use crate::oauth::credential::ClientSecret;
 
     #[test]
     fn public_client_with_pkce_sends_the_verifier_and_no_secret() {

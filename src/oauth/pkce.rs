@@ -10,9 +10,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
-use crate::encoding::{base64url_32, is_unreserved, BASE64URL_32_LEN};
-use crate::error::{Error, Field};
-use crate::secret::{check_secret, constant_time_eq, generate_token, token_from, SecretBits};
+use crate::oauth::encoding::{base64url_32, is_unreserved, BASE64URL_32_LEN};
+use crate::oauth::error::{Error, Field};
+use crate::oauth::secret::{
+    check_secret, constant_time_eq, generate_token, token_from, SecretBits,
+};
 
 /// The PKCE `code_verifier`: a secret the app keeps until it redeems the code (RFC 7636 section 4.1).
 ///

@@ -4,18 +4,18 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::callback::AuthorizationCode;
-use crate::client_id::ClientId;
-use crate::credential::{ClientSecret, RefreshToken};
-use crate::domain::AuthKitDomain;
-use crate::encoding::push_query_value;
+use crate::authkit::domain::AuthKitDomain;
 #[cfg(feature = "id-token")]
-use crate::id_token::{IdTokenCheck, IdTokenClaims};
-use crate::pending::{App, PendingAuthorization};
-use crate::redirect_uri::RedirectUri;
-use crate::scope::Scopes;
-use crate::token::TokenError;
-use crate::token_request::TokenRequest;
+use crate::authkit::id_token::{IdTokenCheck, IdTokenClaims};
+use crate::authkit::pending::{App, PendingAuthorization};
+use crate::oauth::callback::AuthorizationCode;
+use crate::oauth::client_id::ClientId;
+use crate::oauth::credential::{ClientSecret, RefreshToken};
+use crate::oauth::encoding::push_query_value;
+use crate::oauth::redirect_uri::RedirectUri;
+use crate::oauth::scope::Scopes;
+use crate::oauth::token::TokenError;
+use crate::oauth::token_request::TokenRequest;
 
 /// A WorkOS Connect application's fixed settings, checked once and reused for every login.
 ///

@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use zeroize::Zeroize;
 
-use crate::authorize_response::AuthorizeResponse;
-use crate::client::ConnectClient;
-use crate::clock::unix_now;
-use crate::error::Error;
-use crate::pending::PendingAuthorization;
-use crate::pkce::PkceVerifier;
-use crate::scope::Scopes;
-use crate::scope_name::Scope;
-use crate::secret::{draw, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
+use crate::authkit::client::ConnectClient;
+use crate::authkit::pending::PendingAuthorization;
+use crate::oauth::authorize_response::AuthorizeResponse;
+use crate::oauth::clock::unix_now;
+use crate::oauth::error::Error;
+use crate::oauth::pkce::PkceVerifier;
+use crate::oauth::scope::Scopes;
+use crate::oauth::scope_name::Scope;
+use crate::oauth::secret::{draw, Nonce, State, GENERATED_BYTES, GENERATED_LEN};
 
 /// The sum of `lengths`, saturating: it sizes a buffer, so a wrong size could cost a reallocation,
 /// never correctness, and lengths of real inputs are far from overflowing.
@@ -254,7 +254,7 @@ fn write_url(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::test_client as client;
+    use crate::authkit::client::test_client as client;
 
     #[test]
     fn the_url_is_sized_exactly() {

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::scope_name::Scope;
+use crate::oauth::scope_name::Scope;
 
 /// Which input an [`Error`] is about, named as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@ use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::key_set::{KeySet, VerifyingKey};
+use crate::jose::key_set::{KeySet, VerifyingKey};
 
 /// Why a JWS was refused before its claims were read. Each token kind turns these into its own
 /// error, whose variants carry the same names and meanings.
@@ -76,7 +76,7 @@ struct Header {
     #[serde(default)]
     typ: Option<String>,
 }
-crate::json_object::object_only!(Header);
+crate::oauth::json_object::object_only!(Header);
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
@@ -195,7 +195,7 @@ fn decode_json<T: DeserializeOwned>(part: &str) -> Result<T, JwsError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| JwsError::Malformed)?;
-    crate::json_object::from_slice(&bytes).map_err(|_| JwsError::Malformed)
+    crate::oauth::json_object::from_slice(&bytes).map_err(|_| JwsError::Malformed)
 }
 
 /// Selects the RustCrypto provider unless the application already chose one; needed when another

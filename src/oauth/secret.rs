@@ -7,10 +7,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-use crate::encoding::{
+use crate::oauth::encoding::{
     base64url_32, is_unreserved, is_vschar, push_query_value, query_value_len, BASE64URL_32_LEN,
 };
-use crate::error::{reject_control_characters, Error, Field};
+use crate::oauth::error::{reject_control_characters, Error, Field};
 
 /// Bytes drawn for each generated secret: 256 bits, which base64url writes as 43 characters.
 pub(crate) const GENERATED_BYTES: usize = 32;

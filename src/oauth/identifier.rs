@@ -9,8 +9,8 @@ use std::str::FromStr;
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 use url::Url;
 
-use crate::encoding::is_uri_character;
-use crate::host_rules::is_https_or_loopback;
+use crate::oauth::encoding::is_uri_character;
+use crate::oauth::host_rules::is_https_or_loopback;
 
 /// Why a text is not an issuer or resource identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 
-use crate::error::{reject_control_characters, Error, Field};
-use crate::scope_name::Scope;
+use crate::oauth::error::{reject_control_characters, Error, Field};
+use crate::oauth::scope_name::Scope;
 
 impl FromStr for Scope {
     type Err = Error;

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use crate::client_id::public_text;
-use crate::encoding::{is_uri_character, split_authority};
-use crate::error::{reject_control_characters, Error, Field};
-use crate::host_rules::is_loopback;
+use crate::oauth::client_id::public_text;
+use crate::oauth::encoding::{is_uri_character, split_authority};
+use crate::oauth::error::{reject_control_characters, Error, Field};
+use crate::oauth::host_rules::is_loopback;
 
 /// The `redirect_uri` a login comes back to, sent exactly as given and checked first:
 ///

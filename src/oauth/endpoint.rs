@@ -3,8 +3,8 @@
 
 use url::Url;
 
-use crate::host_rules::is_https_or_loopback;
-use crate::identifier::Issuer;
+use crate::oauth::host_rules::is_https_or_loopback;
+use crate::oauth::identifier::Issuer;
 
 /// The parameters an authorization request writes into the authorization endpoint's query.
 pub(crate) const AUTHORIZATION_REQUEST_PARAMETERS: &[&str] = &[

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 use url::{Host, Url};
 
-use crate::encoding::{is_uri_character, split_authority};
-use crate::error::{reject_control_characters, Error, Field};
-use crate::host_rules::is_loopback;
+use crate::oauth::encoding::{is_uri_character, split_authority};
+use crate::oauth::error::{reject_control_characters, Error, Field};
+use crate::oauth::host_rules::is_loopback;
 
 /// The path of the authorize endpoint on an AuthKit domain.
 pub(crate) const AUTHORIZE_PATH: &str = "/oauth2/authorize";

@@ -4,12 +4,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::claim_values::{numeric_date, one_or_many};
-use crate::clock::unix_now;
-use crate::credential::IdToken;
-use crate::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
-use crate::key_set::KeySet;
-use crate::secret::{constant_time_eq, Nonce};
+use crate::jose::claim_values::{numeric_date, one_or_many};
+use crate::jose::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
+use crate::jose::key_set::KeySet;
+use crate::oauth::clock::unix_now;
+use crate::oauth::credential::IdToken;
+use crate::oauth::secret::{constant_time_eq, Nonce};
 
 /// The claims of a validated ID token that WorkOS Connect issues.
 ///

@@ -14,8 +14,8 @@ use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::clock::unix_now;
-use crate::thumbprint::jwk_thumbprint;
+use crate::jose::thumbprint::jwk_thumbprint;
+use crate::oauth::clock::unix_now;
 use sha2::{Digest, Sha256};
 
 /// The smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
@@ -96,7 +96,7 @@ pub enum KeySetError {
 struct Document {
     keys: Vec<Entry>,
 }
-crate::json_object::object_only!(Document);
+crate::oauth::json_object::object_only!(Document);
 
 /// One entry of `keys`: its members when it is a JSON object naming each once, `None` otherwise.
 ///
@@ -173,7 +173,7 @@ impl KeySet {
     /// Parses the JWKS document, fetched at `unix_seconds` (for tests, or a set kept in a cache).
     pub fn parse_fetched_at(jwks: &[u8], unix_seconds: u64) -> Result<KeySet, KeySetError> {
         let document: Document =
-            crate::json_object::from_slice(jwks).map_err(|_| KeySetError::Malformed)?;
+            crate::oauth::json_object::from_slice(jwks).map_err(|_| KeySetError::Malformed)?;
         let total = document.keys.len();
         let keys: Vec<VerifyingKey> = document
             .keys

@@ -7,11 +7,11 @@ use serde_json::{Map, Value};
 use url::Url;
 use zeroize::Zeroize;
 
-use crate::challenge::{BearerChallenge, BearerError};
-use crate::credential::AccessToken;
-use crate::domain::AuthKitDomain;
-use crate::encoding::is_unsafe_to_show;
-use crate::host_rules::is_https_or_loopback;
+use crate::authkit::domain::AuthKitDomain;
+use crate::oauth::challenge::{BearerChallenge, BearerError};
+use crate::oauth::credential::AccessToken;
+use crate::oauth::encoding::is_unsafe_to_show;
+use crate::oauth::host_rules::is_https_or_loopback;
 
 /// A `GET` of the userinfo endpoint with the access token as a bearer credential (RFC 6750 section
 /// 2.1). Its `Debug` hides the token.
@@ -121,7 +121,7 @@ struct RawUserinfo {
     #[serde(flatten)]
     other: Map<String, Value>,
 }
-crate::json_object::object_only!(RawUserinfo);
+crate::oauth::json_object::object_only!(RawUserinfo);
 
 impl Userinfo {
     /// Reads the endpoint's answer: its status, its `WWW-Authenticate` header if any (several
@@ -158,10 +158,11 @@ impl Userinfo {
         if !(200..300).contains(&status) {
             return Err(UserinfoError::UnexpectedStatus { status });
         }
-        let raw: RawUserinfo =
-            crate::json_object::from_slice(body).map_err(|error| UserinfoError::Malformed {
+        let raw: RawUserinfo = crate::oauth::json_object::from_slice(body).map_err(|error| {
+            UserinfoError::Malformed {
                 reason: error.to_string(),
-            })?;
+            }
+        })?;
         let user = Userinfo {
             sub: raw.sub,
             email: raw.email,
@@ -218,9 +219,9 @@ fn body_error(body: &[u8]) -> Option<BearerError> {
     struct Refusal {
         error: String,
     }
-    crate::json_object::object_only!(Refusal);
+    crate::oauth::json_object::object_only!(Refusal);
 
-    let refusal: Refusal = crate::json_object::from_slice(body).ok()?;
+    let refusal: Refusal = crate::oauth::json_object::from_slice(body).ok()?;
     Some(BearerError::parse(&refusal.error))
 }
 
@@ -426,7 +427,7 @@ mod tests {
             "family_name",
             "picture",
         ] {
-            for &c in crate::encoding::UNSAFE_FORMAT_CHARACTERS {
+            for &c in crate::oauth::encoding::UNSAFE_FORMAT_CHARACTERS {
                 let mut body = serde_json::json!({"sub": "u"});
                 body[claim] = format!("Ada{c}Lovelace").into();
                 assert_eq!(

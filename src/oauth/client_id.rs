@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::encoding::is_vschar;
-use crate::error::{reject_control_characters, Error, Field};
+use crate::oauth::encoding::is_vschar;
+use crate::oauth::error::{reject_control_characters, Error, Field};
 
 /// The `client_id` of a WorkOS Connect application: one or more printable ASCII characters (RFC 6749
 /// Appendix A). Cheap to clone: copies share one allocation.

@@ -7,9 +7,9 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::Zeroize;
 
-use crate::encoding::is_vschar;
-use crate::error::{Error, Field};
-use crate::secret::{check_secret, constant_time_eq};
+use crate::oauth::encoding::is_vschar;
+use crate::oauth::error::{Error, Field};
+use crate::oauth::secret::{check_secret, constant_time_eq};
 
 /// Defines an opaque secret issued by the server or the dashboard: redacted `Debug`, no `Display`,
 /// wiped on drop, compared in constant time, serde as the plain string, and held to RFC 6749's

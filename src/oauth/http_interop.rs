@@ -1,8 +1,8 @@
 //! Conversions to and from the `http` crate's types (feature `http`), so that a token request goes to
 //! any HTTP client that takes an `http::Request` (reqwest, hyper, ureq) without glue code.
 
-use crate::token::{TokenError, TokenResponse};
-use crate::token_request::TokenRequest;
+use crate::oauth::token::{TokenError, TokenResponse};
+use crate::oauth::token_request::TokenRequest;
 
 impl TokenRequest {
     /// The request as an `http::Request`: `POST`, the token endpoint, `Content-Type:
@@ -60,7 +60,7 @@ impl TokenResponse {
 
 #[cfg(test)]
 mod tests {
-    use crate::client::test_client;
+    use crate::authkit::client::test_client;
     use crate::{AuthorizationCode, ErrorCode, TokenError, TokenResponse};
 
     #[test]

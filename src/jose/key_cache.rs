@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::key_set::{KeySet, KeySetError};
+use crate::jose::key_set::{KeySet, KeySetError};
 
 /// The current [`KeySet`] of an issuer and the rules for fetching it again, with the caller's clock
 /// and without I/O: it says when to fetch, hands out at most one fetch at a time, and takes the

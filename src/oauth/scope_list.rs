@@ -7,9 +7,9 @@ use std::str::FromStr;
 
 use serde_with::{DeserializeFromStr, SerializeDisplay};
 
-use crate::encoding::is_nqschar;
-use crate::error::{reject_control_characters, Error, Field};
-use crate::scope::Scopes;
+use crate::oauth::encoding::is_nqschar;
+use crate::oauth::error::{reject_control_characters, Error, Field};
+use crate::oauth::scope::Scopes;
 
 /// One scope name: one or more printable ASCII characters other than space, `"` and `\`
 /// (`scope-token` of RFC 6749 section 3.3). Case-sensitive.
@@ -211,8 +211,8 @@ impl From<Scopes> for ScopeList {
     }
 }
 
-impl From<crate::scope_name::Scope> for ScopeList {
-    fn from(scope: crate::scope_name::Scope) -> Self {
+impl From<crate::oauth::scope_name::Scope> for ScopeList {
+    fn from(scope: crate::oauth::scope_name::Scope) -> Self {
         ScopeList::from(Scopes::from(scope))
     }
 }
@@ -269,7 +269,7 @@ impl<'a> IntoIterator for &'a ScopeList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope_name::Scope;
+    use crate::oauth::scope_name::Scope;
 
     #[test]
     fn tokens_take_nqchar_only() {

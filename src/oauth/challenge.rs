@@ -5,7 +5,7 @@ use std::fmt;
 
 use url::Url;
 
-use crate::host_rules::is_https_or_loopback;
+use crate::oauth::host_rules::is_https_or_loopback;
 
 /// One challenge of a `WWW-Authenticate` header: its scheme, then either a token68 or parameters.
 ///

@@ -8,9 +8,9 @@ use serde::{Serialize, Serializer};
 use serde_with::DeserializeFromStr;
 use zeroize::Zeroize;
 
-use crate::clock::unix_now;
-use crate::encoding::{is_nqschar, is_vschar};
-use crate::secret::State;
+use crate::oauth::clock::unix_now;
+use crate::oauth::encoding::{is_nqschar, is_vschar};
+use crate::oauth::secret::State;
 
 /// How old a pending login may be when its callback arrives, unless the check is told otherwise.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(15 * 60);
@@ -526,8 +526,8 @@ impl<'q> Params<'q> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::test_client;
-    use crate::pending::PendingAuthorization;
+    use crate::authkit::client::test_client;
+    use crate::authkit::pending::PendingAuthorization;
     use crate::State;
 
     fn pending(state: Option<&str>) -> PendingAuthorization {

@@ -58,7 +58,7 @@ impl fmt::Display for JsonFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JsonFault::NotAnObject => f.write_str("the JSON is not an object"),
-            JsonFault::Invalid(error) => f.write_str(&crate::error::json_fault(error)),
+            JsonFault::Invalid(error) => f.write_str(&crate::oauth::error::json_fault(error)),
         }
     }
 }
@@ -69,12 +69,12 @@ macro_rules! object_only {
     ($name:ident) => {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                $name::deserialize($crate::json_object::ObjectOnly(deserializer))
+                $name::deserialize($crate::oauth::json_object::ObjectOnly(deserializer))
             }
         }
     };
     ($name:ident, serialize) => {
-        $crate::json_object::object_only!($name);
+        $crate::oauth::json_object::object_only!($name);
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn stored_records_are_read_from_objects_only() {
         use crate::mcp::{ClientCredentials, TokenEndpointAuth};
-        use crate::token::TokenResponse;
+        use crate::oauth::token::TokenResponse;
 
         let client = crate::ConnectClient::new(
             "https://example.authkit.app".parse().unwrap(),
