@@ -88,27 +88,21 @@ impl SignedIn {
     /// find the tokens another request stored: changes the handler made to the session and has not
     /// saved yet are dropped. Make them after this call, or [save](Session::save) them before.
     pub async fn refresh(&mut self) -> Result<(), LoginError> {
-        let login = self.login.clone();
-        let Some(id) = self.session.id() else {
-            return self.redeem_refresh_token().await;
-        };
-        let mut turn = login.renewals().turn(id).await;
-        // The refresh token read at the start of the request may have been rotated meanwhile.
-        self.reread().await?;
-        if turn.failed_while_waiting() {
-            return Err(LoginError::RenewalFailed);
-        }
-        let renewed = self.redeem_refresh_token().await;
-        if renewed.is_err() {
-            turn.failed();
-        }
-        renewed
+        self.renew_in_turn(Renewal::Forced).await
     }
 
     /// Renews the access token the extractor found near its expiry, once for all the requests of
     /// the session that found it so: the first redeems the refresh token, the others wait for it
     /// and take its outcome: its tokens, or its failure.
     async fn renew(&mut self) -> Result<(), LoginError> {
+        self.renew_in_turn(Renewal::NearExpiry).await
+    }
+
+    /// Redeems the refresh token in the session's turn, after reading the record again: the
+    /// refresh token read at the start of the request may have been rotated meanwhile. Near
+    /// expiry, tokens another request stored while this one waited are taken as they are; a
+    /// forced refresh redeems the latest refresh token whatever changed.
+    async fn renew_in_turn(&mut self, renewal: Renewal) -> Result<(), LoginError> {
         let login = self.login.clone();
         let Some(id) = self.session.id() else {
             return self.redeem_refresh_token().await;
@@ -116,7 +110,7 @@ impl SignedIn {
         let mut turn = login.renewals().turn(id).await;
         let seen = self.data.clone();
         self.reread().await?;
-        if self.data != seen {
+        if renewal == Renewal::NearExpiry && self.data != seen {
             // Renewed by the request this one waited for (or by another instance): its tokens.
             return Ok(());
         }
@@ -309,4 +303,13 @@ fn asks_for_page(parts: &Parts) -> bool {
                 .to_str()
                 .is_ok_and(|accept| accept.contains("text/html"))
         })
+}
+
+/// Why a request renews its session's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Renewal {
+    /// The access token nears its expiry: tokens another request stored meanwhile will do.
+    NearExpiry,
+    /// The handler asked for it (`SignedIn::refresh`): the latest refresh token is redeemed.
+    Forced,
 }
