@@ -3,7 +3,10 @@
 //! with the toolchain in use, lists its public items, and compares them with the snapshot; with
 //! `UPDATE_PUBLIC_API=1` it writes the snapshots instead.
 //!
-//! Rustdoc's JSON output is unstable: `RUSTC_BOOTSTRAP=1` lets the stable toolchain write it.
+//! Rustdoc's JSON output is unstable: `RUSTC_BOOTSTRAP=1` lets the stable toolchain write it, and
+//! its format changes between Rust releases, so the test reads only the format of the toolchain
+//! CI uses (Rust 1.95). It is ignored by a plain `cargo test`; `.ci/run` runs it with
+//! `cargo test -p workos-connect-public-api -- --ignored`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,6 +51,7 @@ fn rustdoc_json(package: &str, krate: &str) -> PathBuf {
 }
 
 #[test]
+#[ignore = "needs the rustdoc JSON format of Rust 1.95; .ci/run runs it"]
 fn the_public_apis_are_their_snapshots() {
     let update = std::env::var_os("UPDATE_PUBLIC_API").is_some();
     let mut differ = Vec::new();
@@ -80,7 +84,7 @@ fn the_public_apis_are_their_snapshots() {
     assert!(
         differ.is_empty(),
         "the public API differs from its snapshot in public-api/ (review the change, then run \
-         `UPDATE_PUBLIC_API=1 cargo test -p workos-connect-public-api`):\n{}",
+         `UPDATE_PUBLIC_API=1 cargo test -p workos-connect-public-api -- --ignored`):\n{}",
         differ.join("\n\n")
     );
 }
