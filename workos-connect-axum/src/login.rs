@@ -322,6 +322,19 @@ async fn callback(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Result<Redirect, LoginError> {
+    // One callback of a session at a time, after any renewal under way, reading the record as the
+    // request before it left it: a second copy of the callback (a double click, a replay racing the
+    // original) finds the login taken rather than redeeming its code twice, which a server may
+    // answer by revoking the tokens the first issued (RFC 6749 section 4.1.2); and a renewal cannot
+    // store the old session ID again once the new one is set.
+    let _turn = match session.id() {
+        Some(id) => {
+            let turn = login.renewals().turn(id).await;
+            session.load().await?;
+            Some(turn)
+        }
+        None => None,
+    };
     let pending = read_pending(&session)
         .await?
         .ok_or(LoginError::NoLoginInProgress)?;
@@ -345,12 +358,7 @@ async fn callback(
     let claims = login.validate(pending.id_token(), id_token).await?;
     let data = SessionData::from_login(claims, &tokens, unix_now());
     // Whoever knew the session ID before the login (one planted in the browser) must not share the
-    // signed-in session. After the renewal under way, if any, which would otherwise store the old
-    // ID again.
-    let _turn = match session.id() {
-        Some(id) => Some(login.renewals().turn(id).await),
-        None => None,
-    };
+    // signed-in session.
     session.cycle_id().await?;
     data.write(&session).await?;
     Ok(Redirect::to(&login.shared.after_login))

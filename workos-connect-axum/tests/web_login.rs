@@ -972,3 +972,49 @@ async fn a_silent_token_endpoint_holds_a_session_for_the_token_timeout_once() {
         "kept for a later try"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_of_one_callback_arriving_together_redeem_its_code_once() {
+    let endpoint = TokenEndpoint::default();
+    for _ in 0..8 {
+        endpoint
+            .answers
+            .lock()
+            .unwrap()
+            .push((400, json!({"error": "invalid_grant"})));
+    }
+    let domain = start_token_endpoint(endpoint.clone()).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+    for _ in 0..5 {
+        let started = send(&app, get_with("/login", None)).await;
+        let state = state_of(&started);
+        let cookie = set_cookie(&started).split(';').next().unwrap().to_owned();
+        // A double click, or a replay racing the original: eight copies at once.
+        let callback = format!("/callback?code=genuine&state={state}");
+        let answers = futures_util::future::join_all((0..8).map(|_| {
+            let app = app.clone();
+            let request = get_with(&callback, Some(&cookie));
+            tokio::spawn(async move { send(&app, request).await.status() })
+        }))
+        .await;
+        let redeemed = endpoint.forms.lock().unwrap().drain(..).count();
+        assert_eq!(
+            redeemed, 1,
+            "the code went to the token endpoint {redeemed} times"
+        );
+        let refused = answers
+            .into_iter()
+            .filter(|answer| *answer.as_ref().unwrap() == StatusCode::BAD_REQUEST)
+            .count();
+        assert_eq!(refused, 7, "the copies find no login in progress");
+        endpoint
+            .answers
+            .lock()
+            .unwrap()
+            .push((400, json!({"error": "invalid_grant"})));
+    }
+}
