@@ -118,6 +118,10 @@ struct Options {
         requires = "issuer"
     )]
     jwt_bearer_assertion: Option<String>,
+    /// Another value of the assertion's `aud` that names the authorization server, for a platform
+    /// that names it otherwise than by its issuer or token endpoint; repeatable
+    #[arg(long, requires = "jwt_bearer_assertion")]
+    assertion_audience: Vec<String>,
     /// Enterprise-managed authorization: the enterprise IdP's token endpoint, where the user's ID
     /// token is exchanged for an ID-JAG
     #[arg(long, env = "MCP_IDP_TOKEN_ENDPOINT", requires_all = ["idp_issuer", "idp_client_id", "idp_id_token", "issuer"])]
@@ -394,6 +398,9 @@ fn settings(options: &Options, redirect_uri: RedirectUri) -> Result<McpClientSet
     }
     if let (Some(assertion), Some(issuer)) = (&options.jwt_bearer_assertion, &options.issuer) {
         settings = settings.jwt_bearer(issuer.clone(), SecurityToken::new(assertion.clone())?);
+        for audience in &options.assertion_audience {
+            settings = settings.assertion_audience(audience.clone());
+        }
     }
     if let (Some(endpoint), Some(idp_issuer), Some(client_id), Some(id_token), Some(issuer)) = (
         &options.idp_token_endpoint,
