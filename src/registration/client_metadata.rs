@@ -9,10 +9,9 @@ use crate::oauth::client_id::ClientId;
 use crate::oauth::identifier::Issuer;
 use crate::oauth::redirect_uri::RedirectUri;
 use crate::registration::client_id_url::{client_id_url_fault, ClientIdUrlFault};
+use crate::registration::client_name::{check_client_name, ClientNameError};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
-use crate::registration::dynamic::{
-    unsafe_character, ApplicationType, DEFAULT_GRANT_TYPES, RESPONSE_TYPES,
-};
+use crate::registration::dynamic::{ApplicationType, DEFAULT_GRANT_TYPES, RESPONSE_TYPES};
 use crate::registration::token_auth::TokenEndpointAuth;
 
 /// Why a Client ID Metadata Document cannot be made or read.
@@ -46,20 +45,9 @@ pub enum ClientMetadataError {
     /// normalized.
     #[error("the Client ID Metadata Document URL has a `.` or `..` path segment; remove it")]
     DotSegment,
-    /// `client_name` is empty or only spaces.
-    #[error("client_name is empty; give the name users will see when they approve the client")]
-    EmptyClientName,
-    /// `client_name` holds a control character, or a bidirectional formatting or invisible one that
-    /// would reorder or hide part of the name on a consent screen. The name is kept from when it
-    /// covered control characters only.
-    #[error(
-        "client_name contains a control or bidirectional formatting character at byte {index}; \
-         remove it"
-    )]
-    ClientNameControlCharacter {
-        /// Byte offset of the character.
-        index: usize,
-    },
+    /// The `client_name` was refused.
+    #[error(transparent)]
+    ClientName(#[from] ClientNameError),
     /// No redirect URI.
     #[error("no redirect URI was given; list at least the one the login comes back to")]
     NoRedirectUri,
@@ -155,12 +143,7 @@ fn check_client(
     client_name: &str,
     redirect_uris: &[RedirectUri],
 ) -> Result<(), ClientMetadataError> {
-    if client_name.trim().is_empty() {
-        return Err(ClientMetadataError::EmptyClientName);
-    }
-    if let Some(index) = unsafe_character(client_name) {
-        return Err(ClientMetadataError::ClientNameControlCharacter { index });
-    }
+    check_client_name(client_name)?;
     if redirect_uris.is_empty() {
         return Err(ClientMetadataError::NoRedirectUri);
     }
@@ -401,7 +384,7 @@ mod tests {
                 "",
                 loopback()
             ),
-            Err(ClientMetadataError::EmptyClientName)
+            Err(ClientMetadataError::ClientName(ClientNameError::Empty))
         );
         assert_eq!(
             ClientMetadataDocument::new(
@@ -465,7 +448,8 @@ mod tests {
                 serde_json::from_value::<ClientMetadataDocument>(document)
                     .unwrap_err()
                     .to_string(),
-                ClientMetadataError::ClientNameControlCharacter { index: 5 }.to_string(),
+                ClientMetadataError::ClientName(ClientNameError::ControlCharacter { index: 5 })
+                    .to_string(),
                 "{c:?}"
             );
             assert_eq!(
@@ -474,11 +458,13 @@ mod tests {
                     &format!("Agent{c}tnega"),
                     loopback()
                 ),
-                Err(ClientMetadataError::ClientNameControlCharacter { index: 5 }),
+                Err(ClientMetadataError::ClientName(
+                    ClientNameError::ControlCharacter { index: 5 }
+                )),
                 "{c:?}"
             );
         }
-        let error = ClientMetadataError::ClientNameControlCharacter { index: 5 };
+        let error = ClientMetadataError::ClientName(ClientNameError::ControlCharacter { index: 5 });
         assert!(error.to_string().contains("bidirectional"), "{error}");
     }
 

@@ -13,13 +13,14 @@ use zeroize::Zeroize;
 use crate::discovery::server_metadata::AuthorizationServerMetadata;
 use crate::oauth::client_id::ClientId;
 use crate::oauth::credential::ClientSecret;
-use crate::oauth::encoding::{is_nqschar, is_unsafe_to_show};
+use crate::oauth::encoding::is_nqschar;
 use crate::oauth::error::Error;
 use crate::oauth::host_rules::{is_https_or_loopback, is_loopback};
 use crate::oauth::identifier::Issuer;
 use crate::oauth::json_object;
 use crate::oauth::redirect_uri::RedirectUri;
 use crate::oauth::scope_list::ScopeList;
+use crate::registration::client_name::{check_client_name, ClientNameError};
 use crate::registration::credentials::{ClientCredentials, CredentialsError};
 use crate::registration::token_auth::TokenEndpointAuth;
 
@@ -110,20 +111,9 @@ pub enum RegistrationError {
         "the registration endpoint is not an https URL (plain http is accepted only on loopback hosts)"
     )]
     InsecureEndpoint,
-    /// `client_name` is empty or only spaces.
-    #[error("client_name is empty; give the name users will see when they approve the client")]
-    EmptyClientName,
-    /// `client_name` holds a control character, which consent screens and logs would show raw, or a
-    /// bidirectional formatting or invisible character, which would reorder or hide part of the
-    /// name. The name is kept from when it covered control characters only.
-    #[error(
-        "client_name contains a control or bidirectional formatting character at byte {index}; \
-         remove it"
-    )]
-    ClientNameControlCharacter {
-        /// Byte offset of the character.
-        index: usize,
-    },
+    /// The `client_name` was refused.
+    #[error(transparent)]
+    ClientName(#[from] ClientNameError),
     /// No redirect URI: a client that logs users in registers at least one.
     #[error("no redirect URI was given; register at least the one the login comes back to")]
     NoRedirectUri,
@@ -266,14 +256,6 @@ impl fmt::Display for RegistrationErrorCode {
     }
 }
 
-/// Where a character unsafe to show (control, bidirectional formatting, invisible) is in `text`, if
-/// any: a client's name is shown to the user asked to approve it.
-pub(crate) fn unsafe_character(text: &str) -> Option<usize> {
-    text.char_indices()
-        .find(|(_, c)| is_unsafe_to_show(*c))
-        .map(|(index, _)| index)
-}
-
 /// A Dynamic Client Registration request (RFC 7591 sections 2 and 3.1): the URL to `POST` to, and
 /// the JSON body with the client's metadata.
 ///
@@ -333,12 +315,7 @@ impl RegistrationRequest {
         if !is_https_or_loopback(endpoint) {
             return Err(RegistrationError::InsecureEndpoint);
         }
-        if client_name.trim().is_empty() {
-            return Err(RegistrationError::EmptyClientName);
-        }
-        if let Some(index) = unsafe_character(client_name) {
-            return Err(RegistrationError::ClientNameControlCharacter { index });
-        }
+        check_client_name(client_name)?;
         if redirect_uris.is_empty() {
             return Err(RegistrationError::NoRedirectUri);
         }
@@ -801,11 +778,13 @@ mod tests {
         assert!(RegistrationRequest::new(&local, "Agent", loopback()).is_ok());
         assert_eq!(
             RegistrationRequest::new(&endpoint(), " ", loopback()),
-            Err(RegistrationError::EmptyClientName)
+            Err(RegistrationError::ClientName(ClientNameError::Empty))
         );
         assert_eq!(
             RegistrationRequest::new(&endpoint(), "Agent\n", loopback()),
-            Err(RegistrationError::ClientNameControlCharacter { index: 5 })
+            Err(RegistrationError::ClientName(
+                ClientNameError::ControlCharacter { index: 5 }
+            ))
         );
         assert_eq!(
             RegistrationRequest::new(&endpoint(), "Agent", Vec::new()),
@@ -818,11 +797,13 @@ mod tests {
         for c in crate::oauth::encoding::UNSAFE_FORMAT_CHARACTERS {
             assert_eq!(
                 RegistrationRequest::new(&endpoint(), &format!("Agent{c}tnega"), loopback()),
-                Err(RegistrationError::ClientNameControlCharacter { index: 5 }),
+                Err(RegistrationError::ClientName(
+                    ClientNameError::ControlCharacter { index: 5 }
+                )),
                 "{c:?}"
             );
         }
-        let error = RegistrationError::ClientNameControlCharacter { index: 5 };
+        let error = RegistrationError::ClientName(ClientNameError::ControlCharacter { index: 5 });
         assert!(error.to_string().contains("bidirectional"), "{error}");
         assert!(RegistrationRequest::new(&endpoint(), "Agent de José Müller", loopback()).is_ok());
     }

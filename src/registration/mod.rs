@@ -14,6 +14,7 @@
 
 pub(crate) mod client_id_url;
 pub(crate) mod client_metadata;
+pub(crate) mod client_name;
 pub(crate) mod credentials;
 pub(crate) mod dynamic;
 #[cfg(feature = "private-key-jwt")]
@@ -21,6 +22,7 @@ pub(crate) mod signing_key;
 pub(crate) mod token_auth;
 
 pub use client_metadata::{ClientMetadataDocument, ClientMetadataError};
+pub use client_name::ClientNameError;
 pub use credentials::{ClientCredentials, CredentialsError};
 pub use dynamic::{
     ApplicationType, RegistrationError, RegistrationErrorCode, RegistrationRequest,
