@@ -10,10 +10,11 @@ use base64::Engine as _;
 use jsonwebtoken::jwk::AlgorithmParameters;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation};
-use workos_connect::resource_server::{
-    AccessTokenCheck, AccessTokenClaims, AccessTokenError, KeySet,
+use workos_connect::oauth::AccessToken;
+use workos_connect::{
+    jose::KeySet,
+    resource_server::{AccessTokenCheck, AccessTokenClaims, AccessTokenError},
 };
-use workos_connect::AccessToken;
 
 const KEY: &[u8] = include_bytes!("../tests/data/id_token_test_key.pem");
 const ISSUER: &str = "https://example.authkit.app";

@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use workos_connect::{ConnectClient, IdToken, KeySet, Nonce};
+use workos_connect::{jose::KeySet, oauth::IdToken, ConnectClient, Nonce};
 
 const KEY: &[u8] = include_bytes!("../tests/data/id_token_test_key.pem");
 /// A second, unrelated 2048-bit RSA key, as a JWKS holds during a key rotation.

@@ -9,19 +9,36 @@
 //! | job | where |
 //! | --- | --- |
 //! | log users in to a web backend with WorkOS Connect (OpenID Connect) | the crate root: [`ConnectClient`], below |
-//! | validate ID tokens against the AuthKit keys (feature `id-token`) | `KeySet`, `IdTokenCheck` |
-//! | keep the keys current: when to fetch, one fetch at a time, unknown keys rate-limited | `KeyCache` (sans-IO; [`workos-connect-axum`](https://docs.rs/workos-connect-axum) drives it on tokio) |
 //! | an axum API, MCP server or web login, with the I/O done | the companion crate [`workos-connect-axum`](https://docs.rs/workos-connect-axum) |
 //! | an MCP client's whole login with reqwest, the browser's loopback redirect | the companion crate [`workos-connect-reqwest`](https://docs.rs/workos-connect-reqwest) |
-//! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: the login with PKCE and resource indicators, client credentials, scope choice and step-up, with the rest of its kit re-exported |
-//! | any OAuth client finding an authorization server: a `401`'s challenge, resource and server metadata | [`discovery`] (RFC 9728, RFC 8414) |
-//! | any OAuth client getting a `client_id`: pre-registered, a Client ID Metadata Document, or Dynamic Client Registration | [`registration`] (RFC 7591) |
-//! | naming an issuer or a protected resource, exactly | [`Issuer`], [`Resource`] |
-//! | an API or MCP server that takes AuthKit access tokens: read the bearer token, publish its metadata, answer with challenges | [`resource_server`] and the access token check (feature `access-token`, default) |
-//! | sender-constrained tokens (DPoP, RFC 9449, feature `dpop`, default): a client's proof key and proofs, a resource server's proof check | `dpop` |
+//! | an API or MCP server that takes AuthKit access tokens: check each request, publish its metadata, answer with challenges | [`resource_server`] (feature `access-token`, default) |
+//! | an agent, editor or CLI logging in to an MCP server behind AuthKit (or any MCP authorization server) | [`mcp`]: the login with PKCE and resource indicators, client credentials, scope choice and step-up |
 //! | a command-line tool logging its user in on another device (RFC 8628, AuthKit's CLI Auth) | [`device`]: the codes to show, polling without sleeping |
-//! | trade a token for another (RFC 8693 token exchange), or redeem a JWT (RFC 7523 JWT bearer grant) | [`TokenExchange`], [`TokenExchangeResponse`], [`mcp::AuthorizationClient::jwt_bearer_request`] |
-//! | scopes beyond `openid profile email offline_access` (`mcp:tools`, ...) | [`ScopeList`], [`ScopeToken`] |
+//! | sender-constrained tokens (DPoP, RFC 9449, feature `dpop`, default): a client's proof key and proofs, a resource server's proof check | `dpop` |
+//! | any OAuth client finding an authorization server: resource and server metadata | [`discovery`] (RFC 9728, RFC 8414) |
+//! | any OAuth client getting a `client_id`: pre-registered, a Client ID Metadata Document, or Dynamic Client Registration | [`registration`] (RFC 7591) |
+//! | trade a token for another (RFC 8693 token exchange) | [`token_exchange`] |
+//! | validate ID tokens, keep the issuer's keys current | [`authkit::IdTokenCheck`] (feature `id-token`), [`jose::KeySet`], [`jose::KeyCache`] |
+//! | name an issuer or a protected resource exactly; scopes beyond OpenID Connect's four; any token endpoint message | [`oauth`] |
+//!
+//! # Layers
+//!
+//! Each module sits in one layer and imports only from the layers below it (a test checks this).
+//!
+//! | layer | modules | holds |
+//! | --- | --- | --- |
+//! | jobs | [`resource_server`], [`mcp`], [`device`], `dpop`, [`registration`], [`discovery`], [`token_exchange`] | one job each, as a state machine or a check that says what to send next |
+//! | AuthKit | [`authkit`] | the WorkOS Connect client, the AuthKit domain, the pending login, userinfo, ID token checks |
+//! | JOSE | [`jose`] | signatures, key sets, the key cache |
+//! | generic OAuth 2.0 | [`oauth`] | identifiers, client IDs, scopes, secrets, PKCE, tokens and token endpoint messages, challenges, the request type |
+//!
+//! Every public type lives at one path, in its layer's module. The browser login's own types are
+//! also at the crate root, so that its user finds them in one `use`: [`ConnectClient`],
+//! [`AuthKitDomain`], [`AuthorizeRequest`], [`PendingAuthorization`], `IdTokenClaims` and
+//! `IdTokenError` (from [`authkit`]); [`ClientId`], [`RedirectUri`], [`Scope`], [`Scopes`],
+//! [`State`], [`Nonce`], [`PkceVerifier`], [`S256Challenge`], [`AuthorizeResponse`],
+//! [`AuthorizationCode`], [`CallbackError`], [`TokenResponse`], [`TokenError`] and [`Error`] (from
+//! [`oauth`]).
 //!
 //! # A login, step by step
 //!
@@ -31,7 +48,7 @@
 //! | redirect | [`ConnectClient::authorize`] then [`AuthorizeRequest::build`] | [`AuthorizeResponse`] and the [`PendingAuthorization`] to keep | [`Error`] |
 //! | callback | [`PendingAuthorization::callback`] | the [`AuthorizationCode`] | [`CallbackError`] |
 //! | tokens | [`ConnectClient::token_request`], [`TokenResponse::parse`] | [`TokenResponse`] | [`TokenError`] |
-//! | ID token (feature `id-token`) | `KeySet::parse`, `PendingAuthorization::id_token` | `IdTokenClaims` | `IdTokenError`, `KeySetError` |
+//! | ID token (feature `id-token`) | `jose::KeySet::parse`, `PendingAuthorization::id_token` | `IdTokenClaims` | `IdTokenError`, `jose::KeySetError` |
 //! | refresh | [`ConnectClient::refresh_request`], `ConnectClient::refreshed_id_token` | new tokens and claims | [`TokenError`], `IdTokenError` |
 //!
 //! ```
@@ -76,52 +93,25 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod authkit;
+pub mod authkit;
 pub mod device;
 pub mod discovery;
 #[cfg(feature = "dpop")]
 pub mod dpop;
-mod jose;
+pub mod jose;
 pub mod mcp;
-mod oauth;
+pub mod oauth;
 pub mod registration;
 pub mod resource_server;
-mod token_exchange;
+pub mod token_exchange;
 
-pub use authkit::client::ConnectClient;
-pub use authkit::domain::AuthKitDomain;
+// The browser login's own types, where its user looks first; each also lives in its layer's module.
+pub use authkit::{AuthKitDomain, AuthorizeRequest, ConnectClient, PendingAuthorization};
 #[cfg(feature = "id-token")]
-pub use authkit::id_token::{IdTokenCheck, IdTokenClaims, IdTokenError};
-pub use authkit::pending::PendingAuthorization;
-pub use authkit::request::AuthorizeRequest;
-pub use authkit::userinfo::{Userinfo, UserinfoError, UserinfoRequest};
-#[cfg(feature = "id-token")]
-pub use jose::jws::DEFAULT_LEEWAY_SECS;
-#[cfg(any(feature = "id-token", feature = "access-token"))]
-pub use jose::key_cache::{KeyCache, KeyFetch, KeyFetchError, KeyRefetch};
-#[cfg(any(feature = "id-token", feature = "access-token"))]
-pub use jose::key_set::{KeySet, KeySetError};
-pub use oauth::authorize_response::AuthorizeResponse;
-pub use oauth::callback::{
-    AuthorizationCode, CallbackCheck, CallbackError, ErrorCode, OAuthError, DEFAULT_MAX_AGE,
-};
-pub use oauth::client_id::ClientId;
-pub use oauth::credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
-pub use oauth::error::{Error, Field};
-pub use oauth::http_request::{HttpMethod, HttpRequest};
-pub use oauth::identifier::{IdentifierError, Issuer, Resource};
-pub use oauth::pkce::{PkceVerifier, S256Challenge};
-pub use oauth::redirect_uri::RedirectUri;
-pub use oauth::scope::{Scopes, ScopesIter};
-pub use oauth::scope_list::{ScopeList, ScopeToken};
-pub use oauth::scope_name::Scope;
-pub use oauth::secret::{reseed_after_fork, Nonce, State, GENERATED_LEN};
-pub use oauth::security_token::{SecurityToken, SecurityTokenError};
-pub use oauth::token::{AccessTokenType, TokenError, TokenResponse};
-pub use oauth::token_request::TokenRequest;
-pub use oauth::token_type::{OtherTokenType, TokenType, TokenTypeError};
-pub use token_exchange::{
-    TokenExchange, TokenExchangeError, TokenExchangeResponse, TOKEN_EXCHANGE_GRANT_TYPE,
+pub use authkit::{IdTokenClaims, IdTokenError};
+pub use oauth::{
+    AuthorizationCode, AuthorizeResponse, CallbackError, ClientId, Error, Nonce, PkceVerifier,
+    RedirectUri, S256Challenge, Scope, Scopes, State, TokenError, TokenResponse,
 };
 
 /// The README's examples, run as doctests.

@@ -47,8 +47,8 @@ pub enum TokenExchangeError {
 /// get for it.
 ///
 /// ```
-/// use workos_connect::{SecurityToken, TokenExchange, TokenType};
-/// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
+/// use workos_connect::{oauth::{SecurityToken, TokenType}, token_exchange::TokenExchange};
+/// use workos_connect::registration::{ClientCredentials, TokenEndpointAuth};
 ///
 /// // Enterprise-managed authorization (SEP-990): the IdP's ID token for an ID-JAG for an MCP server.
 /// let idp_client = ClientCredentials::pre_registered(
@@ -168,7 +168,7 @@ impl TokenExchange {
     /// The form `POST` to `token_endpoint`, authenticated as `credentials` say (the client's
     /// registration with the server that makes the exchange). The endpoint must be the
     /// credentials' issuer's, on its origin and under its path
-    /// ([`CredentialsError::ForeignEndpoint`](crate::registration::CredentialsError::ForeignEndpoint)
+    /// ([`CredentialsError::ForeignEndpoint`]
     /// otherwise): the subject token and the client's authentication go to that server alone.
     pub fn request(
         &self,
@@ -239,7 +239,7 @@ impl TokenExchangeResponse {
     /// that no caller can take an access token for the ID-JAG it asked for.
     ///
     /// ```
-    /// use workos_connect::{TokenError, TokenExchangeResponse, TokenType};
+    /// use workos_connect::{TokenError, oauth::TokenType, token_exchange::TokenExchangeResponse};
     ///
     /// let body = br#"{"access_token":"eyJ.jag.sig",
     ///     "issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}"#;
@@ -319,8 +319,8 @@ impl TokenExchangeResponse {
 mod tests {
     use super::*;
     use crate::oauth::token_type::KNOWN;
+    use crate::oauth::ClientSecret;
     use crate::registration::token_auth::TokenEndpointAuth;
-    use crate::ClientSecret;
 
     fn credentials(method: TokenEndpointAuth) -> ClientCredentials {
         let secret = method

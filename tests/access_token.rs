@@ -6,11 +6,13 @@ use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use workos_connect::mcp::BearerChallenge;
-use workos_connect::resource_server::{
-    bearer_token, AccessTokenCheck, AccessTokenError, BearerError, KeySet,
+use workos_connect::oauth::AccessToken;
+use workos_connect::oauth::BearerChallenge;
+use workos_connect::{
+    jose::KeySet,
+    oauth::BearerError,
+    resource_server::{bearer_token, AccessTokenCheck, AccessTokenError},
 };
-use workos_connect::AccessToken;
 
 const KEY: &[u8] = include_bytes!("data/id_token_test_key.pem");
 const KID: &str = "test-key-1";

@@ -3,11 +3,16 @@
 
 use std::marker::PhantomData;
 
-use workos_connect::mcp::{
-    AuthorizationServerMetadata, ClientCredentials, ClientMetadataDocument, Issuer,
-    ProtectedResourceMetadata, Resource,
+use workos_connect::{
+    authkit::Userinfo,
+    oauth::{AccessToken, IdToken, RefreshToken},
+    TokenResponse,
 };
-use workos_connect::{AccessToken, IdToken, RefreshToken, TokenResponse, Userinfo};
+use workos_connect::{
+    discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata},
+    oauth::{Issuer, Resource},
+    registration::{ClientCredentials, ClientMetadataDocument},
+};
 
 /// Tells at compile time whether `T` is `Deserialize`: the inherent method exists only where the
 /// bound holds, and method lookup prefers it to the trait's fallback.

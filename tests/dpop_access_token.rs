@@ -10,12 +10,15 @@ use url::Url;
 use workos_connect::dpop::{
     DpopChallenge, DpopErrorCode, DpopKey, DpopNonce, DpopProofCheck, DpopProofError,
 };
-use workos_connect::mcp::BearerChallenge;
-use workos_connect::resource_server::{
-    authorization_token, AccessTokenCheck, AccessTokenError, BearerError, BearerTokenError, KeySet,
-    TokenScheme,
+use workos_connect::oauth::AccessToken;
+use workos_connect::oauth::BearerChallenge;
+use workos_connect::{
+    jose::KeySet,
+    oauth::BearerError,
+    resource_server::{
+        authorization_token, AccessTokenCheck, AccessTokenError, BearerTokenError, TokenScheme,
+    },
 };
-use workos_connect::AccessToken;
 
 const KEY: &[u8] = include_bytes!("data/id_token_test_key.pem");
 const KID: &str = "test-key-1";

@@ -1,8 +1,8 @@
 //! A table of bad inputs, each mapped to the error variant it must give, and messages that say what to fix.
 
 use workos_connect::{
-    AuthKitDomain, ClientId, ConnectClient, Error, Field, Nonce, PkceVerifier, RedirectUri, Scope,
-    Scopes, State,
+    oauth::Field, AuthKitDomain, ClientId, ConnectClient, Error, Nonce, PkceVerifier, RedirectUri,
+    Scope, Scopes, State,
 };
 
 /// Which constructor an input goes through.

@@ -7,7 +7,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use workos_connect::{
-    ConnectClient, IdToken, IdTokenClaims, IdTokenError, KeySet, PendingAuthorization,
+    jose::KeySet, oauth::IdToken, ConnectClient, IdTokenClaims, IdTokenError, PendingAuthorization,
 };
 
 const KEY: &[u8] = include_bytes!("data/id_token_test_key.pem");

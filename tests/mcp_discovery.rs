@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 use url::Url;
-use workos_connect::mcp::{
-    parse_challenges, BearerChallenge, BearerError, ChallengeError, Issuer,
-    ProtectedResourceMetadata,
+use workos_connect::{
+    discovery::ProtectedResourceMetadata,
+    oauth::{parse_challenges, BearerChallenge, BearerError, ChallengeError, Issuer},
 };
 
 #[test]
@@ -140,7 +140,7 @@ const AUTHKIT_ISSUER: &str = "https://fearless-network-26.authkit.app";
 
 #[test]
 fn authkit_metadata_is_read_and_the_openid_document_lacks_pkce() {
-    use workos_connect::mcp::{AuthorizationServerMetadata, ServerMetadataError};
+    use workos_connect::discovery::{AuthorizationServerMetadata, ServerMetadataError};
 
     let issuer: Issuer = AUTHKIT_ISSUER.parse().unwrap();
     let urls = AuthorizationServerMetadata::well_known_urls(issuer.url());

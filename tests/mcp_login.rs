@@ -3,11 +3,11 @@
 
 use serde_json::json;
 use url::Url;
-use workos_connect::mcp::{
-    ClientCredentials, McpAuthorization, McpClientSettings, McpLogin, McpLoginError, McpLoginStep,
-    TokenEndpointAuth,
+use workos_connect::oauth::{HttpMethod, HttpRequest};
+use workos_connect::{
+    mcp::{McpAuthorization, McpClientSettings, McpLogin, McpLoginError, McpLoginStep},
+    registration::{ClientCredentials, TokenEndpointAuth},
 };
-use workos_connect::{HttpMethod, HttpRequest};
 
 const SERVER: &str = "https://mcp.example.com/mcp";
 const ISSUER: &str = "https://fearless-network-26.authkit.app";
@@ -402,7 +402,10 @@ fn a_stored_authorization_comes_back_checked() {
     assert_eq!(before["token_type"], "Bearer");
     before.as_object_mut().unwrap().remove("token_type");
     let before: McpAuthorization = serde_json::from_value(before).unwrap();
-    assert_eq!(before.token_type(), workos_connect::AccessTokenType::Bearer);
+    assert_eq!(
+        before.token_type(),
+        workos_connect::oauth::AccessTokenType::Bearer
+    );
     // A store whose token endpoint was changed to plain http elsewhere is refused.
     let tampered = stored.replace(
         &format!("{ISSUER}/oauth2/token"),
@@ -417,7 +420,7 @@ fn a_client_logs_in_as_itself_with_its_secret() {
     let credentials = ClientCredentials::pre_registered(
         ISSUER.parse().unwrap(),
         "client_m2m".parse().unwrap(),
-        Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+        Some(workos_connect::oauth::ClientSecret::new("sk_m2m").unwrap()),
         TokenEndpointAuth::ClientSecretBasic,
     )
     .unwrap();
@@ -466,7 +469,7 @@ fn authkit_metadata_with(field: &str, value: serde_json::Value) -> Vec<u8> {
 
 #[test]
 fn a_client_registered_two_ways_uses_the_one_the_server_takes() {
-    let secret = workos_connect::ClientSecret::new("sk_m2m").unwrap();
+    let secret = workos_connect::oauth::ClientSecret::new("sk_m2m").unwrap();
     let registered = |method| {
         ClientCredentials::pre_registered(
             ISSUER.parse().unwrap(),
@@ -525,7 +528,7 @@ fn done(login: &mut McpLogin, access_token: &str) -> McpAuthorization {
 #[test]
 fn a_client_logs_in_as_itself_with_its_private_key() {
     use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-    use workos_connect::mcp::{ClientSigningKey, SigningAlgorithm};
+    use workos_connect::registration::{ClientSigningKey, SigningAlgorithm};
 
     let key = ClientSigningKey::from_pem(
         SigningAlgorithm::Es256,
@@ -573,7 +576,7 @@ fn a_client_logs_in_as_itself_with_its_private_key() {
 
 #[test]
 fn a_private_key_is_not_used_where_the_server_does_not_take_it() {
-    use workos_connect::mcp::{ClientSigningKey, SigningAlgorithm};
+    use workos_connect::registration::{ClientSigningKey, SigningAlgorithm};
 
     let key = ClientSigningKey::from_pem(
         SigningAlgorithm::Es256,
@@ -600,7 +603,7 @@ fn a_private_key_is_not_used_where_the_server_does_not_take_it() {
 #[test]
 fn a_workload_logs_in_with_its_own_jwt() {
     let credentials = public_client("workload_1");
-    let assertion = workos_connect::SecurityToken::new("eyJ.work+load/=.sig").unwrap();
+    let assertion = workos_connect::oauth::SecurityToken::new("eyJ.work+load/=.sig").unwrap();
     let settings = settings()
         .registration(credentials)
         .jwt_bearer(ISSUER.parse().unwrap(), assertion);
@@ -623,7 +626,7 @@ fn a_workload_logs_in_with_its_own_jwt() {
 #[test]
 fn an_enterprise_user_logs_in_with_an_id_jag_from_the_idp() {
     use workos_connect::mcp::EnterpriseIdp;
-    use workos_connect::SecurityToken;
+    use workos_connect::oauth::SecurityToken;
 
     let at_idp = ClientCredentials::pre_registered(
         "https://idp.example.com".parse().unwrap(),
@@ -641,7 +644,7 @@ fn an_enterprise_user_logs_in_with_an_id_jag_from_the_idp() {
     let credentials = ClientCredentials::pre_registered(
         ISSUER.parse().unwrap(),
         "client_xaa".parse().unwrap(),
-        Some(workos_connect::ClientSecret::new("sk_xaa").unwrap()),
+        Some(workos_connect::oauth::ClientSecret::new("sk_xaa").unwrap()),
         TokenEndpointAuth::ClientSecretBasic,
     )
     .unwrap();
@@ -694,19 +697,19 @@ fn m2m_client() -> ClientCredentials {
     ClientCredentials::pre_registered(
         ISSUER.parse().unwrap(),
         "m2m".parse().unwrap(),
-        Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+        Some(workos_connect::oauth::ClientSecret::new("sk_m2m").unwrap()),
         TokenEndpointAuth::ClientSecretPost,
     )
     .unwrap()
 }
 
 /// A JWT with these claims, its signature not checked by the client.
-fn unsigned_jwt(claims: serde_json::Value) -> workos_connect::SecurityToken {
+fn unsigned_jwt(claims: serde_json::Value) -> workos_connect::oauth::SecurityToken {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
     let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
-    workos_connect::SecurityToken::new(format!("{header}.{claims}.c2lnbmF0dXJl")).unwrap()
+    workos_connect::oauth::SecurityToken::new(format!("{header}.{claims}.c2lnbmF0dXJl")).unwrap()
 }
 
 fn enterprise_idp() -> workos_connect::mcp::EnterpriseIdp {
@@ -720,7 +723,7 @@ fn enterprise_idp() -> workos_connect::mcp::EnterpriseIdp {
     workos_connect::mcp::EnterpriseIdp::new(
         "https://idp.example.com/token".parse().unwrap(),
         at_idp,
-        workos_connect::SecurityToken::new("eyJ.id-token.sig").unwrap(),
+        workos_connect::oauth::SecurityToken::new("eyJ.id-token.sig").unwrap(),
     )
     .unwrap()
 }
@@ -734,7 +737,7 @@ fn resource_metadata_naming(servers: &[&str]) -> Vec<u8> {
 
 #[test]
 fn a_workloads_assertion_never_goes_to_a_server_the_mcp_server_names_in_its_place() {
-    let assertion = workos_connect::SecurityToken::new("eyJ.workload.sig").unwrap();
+    let assertion = workos_connect::oauth::SecurityToken::new("eyJ.workload.sig").unwrap();
     let settings = settings().jwt_bearer(ISSUER.parse().unwrap(), assertion);
     let mut login = McpLogin::unauthorized(&settings, &server(), &[CHALLENGE]).unwrap();
     // The MCP server names evil's authorization server: the login stops before fetching its
@@ -766,7 +769,7 @@ fn a_workloads_assertion_never_goes_to_a_server_the_mcp_server_names_in_its_plac
 #[test]
 fn a_bound_login_checks_a_legacy_servers_issuer_before_registering() {
     // A server of the 2025-03-26 specification: no resource metadata, its origin is the issuer.
-    let assertion = workos_connect::SecurityToken::new("eyJ.workload.sig").unwrap();
+    let assertion = workos_connect::oauth::SecurityToken::new("eyJ.workload.sig").unwrap();
     let settings = settings().jwt_bearer(ISSUER.parse().unwrap(), assertion);
     let mut login = McpLogin::unauthorized(&settings, &server(), &[]).unwrap();
     while let McpLoginStep::Send(request) = login.step() {
@@ -912,13 +915,16 @@ fn an_assertion_for_another_server_stops_the_login_before_it_registers() {
 
 #[test]
 fn exchange_credentials_never_leave_their_issuer() {
-    use workos_connect::mcp::{CredentialsError, EnterpriseIdp};
-    use workos_connect::{SecurityToken, TokenExchange, TokenExchangeError, TokenType};
+    use workos_connect::{mcp::EnterpriseIdp, registration::CredentialsError};
+    use workos_connect::{
+        oauth::{SecurityToken, TokenType},
+        token_exchange::{TokenExchange, TokenExchangeError},
+    };
 
     let at_idp = ClientCredentials::pre_registered(
         "https://idp.example.com/tenant1".parse().unwrap(),
         "idp-client".parse().unwrap(),
-        Some(workos_connect::ClientSecret::new("idp_secret").unwrap()),
+        Some(workos_connect::oauth::ClientSecret::new("idp_secret").unwrap()),
         TokenEndpointAuth::ClientSecretBasic,
     )
     .unwrap();
@@ -963,7 +969,7 @@ fn exchange_credentials_never_leave_their_issuer() {
 #[test]
 fn an_idp_that_issues_something_else_than_an_id_jag_stops_the_login() {
     use workos_connect::mcp::EnterpriseIdp;
-    use workos_connect::SecurityToken;
+    use workos_connect::oauth::SecurityToken;
 
     let at_idp = ClientCredentials::pre_registered(
         "https://idp.example.com".parse().unwrap(),
@@ -1004,7 +1010,10 @@ fn dpop_proof(request: &HttpRequest) -> Vec<u8> {
 #[test]
 fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() {
     use workos_connect::dpop::{DpopNonce, DpopProofCheck, DPOP_HEADER};
-    use workos_connect::{AccessToken, AccessTokenType, TokenError};
+    use workos_connect::{
+        oauth::{AccessToken, AccessTokenType},
+        TokenError,
+    };
 
     // A server that takes only DPoP tokens challenges with `DPoP` alone.
     let dpop_only = r#"DPoP resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#;
@@ -1167,7 +1176,7 @@ fn m2m_settings() -> McpClientSettings {
             ClientCredentials::pre_registered(
                 ISSUER.parse().unwrap(),
                 "client_m2m".parse().unwrap(),
-                Some(workos_connect::ClientSecret::new("sk_m2m").unwrap()),
+                Some(workos_connect::oauth::ClientSecret::new("sk_m2m").unwrap()),
                 TokenEndpointAuth::ClientSecretBasic,
             )
             .unwrap(),

@@ -3,12 +3,15 @@
 //! Document the same server accepts instead.
 
 use serde_json::{json, Value};
-use workos_connect::mcp::{
-    AuthorizationServerMetadata, ClientCredentials, ClientMetadataDocument, Issuer,
-    RegistrationError, RegistrationErrorCode, RegistrationRequest, RegistrationResponse,
-    TokenEndpointAuth,
-};
 use workos_connect::RedirectUri;
+use workos_connect::{
+    discovery::AuthorizationServerMetadata,
+    oauth::Issuer,
+    registration::{
+        ClientCredentials, ClientMetadataDocument, RegistrationError, RegistrationErrorCode,
+        RegistrationRequest, RegistrationResponse, TokenEndpointAuth,
+    },
+};
 
 fn authkit() -> (Issuer, AuthorizationServerMetadata) {
     let issuer: Issuer = "https://fearless-network-26.authkit.app".parse().unwrap();

@@ -16,8 +16,8 @@ use proptest::test_runner::{TestCaseError, TestRunner};
 use sha2::{Digest, Sha256};
 use url::{Host, Url};
 use workos_connect::{
-    AuthKitDomain, ClientId, ConnectClient, Error, Field, Nonce, PkceVerifier, RedirectUri, Scope,
-    Scopes, State,
+    oauth::Field, AuthKitDomain, ClientId, ConnectClient, Error, Nonce, PkceVerifier, RedirectUri,
+    Scope, Scopes, State,
 };
 
 /// At least 10,000 cases, or more when `PROPTEST_CASES` asks for more. No failure files are written:
@@ -1024,7 +1024,7 @@ proptest! {
     /// `resource` or compared as `iss` is never one the parser would rewrite.
     #[test]
     fn identifiers_are_kept_only_in_canonical_form(input in domain_input()) {
-        use workos_connect::mcp::{Issuer, Resource};
+        use workos_connect::oauth::{Issuer, Resource};
         match Resource::new(&input) {
             Ok(resource) => {
                 prop_assert_eq!(resource.as_str(), &input);
@@ -1151,8 +1151,8 @@ proptest! {
         base in proptest::sample::select(vec!["/t1", "/t10", "/t", "", "/T1"]),
         tail in path_tail(),
     ) {
-        use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
-        use workos_connect::{ClientSecret, SecurityToken, TokenExchange, TokenType};
+        use workos_connect::registration::{ClientCredentials, TokenEndpointAuth};
+        use workos_connect::{oauth::{ClientSecret, SecurityToken, TokenType}, token_exchange::TokenExchange};
 
         let Ok(endpoint) = Url::parse(&format!("https://{host}{base}/{tail}")) else {
             return Ok(());
@@ -1206,7 +1206,7 @@ proptest! {
         as_array in any::<bool>(),
     ) {
         use workos_connect::mcp::{McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
-        use workos_connect::SecurityToken;
+        use workos_connect::oauth::SecurityToken;
 
         const ISSUER: &str = "https://fearless-network-26.authkit.app";
         let claims = match (with_aud, as_array) {
@@ -1346,18 +1346,15 @@ proptest! {
     ) {
         use workos_connect::device::DeviceClient;
         use workos_connect::dpop::nonce_demanded_by_token_endpoint;
-        use workos_connect::mcp::{
-            AuthorizationServerMetadata, ProtectedResourceMetadata, RegistrationResponse,
-            TokenEndpointAuth,
-        };
+        use workos_connect::{discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata}, registration::{RegistrationResponse, TokenEndpointAuth}};
         use workos_connect::resource_server::Introspection;
-        use workos_connect::{KeySet, TokenExchangeResponse, TokenResponse, TokenType, Userinfo};
+        use workos_connect::{TokenResponse, authkit::Userinfo, jose::KeySet, oauth::TokenType, token_exchange::TokenExchangeResponse};
 
         let body = format!("{space}{value}");
         let body = body.as_bytes();
         let mut tokens = Vec::new();
         strings_in(&value, &mut tokens);
-        let issuer: workos_connect::mcp::Issuer = "https://auth.example.com".parse().unwrap();
+        let issuer: workos_connect::oauth::Issuer = "https://auth.example.com".parse().unwrap();
         let resource: Url = "https://mcp.example.com/mcp".parse().unwrap();
 
         macro_rules! refused {
@@ -1437,7 +1434,7 @@ proptest! {
             1 => (240..270usize).prop_map(|len| format!("example:{}", "a".repeat(len))),
         ],
     ) {
-        use workos_connect::{TokenExchangeResponse, TokenType};
+        use workos_connect::{oauth::TokenType, token_exchange::TokenExchangeResponse};
         let uri = format!("{scheme}:{rest}");
         match uri.parse::<TokenType>() {
             Ok(TokenType::Other(other)) => {
@@ -1504,7 +1501,7 @@ fn the_token_type_property_exercises_accepted_uris() {
     for _ in 0..200 {
         let (scheme, rest) = strategy.new_tree(&mut runner).unwrap().current();
         if format!("{scheme}:{rest}")
-            .parse::<workos_connect::TokenType>()
+            .parse::<workos_connect::oauth::TokenType>()
             .is_ok()
         {
             taken += 1;

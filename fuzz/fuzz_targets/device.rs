@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
 use workos_connect::device::{DeviceClient, Poll};
-use workos_connect::Userinfo;
+use workos_connect::authkit::Userinfo;
 
 /// What a terminal acts on rather than shows: control characters, bidirectional controls
 /// (CVE-2021-42574), line and paragraph separators, zero-width characters and the byte order mark.

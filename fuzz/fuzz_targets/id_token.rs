@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workos_connect::{ConnectClient, IdToken, KeySet, Nonce};
+use workos_connect::{ConnectClient, Nonce, jose::KeySet, oauth::IdToken};
 
 fuzz_target!(|data: &[u8]| {
     // The token, then 0xFF (never in UTF-8), then the JWKS.

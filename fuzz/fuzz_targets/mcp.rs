@@ -5,14 +5,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workos_connect::mcp::{
-    AuthorizationServerMetadata, BearerChallenge, Issuer, ProtectedResourceMetadata,
-    RegistrationError, RegistrationResponse, TokenEndpointAuth,
-};
+use workos_connect::{discovery::{AuthorizationServerMetadata, ProtectedResourceMetadata}, oauth::{BearerChallenge, Issuer}, registration::{RegistrationError, RegistrationResponse, TokenEndpointAuth}};
 use workos_connect::resource_server::{
     bearer_token, AccessTokenCheck, AccessTokenError, Introspection,
 };
-use workos_connect::ScopeList;
+use workos_connect::oauth::ScopeList;
 
 const SECRET: &str = "fuzz-secret-never-shown";
 

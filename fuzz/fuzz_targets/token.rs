@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workos_connect::{AccessTokenType, TokenError, TokenResponse};
+use workos_connect::{TokenError, TokenResponse, oauth::AccessTokenType};
 
 /// The fixed reasons for a token outside its grammar: the field and a position, never its text.
 fn is_token_fault(reason: &str) -> bool {

@@ -127,7 +127,7 @@ impl ConnectClient {
     /// the one this application registered, not whatever the record says.
     ///
     /// ```
-    /// # use workos_connect::{ClientSecret, ConnectClient, State};
+    /// # use workos_connect::{ConnectClient, State, oauth::ClientSecret};
     /// let client = ConnectClient::new(
     ///     "https://example.authkit.app".parse()?,
     ///     "client_01HXYZ".parse()?,

@@ -339,19 +339,19 @@ impl From<JwsError> for IdTokenError {
 }
 
 impl IdTokenError {
-    /// Whether the token names a key the set lacks: ask your [`KeyCache`](crate::KeyCache)
-    /// ([`unknown_key`](crate::KeyCache::unknown_key)) whether to fetch the set again, and validate
+    /// Whether the token names a key the set lacks: ask your [`KeyCache`](crate::jose::KeyCache)
+    /// ([`unknown_key`](crate::jose::KeyCache::unknown_key)) whether to fetch the set again, and validate
     /// once more with the new set. The cache is what limits those fetches.
     pub fn names_unknown_key(&self) -> bool {
         matches!(self, IdTokenError::UnknownKey { .. })
     }
 
     /// Whether the token names a key the set lacks and the set itself is older than its
-    /// [refetch interval](crate::KeySet::refetch_interval).
+    /// [refetch interval](crate::jose::KeySet::refetch_interval).
     ///
     /// This is worked out from the set's own age alone: after a failed fetch it stays true for
     /// every later token naming an unknown key, and concurrent requests all see it at once. It
-    /// does not limit fetches; [`KeyCache`](crate::KeyCache) does (with
+    /// does not limit fetches; [`KeyCache`](crate::jose::KeyCache) does (with
     /// [`names_unknown_key`](Self::names_unknown_key)).
     pub fn should_refetch_keys(&self) -> bool {
         matches!(self, IdTokenError::UnknownKey { refetch: true, .. })

@@ -287,7 +287,7 @@ mod tests {
         let (_, pending) = public.authorize().pkce_if_public().build().unwrap();
         assert!(pending.code_verifier().is_some());
         let confidential =
-            client().with_client_secret(crate::ClientSecret::new("sk_test").unwrap());
+            client().with_client_secret(crate::oauth::ClientSecret::new("sk_test").unwrap());
         let (redirect, pending) = confidential.authorize().pkce_if_public().build().unwrap();
         assert!(pending.code_verifier().is_none());
         assert!(!redirect.as_str().contains("code_challenge"));

@@ -17,7 +17,7 @@ use crate::oauth::host_rules::is_https_or_loopback;
 /// 2.1). Its `Debug` hides the token.
 ///
 /// ```
-/// use workos_connect::{AccessToken, UserinfoRequest};
+/// use workos_connect::{authkit::UserinfoRequest, oauth::AccessToken};
 ///
 /// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at")?);
 /// assert_eq!(request.url().as_str(), "https://example.authkit.app/oauth2/userinfo");
@@ -133,7 +133,7 @@ impl Userinfo {
     /// AuthKit's `{"error":"unauthorized"}` body): get a new access token.
     ///
     /// ```
-    /// use workos_connect::{Userinfo, UserinfoError};
+    /// use workos_connect::authkit::{Userinfo, UserinfoError};
     ///
     /// let user = Userinfo::parse(200, None, br#"{"sub":"user_01","email":"ada@example.com","email_verified":true}"#)?;
     /// assert_eq!(user.email.as_deref(), Some("ada@example.com"));
@@ -283,7 +283,7 @@ impl UserinfoRequest {
     /// in a sensitive `Authorization` header.
     ///
     /// ```
-    /// use workos_connect::{AccessToken, UserinfoRequest};
+    /// use workos_connect::{authkit::UserinfoRequest, oauth::AccessToken};
     ///
     /// let request = UserinfoRequest::for_domain(&"https://example.authkit.app".parse()?, &AccessToken::new("at")?)
     ///     .to_http()?;

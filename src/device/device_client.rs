@@ -200,7 +200,7 @@ impl DeviceClient {
     /// times as for any login. The request carried no `nonce`, so none is checked; the device code,
     /// which only this device held, ties the tokens to it, and an access token offered instead is
     /// refused by the `client_id` or `scope` it carries. Validate it before trusting its `sub`,
-    /// for instance before [`Userinfo::check_subject`](crate::Userinfo::check_subject).
+    /// for instance before [`Userinfo::check_subject`](crate::authkit::Userinfo::check_subject).
     pub fn id_token(&self) -> IdTokenCheck<'_> {
         IdTokenCheck::for_device_login(self.issuer(), self.client_id().as_str())
     }
@@ -341,7 +341,7 @@ mod tests {
         );
         assert!(matches!(
             client().read_authorization(200, br#"{"error":"invalid_scope"}"#, now),
-            Err(DeviceError::Endpoint(e)) if e.code == crate::ErrorCode::InvalidScope
+            Err(DeviceError::Endpoint(e)) if e.code == crate::oauth::ErrorCode::InvalidScope
         ));
         assert_eq!(
             refused(|a| a["verification_uri_complete"] = "http://evil.example/device".into()),
@@ -369,7 +369,7 @@ mod tests {
             .read_authorization(400, br#"{"error":"invalid_client"}"#, now)
             .unwrap_err();
         assert!(
-            matches!(&error, DeviceError::Endpoint(e) if e.code == crate::ErrorCode::InvalidClient),
+            matches!(&error, DeviceError::Endpoint(e) if e.code == crate::oauth::ErrorCode::InvalidClient),
             "{error:?}"
         );
         assert_eq!(

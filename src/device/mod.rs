@@ -7,7 +7,7 @@
 //! | show the code and the URL | [`DeviceClient::read_authorization`] gives a [`DeviceLogin`]: [`UserCode`], [`DeviceLogin::verification_uri`] | §3.2, §3.3 |
 //! | poll until the user is done | [`DeviceLogin::poll_request`], then [`DeviceLogin::read_poll`]: [`Poll::Pending`] with the time of the next poll, [`Poll::Done`] with the tokens, or a [`DeviceError`] | §3.4, §3.5 |
 //! | a network failure or a busy server | [`DeviceError::is_transient`], then [`DeviceLogin::back_off`], which doubles the interval | §3.5 |
-//! | who logged in | the ID token, with `DeviceClient::id_token` (feature `id-token`); [`crate::UserinfoRequest`] and [`crate::Userinfo::check_subject`] | OpenID Connect Core §3.1.3.7, §5.3 |
+//! | who logged in | the ID token, with `DeviceClient::id_token` (feature `id-token`); [`crate::authkit::UserinfoRequest`] and [`crate::authkit::Userinfo::check_subject`] | OpenID Connect Core §3.1.3.7, §5.3 |
 //!
 //! The crate never sleeps: [`DeviceLogin`] says when the next poll is due and when the code
 //! expires, as [`Instant`](std::time::Instant)s the caller passes in, so the same value serves a

@@ -15,7 +15,7 @@ const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 ///
 /// ```
 /// use url::Url;
-/// use workos_connect::mcp::ProtectedResourceMetadata;
+/// use workos_connect::discovery::ProtectedResourceMetadata;
 ///
 /// let resource = Url::parse("https://mcp.example.com/mcp")?;
 /// let body = br#"{"resource":"https://mcp.example.com/mcp","authorization_servers":["https://example.authkit.app"],"bearer_methods_supported":["header"]}"#;
@@ -180,7 +180,7 @@ impl ProtectedResourceMetadata {
     /// it reads a token. Serve it as JSON at [`well_known_url`](Self::well_known_url).
     ///
     /// ```
-    /// use workos_connect::resource_server::ProtectedResourceMetadata;
+    /// use workos_connect::discovery::ProtectedResourceMetadata;
     ///
     /// let metadata = ProtectedResourceMetadata::new(
     ///     "https://api.example.com/mcp".parse()?,
@@ -224,7 +224,7 @@ impl ProtectedResourceMetadata {
     /// `ES256` ([`DPOP_ALGORITHM`](crate::dpop::DPOP_ALGORITHM)).
     ///
     /// ```
-    /// use workos_connect::resource_server::ProtectedResourceMetadata;
+    /// use workos_connect::discovery::ProtectedResourceMetadata;
     ///
     /// let metadata = ProtectedResourceMetadata::new(
     ///     "https://api.example.com/mcp".parse()?,
@@ -259,7 +259,7 @@ impl ProtectedResourceMetadata {
     /// `dpop_bound_access_tokens_required`).
     ///
     /// ```
-    /// use workos_connect::resource_server::ProtectedResourceMetadata;
+    /// use workos_connect::discovery::ProtectedResourceMetadata;
     ///
     /// let metadata = ProtectedResourceMetadata::new(
     ///     "https://api.example.com/mcp".parse()?,
@@ -296,7 +296,7 @@ impl ProtectedResourceMetadata {
     ///
     /// ```
     /// use url::Url;
-    /// use workos_connect::mcp::ProtectedResourceMetadata;
+    /// use workos_connect::discovery::ProtectedResourceMetadata;
     ///
     /// let urls = ProtectedResourceMetadata::well_known_urls(&Url::parse("https://mcp.example.com/mcp")?);
     /// assert_eq!(urls[0].as_str(), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
@@ -330,7 +330,7 @@ impl ProtectedResourceMetadata {
     ///
     /// ```
     /// use url::Url;
-    /// use workos_connect::mcp::ProtectedResourceMetadata;
+    /// use workos_connect::discovery::ProtectedResourceMetadata;
     ///
     /// let server = Url::parse("https://mcp.example.com/mcp")?;
     /// let locations = ProtectedResourceMetadata::locations(&server, None)?;

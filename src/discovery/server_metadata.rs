@@ -170,7 +170,7 @@ impl AuthorizationServerMetadata {
     ///
     /// ```
     /// use url::Url;
-    /// use workos_connect::mcp::AuthorizationServerMetadata;
+    /// use workos_connect::discovery::AuthorizationServerMetadata;
     ///
     /// let urls = AuthorizationServerMetadata::well_known_urls(&Url::parse("https://auth.example.com/tenant1")?);
     /// let urls: Vec<&str> = urls.iter().map(Url::as_str).collect();

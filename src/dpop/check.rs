@@ -73,7 +73,7 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 ///
 /// ```
 /// use workos_connect::dpop::{DpopKey, DpopProofCheck, DpopProofError};
-/// use workos_connect::AccessToken;
+/// use workos_connect::oauth::AccessToken;
 ///
 /// let check = DpopProofCheck::new();
 /// // The client's side: a key, a token bound to it, a proof for the request.

@@ -63,7 +63,7 @@ pub enum DpopKeyError {
 
 impl DpopKey {
     /// A fresh key: 32 bytes from the thread-local CSPRNG (seeded from the operating system; see
-    /// [`reseed_after_fork`](crate::reseed_after_fork)), drawn again in the rare case (about
+    /// [`reseed_after_fork`](crate::oauth::reseed_after_fork)), drawn again in the rare case (about
     /// 2^-32) that they are not a valid scalar.
     pub fn generate() -> DpopKey {
         loop {

@@ -200,7 +200,7 @@ fn is_tchar(b: u8) -> bool {
 /// The `ath` of a proof sent with `token`: the base64url SHA-256 of its ASCII text (RFC 9449 §4.2).
 ///
 /// ```
-/// use workos_connect::{dpop::access_token_hash, AccessToken};
+/// use workos_connect::{dpop::access_token_hash, oauth::AccessToken};
 ///
 /// // RFC 9449 §7.1's token and hash.
 /// let token = AccessToken::new("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")?;

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use url::Url;
 
 use super::*;
-use crate::AccessToken;
+use crate::oauth::AccessToken;
 
 /// RFC 9449 §4.1 (Figures 3 and 4): the token request's proof, issued at 1562262616.
 const RFC_TOKEN_PROOF: &str = concat!(

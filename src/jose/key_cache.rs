@@ -42,7 +42,7 @@ use crate::jose::key_set::{KeySet, KeySetError};
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use workos_connect::{KeyCache, KeyRefetch};
+/// use workos_connect::jose::{KeyCache, KeyRefetch};
 ///
 /// let jwks = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",
 ///     "x":"um5p5X2dN4geRSwNnR5YlrHqVJyiTPBhJMKDZ0AZshw","y":"GMuR_7RGCdQT7_Cpork0NBgwN56zGHRBk4ItZxbOUmU"}]}"#;

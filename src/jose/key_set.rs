@@ -28,7 +28,7 @@ const DEFAULT_RSA_ALGORITHM: Algorithm = Algorithm::RS256;
 /// A JSON Web Key Set, parsed and checked once: validating a token against it parses no JSON.
 ///
 /// Fetch the set from [`AuthKitDomain::jwks_endpoint`](crate::AuthKitDomain::jwks_endpoint) and
-/// share it (it is `Send + Sync`). To keep it current, let a [`KeyCache`](crate::KeyCache) hold it:
+/// share it (it is `Send + Sync`). To keep it current, let a [`KeyCache`](crate::jose::KeyCache) hold it:
 /// the cache fetches on a schedule, so that a withdrawn key stops being trusted, and when a token
 /// names a key the set lacks (validation answers [`IdTokenError::UnknownKey`]) it allows one fetch
 /// at a time and at most one per interval, whether the fetch works or fails. The set alone limits
@@ -43,7 +43,7 @@ const DEFAULT_RSA_ALGORITHM: Algorithm = Algorithm::RS256;
 /// [`IdTokenError::UnknownKey`]: crate::IdTokenError::UnknownKey
 ///
 /// ```
-/// use workos_connect::KeySet;
+/// use workos_connect::jose::KeySet;
 ///
 /// let jwks = br#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"hmac"}]}"#;
 /// assert!(KeySet::parse(jwks).is_err()); // a shared secret is never a signing key here

@@ -87,7 +87,7 @@ pub enum AuthorizationError {
 /// `client_secret_basic` (an `Authorization` header, [`TokenRequest::authorization`]).
 ///
 /// ```
-/// use workos_connect::mcp::{AuthorizationClient, AuthorizationServerMetadata, ClientCredentials, Issuer, TokenEndpointAuth};
+/// use workos_connect::{discovery::AuthorizationServerMetadata, mcp::AuthorizationClient, oauth::Issuer, registration::{ClientCredentials, TokenEndpointAuth}};
 ///
 /// let issuer: Issuer = "https://example.authkit.app".parse()?;
 /// let metadata = AuthorizationServerMetadata::parse(br#"{
@@ -101,7 +101,7 @@ pub enum AuthorizationError {
 /// let client = AuthorizationClient::new(&metadata, credentials)?;
 /// let (redirect, pending) = client
 ///     .login("http://127.0.0.1:8976/callback".parse()?, "https://mcp.example.com/mcp".parse()?)
-///     .scopes("mcp:tools".parse::<workos_connect::ScopeList>()?)
+///     .scopes("mcp:tools".parse::<workos_connect::oauth::ScopeList>()?)
 ///     .build();
 /// assert!(redirect.as_str().contains("&code_challenge_method=S256&resource=https%3A%2F%2Fmcp.example.com%2Fmcp"));
 /// assert_eq!(pending.resource().as_str(), "https://mcp.example.com/mcp");
@@ -272,8 +272,8 @@ impl AuthorizationClient {
     /// assertion is the grant, not the client's credential; `none` sends the `client_id`).
     ///
     /// ```
-    /// use workos_connect::mcp::{AuthorizationClient, AuthorizationServerMetadata, ClientCredentials, Issuer, TokenEndpointAuth};
-    /// use workos_connect::{ScopeList, SecurityToken};
+    /// use workos_connect::{discovery::AuthorizationServerMetadata, mcp::AuthorizationClient, oauth::Issuer, registration::{ClientCredentials, TokenEndpointAuth}};
+    /// use workos_connect::oauth::{ScopeList, SecurityToken};
     ///
     /// let issuer: Issuer = "https://auth.example.com".parse()?;
     /// let metadata = AuthorizationServerMetadata::parse(br#"{

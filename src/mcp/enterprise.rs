@@ -24,8 +24,8 @@ use crate::token_exchange::{TokenExchange, TokenExchangeError};
 /// Its `Debug` hides the ID token and the credentials' secret.
 ///
 /// ```
-/// use workos_connect::mcp::{ClientCredentials, EnterpriseIdp, TokenEndpointAuth};
-/// use workos_connect::SecurityToken;
+/// use workos_connect::{mcp::EnterpriseIdp, registration::{ClientCredentials, TokenEndpointAuth}};
+/// use workos_connect::oauth::SecurityToken;
 ///
 /// let idp = EnterpriseIdp::new(
 ///     "https://idp.example.com/oauth2/token".parse()?,

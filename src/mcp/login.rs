@@ -164,7 +164,7 @@ impl McpClientSettings {
     ///
     /// ```
     /// use workos_connect::mcp::McpClientSettings;
-    /// use workos_connect::SecurityToken;
+    /// use workos_connect::oauth::SecurityToken;
     ///
     /// let settings = McpClientSettings::new("Build agent", "http://127.0.0.1:8976/callback".parse()?)
     ///     .jwt_bearer("https://auth.example.com".parse()?, SecurityToken::new("eyJ.workload.sig")?)
@@ -363,7 +363,7 @@ enum Stage {
 /// ```no_run
 /// use workos_connect::mcp::{McpClientSettings, McpLogin, McpLoginStep};
 ///
-/// # fn send(_: &workos_connect::HttpRequest) -> (u16, Vec<u8>) { unimplemented!() }
+/// # fn send(_: &workos_connect::oauth::HttpRequest) -> (u16, Vec<u8>) { unimplemented!() }
 /// # fn browse(_: &url::Url) -> url::Url { unimplemented!() }
 /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let settings = McpClientSettings::new("My agent", "http://127.0.0.1:33418/callback".parse()?);

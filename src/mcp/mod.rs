@@ -9,14 +9,14 @@
 //!
 //! | step | types | RFC |
 //! | --- | --- | --- |
-//! | read the `401`'s `WWW-Authenticate` | [`BearerChallenge`] | 6750 §3, 9728 §5.1 |
-//! | find the server's metadata, which names its authorization servers | [`ProtectedResourceMetadata::locations`], [`ProtectedResourceMetadata::parse`] | 9728 |
-//! | find the authorization server's endpoints | [`AuthorizationServerMetadata::well_known_urls`], [`AuthorizationServerMetadata::parse`] | 8414, OpenID Discovery |
-//! | get a `client_id` there | [`ClientCredentials::pre_registered`], a [`ClientMetadataDocument`], or [`RegistrationRequest`] and [`RegistrationResponse`] | 7591 |
+//! | read the `401`'s `WWW-Authenticate` | [`BearerChallenge`](crate::oauth::BearerChallenge) | 6750 §3, 9728 §5.1 |
+//! | find the server's metadata, which names its authorization servers | [`ProtectedResourceMetadata::locations`](crate::discovery::ProtectedResourceMetadata::locations), [`ProtectedResourceMetadata::parse`](crate::discovery::ProtectedResourceMetadata::parse) | 9728 |
+//! | find the authorization server's endpoints | [`AuthorizationServerMetadata::well_known_urls`](crate::discovery::AuthorizationServerMetadata::well_known_urls), [`AuthorizationServerMetadata::parse`](crate::discovery::AuthorizationServerMetadata::parse) | 8414, OpenID Discovery |
+//! | get a `client_id` there | [`ClientCredentials::pre_registered`](crate::registration::ClientCredentials::pre_registered), a [`ClientMetadataDocument`](crate::registration::ClientMetadataDocument), or [`RegistrationRequest`](crate::registration::RegistrationRequest) and [`RegistrationResponse`](crate::registration::RegistrationResponse) | 7591 |
 //! | choose scopes | [`select_scopes`], [`add_offline_access`] | MCP scope selection |
-//! | log the user in, PKCE and a [`Resource`] indicator | [`AuthorizationClient::login`], [`PendingLogin::callback`] | 7636, 8707, 9207 |
+//! | log the user in, PKCE and a [`Resource`](crate::oauth::Resource) indicator | [`AuthorizationClient::login`], [`PendingLogin::callback`] | 7636, 8707, 9207 |
 //! | redeem the code, refresh, or log in as the client itself | [`AuthorizationClient::token_request`], [`refresh_request`](AuthorizationClient::refresh_request), [`client_credentials_request`](AuthorizationClient::client_credentials_request), then [`TokenResponse::parse`](crate::TokenResponse::parse) | 6749 |
-//! | log in with a JWT: a workload's platform token, or an enterprise IdP's ID-JAG | [`McpClientSettings::jwt_bearer`], [`McpClientSettings::enterprise_managed`] with an [`EnterpriseIdp`], [`AuthorizationClient::jwt_bearer_request`], [`TokenExchange`] | 7523, 8693, SEP-990 |
+//! | log in with a JWT: a workload's platform token, or an enterprise IdP's ID-JAG | [`McpClientSettings::jwt_bearer`], [`McpClientSettings::enterprise_managed`] with an [`EnterpriseIdp`], [`AuthorizationClient::jwt_bearer_request`], [`TokenExchange`](crate::token_exchange::TokenExchange) | 7523, 8693, SEP-990 |
 //! | authenticate with a private key instead of a secret (feature `private-key-jwt`) | `ClientCredentials::private_key_jwt`, `ClientSigningKey` | 7523 §2.2 |
 //! | bind the tokens to a key (feature `dpop`, default): proofs on token requests where the authorization server advertises ES256 and the MCP server takes DPoP, the servers' nonces, `Authorization: DPoP` with a proof per request | `McpClientSettings::dpop_key`, `McpLogin::answer_with_dpop_nonce`, `McpAuthorization::resource_headers`, `ResourceHeaders` | 9449 |
 //! | a `403 insufficient_scope` | [`StepUp`], at most [`DEFAULT_MAX_LOGINS`] logins | MCP step-up |
@@ -24,11 +24,11 @@
 //! Credentials are bound to the issuer they were registered with, the metadata's `issuer` must be
 //! the one it was fetched for, and the callback's `iss` is checked before the code is taken. Servers
 //! of the 2025-03-26 specification, without protected resource metadata, are served by
-//! [`AuthorizationServerMetadata::legacy_base`] and its neighbours.
+//! [`AuthorizationServerMetadata::legacy_base`](crate::discovery::AuthorizationServerMetadata::legacy_base) and its neighbours.
 //!
 //! Discovery and registration serve any OAuth client, so they live in [`discovery`](crate::discovery)
-//! and [`registration`](crate::registration), and the identifiers at the crate root; this module
-//! re-exports them so that an MCP client finds its whole flow here.
+//! and [`registration`](crate::registration), and the identifiers and challenges in
+//! [`oauth`](crate::oauth); the table above links each type at its one path.
 //!
 //! The workspace's `mcp-client` example runs the whole flow and passes the official MCP
 //! conformance suite's scored client scenarios of both requirement sets (2025-11-25, 2026-07-28).
@@ -53,25 +53,3 @@ pub use login::{McpClientSettings, McpLogin, McpLoginError, McpLoginStep};
 pub use scope_choice::{
     add_offline_access, select_scopes, StepUp, StepUpError, DEFAULT_MAX_LOGINS,
 };
-
-// The rest of an MCP client's kit, from the modules any OAuth client uses, so that an MCP client
-// finds its whole flow here.
-#[doc(no_inline)]
-pub use crate::discovery::{
-    parse_challenges, AuthorizationServerMetadata, BearerChallenge, BearerError, Challenge,
-    ChallengeError, ProtectedResourceMetadata, ResourceMetadataError, ResourceMetadataLocation,
-    ServerMetadataError,
-};
-#[doc(no_inline)]
-pub use crate::oauth::identifier::{IdentifierError, Issuer, Resource};
-#[doc(no_inline)]
-pub use crate::registration::{
-    ApplicationType, ClientCredentials, ClientMetadataDocument, ClientMetadataError,
-    CredentialsError, RegistrationError, RegistrationErrorCode, RegistrationRequest,
-    RegistrationResponse, TokenEndpointAuth, UnsupportedAuthMethod,
-};
-#[cfg(feature = "private-key-jwt")]
-#[doc(no_inline)]
-pub use crate::registration::{ClientSigningKey, SigningAlgorithm, SigningKeyError};
-#[doc(no_inline)]
-pub use crate::{SecurityToken, TokenExchange, TokenExchangeResponse, TokenType};

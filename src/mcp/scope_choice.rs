@@ -13,12 +13,12 @@ use crate::oauth::scope_list::{ScopeList, ScopeToken};
 /// Names that are not scope tokens (RFC 6749 section 3.3) are skipped rather than sent.
 ///
 /// ```
-/// use workos_connect::mcp::{select_scopes, BearerChallenge};
+/// use workos_connect::{mcp::select_scopes, oauth::BearerChallenge};
 ///
 /// let challenge = BearerChallenge::parse(r#"Bearer scope="mcp:basic", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#)?;
 /// assert_eq!(select_scopes(Some(&challenge), None).to_string(), "mcp:basic");
 /// assert!(select_scopes(None, None).is_empty());
-/// # Ok::<(), workos_connect::mcp::ChallengeError>(())
+/// # Ok::<(), workos_connect::oauth::ChallengeError>(())
 /// ```
 pub fn select_scopes(
     challenge: Option<&BearerChallenge>,
@@ -59,7 +59,7 @@ pub const DEFAULT_MAX_LOGINS: u32 = 3;
 /// times, so that a server that will never be satisfied cannot keep the user in a loop of logins.
 ///
 /// ```
-/// use workos_connect::mcp::{BearerChallenge, StepUp, StepUpError};
+/// use workos_connect::{mcp::{StepUp, StepUpError}, oauth::BearerChallenge};
 ///
 /// let mut step_up = StepUp::new("mcp:basic".parse()?);
 /// let challenge = BearerChallenge::parse(r#"Bearer error="insufficient_scope", scope="mcp:basic mcp:write""#)?;

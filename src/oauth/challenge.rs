@@ -118,7 +118,7 @@ impl BearerError {
 /// what was wrong with the request.
 ///
 /// ```
-/// use workos_connect::mcp::{BearerChallenge, BearerError};
+/// use workos_connect::oauth::{BearerChallenge, BearerError};
 ///
 /// let header = r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", error="invalid_token", error_description="No token""#;
 /// let challenge = BearerChallenge::parse(header)?;
@@ -127,7 +127,7 @@ impl BearerError {
 ///     challenge.resource_metadata.unwrap().as_str(),
 ///     "https://mcp.example.com/.well-known/oauth-protected-resource"
 /// );
-/// # Ok::<(), workos_connect::mcp::ChallengeError>(())
+/// # Ok::<(), workos_connect::oauth::ChallengeError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -220,7 +220,7 @@ impl BearerChallenge {
 /// parameter.
 ///
 /// ```
-/// use workos_connect::mcp::{BearerChallenge, BearerError};
+/// use workos_connect::oauth::{BearerChallenge, BearerError};
 ///
 /// let mut challenge = BearerChallenge::default();
 /// challenge.resource_metadata = Some("https://api.example.com/.well-known/oauth-protected-resource/mcp".parse()?);

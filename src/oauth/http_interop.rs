@@ -12,7 +12,7 @@ impl TokenRequest {
     /// and the client secret, and a redirect would carry them to wherever it points.
     ///
     /// ```
-    /// # use workos_connect::{ConnectClient, RefreshToken};
+    /// # use workos_connect::{ConnectClient, oauth::RefreshToken};
     /// let client = ConnectClient::new(
     ///     "https://example.authkit.app".parse()?,
     ///     "client_01HXYZ".parse()?,
@@ -61,7 +61,7 @@ impl TokenResponse {
 #[cfg(test)]
 mod tests {
     use crate::authkit::client::test_client;
-    use crate::{AuthorizationCode, ErrorCode, TokenError, TokenResponse};
+    use crate::{oauth::ErrorCode, AuthorizationCode, TokenError, TokenResponse};
 
     #[test]
     fn a_token_request_becomes_a_post_with_its_form() {

@@ -229,14 +229,14 @@ identifier!(
     /// `iss` parameters name it, and a client's registration belongs to it.
     ///
     /// ```
-    /// use workos_connect::mcp::Issuer;
+    /// use workos_connect::oauth::Issuer;
     ///
     /// let issuer: Issuer = "https://example.authkit.app".parse()?;
     /// assert_eq!(issuer.as_str(), "https://example.authkit.app");
     /// assert_eq!(issuer, "https://example.authkit.app/".parse()?);
     /// assert!("http://example.authkit.app".parse::<Issuer>().is_err());
     /// assert!("https://a.example/?x=1".parse::<Issuer>().is_err());
-    /// # Ok::<(), workos_connect::mcp::IdentifierError>(())
+    /// # Ok::<(), workos_connect::oauth::IdentifierError>(())
     /// ```
     Issuer,
     "issuer",
@@ -257,12 +257,12 @@ identifier!(
     /// letter for letter), and compared as a parsed URL.
     ///
     /// ```
-    /// use workos_connect::mcp::Resource;
+    /// use workos_connect::oauth::Resource;
     ///
     /// let resource: Resource = "https://mcp.example.com/mcp".parse()?;
     /// assert_eq!(resource.as_str(), "https://mcp.example.com/mcp");
     /// assert!("https://mcp.example.com/mcp#tools".parse::<Resource>().is_err());
-    /// # Ok::<(), workos_connect::mcp::IdentifierError>(())
+    /// # Ok::<(), workos_connect::oauth::IdentifierError>(())
     /// ```
     Resource,
     "resource",

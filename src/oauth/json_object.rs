@@ -249,8 +249,8 @@ mod tests {
 
     #[test]
     fn stored_records_are_read_from_objects_only() {
-        use crate::mcp::{ClientCredentials, TokenEndpointAuth};
         use crate::oauth::token::TokenResponse;
+        use crate::registration::{ClientCredentials, TokenEndpointAuth};
 
         let client = crate::ConnectClient::new(
             "https://example.authkit.app".parse().unwrap(),
@@ -271,7 +271,7 @@ mod tests {
         let credentials = ClientCredentials::pre_registered(
             "https://auth.example.com".parse().unwrap(),
             "client_1".parse().unwrap(),
-            Some(crate::ClientSecret::new("s3cret").unwrap()),
+            Some(crate::oauth::ClientSecret::new("s3cret").unwrap()),
             TokenEndpointAuth::ClientSecretBasic,
         )
         .unwrap();
@@ -284,7 +284,7 @@ mod tests {
             "private_key",
         ];
         stored(&credentials, &fields);
-        let metadata = crate::mcp::AuthorizationServerMetadata::parse(
+        let metadata = crate::discovery::AuthorizationServerMetadata::parse(
             br#"{"issuer":"https://auth.example.com","authorization_endpoint":"https://auth.example.com/authorize",
             "token_endpoint":"https://auth.example.com/token","code_challenge_methods_supported":["S256"]}"#,
             &"https://auth.example.com".parse().unwrap(),
@@ -296,7 +296,7 @@ mod tests {
                 "http://127.0.0.1:5000/cb".parse().unwrap(),
                 "https://mcp.example.com/mcp".parse().unwrap(),
             )
-            .scopes("mcp:tools".parse::<crate::ScopeList>().unwrap())
+            .scopes("mcp:tools".parse::<crate::oauth::ScopeList>().unwrap())
             .build();
         let fields = [
             "issuer",

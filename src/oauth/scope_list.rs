@@ -15,7 +15,7 @@ use crate::oauth::scope::Scopes;
 /// (`scope-token` of RFC 6749 section 3.3). Case-sensitive.
 ///
 /// ```
-/// use workos_connect::ScopeToken;
+/// use workos_connect::oauth::ScopeToken;
 ///
 /// let token: ScopeToken = "mcp:tools".parse()?;
 /// assert_eq!(token.as_str(), "mcp:tools");
@@ -90,7 +90,7 @@ impl AsRef<str> for ScopeToken {
 /// (servers are not all strict) and drops repeated names.
 ///
 /// ```
-/// use workos_connect::{Scope, ScopeList};
+/// use workos_connect::{Scope, oauth::ScopeList};
 ///
 /// let mut scopes: ScopeList = "mcp:basic mcp:read".parse()?;
 /// scopes.extend("mcp:read mcp:write".parse::<ScopeList>()?);

@@ -15,12 +15,12 @@ use crate::oauth::secret::constant_time_eq;
 /// or header.
 ///
 /// ```
-/// use workos_connect::SecurityToken;
+/// use workos_connect::oauth::SecurityToken;
 ///
 /// let token = SecurityToken::new("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3b3JrbG9hZCJ9.c2ln")?;
 /// assert_eq!(format!("{token:?}"), "SecurityToken(..)");
 /// assert!(SecurityToken::new("a\r\nb").is_err());
-/// # Ok::<(), workos_connect::SecurityTokenError>(())
+/// # Ok::<(), workos_connect::oauth::SecurityTokenError>(())
 /// ```
 #[derive(Clone)]
 pub struct SecurityToken(String);

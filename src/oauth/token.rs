@@ -249,7 +249,7 @@ impl TokenResponse {
     /// status, since some servers answer errors with 200.
     ///
     /// ```
-    /// use workos_connect::{ErrorCode, TokenError, TokenResponse};
+    /// use workos_connect::{TokenError, TokenResponse, oauth::ErrorCode};
     ///
     /// let ok = TokenResponse::parse(200, br#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#)?;
     /// assert_eq!(ok.access_token.secret(), "at");
@@ -270,7 +270,7 @@ impl TokenResponse {
     /// ([`TokenError::DpopWithoutProof`]).
     ///
     /// ```
-    /// use workos_connect::{AccessTokenType, TokenError, TokenResponse};
+    /// use workos_connect::{TokenError, TokenResponse, oauth::AccessTokenType};
     ///
     /// let bound = br#"{"access_token":"at","token_type":"DPoP","expires_in":300}"#;
     /// assert_eq!(TokenResponse::parse_dpop(200, bound)?.token_type, AccessTokenType::Dpop);

@@ -10,7 +10,7 @@ use url::Url;
 /// is.
 ///
 /// ```
-/// use workos_connect::TokenType;
+/// use workos_connect::oauth::TokenType;
 ///
 /// let id_jag: TokenType = "urn:ietf:params:oauth:token-type:id-jag".parse()?;
 /// assert_eq!(id_jag, TokenType::IdJag);
@@ -19,7 +19,7 @@ use url::Url;
 /// assert_eq!(TokenType::IdToken.as_str(), "urn:ietf:params:oauth:token-type:id_token");
 /// assert!("id_token".parse::<TokenType>().is_err());
 /// assert!("https://trusted@evil.example/type".parse::<TokenType>().is_err());
-/// # Ok::<(), workos_connect::TokenTypeError>(())
+/// # Ok::<(), workos_connect::oauth::TokenTypeError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -83,7 +83,7 @@ pub enum ClientMetadataError {
 /// refuses a method other than `none` or a `client_secret`.
 ///
 /// ```
-/// use workos_connect::mcp::ClientMetadataDocument;
+/// use workos_connect::registration::ClientMetadataDocument;
 ///
 /// let document = ClientMetadataDocument::new(
 ///     &"https://agent.example.com/oauth/client.json".parse()?,

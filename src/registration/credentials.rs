@@ -31,15 +31,15 @@ use crate::registration::token_auth::TokenEndpointAuth;
 ///
 /// Made in the MCP specification's three ways: [`pre_registered`](Self::pre_registered), a Client
 /// ID Metadata Document URL ([`metadata_document`](Self::metadata_document)), or Dynamic Client
-/// Registration ([`RegistrationResponse::parse`](crate::mcp::RegistrationResponse::parse)).
+/// Registration ([`RegistrationResponse::parse`](crate::registration::RegistrationResponse::parse)).
 /// A client with a private key (`private_key_jwt`, feature `private-key-jwt`) is made with
 /// `ClientCredentials::private_key_jwt`.
 /// Serializable, to store between runs; the stored form holds the secret or the private key's PEM,
 /// so store it as a secret. Its `Debug` hides both.
 ///
 /// ```
-/// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
-/// use workos_connect::ClientSecret;
+/// use workos_connect::registration::{ClientCredentials, TokenEndpointAuth};
+/// use workos_connect::oauth::ClientSecret;
 ///
 /// let credentials = ClientCredentials::pre_registered(
 ///     "https://example.authkit.app".parse()?,
@@ -128,11 +128,11 @@ impl ClientCredentials {
     }
 
     /// A client whose `client_id` is the `https` URL of its Client ID Metadata Document
-    /// ([`ClientMetadataDocument`](crate::mcp::ClientMetadataDocument)), for a server that advertises
+    /// ([`ClientMetadataDocument`](crate::registration::ClientMetadataDocument)), for a server that advertises
     /// `client_id_metadata_document_supported`. Such a client is public: method `none`, no secret.
     ///
     /// ```
-    /// use workos_connect::mcp::ClientCredentials;
+    /// use workos_connect::registration::ClientCredentials;
     ///
     /// let credentials = ClientCredentials::metadata_document(
     ///     "https://example.authkit.app".parse()?,
@@ -195,7 +195,7 @@ impl ClientCredentials {
     ///
     /// ```
     /// # fn pem() -> Vec<u8> { include_bytes!("../../tests/data/client-es256.pem").to_vec() }
-    /// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
+    /// use workos_connect::registration::{ClientCredentials, TokenEndpointAuth};
     /// use workos_connect::registration::{ClientSigningKey, SigningAlgorithm};
     ///
     /// let key = ClientSigningKey::from_pem(SigningAlgorithm::Es256, &pem())?.with_kid("key-1")?;

@@ -39,7 +39,7 @@ pub(crate) const RESPONSE_TYPES: [&str; 1] = ["code"];
 /// Serde reads and writes the wire names, `native` and `web`.
 ///
 /// ```
-/// use workos_connect::mcp::ApplicationType;
+/// use workos_connect::registration::ApplicationType;
 /// use workos_connect::RedirectUri;
 ///
 /// let loopback: RedirectUri = "http://127.0.0.1:33418/callback".parse()?;
@@ -264,7 +264,7 @@ impl fmt::Display for RegistrationErrorCode {
 /// `application_type` that fits its redirect URIs ([`ApplicationType::for_redirect_uris`]).
 ///
 /// ```
-/// use workos_connect::mcp::{ApplicationType, RegistrationRequest};
+/// use workos_connect::registration::{ApplicationType, RegistrationRequest};
 ///
 /// let request = RegistrationRequest::new(
 ///     &"https://example.authkit.app/oauth2/register".parse()?,
@@ -342,7 +342,7 @@ impl RegistrationRequest {
     /// [`token_endpoint_auth_method`](Self::token_endpoint_auth_method).
     ///
     /// ```
-    /// use workos_connect::mcp::{AuthorizationServerMetadata, RegistrationRequest, TokenEndpointAuth};
+    /// use workos_connect::{discovery::AuthorizationServerMetadata, registration::{RegistrationRequest, TokenEndpointAuth}};
     ///
     /// let metadata = AuthorizationServerMetadata::parse(
     ///     br#"{"issuer":"https://example.authkit.app",
@@ -564,9 +564,7 @@ impl RegistrationResponse {
     ///   otherwise.
     ///
     /// ```
-    /// use workos_connect::mcp::{
-    ///     RegistrationError, RegistrationErrorCode, RegistrationResponse, TokenEndpointAuth,
-    /// };
+    /// use workos_connect::registration::{RegistrationError, RegistrationErrorCode, RegistrationResponse, TokenEndpointAuth};
     ///
     /// let issuer = "https://example.authkit.app".parse()?;
     /// let credentials = RegistrationResponse::parse(

@@ -9,14 +9,14 @@ use serde_with::{DeserializeFromStr, SerializeDisplay};
 /// A `token_endpoint_auth_method` this crate can use.
 ///
 /// ```
-/// use workos_connect::mcp::TokenEndpointAuth;
+/// use workos_connect::registration::TokenEndpointAuth;
 ///
 /// let method: TokenEndpointAuth = "client_secret_basic".parse()?;
 /// assert_eq!(method, TokenEndpointAuth::ClientSecretBasic);
 /// assert!(method.needs_secret());
 /// assert!(!TokenEndpointAuth::PrivateKeyJwt.needs_secret());
 /// assert!("client_secret_jwt".parse::<TokenEndpointAuth>().is_err());
-/// # Ok::<(), workos_connect::mcp::UnsupportedAuthMethod>(())
+/// # Ok::<(), workos_connect::registration::UnsupportedAuthMethod>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
 pub enum TokenEndpointAuth {
@@ -76,7 +76,7 @@ impl TokenEndpointAuth {
     /// server takes none of them.
     ///
     /// ```
-    /// use workos_connect::mcp::TokenEndpointAuth;
+    /// use workos_connect::registration::TokenEndpointAuth;
     ///
     /// let authkit = ["none", "client_secret_post", "client_secret_basic"].map(String::from);
     /// assert_eq!(TokenEndpointAuth::choose(Some(&authkit), false), Some(TokenEndpointAuth::None));

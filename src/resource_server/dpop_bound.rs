@@ -76,8 +76,8 @@ impl AccessTokenCheck {
     ///
     /// ```
     /// use workos_connect::dpop::DpopProofCheck;
-    /// use workos_connect::resource_server::{AccessTokenCheck, AccessTokenError, KeySet};
-    /// use workos_connect::AccessToken;
+    /// use workos_connect::{jose::KeySet, resource_server::{AccessTokenCheck, AccessTokenError}};
+    /// use workos_connect::oauth::AccessToken;
     ///
     /// let bearer_only = AccessTokenCheck::new(
     ///     "https://example.authkit.app".parse()?,

@@ -32,9 +32,9 @@ use crate::registration::credentials::ClientCredentials;
 /// every path on it.
 ///
 /// ```
-/// use workos_connect::mcp::{ClientCredentials, TokenEndpointAuth};
+/// use workos_connect::registration::{ClientCredentials, TokenEndpointAuth};
 /// use workos_connect::resource_server::introspection_request;
-/// use workos_connect::{AccessToken, ClientSecret};
+/// use workos_connect::oauth::{AccessToken, ClientSecret};
 ///
 /// let api = ClientCredentials::pre_registered(
 ///     "https://example.authkit.app".parse()?,

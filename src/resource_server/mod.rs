@@ -6,14 +6,14 @@
 //! | read a `Bearer` or `DPoP` token | [`authorization_token`], [`AuthorizationToken`] | 6750 §2.1, 9449 §7.1 |
 //! | take DPoP-bound tokens (features `access-token` and `dpop`, default) | `AccessTokenCheck::dpop` or `require_dpop`, then `AccessTokenCheck::validate_request` (or `validate_dpop`) with the request's method, public URL and `DPoP` headers | 9449 §4.3, §7.1 |
 //! | refuse a request at a resource taking DPoP | `AccessTokenCheck::resource_challenge` (`Bearer` and `DPoP` challenges) with `AccessTokenError::dpop_nonce` as `DPoP-Nonce` | 9449 §7.1, §9 |
-//! | publish where tokens come from | [`ProtectedResourceMetadata::new`] served at [`ProtectedResourceMetadata::well_known_url`] | 9728 |
+//! | publish where tokens come from | [`ProtectedResourceMetadata::new`](crate::discovery::ProtectedResourceMetadata::new) served at [`ProtectedResourceMetadata::well_known_url`](crate::discovery::ProtectedResourceMetadata::well_known_url) | 9728 |
 //! | check the token (feature `access-token`, default) | `AccessTokenCheck::validate` against a `KeySet` parsed once from the AuthKit domain's JWKS | 7519, 8707, 9068 |
 //! | verify a token sent again without its signature (an MCP client sends one token until it expires) | `AccessTokenCheck::remember_verified` | |
 //! | read AuthKit's claims: session, organization, role, permissions, entitlements, feature flags, impersonator | `AccessTokenClaims`, `Actor` | 8693 §4.1 (`act`) |
 //! | require permissions or an organization (403 `insufficient_scope`) | `AccessTokenCheck::require_permissions`, `AccessTokenCheck::require_organization` | 6750 §3.1 |
 //! | keep the keys current; a token naming an unknown key (`AccessTokenError::names_unknown_key`) | `KeyCache`: its `poll` on a timer, `unknown_key` then `finish` | 7517 |
 //! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`], then `AccessTokenCheck::check_introspected` | 7662 |
-//! | refuse a request | a [`BearerChallenge`] as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`] | 6750 §3, 9728 §5.1 |
+//! | refuse a request | a [`BearerChallenge`](crate::oauth::BearerChallenge) as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`](crate::oauth::BearerError) | 6750 §3, 9728 §5.1 |
 //!
 //! [`workos-connect-axum`](https://docs.rs/workos-connect-axum) does all of this for an axum server,
 //! as one tower layer.
@@ -41,13 +41,6 @@ mod resource_challenge;
 #[cfg(feature = "access-token")]
 mod verified_tokens;
 
-pub use crate::discovery::resource_metadata::ProtectedResourceMetadata;
-#[cfg(feature = "access-token")]
-pub use crate::jose::jws::DEFAULT_LEEWAY_SECS;
-#[cfg(feature = "access-token")]
-pub use crate::jose::key_set::{KeySet, KeySetError};
-pub use crate::oauth::challenge::{BearerChallenge, BearerError};
-pub use crate::oauth::identifier::{Issuer, Resource};
 #[cfg(feature = "access-token")]
 pub use access_token::AccessTokenCheck;
 #[cfg(feature = "access-token")]

@@ -39,15 +39,23 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 use workos_connect::device::{DeviceClient, DeviceError, DeviceLogin, Poll};
 use workos_connect::dpop::{DpopChallenge, DpopKey};
-use workos_connect::mcp::BearerError;
-use workos_connect::mcp::{
-    AuthorizationClient, AuthorizationServerMetadata, BearerChallenge, ClientCredentials, Issuer,
-    RegistrationRequest, RegistrationResponse, Resource, TokenEndpointAuth,
+use workos_connect::oauth::BearerError;
+use workos_connect::{
+    authkit::{Userinfo, UserinfoError, UserinfoRequest},
+    jose::KeySet,
+    oauth::{
+        AccessToken, AccessTokenType, ClientSecret, ErrorCode, OAuthError, ScopeList, TokenRequest,
+    },
+    AuthKitDomain, CallbackError, ConnectClient, PendingAuthorization, PkceVerifier, Scope, Scopes,
+    TokenError, TokenResponse,
 };
 use workos_connect::{
-    AccessToken, AccessTokenType, AuthKitDomain, CallbackError, ClientSecret, ConnectClient,
-    ErrorCode, KeySet, OAuthError, PendingAuthorization, PkceVerifier, Scope, ScopeList, Scopes,
-    TokenError, TokenRequest, TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
+    discovery::AuthorizationServerMetadata,
+    mcp::AuthorizationClient,
+    oauth::{BearerChallenge, Issuer, Resource},
+    registration::{
+        ClientCredentials, RegistrationRequest, RegistrationResponse, TokenEndpointAuth,
+    },
 };
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
@@ -2019,7 +2027,7 @@ fn userinfo_refuses_a_bad_token() {
     let domain = AuthKitDomain::parse(&provider.issuer).unwrap();
     let request = UserinfoRequest::for_domain(
         &domain,
-        &workos_connect::AccessToken::new("not-a-token").unwrap(),
+        &workos_connect::oauth::AccessToken::new("not-a-token").unwrap(),
     );
     let answer =
         Browser::new().get_with_authorization(request.url().as_str(), request.authorization());

@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
-use workos_connect::{AuthKitDomain, KeyCache, KeyFetch, KeyRefetch, KeySet};
+use workos_connect::{
+    jose::{KeyCache, KeyFetch, KeyRefetch, KeySet},
+    AuthKitDomain,
+};
 
 use crate::http_client::{body_within, default_client, HttpClientError};
 

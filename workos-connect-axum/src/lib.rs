@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | an API or MCP server that takes AuthKit access tokens | [`ProtectedResource`]: [`protect`](ProtectedResource::protect) a router, or its [`layer`](ProtectedResource::layer) around any tower service; [`Authenticated`] in handlers |
 //! | a web backend logging users in, with a session, renewal and logout | [`WebLogin`]: its [`router`](WebLogin::router) and [`session_layer`](WebLogin::session_layer); [`SignedIn`] in handlers |
-//! | the issuer's signing keys, kept current | [`Keys`], driven by the core's [`KeyCache`](workos_connect::KeyCache) |
+//! | the issuer's signing keys, kept current | [`Keys`], driven by the core's [`KeyCache`](workos_connect::jose::KeyCache) |
 //!
 //! # Protect an API
 //!
@@ -143,7 +143,7 @@
 //!
 //! # The keys
 //!
-//! [`Keys`] holds the issuer's key set in the core's sans-IO [`KeyCache`](workos_connect::KeyCache)
+//! [`Keys`] holds the issuer's key set in the core's sans-IO [`KeyCache`](workos_connect::jose::KeyCache)
 //! and does its fetches:
 //!
 //! | when | fetch |

@@ -15,8 +15,10 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 use url::Url;
 use workos_connect::{
-    CallbackError, ClientSecret, ConnectClient, IdToken, IdTokenCheck, IdTokenClaims, KeyCache,
-    PendingAuthorization, Scopes, TokenRequest, TokenResponse,
+    authkit::IdTokenCheck,
+    jose::KeyCache,
+    oauth::{ClientSecret, IdToken, TokenRequest},
+    CallbackError, ConnectClient, IdTokenClaims, PendingAuthorization, Scopes, TokenResponse,
 };
 
 use crate::http_client::{body_within, default_client, HttpClientError};

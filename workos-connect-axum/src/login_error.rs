@@ -2,7 +2,7 @@
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use workos_connect::{CallbackError, ErrorCode, IdTokenError, TokenError};
+use workos_connect::{oauth::ErrorCode, CallbackError, IdTokenError, TokenError};
 
 use crate::keys::KeysError;
 

@@ -14,12 +14,15 @@ use url::Url;
 use workos_connect::dpop::{
     DpopNonce, DpopProofCheck, DpopProofError, DPOP_ALGORITHM, DPOP_HEADER, DPOP_NONCE_HEADER,
 };
-use workos_connect::mcp::{Issuer, Resource};
-use workos_connect::resource_server::{
-    authorization_token, AccessTokenCheck, AccessTokenClaims, AccessTokenError, BearerTokenError,
-    ProtectedResourceMetadata, ResourceChallenge, TokenScheme,
+use workos_connect::oauth::{Issuer, Resource};
+use workos_connect::{
+    discovery::ProtectedResourceMetadata,
+    resource_server::{
+        authorization_token, AccessTokenCheck, AccessTokenClaims, AccessTokenError,
+        BearerTokenError, ResourceChallenge, TokenScheme,
+    },
 };
-use workos_connect::{KeyCache, ScopeList};
+use workos_connect::{jose::KeyCache, oauth::ScopeList};
 
 use crate::keys::{Keys, KeysError};
 use crate::layer::RequireAccessToken;
@@ -202,7 +205,7 @@ impl ProtectedResource {
                 Refusal::new(StatusCode::SERVICE_UNAVAILABLE, None, RefusalReason::NoKeys)
             })?,
         };
-        let validate = |keys: &workos_connect::KeySet| match &proof_target {
+        let validate = |keys: &workos_connect::jose::KeySet| match &proof_target {
             Some((proofs, url)) => settings.check.validate_dpop(
                 authorization.token(),
                 keys,

@@ -4,7 +4,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use workos_connect::{AccessToken, IdTokenClaims, RefreshToken, TokenResponse};
+use workos_connect::{
+    oauth::{AccessToken, RefreshToken},
+    IdTokenClaims, TokenResponse,
+};
 
 /// The session key of the login in progress.
 pub(crate) const PENDING_KEY: &str = "workos_connect.pending";

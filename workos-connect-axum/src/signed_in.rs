@@ -8,7 +8,7 @@ use http::header::ACCEPT;
 use http::request::Parts;
 use http::StatusCode;
 use tower_sessions::Session;
-use workos_connect::{AccessToken, IdTokenClaims};
+use workos_connect::{oauth::AccessToken, IdTokenClaims};
 
 use crate::login::{WebLogin, LOGIN_PATH};
 use crate::login_error::LoginError;

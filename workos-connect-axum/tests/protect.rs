@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
 use tower_service::Service;
 use workos_connect::dpop::{DpopChallenge, DpopErrorCode, DpopKey};
-use workos_connect::mcp::{BearerChallenge, BearerError};
-use workos_connect::{AccessToken, KeyCache};
+use workos_connect::oauth::{BearerChallenge, BearerError};
+use workos_connect::{jose::KeyCache, oauth::AccessToken};
 use workos_connect_axum::{Authenticated, Keys, ProtectedResource};
 
 const ISSUER: &str = "https://example.authkit.app";

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::{MemoryStore, SessionStore};
-use workos_connect::{ClientSecret, ConnectClient, KeyCache, Scopes};
+use workos_connect::{jose::KeyCache, oauth::ClientSecret, ConnectClient, Scopes};
 use workos_connect_axum::{Keys, SignedIn, WebLogin, WebLoginSetupError};
 
 const USER_KEY: &str = "workos_connect.user";

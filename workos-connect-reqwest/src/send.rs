@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use workos_connect::dpop::DPOP_NONCE_HEADER;
-use workos_connect::{HttpMethod, HttpRequest};
+use workos_connect::oauth::{HttpMethod, HttpRequest};
 
 /// The most of an answer read: metadata, registration and token answers are a few kilobytes.
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;

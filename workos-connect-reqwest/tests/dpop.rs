@@ -13,7 +13,7 @@ use serde_json::json;
 use url::Url;
 use workos_connect::dpop::{DpopNonce, DpopProofCheck};
 use workos_connect::mcp::McpClientSettings;
-use workos_connect::{AccessToken, AccessTokenType};
+use workos_connect::oauth::{AccessToken, AccessTokenType};
 use workos_connect_reqwest::{default_client, FollowRedirect, McpAuth};
 
 const AS_NONCE: &str = "as-nonce-1";

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use tower_sessions::MemoryStore;
 use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, Pool, ReconnectPolicy};
 use tower_sessions_redis_store::RedisStore;
-use workos_connect::{ClientSecret, ConnectClient};
+use workos_connect::{oauth::ClientSecret, ConnectClient};
 use workos_connect_axum::{LoginError, SignedIn, WebLogin};
 
 /// A web backend that logs users in with WorkOS Connect.

@@ -22,8 +22,10 @@ use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
 use workos_connect::device::{DeviceClient, DeviceError, DeviceLogin, Poll};
 use workos_connect::{
-    AuthKitDomain, ClientId, IdTokenError, KeySet, KeySetError, ScopeList, TokenRequest,
-    TokenResponse, Userinfo, UserinfoError, UserinfoRequest,
+    authkit::{Userinfo, UserinfoError, UserinfoRequest},
+    jose::{KeySet, KeySetError},
+    oauth::{ScopeList, TokenRequest},
+    AuthKitDomain, ClientId, IdTokenError, TokenResponse,
 };
 
 /// Log in to WorkOS AuthKit from the command line with a one-time code.

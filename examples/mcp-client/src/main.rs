@@ -38,12 +38,18 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ClientHandler;
 use url::Url;
 use workos_connect::dpop::DpopKey;
-use workos_connect::mcp::{
-    ClientCredentials, ClientSigningKey, CredentialsError, EnterpriseIdp, IdentifierError, Issuer,
-    McpClientSettings, SigningAlgorithm, SigningKeyError, TokenEndpointAuth,
+use workos_connect::{
+    mcp::{EnterpriseIdp, McpClientSettings},
+    oauth::{IdentifierError, Issuer},
+    registration::{
+        ClientCredentials, ClientSigningKey, CredentialsError, SigningAlgorithm, SigningKeyError,
+        TokenEndpointAuth,
+    },
 };
 use workos_connect::{
-    ClientId, ClientSecret, RedirectUri, SecurityToken, SecurityTokenError, TokenExchangeError,
+    oauth::{ClientSecret, SecurityToken, SecurityTokenError},
+    token_exchange::TokenExchangeError,
+    ClientId, RedirectUri,
 };
 use workos_connect_reqwest::{
     AuthorizedClient, Browser, FollowRedirect, LoginError, LoopbackRedirect, McpAuth, UserBrowser,

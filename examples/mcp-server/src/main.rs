@@ -24,8 +24,8 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_router};
 use url::Url;
+use workos_connect::oauth::{Issuer, Resource, ScopeList};
 use workos_connect::resource_server::AccessTokenClaims;
-use workos_connect::{Issuer, Resource, ScopeList};
 use workos_connect_axum::{KeysError, ProtectedResource, SetupError};
 
 /// An MCP server protected by AuthKit access tokens.
