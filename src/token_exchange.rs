@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::oauth::encoding::is_nqschar;
-use crate::oauth::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
+use crate::oauth::endpoint::{check_endpoint, EndpointError, FORM_REQUEST_PARAMETERS};
 use crate::oauth::identifier::Resource;
 use crate::oauth::scope_list::ScopeList;
 use crate::oauth::security_token::SecurityToken;
@@ -31,13 +31,10 @@ pub enum TokenExchangeError {
     /// An `audience` that is empty or not printable ASCII.
     #[error("the audience must be 1 or more printable ASCII characters (a logical name or URI)")]
     InvalidAudience,
-    /// A token endpoint that is not `https` (or `http` on loopback), has a fragment, or has a
-    /// parameter of the request in its query.
-    #[error(
-        "the token endpoint must be https (or http on loopback), without a fragment or a \
-         parameter the request writes"
-    )]
-    Endpoint,
+    /// A token endpoint that is not `https` (or `http` on loopback), has a fragment or a
+    /// parameter of the request in its query, or is not the credentials' issuer's.
+    #[error("the token endpoint cannot be sent the exchange: {0}")]
+    Endpoint(#[from] EndpointError),
     /// The client's authentication could not be added.
     #[error("client authentication: {0}")]
     Credentials(#[from] CredentialsError),
@@ -168,15 +165,13 @@ impl TokenExchange {
     /// The form `POST` to `token_endpoint`, authenticated as `credentials` say (the client's
     /// registration with the server that makes the exchange). The endpoint must be the
     /// credentials' issuer's, on its origin and under its path
-    /// ([`CredentialsError::ForeignEndpoint`]
-    /// otherwise): the subject token and the client's authentication go to that server alone.
+    /// ([`EndpointError::NotIssuers`] otherwise): the subject token and the client's authentication go to that server alone.
     pub fn request(
         &self,
         token_endpoint: Url,
         credentials: &ClientCredentials,
     ) -> Result<TokenRequest, TokenExchangeError> {
-        check_endpoint(&token_endpoint, FORM_REQUEST_PARAMETERS)
-            .map_err(|_| TokenExchangeError::Endpoint)?;
+        check_endpoint(&token_endpoint, FORM_REQUEST_PARAMETERS)?;
         credentials.check_own_endpoint(&token_endpoint)?;
         self.request_at(token_endpoint, credentials)
     }
@@ -396,7 +391,7 @@ mod tests {
                     &credentials(TokenEndpointAuth::None)
                 )
                 .unwrap_err(),
-            TokenExchangeError::Endpoint
+            TokenExchangeError::Endpoint(EndpointError::Insecure)
         );
         for refused in [
             "not a uri",

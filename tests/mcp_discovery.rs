@@ -5,7 +5,9 @@ use proptest::prelude::*;
 use url::Url;
 use workos_connect::{
     discovery::ProtectedResourceMetadata,
-    oauth::{parse_challenges, BearerChallenge, BearerError, ChallengeError, Issuer},
+    oauth::{
+        parse_challenges, BearerChallenge, BearerError, ChallengeError, EndpointError, Issuer,
+    },
 };
 
 #[test]
@@ -63,12 +65,18 @@ fn malformed_headers_are_typed_errors() {
     for (header, expected) in [
         ("", ChallengeError::Empty),
         (" , ,", ChallengeError::Empty),
-        ("Basic realm=x", ChallengeError::NoBearer),
+        (
+            "Basic realm=x",
+            ChallengeError::NoChallenge { scheme: "Bearer" },
+        ),
         (
             r#"Bearer realm="open"#,
             ChallengeError::UnterminatedQuote { index: 13 },
         ),
-        ("Bearer error=", ChallengeError::UnexpectedToken68),
+        (
+            "Bearer error=",
+            ChallengeError::UnexpectedToken68 { scheme: "Bearer" },
+        ),
         (
             "Bearer realm=x, error=",
             ChallengeError::MissingValue {
@@ -78,18 +86,21 @@ fn malformed_headers_are_typed_errors() {
         (
             r#"Bearer error="a", error="b""#,
             ChallengeError::DuplicateParameter {
+                scheme: "Bearer",
                 name: "error".into(),
             },
         ),
         (
             r#"Bearer resource_metadata="http://evil.example/x""#,
             ChallengeError::InvalidResourceMetadata {
+                scheme: "Bearer",
                 value: "http://evil.example/x".into(),
             },
         ),
         (
             r#"Bearer resource_metadata="/relative""#,
             ChallengeError::InvalidResourceMetadata {
+                scheme: "Bearer",
                 value: "/relative".into(),
             },
         ),
@@ -181,8 +192,9 @@ fn authkit_metadata_is_read_and_the_openid_document_lacks_pkce() {
     );
     assert_eq!(
         AuthorizationServerMetadata::parse(insecure.as_bytes(), &issuer),
-        Err(ServerMetadataError::InsecureEndpoint {
-            name: "token_endpoint"
+        Err(ServerMetadataError::Endpoint {
+            name: "token_endpoint",
+            source: EndpointError::Insecure
         })
     );
 }

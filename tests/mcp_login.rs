@@ -915,7 +915,7 @@ fn an_assertion_for_another_server_stops_the_login_before_it_registers() {
 
 #[test]
 fn exchange_credentials_never_leave_their_issuer() {
-    use workos_connect::{mcp::EnterpriseIdp, registration::CredentialsError};
+    use workos_connect::{mcp::EnterpriseIdp, oauth::EndpointError};
     use workos_connect::{
         oauth::{SecurityToken, TokenType},
         token_exchange::{TokenExchange, TokenExchangeError},
@@ -941,8 +941,8 @@ fn exchange_credentials_never_leave_their_issuer() {
         assert!(
             matches!(
                 refused,
-                TokenExchangeError::Credentials(CredentialsError::ForeignEndpoint { .. })
-                    | TokenExchangeError::Endpoint
+                TokenExchangeError::Endpoint(EndpointError::NotIssuers { .. })
+                    | TokenExchangeError::Endpoint(_)
             ),
             "{endpoint}: {refused}"
         );
@@ -952,8 +952,8 @@ fn exchange_credentials_never_leave_their_issuer() {
         assert!(
             matches!(
                 refused,
-                TokenExchangeError::Credentials(CredentialsError::ForeignEndpoint { .. })
-                    | TokenExchangeError::Endpoint
+                TokenExchangeError::Endpoint(EndpointError::NotIssuers { .. })
+                    | TokenExchangeError::Endpoint(_)
             ),
             "{endpoint}: {refused}"
         );

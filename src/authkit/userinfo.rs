@@ -11,6 +11,7 @@ use crate::authkit::domain::AuthKitDomain;
 use crate::oauth::challenge::{BearerChallenge, BearerError};
 use crate::oauth::credential::AccessToken;
 use crate::oauth::encoding::is_unsafe_to_show;
+use crate::oauth::endpoint::EndpointError;
 use crate::oauth::host_rules::is_https_or_loopback;
 
 /// A `GET` of the userinfo endpoint with the access token as a bearer credential (RFC 6750 section
@@ -40,7 +41,7 @@ impl UserinfoRequest {
     /// be `https` (or `http` on a loopback host): the access token is sent there.
     pub fn new(endpoint: Url, token: &AccessToken) -> Result<Self, UserinfoError> {
         if !is_https_or_loopback(&endpoint) {
-            return Err(UserinfoError::InsecureEndpoint);
+            return Err(UserinfoError::Endpoint(EndpointError::Insecure));
         }
         Ok(Self::to(endpoint, token))
     }
@@ -237,10 +238,10 @@ fn is_printable_code(code: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UserinfoError {
-    /// The endpoint is not `https` (nor `http` on a loopback host), and the access token would be
-    /// sent in the clear.
-    #[error("the userinfo endpoint is not an https URL")]
-    InsecureEndpoint,
+    /// The endpoint is not `https` (nor `http` on a loopback host,
+    /// [`EndpointError::Insecure`]), and the access token would be sent in the clear.
+    #[error("the userinfo endpoint cannot be sent the access token: {0}")]
+    Endpoint(EndpointError),
     /// 401 or 403: the access token is missing, expired, revoked or lacks `openid`.
     #[error("the userinfo endpoint refused the access token (HTTP {status}{})", error.as_ref().map(|e| format!(", {}", e.as_str())).unwrap_or_default())]
     Refused {
@@ -453,7 +454,7 @@ mod tests {
         assert_eq!(
             UserinfoRequest::new("http://example.com/userinfo".parse().unwrap(), &token)
                 .unwrap_err(),
-            UserinfoError::InsecureEndpoint
+            UserinfoError::Endpoint(EndpointError::Insecure)
         );
         let request =
             UserinfoRequest::new("http://127.0.0.1:3000/me".parse().unwrap(), &token).unwrap();

@@ -16,7 +16,7 @@ use crate::device::polling::DeviceLogin;
 use crate::oauth::client_id::ClientId;
 use crate::oauth::credential::DeviceCode;
 use crate::oauth::encoding::is_unsafe_to_show;
-use crate::oauth::endpoint::{check_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS};
+use crate::oauth::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
 use crate::oauth::host_rules::is_https_or_loopback;
 use crate::oauth::identifier::Issuer;
 use crate::oauth::scope_list::ScopeList;
@@ -69,10 +69,10 @@ impl DeviceClient {
             ),
             ("token_endpoint", &token_endpoint),
         ] {
-            check_endpoint(url, FORM_REQUEST_PARAMETERS).map_err(|fault| match fault {
-                EndpointFault::Insecure => DeviceError::InsecureUrl { field: name },
-                EndpointFault::Fragment | EndpointFault::Parameter(_) => {
-                    DeviceError::EndpointQuery { field: name }
+            check_endpoint(url, FORM_REQUEST_PARAMETERS).map_err(|source| {
+                DeviceError::EndpointUrl {
+                    field: name,
+                    source,
                 }
             })?;
         }
@@ -446,7 +446,7 @@ mod tests {
         ] {
             assert!(matches!(
                 DeviceClient::with_endpoints(&issuer, at(device), at(token), "c".parse().unwrap()),
-                Err(DeviceError::EndpointQuery { .. })
+                Err(DeviceError::EndpointUrl { .. })
             ));
         }
         assert!(DeviceClient::with_endpoints(
@@ -505,8 +505,9 @@ mod tests {
                 "c".parse().unwrap()
             )
             .unwrap_err(),
-            DeviceError::InsecureUrl {
-                field: "token_endpoint"
+            DeviceError::EndpointUrl {
+                field: "token_endpoint",
+                source: crate::oauth::endpoint::EndpointError::Insecure
             }
         );
     }

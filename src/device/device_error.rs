@@ -1,6 +1,7 @@
 //! Why a device login failed.
 
 use crate::oauth::callback::{ErrorCode, OAuthError};
+use crate::oauth::endpoint::EndpointError;
 use crate::oauth::token::TokenError;
 
 /// Why a device login failed. The endpoint's own errors keep its code; the ones that end a login
@@ -48,14 +49,14 @@ pub enum DeviceError {
         /// The setting or member at fault.
         field: &'static str,
     },
-    /// An endpoint has a fragment, or its own query holds a parameter the requests write (RFC 6749
-    /// sections 3.1 and 3.2: no fragment, no parameter twice).
-    #[error(
-        "{field} has a fragment or a parameter of the request in its query (RFC 6749 section 3.1)"
-    )]
-    EndpointQuery {
+    /// An endpoint is not `https` (nor `http` on a loopback host), or has a fragment or a
+    /// parameter the requests write in its query (RFC 6749 sections 3.1 and 3.2).
+    #[error("{field} cannot be used: {source}")]
+    EndpointUrl {
         /// The setting at fault.
         field: &'static str,
+        /// What is wrong with it.
+        source: EndpointError,
     },
     /// The token response, once the user has logged in, was refused.
     #[error("the token response: {0}")]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::oauth::endpoint::{
-    check_endpoint, EndpointFault, AUTHORIZATION_REQUEST_PARAMETERS, FORM_REQUEST_PARAMETERS,
+    check_endpoint, EndpointError, AUTHORIZATION_REQUEST_PARAMETERS, FORM_REQUEST_PARAMETERS,
 };
 use crate::oauth::identifier::{IdentifierError, Issuer};
 
@@ -83,30 +83,15 @@ pub enum ServerMetadataError {
         "the authorization server does not advertise PKCE S256 (code_challenge_methods_supported)"
     )]
     NoPkce,
-    /// An endpoint is not `https` (nor `http` on loopback).
-    #[error("the authorization server's {name} is not an https URL")]
-    InsecureEndpoint {
+    /// An endpoint the client would send requests to is not `https` (nor `http` on loopback), or
+    /// has a fragment or a parameter of the client's requests in its query (RFC 6749 section
+    /// 3.1).
+    #[error("the authorization server's {name} cannot be used: {source}")]
+    Endpoint {
         /// The member.
         name: &'static str,
-    },
-    /// An endpoint has a fragment, which RFC 6749 sections 3.1 and 3.2 forbid: every parameter
-    /// appended to it would land in the fragment.
-    #[error("the authorization server's {name} has a fragment (RFC 6749 section 3.1)")]
-    EndpointFragment {
-        /// The member.
-        name: &'static str,
-    },
-    /// An endpoint's own query holds a parameter the client's requests write. RFC 6749 section 3.1
-    /// keeps an endpoint's query and forbids a parameter twice, so the request could not be sent.
-    #[error(
-        "the authorization server's {name} already has `{parameter}` in its query, a parameter \
-         the client writes (RFC 6749 section 3.1: parameters must not be sent twice)"
-    )]
-    EndpointParameter {
-        /// The member.
-        name: &'static str,
-        /// The parameter.
-        parameter: &'static str,
+        /// What is wrong with it.
+        source: EndpointError,
     },
 }
 
@@ -257,13 +242,8 @@ impl AuthorizationServerMetadata {
             let Some(endpoint) = endpoint else {
                 continue;
             };
-            check_endpoint(endpoint, written).map_err(|fault| match fault {
-                EndpointFault::Insecure => ServerMetadataError::InsecureEndpoint { name },
-                EndpointFault::Fragment => ServerMetadataError::EndpointFragment { name },
-                EndpointFault::Parameter(parameter) => {
-                    ServerMetadataError::EndpointParameter { name, parameter }
-                }
-            })?;
+            check_endpoint(endpoint, written)
+                .map_err(|source| ServerMetadataError::Endpoint { name, source })?;
         }
         if !self
             .code_challenge_methods_supported
@@ -370,8 +350,9 @@ mod tests {
                 "https://as.example/authorize#x",
                 "https://as.example/token"
             )),
-            Err(ServerMetadataError::EndpointFragment {
-                name: "authorization_endpoint"
+            Err(ServerMetadataError::Endpoint {
+                name: "authorization_endpoint",
+                source: EndpointError::Fragment
             })
         );
         assert_eq!(
@@ -379,8 +360,9 @@ mod tests {
                 "https://as.example/authorize",
                 "https://as.example/token#"
             )),
-            Err(ServerMetadataError::EndpointFragment {
-                name: "token_endpoint"
+            Err(ServerMetadataError::Endpoint {
+                name: "token_endpoint",
+                source: EndpointError::Fragment
             })
         );
     }
@@ -395,9 +377,9 @@ mod tests {
                     ),
                     "https://as.example/token"
                 )),
-                Err(ServerMetadataError::EndpointParameter {
+                Err(ServerMetadataError::Endpoint {
                     name: "authorization_endpoint",
-                    parameter
+                    source: EndpointError::Parameter { parameter }
                 })
             );
         }
@@ -406,9 +388,11 @@ mod tests {
                 "https://as.example/authorize",
                 "https://as.example/token?grant_type=password"
             )),
-            Err(ServerMetadataError::EndpointParameter {
+            Err(ServerMetadataError::Endpoint {
                 name: "token_endpoint",
-                parameter: "grant_type"
+                source: EndpointError::Parameter {
+                    parameter: "grant_type"
+                }
             })
         );
         // A query of its own is kept (RFC 6749 section 3.1).
@@ -437,8 +421,9 @@ mod tests {
             .replace("S256", "plain");
         assert_eq!(
             parse(&insecure),
-            Err(ServerMetadataError::InsecureEndpoint {
-                name: "token_endpoint"
+            Err(ServerMetadataError::Endpoint {
+                name: "token_endpoint",
+                source: EndpointError::Insecure
             })
         );
     }

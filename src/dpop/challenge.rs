@@ -6,9 +6,7 @@ use std::fmt;
 
 use url::Url;
 
-use crate::oauth::challenge::{
-    parse_challenges, resource_metadata_url, write_challenge, ChallengeError, QuotedValue,
-};
+use crate::oauth::challenge::{read_scheme, write_challenge, ChallengeError, QuotedValue};
 
 /// The `error` of a `DPoP` challenge: RFC 6750's codes and RFC 9449's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +76,7 @@ impl DpopErrorCode {
 ///     r#"DPoP error="invalid_token", error_description="Invalid DPoP key binding", algs="ES256""#
 /// );
 /// assert_eq!(DpopChallenge::parse(&challenge.to_string())?, challenge);
-/// # Ok::<(), workos_connect::dpop::DpopChallengeError>(())
+/// # Ok::<(), workos_connect::oauth::ChallengeError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -111,82 +109,28 @@ impl Default for DpopChallenge {
     }
 }
 
-/// Why a `WWW-Authenticate` header's `DPoP` challenge could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DpopChallengeError {
-    /// The header does not follow RFC 9110's challenge grammar.
-    #[error(transparent)]
-    Malformed(#[from] ChallengeError),
-    /// No challenge uses the `DPoP` scheme.
-    #[error("the WWW-Authenticate header has no DPoP challenge")]
-    NoDpop,
-    /// The `DPoP` challenge carries a bare token where parameters belong.
-    #[error("the DPoP challenge carries a bare token where parameters (`name=value`) belong")]
-    UnexpectedToken68,
-    /// A parameter given twice.
-    #[error("the DPoP challenge carries {name:?} more than once")]
-    DuplicateParameter {
-        /// The parameter.
-        name: String,
-    },
-    /// `resource_metadata` is not an absolute `https` URL (or `http` on loopback).
-    #[error("the DPoP challenge's resource_metadata {value:?} is not an https URL")]
-    InvalidResourceMetadata {
-        /// The value received.
-        value: String,
-    },
-}
-
 impl DpopChallenge {
     /// The `DPoP` challenge of a `WWW-Authenticate` header value, which may hold other challenges
     /// too (a `Bearer` one, RFC 9449 §7.2). Each parameter at most once; unknown ones ignored.
-    pub fn parse(header: &str) -> Result<DpopChallenge, DpopChallengeError> {
-        let dpop = parse_challenges(header)?
-            .into_iter()
-            .find(|challenge| {
-                challenge
-                    .scheme
-                    .eq_ignore_ascii_case(super::names::DPOP_SCHEME)
-            })
-            .ok_or(DpopChallengeError::NoDpop)?;
-        if dpop.token68.is_some() {
-            return Err(DpopChallengeError::UnexpectedToken68);
-        }
+    pub fn parse(header: &str) -> Result<DpopChallenge, ChallengeError> {
         let mut found = DpopChallenge {
             algs: None,
             ..DpopChallenge::default()
         };
-        let known = [
-            "realm",
-            "resource_metadata",
-            "scope",
-            "error",
-            "error_description",
-            "algs",
-        ];
-        let params =
-            dpop.known_params(&known)
-                .map_err(|name| DpopChallengeError::DuplicateParameter {
-                    name: name.to_owned(),
-                })?;
-        for (name, value) in params {
-            match name {
-                "realm" => found.realm = Some(value.to_owned()),
-                "resource_metadata" => {
-                    found.resource_metadata =
-                        Some(resource_metadata_url(value).ok_or_else(|| {
-                            DpopChallengeError::InvalidResourceMetadata {
-                                value: value.to_owned(),
-                            }
-                        })?)
-                }
+        let known = ["scope", "error", "error_description", "algs"];
+        let (realm, resource_metadata) = read_scheme(
+            header,
+            super::names::DPOP_SCHEME,
+            &known,
+            |name, value| match name {
                 "scope" => found.scope = Some(value.to_owned()),
                 "error" => found.error = Some(DpopErrorCode::parse(value)),
                 "error_description" => found.error_description = Some(value.to_owned()),
                 _ => found.algs = Some(value.to_owned()),
-            }
-        }
+            },
+        )?;
+        found.realm = realm;
+        found.resource_metadata = resource_metadata;
         Ok(found)
     }
 
@@ -252,15 +196,15 @@ mod tests {
         assert_eq!(read.algorithms().collect::<Vec<_>>(), ["ES256", "PS256"]);
         assert_eq!(
             DpopChallenge::parse(r#"Bearer realm="x""#),
-            Err(DpopChallengeError::NoDpop)
+            Err(ChallengeError::NoChallenge { scheme: "DPoP" })
         );
         assert!(matches!(
             DpopChallenge::parse(r#"DPoP error="a", error="b""#),
-            Err(DpopChallengeError::DuplicateParameter { .. })
+            Err(ChallengeError::DuplicateParameter { .. })
         ));
         assert!(matches!(
             DpopChallenge::parse(r#"DPoP resource_metadata="http://evil.example.com/""#),
-            Err(DpopChallengeError::InvalidResourceMetadata { .. })
+            Err(ChallengeError::InvalidResourceMetadata { .. })
         ));
     }
 

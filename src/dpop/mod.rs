@@ -46,7 +46,7 @@ mod proof;
 mod replay;
 mod target_uri;
 
-pub use challenge::{DpopChallenge, DpopChallengeError, DpopErrorCode};
+pub use challenge::{DpopChallenge, DpopErrorCode};
 pub use check::{
     DpopProofCheck, UnrecordedDpopProof, VerifiedDpopProof, DEFAULT_PROOF_LEEWAY_SECS,
     DEFAULT_PROOF_MAX_AGE_SECS, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_CAPACITY_PER_KEY,

@@ -564,6 +564,7 @@ impl PendingLogin {
 mod tests {
     use super::*;
     use crate::oauth::credential::ClientSecret;
+    use crate::oauth::endpoint::EndpointError;
 
     fn metadata(extra: &str) -> AuthorizationServerMetadata {
         let body = format!(
@@ -620,8 +621,9 @@ mod tests {
         assert_eq!(
             AuthorizationClient::new(&changed, credentials(TokenEndpointAuth::ClientSecretPost))
                 .unwrap_err(),
-            AuthorizationError::Metadata(ServerMetadataError::InsecureEndpoint {
-                name: "token_endpoint"
+            AuthorizationError::Metadata(ServerMetadataError::Endpoint {
+                name: "token_endpoint",
+                source: EndpointError::Insecure
             })
         );
         let mut changed = metadata("");
@@ -630,7 +632,10 @@ mod tests {
         assert!(matches!(
             AuthorizationClient::new(&changed, credentials(TokenEndpointAuth::None)),
             Err(AuthorizationError::Metadata(
-                ServerMetadataError::EndpointParameter { .. }
+                ServerMetadataError::Endpoint {
+                    source: EndpointError::Parameter { .. },
+                    ..
+                }
             ))
         ));
         let mut changed = metadata("");

@@ -53,8 +53,7 @@ impl EnterpriseIdp {
         credentials: ClientCredentials,
         id_token: SecurityToken,
     ) -> Result<Self, TokenExchangeError> {
-        check_endpoint(&token_endpoint, FORM_REQUEST_PARAMETERS)
-            .map_err(|_| TokenExchangeError::Endpoint)?;
+        check_endpoint(&token_endpoint, FORM_REQUEST_PARAMETERS)?;
         // The user's ID token and this client's registration are the IdP's: refused here, before
         // a login is set up, rather than at the exchange.
         credentials.check_own_endpoint(&token_endpoint)?;

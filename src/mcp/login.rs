@@ -960,10 +960,14 @@ fn read_challenge(www_authenticate: &[&str]) -> Result<BearerChallenge, McpLogin
     let header = www_authenticate.join(", ");
     match BearerChallenge::parse(&header) {
         #[cfg(feature = "dpop")]
-        Err(ChallengeError::NoBearer) => {
+        Err(no_bearer @ ChallengeError::NoChallenge { .. }) => {
             // A server that takes only DPoP tokens challenges with `DPoP` alone (RFC 9449 §7.1);
-            // its parameters lead discovery just as a Bearer challenge's do.
-            let dpop = DpopChallenge::parse(&header).map_err(|_| ChallengeError::NoBearer)?;
+            // its parameters lead discovery just as a Bearer challenge's do. With neither, the
+            // missing Bearer challenge is the fault to report.
+            let dpop = DpopChallenge::parse(&header).map_err(|error| match error {
+                ChallengeError::NoChallenge { .. } => no_bearer,
+                other => other,
+            })?;
             Ok(bearer_view(dpop))
         }
         read => Ok(read?),

@@ -49,21 +49,32 @@ pub enum ChallengeError {
         /// The parameter.
         name: String,
     },
-    /// The `Bearer` challenge carries a token68 (such as `error=`) where RFC 6750 has parameters.
-    #[error("the Bearer challenge carries a bare token where parameters (`name=value`) belong")]
-    UnexpectedToken68,
-    /// No challenge uses the `Bearer` scheme.
-    #[error("the WWW-Authenticate header has no Bearer challenge")]
-    NoBearer,
-    /// A `Bearer` parameter given twice (RFC 6750 section 3: each at most once).
-    #[error("the Bearer challenge carries {name:?} more than once")]
+    /// The challenge carries a token68 (such as `error=`) where RFC 6750 and RFC 9449 have
+    /// parameters.
+    #[error("the {scheme} challenge carries a bare token where parameters (`name=value`) belong")]
+    UnexpectedToken68 {
+        /// The scheme, `Bearer` or `DPoP`.
+        scheme: &'static str,
+    },
+    /// No challenge uses the scheme asked for.
+    #[error("the WWW-Authenticate header has no {scheme} challenge")]
+    NoChallenge {
+        /// The scheme, `Bearer` or `DPoP`.
+        scheme: &'static str,
+    },
+    /// A parameter given twice (RFC 6750 section 3: each at most once).
+    #[error("the {scheme} challenge carries {name:?} more than once")]
     DuplicateParameter {
+        /// The scheme, `Bearer` or `DPoP`.
+        scheme: &'static str,
         /// The parameter.
         name: String,
     },
     /// `resource_metadata` is not an absolute `https` URL (or `http` on loopback).
-    #[error("the Bearer challenge's resource_metadata {value:?} is not an https URL")]
+    #[error("the {scheme} challenge's resource_metadata {value:?} is not an https URL")]
     InvalidResourceMetadata {
+        /// The scheme, `Bearer` or `DPoP`.
+        scheme: &'static str,
         /// The value received.
         value: String,
     },
@@ -150,53 +161,17 @@ impl BearerChallenge {
     /// The `Bearer` challenge of a `WWW-Authenticate` header value, which may hold other challenges
     /// too. Each parameter must appear at most once; unknown parameters are ignored.
     pub fn parse(header: &str) -> Result<BearerChallenge, ChallengeError> {
-        let challenges = parse_challenges(header)?;
-        let bearer = challenges
-            .into_iter()
-            .find(|challenge| challenge.scheme.eq_ignore_ascii_case("bearer"))
-            .ok_or(ChallengeError::NoBearer)?;
-        if bearer.token68.is_some() {
-            return Err(ChallengeError::UnexpectedToken68);
-        }
-        let mut found = BearerChallenge {
-            realm: None,
-            resource_metadata: None,
-            scope: None,
-            error: None,
-            error_description: None,
-            error_uri: None,
-        };
-        let known = [
-            "realm",
-            "resource_metadata",
-            "scope",
-            "error",
-            "error_description",
-            "error_uri",
-        ];
-        let params =
-            bearer
-                .known_params(&known)
-                .map_err(|name| ChallengeError::DuplicateParameter {
-                    name: name.to_owned(),
-                })?;
-        for (name, value) in params {
-            match name {
-                "realm" => found.realm = Some(value.to_owned()),
-                "resource_metadata" => {
-                    found.resource_metadata =
-                        Some(resource_metadata_url(value).ok_or_else(|| {
-                            ChallengeError::InvalidResourceMetadata {
-                                value: value.to_owned(),
-                            }
-                        })?)
-                }
+        let mut found = BearerChallenge::default();
+        let known = ["scope", "error", "error_description", "error_uri"];
+        let (realm, resource_metadata) =
+            read_scheme(header, "Bearer", &known, |name, value| match name {
                 "scope" => found.scope = Some(value.to_owned()),
                 "error" => found.error = Some(BearerError::parse(value)),
                 "error_description" => found.error_description = Some(value.to_owned()),
                 _ => found.error_uri = Some(value.to_owned()),
-            }
-        }
+            })?;
+        found.realm = realm;
+        found.resource_metadata = resource_metadata;
         Ok(found)
     }
 
@@ -321,6 +296,50 @@ impl Challenge {
         }
         Ok(found)
     }
+}
+
+/// Reads the `scheme` challenge of `header` (RFC 6750 section 3's grammar, which RFC 9449 section
+/// 7.1 reuses): parameters as name-value pairs, each at most once, `realm` and `resource_metadata`
+/// (checked) returned, the scheme's other `known` parameters handed to `take`, unknown ones
+/// ignored. One reader for every scheme, so `Bearer` and `DPoP` challenges refuse alike.
+pub(crate) fn read_scheme(
+    header: &str,
+    scheme: &'static str,
+    known: &[&'static str],
+    mut take: impl FnMut(&'static str, &str),
+) -> Result<(Option<String>, Option<Url>), ChallengeError> {
+    let challenge = parse_challenges(header)?
+        .into_iter()
+        .find(|challenge| challenge.scheme.eq_ignore_ascii_case(scheme))
+        .ok_or(ChallengeError::NoChallenge { scheme })?;
+    if challenge.token68.is_some() {
+        return Err(ChallengeError::UnexpectedToken68 { scheme });
+    }
+    let mut names = vec!["realm", "resource_metadata"];
+    names.extend_from_slice(known);
+    let params =
+        challenge
+            .known_params(&names)
+            .map_err(|name| ChallengeError::DuplicateParameter {
+                scheme,
+                name: name.to_owned(),
+            })?;
+    let (mut realm, mut resource_metadata) = (None, None);
+    for (name, value) in params {
+        match name {
+            "realm" => realm = Some(value.to_owned()),
+            "resource_metadata" => {
+                resource_metadata = Some(resource_metadata_url(value).ok_or_else(|| {
+                    ChallengeError::InvalidResourceMetadata {
+                        scheme,
+                        value: value.to_owned(),
+                    }
+                })?)
+            }
+            _ => take(name, value),
+        }
+    }
+    Ok((realm, resource_metadata))
 }
 
 /// A `resource_metadata` value, which the client will fetch: `https`, or `http` on loopback only.

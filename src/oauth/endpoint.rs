@@ -48,30 +48,51 @@ pub(crate) const FORM_REQUEST_PARAMETERS: &[&str] = &[
     "audience",
 ];
 
-/// Why an endpoint URL cannot be sent requests to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum EndpointFault {
-    /// Neither `https` nor `http` on a loopback host.
+/// Why an endpoint URL cannot be sent requests to: the one refusal every endpoint shares, which
+/// the error of each job (metadata, registration, introspection, token exchange, userinfo, the
+/// device login) wraps with the endpoint's name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// Neither `https` nor `http` on a loopback host: what the request carries would travel in the
+    /// clear.
+    #[error("it is not an https URL (plain http is accepted only on loopback hosts)")]
     Insecure,
     /// A fragment, which RFC 6749 sections 3.1 and 3.2 forbid: the parameters appended after it
     /// would land in the fragment, which no request carries.
+    #[error("it has a fragment, which RFC 6749 section 3.1 forbids")]
     Fragment,
     /// The endpoint's own query already holds a parameter the request writes. RFC 6749 section 3.1
     /// keeps the endpoint's query and forbids a parameter twice, so the two cannot both hold.
-    Parameter(&'static str),
+    #[error("its query already has `{parameter}`, a parameter the request writes (RFC 6749 section 3.1)")]
+    Parameter {
+        /// The parameter.
+        parameter: &'static str,
+    },
+    /// Not on the origin of the issuer the client credentials are bound to, or not under its
+    /// path: another authorization server, or another tenant of the same host (RFC 8414 section 3,
+    /// RFC 9700 section 4.4). Nothing is sent.
+    #[error(
+        "it is not on the origin of {issuer}, which the client credentials belong to, or not \
+         under its path; credentials go to their own authorization server only"
+    )]
+    NotIssuers {
+        /// The credentials' issuer (boxed, so that every error wrapping this one stays small).
+        issuer: Box<Issuer>,
+    },
 }
 
 /// Checks `url` as an endpoint whose requests write the parameters `written`.
-pub(crate) fn check_endpoint(url: &Url, written: &[&'static str]) -> Result<(), EndpointFault> {
+pub(crate) fn check_endpoint(url: &Url, written: &[&'static str]) -> Result<(), EndpointError> {
     if !is_https_or_loopback(url) {
-        return Err(EndpointFault::Insecure);
+        return Err(EndpointError::Insecure);
     }
     if url.fragment().is_some() {
-        return Err(EndpointFault::Fragment);
+        return Err(EndpointError::Fragment);
     }
     for (name, _) in url.query_pairs() {
         if let Some(parameter) = written.iter().find(|written| **written == name) {
-            return Err(EndpointFault::Parameter(parameter));
+            return Err(EndpointError::Parameter { parameter });
         }
     }
     Ok(())
@@ -152,7 +173,7 @@ mod tests {
         assert!(ours("https://as.example/t1", "https://as.example/t1/a%20b"));
     }
 
-    fn check(url: &str) -> Result<(), EndpointFault> {
+    fn check(url: &str) -> Result<(), EndpointError> {
         check_endpoint(&Url::parse(url).unwrap(), AUTHORIZATION_REQUEST_PARAMETERS)
     }
 
@@ -162,28 +183,32 @@ mod tests {
         assert_eq!(check("http://127.0.0.1:9/authorize"), Ok(()));
         assert_eq!(
             check("https://as.example/authorize?tenant=1&redirect_uri=https://evil.example"),
-            Err(EndpointFault::Parameter("redirect_uri"))
+            Err(EndpointError::Parameter {
+                parameter: "redirect_uri"
+            })
         );
         assert_eq!(
             check("https://as.example/authorize?resource=x"),
-            Err(EndpointFault::Parameter("resource"))
+            Err(EndpointError::Parameter {
+                parameter: "resource"
+            })
         );
         assert_eq!(
             check("https://as.example/authorize#x"),
-            Err(EndpointFault::Fragment)
+            Err(EndpointError::Fragment)
         );
         assert_eq!(
             check("https://as.example/authorize?#"),
-            Err(EndpointFault::Fragment)
+            Err(EndpointError::Fragment)
         );
         assert_eq!(
             check("http://as.example/authorize"),
-            Err(EndpointFault::Insecure)
+            Err(EndpointError::Insecure)
         );
         // Percent-encoded names are the same parameter to a server.
         assert_eq!(
             check("https://as.example/authorize?%73tate=1"),
-            Err(EndpointFault::Parameter("state"))
+            Err(EndpointError::Parameter { parameter: "state" })
         );
     }
 }

@@ -49,6 +49,7 @@ pub use callback::{
 pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
 pub use client_id::ClientId;
 pub use credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
+pub use endpoint::EndpointError;
 pub use error::{Error, Field};
 pub use http_request::{HttpMethod, HttpRequest};
 pub use identifier::{IdentifierError, Issuer, Resource};

@@ -11,7 +11,7 @@ use crate::oauth::client_id::ClientId;
 use crate::oauth::clock::unix_now;
 use crate::oauth::credential::ClientSecret;
 use crate::oauth::encoding::basic_authorization;
-use crate::oauth::endpoint::is_issuers_endpoint;
+use crate::oauth::endpoint::{is_issuers_endpoint, EndpointError};
 use crate::oauth::identifier::Issuer;
 use crate::oauth::token_request::TokenRequest;
 use crate::registration::client_id_url::client_id_url_fault;
@@ -97,17 +97,6 @@ pub enum CredentialsError {
          https://app.example.com/oauth/client.json"
     )]
     NotMetadataUrl,
-    /// An endpoint given with the credentials is not on the origin of the issuer they are bound
-    /// to, or not under its path: another authorization server, or another tenant of the same
-    /// host (RFC 8414 section 3, RFC 9700 section 4.4). Nothing is sent.
-    #[error(
-        "the endpoint is not on the origin of {issuer}, which the client credentials belong to, \
-         or not under its path; credentials go to their own authorization server only"
-    )]
-    ForeignEndpoint {
-        /// The credentials' issuer.
-        issuer: Issuer,
-    },
     /// A stored field that does not check.
     #[error("stored client credentials are malformed: {reason}")]
     Malformed {
@@ -312,12 +301,12 @@ impl ClientCredentials {
     /// Refuses an endpoint a caller hands in with these credentials (not one the issuer's own
     /// metadata names) unless it is on the issuer's origin and under its path: the form carries
     /// the client's authentication and grants or tokens meant for that server alone.
-    pub(crate) fn check_own_endpoint(&self, url: &Url) -> Result<(), CredentialsError> {
+    pub(crate) fn check_own_endpoint(&self, url: &Url) -> Result<(), EndpointError> {
         if is_issuers_endpoint(&self.issuer, url) {
             Ok(())
         } else {
-            Err(CredentialsError::ForeignEndpoint {
-                issuer: self.issuer.clone(),
+            Err(EndpointError::NotIssuers {
+                issuer: Box::new(self.issuer.clone()),
             })
         }
     }

@@ -14,6 +14,7 @@ use crate::discovery::server_metadata::AuthorizationServerMetadata;
 use crate::oauth::client_id::ClientId;
 use crate::oauth::credential::ClientSecret;
 use crate::oauth::encoding::is_nqschar;
+use crate::oauth::endpoint::EndpointError;
 use crate::oauth::error::Error;
 use crate::oauth::host_rules::{is_https_or_loopback, is_loopback};
 use crate::oauth::identifier::Issuer;
@@ -105,12 +106,10 @@ pub enum RegistrationError {
          it advertises client_id_metadata_document_supported"
     )]
     NotSupported,
-    /// The registration endpoint is neither `https` nor `http` on a loopback host: the answer
-    /// carries the client's secret.
-    #[error(
-        "the registration endpoint is not an https URL (plain http is accepted only on loopback hosts)"
-    )]
-    InsecureEndpoint,
+    /// The registration endpoint is neither `https` nor `http` on a loopback host
+    /// ([`EndpointError::Insecure`]): the answer carries the client's secret.
+    #[error("the registration endpoint cannot be used: {0}")]
+    Endpoint(EndpointError),
     /// The `client_name` was refused.
     #[error(transparent)]
     ClientName(#[from] ClientNameError),
@@ -313,7 +312,7 @@ impl RegistrationRequest {
         redirect_uris: Vec<RedirectUri>,
     ) -> Result<Self, RegistrationError> {
         if !is_https_or_loopback(endpoint) {
-            return Err(RegistrationError::InsecureEndpoint);
+            return Err(RegistrationError::Endpoint(EndpointError::Insecure));
         }
         check_client_name(client_name)?;
         if redirect_uris.is_empty() {
@@ -770,7 +769,7 @@ mod tests {
         let insecure = Url::parse("http://auth.example/register").unwrap();
         assert_eq!(
             RegistrationRequest::new(&insecure, "Agent", loopback()),
-            Err(RegistrationError::InsecureEndpoint)
+            Err(RegistrationError::Endpoint(EndpointError::Insecure))
         );
         let local = Url::parse("http://localhost:9000/register").unwrap();
         assert!(RegistrationRequest::new(&local, "Agent", loopback()).is_ok());

@@ -7,9 +7,7 @@ use url::Url;
 
 use crate::jose::claim_values::{numeric_date, one_or_many};
 use crate::oauth::credential::AccessToken;
-use crate::oauth::endpoint::{
-    check_endpoint, is_issuers_endpoint, EndpointFault, FORM_REQUEST_PARAMETERS,
-};
+use crate::oauth::endpoint::{check_endpoint, EndpointError, FORM_REQUEST_PARAMETERS};
 use crate::oauth::scope_list::ScopeList;
 use crate::oauth::token_request::TokenRequest;
 use crate::registration::credentials::ClientCredentials;
@@ -69,21 +67,10 @@ pub fn introspection_request(
     credentials: &ClientCredentials,
     token: &AccessToken,
 ) -> Result<TokenRequest, IntrospectionError> {
-    match check_endpoint(endpoint, FORM_REQUEST_PARAMETERS) {
-        Ok(()) => {}
-        Err(EndpointFault::Insecure) => return Err(IntrospectionError::InsecureEndpoint),
-        Err(EndpointFault::Fragment) => return Err(IntrospectionError::EndpointFragment),
-        Err(EndpointFault::Parameter(parameter)) => {
-            return Err(IntrospectionError::EndpointParameter { parameter })
-        }
-    }
+    check_endpoint(endpoint, FORM_REQUEST_PARAMETERS)?;
     // The credentials' issuer binding: their secret goes to their own authorization server only,
     // and on a host with several tenants, to their own tenant only.
-    if !is_issuers_endpoint(credentials.issuer(), endpoint) {
-        return Err(IntrospectionError::ForeignEndpoint {
-            issuer: credentials.issuer().to_string(),
-        });
-    }
+    credentials.check_own_endpoint(endpoint)?;
     if !credentials.auth_method().is_confidential() {
         return Err(IntrospectionError::PublicClient);
     }
@@ -147,28 +134,11 @@ impl IntrospectedToken {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IntrospectionError {
-    /// The endpoint is not `https` (nor `http` on loopback).
-    #[error("the introspection endpoint is not an https URL")]
-    InsecureEndpoint,
-    /// The endpoint has a fragment, which RFC 6749 section 3.1 forbids on an endpoint.
-    #[error("the introspection endpoint has a fragment, which RFC 6749 section 3.1 forbids")]
-    EndpointFragment,
-    /// The endpoint's own query holds a parameter the request writes (`token`, `client_id`, ...),
-    /// which would then be sent twice (RFC 6749 section 3.1).
-    #[error("the introspection endpoint already has `{parameter}` in its query, a parameter the request writes")]
-    EndpointParameter {
-        /// The parameter.
-        parameter: &'static str,
-    },
-    /// The endpoint is not on the credentials' issuer's origin, or not under its path: another
-    /// authorization server, or another tenant of the same host (RFC 8414 section 3).
-    #[error(
-        "the introspection endpoint is not on the origin of {issuer}, which the client credentials belong to, or not under its path"
-    )]
-    ForeignEndpoint {
-        /// The credentials' issuer.
-        issuer: String,
-    },
+    /// The endpoint cannot be sent the token: not `https` (nor `http` on loopback), a fragment or
+    /// a parameter of the request in its query, or not the credentials' issuer's (RFC 8414
+    /// section 3).
+    #[error("the introspection endpoint cannot be sent the token: {0}")]
+    Endpoint(#[from] EndpointError),
     /// The credentials are a public client's, without a secret to authenticate with.
     #[error(
         "introspection needs a confidential client, one that authenticates with a client secret or a private key (RFC 7662 section 2.1)"
@@ -290,18 +260,20 @@ mod tests {
                 &AccessToken::new("t").unwrap(),
             )
             .unwrap_err(),
-            IntrospectionError::EndpointParameter { parameter: "token" }
+            IntrospectionError::Endpoint(EndpointError::Parameter { parameter: "token" })
         );
         assert_eq!(request.authorization(), Some("Basic YXBpOnM="));
         let token = AccessToken::new("t").unwrap();
         let to = |url: &str| introspection_request(&url.parse().unwrap(), &basic, &token);
         assert_eq!(
             to("http://example.authkit.app/i").unwrap_err(),
-            IntrospectionError::InsecureEndpoint
+            IntrospectionError::Endpoint(EndpointError::Insecure)
         );
         assert!(matches!(
             to("https://evil.example/i"),
-            Err(IntrospectionError::ForeignEndpoint { .. })
+            Err(IntrospectionError::Endpoint(
+                EndpointError::NotIssuers { .. }
+            ))
         ));
         let public = ClientCredentials::pre_registered(
             "https://example.authkit.app".parse().unwrap(),
@@ -361,9 +333,9 @@ mod tests {
             let refused = to(&tenant1, url).unwrap_err();
             assert_eq!(
                 refused,
-                IntrospectionError::ForeignEndpoint {
-                    issuer: "https://as.example.com/tenant1".into()
-                },
+                IntrospectionError::Endpoint(EndpointError::NotIssuers {
+                    issuer: Box::new("https://as.example.com/tenant1".parse().unwrap())
+                }),
                 "{url}"
             );
             assert!(refused.to_string().contains("not under its path"), "{url}");
@@ -387,7 +359,9 @@ mod tests {
             }
             assert!(matches!(
                 to(&root, "https://evil.example/oauth2/introspection"),
-                Err(IntrospectionError::ForeignEndpoint { .. })
+                Err(IntrospectionError::Endpoint(
+                    EndpointError::NotIssuers { .. }
+                ))
             ));
         }
         // RFC 6749 section 3.1: an endpoint has no fragment, even an empty one.
@@ -397,7 +371,8 @@ mod tests {
         ] {
             assert_eq!(
                 to(&tenant1, url).unwrap_err().to_string(),
-                "the introspection endpoint has a fragment, which RFC 6749 section 3.1 forbids",
+                "the introspection endpoint cannot be sent the token: it has a fragment, which RFC \
+                 6749 section 3.1 forbids",
                 "{url}"
             );
         }
