@@ -72,6 +72,10 @@
 //! One type per concept, each checked when made: [`Scope`] and [`Scopes`], the secrets [`State`],
 //! [`Nonce`] and [`PkceVerifier`] (whose `Debug` never shows them), and [`S256Challenge`], the only
 //! PKCE method. Every error says what to fix and never quotes a secret.
+#![doc = include_str!("docs/login.md")]
+#![doc = include_str!("docs/checks.md")]
+#![doc = include_str!("docs/security.md")]
+#![doc = include_str!("docs/performance.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(

@@ -17,7 +17,8 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 folders.push(path);
-            } else {
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                // The crate docs' long references are Markdown files beside the code.
                 files.push(path);
             }
         }

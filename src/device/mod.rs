@@ -36,6 +36,7 @@
 //! assert!(matches!(poll, Poll::Pending { next_poll_at } if next_poll_at == now + Duration::from_secs(10)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![doc = include_str!("../docs/device.md")]
 
 mod codes;
 mod device_client;

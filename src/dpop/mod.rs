@@ -34,6 +34,7 @@
 //! assert_eq!(verified.jkt(), key.thumbprint());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![doc = include_str!("../docs/dpop.md")]
 
 mod challenge;
 mod check;

@@ -32,6 +32,7 @@
 //!
 //! The workspace's `mcp-client` example runs the whole flow and passes the official MCP
 //! conformance suite's scored client scenarios of both requirement sets (2025-11-25, 2026-07-28).
+#![doc = include_str!("../docs/mcp.md")]
 
 mod assertion_audience;
 mod authorization;

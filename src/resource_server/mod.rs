@@ -25,6 +25,7 @@
 //!
 //! The parsed types are the ones an MCP client reads ([`crate::mcp`]): what the server writes is
 //! what a client of this crate parses.
+#![doc = include_str!("../docs/resource_server.md")]
 
 #[cfg(feature = "access-token")]
 mod access_token;
