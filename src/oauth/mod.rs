@@ -26,8 +26,6 @@ pub(crate) mod encoding;
 pub(crate) mod endpoint;
 pub(crate) mod error;
 pub(crate) mod host_rules;
-#[cfg(feature = "http")]
-pub(crate) mod http_interop;
 pub(crate) mod http_request;
 pub(crate) mod identifier;
 pub(crate) mod json_object;

@@ -354,6 +354,27 @@ impl TokenResponse {
     }
 }
 
+#[cfg(feature = "http")]
+impl TokenResponse {
+    /// Reads the token endpoint's answer from an `http::Response`; see [`parse`](Self::parse).
+    ///
+    /// ```
+    /// use workos_connect::TokenResponse;
+    ///
+    /// let answer = http::Response::builder()
+    ///     .status(200)
+    ///     .body(r#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#)?;
+    /// let tokens = TokenResponse::from_http(&answer)?;
+    /// assert_eq!(tokens.expires_in, Some(300));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_http<B: AsRef<[u8]>>(
+        response: &http::Response<B>,
+    ) -> Result<TokenResponse, TokenError> {
+        Self::parse(response.status().as_u16(), response.body().as_ref())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,5 +650,33 @@ mod tests {
             serde_json::to_string(&AccessTokenType::Dpop).unwrap(),
             "\"DPoP\""
         );
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn a_token_request_becomes_a_post_with_its_form() {
+        let client = client();
+        let (_, pending) = client.authorize().with_pkce().build().unwrap();
+        let request = client
+            .token_request(&pending, &AuthorizationCode::new("c"))
+            .unwrap();
+        let http = request.to_http().unwrap();
+        assert_eq!(http.method(), http::Method::POST);
+        assert_eq!(http.uri(), "https://example.authkit.app/oauth2/token");
+        assert_eq!(http.headers()["accept"], "application/json");
+        assert_eq!(http.body(), &request.body());
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn an_error_response_is_read_as_the_endpoint_error() {
+        let answer = http::Response::builder()
+            .status(400)
+            .body(br#"{"error":"invalid_grant"}"#.to_vec())
+            .unwrap();
+        assert!(matches!(
+            TokenResponse::from_http(&answer),
+            Err(TokenError::Endpoint(error)) if error.code == ErrorCode::InvalidGrant
+        ));
     }
 }

@@ -110,3 +110,40 @@ impl Drop for TokenRequest {
         self.authorization.zeroize();
     }
 }
+
+// With feature `http`, the request goes to any client that takes an `http::Request` (reqwest,
+// hyper, ureq) without glue code.
+#[cfg(feature = "http")]
+impl TokenRequest {
+    /// The request as an `http::Request`: `POST`, the token endpoint, `Content-Type:
+    /// application/x-www-form-urlencoded`, `Accept: application/json` and the form as its body.
+    ///
+    /// Send it with a client that does not follow redirects: the body holds the code, the verifier
+    /// and the client secret, and a redirect would carry them to wherever it points.
+    ///
+    /// ```
+    /// # use workos_connect::{ConnectClient, oauth::RefreshToken};
+    /// let client = ConnectClient::new(
+    ///     "https://example.authkit.app".parse()?,
+    ///     "client_01HXYZ".parse()?,
+    ///     "https://app.example.com/callback".parse()?,
+    /// );
+    /// let request = client.refresh_request(&RefreshToken::new("rt_1")?).to_http()?;
+    /// assert_eq!(request.method(), "POST");
+    /// assert_eq!(request.uri(), "https://example.authkit.app/oauth2/token");
+    /// assert_eq!(request.headers()["content-type"], "application/x-www-form-urlencoded");
+    /// assert_eq!(request.body(), "grant_type=refresh_token&refresh_token=rt_1&client_id=client_01HXYZ");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_http(&self) -> Result<http::Request<String>, http::Error> {
+        let mut request = http::Request::post(self.url().as_str())
+            .header(http::header::CONTENT_TYPE, Self::CONTENT_TYPE)
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(authorization) = self.authorization() {
+            let mut value = http::HeaderValue::try_from(authorization)?;
+            value.set_sensitive(true);
+            request = request.header(http::header::AUTHORIZATION, value);
+        }
+        request.body(self.body())
+    }
+}
