@@ -409,8 +409,8 @@ fn a_dpop_bound_token_passes_with_its_proof_once_and_never_as_bearer() {
     let keys = keys(&["k1"]);
     let key = DpopKey::generate();
     let bound = bound_token("k1", &key);
-    let proof = proof(&key, RESOURCE, &bound);
-    let headers = dpop_headers(&bound, &[&proof]);
+    let first = proof(&key, RESOURCE, &bound);
+    let headers = dpop_headers(&bound, &[&first]);
 
     let accepted = decide(&check, &post("/mcp", &headers), &keys).unwrap();
     assert_eq!(accepted.dpop_jkt(), Some(key.thumbprint()));

@@ -59,7 +59,8 @@ use crate::resource_server::resource_request::ResourceRequest;
 ///     check.metadata_url().as_str(),
 ///     "https://api.example.com/.well-known/oauth-protected-resource/mcp"
 /// );
-/// let keys = KeySet::parse(br#"{"keys":[]}"#)?;
+/// let keys = KeySet::parse(br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",
+///     "x":"um5p5X2dN4geRSwNnR5YlrHqVJyiTPBhJMKDZ0AZshw","y":"GMuR_7RGCdQT7_Cpork0NBgwN56zGHRBk4ItZxbOUmU"}]}"#)?;
 ///
 /// // Per request:
 /// let request = ResourceRequest::new("POST", "/mcp");

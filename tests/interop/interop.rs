@@ -2215,9 +2215,12 @@ const SCENARIOS: [(&str, fn()); 18] = [
     ),
 ];
 
+/// A resource-server scenario's name, and its body for the example it runs against.
+type ResourceScenario = (&'static str, fn(Served));
+
 /// Resource-server scenarios, each run against every [`Served`] example: named after the package,
 /// as `mcp_server_<name>` and `actix_api_<name>`.
-const RESOURCE_SCENARIOS: [(&str, fn(Served)); 9] = [
+const RESOURCE_SCENARIOS: [ResourceScenario; 9] = [
     (
         "serves_its_metadata_and_refuses_requests_without_a_token",
         serves_its_metadata_and_refuses_requests_without_a_token,
