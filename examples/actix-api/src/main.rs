@@ -33,7 +33,7 @@ use workos_connect::{Issuer, KeyCache, KeyFetch, KeyRefetch, KeySet, Resource, S
 /// A JSON API protected by AuthKit access tokens.
 #[derive(Parser)]
 struct Options {
-    /// The AuthKit domain that issues the tokens, e.g. https://example.authkit.app
+    /// The URL of the AuthKit domain that issues the tokens
     #[arg(long, env = "WORKOS_AUTHKIT_DOMAIN")]
     issuer: Issuer,
     /// This API's URL as clients reach it: the resource tokens must be for, and its one route
