@@ -276,6 +276,7 @@ impl RequestCheck {
     }
 
     /// The token, and its proof for a DPoP token, at `now`.
+    #[cfg_attr(not(feature = "dpop"), allow(unused_variables))]
     fn validate(
         &self,
         authorization: &AuthorizationToken,
@@ -300,7 +301,6 @@ impl RequestCheck {
                 Ok(AcceptedRequest::new(claims, Some(proof.jkt().to_owned())))
             }
             _ => {
-                let _ = method;
                 let claims = self.tokens.validate_at(token, keys, now)?;
                 Ok(AcceptedRequest::new(claims, None))
             }
