@@ -312,7 +312,7 @@ impl DpopProofCheck {
         method: &str,
         url: &Url,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
-        self.check(dpop, method, url, None)
+        self.check(dpop, method, url, None, self.clock())
     }
 
     /// Checks a proof as [`check_proof`](Self::check_proof) does, all but its first use: nothing
@@ -343,7 +343,7 @@ impl DpopProofCheck {
         method: &str,
         url: &Url,
     ) -> Result<UnrecordedDpopProof, DpopProofError> {
-        self.verify(dpop, method, url, None)
+        self.verify(dpop, method, url, None, self.clock())
     }
 
     /// Records a proof from [`check_proof_unrecorded`](Self::check_proof_unrecorded) in this
@@ -383,7 +383,31 @@ impl DpopProofCheck {
         access_token: &AccessToken,
         cnf_jkt: &str,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
-        self.check(dpop, method, url, Some((access_token, cnf_jkt)))
+        self.check(
+            dpop,
+            method,
+            url,
+            Some((access_token, cnf_jkt)),
+            self.clock(),
+        )
+    }
+
+    /// [`check_resource_request`](Self::check_resource_request) at `now`, in Unix seconds.
+    pub(crate) fn check_resource_request_at<'a>(
+        &self,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+        access_token: &AccessToken,
+        cnf_jkt: &str,
+        now: u64,
+    ) -> Result<VerifiedDpopProof, DpopProofError> {
+        self.check(dpop, method, url, Some((access_token, cnf_jkt)), now)
+    }
+
+    /// Now in Unix seconds: the time set with [`at`](Self::at), else the system clock.
+    fn clock(&self) -> u64 {
+        self.now.unwrap_or_else(unix_now)
     }
 
     fn check<'a>(
@@ -392,19 +416,21 @@ impl DpopProofCheck {
         method: &str,
         url: &Url,
         token: Option<(&AccessToken, &str)>,
+        now: u64,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
         // The replay check last, so that a refused proof takes no room and can be mended and
         // sent again.
-        self.record(self.verify(dpop, method, url, token)?)
+        self.record(self.verify(dpop, method, url, token, now)?)
     }
 
-    /// Every check but the first use.
+    /// Every check but the first use, at `now`.
     fn verify<'a>(
         &self,
         dpop: impl IntoIterator<Item = &'a [u8]>,
         method: &str,
         url: &Url,
         token: Option<(&AccessToken, &str)>,
+        now: u64,
     ) -> Result<UnrecordedDpopProof, DpopProofError> {
         let proof = one_proof(dpop)?;
         let (jwk, claims) = verify_signed(proof)?;
@@ -423,7 +449,6 @@ impl DpopProofCheck {
                 url: htu(url).unwrap_or_default(),
             });
         }
-        let now = self.now.unwrap_or_else(unix_now);
         let max_age = self.max_age_secs.saturating_add(self.leeway_secs);
         if claims.iat.saturating_add(max_age) < now {
             return Err(DpopProofError::Stale {

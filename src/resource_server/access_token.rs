@@ -70,6 +70,8 @@ fn is_access_token_type(typ: &str) -> bool {
 pub struct AccessTokenCheck {
     issuer: Issuer,
     audience: String,
+    /// The resource `audience` names, when the check was made for one.
+    resource: Option<Resource>,
     required_scopes: ScopeList,
     required_permissions: Vec<String>,
     organization: Option<String>,
@@ -88,7 +90,10 @@ impl AccessTokenCheck {
     /// Tokens issued by `issuer` (the AuthKit domain) for `resource` (the `resource` indicator
     /// clients request, which AuthKit puts in `aud`).
     pub fn new(issuer: Issuer, resource: Resource) -> Self {
-        Self::with_audience(issuer, resource.as_str())
+        AccessTokenCheck {
+            resource: Some(resource.clone()),
+            ..Self::with_audience(issuer, resource.as_str())
+        }
     }
 
     /// Tokens issued by `issuer` with the audience `audience`, for an AuthKit environment without
@@ -101,6 +106,7 @@ impl AccessTokenCheck {
         AccessTokenCheck {
             issuer,
             audience: audience.into(),
+            resource: None,
             required_scopes: ScopeList::new(),
             required_permissions: Vec::new(),
             organization: None,
@@ -165,9 +171,25 @@ impl AccessTokenCheck {
         self
     }
 
+    /// Whether verified tokens are remembered.
+    pub(crate) fn remembers_verified(&self) -> bool {
+        self.verified.is_some()
+    }
+
     /// The scopes required.
     pub fn required_scopes(&self) -> &ScopeList {
         &self.required_scopes
+    }
+
+    /// The issuer whose tokens are taken.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    /// The resource the tokens must be for, when the check was made with [`new`](Self::new);
+    /// `None` when made [`with_audience`](Self::with_audience).
+    pub fn resource(&self) -> Option<&Resource> {
+        self.resource.as_ref()
     }
 
     /// Clock skew allowed on `exp`, `nbf` and `iat` (60 seconds by default, at most a day).
@@ -193,11 +215,21 @@ impl AccessTokenCheck {
         token: &AccessToken,
         keys: &KeySet,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
+        self.validate_at(token, keys, self.clock())
+    }
+
+    /// [`validate`](Self::validate) at `now`, in Unix seconds.
+    pub(super) fn validate_at(
+        &self,
+        token: &AccessToken,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<AccessTokenClaims, AccessTokenError> {
         #[cfg(feature = "dpop")]
         if self.dpop_required {
             return Err(AccessTokenError::DpopRequired);
         }
-        let claims = self.verified(token, keys)?;
+        let claims = self.verified(token, keys, now)?;
         // Sent as a bearer token, a token bound to a key would pass without its proof; no binding
         // (DPoP's `jkt`, mutual TLS's `x5t#S256`) is checked here.
         if claims.cnf().is_some() {
@@ -207,13 +239,19 @@ impl AccessTokenCheck {
         Ok(claims)
     }
 
-    /// The token's claims once it is verified (or remembered as verified) and within its times.
+    /// Now in Unix seconds: the time set with [`at`](Self::at), else the system clock.
+    pub(super) fn clock(&self) -> u64 {
+        self.now.unwrap_or_else(unix_now)
+    }
+
+    /// The token's claims once it is verified (or remembered as verified) and within its times at
+    /// `now`. A token naming a key the set lacks is refused before any signature is checked.
     pub(super) fn verified(
         &self,
         token: &AccessToken,
         keys: &KeySet,
+        now: u64,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
-        let now = self.now.unwrap_or_else(unix_now);
         let Some(verified_tokens) = &self.verified else {
             return self.verify(token, keys, now).map(|(claims, _)| claims);
         };
@@ -367,7 +405,7 @@ impl AccessTokenCheck {
             self.check_issuer(iss)?;
         }
         self.check_audience(&token.aud)?;
-        let now = self.now.unwrap_or_else(unix_now);
+        let now = self.clock();
         // RFC 7662 makes `exp` optional; the server has just said the token is active.
         check_lifetime(
             token.exp.unwrap_or(u64::MAX),

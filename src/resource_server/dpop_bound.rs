@@ -4,7 +4,7 @@
 
 use url::Url;
 
-use crate::dpop::{DpopChallenge, DpopProofCheck};
+use crate::dpop::{DpopChallenge, DpopProofCheck, VerifiedDpopProof};
 use crate::jose::key_set::KeySet;
 use crate::oauth::credential::AccessToken;
 use crate::resource_server::access_token::AccessTokenCheck;
@@ -102,19 +102,38 @@ impl AccessTokenCheck {
         method: &str,
         url: &Url,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
+        self.validate_dpop_at(token, keys, dpop, method, url, None)
+            .map(|(claims, _)| claims)
+    }
+
+    /// [`validate_dpop`](Self::validate_dpop) at `now` (Unix seconds) for the token and the
+    /// proof alike, or on each one's own clock when `None`; also gives the proof. The proof is
+    /// looked at only once the token is verified, so a token naming a key the set lacks records
+    /// no proof as used.
+    pub(super) fn validate_dpop_at<'a>(
+        &self,
+        token: &AccessToken,
+        keys: &KeySet,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+        now: Option<u64>,
+    ) -> Result<(AccessTokenClaims, VerifiedDpopProof), AccessTokenError> {
         let Some(proofs) = &self.dpop else {
             return Err(AccessTokenError::DpopNotAccepted);
         };
-        let claims = self.verified(token, keys)?;
+        let claims = self.verified(token, keys, now.unwrap_or_else(|| self.clock()))?;
         let jkt = claims
             .cnf()
             .and_then(|cnf| cnf.jkt())
             .ok_or(AccessTokenError::NotDpopBound)?;
-        proofs
-            .check_resource_request(dpop, method, url, token, jkt)
-            .map_err(AccessTokenError::DpopProof)?;
+        let proof = match now {
+            Some(now) => proofs.check_resource_request_at(dpop, method, url, token, jkt, now),
+            None => proofs.check_resource_request(dpop, method, url, token, jkt),
+        }
+        .map_err(AccessTokenError::DpopProof)?;
         self.check_grants(&claims)?;
-        Ok(claims)
+        Ok((claims, proof))
     }
 
     /// Checks the token of a request's `Authorization` header

@@ -14,9 +14,10 @@
 //! | keep the keys current; a token naming an unknown key (`AccessTokenError::names_unknown_key`) | `KeyCache`: its `poll` on a timer, `unknown_key` then `finish` | 7517 |
 //! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`], then `AccessTokenCheck::check_introspected` | 7662 |
 //! | refuse a request | a [`BearerChallenge`](crate::oauth::BearerChallenge) as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`](crate::oauth::BearerError) | 6750 §3, 9728 §5.1 |
+//! | all of the above for each request, for a web framework's driver: the `Origin` guard, the token by its scheme, the DPoP proof's URL, the keys to fetch first, the whole answer | `RequestCheck::check` on a `ResourceRequest`: `RequestDecision::Accept`, `Refuse` (a `Refusal`) or `FetchKeys`, then `RequestCheck::resume` | 6750, 9449, 9728 |
 //!
-//! [`workos-connect-axum`](https://docs.rs/workos-connect-axum) does all of this for an axum server,
-//! as one tower layer.
+//! [`workos-connect-axum`](https://docs.rs/workos-connect-axum) drives `RequestCheck` for an axum
+//! server, as one tower layer; `examples/actix-api` in the repository drives it for actix-web.
 //!
 //! Signatures are verified by AWS-LC (feature `aws-lc-rs`, default), with each key parsed once with
 //! the key set: a first check costs little more than the one RSA verification it needs, and a
@@ -33,12 +34,24 @@ mod access_token;
 mod access_token_claims;
 #[cfg(feature = "access-token")]
 mod access_token_error;
+#[cfg(feature = "access-token")]
+mod allowed_origins;
 mod bearer;
 #[cfg(all(feature = "access-token", feature = "dpop"))]
 mod dpop_bound;
 mod introspection;
 #[cfg(all(feature = "access-token", feature = "dpop"))]
+mod proof_target;
+#[cfg(feature = "access-token")]
+mod refusal;
+#[cfg(feature = "access-token")]
+mod request_check;
+#[cfg(feature = "access-token")]
+mod request_decision;
+#[cfg(all(feature = "access-token", feature = "dpop"))]
 mod resource_challenge;
+#[cfg(feature = "access-token")]
+mod resource_request;
 #[cfg(feature = "access-token")]
 mod verified_tokens;
 
@@ -54,5 +67,13 @@ pub use bearer::{
 pub use introspection::{
     introspection_request, IntrospectedToken, Introspection, IntrospectionError,
 };
+#[cfg(feature = "access-token")]
+pub use refusal::{Refusal, RefusalReason};
+#[cfg(feature = "access-token")]
+pub use request_check::{RequestCheck, RequestCheckError};
+#[cfg(feature = "access-token")]
+pub use request_decision::{AcceptedRequest, AwaitingKeys, RequestDecision};
 #[cfg(all(feature = "access-token", feature = "dpop"))]
 pub use resource_challenge::ResourceChallenge;
+#[cfg(feature = "access-token")]
+pub use resource_request::ResourceRequest;

@@ -4,8 +4,8 @@
 //   a confidential client (client_secret_post), and refresh tokens for offline_access;
 // - Dynamic Client Registration (RFC 7591) at /oauth2/register, open (no initial access token);
 //   public clients (`none`) registered there must use PKCE like the static one;
-// - resource indicators (RFC 8707) for MCP servers on loopback (any http://127.0.0.1:<port>/mcp),
-//   whose access tokens are JWTs with that resource as `aud` and scopes mcp:tools and mcp:read; any
+// - resource indicators (RFC 8707) for resource servers on loopback (any
+//   http://127.0.0.1:<port>/mcp, or /api for the actix-api example), whose access tokens are JWTs with that resource as `aud` and scopes mcp:tools and mcp:read; any
 //   other resource is invalid_target; the static client short-lived-app gets them for 1 second;
 // - the discovery document at RFC 8414's /.well-known/oauth-authorization-server as well as at
 //   /.well-known/openid-configuration.
@@ -29,8 +29,8 @@ const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = process.env.REDIRECT_URI;
 // The axum-login example's callback, for the scenario that runs it.
 const appRedirectUri = process.env.APP_REDIRECT_URI;
-// An MCP server's resource identifier: each scenario that runs one picks a free port.
-const isMcpResource = (indicator) => /^http:\/\/127\.0\.0\.1:[0-9]+\/mcp$/.test(indicator);
+// A resource server's identifier: each scenario that runs one picks a free port.
+const isMcpResource = (indicator) => /^http:\/\/127\.0\.0\.1:[0-9]+\/(mcp|api)$/.test(indicator);
 
 // The lifetime of renewing-app's access tokens from a login, in seconds.
 const RENEWING_LOGIN_TTL = 30;

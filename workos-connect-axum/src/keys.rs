@@ -167,6 +167,14 @@ impl Keys {
         }
     }
 
+    /// A set newer than `held` (the set a token was checked with, `None` if there was none), after
+    /// [`after_unknown_key`](Self::after_unknown_key): `None` when the cache gave no other.
+    pub(crate) async fn newer_than(&self, held: Option<&Arc<KeySet>>) -> Option<Arc<KeySet>> {
+        self.after_unknown_key()
+            .await
+            .filter(|newer| held.is_none_or(|held| !Arc::ptr_eq(newer, held)))
+    }
+
     fn cache(&self) -> MutexGuard<'_, KeyCache> {
         self.shared.cache()
     }

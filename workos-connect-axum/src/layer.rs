@@ -14,6 +14,17 @@ use tower_service::Service;
 
 use crate::protect::ProtectedResource;
 
+impl ProtectedResource {
+    /// The tower layer that lets a request through only with a valid access token, its claims in
+    /// the request's extensions (read them with [`Authenticated`](crate::Authenticated)), and
+    /// answers any other with the status, challenge and body the core's check gives it.
+    pub fn layer(&self) -> RequireAccessToken {
+        RequireAccessToken {
+            resource: self.clone(),
+        }
+    }
+}
+
 /// The layer of [`ProtectedResource::layer`]: wraps a service (an axum `Router`, a handler, or
 /// another tower service such as an MCP SDK's) so that it only sees requests with a valid access
 /// token, whose [`AccessTokenClaims`](workos_connect::resource_server::AccessTokenClaims) are put in
@@ -21,12 +32,6 @@ use crate::protect::ProtectedResource;
 #[derive(Clone, Debug)]
 pub struct RequireAccessToken {
     resource: ProtectedResource,
-}
-
-impl RequireAccessToken {
-    pub(crate) fn new(resource: ProtectedResource) -> Self {
-        RequireAccessToken { resource }
-    }
 }
 
 impl<S> Layer<S> for RequireAccessToken {
@@ -68,21 +73,24 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let resource = self.resource.clone();
         Box::pin(async move {
-            // The path the client sent, which its DPoP proof names, even inside a nested router.
-            let path = request
+            // The target the client sent, which its DPoP proof names, even inside a nested router.
+            let uri = request
                 .extensions()
                 .get::<OriginalUri>()
-                .map_or_else(|| request.uri().path(), |original| original.0.path())
+                .map_or_else(|| request.uri(), |original| &original.0);
+            let target = uri
+                .path_and_query()
+                .map_or_else(|| uri.path(), |target| target.as_str())
                 .to_owned();
             match resource
-                .authenticate(request.method(), &path, request.headers())
+                .authenticate(request.method(), &target, request.headers())
                 .await
             {
-                Ok(claims) => {
-                    request.extensions_mut().insert(claims);
+                Ok(accepted) => {
+                    request.extensions_mut().insert(accepted.into_claims());
                     Ok(inner.call(request).await.into_response())
                 }
-                Err(refusal) => Ok(refusal.into_response()),
+                Err(refused) => Ok(refused.into_response()),
             }
         })
     }

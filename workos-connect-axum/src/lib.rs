@@ -7,7 +7,7 @@
 //!
 //! | job | where |
 //! | --- | --- |
-//! | an API or MCP server that takes AuthKit access tokens | [`ProtectedResource`]: [`protect`](ProtectedResource::protect) a router, or its [`layer`](ProtectedResource::layer) around any tower service; [`Authenticated`] in handlers |
+//! | an API or MCP server that takes AuthKit access tokens | [`ProtectedResource`], the driver of the core's [`RequestCheck`](workos_connect::resource_server::RequestCheck): [`protect`](ProtectedResource::protect) a router, or its [`layer`](ProtectedResource::layer) around any tower service; [`Authenticated`] in handlers |
 //! | a web backend logging users in, with a session, renewal and logout | [`WebLogin`]: its [`router`](WebLogin::router) and [`session_layer`](WebLogin::session_layer); [`SignedIn`] in handlers |
 //! | the issuer's signing keys, kept current | [`Keys`], driven by the core's [`KeyCache`](workos_connect::jose::KeyCache) |
 //!
@@ -15,20 +15,25 @@
 //!
 //! Every route of the router needs `Authorization: Bearer <access token>` issued by the AuthKit
 //! domain for this resource, with the scopes required; the resource's metadata (RFC 9728) tells
-//! clients where to log in.
+//! clients where to log in. What a token must carry is the core's
+//! [`AccessTokenCheck`](workos_connect::resource_server::AccessTokenCheck); the rest of the
+//! decision (origins, DPoP, the answers) its
+//! [`RequestCheck`](workos_connect::resource_server::RequestCheck); this crate fetches the keys and
+//! moves the bytes.
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
+//! use workos_connect::resource_server::{AccessTokenCheck, RequestCheck};
 //! use workos_connect_axum::{Authenticated, ProtectedResource};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let api = ProtectedResource::builder(
+//!     let check = AccessTokenCheck::new(
 //!         "https://example.authkit.app".parse()?,
 //!         "https://api.example.com/".parse()?,
 //!     )
-//!     .require_scopes("things:read".parse()?)
-//!     .build()?;
+//!     .require_scopes("things:read".parse()?);
+//!     let api = ProtectedResource::new(RequestCheck::new(check)?)?;
 //!     let app = api.protect(Router::new().route("/things", get(things)));
 //!     axum::serve(tokio::net::TcpListener::bind("127.0.0.1:8000").await?, app).await?;
 //!     Ok(())
@@ -45,12 +50,13 @@
 //! | a malformed or repeated header | 400 | `error="invalid_request"` |
 //! | a token with a bad signature, unknown key, wrong `iss` or `aud`, expired or not yet valid | 401 | `error="invalid_token"` |
 //! | a token lacking a required scope | 403 | `error="insufficient_scope"` |
-//! | an `Origin` that is neither the resource's nor [allowed](ProtectedResourceBuilder::allowed_origin) | 403 | none |
+//! | an `Origin` that is neither the resource's nor [allowed](workos_connect::resource_server::RequestCheck::allowed_origin) | 403 | none |
 //! | no key set fetched yet, and the fetch failed | 503 | none |
 //!
-//! Each refusal is logged through [`tracing`](https://docs.rs/tracing) with its reason, never
-//! with the token. [`ProtectedResource::authenticate`] runs the same check on a `HeaderMap` for a
-//! handler of your own.
+//! Each answer carries a JSON body, `{"error": ..., "error_description": ...}`. Each refusal is
+//! logged through [`tracing`](https://docs.rs/tracing) with its reason, never with the token.
+//! [`ProtectedResource::authenticate`] runs the same check on a `HeaderMap` for a handler of your
+//! own.
 //!
 //! # Log users in
 //!
@@ -123,9 +129,9 @@
 //! ```text
 //! use rmcp::transport::streamable_http_server::{session::never::NeverSessionManager, StreamableHttpServerConfig, StreamableHttpService};
 //!
-//! let resource = ProtectedResource::builder(issuer, "https://mcp.example.com/mcp".parse()?)
-//!     .require_scopes("mcp:tools".parse()?)
-//!     .build()?;
+//! let check = AccessTokenCheck::new(issuer, "https://mcp.example.com/mcp".parse()?)
+//!     .require_scopes("mcp:tools".parse()?);
+//! let resource = ProtectedResource::new(RequestCheck::new(check)?)?;
 //! let config = StreamableHttpServerConfig::default()
 //!     .with_legacy_session_mode(false)
 //!     .with_json_response(true)
@@ -162,6 +168,7 @@ mod layer;
 mod login;
 mod login_error;
 mod protect;
+mod refused;
 mod renewals;
 mod router;
 mod same_origin;
@@ -175,7 +182,6 @@ pub use keys::{Keys, KeysError};
 pub use layer::{RequireAccessToken, RequireAccessTokenService};
 pub use login::{WebLogin, WebLoginBuilder, WebLoginSetupError, LOGIN_PATH, LOGOUT_PATH};
 pub use login_error::LoginError;
-pub use protect::{
-    ProtectedResource, ProtectedResourceBuilder, Refusal, RefusalReason, SetupError,
-};
+pub use protect::{ProtectedResource, ProtectedResourceBuilder, SetupError};
+pub use refused::Refused;
 pub use signed_in::{SignInRequired, SignedIn};

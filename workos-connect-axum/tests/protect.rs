@@ -18,8 +18,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
 use tower_service::Service;
-use workos_connect::dpop::{DpopChallenge, DpopErrorCode, DpopKey};
+use workos_connect::dpop::{DpopChallenge, DpopErrorCode, DpopKey, DpopProofCheck};
 use workos_connect::oauth::{BearerChallenge, BearerError};
+use workos_connect::resource_server::{AccessTokenCheck, RequestCheck};
 use workos_connect::{jose::KeyCache, oauth::AccessToken};
 use workos_connect_axum::{Authenticated, Keys, ProtectedResource};
 
@@ -148,6 +149,12 @@ impl Jwks {
     }
 }
 
+/// The tokens the resource takes: for it, with `mcp:tools`.
+fn tokens() -> AccessTokenCheck {
+    AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .require_scopes("mcp:tools".parse().unwrap())
+}
+
 /// The resource, requiring `mcp:tools`, with keys from `jwks` kept by a cache with these intervals
 /// (the first fetch done), and the app: `POST /mcp` behind the layer, answering the token's `sub`,
 /// and the metadata route.
@@ -158,9 +165,11 @@ async fn protect(jwks: &Jwks, refresh: Duration, min: Duration) -> (ProtectedRes
     let keys = Keys::new(cache).unwrap();
     keys.spawn_refresh().unwrap();
     keys.ready().await.unwrap();
-    let resource = ProtectedResource::builder(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
-        .require_scopes("mcp:tools".parse().unwrap())
+    let check = RequestCheck::new(tokens())
+        .unwrap()
         .allowed_origin("https://app.example.com")
+        .unwrap();
+    let resource = ProtectedResource::builder(check)
         .keys(keys)
         .build()
         .unwrap();
@@ -372,13 +381,17 @@ async fn refusals_carry_their_status_and_challenge_and_the_metadata_is_served() 
         assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
     }
 
-    // A token lacking the scope: 403 insufficient_scope.
+    // A token lacking the scope: 403 insufficient_scope, and the same in a JSON body.
     let response = send(&app, request(Some(&token("k1", "openid")), None)).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         challenge(&response).error,
         Some(BearerError::InsufficientScope)
     );
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+    let body = to_bytes(response.into_body(), 1024).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"], "insufficient_scope");
 
     // A good token: the handler reads its claims.
     let response = send(&app, request(Some(&good), None)).await;
@@ -400,62 +413,20 @@ async fn refusals_carry_their_status_and_challenge_and_the_metadata_is_served() 
     assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
 }
 
-#[tokio::test]
-async fn permissions_and_organization_are_required_of_remembered_tokens_too() {
-    let jwks = Jwks::start(&["k1"]).await;
-    let cache = KeyCache::new(jwks.url.parse().unwrap());
-    let keys = Keys::new(cache).unwrap();
-    keys.spawn_refresh().unwrap();
-    keys.ready().await.unwrap();
-    let resource = ProtectedResource::builder(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
-        .require_permissions(["posts:write"])
-        .require_organization("org_01")
-        .keys(keys)
-        .build()
-        .unwrap();
-    let app = Router::new()
-        .route("/mcp", post(|| async { "ok" }))
-        .layer(resource.layer());
-    let writer = token_with(
-        "k1",
-        "",
-        json!({"permissions": ["posts:read", "posts:write"]}),
-    );
-    let reader = token_with("k1", "", json!({"permissions": ["posts:read"]}));
-    let elsewhere = token_with(
-        "k1",
-        "",
-        json!({"permissions": ["posts:write"], "org_id": "org_02"}),
-    );
-    // Each twice: the second answer comes from the remembered token, with the same checks.
-    for _ in 0..2 {
-        assert_eq!(status(&app, &writer).await, StatusCode::OK);
-        for refused in [&reader, &elsewhere] {
-            let response = send(&app, request(Some(refused), None)).await;
-            assert_eq!(response.status(), StatusCode::FORBIDDEN);
-            assert_eq!(
-                challenge(&response).error,
-                Some(BearerError::InsufficientScope)
-            );
-        }
-    }
-}
-
 /// A resource taking DPoP-bound tokens only (`require_dpop`), or beside bearer tokens (`dpop`).
 async fn protect_dpop(jwks: &Jwks, required: bool) -> Router {
     let keys = Keys::new(KeyCache::new(jwks.url.parse().unwrap())).unwrap();
     keys.spawn_refresh().unwrap();
     keys.ready().await.unwrap();
-    let builder = ProtectedResource::builder(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
-        .require_scopes("mcp:tools".parse().unwrap())
-        .keys(keys);
-    let resource = if required {
-        builder.require_dpop()
+    let tokens = if required {
+        tokens().require_dpop()
     } else {
-        builder.dpop()
-    }
-    .build()
-    .unwrap();
+        tokens().dpop(DpopProofCheck::new())
+    };
+    let resource = ProtectedResource::builder(RequestCheck::new(tokens).unwrap())
+        .keys(keys)
+        .build()
+        .unwrap();
     async fn whoami(Authenticated(claims): Authenticated) -> String {
         claims.sub().to_owned()
     }
@@ -594,37 +565,4 @@ async fn a_proof_names_the_path_as_routed_not_with_its_dot_segments_removed() {
             "{path}"
         );
     }
-}
-
-#[tokio::test]
-async fn a_resource_taking_dpop_still_takes_bearer_tokens_and_offers_both() {
-    let jwks = Jwks::start(&["k1"]).await;
-    let app = protect_dpop(&jwks, false).await;
-    assert_eq!(
-        status(&app, &token("k1", "mcp:tools")).await,
-        StatusCode::OK
-    );
-
-    let response = send(&app, request(None, None)).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let header = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
-    let bearer = BearerChallenge::parse(header).unwrap();
-    let dpop = DpopChallenge::parse(header).unwrap();
-    assert_eq!(bearer.resource_metadata, dpop.resource_metadata);
-    assert_eq!(dpop.scope.as_deref(), Some("mcp:tools"));
-
-    // A token without `cnf` sent as a DPoP token is no DPoP token.
-    let key = DpopKey::generate();
-    let unbound = token("k1", "mcp:tools");
-    let proof = key
-        .proof("POST", &RESOURCE.parse().unwrap())
-        .access_token(&AccessToken::new(unbound.clone()).unwrap())
-        .sign()
-        .unwrap();
-    let response = send(&app, dpop_request(&unbound, &[proof.as_str()])).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        dpop_challenge(&response).error,
-        Some(DpopErrorCode::InvalidToken)
-    );
 }

@@ -24,8 +24,11 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_router};
 use url::Url;
+use workos_connect::dpop::DpopProofCheck;
 use workos_connect::oauth::{Issuer, Resource, ScopeList};
-use workos_connect::resource_server::AccessTokenClaims;
+use workos_connect::resource_server::{
+    AccessTokenCheck, AccessTokenClaims, RequestCheck, RequestCheckError,
+};
 use workos_connect_axum::{KeysError, ProtectedResource, SetupError};
 
 /// An MCP server protected by AuthKit access tokens.
@@ -100,6 +103,8 @@ impl Tools {
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error("{0}")]
+    Check(#[from] RequestCheckError),
+    #[error("{0}")]
     Setup(#[from] SetupError),
     #[error("{0}")]
     Keys(#[from] KeysError),
@@ -108,25 +113,27 @@ enum Failure {
 }
 
 async fn serve(options: Options) -> Result<(), Failure> {
-    let mut resource = ProtectedResource::builder(options.issuer, options.resource.clone())
+    let mut tokens = AccessTokenCheck::new(options.issuer, options.resource.clone())
         .require_scopes(options.scope)
         .require_permissions(options.permissions)
-        .leeway(options.leeway)
-        .keys_refresh_interval(Duration::from_secs(options.keys_refresh_interval))
-        .keys_min_interval(Duration::from_secs(options.keys_refetch_interval));
-    for origin in &options.allowed_origins {
-        resource = resource.allowed_origin(origin);
-    }
-    if let Some(url) = options.jwks_url {
-        resource = resource.jwks_uri(url);
-    }
+        .leeway(options.leeway);
     if let Some(organization) = options.organization {
-        resource = resource.require_organization(organization);
+        tokens = tokens.require_organization(organization);
     }
     if options.require_dpop {
-        resource = resource.require_dpop();
+        tokens = tokens.require_dpop();
     } else if options.dpop {
-        resource = resource.dpop();
+        tokens = tokens.dpop(DpopProofCheck::new());
+    }
+    let mut check = RequestCheck::new(tokens)?;
+    for origin in &options.allowed_origins {
+        check = check.allowed_origin(origin)?;
+    }
+    let mut resource = ProtectedResource::builder(check)
+        .keys_refresh_interval(Duration::from_secs(options.keys_refresh_interval))
+        .keys_min_interval(Duration::from_secs(options.keys_refetch_interval));
+    if let Some(url) = options.jwks_url {
+        resource = resource.jwks_uri(url);
     }
     let resource = resource.build()?;
     // The first key set before serving: a server that cannot read its keys does not start.

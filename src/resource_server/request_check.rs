@@ -1,0 +1,394 @@
+//! A resource server's whole decision on one request, without I/O: the `Origin` guard, the
+//! token and its scheme, the DPoP proof's target, the keys, and the answer to a refusal.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use url::Url;
+
+use crate::discovery::resource_metadata::ProtectedResourceMetadata;
+#[cfg(feature = "dpop")]
+use crate::dpop::DPOP_ALGORITHM;
+use crate::jose::key_set::KeySet;
+use crate::oauth::identifier::Resource;
+use crate::resource_server::access_token::AccessTokenCheck;
+use crate::resource_server::access_token_error::AccessTokenError;
+use crate::resource_server::allowed_origins::AllowedOrigins;
+use crate::resource_server::bearer::{
+    authorization_token, AuthorizationToken, BearerTokenError, TokenScheme,
+};
+#[cfg(feature = "dpop")]
+use crate::resource_server::proof_target::proof_target;
+use crate::resource_server::refusal::{Refusal, RefusalReason};
+use crate::resource_server::request_decision::{AcceptedRequest, AwaitingKeys, RequestDecision};
+use crate::resource_server::resource_request::ResourceRequest;
+
+/// Everything a resource server decides about a request, made once and used for every request:
+/// the token check ([`AccessTokenCheck`], which also says whether DPoP-bound tokens are taken or
+/// required), the resource's metadata (RFC 9728) and its URL, which the challenges name, and the
+/// web origins allowed. It does no I/O: the driver (a web framework's layer or middleware) reads
+/// the request into a [`ResourceRequest`], hands over the key set it holds and the time, and
+/// writes the answer.
+///
+/// | decision | the driver |
+/// | --- | --- |
+/// | [`RequestDecision::Accept`] | passes the request on, with the token's claims |
+/// | [`RequestDecision::Refuse`] | answers with the refusal's status, `WWW-Authenticate`, `DPoP-Nonce` and JSON body |
+/// | [`RequestDecision::FetchKeys`] | asks its `KeyCache` (`unknown_key`), fetches if told to, then calls [`resume`](Self::resume) with the newer set, or with `None` when there is none |
+///
+/// The checks, in order: the `Origin`, when sent, must be the resource's own or one
+/// [allowed](Self::allowed_origin), and sent once (a browser page's request; the MCP streamable
+/// HTTP transport's guard against DNS rebinding). Then the `Authorization` header (one, `Bearer`
+/// or `DPoP`); for `DPoP`, the URL its proof must name, the resource's origin and the request's
+/// path, never the `Host` header; then the token against the keys; then the proof, which is
+/// recorded against replay only once the token has passed.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use workos_connect::{jose::KeySet, resource_server::{AccessTokenCheck, RequestCheck, RequestDecision, ResourceRequest}};
+///
+/// let tokens = AccessTokenCheck::new(
+///     "https://example.authkit.app".parse()?,
+///     "https://api.example.com/mcp".parse()?,
+/// )
+/// .require_scopes("mcp:tools".parse()?);
+/// let check = RequestCheck::new(tokens)?.allowed_origin("https://app.example.com")?;
+/// // Serve `check.metadata()` as JSON at `check.metadata_url()`'s path.
+/// assert_eq!(
+///     check.metadata_url().as_str(),
+///     "https://api.example.com/.well-known/oauth-protected-resource/mcp"
+/// );
+/// let keys = KeySet::parse(br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",
+///     "x":"um5p5X2dN4geRSwNnR5YlrHqVJyiTPBhJMKDZ0AZshw","y":"GMuR_7RGCdQT7_Cpork0NBgwN56zGHRBk4ItZxbOUmU"}]}"#)?;
+///
+/// // Per request:
+/// let request = ResourceRequest::new("POST", "/mcp");
+/// let RequestDecision::Refuse(refusal) = check.check(&request, Some(&keys), SystemTime::now()) else {
+///     panic!("no token");
+/// };
+/// assert_eq!(refusal.status(), 401);
+/// assert_eq!(
+///     refusal.www_authenticate(),
+///     Some(r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools""#)
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "call `check` for each request"]
+pub struct RequestCheck {
+    tokens: AccessTokenCheck,
+    resource: Resource,
+    metadata: ProtectedResourceMetadata,
+    metadata_url: Url,
+    allowed_origins: AllowedOrigins,
+}
+
+/// Why a [`RequestCheck`] could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestCheckError {
+    /// The token check names an audience, not a resource: make it with [`AccessTokenCheck::new`].
+    #[error("the access token check was made with_audience, so it names no resource to publish metadata for; make it with AccessTokenCheck::new")]
+    NoResource,
+    /// An allowed origin is not an origin (`scheme://host[:port]`, nothing after it).
+    #[error("`{input}` is not an origin: write scheme://host[:port] with nothing after it")]
+    NotOrigin {
+        /// The origin as given.
+        input: String,
+    },
+}
+
+impl RequestCheck {
+    /// How many verified tokens a request check remembers when its token check remembers none
+    /// (see [`AccessTokenCheck::remember_verified`]): a client sends one token until it expires,
+    /// so a server checks each signature once.
+    pub const DEFAULT_REMEMBERED_TOKENS: usize = 10_000;
+
+    /// The check of requests to the resource `tokens` checks tokens for, and its metadata: the
+    /// resource, the issuer as its authorization server, the required scopes as
+    /// `scopes_supported`, and, when `tokens` takes DPoP-bound tokens,
+    /// `dpop_signing_alg_values_supported` (and `dpop_bound_access_tokens_required` when it
+    /// requires them).
+    pub fn new(tokens: AccessTokenCheck) -> Result<RequestCheck, RequestCheckError> {
+        let resource = tokens
+            .resource()
+            .cloned()
+            .ok_or(RequestCheckError::NoResource)?;
+        let mut metadata =
+            ProtectedResourceMetadata::new(resource.clone(), vec![tokens.issuer().clone()]);
+        let scopes = tokens.required_scopes();
+        if !scopes.is_empty() {
+            metadata = metadata.scopes_supported(scopes.iter().map(|scope| scope.as_str()));
+        }
+        #[cfg(feature = "dpop")]
+        if tokens.takes_dpop() {
+            metadata = metadata.dpop_signing_alg_values_supported([DPOP_ALGORITHM]);
+            if !tokens.takes_bearer() {
+                metadata = metadata.dpop_bound_access_tokens_required(true);
+            }
+        }
+        // A server sees each token many times; set `remember_verified` on the check to choose how
+        // many are remembered.
+        let tokens = if tokens.remembers_verified() {
+            tokens
+        } else {
+            tokens.remember_verified(Self::DEFAULT_REMEMBERED_TOKENS)
+        };
+        Ok(RequestCheck {
+            metadata_url: ProtectedResourceMetadata::well_known_url(&resource),
+            allowed_origins: AllowedOrigins::of(resource.url()),
+            tokens,
+            resource,
+            metadata,
+        })
+    }
+
+    /// A web origin whose pages may call the resource, as `scheme://host[:port]`, besides the
+    /// resource's own. A request carrying an `Origin` header is refused with 403 unless it is one
+    /// of them; requests without `Origin` (not from a browser page) are not affected.
+    pub fn allowed_origin(mut self, origin: &str) -> Result<Self, RequestCheckError> {
+        self.allowed_origins
+            .allow(origin)
+            .ok_or_else(|| RequestCheckError::NotOrigin {
+                input: origin.to_owned(),
+            })?;
+        Ok(self)
+    }
+
+    /// The check of each token.
+    pub fn tokens(&self) -> &AccessTokenCheck {
+        &self.tokens
+    }
+
+    /// The resource.
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
+    /// The resource's metadata, to serve as JSON at [`metadata_url`](Self::metadata_url).
+    pub fn metadata(&self) -> &ProtectedResourceMetadata {
+        &self.metadata
+    }
+
+    /// Where the metadata is served (RFC 9728 section 3.1), as the challenges name it.
+    pub fn metadata_url(&self) -> &Url {
+        &self.metadata_url
+    }
+
+    /// The origins a request's `Origin` may name, the resource's first.
+    pub fn allowed_origins(&self) -> &[String] {
+        self.allowed_origins.as_slice()
+    }
+
+    /// Decides on `request` with `keys`, the set held (`None` before the first fetch), at `now`.
+    /// A token naming a key the set lacks, or any token while no set is held, stops the check
+    /// before any signature is checked or proof recorded: [`RequestDecision::FetchKeys`].
+    pub fn check<'a>(
+        &self,
+        request: &ResourceRequest<'a>,
+        keys: Option<&KeySet>,
+        now: SystemTime,
+    ) -> RequestDecision<'a> {
+        if !self.allowed_origins.admit(&request.origin) {
+            return RequestDecision::Refuse(Refusal::origin());
+        }
+        let authorization = match self.read_authorization(request) {
+            Ok(authorization) => authorization,
+            Err(error) => return RequestDecision::Refuse(self.refuse_request(error)),
+        };
+        let proof = match self.proof_of(&authorization, request) {
+            Ok(proof) => proof,
+            Err(error) => {
+                return RequestDecision::Refuse(self.refuse_token(error, authorization.scheme()))
+            }
+        };
+        let awaiting = |unknown_key| {
+            RequestDecision::FetchKeys(AwaitingKeys {
+                proof: proof
+                    .as_ref()
+                    .map(|url| (request.dpop.clone(), url.clone())),
+                authorization: authorization.clone(),
+                method: request.method(),
+                unknown_key,
+            })
+        };
+        let Some(keys) = keys else {
+            return awaiting(None);
+        };
+        let proof = proof.as_ref().map(|url| (request.dpop.as_slice(), url));
+        match self.validate(&authorization, request.method(), proof, keys, now) {
+            Ok(accepted) => RequestDecision::Accept(accepted),
+            Err(error) if error.names_unknown_key() => awaiting(Some(error)),
+            Err(error) => RequestDecision::Refuse(self.refuse_token(error, authorization.scheme())),
+        }
+    }
+
+    /// Decides on a request that awaited keys, with `keys`, the newer set the key cache gave, or
+    /// `None` when it gave none (no fetch allowed yet, or the fetch failed): then the request is
+    /// refused as the set it was checked with refused it, or with 503 when it had none.
+    pub fn resume(
+        &self,
+        awaiting: AwaitingKeys<'_>,
+        keys: Option<&KeySet>,
+        now: SystemTime,
+    ) -> Result<AcceptedRequest, Refusal> {
+        let scheme = awaiting.authorization.scheme();
+        let Some(keys) = keys else {
+            return Err(match awaiting.unknown_key {
+                Some(error) => self.refuse_token(error, scheme),
+                None => Refusal::no_keys(),
+            });
+        };
+        let proof = awaiting
+            .proof
+            .as_ref()
+            .map(|(dpop, url)| (dpop.as_slice(), url));
+        self.validate(&awaiting.authorization, awaiting.method, proof, keys, now)
+            .map_err(|error| self.refuse_token(error, scheme))
+    }
+
+    /// The token of the `Authorization` header, by a scheme this build takes.
+    fn read_authorization(
+        &self,
+        request: &ResourceRequest<'_>,
+    ) -> Result<AuthorizationToken, BearerTokenError> {
+        let authorization = authorization_token(request.authorization.iter().copied())?;
+        // Without DPoP support, a DPoP token is a credential of another scheme, as for
+        // `bearer_token`.
+        if cfg!(not(feature = "dpop")) && authorization.scheme() == TokenScheme::Dpop {
+            return Err(BearerTokenError::OtherScheme);
+        }
+        Ok(authorization)
+    }
+
+    /// The URL the DPoP proof must name, for a DPoP token; built before any key is looked at, so
+    /// a request whose path a URL would rewrite is refused at once.
+    #[cfg(feature = "dpop")]
+    fn proof_of(
+        &self,
+        authorization: &AuthorizationToken,
+        request: &ResourceRequest<'_>,
+    ) -> Result<Option<Url>, AccessTokenError> {
+        match authorization.scheme() {
+            TokenScheme::Dpop => proof_target(self.resource.url(), request.target())
+                .map(Some)
+                .map_err(AccessTokenError::DpopProof),
+            TokenScheme::Bearer => Ok(None),
+        }
+    }
+
+    #[cfg(not(feature = "dpop"))]
+    fn proof_of(
+        &self,
+        _: &AuthorizationToken,
+        _: &ResourceRequest<'_>,
+    ) -> Result<Option<Url>, AccessTokenError> {
+        Ok(None)
+    }
+
+    /// The token, and its proof for a DPoP token, at `now`.
+    #[cfg_attr(not(feature = "dpop"), allow(unused_variables))]
+    fn validate(
+        &self,
+        authorization: &AuthorizationToken,
+        method: &str,
+        proof: Option<(&[&[u8]], &Url)>,
+        keys: &KeySet,
+        now: SystemTime,
+    ) -> Result<AcceptedRequest, AccessTokenError> {
+        let now = unix_seconds(now);
+        let token = authorization.token();
+        match proof {
+            #[cfg(feature = "dpop")]
+            Some((dpop, url)) => {
+                let (claims, proof) = self.tokens.validate_dpop_at(
+                    token,
+                    keys,
+                    dpop.iter().copied(),
+                    method,
+                    url,
+                    Some(now),
+                )?;
+                Ok(AcceptedRequest::new(claims, Some(proof.jkt().to_owned())))
+            }
+            _ => {
+                let claims = self.tokens.validate_at(token, keys, now)?;
+                Ok(AcceptedRequest::new(claims, None))
+            }
+        }
+    }
+
+    /// The answer to a request whose `Authorization` header could not be read.
+    fn refuse_request(&self, error: BearerTokenError) -> Refusal {
+        let metadata_url = self.metadata_url.clone();
+        #[cfg(feature = "dpop")]
+        let challenge = self
+            .tokens
+            .resource_request_challenge(&error, metadata_url)
+            .to_string();
+        #[cfg(not(feature = "dpop"))]
+        let challenge = self
+            .tokens
+            .request_challenge(&error, metadata_url)
+            .to_string();
+        let (code, description) = match (error.bearer_error(), error.description()) {
+            (Some(code), Some(description)) => (code.as_str().to_owned(), description),
+            _ => (
+                "unauthorized".to_owned(),
+                "the request carries no access token; send one in the Authorization header",
+            ),
+        };
+        Refusal::new(
+            error.status(),
+            Some(challenge),
+            code,
+            description,
+            RefusalReason::Request(error),
+        )
+    }
+
+    /// The answer to a request whose token, or its proof, was refused.
+    fn refuse_token(&self, error: AccessTokenError, scheme: TokenScheme) -> Refusal {
+        let metadata_url = self.metadata_url.clone();
+        #[cfg(feature = "dpop")]
+        let refusal = {
+            let challenge =
+                self.tokens
+                    .resource_challenge(Some(&error), Some(scheme), metadata_url);
+            // The code of the challenge the error went in: the DPoP one for a DPoP token, or
+            // where bearer tokens are not taken.
+            let code = if scheme == TokenScheme::Dpop || !self.tokens.takes_bearer() {
+                error.dpop_error().as_str().to_owned()
+            } else {
+                error.bearer_error().as_str().to_owned()
+            };
+            let nonce = error.dpop_nonce().cloned();
+            Refusal::new(
+                error.status(),
+                Some(challenge.to_string()),
+                code,
+                error.description(),
+                RefusalReason::Token(error),
+            )
+            .with_dpop_nonce(nonce)
+        };
+        #[cfg(not(feature = "dpop"))]
+        let refusal = {
+            let _ = scheme;
+            let challenge = self.tokens.challenge(Some(&error), metadata_url);
+            Refusal::new(
+                error.status(),
+                Some(challenge.to_string()),
+                error.bearer_error().as_str().to_owned(),
+                error.description(),
+                RefusalReason::Token(error),
+            )
+        };
+        refusal
+    }
+}
+
+/// `now` in Unix seconds; a time before 1970 counts as 1970, which no token is valid at.
+fn unix_seconds(now: SystemTime) -> u64 {
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
