@@ -19,7 +19,7 @@ use super::nonce::DpopNonce;
 use super::proof::access_token_hash;
 use super::replay::{Recorded, SeenProofs};
 use super::target_uri::{htu, same_target};
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::AccessToken;
 use crate::oauth::secret::constant_time_eq;
 
@@ -99,7 +99,7 @@ pub struct DpopProofCheck {
     /// The nonces taken, shared by the clones so that a rotation reaches every worker.
     nonces: Arc<RwLock<Nonces>>,
     seen: SeenProofs,
-    now: Option<u64>,
+    clock: ClockHandle,
 }
 
 /// The server nonces a check takes: the one it hands out, and the one it handed out before, for
@@ -197,7 +197,7 @@ impl DpopProofCheck {
             leeway_secs: DEFAULT_PROOF_LEEWAY_SECS,
             nonces: Arc::default(),
             seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, None),
-            now: None,
+            clock: ClockHandle::default(),
         }
     }
 
@@ -296,9 +296,10 @@ impl DpopProofCheck {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Checks as if it were `unix_seconds` now, for tests.
-    pub fn at(mut self, unix_seconds: u64) -> Self {
-        self.now = Some(unix_seconds);
+    /// Reads the time from `clock` rather than the system clock; a fixed
+    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = ClockHandle::new(clock);
         self
     }
 
@@ -423,7 +424,7 @@ impl DpopProofCheck {
                 url: htu(url).unwrap_or_default(),
             });
         }
-        let now = self.now.unwrap_or_else(unix_now);
+        let now = self.clock.now_secs();
         let max_age = self.max_age_secs.saturating_add(self.leeway_secs);
         if claims.iat.saturating_add(max_age) < now {
             return Err(DpopProofError::Stale {
