@@ -12,8 +12,8 @@ use crate::oauth::clock::{due_at, interval_passed};
 
 /// The current [`KeySet`] of an issuer and the rules for fetching it again, with the caller's clock
 /// (every call takes `now`) and without I/O: it says when to fetch, hands out at most one fetch at
-/// a time, and takes the answer or the failure. Share it behind a `Mutex` (each call is short and never waits on the
-/// network) and validate with the `Arc<KeySet>` it hands out, outside the lock.
+/// a time, and takes the answer or the failure. Share it behind a `Mutex` (each call is short and
+/// never waits on the network) and validate with the `Arc<KeySet>` it hands out, outside the lock.
 ///
 /// A fetch is due:
 /// - at first, and after a failure with no set held, once per [`min_interval`](Self::min_interval);
@@ -240,9 +240,9 @@ impl KeyCache {
     }
 
     /// When the next fetch falls due without any token asking for one, as seen at `now`: the
-    /// schedule, or the retry of a set never fetched; `now` itself when the clock was stepped back
-    /// past it. `None` before the first [`poll`](Self::poll), which is due at once, and while a
-    /// fetch is under way.
+    /// schedule, or the retry of a set never fetched; `now` itself once the clock was stepped back
+    /// by the interval or more. `None` before the first [`poll`](Self::poll), which is due at once,
+    /// and while a fetch is under way.
     pub fn next_due(&self, now: SystemTime) -> Option<SystemTime> {
         if self.in_flight.is_some() {
             return None;

@@ -34,8 +34,8 @@ pub const REFRESH_MARGIN_SECS: u64 = 30;
 /// its token with [`resource_headers`](Self::resource_headers), which signs a proof for each
 /// request. Stored, it holds the private key: keep it as a secret.
 ///
-/// Its proofs and client assertions are dated by its credentials' clock: the one the login was
-/// given ([`McpClientSettings::clock`](crate::mcp::McpClientSettings::clock)), the system clock
+/// Its proofs and client assertions are dated by the clock of the login that made it (see
+/// [`McpClientSettings::clock`](crate::mcp::McpClientSettings::clock)), and by the system clock
 /// once read back from storage.
 ///
 /// Its `Debug` shows no token and no key (only the key's thumbprint).

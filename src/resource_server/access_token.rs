@@ -177,7 +177,8 @@ impl AccessTokenCheck {
     }
 
     /// Reads the time from `clock` rather than the system clock; a fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it.
+    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it. A DPoP proof check given to
+    /// this one reads its own (`DpopProofCheck::clock`).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = ClockHandle::new(clock);
         self
