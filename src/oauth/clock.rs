@@ -3,6 +3,7 @@
 //! use. No other file of the crate, nor of its companions, reads the system clock.
 
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 #[cfg(any(feature = "id-token", feature = "access-token", test))]
 use std::time::Duration;
@@ -50,12 +51,26 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
 
 /// The clock a type was given, or the system clock. A clone shares the clock, and the default
 /// costs no allocation and no indirect call.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ClockHandle(Option<Arc<dyn Clock>>);
+///
+/// Asserted unwind-safe, so that the types holding one stay `UnwindSafe` and `RefUnwindSafe` as
+/// they were before they had a clock: a clock is only read here, and being `Sync` its shared
+/// state is behind a lock or in atomics, which a panic cannot leave half-written.
+#[derive(Debug, Default)]
+pub(crate) struct ClockHandle(Option<AssertUnwindSafe<Arc<dyn Clock>>>);
+
+impl Clone for ClockHandle {
+    fn clone(&self) -> Self {
+        ClockHandle(
+            self.0
+                .as_ref()
+                .map(|clock| AssertUnwindSafe(Arc::clone(clock))),
+        )
+    }
+}
 
 impl ClockHandle {
     pub(crate) fn new(clock: impl Clock + 'static) -> Self {
-        ClockHandle(Some(Arc::new(clock)))
+        ClockHandle(Some(AssertUnwindSafe(Arc::new(clock))))
     }
 
     /// The time now, by this clock.
@@ -120,6 +135,13 @@ pub(crate) fn due_at(since: SystemTime, interval: Duration, now: SystemTime) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_type_holding_a_clock_stays_unwind_safe() {
+        fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>(_: &T) {}
+        unwind_safe(&ClockHandle::new(at_unix(1)));
+        unwind_safe(&crate::authkit::client::test_client().clock(at_unix(1)));
+    }
 
     #[test]
     fn a_time_before_the_epoch_counts_as_zero_and_seconds_are_whole() {
