@@ -4,6 +4,8 @@
 //! audience, and the floor: the token's one RSA signature verified by `aws-lc-rs` with the key
 //! parsed once.
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -66,7 +68,7 @@ impl AccessTokenCase {
             RESOURCE.parse().expect("resource"),
         )
         .require_scopes("mcp:tools".parse().expect("scope"))
-        .at(now);
+        .clock(UNIX_EPOCH + Duration::from_secs(now));
 
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[ISSUER]);

@@ -2,6 +2,8 @@
 //! has its status and its challenge.
 #![cfg(feature = "access-token")]
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -21,6 +23,10 @@ const ISSUER: &str = "https://example.authkit.app";
 const RESOURCE: &str = "https://api.example.com/mcp";
 const METADATA: &str = "https://api.example.com/.well-known/oauth-protected-resource/mcp";
 
+fn at(unix_seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix_seconds)
+}
+
 fn keys() -> KeySet {
     keys_named(KID)
 }
@@ -32,7 +38,7 @@ fn keys_named(kid: &str) -> KeySet {
     jwk.common.key_id = Some(kid.to_owned());
     KeySet::parse_fetched_at(
         &serde_json::to_vec(&JwkSet { keys: vec![jwk] }).unwrap(),
-        NOW - 3600,
+        at(NOW - 3600),
     )
     .unwrap()
 }
@@ -76,7 +82,7 @@ fn sign(claims: &Value) -> AccessToken {
 fn check() -> AccessTokenCheck {
     AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
         .require_scopes("mcp:tools".parse().unwrap())
-        .at(NOW)
+        .clock(at(NOW))
 }
 
 fn with(change: impl FnOnce(&mut Value)) -> AccessToken {
@@ -253,7 +259,8 @@ fn a_token_from_the_header_is_checked() {
 
 #[test]
 fn without_resource_indicators_the_audience_is_the_client_id() {
-    let check = AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01").at(NOW);
+    let check =
+        AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01").clock(at(NOW));
     assert!(check
         .validate(&with(|c| c["aud"] = json!("client_01")), &keys())
         .is_ok());
@@ -471,7 +478,10 @@ fn an_introspected_token_that_is_not_a_bearer_access_token_is_refused() {
         panic!("not active")
     };
     let environment = AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01ENV");
-    assert_eq!(environment.at(NOW).check_introspected(&authkit), Ok(()));
+    assert_eq!(
+        environment.clock(at(NOW)).check_introspected(&authkit),
+        Ok(())
+    );
     // The server's text is neither echoed with its control characters nor at any length.
     let hostile = format!("refresh\u{1b}[2J\r\n{}", "x".repeat(4000));
     let error = check()
@@ -577,7 +587,7 @@ fn other_keys(kid: &str) -> KeySet {
     modulus[0] = 0xd1;
     let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(modulus);
     let jwks = json!({"keys": [{"kty": "RSA", "kid": kid, "n": n, "e": "AQAB"}]});
-    KeySet::parse_fetched_at(jwks.to_string().as_bytes(), NOW - 3600).unwrap()
+    KeySet::parse_fetched_at(jwks.to_string().as_bytes(), at(NOW - 3600)).unwrap()
 }
 
 #[test]
@@ -587,7 +597,7 @@ fn a_remembered_token_is_still_checked_for_time_key_and_grants() {
     let first = remembering.validate(&token, &keys()).unwrap();
     assert_eq!(remembering.validate(&token, &keys()).unwrap(), first);
     // Clones share what was verified, with their own times and requirements.
-    let later = remembering.clone().at(NOW + 300 + 61);
+    let later = remembering.clone().clock(at(NOW + 300 + 61));
     assert_eq!(
         later.validate(&token, &keys()).unwrap_err(),
         AccessTokenError::Expired
@@ -624,7 +634,7 @@ fn a_remembered_token_is_still_checked_for_time_key_and_grants() {
         remembering.validate(&not_yet, &keys()).unwrap_err(),
         AccessTokenError::NotYetValid
     );
-    let valid_later = remembering.clone().at(NOW + 120);
+    let valid_later = remembering.clone().clock(at(NOW + 120));
     assert!(valid_later.validate(&not_yet, &keys()).is_ok());
     assert_eq!(
         remembering.validate(&not_yet, &keys()).unwrap_err(),
@@ -670,7 +680,7 @@ fn every_accepted_algorithm_verifies_and_a_changed_signature_does_not() {
         jwk.common.key_id = Some(KID.to_owned());
         let keys = KeySet::parse_fetched_at(
             &serde_json::to_vec(&JwkSet { keys: vec![jwk] }).unwrap(),
-            NOW - 3600,
+            at(NOW - 3600),
         )
         .unwrap();
         let mut header = Header::new(algorithm);

@@ -3,6 +3,8 @@
 //! its challenges and, when a nonce is demanded, the nonce to send.
 #![cfg(all(feature = "access-token", feature = "dpop"))]
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
@@ -26,12 +28,15 @@ const ISSUER: &str = "https://example.authkit.app";
 const RESOURCE: &str = "https://api.example.com/mcp";
 const METADATA: &str = "https://api.example.com/.well-known/oauth-protected-resource/mcp";
 
-/// Now: the proofs are made with the real clock, so the check runs on it too.
+/// The moment the proofs are signed and every check runs at, by their clocks.
+const NOW: u64 = 1_700_000_000;
+
 fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    NOW
+}
+
+fn at(unix_seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix_seconds)
 }
 
 fn keys() -> KeySet {
@@ -72,8 +77,9 @@ fn resource() -> Url {
 
 fn bearer_or_dpop() -> AccessTokenCheck {
     AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .clock(at(NOW))
         .require_scopes("mcp:tools".parse().unwrap())
-        .dpop(DpopProofCheck::new())
+        .dpop(DpopProofCheck::new().clock(at(NOW)))
 }
 
 fn dpop_only() -> AccessTokenCheck {
@@ -84,6 +90,7 @@ fn dpop_only() -> AccessTokenCheck {
 fn proof(key: &DpopKey, token: &AccessToken) -> String {
     key.proof("POST", &resource())
         .access_token(token)
+        .clock(at(NOW))
         .sign()
         .unwrap()
         .as_str()
@@ -181,7 +188,8 @@ fn a_bound_token_is_no_bearer_token_and_dpop_can_be_required() {
     assert_eq!(refused, AccessTokenError::DpopRequired);
     assert_eq!(refused.status(), 401);
     // A check without DPoP refuses the DPoP scheme rather than skip the proof.
-    let bearer_only = AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap());
+    let bearer_only =
+        AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap()).clock(at(NOW));
     assert_eq!(
         validate(&bearer_only, &bound, &[&proof(&key, &bound)]),
         Err(AccessTokenError::DpopNotAccepted)
@@ -196,6 +204,7 @@ fn the_proof_must_name_this_request_and_be_alone() {
     let elsewhere = key
         .proof("POST", &"https://api.example.com/other".parse().unwrap())
         .access_token(&token)
+        .clock(at(NOW))
         .sign()
         .unwrap();
     assert!(matches!(
@@ -205,13 +214,18 @@ fn the_proof_must_name_this_request_and_be_alone() {
     let get = key
         .proof("GET", &resource())
         .access_token(&token)
+        .clock(at(NOW))
         .sign()
         .unwrap();
     assert!(matches!(
         proof_error(validate(&check, &token, &[get.as_str()])),
         DpopProofError::MethodMismatch { .. }
     ));
-    let without_ath = key.proof("POST", &resource()).sign().unwrap();
+    let without_ath = key
+        .proof("POST", &resource())
+        .clock(at(NOW))
+        .sign()
+        .unwrap();
     assert_eq!(
         proof_error(validate(&check, &token, &[without_ath.as_str()])),
         DpopProofError::AccessTokenHashMismatch
@@ -233,7 +247,12 @@ fn the_proof_must_name_this_request_and_be_alone() {
 fn a_demanded_nonce_is_handed_out_then_taken() {
     let nonce = DpopNonce::generate();
     let check = AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
-        .dpop(DpopProofCheck::new().require_nonce(nonce.clone()))
+        .clock(at(NOW))
+        .dpop(
+            DpopProofCheck::new()
+                .clock(at(NOW))
+                .require_nonce(nonce.clone()),
+        )
         .require_dpop();
     let key = DpopKey::generate();
     let token = token(Some(key.thumbprint()));
@@ -250,6 +269,7 @@ fn a_demanded_nonce_is_handed_out_then_taken() {
         .proof("POST", &resource())
         .access_token(&token)
         .nonce(&nonce)
+        .clock(at(NOW))
         .sign()
         .unwrap();
     validate(&check, &token, &[with_nonce.as_str()]).unwrap();

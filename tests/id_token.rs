@@ -1,6 +1,8 @@
 //! ID token validation against a JWKS, with tokens signed here by a test key.
 #![cfg(feature = "id-token")]
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -13,11 +15,15 @@ use workos_connect::{
 const KEY: &[u8] = include_bytes!("data/id_token_test_key.pem");
 const KID: &str = "test-key-1";
 
+/// The moment every check of this file runs at, through the client's clock.
+const NOW: u64 = 1_700_000_000;
+
 fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    NOW
+}
+
+fn at(unix_seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix_seconds)
 }
 
 fn key() -> EncodingKey {
@@ -39,7 +45,7 @@ fn jwks_json() -> Vec<u8> {
 }
 
 fn jwks() -> KeySet {
-    KeySet::parse(&jwks_json()).unwrap()
+    KeySet::parse_fetched_at(&jwks_json(), at(NOW)).unwrap()
 }
 
 fn client() -> ConnectClient {
@@ -48,6 +54,7 @@ fn client() -> ConnectClient {
         "client_1".parse().unwrap(),
         "https://app.example/cb".parse().unwrap(),
     )
+    .clock(at(NOW))
 }
 
 fn pending() -> PendingAuthorization {
@@ -195,7 +202,9 @@ fn tampering_and_wrong_keys_are_caught() {
         })
     );
     // Once the set is older than its refetch interval, the app is told to fetch it again.
-    let later = pending.id_token().at(fresh.fetched_at() + 61);
+    let later = pending
+        .id_token()
+        .clock(fresh.fetched_at() + Duration::from_secs(61));
     let error = later.validate(&unknown, &fresh).unwrap_err();
     assert!(error.should_refetch_keys(), "{error:?}");
 
@@ -335,21 +344,21 @@ fn fractional_dates_and_a_fixed_clock() {
     let token = sign(&fractional);
     let claims = pending
         .id_token()
-        .at(1_700_000_100)
+        .clock(at(1_700_000_100))
         .validate(&token, &jwks())
         .unwrap();
     assert_eq!((claims.exp, claims.iat), (1_700_000_300, 1_700_000_000));
     assert_eq!(
         pending
             .id_token()
-            .at(1_700_000_400)
+            .clock(at(1_700_000_400))
             .validate(&token, &jwks()),
         Err(IdTokenError::Expired)
     );
     assert_eq!(
         pending
             .id_token()
-            .at(1_699_990_000)
+            .clock(at(1_699_990_000))
             .validate(&token, &jwks()),
         Err(IdTokenError::NotYetValid)
     );
@@ -470,6 +479,7 @@ fn a_device_logins_id_token_needs_no_nonce() {
     without_nonce.as_object_mut().unwrap().remove("nonce");
     let checked = device
         .id_token()
+        .clock(at(NOW))
         .validate(&sign(&without_nonce), &jwks())
         .unwrap();
     assert_eq!(checked.sub, "user_01");
@@ -477,13 +487,19 @@ fn a_device_logins_id_token_needs_no_nonce() {
     let mut other_client = without_nonce.clone();
     other_client["aud"] = json!("client_2");
     assert!(matches!(
-        device.id_token().validate(&sign(&other_client), &jwks()),
+        device
+            .id_token()
+            .clock(at(NOW))
+            .validate(&sign(&other_client), &jwks()),
         Err(IdTokenError::WrongAudience { .. })
     ));
     let mut other_issuer = without_nonce;
     other_issuer["iss"] = json!("https://evil.authkit.app");
     assert!(matches!(
-        device.id_token().validate(&sign(&other_issuer), &jwks()),
+        device
+            .id_token()
+            .clock(at(NOW))
+            .validate(&sign(&other_issuer), &jwks()),
         Err(IdTokenError::WrongIssuer { .. })
     ));
 }
@@ -510,6 +526,7 @@ fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
     assert_eq!(
         slash
             .id_token()
+            .clock(at(NOW))
             .validate(&issued_by("https://as.example.com/"), &jwks())
             .unwrap()
             .iss,
@@ -518,6 +535,7 @@ fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
     assert_eq!(
         slash
             .id_token()
+            .clock(at(NOW))
             .validate(&issued_by("https://as.example.com"), &jwks()),
         Err(IdTokenError::WrongIssuer {
             expected: "https://as.example.com/".into()
@@ -527,10 +545,12 @@ fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
     let bare = device("https://as.example.com");
     assert!(bare
         .id_token()
+        .clock(at(NOW))
         .validate(&issued_by("https://as.example.com"), &jwks())
         .is_ok());
     assert_eq!(
         bare.id_token()
+            .clock(at(NOW))
             .validate(&issued_by("https://as.example.com/"), &jwks()),
         Err(IdTokenError::WrongIssuer {
             expected: "https://as.example.com".into()
@@ -595,7 +615,10 @@ fn an_access_token_is_not_an_id_token() {
             "client_id",
         );
         refused(
-            device.id_token().validate(&access_token, &jwks()),
+            device
+                .id_token()
+                .clock(at(NOW))
+                .validate(&access_token, &jwks()),
             "client_id",
         );
     }
@@ -608,7 +631,10 @@ fn an_access_token_is_not_an_id_token() {
             client.refreshed_id_token(&login).validate(&token, &jwks()),
             kept,
         );
-        refused(device.id_token().validate(&token, &jwks()), kept);
+        refused(
+            device.id_token().clock(at(NOW)).validate(&token, &jwks()),
+            kept,
+        );
     }
     // A first login's check refuses them too, even with the login's nonce.
     let mut with_scope = claims(&pending);
@@ -634,7 +660,11 @@ fn an_access_token_is_not_an_id_token() {
         .refreshed_id_token(&login)
         .validate(&token, &jwks())
         .is_ok());
-    assert!(device.id_token().validate(&token, &jwks()).is_ok());
+    assert!(device
+        .id_token()
+        .clock(at(NOW))
+        .validate(&token, &jwks())
+        .is_ok());
 }
 
 /// The backend this build verifies with signs the test tokens too: with both enabled, jsonwebtoken

@@ -207,3 +207,106 @@ fn the_readme_recipes_are_the_companion_crates_docs() {
     }
     assert!(checked >= 3, "{checked} recipes checked");
 }
+
+/// The `.rs` files under `dir`, build output and installed packages left out.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap();
+            if path.is_dir() {
+                if !matches!(name, "target" | "node_modules") {
+                    folders.push(path);
+                }
+            } else if name.ends_with(".rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// The code of a file that is built outside tests: its `#[cfg(test)] mod tests` part and every
+/// other `#[cfg(test)]` item left out, and comments too.
+fn code_outside_tests(text: &str) -> Vec<(usize, &str)> {
+    let mut code = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((number, line)) = lines.next() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("#[cfg(test)]") {
+            // Skip the item the attribute is on: up to its `;`, or through its balanced braces.
+            let mut depth = 0usize;
+            let mut opened = false;
+            for (_, item) in lines.by_ref() {
+                for c in item.chars() {
+                    match c {
+                        '{' => {
+                            depth += 1;
+                            opened = true;
+                        }
+                        '}' => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+                let attribute = item.trim_start().starts_with("#[");
+                if !attribute
+                    && ((opened && depth == 0) || (!opened && item.trim_end().ends_with(';')))
+                {
+                    break;
+                }
+            }
+            continue;
+        }
+        if !trimmed.starts_with("//") {
+            code.push((number + 1, line));
+        }
+    }
+    code
+}
+
+/// `src/oauth/clock.rs` is the one door to the time: no other file built outside tests, in the
+/// library, its companions or the examples, reads the system clock. Everything else takes `now`
+/// from its caller or from the `Clock` it was given, so that tests can fix the time everywhere.
+#[test]
+fn only_the_clock_module_reads_the_system_clock() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let door = root.join("src").join("oauth").join("clock.rs");
+    const READS: [&str; 3] = ["SystemTime::now", "Instant::now", "unix_now"];
+    let mut scanned = 0;
+    let mut readers = Vec::new();
+    for dir in [
+        "src",
+        "workos-connect-axum/src",
+        "workos-connect-reqwest/src",
+        "examples",
+    ] {
+        for path in rust_files(&root.join(dir)) {
+            if path == door || path.file_name().is_some_and(|name| name == "tests.rs") {
+                continue;
+            }
+            scanned += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+            for (number, line) in code_outside_tests(code) {
+                if READS.iter().any(|read| line.contains(read)) {
+                    let shown = path.strip_prefix(root).unwrap().display().to_string();
+                    readers.push(format!("{shown}:{number}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    assert!(scanned > 100, "scanned {scanned} files");
+    assert!(
+        readers.is_empty(),
+        "read the system clock outside src/oauth/clock.rs (take `now` from the caller, or an \
+         `oauth::Clock`): {readers:#?}"
+    );
+    // The check sees the read it guards, and skips test code.
+    let clock = std::fs::read_to_string(&door).unwrap();
+    assert!(clock.contains("SystemTime::now()"));
+    let sample = "fn f() {}\n// Instant::now()\n#[cfg(test)]\nfn g() {\n    Instant::now();\n}\nfn h() { Instant::now() }\n";
+    let kept: Vec<usize> = code_outside_tests(sample).iter().map(|(n, _)| *n).collect();
+    assert_eq!(kept, [1, 7]);
+}

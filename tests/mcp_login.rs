@@ -1,6 +1,8 @@
 //! The whole MCP login through `McpLogin`, sans-IO, against AuthKit's live metadata document
 //! (`data/authkit/`): every request it hands out, and the answers a server would give.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde_json::json;
 use url::Url;
 use workos_connect::oauth::{HttpMethod, HttpRequest};
@@ -13,11 +15,19 @@ const SERVER: &str = "https://mcp.example.com/mcp";
 const ISSUER: &str = "https://fearless-network-26.authkit.app";
 const CHALLENGE: &str = r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools""#;
 
+/// The moment the logins run at, by the settings' clock.
+const NOW: u64 = 1_700_000_000;
+
+fn at(unix_seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(unix_seconds)
+}
+
 fn settings() -> McpClientSettings {
     McpClientSettings::new(
         "Example Agent",
         "http://127.0.0.1:33418/callback".parse().unwrap(),
     )
+    .clock(at(NOW))
 }
 
 fn server() -> Url {
@@ -349,8 +359,10 @@ fn logged_in() -> McpAuthorization {
 fn a_refresh_keeps_the_resource_and_takes_a_rotated_refresh_token() {
     let mut authorization = logged_in();
     let expires_at = authorization.expires_at().unwrap();
-    assert!(!authorization.needs_refresh(expires_at - 60));
-    assert!(authorization.needs_refresh(expires_at - 10));
+    // Dated by the settings' clock.
+    assert_eq!(expires_at, NOW + 3600);
+    assert!(!authorization.needs_refresh(at(expires_at - 60)));
+    assert!(authorization.needs_refresh(at(expires_at - 10)));
 
     let request = authorization.refresh_request().unwrap();
     assert_eq!(request.url().as_str(), format!("{ISSUER}/oauth2/token"));
@@ -368,20 +380,20 @@ fn a_refresh_keeps_the_resource_and_takes_a_rotated_refresh_token() {
     // No rotation: the refresh token held stays.
     let answer = json!({"access_token": "at_2", "token_type": "Bearer", "expires_in": 60});
     authorization
-        .refreshed(200, answer.to_string().as_bytes(), 1_000)
+        .refreshed(200, answer.to_string().as_bytes(), at(1_000))
         .unwrap();
     assert_eq!(authorization.access_token().secret(), "at_2");
     assert_eq!(authorization.expires_at(), Some(1_060));
     assert_eq!(authorization.refresh_token().unwrap().secret(), "rt_1");
     let rotated = json!({"access_token": "at_3", "token_type": "Bearer", "refresh_token": "rt_2"});
     authorization
-        .refreshed(200, rotated.to_string().as_bytes(), 1_000)
+        .refreshed(200, rotated.to_string().as_bytes(), at(1_000))
         .unwrap();
     assert_eq!(authorization.refresh_token().unwrap().secret(), "rt_2");
     // A refused refresh leaves the tokens as they were.
     let refused = json!({"error": "invalid_grant"});
     assert!(authorization
-        .refreshed(400, refused.to_string().as_bytes(), 1_000)
+        .refreshed(400, refused.to_string().as_bytes(), at(1_000))
         .is_err());
     assert_eq!(authorization.access_token().secret(), "at_3");
 }
@@ -558,10 +570,13 @@ fn a_client_logs_in_as_itself_with_its_private_key() {
     let mut validation = Validation::new(Algorithm::ES256);
     validation.set_audience(&[ISSUER]);
     validation.set_issuer(&["svc_1"]);
+    // Dated by the settings' clock, long past.
+    validation.validate_exp = false;
     let claims = jsonwebtoken::decode::<serde_json::Value>(&assertion, &public, &validation)
         .unwrap()
         .claims;
     assert_eq!(claims["sub"], "svc_1");
+    assert_eq!(claims["iat"], NOW);
     assert!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap() <= 60);
     let authorization = done(&mut login, "at_key");
     // It is stored with its key, and a refresh signs a new assertion.
@@ -1043,10 +1058,13 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
     let token_url: Url = format!("{ISSUER}/oauth2/token").parse().unwrap();
     let first = sent(&login);
     let first_proof = DpopProofCheck::new()
+        .clock(at(NOW))
         .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
         .unwrap();
     let nonce = DpopNonce::new("as-nonce-1").unwrap();
-    let with_nonce = DpopProofCheck::new().require_nonce(nonce.clone());
+    let with_nonce = DpopProofCheck::new()
+        .clock(at(NOW))
+        .require_nonce(nonce.clone());
     assert!(with_nonce
         .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
         .is_err());
@@ -1085,6 +1103,7 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
     let proof = headers.dpop().unwrap();
     assert_eq!(proof.htu(), SERVER);
     DpopProofCheck::new()
+        .clock(at(NOW))
         .check_resource_request(
             [proof.as_str().as_bytes()],
             "POST",
@@ -1117,12 +1136,13 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
             400,
             [b"as-nonce-2".as_slice()],
             br#"{"error":"use_dpop_nonce"}"#,
-            1_000
+            at(1_000)
         ),
         Err(TokenError::UseDpopNonce)
     );
     let refresh = authorization.refresh_request().unwrap();
     DpopProofCheck::new()
+        .clock(at(NOW))
         .require_nonce(DpopNonce::new("as-nonce-2").unwrap())
         .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
         .unwrap();
@@ -1131,7 +1151,7 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
         json!({"access_token": "at_bearer", "token_type": "Bearer", "refresh_token": "rt_rotated"});
     assert!(authorization.refresh_token().is_some());
     assert_eq!(
-        authorization.refreshed(200, bearer.to_string().as_bytes(), 1_000),
+        authorization.refreshed(200, bearer.to_string().as_bytes(), at(1_000)),
         Err(TokenError::DpopDowngraded)
     );
     assert_eq!(authorization.token_type(), AccessTokenType::Dpop);

@@ -99,7 +99,11 @@ fn a_confidential_registration_with_the_same_server() {
         credentials.client_secret().unwrap().secret(),
         "sk_confidential"
     );
-    assert!(credentials.is_expired_at(1_900_000_000));
+    let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    assert!(
+        credentials.is_expired_at(at(1_900_000_000))
+            && !credentials.is_expired_at(at(1_899_999_999))
+    );
     assert!(!format!("{credentials:?}").contains("sk_confidential"));
 }
 

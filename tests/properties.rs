@@ -978,7 +978,7 @@ fn read_user_code(
     client.read_authorization(
         200,
         &serde_json::to_vec(&answer).unwrap(),
-        std::time::Instant::now(),
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
     )
 }
 
@@ -1104,7 +1104,7 @@ proptest! {
             jwt
         });
         let checked = DpopProofCheck::new()
-            .at(1_700_000_000)
+            .clock(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
             .check_proof([proof.as_bytes()], "POST", &url);
         if (1..=MAX_PROOF_JTI_LEN).contains(&jti.len()) {
             prop_assert_eq!(checked.map(|proof| proof.jti().to_owned()), Ok(jti));
@@ -1400,7 +1400,7 @@ proptest! {
         );
         refused!(
             "DeviceClient::read_authorization",
-            device.read_authorization(status, body, std::time::Instant::now())
+            device.read_authorization(status, body, std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
         );
         prop_assert!(nonce_demanded_by_token_endpoint(status, body, [&b"n-1"[..]]).is_none());
     }

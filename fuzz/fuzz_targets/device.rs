@@ -4,7 +4,7 @@
 //! a terminal or in a message, and never the device code in `Debug`.
 #![no_main]
 
-use std::time::Instant;
+use std::time::{Duration, UNIX_EPOCH};
 
 use libfuzzer_sys::fuzz_target;
 use workos_connect::device::{DeviceClient, Poll};
@@ -45,7 +45,8 @@ fuzz_target!(|data: &[u8]| {
         &"https://example.authkit.app".parse().unwrap(),
         "client_01".parse().unwrap(),
     );
-    let now = Instant::now();
+    // A fixed moment, so that a crash replays exactly.
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     match selector % 3 {
         0 => match client.read_authorization(status, body, now) {
             Ok(login) => {
@@ -67,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
             let answer = br#"{"device_code":"dc-fuzz-secret","user_code":"ABCD-EFGH",
                 "verification_uri":"https://example.authkit.app/device","expires_in":300}"#;
             let mut login = client.read_authorization(200, answer, now).unwrap();
-            let later = now + std::time::Duration::from_secs(5);
+            let later = now + Duration::from_secs(5);
             match login.read_poll(status, body, later) {
                 Ok(Poll::Pending { next_poll_at }) => {
                     // Never sooner than the interval, never at or past expiry.

@@ -10,6 +10,7 @@ use crate::authkit::id_token::{IdTokenCheck, IdTokenClaims};
 use crate::authkit::pending::{App, PendingAuthorization};
 use crate::oauth::callback::AuthorizationCode;
 use crate::oauth::client_id::ClientId;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::{ClientSecret, RefreshToken};
 use crate::oauth::encoding::push_query_value;
 use crate::oauth::redirect_uri::RedirectUri;
@@ -69,6 +70,7 @@ impl ConnectClient {
                 domain,
                 client_id,
                 redirect_uri,
+                clock: ClockHandle::default(),
             }),
             url_prefixes,
             client_secret: None,
@@ -102,6 +104,39 @@ impl ConnectClient {
     pub fn with_client_secret(mut self, secret: ClientSecret) -> Self {
         self.client_secret = Some(secret);
         self
+    }
+
+    /// This client reading the time from `clock` rather than the system clock: the `created_at` of
+    /// its logins, and the checks of their callbacks and ID tokens and of refreshed ID tokens (a
+    /// fixed [`SystemTime`](std::time::SystemTime) in tests). A login read back from storage
+    /// checks by the system clock, unless its check is given another with `clock`.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use workos_connect::ConnectClient;
+    ///
+    /// let client = ConnectClient::new(
+    ///     "https://example.authkit.app".parse()?,
+    ///     "client_01HXYZ".parse()?,
+    ///     "https://app.example.com/callback".parse()?,
+    /// )
+    /// .clock(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    /// let (_redirect, pending) = client.authorize().build()?;
+    /// assert_eq!(pending.created_at(), 1_700_000_000);
+    /// # Ok::<(), workos_connect::Error>(())
+    /// ```
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        let app = App {
+            clock: ClockHandle::new(clock),
+            ..App::clone(&self.app)
+        };
+        self.app = Arc::new(app);
+        self
+    }
+
+    /// The clock the client reads.
+    pub(crate) fn clock_handle(&self) -> &ClockHandle {
+        &self.app.clock
     }
 
     pub(crate) fn client_secret(&self) -> Option<&ClientSecret> {
@@ -199,6 +234,7 @@ impl ConnectClient {
     /// `client_id` or `scope` it carries, and refused.
     pub fn refreshed_id_token<'a>(&'a self, previous: &'a IdTokenClaims) -> IdTokenCheck<'a> {
         IdTokenCheck::for_refresh(self.domain().issuer(), self.client_id().as_str(), previous)
+            .with_clock(self.clock_handle())
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::jose::claim_values::{numeric_date, one_or_many};
 use crate::jose::jws::{check_lifetime, verify, JwsError, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::jose::key_set::KeySet;
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::IdToken;
 use crate::oauth::secret::{constant_time_eq, Nonce};
 
@@ -381,7 +381,7 @@ pub struct IdTokenCheck<'a> {
     client_id: &'a str,
     expected: Expected<'a>,
     leeway_secs: u64,
-    now: Option<u64>,
+    clock: ClockHandle,
 }
 
 impl<'a> IdTokenCheck<'a> {
@@ -410,7 +410,7 @@ impl<'a> IdTokenCheck<'a> {
             client_id,
             expected,
             leeway_secs: DEFAULT_LEEWAY_SECS,
-            now: None,
+            clock: ClockHandle::default(),
         }
     }
 }
@@ -422,9 +422,16 @@ impl IdTokenCheck<'_> {
         self
     }
 
-    /// Checks as if it were `unix_seconds` now, for tests.
-    pub fn at(mut self, unix_seconds: u64) -> Self {
-        self.now = Some(unix_seconds);
+    /// Reads the time from `clock` (by default the clock of the client or login that made the
+    /// check); a fixed [`SystemTime`](std::time::SystemTime) in tests.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = ClockHandle::new(clock);
+        self
+    }
+
+    /// The check reading `clock`, the one of the client or login that made it.
+    pub(crate) fn with_clock(mut self, clock: &ClockHandle) -> Self {
+        self.clock = clock.clone();
         self
     }
 
@@ -438,7 +445,7 @@ impl IdTokenCheck<'_> {
         id_token: &IdToken,
         keys: &KeySet,
     ) -> Result<IdTokenClaims, IdTokenError> {
-        let now = self.now.unwrap_or_else(unix_now);
+        let now = self.clock.now_secs();
         let (raw, _): (RawClaims, _) = verify(id_token.secret(), keys, now, is_id_token_type)?;
         let (claims, nbf) = raw.into_claims()?;
         self.check_claims(&claims, nbf, now)?;

@@ -10,6 +10,7 @@ use crate::authkit::domain::AuthKitDomain;
 use crate::authkit::id_token::IdTokenCheck;
 use crate::oauth::callback::CallbackCheck;
 use crate::oauth::client_id::ClientId;
+use crate::oauth::clock::ClockHandle;
 use crate::oauth::pkce::PkceVerifier;
 use crate::oauth::redirect_uri::RedirectUri;
 use crate::oauth::scope::Scopes;
@@ -17,11 +18,14 @@ use crate::oauth::scope_name::Scope;
 use crate::oauth::secret::{Nonce, State};
 
 /// An application's domain, `client_id` and `redirect_uri`, in one allocation that the client and each
-/// of its pending logins share: a login then records all three with a single reference count.
+/// of its pending logins share: a login then records all three with a single reference count. The
+/// clock too, so that a login's checks read the clock its client was given.
+#[derive(Clone)]
 pub(crate) struct App {
     pub(crate) domain: AuthKitDomain,
     pub(crate) client_id: ClientId,
     pub(crate) redirect_uri: RedirectUri,
+    pub(crate) clock: ClockHandle,
 }
 
 /// The secrets and settings of one login in progress, to keep server-side or in an encrypted, signed
@@ -127,7 +131,9 @@ impl PendingAuthorization {
 }
 
 impl PendingAuthorization {
-    /// Starts a check of this login's callback, with the default age limit of 15 minutes.
+    /// Starts a check of this login's callback, with the default age limit of 15 minutes, by the
+    /// clock of the client that made the login (the system clock for a login read back from
+    /// storage).
     ///
     /// ```
     /// # use workos_connect::{ConnectClient, State};
@@ -145,13 +151,15 @@ impl PendingAuthorization {
     /// ```
     pub fn callback(&self) -> CallbackCheck<'_> {
         CallbackCheck::new(self.issuer().issuer(), self.state(), self.created_at())
+            .with_clock(&self.app.clock)
     }
 }
 
 #[cfg(feature = "id-token")]
 impl PendingAuthorization {
     /// Starts validating the ID token from this login's token response, with a leeway of 60 seconds
-    /// on `exp`, `nbf` and `iat`.
+    /// on `exp`, `nbf` and `iat`, by the clock of the client that made the login (the system clock
+    /// for a login read back from storage).
     ///
     /// Validate it before using the access token: for an application without PKCE, the `nonce` in
     /// the ID token is what ties the code to this login. For the ID token of a refresh, which carries
@@ -162,6 +170,7 @@ impl PendingAuthorization {
             self.client_id().as_str(),
             self.nonce(),
         )
+        .with_clock(&self.app.clock)
     }
 }
 
@@ -253,6 +262,8 @@ impl<'de> Deserialize<'de> for PendingAuthorization {
                 domain: read.issuer,
                 client_id: read.client_id,
                 redirect_uri: read.redirect_uri,
+                // A record read back knows nothing of the client that made it.
+                clock: ClockHandle::default(),
             }),
             scopes: read.scope,
             state: read.state,

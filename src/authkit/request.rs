@@ -7,7 +7,6 @@ use zeroize::Zeroize;
 use crate::authkit::client::ConnectClient;
 use crate::authkit::pending::PendingAuthorization;
 use crate::oauth::authorize_response::AuthorizeResponse;
-use crate::oauth::clock::unix_now;
 use crate::oauth::error::Error;
 use crate::oauth::pkce::PkceVerifier;
 use crate::oauth::scope::Scopes;
@@ -196,7 +195,7 @@ impl<'c> AuthorizeRequest<'c> {
             &nonce,
             self.verifier.as_ref(),
         );
-        let created_at = unix_now();
+        let created_at = self.client.clock_handle().now_secs();
         Ok((
             AuthorizeResponse::new(url),
             PendingAuthorization::new(

@@ -1,7 +1,7 @@
 //! The device authorization request and its answer (RFC 8628 sections 3.1 and 3.2): the codes and
 //! where the user enters them.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 use url::Url;
@@ -117,7 +117,7 @@ impl DeviceClient {
         &self,
         status: u16,
         body: &[u8],
-        now: Instant,
+        now: SystemTime,
     ) -> Result<DeviceLogin, DeviceError> {
         if !(200..300).contains(&status) {
             return Err(match error_answer(status, body) {
@@ -229,6 +229,7 @@ impl Drop for RawAuthorization {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::clock::at_unix;
 
     fn client() -> DeviceClient {
         DeviceClient::new(
@@ -268,7 +269,7 @@ mod tests {
 
     #[test]
     fn the_answer_gives_the_codes_and_times() {
-        let now = Instant::now();
+        let now = at_unix(1_700_000_000);
         let login = client()
             .read_authorization(200, &answer(|_| {}), now)
             .unwrap();
@@ -316,7 +317,7 @@ mod tests {
 
     #[test]
     fn bad_answers_are_refused_with_their_reason() {
-        let now = Instant::now();
+        let now = at_unix(1_700_000_000);
         let refused = |change: fn(&mut serde_json::Value)| {
             client()
                 .read_authorization(200, &answer(change), now)
@@ -382,7 +383,7 @@ mod tests {
 
     #[test]
     fn bidi_and_invisible_characters_are_refused_where_shown() {
-        let now = Instant::now();
+        let now = at_unix(1_700_000_000);
         let read = |change: &dyn Fn(&mut serde_json::Value)| {
             client().read_authorization(200, &answer(change), now)
         };

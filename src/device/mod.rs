@@ -10,18 +10,21 @@
 //! | who logged in | the ID token, with `DeviceClient::id_token` (feature `id-token`); [`crate::authkit::UserinfoRequest`] and [`crate::authkit::Userinfo::check_subject`] | OpenID Connect Core §3.1.3.7, §5.3 |
 //!
 //! The crate never sleeps: [`DeviceLogin`] says when the next poll is due and when the code
-//! expires, as [`Instant`](std::time::Instant)s the caller passes in, so the same value serves a
-//! blocking loop, any async runtime, and tests with a fixed clock.
+//! expires, as [`SystemTime`](std::time::SystemTime)s counted from the `now` the caller passes in
+//! (from [`SystemClock`](crate::oauth::SystemClock), or a fixed moment in tests), so the same value
+//! serves a blocking loop, any async runtime, and tests. A clock stepped back between two answers
+//! never stalls the polling: the next poll is an interval from the `now` of the latest answer.
 //!
 //! ```
-//! use std::time::{Duration, Instant};
+//! use std::time::Duration;
 //! use workos_connect::device::{DeviceClient, Poll};
+//! use workos_connect::oauth::{Clock, SystemClock};
 //!
 //! let client = DeviceClient::new(&"https://example.authkit.app".parse()?, "client_01".parse()?);
 //! let request = client.authorization_request(&"openid profile offline_access".parse()?);
 //! assert_eq!(request.url().as_str(), "https://example.authkit.app/oauth2/device_authorization");
 //! // POST it; read the answer:
-//! let started = Instant::now();
+//! let started = SystemClock.now();
 //! let mut login = client.read_authorization(200, br#"{"device_code":"dc","user_code":"ABCD-EFGH",
 //!     "verification_uri":"https://example.authkit.app/device",
 //!     "verification_uri_complete":"https://example.authkit.app/device?user_code=ABCD-EFGH",

@@ -1,7 +1,7 @@
 //! Polling the token endpoint until the user has logged in (RFC 8628 sections 3.4 and 3.5), without
 //! sleeping: the login says when the next poll is due, and each answer moves it on.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use url::Url;
 
@@ -26,7 +26,7 @@ pub enum Poll {
     /// The user has not finished: poll again at `next_poll_at`, not before.
     Pending {
         /// When the next poll is due.
-        next_poll_at: Instant,
+        next_poll_at: SystemTime,
     },
     /// The user logged in: the tokens. Validate an ID token before trusting it.
     Done(TokenResponse),
@@ -43,8 +43,8 @@ pub struct DeviceLogin {
     token_endpoint: Url,
     client_id: ClientId,
     interval: Duration,
-    next_poll_at: Instant,
-    expires_at: Instant,
+    next_poll_at: SystemTime,
+    expires_at: SystemTime,
 }
 
 impl DeviceLogin {
@@ -57,7 +57,7 @@ impl DeviceLogin {
         token_endpoint: Url,
         client_id: ClientId,
         interval: Duration,
-        received_at: Instant,
+        received_at: SystemTime,
         lifetime: Duration,
     ) -> Self {
         DeviceLogin {
@@ -99,12 +99,12 @@ impl DeviceLogin {
     }
 
     /// When the next poll is due. Polling sooner earns `slow_down`.
-    pub fn next_poll_at(&self) -> Instant {
+    pub fn next_poll_at(&self) -> SystemTime {
         self.next_poll_at
     }
 
     /// When the device code expires; polling after it is pointless.
-    pub fn expires_at(&self) -> Instant {
+    pub fn expires_at(&self) -> SystemTime {
         self.expires_at
     }
 
@@ -134,7 +134,7 @@ impl DeviceLogin {
         &mut self,
         status: u16,
         body: &[u8],
-        now: Instant,
+        now: SystemTime,
     ) -> Result<Poll, DeviceError> {
         let error = match TokenResponse::parse(status, body) {
             Ok(tokens) => return Ok(Poll::Done(tokens)),
@@ -163,7 +163,7 @@ impl DeviceLogin {
     /// that [`is_transient`](DeviceError::is_transient)) at `now`: doubles the interval for the
     /// rest of the login, as RFC 8628 section 3.5 asks, and gives when to poll again; or
     /// [`DeviceError::Expired`] if that would be too late.
-    pub fn back_off(&mut self, now: Instant) -> Result<Instant, DeviceError> {
+    pub fn back_off(&mut self, now: SystemTime) -> Result<SystemTime, DeviceError> {
         self.interval = self
             .interval
             .saturating_mul(2)
@@ -173,9 +173,14 @@ impl DeviceLogin {
         Ok(self.next_poll_at)
     }
 
-    /// The next poll an interval after `now`, and never before the one already due.
-    fn schedule(&mut self, now: Instant) -> Result<(), DeviceError> {
-        let next = later(now, self.interval).max(self.next_poll_at);
+    /// The next poll an interval after `now`. That is never before the poll already due, which
+    /// was set an interval after the previous answer, unless `now` is earlier than that answer:
+    /// the wall clock was stepped back since. Keeping the moment set before the step would then
+    /// wait as long as the step while the code expires by the server's clock, so the interval
+    /// counts from `now` either way: the pace the server asked for (it answers `slow_down` to a
+    /// faster one).
+    fn schedule(&mut self, now: SystemTime) -> Result<(), DeviceError> {
+        let next = later(now, self.interval);
         if next >= self.expires_at {
             return Err(DeviceError::Expired);
         }
@@ -186,7 +191,7 @@ impl DeviceLogin {
 
 /// `at + by`; the lifetimes and intervals taken are at most a day, so it cannot overflow, and
 /// `at` itself would only make a poll due at once.
-fn later(at: Instant, by: Duration) -> Instant {
+fn later(at: SystemTime, by: Duration) -> SystemTime {
     at.checked_add(by).unwrap_or(at)
 }
 
@@ -195,9 +200,10 @@ mod tests {
     use super::*;
     use crate::device::DeviceClient;
     use crate::oauth::callback::OAuthError;
+    use crate::oauth::clock::at_unix;
 
     /// A login whose device authorization answer came at `now`.
-    fn started(now: Instant) -> DeviceLogin {
+    fn started(now: SystemTime) -> DeviceLogin {
         let client = DeviceClient::new(
             &"https://example.authkit.app".parse().unwrap(),
             "client_01".parse().unwrap(),
@@ -216,7 +222,7 @@ mod tests {
     const PENDING: &[u8] = br#"{"error":"authorization_pending"}"#;
     const SLOW_DOWN: &[u8] = br#"{"error":"slow_down"}"#;
 
-    fn pending_until(poll: Result<Poll, DeviceError>) -> Instant {
+    fn pending_until(poll: Result<Poll, DeviceError>) -> SystemTime {
         match poll {
             Ok(Poll::Pending { next_poll_at }) => next_poll_at,
             other => panic!("not pending: {other:?}"),
@@ -225,7 +231,7 @@ mod tests {
 
     #[test]
     fn the_poll_sends_the_device_code_and_client_id() {
-        let request = started(Instant::now()).poll_request();
+        let request = started(at_unix(1_700_000_000)).poll_request();
         assert_eq!(
             request.url().as_str(),
             "https://example.authkit.app/oauth2/token"
@@ -240,7 +246,7 @@ mod tests {
 
     #[test]
     fn pending_waits_an_interval_and_slow_down_adds_five_seconds_for_good() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut login = started(start);
         let secs = Duration::from_secs;
         let t1 = login.next_poll_at();
@@ -271,7 +277,7 @@ mod tests {
 
     #[test]
     fn a_poll_that_would_come_after_expiry_is_not_scheduled() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let secs = Duration::from_secs;
         let mut login = started(start);
         assert_eq!(
@@ -297,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_failed_poll_doubles_the_interval_for_good() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let secs = Duration::from_secs;
         let mut login = started(start);
         let failed_at = start + secs(5);
@@ -310,15 +316,38 @@ mod tests {
         );
         assert_eq!(login.back_off(t + secs(10)), Ok(t + secs(30)));
         assert_eq!(login.back_off(start + secs(290)), Err(DeviceError::Expired));
-        // An earlier `now` never pulls the next poll forward.
+        // An answer read as soon as the poll was due (or sooner) does not pull the next poll
+        // forward.
         let mut login = started(start);
         let due = login.next_poll_at();
         assert_eq!(pending_until(login.read_poll(400, PENDING, start)), due);
     }
 
     #[test]
+    fn a_clock_stepped_back_keeps_the_interval_from_the_new_time() {
+        let start = at_unix(1_700_000_000);
+        let secs = Duration::from_secs;
+        let mut login = started(start);
+        let t1 = login.next_poll_at();
+        assert_eq!(
+            pending_until(login.read_poll(400, PENDING, t1)),
+            t1 + secs(5)
+        );
+        // The clock goes back an hour before the next answer: the poll after it is due an
+        // interval later by the new time, not an hour and five seconds later.
+        let back = t1 + secs(5) - secs(3600);
+        assert_eq!(
+            pending_until(login.read_poll(400, PENDING, back)),
+            back + secs(5)
+        );
+        assert_eq!(login.back_off(back), Ok(back + secs(10)));
+        // The code's expiry is the server's to tell (`expired_token`) after such a step.
+        assert_eq!(login.expires_at(), start + secs(300));
+    }
+
+    #[test]
     fn transient_errors_are_told_apart() {
-        let now = Instant::now();
+        let now = at_unix(1_700_000_000);
         let read =
             |status: u16, body: &[u8]| started(now).read_poll(status, body, now).unwrap_err();
         assert!(read(503, b"busy").is_transient());
@@ -332,7 +361,7 @@ mod tests {
 
     #[test]
     fn each_answer_has_its_outcome() {
-        let now = Instant::now();
+        let now = at_unix(1_700_000_000);
         let read = |body: &[u8]| started(now).read_poll(400, body, now);
         assert_eq!(
             read(br#"{"error":"access_denied"}"#).unwrap_err(),

@@ -19,7 +19,7 @@ use super::nonce::DpopNonce;
 use super::proof::access_token_hash;
 use super::replay::{Recorded, SeenProofs};
 use super::target_uri::{htu, same_target};
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::AccessToken;
 use crate::oauth::secret::constant_time_eq;
 
@@ -99,7 +99,7 @@ pub struct DpopProofCheck {
     /// The nonces taken, shared by the clones so that a rotation reaches every worker.
     nonces: Arc<RwLock<Nonces>>,
     seen: SeenProofs,
-    now: Option<u64>,
+    clock: ClockHandle,
 }
 
 /// The server nonces a check takes: the one it hands out, and the one it handed out before, for
@@ -197,7 +197,7 @@ impl DpopProofCheck {
             leeway_secs: DEFAULT_PROOF_LEEWAY_SECS,
             nonces: Arc::default(),
             seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, None),
-            now: None,
+            clock: ClockHandle::default(),
         }
     }
 
@@ -296,9 +296,10 @@ impl DpopProofCheck {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Checks as if it were `unix_seconds` now, for tests.
-    pub fn at(mut self, unix_seconds: u64) -> Self {
-        self.now = Some(unix_seconds);
+    /// Reads the time from `clock` rather than the system clock; a fixed
+    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = ClockHandle::new(clock);
         self
     }
 
@@ -312,7 +313,7 @@ impl DpopProofCheck {
         method: &str,
         url: &Url,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
-        self.check(dpop, method, url, None, self.clock())
+        self.check(dpop, method, url, None, self.now_secs())
     }
 
     /// Checks a proof as [`check_proof`](Self::check_proof) does, all but its first use: nothing
@@ -343,7 +344,7 @@ impl DpopProofCheck {
         method: &str,
         url: &Url,
     ) -> Result<UnrecordedDpopProof, DpopProofError> {
-        self.verify(dpop, method, url, None, self.clock())
+        self.verify(dpop, method, url, None, self.now_secs())
     }
 
     /// Records a proof from [`check_proof_unrecorded`](Self::check_proof_unrecorded) in this
@@ -388,7 +389,7 @@ impl DpopProofCheck {
             method,
             url,
             Some((access_token, cnf_jkt)),
-            self.clock(),
+            self.now_secs(),
         )
     }
 
@@ -405,9 +406,9 @@ impl DpopProofCheck {
         self.check(dpop, method, url, Some((access_token, cnf_jkt)), now)
     }
 
-    /// Now in Unix seconds: the time set with [`at`](Self::at), else the system clock.
-    fn clock(&self) -> u64 {
-        self.now.unwrap_or_else(unix_now)
+    /// Now in Unix seconds, by the clock chosen with [`clock`](Self::clock).
+    fn now_secs(&self) -> u64 {
+        self.clock.now_secs()
     }
 
     fn check<'a>(

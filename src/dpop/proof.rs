@@ -14,7 +14,7 @@ use super::key::DpopKey;
 use super::names::{DPOP_ALGORITHM, DPOP_SCHEME, PROOF_TYPE};
 use super::nonce::DpopNonce;
 use super::target_uri::htu;
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::AccessToken;
 use crate::oauth::encoding::base64url_32;
 use crate::oauth::secret::generate_token;
@@ -88,7 +88,7 @@ pub struct DpopProofBuilder<'k> {
     url: Url,
     ath: Option<String>,
     nonce: Option<DpopNonce>,
-    now: Option<u64>,
+    clock: ClockHandle,
 }
 
 impl DpopKey {
@@ -102,7 +102,7 @@ impl DpopKey {
             url: url.clone(),
             ath: None,
             nonce: None,
-            now: None,
+            clock: ClockHandle::default(),
         }
     }
 }
@@ -121,9 +121,16 @@ impl DpopProofBuilder<'_> {
         self
     }
 
-    /// Signs as if it were `unix_seconds` now, for tests.
-    pub fn at(mut self, unix_seconds: u64) -> Self {
-        self.now = Some(unix_seconds);
+    /// Takes `iat` from `clock` rather than the system clock; a fixed
+    /// [`SystemTime`](std::time::SystemTime) in tests.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = ClockHandle::new(clock);
+        self
+    }
+
+    /// The proof signed by `clock`, the one of the login it belongs to.
+    pub(crate) fn with_clock(mut self, clock: &ClockHandle) -> Self {
+        self.clock = clock.clone();
         self
     }
 
@@ -135,7 +142,7 @@ impl DpopProofBuilder<'_> {
         let htu = htu(&self.url).ok_or_else(|| DpopBuildError::InvalidUrl {
             url: self.url.to_string(),
         })?;
-        let iat = self.now.unwrap_or_else(unix_now);
+        let iat = self.clock.now_secs();
         let jti = generate_token();
         let header = ProofHeader {
             typ: PROOF_TYPE,
@@ -245,7 +252,7 @@ mod tests {
             .proof("GET", &url)
             .access_token(&token)
             .nonce(&nonce)
-            .at(1_562_262_618)
+            .clock(crate::oauth::clock::at_unix(1_562_262_618))
             .sign()
             .unwrap();
         let parts: Vec<&str> = proof.as_str().split('.').collect();

@@ -3,16 +3,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use url::Url;
 
 use crate::jose::key_set::{KeySet, KeySetError};
+use crate::oauth::clock::{due_at, interval_passed};
 
 /// The current [`KeySet`] of an issuer and the rules for fetching it again, with the caller's clock
-/// and without I/O: it says when to fetch, hands out at most one fetch at a time, and takes the
-/// answer or the failure. Share it behind a `Mutex` (each call is short and never waits on the
-/// network) and validate with the `Arc<KeySet>` it hands out, outside the lock.
+/// (every call takes `now`) and without I/O: it says when to fetch, hands out at most one fetch at
+/// a time, and takes the answer or the failure. Share it behind a `Mutex` (each call is short and
+/// never waits on the network) and validate with the `Arc<KeySet>` it hands out, outside the lock.
 ///
 /// A fetch is due:
 /// - at first, and after a failure with no set held, once per [`min_interval`](Self::min_interval);
@@ -40,13 +41,20 @@ use crate::jose::key_set::{KeySet, KeySetError};
 /// [`LONGEST_FETCH_TIMEOUT`](Self::LONGEST_FETCH_TIMEOUT), so that a lost fetch cannot stop
 /// fetching for ever.
 ///
+/// `now` is a wall clock's time, which can be stepped backwards. A `now` behind a moment the cache
+/// recorded by less than the interval at stake is taken as no time passed (readings of callers
+/// racing for the lock arrive in any order); behind it by the interval or more, the clock was
+/// stepped back, and the interval counts as passed: one fetch sooner than planned, rather than no
+/// fetch, scheduled or for a new key, until the clock catches up with the step.
+///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// use workos_connect::jose::{KeyCache, KeyRefetch};
+/// use workos_connect::oauth::{Clock, SystemClock};
 ///
 /// let jwks = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",
 ///     "x":"um5p5X2dN4geRSwNnR5YlrHqVJyiTPBhJMKDZ0AZshw","y":"GMuR_7RGCdQT7_Cpork0NBgwN56zGHRBk4ItZxbOUmU"}]}"#;
-/// let start = Instant::now();
+/// let start = SystemClock.now();
 /// let mut cache = KeyCache::new("https://example.authkit.app/oauth2/jwks".parse()?);
 /// // At start: one fetch is handed out, and no second one while it runs.
 /// let fetch = cache.poll(start).expect("a first fetch is due");
@@ -70,13 +78,13 @@ pub struct KeyCache {
     min_interval: Duration,
     fetch_timeout: Duration,
     /// When the last fetch was handed out, whatever became of it.
-    last_attempt: Option<Instant>,
+    last_attempt: Option<SystemTime>,
     /// When the last fetch for a key the set lacked was handed out, whatever became of it.
-    last_unknown_key_attempt: Option<Instant>,
+    last_unknown_key_attempt: Option<SystemTime>,
     /// When the fetch of the last good set was handed out.
-    last_success: Option<Instant>,
+    last_success: Option<SystemTime>,
     /// The fetch under way: its number, and when it was handed out.
-    in_flight: Option<(u64, Instant)>,
+    in_flight: Option<(u64, SystemTime)>,
     /// The number of the last fetch handed out; numbers only grow.
     tickets: u64,
     /// The number of the fetch that brought the set held: an answer to an earlier one is older.
@@ -92,7 +100,7 @@ pub struct KeyCache {
 #[must_use = "fetch the URL and give the answer to KeyCache::finish, or the failure to KeyCache::failed"]
 pub struct KeyFetch {
     ticket: u64,
-    started: Instant,
+    started: SystemTime,
     url: Url,
 }
 
@@ -111,8 +119,8 @@ pub enum KeyRefetch {
     Fetch(KeyFetch),
     /// A fetch is under way: wait for it to finish, then check the token again.
     InFlight,
-    /// No fetch before this instant: refuse the token now.
-    NotBefore(Instant),
+    /// No fetch before this moment: refuse the token now.
+    NotBefore(SystemTime),
 }
 
 /// Why a fetched key set was not taken; the set held before goes on serving.
@@ -205,7 +213,7 @@ impl KeyCache {
 
     /// The fetch that is due at `now`, if any and none is under way. Call it from a timer (see
     /// [`next_due`](Self::next_due)) and at start.
-    pub fn poll(&mut self, now: Instant) -> Option<KeyFetch> {
+    pub fn poll(&mut self, now: SystemTime) -> Option<KeyFetch> {
         if self.fetch_running(now) {
             return None;
         }
@@ -215,12 +223,12 @@ impl KeyCache {
 
     /// A token named a key the set lacks, at `now`: whether to fetch the set (handing out the
     /// fetch), wait for the one under way, or refuse the token.
-    pub fn unknown_key(&mut self, now: Instant) -> KeyRefetch {
+    pub fn unknown_key(&mut self, now: SystemTime) -> KeyRefetch {
         self.unknown_key_seen = true;
         if self.fetch_running(now) {
             return KeyRefetch::InFlight;
         }
-        match self.unknown_key_not_before() {
+        match self.unknown_key_not_before(now) {
             Some(at) if now < at => KeyRefetch::NotBefore(at),
             // With no set held, the fetch is the start-up load (a caller waiting for the first
             // set asks this way too), which does not count against unknown keys.
@@ -231,18 +239,19 @@ impl KeyCache {
         }
     }
 
-    /// When the next fetch falls due without any token asking for one: the schedule, or the retry
-    /// of a set never fetched. `None` before the first [`poll`](Self::poll), which is due at once,
+    /// When the next fetch falls due without any token asking for one, as seen at `now`: the
+    /// schedule, or the retry of a set never fetched; `now` itself once the clock was stepped back
+    /// by the interval or more. `None` before the first [`poll`](Self::poll), which is due at once,
     /// and while a fetch is under way.
-    pub fn next_due(&self) -> Option<Instant> {
+    pub fn next_due(&self, now: SystemTime) -> Option<SystemTime> {
         if self.in_flight.is_some() {
             return None;
         }
         match self.last_success {
-            None => self.not_before(),
+            None => self.not_before(now),
             Some(success) => {
-                let scheduled = success.checked_add(self.refresh_interval)?;
-                let retry = self.scheduled_not_before();
+                let scheduled = due_at(success, self.refresh_interval, now)?;
+                let retry = self.scheduled_not_before(now);
                 Some(retry.map_or(scheduled, |retry| scheduled.max(retry)))
             }
         }
@@ -257,14 +266,14 @@ impl KeyCache {
         fetch: KeyFetch,
         status: u16,
         body: &[u8],
-        now: Instant,
+        now: SystemTime,
     ) -> Result<Arc<KeySet>, KeyFetchError> {
         if !self.release(&fetch) {
             return Err(KeyFetchError::Abandoned);
         }
         let started = fetch.started;
         let parsed = if status == 200 {
-            KeySet::parse(body)
+            KeySet::parse_fetched_at(body, now)
                 .map(|keys| keys.refetch_interval(self.min_interval))
                 .map_err(KeyFetchError::from)
         } else {
@@ -275,7 +284,8 @@ impl KeyCache {
                 let keys = Arc::new(keys);
                 self.keys = Some(Arc::clone(&keys));
                 self.set_ticket = Some(fetch.ticket);
-                // The issuer's set as of the request, however late the answer came.
+                // The issuer's set as of the request, however late the answer came (and `now`
+                // when the clock was stepped back since the request).
                 self.last_success = Some(started.min(now));
                 self.unknown_key_seen = false;
                 self.failures = 0;
@@ -297,7 +307,7 @@ impl KeyCache {
     }
 
     /// A new fetch, the latest: any other still out is superseded.
-    fn hand_out(&mut self, now: Instant, due: Due) -> KeyFetch {
+    fn hand_out(&mut self, now: SystemTime, due: Due) -> KeyFetch {
         self.tickets = self.tickets.wrapping_add(1);
         self.in_flight = Some((self.tickets, now));
         self.last_attempt = Some(now);
@@ -324,52 +334,52 @@ impl KeyCache {
         self.set_ticket.is_none_or(|held| fetch.ticket > held)
     }
 
-    fn fetch_running(&self, now: Instant) -> bool {
-        self.in_flight.is_some_and(|(_, started)| {
-            started
-                .checked_add(self.fetch_timeout)
-                .is_none_or(|deadline| now < deadline)
-        })
+    /// Whether the fetch handed out last is still under way: its timeout has not passed. A clock
+    /// stepped back by the timeout or more counts it passed: a lost fetch would otherwise block
+    /// every other for as long as the step, and an answer to it is still taken (see
+    /// [`release`](Self::release)).
+    fn fetch_running(&self, now: SystemTime) -> bool {
+        self.in_flight
+            .is_some_and(|(_, started)| !interval_passed(started, self.fetch_timeout, now))
     }
 
     /// The earliest start of a fetch that is not on the schedule.
-    fn not_before(&self) -> Option<Instant> {
+    fn not_before(&self, now: SystemTime) -> Option<SystemTime> {
         self.last_attempt
-            .and_then(|attempt| attempt.checked_add(self.min_interval))
+            .and_then(|attempt| due_at(attempt, self.min_interval, now))
     }
 
     /// The earliest start of a fetch for a key the set lacks: with a set held, `min_interval` after
     /// the last such fetch (none yet: at once); without one, at the pace of the first fetch's
     /// retries, which tokens do not hurry.
-    fn unknown_key_not_before(&self) -> Option<Instant> {
+    fn unknown_key_not_before(&self, now: SystemTime) -> Option<SystemTime> {
         if self.last_success.is_none() {
-            return self.not_before();
+            return self.not_before(now);
         }
         self.last_unknown_key_attempt
-            .and_then(|attempt| attempt.checked_add(self.min_interval))
+            .and_then(|attempt| due_at(attempt, self.min_interval, now))
     }
 
     /// The earliest start of a scheduled fetch after the last attempt: a refresh interval shorter
     /// than `min_interval` is kept, and a failed refresh is retried at that pace rather than
     /// waiting for the next schedule.
-    fn scheduled_not_before(&self) -> Option<Instant> {
+    fn scheduled_not_before(&self, now: SystemTime) -> Option<SystemTime> {
         let spacing = self.min_interval.min(self.refresh_interval);
         self.last_attempt
-            .and_then(|attempt| attempt.checked_add(spacing))
+            .and_then(|attempt| due_at(attempt, spacing, now))
     }
 
     /// Why a fetch is due at `now`, if one is.
-    fn fetch_due(&self, now: Instant) -> Option<Due> {
-        let allowed = |at: Option<Instant>| at.is_none_or(|at| now >= at);
+    fn fetch_due(&self, now: SystemTime) -> Option<Due> {
+        let allowed = |at: Option<SystemTime>| at.is_none_or(|at| now >= at);
         match self.last_success {
-            None => allowed(self.not_before()).then_some(Due::Scheduled),
+            None => allowed(self.not_before(now)).then_some(Due::Scheduled),
             Some(success) => {
-                let scheduled = success
-                    .checked_add(self.refresh_interval)
-                    .is_some_and(|at| now >= at);
-                if scheduled && allowed(self.scheduled_not_before()) {
+                let scheduled =
+                    due_at(success, self.refresh_interval, now).is_some_and(|at| now >= at);
+                if scheduled && allowed(self.scheduled_not_before(now)) {
                     Some(Due::Scheduled)
-                } else if self.unknown_key_seen && allowed(self.unknown_key_not_before()) {
+                } else if self.unknown_key_seen && allowed(self.unknown_key_not_before(now)) {
                     Some(Due::UnknownKey)
                 } else {
                     None
@@ -404,6 +414,7 @@ impl fmt::Debug for KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::clock::at_unix;
 
     const JWKS: &[u8] = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",
         "x":"um5p5X2dN4geRSwNnR5YlrHqVJyiTPBhJMKDZ0AZshw","y":"GMuR_7RGCdQT7_Cpork0NBgwN56zGHRBk4ItZxbOUmU"}]}"#;
@@ -418,18 +429,18 @@ mod tests {
 
     #[test]
     fn a_refresh_interval_shorter_than_the_min_interval_is_kept() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache()
             .refresh_interval(Duration::from_secs(1))
             .min_interval(Duration::from_secs(60));
         let fetch = cache.poll(start).unwrap();
         cache.finish(fetch, 200, JWKS, start).unwrap();
         let second = start + Duration::from_secs(1);
-        assert_eq!(cache.next_due(), Some(second));
+        assert_eq!(cache.next_due(start), Some(second));
         let fetch = cache.poll(second).expect("the schedule, not the minute");
         // A failed scheduled refresh is tried again at the schedule's pace.
         cache.failed(fetch);
-        assert_eq!(cache.next_due(), Some(start + Duration::from_secs(2)));
+        assert_eq!(cache.next_due(second), Some(start + Duration::from_secs(2)));
         assert!(cache.poll(second + Duration::from_millis(500)).is_none());
         assert!(cache.poll(start + Duration::from_secs(2)).is_some());
         // Unknown keys are still held to the minute.
@@ -441,7 +452,7 @@ mod tests {
 
     #[test]
     fn one_fetch_at_a_time_for_any_number_of_unknown_keys() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache();
         let first = cache.poll(start).unwrap();
         cache.finish(first, 200, JWKS, start).unwrap();
@@ -465,7 +476,7 @@ mod tests {
 
     #[test]
     fn a_failed_fetch_is_not_retried_within_the_interval_and_the_held_keys_serve() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache();
         let first = cache.poll(start).unwrap();
         cache.finish(first, 200, JWKS, start).unwrap();
@@ -497,12 +508,12 @@ mod tests {
 
     #[test]
     fn the_schedule_replaces_the_set_so_a_withdrawn_key_stops_being_trusted() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache().refresh_interval(secs(300));
         let first = cache.poll(start).unwrap();
         let held = cache.finish(first, 200, JWKS, start).unwrap();
         assert!(cache.poll(start + secs(299)).is_none());
-        assert_eq!(cache.next_due(), Some(start + secs(300)));
+        assert_eq!(cache.next_due(start + secs(299)), Some(start + secs(300)));
         let scheduled = cache.poll(start + secs(300)).unwrap();
         let rotated = std::str::from_utf8(JWKS)
             .unwrap()
@@ -516,13 +527,13 @@ mod tests {
 
     #[test]
     fn a_set_never_fetched_is_retried_once_per_interval() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache().min_interval(secs(10));
         let first = cache.poll(start).unwrap();
         cache.failed(first);
         assert!(cache.keys().is_none());
         assert!(cache.poll(start + secs(9)).is_none());
-        assert_eq!(cache.next_due(), Some(start + secs(10)));
+        assert_eq!(cache.next_due(start + secs(9)), Some(start + secs(10)));
         let retry = cache.poll(start + secs(10)).unwrap();
         assert!(matches!(
             cache.finish(retry, 200, b"{}", start + secs(10)),
@@ -533,7 +544,7 @@ mod tests {
     #[test]
     fn a_lost_fetch_stops_blocking_after_the_timeout_and_its_answer_after_a_newer_one_is_not_taken()
     {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache().fetch_timeout(secs(30));
         let lost = cache.poll(start).unwrap();
         assert!(cache.poll(start + secs(29)).is_none());
@@ -552,7 +563,7 @@ mod tests {
 
     #[test]
     fn a_jwks_endpoint_slower_than_the_fetch_timeout_still_loads() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let ms = Duration::from_millis;
         // No timeout at all asked for: it is a second, so a second fetch is not handed out at once.
         let mut cache = cache()
@@ -580,27 +591,27 @@ mod tests {
         assert_eq!(cache.failures(), 0);
         // The set is dated from the last fetch's start.
         assert_eq!(
-            cache.next_due(),
+            cache.next_due(start + ms(4_500)),
             Some(start + secs(2) + KeyCache::DEFAULT_REFRESH_INTERVAL)
         );
     }
 
     #[test]
     fn a_scheduled_refresh_that_fails_is_not_retried_at_once() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache().refresh_interval(secs(300)).min_interval(secs(60));
         let first = cache.poll(start).unwrap();
         cache.finish(first, 200, JWKS, start).unwrap();
         let due = cache.poll(start + secs(300)).unwrap();
         cache.failed(due);
         assert!(cache.poll(start + secs(301)).is_none());
-        assert_eq!(cache.next_due(), Some(start + secs(360)));
+        assert_eq!(cache.next_due(start + secs(301)), Some(start + secs(360)));
         assert!(cache.poll(start + secs(360)).is_some());
     }
 
     #[test]
     fn intervals_have_a_floor_and_the_fetch_timeout_a_ceiling() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         // `min_interval(0)`: a failing start-up fetch is still tried at most once a second.
         let mut failing = cache().min_interval(Duration::ZERO);
         let first = failing.poll(start).unwrap();
@@ -619,7 +630,7 @@ mod tests {
         let first = scheduled.poll(start).unwrap();
         scheduled.finish(first, 200, JWKS, start).unwrap();
         assert!(scheduled.poll(start).is_none());
-        assert_eq!(scheduled.next_due(), Some(start + secs(1)));
+        assert_eq!(scheduled.next_due(start), Some(start + secs(1)));
         // `fetch_timeout(MAX)`: a lost fetch blocks for five minutes, not for ever.
         let mut lost = cache().fetch_timeout(Duration::MAX);
         let _never_answered = lost.poll(start).unwrap();
@@ -629,7 +640,7 @@ mod tests {
 
     #[test]
     fn a_late_answer_is_taken_only_if_newer_than_the_set_and_dated_from_its_start() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache().fetch_timeout(secs(30)).refresh_interval(secs(300));
         let slow = cache.poll(start).unwrap();
         // Timed out, but no other fetch was handed out: its answer is the newest there is.
@@ -637,7 +648,7 @@ mod tests {
         let late = cache.finish(slow, 200, JWKS, start + secs(100));
         assert!(late.is_ok());
         // The set is as old as the request: the schedule runs from the start, not the answer.
-        assert_eq!(cache.next_due(), Some(start + secs(300)));
+        assert_eq!(cache.next_due(start + secs(100)), Some(start + secs(300)));
         // Once a newer fetch has answered, the older one's answer is refused.
         let older = cache.poll(start + secs(300)).unwrap();
         let newer = cache.poll(start + secs(360)).unwrap();
@@ -648,12 +659,12 @@ mod tests {
                 .unwrap_err(),
             KeyFetchError::Abandoned
         );
-        assert_eq!(cache.next_due(), Some(start + secs(660)));
+        assert_eq!(cache.next_due(start + secs(362)), Some(start + secs(660)));
     }
 
     #[test]
     fn the_first_unknown_key_after_start_up_fetches_at_once_and_the_next_waits() {
-        let start = Instant::now();
+        let start = at_unix(1_700_000_000);
         let mut cache = cache().refresh_interval(secs(300));
         let first = cache.poll(start).unwrap();
         cache.finish(first, 200, JWKS, start).unwrap();
@@ -698,5 +709,80 @@ mod tests {
             cache.unknown_key(start + secs(303)),
             KeyRefetch::NotBefore(at) if at == start + secs(362)
         ));
+    }
+
+    #[test]
+    fn readings_racing_each_other_a_second_apart_still_make_one_fetch() {
+        let start = at_unix(1_700_000_000);
+        let mut cache = cache();
+        let first = cache.poll(start).unwrap();
+        // A caller that read the clock just before the one handed the fetch: still under way.
+        assert!(cache.poll(start - secs(1)).is_none());
+        assert!(matches!(
+            cache.unknown_key(start - secs(1)),
+            KeyRefetch::InFlight
+        ));
+        cache.finish(first, 200, JWKS, start).unwrap();
+        let later = start + secs(120);
+        let KeyRefetch::Fetch(fetch) = cache.unknown_key(later) else {
+            panic!("the first unknown key fetches");
+        };
+        cache.finish(fetch, 200, JWKS, later).unwrap();
+        // Behind the last fetch by less than the interval: no time passed, the minute still runs.
+        assert!(matches!(
+            cache.unknown_key(later - secs(5)),
+            KeyRefetch::NotBefore(at) if at == later + secs(60)
+        ));
+        assert!(cache.poll(later - secs(5)).is_none());
+        assert_eq!(
+            cache.next_due(later - secs(5)),
+            Some(later + KeyCache::DEFAULT_REFRESH_INTERVAL)
+        );
+    }
+
+    #[test]
+    fn a_clock_stepped_back_a_day_fetches_once_and_then_keeps_the_pace_of_the_new_time() {
+        let start = at_unix(1_700_000_000);
+        let day = secs(24 * 3600);
+        let mut cache = cache().refresh_interval(secs(300));
+        let first = cache.poll(start).unwrap();
+        cache.finish(first, 200, JWKS, start).unwrap();
+        let KeyRefetch::Fetch(fetch) = cache.unknown_key(start + secs(10)) else {
+            panic!("the first unknown key fetches");
+        };
+        cache.finish(fetch, 200, JWKS, start + secs(10)).unwrap();
+        // The clock goes back a day. Waiting for it to catch up would keep a withdrawn key trusted,
+        // and every new key out, for that day: the schedule is due at once instead.
+        let back = start - day;
+        assert_eq!(cache.next_due(back), Some(back));
+        let scheduled = cache.poll(back).expect("the schedule, at once");
+        assert!(cache.poll(back).is_none(), "one fetch at a time still");
+        cache.finish(scheduled, 200, JWKS, back).unwrap();
+        // From then on the intervals run on the new time.
+        assert_eq!(cache.next_due(back), Some(back + secs(300)));
+        assert!(cache.poll(back + secs(299)).is_none());
+        assert!(cache.poll(back + secs(300)).is_some());
+        // An unknown key too: the last fetch for one is a day ahead, so one fetch at once, then
+        // the minute counts from it.
+        let mut unknown = KeyCache::new("https://as.example/jwks".parse().unwrap());
+        let first = unknown.poll(start).unwrap();
+        unknown.finish(first, 200, JWKS, start).unwrap();
+        let KeyRefetch::Fetch(fetch) = unknown.unknown_key(start + secs(1)) else {
+            panic!("the first unknown key fetches");
+        };
+        unknown.failed(fetch);
+        let KeyRefetch::Fetch(fetch) = unknown.unknown_key(back) else {
+            panic!("a clock stepped back a day does not wait a day");
+        };
+        unknown.failed(fetch);
+        assert!(matches!(
+            unknown.unknown_key(back + secs(1)),
+            KeyRefetch::NotBefore(at) if at == back + secs(60)
+        ));
+        // A fetch handed out before the step and never answered does not block for a day either.
+        let mut lost = KeyCache::new("https://as.example/jwks".parse().unwrap());
+        let _never_answered = lost.poll(start).unwrap();
+        assert!(lost.poll(start + secs(29)).is_none());
+        assert!(lost.poll(back).is_some());
     }
 }

@@ -1,7 +1,7 @@
 //! The AuthKit domain's signing keys (`/oauth2/jwks`), parsed once and shared by every validation.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::jose::thumbprint::jwk_thumbprint;
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{unix_seconds, Clock, SystemClock};
 use sha2::{Digest, Sha256};
 
 /// The smallest RSA modulus accepted, in bits (RFC 7518 section 3.3 requires 2048).
@@ -52,7 +52,7 @@ const DEFAULT_RSA_ALGORITHM: Algorithm = Algorithm::RS256;
 pub struct KeySet {
     keys: Vec<VerifyingKey>,
     skipped: usize,
-    fetched_at: u64,
+    fetched_at: SystemTime,
     refetch_interval: Duration,
 }
 
@@ -165,13 +165,14 @@ impl KeySet {
     /// again, unless set otherwise.
     pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 
-    /// Parses the JWKS document, fetched now.
+    /// Parses the JWKS document, fetched now by the system clock.
     pub fn parse(jwks: &[u8]) -> Result<KeySet, KeySetError> {
-        Self::parse_fetched_at(jwks, unix_now())
+        Self::parse_fetched_at(jwks, SystemClock.now())
     }
 
-    /// Parses the JWKS document, fetched at `unix_seconds` (for tests, or a set kept in a cache).
-    pub fn parse_fetched_at(jwks: &[u8], unix_seconds: u64) -> Result<KeySet, KeySetError> {
+    /// Parses the JWKS document, fetched at `fetched_at` (by the caller's clock, a set kept in a
+    /// cache, or a fixed moment in tests).
+    pub fn parse_fetched_at(jwks: &[u8], fetched_at: SystemTime) -> Result<KeySet, KeySetError> {
         let document: Document =
             crate::oauth::json_object::from_slice(jwks).map_err(|_| KeySetError::Malformed)?;
         let total = document.keys.len();
@@ -189,7 +190,7 @@ impl KeySet {
         Ok(KeySet {
             keys,
             skipped,
-            fetched_at: unix_seconds,
+            fetched_at,
             refetch_interval: Self::DEFAULT_REFETCH_INTERVAL,
         })
     }
@@ -200,8 +201,8 @@ impl KeySet {
         self
     }
 
-    /// When the set was fetched, in seconds since the Unix epoch.
-    pub fn fetched_at(&self) -> u64 {
+    /// When the set was fetched.
+    pub fn fetched_at(&self) -> SystemTime {
         self.fetched_at
     }
 
@@ -220,11 +221,13 @@ impl KeySet {
         self.skipped
     }
 
-    /// Whether a token with an unknown key, seen at `now`, may ask for the set to be fetched again.
+    /// Whether a token with an unknown key, seen at `now` (Unix seconds), may ask for the set to be
+    /// fetched again: the interval has passed since the fetch, or the clock was stepped back by as
+    /// much (a set dated an hour ahead of a clock set back would otherwise keep every new key out
+    /// for that hour; counting it passed costs one fetch, and the new set is dated by the stepped
+    /// clock). A `now` a little behind the fetch, as readings racing each other are, is no time.
     pub(crate) fn may_refetch(&self, now: u64) -> bool {
-        now >= self
-            .fetched_at
-            .saturating_add(self.refetch_interval.as_secs())
+        now.abs_diff(unix_seconds(self.fetched_at)) >= self.refetch_interval.as_secs()
     }
 
     pub(crate) fn keys(&self) -> &[VerifyingKey] {
@@ -544,12 +547,18 @@ mod tests {
     fn refetch_waits_for_the_interval() {
         let set = KeySet::parse_fetched_at(
             format!(r#"{{"keys":[{}]}}"#, rsa(2048, "")).as_bytes(),
-            1000,
+            crate::oauth::clock::at_unix(1000),
         )
         .unwrap()
         .refetch_interval(Duration::from_secs(30));
+        assert_eq!(set.fetched_at(), crate::oauth::clock::at_unix(1000));
         assert!(!set.may_refetch(1029));
         assert!(set.may_refetch(1030));
+        // A clock a few seconds behind the fetch: no time passed; stepped back by the interval or
+        // more: as if it had, rather than waiting for the clock to catch up.
+        assert!(!set.may_refetch(995));
+        assert!(set.may_refetch(970));
+        assert!(set.may_refetch(0));
         assert!(format!("{set:?}").contains("RS256"));
     }
 }

@@ -12,7 +12,7 @@ use crate::discovery::server_metadata::{AuthorizationServerMetadata, ServerMetad
 use crate::oauth::authorize_response::AuthorizeResponse;
 use crate::oauth::callback::{AuthorizationCode, CallbackCheck};
 use crate::oauth::client_id::ClientId;
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::RefreshToken;
 use crate::oauth::encoding::push_query_value;
 use crate::oauth::identifier::{Issuer, Resource};
@@ -112,6 +112,7 @@ pub struct AuthorizationClient {
     settings: Arc<Settings>,
 }
 
+#[derive(Clone)]
 struct Settings {
     issuer: Issuer,
     authorization_endpoint: Url,
@@ -119,6 +120,9 @@ struct Settings {
     /// The server promises `iss` in every authorization response (RFC 9207).
     sends_iss: bool,
     credentials: ClientCredentials,
+    /// What dates its logins and checks their callbacks: the credentials' clock unless told
+    /// otherwise.
+    clock: ClockHandle,
 }
 
 /// Whether the server takes `method` at its token endpoint.
@@ -165,9 +169,31 @@ impl AuthorizationClient {
                 authorization_endpoint: metadata.authorization_endpoint.clone(),
                 token_endpoint: metadata.token_endpoint.clone(),
                 sends_iss: metadata.authorization_response_iss_parameter_supported,
+                clock: credentials.clock_handle().clone(),
                 credentials,
             }),
         })
+    }
+
+    /// This client reading the time from `clock` (by default its credentials' clock, the system
+    /// clock unless they were given another): its logins' `created_at` and callback checks, and
+    /// its credentials' `private_key_jwt` assertions. A fixed
+    /// [`SystemTime`](std::time::SystemTime) in tests.
+    pub fn clock(self, clock: impl Clock + 'static) -> Self {
+        self.with_clock(&ClockHandle::new(clock))
+    }
+
+    /// The clock the client reads.
+    pub(crate) fn clock_handle(&self) -> &ClockHandle {
+        &self.settings.clock
+    }
+
+    /// This client reading `clock`, the one of the login that made it.
+    pub(crate) fn with_clock(mut self, clock: &ClockHandle) -> Self {
+        let settings = Arc::make_mut(&mut self.settings);
+        settings.clock = clock.clone();
+        settings.credentials = settings.credentials.clone().with_clock(clock);
+        self
     }
 
     /// The server's issuer.
@@ -444,8 +470,9 @@ impl LoginRequest<'_> {
                 state,
                 nonce,
                 code_verifier: verifier,
-                created_at: unix_now(),
+                created_at: settings.clock.now_secs(),
                 require_iss: settings.sends_iss,
+                clock: settings.clock.clone(),
             },
         )
     }
@@ -471,6 +498,9 @@ pub struct PendingLogin {
     /// refused.
     #[serde(default)]
     require_iss: bool,
+    /// The clock of the client that made the login; not stored.
+    #[serde(skip)]
+    clock: ClockHandle,
 }
 
 /// `PendingLogin`'s members as read back, by serde's derive into `PendingLogin` itself, from a
@@ -491,6 +521,8 @@ struct StoredLogin {
     created_at: u64,
     #[serde(default)]
     require_iss: bool,
+    #[serde(skip)]
+    clock: ClockHandle,
 }
 
 impl<'de> Deserialize<'de> for PendingLogin {
@@ -504,9 +536,11 @@ impl PendingLogin {
     /// it must equal the issuer when present, and be present when the server advertises
     /// `authorization_response_iss_parameter_supported`), then `state`, an error answer, and the
     /// code. The issuer is checked before any code is taken, so a code meant for another server is
-    /// never redeemed here.
+    /// never redeemed here. By the clock of the client that made the login (the system clock for a
+    /// login read back from storage).
     pub fn callback(&self) -> CallbackCheck<'_> {
-        let check = CallbackCheck::new(self.issuer.as_str(), Some(&self.state), self.created_at);
+        let check = CallbackCheck::new(self.issuer.as_str(), Some(&self.state), self.created_at)
+            .with_clock(&self.clock);
         if self.require_iss {
             check.require_issuer()
         } else {

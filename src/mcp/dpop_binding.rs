@@ -10,6 +10,7 @@ use crate::dpop::{
     dpop_authorization, nonce_demanded_by_resource, nonce_demanded_by_token_endpoint, one_nonce,
     DpopBuildError, DpopKey, DpopNonce, DpopProof, DPOP_HEADER,
 };
+use crate::oauth::clock::ClockHandle;
 use crate::oauth::credential::AccessToken;
 use crate::oauth::http_request::HttpRequest;
 use crate::oauth::token::AccessTokenType;
@@ -44,18 +45,18 @@ impl DpopBinding {
         self.resource_nonce.as_ref()
     }
 
-    /// `request` to the token endpoint with a `DPoP` header: a proof signed `now`, with the
-    /// server's latest nonce. Made for every send, retries included, so that each has its own
+    /// `request` to the token endpoint with a `DPoP` header: a proof signed now by `clock`, with
+    /// the server's latest nonce. Made for every send, retries included, so that each has its own
     /// `jti` and a current `iat`.
     pub(crate) fn sign_token_request(
         &self,
         request: &HttpRequest,
-        now: u64,
+        clock: &ClockHandle,
     ) -> Result<HttpRequest, DpopBuildError> {
         let mut proof = self
             .key
             .proof(request.method().as_str(), request.url())
-            .at(now);
+            .with_clock(clock);
         if let Some(nonce) = &self.token_endpoint_nonce {
             proof = proof.nonce(nonce);
         }
@@ -110,14 +111,15 @@ impl DpopBinding {
         method: &str,
         url: &Url,
         token: &AccessToken,
-        now: Option<u64>,
+        clock: &ClockHandle,
     ) -> Result<DpopProof, DpopBuildError> {
-        let mut proof = self.key.proof(method, url).access_token(token);
+        let mut proof = self
+            .key
+            .proof(method, url)
+            .access_token(token)
+            .with_clock(clock);
         if let Some(nonce) = &self.resource_nonce {
             proof = proof.nonce(nonce);
-        }
-        if let Some(now) = now {
-            proof = proof.at(now);
         }
         proof.sign()
     }
@@ -155,12 +157,12 @@ impl ResourceHeaders {
         binding: Option<&DpopBinding>,
         method: &str,
         url: &Url,
-        now: Option<u64>,
+        clock: &ClockHandle,
     ) -> Result<Self, DpopBuildError> {
         let (authorization, dpop, nonce) = match (token_type, binding) {
             (AccessTokenType::Dpop, Some(binding)) => (
                 dpop_authorization(access_token),
-                Some(binding.resource_proof(method, url, access_token, now)?),
+                Some(binding.resource_proof(method, url, access_token, clock)?),
                 binding.resource_nonce.clone(),
             ),
             _ => (format!("Bearer {}", access_token.secret()), None, None),
@@ -236,8 +238,9 @@ mod tests {
         let binding = DpopBinding::new(DpopKey::generate());
         let url: Url = "https://auth.example.com/token?tenant=1".parse().unwrap();
         let request = HttpRequest::post(url, "application/x-www-form-urlencoded", "a=b".to_owned());
-        let first = binding.sign_token_request(&request, 1_000).unwrap();
-        let second = binding.sign_token_request(&request, 1_000).unwrap();
+        let clock = ClockHandle::new(crate::oauth::clock::at_unix(1_000));
+        let first = binding.sign_token_request(&request, &clock).unwrap();
+        let second = binding.sign_token_request(&request, &clock).unwrap();
         let proof = |signed: &HttpRequest| {
             signed
                 .headers()
@@ -291,13 +294,15 @@ mod tests {
     fn resource_headers_bind_the_proof_to_the_token_url_and_nonce() {
         let mut binding = DpopBinding::new(DpopKey::generate());
         let url: Url = "https://mcp.example.com/mcp?x=1#f".parse().unwrap();
+        let now = crate::oauth::clock::at_unix(1_700_000_000);
+        let clock = ClockHandle::new(now);
         let headers = ResourceHeaders::new(
             AccessTokenType::Dpop,
             &token(),
             Some(&binding),
             "GET",
             &url,
-            None,
+            &clock,
         )
         .unwrap();
         assert_eq!(headers.authorization(), "DPoP at_bound");
@@ -307,7 +312,9 @@ mod tests {
         assert_eq!(read["htm"], "GET");
         assert_eq!(read["ath"], access_token_hash(&token()));
         assert!(read.get("nonce").is_none());
+        assert_eq!(read["iat"], 1_700_000_000);
         DpopProofCheck::new()
+            .clock(now)
             .check_resource_request(
                 [proof.as_str().as_bytes()],
                 "GET",
@@ -324,7 +331,7 @@ mod tests {
             Some(&binding),
             "GET",
             &url,
-            None,
+            &clock,
         )
         .unwrap();
         assert_eq!(claims(again.dpop().unwrap().as_str())["nonce"], "r-1");
@@ -338,7 +345,7 @@ mod tests {
             Some(&binding),
             "GET",
             &url,
-            None,
+            &clock,
         )
         .unwrap();
         assert_eq!(bearer.authorization(), "Bearer at_bound");

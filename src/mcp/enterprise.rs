@@ -3,10 +3,12 @@
 //! 8693) for an ID-JAG naming the MCP server's authorization server and resource, which that
 //! server redeems with the JWT bearer grant (RFC 7523). No browser: the IdP decides by policy.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use url::Url;
 
+use crate::oauth::clock::ClockHandle;
 use crate::oauth::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
 use crate::oauth::identifier::{Issuer, Resource};
 use crate::oauth::scope_list::ScopeList;
@@ -70,19 +72,25 @@ impl EnterpriseIdp {
     }
 
     /// The exchange of the ID token for an ID-JAG for `resource` at the authorization server
-    /// `audience` (its issuer), with `scopes`.
+    /// `audience` (its issuer), with `scopes`; its client assertion dated by `clock` when the login
+    /// chose one, else by the credentials' own.
     pub(crate) fn id_jag_request(
         &self,
         audience: &Issuer,
         resource: &Resource,
         scopes: &ScopeList,
+        clock: Option<&ClockHandle>,
     ) -> Result<TokenRequest, TokenExchangeError> {
+        let credentials = match clock {
+            Some(clock) => Cow::Owned(self.credentials.clone().with_clock(clock)),
+            None => Cow::Borrowed(&self.credentials),
+        };
         TokenExchange::new(self.id_token.clone(), TokenType::IdToken)
             .requested_token_type(TokenType::IdJag)
             .audience(audience.as_str())?
             .resource(resource.clone())
             .scopes(scopes.clone())
-            .request_at(self.token_endpoint.clone(), &self.credentials)
+            .request_at(self.token_endpoint.clone(), &credentials)
     }
 }
 

@@ -1,10 +1,12 @@
 //! A finished MCP login: the tokens, what they are for, and how to refresh them; storable.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
+use crate::oauth::clock::unix_seconds;
 use crate::oauth::credential::{AccessToken, RefreshToken};
 use crate::oauth::endpoint::{check_endpoint, FORM_REQUEST_PARAMETERS};
 use crate::oauth::http_request::HttpRequest;
@@ -17,7 +19,6 @@ use crate::registration::credentials::ClientCredentials;
 use crate::{
     dpop::{DpopBuildError, DpopKey},
     mcp::dpop_binding::{DpopBinding, ResourceHeaders},
-    oauth::clock::unix_now,
 };
 
 /// How long before its `exp` an access token counts as expired, so that a request sent with it
@@ -32,6 +33,10 @@ pub const REFRESH_MARGIN_SECS: u64 = 30;
 /// A DPoP-bound login (RFC 9449) keeps its proof key and the servers' latest nonces too: present
 /// its token with [`resource_headers`](Self::resource_headers), which signs a proof for each
 /// request. Stored, it holds the private key: keep it as a secret.
+///
+/// Its proofs and client assertions are dated by the clock of the login that made it (see
+/// [`McpClientSettings::clock`](crate::mcp::McpClientSettings::clock)), and by the system clock
+/// once read back from storage.
 ///
 /// Its `Debug` shows no token and no key (only the key's thumbprint).
 #[derive(Clone, Serialize)]
@@ -80,7 +85,7 @@ impl<'de> Deserialize<'de> for McpAuthorization {
 impl McpAuthorization {
     pub(crate) fn new(
         tokens: TokenResponse,
-        received_at: u64,
+        received_at: SystemTime,
         scopes: ScopeList,
         resource: Resource,
         credentials: ClientCredentials,
@@ -135,23 +140,13 @@ impl McpAuthorization {
         method: &str,
         url: &Url,
     ) -> Result<ResourceHeaders, DpopBuildError> {
-        self.resource_headers_at(method, url, None)
-    }
-
-    #[cfg(feature = "dpop")]
-    pub(crate) fn resource_headers_at(
-        &self,
-        method: &str,
-        url: &Url,
-        now: Option<u64>,
-    ) -> Result<ResourceHeaders, DpopBuildError> {
         ResourceHeaders::new(
             self.token_type,
             &self.access_token,
             self.dpop.as_deref(),
             method,
             url,
-            now,
+            self.credentials.clock_handle(),
         )
     }
 
@@ -189,11 +184,12 @@ impl McpAuthorization {
         self.expires_at
     }
 
-    /// Whether the access token expires within [`REFRESH_MARGIN_SECS`] of `unix_seconds`: refresh it
-    /// before the next request. A token without a known expiry is used until the server refuses it.
-    pub fn needs_refresh(&self, unix_seconds: u64) -> bool {
+    /// Whether the access token expires within [`REFRESH_MARGIN_SECS`] of `now`: refresh it before
+    /// the next request. A token without a known expiry is used until the server refuses it.
+    pub fn needs_refresh(&self, now: SystemTime) -> bool {
+        let now = unix_seconds(now);
         self.expires_at
-            .is_some_and(|at| at <= unix_seconds.saturating_add(REFRESH_MARGIN_SECS))
+            .is_some_and(|at| at <= now.saturating_add(REFRESH_MARGIN_SECS))
     }
 
     /// The `refresh_token` grant for the same resource (RFC 8707 section 2.2), with the client's
@@ -214,21 +210,24 @@ impl McpAuthorization {
         if let Some(binding) = &self.dpop {
             // The token endpoint was checked as an http(s) URL with a host, and POST is a method:
             // signing cannot fail.
-            return binding.sign_token_request(&request, unix_now()).ok();
+            return binding
+                .sign_token_request(&request, self.credentials.clock_handle())
+                .ok();
         }
         Some(request)
     }
 
-    /// Takes the refresh's answer: the new access token, and the new refresh token if the server
-    /// rotated it (RFC 9700 section 4.14.2), else the one held. A DPoP login's answer needs its
-    /// `DPoP-Nonce` header: give it to [`refreshed_with_dpop_nonce`](Self::refreshed_with_dpop_nonce).
+    /// Takes the refresh's answer, received at `now`: the new access token, and the new refresh
+    /// token if the server rotated it (RFC 9700 section 4.14.2), else the one held. A DPoP login's
+    /// answer needs its `DPoP-Nonce` header: give it to
+    /// [`refreshed_with_dpop_nonce`](Self::refreshed_with_dpop_nonce).
     pub fn refreshed(
         &mut self,
         status: u16,
         body: &[u8],
-        unix_seconds: u64,
+        now: SystemTime,
     ) -> Result<(), TokenError> {
-        self.refreshed_with_dpop_nonce(status, [], body, unix_seconds)
+        self.refreshed_with_dpop_nonce(status, [], body, now)
     }
 
     /// Takes the refresh's answer as [`refreshed`](Self::refreshed) does, with its `DPoP-Nonce`
@@ -245,7 +244,7 @@ impl McpAuthorization {
         status: u16,
         dpop_nonce: impl IntoIterator<Item = &'a [u8]> + Clone,
         body: &[u8],
-        unix_seconds: u64,
+        now: SystemTime,
     ) -> Result<(), TokenError> {
         #[cfg(feature = "dpop")]
         let tokens = match self.dpop.as_mut() {
@@ -268,7 +267,7 @@ impl McpAuthorization {
             let _ = dpop_nonce;
             TokenResponse::parse(status, body)?
         };
-        self.expires_at = tokens.expires_at(unix_seconds);
+        self.expires_at = tokens.expires_at(now);
         self.access_token = tokens.access_token;
         self.token_type = tokens.token_type;
         if let Some(rotated) = tokens.refresh_token {

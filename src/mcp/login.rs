@@ -21,7 +21,7 @@ use crate::mcp::scope_choice::{add_offline_access, select_scopes, StepUp, StepUp
 use crate::oauth::challenge::BearerError;
 use crate::oauth::challenge::{BearerChallenge, ChallengeError};
 use crate::oauth::client_id::ClientId;
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::http_request::HttpRequest;
 use crate::oauth::identifier::{IdentifierError, Issuer, Resource};
 use crate::oauth::redirect_uri::RedirectUri;
@@ -52,6 +52,8 @@ pub struct McpClientSettings {
     grant: Grant,
     #[cfg(feature = "dpop")]
     dpop: DpopUse,
+    /// The clock chosen for the logins, when one was: without, each registration's own.
+    clock: Option<ClockHandle>,
 }
 
 /// When the login binds its tokens to a DPoP key (RFC 9449).
@@ -101,7 +103,19 @@ impl McpClientSettings {
             grant: Grant::AuthorizationCode,
             #[cfg(feature = "dpop")]
             dpop: DpopUse::WhenAdvertised,
+            clock: None,
         }
+    }
+
+    /// Logins that read the time from `clock` rather than the system clock (a fixed
+    /// [`SystemTime`](std::time::SystemTime) in tests): the age of their callbacks, their DPoP
+    /// proofs, their client assertions (the enterprise IdP's too), and the expiry of the tokens
+    /// they get. The [`McpAuthorization`] a login gives reads it too, until it is stored and read
+    /// back. Without this, a login reads the clock of the registration it uses
+    /// ([`ClientCredentials::clock`]), by default the system clock.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(ClockHandle::new(clock));
+        self
     }
 
     /// Binds the tokens to this DPoP key (RFC 9449) with any authorization server, advertised or
@@ -579,7 +593,7 @@ impl McpLogin {
     fn token_request(&mut self, request: HttpRequest) -> Result<(), McpLoginError> {
         #[cfg(feature = "dpop")]
         if let Some(binding) = &self.dpop {
-            let signed = binding.sign_token_request(&request, unix_now())?;
+            let signed = binding.sign_token_request(&request, &self.clock())?;
             self.request = Some(signed);
             self.unsigned_token_request = Some(request);
             return Ok(());
@@ -806,7 +820,10 @@ impl McpLogin {
             .resource
             .clone()
             .ok_or(McpLoginError::OutOfOrder("an answer"))?;
-        let client = AuthorizationClient::new(server, credentials)?;
+        let mut client = AuthorizationClient::new(server, credentials)?;
+        if let Some(clock) = &self.settings.clock {
+            client = client.with_clock(clock);
+        }
         #[cfg(feature = "dpop")]
         {
             self.dpop = match &self.settings.dpop {
@@ -839,7 +856,12 @@ impl McpLogin {
             }
             Grant::EnterpriseManaged { idp, .. } => {
                 // The ID-JAG names the server that redeems it (`aud`, its issuer) and the resource.
-                let request = idp.id_jag_request(&server.issuer, &resource, &self.scopes)?;
+                let request = idp.id_jag_request(
+                    &server.issuer,
+                    &resource,
+                    &self.scopes,
+                    self.settings.clock.as_ref(),
+                )?;
                 self.request = Some(HttpRequest::from(&request));
                 self.client = Some(client);
                 return Ok(Stage::IdJag);
@@ -875,7 +897,7 @@ impl McpLogin {
         }
         let authorization = McpAuthorization::new(
             tokens,
-            unix_now(),
+            client.clock_handle().now(),
             self.scopes.clone(),
             resource,
             client.credentials().clone(),
@@ -884,6 +906,17 @@ impl McpLogin {
         #[cfg(feature = "dpop")]
         let authorization = authorization.with_dpop(self.dpop.clone());
         Ok(authorization)
+    }
+
+    /// The clock of the login: its authorization client's once it has one, which is the one
+    /// chosen in the settings or else its registration's.
+    #[cfg(feature = "dpop")]
+    fn clock(&self) -> ClockHandle {
+        match (&self.client, &self.settings.clock) {
+            (Some(client), _) => client.clock_handle().clone(),
+            (None, Some(clock)) => clock.clone(),
+            (None, None) => ClockHandle::default(),
+        }
     }
 
     /// Builds the request the new stage sends, if it sends one.

@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use serde_with::DeserializeFromStr;
 use zeroize::Zeroize;
 
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::encoding::{is_nqschar, is_vschar};
 use crate::oauth::secret::State;
 
@@ -379,7 +379,7 @@ pub struct CallbackCheck<'p> {
     created_at: u64,
     max_age: Duration,
     require_issuer: bool,
-    now: Option<u64>,
+    clock: ClockHandle,
 }
 
 impl<'p> CallbackCheck<'p> {
@@ -392,8 +392,14 @@ impl<'p> CallbackCheck<'p> {
             created_at,
             max_age: DEFAULT_MAX_AGE,
             require_issuer: false,
-            now: None,
+            clock: ClockHandle::default(),
         }
+    }
+
+    /// The check reading `clock`, the one its login was made with.
+    pub(crate) fn with_clock(mut self, clock: &ClockHandle) -> Self {
+        self.clock = clock.clone();
+        self
     }
 
     /// How old the pending login may be (default 15 minutes).
@@ -410,9 +416,11 @@ impl<'p> CallbackCheck<'p> {
         self
     }
 
-    /// Checks as if it were `unix_seconds` now, for tests.
-    pub fn at(mut self, unix_seconds: u64) -> Self {
-        self.now = Some(unix_seconds);
+    /// Reads the time from `clock` (by default the clock of the client that made the login, or
+    /// the system clock for a login read back from storage); a fixed
+    /// [`SystemTime`](std::time::SystemTime) in tests.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = ClockHandle::new(clock);
         self
     }
 
@@ -466,7 +474,7 @@ impl<'p> CallbackCheck<'p> {
     }
 
     fn check_age(&self) -> Result<(), CallbackError> {
-        let now = self.now.unwrap_or_else(unix_now);
+        let now = self.clock.now_secs();
         let created_at = self.created_at;
         if created_at > now.saturating_add(CLOCK_SKEW) {
             return Err(CallbackError::FromTheFuture);
@@ -528,10 +536,12 @@ mod tests {
     use super::*;
     use crate::authkit::client::test_client;
     use crate::authkit::pending::PendingAuthorization;
+    use crate::oauth::clock::at_unix;
     use crate::State;
 
+    /// A login started at a fixed moment, whose checks read that moment unless told otherwise.
     fn pending(state: Option<&str>) -> PendingAuthorization {
-        let client = test_client();
+        let client = test_client().clock(at_unix(1_700_000_000));
         let request = match state {
             Some(state) => client.authorize().state(State::new(state).unwrap()),
             None => client.authorize().without_state(),
@@ -625,7 +635,7 @@ mod tests {
         ] {
             assert!(!check.check(query).unwrap_err().state_matched(), "{query}");
         }
-        let old = check.clone().at(login.created_at() + 3600);
+        let old = check.clone().clock(at_unix(login.created_at() + 3600));
         assert!(!old.check("code=c&state=xyz").unwrap_err().state_matched());
         let unexpected = pending(None);
         assert!(!unexpected
@@ -662,10 +672,26 @@ mod tests {
     fn age_is_limited_both_ways() {
         let pending = pending(Some("xyz"));
         let start = pending.created_at();
+        // The client's clock dated the login; a login read back checks by the system clock.
+        assert_eq!(start, 1_700_000_000);
         let query = "code=c&state=xyz";
-        assert!(pending.callback().at(start + 900).check(query).is_ok());
+        let stored: PendingAuthorization =
+            serde_json::from_str(&serde_json::to_string(&pending).unwrap()).unwrap();
+        assert!(matches!(
+            stored.callback().check(query),
+            Err(CallbackError::Expired { .. })
+        ));
+        assert!(pending
+            .callback()
+            .clock(at_unix(start + 900))
+            .check(query)
+            .is_ok());
         assert_eq!(
-            pending.callback().at(start + 901).check(query).unwrap_err(),
+            pending
+                .callback()
+                .clock(at_unix(start + 901))
+                .check(query)
+                .unwrap_err(),
             CallbackError::Expired {
                 age_secs: 901,
                 max_age_secs: 900
@@ -674,11 +700,15 @@ mod tests {
         assert!(pending
             .callback()
             .max_age(Duration::from_secs(3600))
-            .at(start + 901)
+            .clock(at_unix(start + 901))
             .check(query)
             .is_ok());
         assert_eq!(
-            pending.callback().at(start - 61).check(query).unwrap_err(),
+            pending
+                .callback()
+                .clock(at_unix(start - 61))
+                .check(query)
+                .unwrap_err(),
             CallbackError::FromTheFuture
         );
     }

@@ -318,7 +318,7 @@ mod tests {
         .unwrap();
         let authorization = crate::mcp::McpAuthorization::new(
             tokens,
-            1_700_000_000,
+            crate::oauth::clock::at_unix(1_700_000_000),
             "mcp:tools".parse().unwrap(),
             "https://mcp.example.com/mcp".parse().unwrap(),
             credentials,

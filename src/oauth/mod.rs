@@ -13,6 +13,7 @@
 //! | token types | [`TokenType`], [`SecurityToken`] | 8693 §3 |
 //! | a `401`'s `WWW-Authenticate` | [`parse_challenges`], [`Challenge`], [`BearerChallenge`] | 6750 §3, 9728 §5.1 |
 //! | a request for any HTTP client | [`HttpRequest`], [`HttpMethod`] | |
+//! | the time that checks, builders and logins read, chosen once | [`Clock`], [`SystemClock`] (the default) | |
 //!
 //! The browser login's own types are also at the crate root.
 
@@ -46,6 +47,7 @@ pub use callback::{
 };
 pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
 pub use client_id::ClientId;
+pub use clock::{Clock, SystemClock};
 pub use credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
 pub use endpoint::EndpointError;
 pub use error::{Error, Field};

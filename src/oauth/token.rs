@@ -4,10 +4,12 @@
 //! [`TokenResponse::parse`] reads the status and body that came back.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use serde::Deserialize;
 
 use crate::oauth::callback::{ErrorCode, OAuthError};
+use crate::oauth::clock::unix_seconds;
 use crate::oauth::credential::{AccessToken, IdToken, RefreshToken};
 use crate::oauth::encoding::is_nqschar;
 use crate::oauth::error::Error;
@@ -227,18 +229,20 @@ pub(crate) fn error_answer(status: u16, body: &[u8]) -> TokenError {
 
 impl TokenResponse {
     /// When the access token expires, in seconds since the Unix epoch, for a response received at
-    /// `received_at` (seconds since the Unix epoch); `None` when the server gave no `expires_in`.
+    /// `received_at`; `None` when the server gave no `expires_in`.
     ///
     /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
     /// use workos_connect::TokenResponse;
     ///
     /// let tokens = TokenResponse::parse(200, br#"{"access_token":"at","token_type":"Bearer","expires_in":300}"#)?;
-    /// assert_eq!(tokens.expires_at(1_700_000_000), Some(1_700_000_300));
+    /// let received_at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// assert_eq!(tokens.expires_at(received_at), Some(1_700_000_300));
     /// # Ok::<(), workos_connect::TokenError>(())
     /// ```
-    pub fn expires_at(&self, received_at: u64) -> Option<u64> {
+    pub fn expires_at(&self, received_at: SystemTime) -> Option<u64> {
         self.expires_in
-            .map(|seconds| received_at.saturating_add(seconds))
+            .map(|seconds| unix_seconds(received_at).saturating_add(seconds))
     }
 
     /// Reads the token endpoint's answer: its HTTP status and body.

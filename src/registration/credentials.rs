@@ -1,14 +1,14 @@
 //! A client's registration with one authorization server, whichever way it was made.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use url::Url;
 
 use crate::oauth::client_id::ClientId;
-#[cfg(feature = "private-key-jwt")]
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{unix_seconds, Clock, ClockHandle};
 use crate::oauth::credential::ClientSecret;
 use crate::oauth::encoding::basic_authorization;
 use crate::oauth::endpoint::{is_issuers_endpoint, EndpointError};
@@ -61,6 +61,8 @@ pub struct ClientCredentials {
     client_secret_expires_at: Option<u64>,
     #[cfg(feature = "private-key-jwt")]
     signing_key: Option<ClientSigningKey>,
+    /// What dates the client assertions; not stored.
+    clock: ClockHandle,
 }
 
 /// Why credentials cannot be made.
@@ -175,6 +177,7 @@ impl ClientCredentials {
             client_secret_expires_at,
             #[cfg(feature = "private-key-jwt")]
             signing_key: None,
+            clock: ClockHandle::default(),
         })
     }
 
@@ -210,7 +213,28 @@ impl ClientCredentials {
             auth_method: TokenEndpointAuth::PrivateKeyJwt,
             client_secret_expires_at: None,
             signing_key: Some(signing_key),
+            clock: ClockHandle::default(),
         }
+    }
+
+    /// These credentials dating their `private_key_jwt` assertions (`iat`, `exp`) by `clock`
+    /// rather than the system clock; a fixed [`SystemTime`] in tests. An
+    /// [`AuthorizationClient`](crate::mcp::AuthorizationClient) made with them reads the same
+    /// clock. The clock is not stored: credentials read back use the system clock.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = ClockHandle::new(clock);
+        self
+    }
+
+    /// The clock of these credentials.
+    pub(crate) fn clock_handle(&self) -> &ClockHandle {
+        &self.clock
+    }
+
+    /// These credentials reading `clock`, the one of the client or login holding them.
+    pub(crate) fn with_clock(mut self, clock: &ClockHandle) -> Self {
+        self.clock = clock.clone();
+        self
     }
 
     /// The private signing key, for `private_key_jwt`.
@@ -275,7 +299,7 @@ impl ClientCredentials {
                 // RFC 7523 section 3: the audience is the authorization server, named by its
                 // issuer identifier (RFC 8414), which is what the MCP conformance suite checks too.
                 let assertion = key
-                    .client_assertion(&self.client_id, self.issuer.as_str(), unix_now())
+                    .client_assertion(&self.client_id, self.issuer.as_str(), self.clock.now())
                     .map_err(|error| CredentialsError::Signing {
                         reason: error.to_string(),
                     })?;
@@ -329,10 +353,11 @@ impl ClientCredentials {
             })
     }
 
-    /// Whether the secret has expired at `unix_seconds`, so the client must register again.
-    pub fn is_expired_at(&self, unix_seconds: u64) -> bool {
+    /// Whether the secret has expired at `now`, so the client must register again.
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        let now = unix_seconds(now);
         self.client_secret_expires_at
-            .is_some_and(|expires_at| expires_at <= unix_seconds)
+            .is_some_and(|expires_at| expires_at <= now)
     }
 }
 
@@ -496,6 +521,7 @@ fn stored_key(_credentials: &ClientCredentials) -> Option<StoredKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::clock::at_unix;
 
     fn issuer() -> Issuer {
         "https://example.authkit.app".parse().unwrap()
@@ -558,7 +584,7 @@ mod tests {
         let json = serde_json::to_string(&credentials).unwrap();
         let back: ClientCredentials = serde_json::from_str(&json).unwrap();
         assert_eq!(back.client_secret().unwrap().secret(), "s3cret");
-        assert!(back.is_expired_at(100) && !back.is_expired_at(99));
+        assert!(back.is_expired_at(at_unix(100)) && !back.is_expired_at(at_unix(99)));
         let tampered = json.replace("client_secret_basic", "none");
         assert!(serde_json::from_str::<ClientCredentials>(&tampered).is_err());
     }
@@ -576,7 +602,7 @@ mod tests {
     #[cfg(feature = "private-key-jwt")]
     #[test]
     fn private_key_jwt_sends_a_fresh_assertion_for_the_issuer() {
-        let credentials = key_credentials();
+        let credentials = key_credentials().clock(at_unix(1_700_000_000));
         let request = credentials
             .try_authenticated(
                 "https://example.authkit.app/token".parse().unwrap(),
@@ -611,9 +637,12 @@ mod tests {
         .unwrap();
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         validation.set_audience(&["https://example.authkit.app"]);
+        // Dated by the credentials' clock, long past.
+        validation.validate_exp = false;
         let claims =
             jsonwebtoken::decode::<serde_json::Value>(form[3].1, &public, &validation).unwrap();
         assert_eq!(claims.claims["iss"], "svc 1");
+        assert_eq!(claims.claims["iat"], 1_700_000_000);
         let shown = format!("{request:?} {credentials:?}");
         assert!(
             !shown.contains(form[3].1) && !shown.contains("PRIVATE"),

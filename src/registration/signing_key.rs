@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::SystemTime;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -13,6 +14,7 @@ use serde_with::{DeserializeFromStr, SerializeDisplay};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::oauth::client_id::ClientId;
+use crate::oauth::clock::unix_seconds;
 use crate::oauth::encoding::is_vschar;
 use crate::oauth::secret::generate_token;
 
@@ -248,7 +250,7 @@ impl ClientSigningKey {
     }
 
     /// A client assertion for `client_id` to present to the authorization server `audience` (its
-    /// issuer identifier, RFC 7523 section 3), issued at `issued_at` (seconds since the Unix epoch):
+    /// issuer identifier, RFC 7523 section 3), issued at `issued_at` (taken in whole seconds):
     /// `iss` and `sub` the `client_id`, a fresh random `jti` so that the server can refuse a
     /// replay, and `exp` [`CLIENT_ASSERTION_LIFETIME_SECS`] later. A compact JWS, to send as
     /// `client_assertion` with `client_assertion_type` [`CLIENT_ASSERTION_TYPE_JWT_BEARER`]; keep
@@ -257,8 +259,9 @@ impl ClientSigningKey {
         &self,
         client_id: &ClientId,
         audience: &str,
-        issued_at: u64,
+        issued_at: SystemTime,
     ) -> Result<String, SigningKeyError> {
+        let issued_at = unix_seconds(issued_at);
         let jti = generate_token();
         let claims = AssertionClaims {
             iss: client_id.as_str(),
@@ -325,6 +328,7 @@ impl fmt::Debug for ClientSigningKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::clock::at_unix;
     use jsonwebtoken::{DecodingKey, Validation};
     use serde_json::Value;
 
@@ -340,6 +344,8 @@ mod tests {
         validation.set_audience(&[audience]);
         validation.set_issuer(&["svc-1"]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "sub", "aud", "jti"]);
+        // The assertions are signed at a fixed moment, long past.
+        validation.validate_exp = false;
         jsonwebtoken::decode::<Value>(token, key, &validation)
             .unwrap()
             .claims
@@ -352,9 +358,9 @@ mod tests {
             .with_kid("key-1")
             .unwrap();
         let client_id: ClientId = "svc-1".parse().unwrap();
-        let now = crate::oauth::clock::unix_now();
+        let now = 1_700_000_000;
         let token = key
-            .client_assertion(&client_id, "https://auth.example.com", now)
+            .client_assertion(&client_id, "https://auth.example.com", at_unix(now))
             .unwrap();
         let public = DecodingKey::from_ec_pem(ES256_PUBLIC).unwrap();
         let claims = verified(
@@ -374,7 +380,7 @@ mod tests {
         assert_eq!(header.typ.as_deref(), Some("JWT"));
         // A fresh jti each time, so that the server can refuse a replay.
         let again = key
-            .client_assertion(&client_id, "https://auth.example.com", now)
+            .client_assertion(&client_id, "https://auth.example.com", at_unix(now))
             .unwrap();
         let jti = |token: &str| {
             verified(token, Algorithm::ES256, &public, "https://auth.example.com")["jti"].clone()
@@ -389,7 +395,7 @@ mod tests {
     #[test]
     fn rsa_keys_sign_from_pkcs1_and_pkcs8() {
         let client_id: ClientId = "svc-1".parse().unwrap();
-        let now = crate::oauth::clock::unix_now();
+        let now = at_unix(1_700_000_000);
         let pkcs1 = ClientSigningKey::from_pem(SigningAlgorithm::Rs256, RSA_PKCS1).unwrap();
         let token = pkcs1.client_assertion(&client_id, "aud", now).unwrap();
         let public = DecodingKey::from_rsa_pem(RSA_PUBLIC).unwrap();

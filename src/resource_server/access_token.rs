@@ -8,7 +8,7 @@ use url::Url;
 use crate::jose::jws::{check_lifetime, verify, SignedBy, DEFAULT_LEEWAY_SECS, MAX_LEEWAY_SECS};
 use crate::jose::key_set::KeySet;
 use crate::oauth::challenge::BearerChallenge;
-use crate::oauth::clock::unix_now;
+use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::AccessToken;
 use crate::oauth::identifier::{Issuer, Resource};
 use crate::oauth::scope_list::ScopeList;
@@ -76,7 +76,7 @@ pub struct AccessTokenCheck {
     required_permissions: Vec<String>,
     organization: Option<String>,
     leeway_secs: u64,
-    now: Option<u64>,
+    clock: ClockHandle,
     verified: Option<VerifiedTokens>,
     /// The check of DPoP proofs, when DPoP-bound tokens are taken.
     #[cfg(feature = "dpop")]
@@ -111,7 +111,7 @@ impl AccessTokenCheck {
             required_permissions: Vec::new(),
             organization: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
-            now: None,
+            clock: ClockHandle::default(),
             verified: None,
             #[cfg(feature = "dpop")]
             dpop: None,
@@ -198,9 +198,11 @@ impl AccessTokenCheck {
         self
     }
 
-    /// Checks as if it were `unix_seconds` now, for tests.
-    pub fn at(mut self, unix_seconds: u64) -> Self {
-        self.now = Some(unix_seconds);
+    /// Reads the time from `clock` rather than the system clock; a fixed
+    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it. A DPoP proof check given to
+    /// this one reads its own (`DpopProofCheck::clock`).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = ClockHandle::new(clock);
         self
     }
 
@@ -215,7 +217,7 @@ impl AccessTokenCheck {
         token: &AccessToken,
         keys: &KeySet,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
-        self.validate_at(token, keys, self.clock())
+        self.validate_at(token, keys, self.now_secs())
     }
 
     /// [`validate`](Self::validate) at `now`, in Unix seconds.
@@ -239,9 +241,9 @@ impl AccessTokenCheck {
         Ok(claims)
     }
 
-    /// Now in Unix seconds: the time set with [`at`](Self::at), else the system clock.
-    pub(super) fn clock(&self) -> u64 {
-        self.now.unwrap_or_else(unix_now)
+    /// Now in Unix seconds, by the clock chosen with [`clock`](Self::clock).
+    pub(super) fn now_secs(&self) -> u64 {
+        self.clock.now_secs()
     }
 
     /// The token's claims once it is verified (or remembered as verified) and within its times at
@@ -405,7 +407,7 @@ impl AccessTokenCheck {
             self.check_issuer(iss)?;
         }
         self.check_audience(&token.aud)?;
-        let now = self.clock();
+        let now = self.clock.now_secs();
         // RFC 7662 makes `exp` optional; the server has just said the token is active.
         check_lifetime(
             token.exp.unwrap_or(u64::MAX),

@@ -122,7 +122,7 @@ impl AccessTokenCheck {
         let Some(proofs) = &self.dpop else {
             return Err(AccessTokenError::DpopNotAccepted);
         };
-        let claims = self.verified(token, keys, now.unwrap_or_else(|| self.clock()))?;
+        let claims = self.verified(token, keys, now.unwrap_or_else(|| self.now_secs()))?;
         let jkt = claims
             .cnf()
             .and_then(|cnf| cnf.jkt())

@@ -34,7 +34,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -46,7 +46,8 @@ use workos_connect::{
     authkit::{Userinfo, UserinfoError, UserinfoRequest},
     jose::KeySet,
     oauth::{
-        AccessToken, AccessTokenType, ClientSecret, ErrorCode, OAuthError, ScopeList, TokenRequest,
+        AccessToken, AccessTokenType, ClientSecret, Clock, ErrorCode, OAuthError, ScopeList,
+        SystemClock, TokenRequest,
     },
     AuthKitDomain, CallbackError, ConnectClient, PendingAuthorization, PkceVerifier, Scope, Scopes,
     TokenError, TokenResponse,
@@ -1946,25 +1947,26 @@ fn start_device_login(
         request.body(),
     );
     let login = client
-        .read_authorization(answer.status, &answer.body, Instant::now())
+        .read_authorization(answer.status, &answer.body, SystemClock.now())
         .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&answer.body)));
     (client, login)
+}
+
+/// How long until `at`: nothing once it has come.
+fn until(at: SystemTime) -> Duration {
+    at.duration_since(SystemClock.now()).unwrap_or_default()
 }
 
 /// One poll, sent now.
 fn poll(login: &mut DeviceLogin) -> Result<Poll, DeviceError> {
     let answer = Browser::new().post_token(&login.poll_request());
-    login.read_poll(answer.status, &answer.body, Instant::now())
+    login.read_poll(answer.status, &answer.body, SystemClock.now())
 }
 
 /// Polls as RFC 8628 says, each poll at its due time, until the login is over.
 fn poll_until_done(login: &mut DeviceLogin) -> Result<TokenResponse, DeviceError> {
     loop {
-        std::thread::sleep(
-            login
-                .next_poll_at()
-                .saturating_duration_since(Instant::now()),
-        );
+        std::thread::sleep(until(login.next_poll_at()));
         match poll(login)? {
             Poll::Pending { .. } => continue,
             Poll::Done(tokens) => return Ok(tokens),
@@ -1992,11 +1994,7 @@ fn device_login_polls_until_the_user_confirms() {
     );
     assert_eq!(login.interval(), std::time::Duration::from_secs(1));
 
-    std::thread::sleep(
-        login
-            .next_poll_at()
-            .saturating_duration_since(Instant::now()),
-    );
+    std::thread::sleep(until(login.next_poll_at()));
     assert!(matches!(poll(&mut login), Ok(Poll::Pending { .. })));
 
     confirm_device(&Browser::new(), &complete, User::Consents);
@@ -2026,14 +2024,10 @@ fn device_login_polls_until_the_user_confirms() {
 fn device_login_slow_down_adds_five_seconds() {
     let provider = provider();
     let (_, mut login) = start_device_login(provider, "cli-app", "openid");
-    std::thread::sleep(
-        login
-            .next_poll_at()
-            .saturating_duration_since(Instant::now()),
-    );
+    std::thread::sleep(until(login.next_poll_at()));
     assert!(matches!(poll(&mut login), Ok(Poll::Pending { .. })));
     // Too soon, on purpose.
-    let sent = Instant::now();
+    let sent = SystemClock.now();
     match poll(&mut login) {
         Ok(Poll::Pending { next_poll_at }) => {
             assert!(next_poll_at >= sent + std::time::Duration::from_secs(6));
@@ -2041,11 +2035,7 @@ fn device_login_slow_down_adds_five_seconds() {
         other => panic!("expected slow_down to keep the login pending: {other:?}"),
     }
     assert_eq!(login.interval(), std::time::Duration::from_secs(6));
-    std::thread::sleep(
-        login
-            .next_poll_at()
-            .saturating_duration_since(Instant::now()),
-    );
+    std::thread::sleep(until(login.next_poll_at()));
     assert!(matches!(poll(&mut login), Ok(Poll::Pending { .. })));
     assert_eq!(
         login.interval(),
@@ -2069,7 +2059,7 @@ fn device_login_refused_by_the_user_is_access_denied() {
 fn device_login_past_its_code_lifetime_is_expired() {
     let provider = provider();
     let (_, mut login) = start_device_login(provider, "cli-expiring", "openid");
-    assert!(login.expires_at() <= Instant::now() + std::time::Duration::from_secs(2));
+    assert!(login.expires_at() <= SystemClock.now() + std::time::Duration::from_secs(2));
     std::thread::sleep(std::time::Duration::from_millis(2500));
     // Sent past the local expiry too; the provider's answer decides.
     let answer = Browser::new().post_token(&login.poll_request());
@@ -2077,7 +2067,7 @@ fn device_login_past_its_code_lifetime_is_expired() {
     assert!(body.contains("expired_token"), "{body}");
     assert_eq!(
         login
-            .read_poll(answer.status, &answer.body, Instant::now())
+            .read_poll(answer.status, &answer.body, SystemClock.now())
             .unwrap_err(),
         DeviceError::Expired
     );

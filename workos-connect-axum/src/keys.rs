@@ -4,11 +4,12 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use workos_connect::{
     jose::{KeyCache, KeyFetch, KeyRefetch, KeySet},
+    oauth::{Clock, SystemClock},
     AuthKitDomain,
 };
 
@@ -144,7 +145,7 @@ impl Keys {
         let ended = self.shared.fetch_ended.notified();
         tokio::pin!(ended);
         ended.as_mut().enable();
-        let decision = self.cache().unknown_key(Instant::now());
+        let decision = self.cache().unknown_key(SystemClock.now());
         match decision {
             KeyRefetch::Fetch(fetch) => {
                 // On a task of its own, so that a request given up half-way (its client gone)
@@ -214,7 +215,7 @@ impl Shared {
         let taken = {
             let mut cache = self.cache();
             match outcome {
-                Ok((status, body)) => match cache.finish(fetch, status, &body, Instant::now()) {
+                Ok((status, body)) => match cache.finish(fetch, status, &body, SystemClock.now()) {
                     Ok(keys) => Some(keys),
                     Err(error) => {
                         tracing::warn!(%url, %error, "key set not taken; the last good set goes on serving");
@@ -236,19 +237,22 @@ impl Shared {
 /// The refresh task: fetches when the cache says one is due, then sleeps until the next is.
 async fn refresh(shared: Weak<Shared>) {
     loop {
-        let wake = {
+        let wait = {
             let Some(shared) = shared.upgrade() else {
                 return;
             };
-            let due = shared.cache().poll(Instant::now());
+            let due = shared.cache().poll(SystemClock.now());
             if let Some(fetch) = due {
                 shared.fetch(fetch).await;
             }
-            let next = shared.cache().next_due();
+            let now = SystemClock.now();
+            let next = shared.cache().next_due(now);
             // No due time while someone else's fetch runs: look again after a short while.
-            next.unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
+            next.map_or(Duration::from_secs(1), |due| {
+                due.duration_since(now).unwrap_or(Duration::ZERO)
+            })
         };
-        tokio::time::sleep_until(tokio::time::Instant::from_std(wake)).await;
+        tokio::time::sleep(wait).await;
     }
 }
 

@@ -17,7 +17,7 @@ use url::Url;
 use workos_connect::{
     authkit::IdTokenCheck,
     jose::KeyCache,
-    oauth::{ClientSecret, IdToken, TokenRequest},
+    oauth::{ClientSecret, Clock, IdToken, SystemClock, TokenRequest},
     CallbackError, ConnectClient, IdTokenClaims, PendingAuthorization, Scopes, TokenResponse,
 };
 
@@ -26,7 +26,7 @@ use crate::keys::{Keys, KeysError};
 use crate::login_error::LoginError;
 use crate::renewals::Renewals;
 use crate::same_origin::is_same_origin;
-use crate::session_data::{unix_now, SessionData, PENDING_KEY};
+use crate::session_data::{SessionData, PENDING_KEY};
 use crate::url_rules::{is_https_or_loopback, is_literal_route};
 
 /// Where [`WebLogin::router`] starts a login.
@@ -240,7 +240,7 @@ impl WebLogin {
             ),
             None => None,
         };
-        Ok(data.refreshed(claims, &tokens, unix_now()))
+        Ok(data.refreshed(claims, &tokens, SystemClock.now()))
     }
 
     /// Posts a token request and reads the answer, within the token timeout whatever the HTTP
@@ -358,7 +358,7 @@ async fn callback(
     // Without PKCE, the ID token's nonce is what ties the code to this browser: validate it before
     // the session takes anything.
     let claims = login.validate(pending.id_token(), id_token).await?;
-    let data = SessionData::from_login(claims, &tokens, unix_now());
+    let data = SessionData::from_login(claims, &tokens, SystemClock.now());
     // Whoever knew the session ID before the login (one planted in the browser) must not share the
     // signed-in session.
     session.cycle_id().await?;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::response::Json;
 use axum::routing::get;
@@ -11,6 +11,7 @@ use axum::Router;
 use http::{HeaderMap, Method};
 use url::Url;
 use workos_connect::jose::KeyCache;
+use workos_connect::oauth::{Clock, SystemClock};
 use workos_connect::resource_server::{
     AcceptedRequest, RequestCheck, RequestDecision, ResourceRequest,
 };
@@ -120,12 +121,12 @@ impl ProtectedResource {
         let Shared { check, keys } = &*self.shared;
         let request = ResourceRequest::from_http(method, target, headers);
         let held = keys.current();
-        let decided = match check.check(&request, held.as_deref(), SystemTime::now()) {
+        let decided = match check.check(&request, held.as_deref(), SystemClock.now()) {
             RequestDecision::Accept(accepted) => Ok(accepted),
             RequestDecision::Refuse(refusal) => Err(refusal),
             RequestDecision::FetchKeys(awaiting) => {
                 let newer = keys.newer_than(held.as_ref()).await;
-                check.resume(awaiting, newer.as_deref(), SystemTime::now())
+                check.resume(awaiting, newer.as_deref(), SystemClock.now())
             }
         };
         decided.map_err(|refusal| {

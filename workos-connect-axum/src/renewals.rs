@@ -9,8 +9,8 @@
 //! tokens under an ID that has just been deleted.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use tokio::sync::OwnedMutexGuard;
 use tower_sessions::session::Id;
@@ -21,14 +21,17 @@ use tower_sessions::session::Id;
 #[derive(Default)]
 pub(crate) struct Renewals {
     sessions: Mutex<HashMap<Id, Arc<tokio::sync::Mutex<Round>>>>,
+    /// Numbers the queuings and failures in the order they happen: which came first is all the
+    /// turns need to know, and a count, unlike a wall clock, never steps back or ties.
+    events: AtomicU64,
 }
 
 /// What the requests of one session taking turns tell each other.
 #[derive(Default)]
 struct Round {
-    /// When the last renewal failed (the token endpoint down or silent, say): the requests that
-    /// were waiting for it take its outcome rather than each trying again in turn.
-    failed_at: Option<Instant>,
+    /// The event of the last renewal's failure (the token endpoint down or silent, say): the
+    /// requests that were waiting for it take its outcome rather than each trying again in turn.
+    failed_at: Option<u64>,
 }
 
 /// A request's place in its session's turns; dropping it (done, or the request cancelled) leaves
@@ -37,7 +40,8 @@ struct Ticket<'r> {
     renewals: &'r Renewals,
     id: Id,
     round: Arc<tokio::sync::Mutex<Round>>,
-    queued_at: Instant,
+    /// The event of this request's queuing.
+    queued_at: u64,
 }
 
 /// A request's turn: the session is its own until this is dropped.
@@ -63,8 +67,13 @@ impl Renewals {
             renewals: self,
             id,
             round,
-            queued_at: Instant::now(),
+            queued_at: self.next_event(),
         }
+    }
+
+    /// The number of a new event, greater than every one before.
+    fn next_event(&self) -> u64 {
+        self.events.fetch_add(1, Ordering::Relaxed)
     }
 
     /// How many sessions have an entry.
@@ -82,12 +91,12 @@ impl Turn<'_> {
     pub(crate) fn failed_while_waiting(&self) -> bool {
         self.round
             .failed_at
-            .is_some_and(|failed_at| failed_at >= self.ticket.queued_at)
+            .is_some_and(|failed_at| failed_at > self.ticket.queued_at)
     }
 
     /// Tells the requests waiting now that the renewal of this turn failed.
     pub(crate) fn failed(&mut self) {
-        self.round.failed_at = Some(Instant::now());
+        self.round.failed_at = Some(self.ticket.renewals.next_event());
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a signed-in session holds, as serialised in the session store.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -27,7 +28,11 @@ pub(crate) struct SessionData {
 
 impl SessionData {
     /// The session a login's tokens start, received at `now`.
-    pub(crate) fn from_login(claims: IdTokenClaims, tokens: &TokenResponse, now: u64) -> Self {
+    pub(crate) fn from_login(
+        claims: IdTokenClaims,
+        tokens: &TokenResponse,
+        now: SystemTime,
+    ) -> Self {
         SessionData {
             claims,
             access_token: tokens.access_token.clone(),
@@ -42,7 +47,7 @@ impl SessionData {
         &self,
         claims: Option<IdTokenClaims>,
         tokens: &TokenResponse,
-        now: u64,
+        now: SystemTime,
     ) -> Self {
         SessionData {
             claims: claims.unwrap_or_else(|| self.claims.clone()),
@@ -59,14 +64,15 @@ impl SessionData {
     /// Whether the access token has expired at `now`, or expires within `margin` seconds: a token
     /// that expires on its way to the API is as good as expired. A token of unknown lifetime is
     /// taken as valid until an API refuses it.
-    pub(crate) fn needs_refresh(&self, now: u64, margin: u64) -> bool {
+    pub(crate) fn needs_refresh(&self, now: SystemTime, margin: u64) -> bool {
         self.expires_at
-            .is_some_and(|expires_at| now.saturating_add(margin) >= expires_at)
+            .is_some_and(|expires_at| unix_seconds(now).saturating_add(margin) >= expires_at)
     }
 
     /// Whether the access token has expired at `now`.
-    pub(crate) fn expired(&self, now: u64) -> bool {
-        self.expires_at.is_some_and(|expires_at| now >= expires_at)
+    pub(crate) fn expired(&self, now: SystemTime) -> bool {
+        self.expires_at
+            .is_some_and(|expires_at| unix_seconds(now) >= expires_at)
     }
 
     /// The signed-in user of `session`, if any. A record this version cannot read (an older
@@ -122,16 +128,19 @@ impl fmt::Debug for SessionData {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |now| now.as_secs())
+/// `at` in the whole seconds since the Unix epoch that `expires_at` counts; 0 before it.
+fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(unix_seconds: u64) -> SystemTime {
+        UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds)
+    }
 
     fn tokens(body: &str) -> TokenResponse {
         TokenResponse::parse(200, body.as_bytes()).unwrap()
@@ -151,7 +160,7 @@ mod tests {
             &tokens(
                 r#"{"access_token":"at_1","token_type":"Bearer","expires_in":300,"refresh_token":"rt_1"}"#,
             ),
-            1_000,
+            at(1_000),
         )
     }
 
@@ -217,18 +226,18 @@ mod tests {
     #[test]
     fn refreshes_within_the_margin_of_expiry() {
         let data = data(); // expires at 1_300
-        assert!(!data.needs_refresh(1_000, 60));
-        assert!(!data.needs_refresh(1_239, 60));
-        assert!(data.needs_refresh(1_240, 60));
-        assert!(data.needs_refresh(5_000, 0));
-        assert!(!data.expired(1_299));
-        assert!(data.expired(1_300));
+        assert!(!data.needs_refresh(at(1_000), 60));
+        assert!(!data.needs_refresh(at(1_239), 60));
+        assert!(data.needs_refresh(at(1_240), 60));
+        assert!(data.needs_refresh(at(5_000), 0));
+        assert!(!data.expired(at(1_299)));
+        assert!(data.expired(at(1_300)));
         let unknown = SessionData {
             expires_at: None,
             ..data
         };
-        assert!(!unknown.needs_refresh(u64::MAX, u64::MAX));
-        assert!(!unknown.expired(u64::MAX));
+        assert!(!unknown.needs_refresh(at(u64::MAX / 2), u64::MAX));
+        assert!(!unknown.expired(at(u64::MAX / 2)));
     }
 
     #[test]
@@ -237,7 +246,7 @@ mod tests {
         let after = before.refreshed(
             None,
             &tokens(r#"{"access_token":"at_2","token_type":"Bearer","expires_in":600}"#),
-            1_200,
+            at(1_200),
         );
         assert_eq!(after.access_token.secret(), "at_2");
         assert_eq!(after.expires_at, Some(1_800));
@@ -246,7 +255,7 @@ mod tests {
         let rotated = before.refreshed(
             None,
             &tokens(r#"{"access_token":"at_3","token_type":"Bearer","refresh_token":"rt_2"}"#),
-            1_200,
+            at(1_200),
         );
         assert_eq!(
             rotated.refresh_token.as_ref().map(RefreshToken::secret),

@@ -8,12 +8,15 @@ use http::header::ACCEPT;
 use http::request::Parts;
 use http::StatusCode;
 use tower_sessions::Session;
-use workos_connect::{oauth::AccessToken, IdTokenClaims};
+use workos_connect::{
+    oauth::{AccessToken, Clock, SystemClock},
+    IdTokenClaims,
+};
 
 use crate::login::{WebLogin, LOGIN_PATH};
 use crate::login_error::LoginError;
 use crate::same_origin::{is_safe, is_same_origin};
-use crate::session_data::{remove_user, unix_now, SessionData};
+use crate::session_data::{remove_user, SessionData};
 
 /// The signed-in user of the request's session: the claims of their ID token, and an access token
 /// that is not about to expire.
@@ -275,7 +278,7 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
         session,
         data,
     };
-    let now = unix_now();
+    let now = SystemClock.now();
     if user.data.needs_refresh(now, user.login.refresh_margin()) {
         if user.data.refresh_token.is_none() {
             if user.data.expired(now) {
@@ -285,7 +288,7 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
         } else if let Err(error) = user.renew().await {
             // The time again: the renewal may have waited for others, and for the token endpoint.
             // Unauthorized: the refresh token refused, or the session signed out meanwhile.
-            if user.data.expired(unix_now()) || error.status() == StatusCode::UNAUTHORIZED {
+            if user.data.expired(SystemClock.now()) || error.status() == StatusCode::UNAUTHORIZED {
                 return Err(error);
             }
             tracing::warn!(%error, "access token refresh failed; the current one serves until it expires");

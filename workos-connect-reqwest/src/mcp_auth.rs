@@ -9,6 +9,7 @@ use workos_connect::dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
 use workos_connect::mcp::{
     McpAuthorization, McpClientSettings, McpLogin, McpLoginError, ResourceHeaders, StepUp,
 };
+use workos_connect::oauth::{Clock, SystemClock};
 use workos_connect::TokenError;
 
 use crate::browser::Browser;
@@ -85,7 +86,7 @@ impl<B: Browser + Send> McpAuth<B> {
     /// refused refresh drops the tokens, so that the server's `401` leads to a new login.
     pub async fn token(&self) -> Option<String> {
         let mut state = self.shared.state.lock().await;
-        let now = unix_now();
+        let now = SystemClock.now();
         let authorization = state.authorization.as_mut()?;
         if authorization.needs_refresh(now) && !self.refresh(authorization).await {
             state.authorization = None;
@@ -107,7 +108,7 @@ impl<B: Browser + Send> McpAuth<B> {
         url: &Url,
     ) -> Result<Option<ResourceHeaders>, LoginError> {
         let mut state = self.shared.state.lock().await;
-        let now = unix_now();
+        let now = SystemClock.now();
         let Some(authorization) = state.authorization.as_mut() else {
             return Ok(None);
         };
@@ -251,7 +252,7 @@ impl<B: Browser + Send> McpAuth<B> {
                 answer.status,
                 answer.dpop_nonce(),
                 &answer.body,
-                unix_now(),
+                SystemClock.now(),
             ) {
                 Ok(()) => return true,
                 Err(TokenError::UseDpopNonce) => {}
@@ -260,10 +261,4 @@ impl<B: Browser + Send> McpAuth<B> {
         }
         false
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }

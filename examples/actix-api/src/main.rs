@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -30,7 +30,7 @@ use workos_connect::resource_server::{
 };
 use workos_connect::{
     jose::{KeyCache, KeyFetch, KeyRefetch, KeySet},
-    oauth::{Issuer, Resource, ScopeList},
+    oauth::{Clock, Issuer, Resource, ScopeList, SystemClock},
 };
 
 /// A JSON API protected by AuthKit access tokens.
@@ -130,13 +130,13 @@ impl FromRequest for Authenticated {
             let sent = ResourceRequest::new(request.method().as_str(), target)
                 .headers(headers.map(|(name, value)| (name.as_str(), value.as_bytes())));
             let held = api.keys.current();
-            let decided = match api.check.check(&sent, held.as_deref(), SystemTime::now()) {
+            let decided = match api.check.check(&sent, held.as_deref(), SystemClock.now()) {
                 RequestDecision::Accept(accepted) => Ok(accepted),
                 RequestDecision::Refuse(refusal) => Err(refusal),
                 RequestDecision::FetchKeys(awaiting) => {
                     let newer = api.keys.newer_than(held.as_ref()).await;
                     api.check
-                        .resume(awaiting, newer.as_deref(), SystemTime::now())
+                        .resume(awaiting, newer.as_deref(), SystemClock.now())
                 }
             };
             decided.map(Authenticated).map_err(|refusal| {
@@ -196,7 +196,7 @@ impl Keys {
         tokio::pin!(ended);
         // Registered before the cache is asked, so that a fetch ending in between still wakes us.
         ended.as_mut().enable();
-        let decision = self.cache().unknown_key(Instant::now());
+        let decision = self.cache().unknown_key(SystemClock.now());
         let newest = match decision {
             // On a task of its own, so that a request given up half-way does not take the fetch
             // with it and leave the others waiting on it.
@@ -222,7 +222,7 @@ impl Keys {
         let taken = {
             let mut cache = self.cache();
             match answer {
-                Ok((status, body)) => match cache.finish(fetch, status, &body, Instant::now()) {
+                Ok((status, body)) => match cache.finish(fetch, status, &body, SystemClock.now()) {
                     Ok(keys) => Some(keys),
                     Err(error) => {
                         eprintln!("key set not taken, the last good one goes on: {error}");
@@ -243,14 +243,19 @@ impl Keys {
     /// Fetches when the cache says a fetch is due, then sleeps until the next one is.
     async fn refresh(self: Arc<Self>) {
         loop {
-            let due = self.cache().poll(Instant::now());
+            let due = self.cache().poll(SystemClock.now());
             if let Some(fetch) = due {
                 self.fetch(fetch).await;
             }
-            let next = self.cache().next_due();
+            let now = SystemClock.now();
             // No due time while another fetch runs: look again shortly.
-            let next = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
-            tokio::time::sleep_until(next.into()).await;
+            let wait = self
+                .cache()
+                .next_due(now)
+                .map_or(Duration::from_secs(1), |due| {
+                    due.duration_since(now).unwrap_or(Duration::ZERO)
+                });
+            tokio::time::sleep(wait).await;
         }
     }
 }

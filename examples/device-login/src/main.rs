@@ -13,7 +13,7 @@
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
 use console::style;
@@ -24,7 +24,7 @@ use workos_connect::device::{DeviceClient, DeviceError, DeviceLogin, Poll};
 use workos_connect::{
     authkit::{Userinfo, UserinfoError, UserinfoRequest},
     jose::{KeySet, KeySetError},
-    oauth::{ScopeList, TokenRequest},
+    oauth::{Clock, ScopeList, SystemClock, TokenRequest},
     AuthKitDomain, ClientId, IdTokenError, TokenResponse,
 };
 
@@ -92,7 +92,7 @@ fn run(options: &Options) -> Result<(), Failure> {
 
     let client = DeviceClient::new(&options.domain, options.client_id.clone());
     let (status, body) = post(&http, &client.authorization_request(&options.scope))?;
-    let mut login = client.read_authorization(status, &body, Instant::now())?;
+    let mut login = client.read_authorization(status, &body, SystemClock.now())?;
     show(&login, options);
 
     let spinner = ProgressBar::new_spinner().with_message("Waiting for the login in the browser…");
@@ -178,14 +178,16 @@ fn poll(
     spinner: &ProgressBar,
 ) -> Result<TokenResponse, Failure> {
     loop {
+        // Nothing once the poll is due.
         thread::sleep(
             login
                 .next_poll_at()
-                .saturating_duration_since(Instant::now()),
+                .duration_since(SystemClock.now())
+                .unwrap_or_default(),
         );
         let answer = post(http, &login.poll_request()).map_err(Failure::from);
-        let outcome =
-            answer.and_then(|(status, body)| Ok(login.read_poll(status, &body, Instant::now())?));
+        let outcome = answer
+            .and_then(|(status, body)| Ok(login.read_poll(status, &body, SystemClock.now())?));
         match outcome {
             Ok(Poll::Pending { .. }) => {}
             Ok(Poll::Done(tokens)) => return Ok(tokens),
@@ -202,7 +204,7 @@ fn retry(
     spinner: &ProgressBar,
     error: &dyn std::error::Error,
 ) -> Result<(), Failure> {
-    login.back_off(Instant::now())?;
+    login.back_off(SystemClock.now())?;
     spinner.println(format!(
         "! {error}; trying again in {} s",
         login.interval().as_secs()
