@@ -367,3 +367,24 @@ fn the_grants_are_still_checked() {
     assert_eq!(refused.status(), 403);
     assert_eq!(refused.dpop_error(), DpopErrorCode::InsufficientScope);
 }
+
+#[test]
+fn a_proof_is_judged_by_the_checks_clock() {
+    // The proof check's own clock is the system's: the token check's fixed moment governs both.
+    let check = AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .clock(at(NOW))
+        .dpop(DpopProofCheck::new());
+    let key = DpopKey::generate();
+    let token = token(Some(key.thumbprint()));
+    assert_eq!(validate(&check, &token, &[&proof(&key, &token)]), Ok(()));
+    // A proof made at the system's time is ten minutes or more from the check's moment.
+    let now_proof = key
+        .proof("POST", &resource())
+        .access_token(&token)
+        .sign()
+        .unwrap();
+    assert!(matches!(
+        proof_error(validate(&check, &token, &[now_proof.as_str()])),
+        DpopProofError::IssuedInFuture { .. }
+    ));
+}

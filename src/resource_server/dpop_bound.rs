@@ -17,7 +17,8 @@ impl AccessTokenCheck {
     /// Takes DPoP-bound tokens (`Authorization: DPoP`, RFC 9449 §7.1) besides bearer tokens, their
     /// proofs checked by `proofs`: its window, its nonce if it requires one, and its memory of
     /// accepted proofs, which this check's clones share, so that a proof is accepted once across
-    /// all the workers holding a clone.
+    /// all the workers holding a clone. A proof is judged at the moment its token is, by this
+    /// check's [`clock`](Self::clock).
     ///
     /// ```
     /// use workos_connect::dpop::DpopProofCheck;
@@ -102,12 +103,13 @@ impl AccessTokenCheck {
         method: &str,
         url: &Url,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
-        self.validate_dpop_at(token, keys, dpop, method, url, None)
+        // The token and its proof are judged at one moment, by this check's clock.
+        self.validate_dpop_at(token, keys, dpop, method, url, self.now_secs())
             .map(|(claims, _)| claims)
     }
 
     /// [`validate_dpop`](Self::validate_dpop) at `now` (Unix seconds) for the token and the
-    /// proof alike, or on each one's own clock when `None`; also gives the proof. The proof is
+    /// proof alike; also gives the proof. The proof is
     /// looked at only once the token is verified, so a token naming a key the set lacks records
     /// no proof as used.
     pub(super) fn validate_dpop_at<'a>(
@@ -117,21 +119,19 @@ impl AccessTokenCheck {
         dpop: impl IntoIterator<Item = &'a [u8]>,
         method: &str,
         url: &Url,
-        now: Option<u64>,
+        now: u64,
     ) -> Result<(AccessTokenClaims, VerifiedDpopProof), AccessTokenError> {
         let Some(proofs) = &self.dpop else {
             return Err(AccessTokenError::DpopNotAccepted);
         };
-        let claims = self.verified(token, keys, now.unwrap_or_else(|| self.now_secs()))?;
+        let claims = self.verified(token, keys, now)?;
         let jkt = claims
             .cnf()
             .and_then(|cnf| cnf.jkt())
             .ok_or(AccessTokenError::NotDpopBound)?;
-        let proof = match now {
-            Some(now) => proofs.check_resource_request_at(dpop, method, url, token, jkt, now),
-            None => proofs.check_resource_request(dpop, method, url, token, jkt),
-        }
-        .map_err(AccessTokenError::DpopProof)?;
+        let proof = proofs
+            .check_resource_request_at(dpop, method, url, token, jkt, now)
+            .map_err(AccessTokenError::DpopProof)?;
         self.check_grants(&claims)?;
         Ok((claims, proof))
     }

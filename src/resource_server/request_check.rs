@@ -306,7 +306,7 @@ impl RequestCheck {
                     dpop.iter().copied(),
                     method,
                     url,
-                    Some(now),
+                    now,
                 )?;
                 Ok(AcceptedRequest::new(claims, Some(proof.jkt().to_owned())))
             }
