@@ -199,8 +199,8 @@ impl AccessTokenCheck {
     }
 
     /// Reads the time from `clock` rather than the system clock; a fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it. A DPoP proof check given to
-    /// this one reads its own (`DpopProofCheck::clock`).
+    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it. A DPoP proof is judged at
+    /// the moment its token is, by this clock, whatever the proof check's own.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = ClockHandle::new(clock);
         self
