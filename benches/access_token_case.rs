@@ -68,7 +68,9 @@ impl AccessTokenCase {
             RESOURCE.parse().expect("resource"),
         )
         .require_scopes("mcp:tools".parse().expect("scope"))
-        .clock(UNIX_EPOCH + Duration::from_secs(now));
+        .clock(workos_connect::oauth::FixedClock(
+            UNIX_EPOCH + Duration::from_secs(now),
+        ));
 
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[ISSUER]);

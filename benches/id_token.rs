@@ -46,9 +46,9 @@ fn id_token(c: &mut Criterion) {
     let token =
         IdToken::new(jsonwebtoken::encode(&header, &claims, &key).expect("a token")).unwrap();
 
-    let check = pending
-        .id_token()
-        .clock(UNIX_EPOCH + Duration::from_secs(now));
+    let check = pending.id_token().clock(workos_connect::oauth::FixedClock(
+        UNIX_EPOCH + Duration::from_secs(now),
+    ));
     let parsed = KeySet::parse(&jwks).expect("a key set");
     assert!(check.validate(&token, &parsed).is_ok());
 

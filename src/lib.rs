@@ -23,7 +23,7 @@
 //!
 //! # Layers
 //!
-//! Each module sits in one layer and imports only from the layers below it (a test checks this).
+//! Each module sits in one layer and never imports from a layer above it (a test checks this).
 //!
 //! | layer | modules | holds |
 //! | --- | --- | --- |

@@ -82,7 +82,7 @@ fn sign(claims: &Value) -> AccessToken {
 fn check() -> AccessTokenCheck {
     AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
         .require_scopes("mcp:tools".parse().unwrap())
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
 }
 
 fn with(change: impl FnOnce(&mut Value)) -> AccessToken {
@@ -259,8 +259,8 @@ fn a_token_from_the_header_is_checked() {
 
 #[test]
 fn without_resource_indicators_the_audience_is_the_client_id() {
-    let check =
-        AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01").clock(at(NOW));
+    let check = AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01")
+        .clock(workos_connect::oauth::FixedClock(at(NOW)));
     assert!(check
         .validate(&with(|c| c["aud"] = json!("client_01")), &keys())
         .is_ok());
@@ -479,7 +479,9 @@ fn an_introspected_token_that_is_not_a_bearer_access_token_is_refused() {
     };
     let environment = AccessTokenCheck::with_audience(ISSUER.parse().unwrap(), "client_01ENV");
     assert_eq!(
-        environment.clock(at(NOW)).check_introspected(&authkit),
+        environment
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
+            .check_introspected(&authkit),
         Ok(())
     );
     // The server's text is neither echoed with its control characters nor at any length.
@@ -597,7 +599,9 @@ fn a_remembered_token_is_still_checked_for_time_key_and_grants() {
     let first = remembering.validate(&token, &keys()).unwrap();
     assert_eq!(remembering.validate(&token, &keys()).unwrap(), first);
     // Clones share what was verified, with their own times and requirements.
-    let later = remembering.clone().clock(at(NOW + 300 + 61));
+    let later = remembering
+        .clone()
+        .clock(workos_connect::oauth::FixedClock(at(NOW + 300 + 61)));
     assert_eq!(
         later.validate(&token, &keys()).unwrap_err(),
         AccessTokenError::Expired
@@ -634,7 +638,9 @@ fn a_remembered_token_is_still_checked_for_time_key_and_grants() {
         remembering.validate(&not_yet, &keys()).unwrap_err(),
         AccessTokenError::NotYetValid
     );
-    let valid_later = remembering.clone().clock(at(NOW + 120));
+    let valid_later = remembering
+        .clone()
+        .clock(workos_connect::oauth::FixedClock(at(NOW + 120)));
     assert!(valid_later.validate(&not_yet, &keys()).is_ok());
     assert_eq!(
         remembering.validate(&not_yet, &keys()).unwrap_err(),

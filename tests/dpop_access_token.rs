@@ -77,9 +77,9 @@ fn resource() -> Url {
 
 fn bearer_or_dpop() -> AccessTokenCheck {
     AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .require_scopes("mcp:tools".parse().unwrap())
-        .dpop(DpopProofCheck::new().clock(at(NOW)))
+        .dpop(DpopProofCheck::new().clock(workos_connect::oauth::FixedClock(at(NOW))))
 }
 
 fn dpop_only() -> AccessTokenCheck {
@@ -90,7 +90,7 @@ fn dpop_only() -> AccessTokenCheck {
 fn proof(key: &DpopKey, token: &AccessToken) -> String {
     key.proof("POST", &resource())
         .access_token(token)
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .sign()
         .unwrap()
         .as_str()
@@ -188,8 +188,8 @@ fn a_bound_token_is_no_bearer_token_and_dpop_can_be_required() {
     assert_eq!(refused, AccessTokenError::DpopRequired);
     assert_eq!(refused.status(), 401);
     // A check without DPoP refuses the DPoP scheme rather than skip the proof.
-    let bearer_only =
-        AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap()).clock(at(NOW));
+    let bearer_only = AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
+        .clock(workos_connect::oauth::FixedClock(at(NOW)));
     assert_eq!(
         validate(&bearer_only, &bound, &[&proof(&key, &bound)]),
         Err(AccessTokenError::DpopNotAccepted)
@@ -204,7 +204,7 @@ fn the_proof_must_name_this_request_and_be_alone() {
     let elsewhere = key
         .proof("POST", &"https://api.example.com/other".parse().unwrap())
         .access_token(&token)
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .sign()
         .unwrap();
     assert!(matches!(
@@ -214,7 +214,7 @@ fn the_proof_must_name_this_request_and_be_alone() {
     let get = key
         .proof("GET", &resource())
         .access_token(&token)
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .sign()
         .unwrap();
     assert!(matches!(
@@ -223,7 +223,7 @@ fn the_proof_must_name_this_request_and_be_alone() {
     ));
     let without_ath = key
         .proof("POST", &resource())
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .sign()
         .unwrap();
     assert_eq!(
@@ -247,10 +247,10 @@ fn the_proof_must_name_this_request_and_be_alone() {
 fn a_demanded_nonce_is_handed_out_then_taken() {
     let nonce = DpopNonce::generate();
     let check = AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .dpop(
             DpopProofCheck::new()
-                .clock(at(NOW))
+                .clock(workos_connect::oauth::FixedClock(at(NOW)))
                 .require_nonce(nonce.clone()),
         )
         .require_dpop();
@@ -269,7 +269,7 @@ fn a_demanded_nonce_is_handed_out_then_taken() {
         .proof("POST", &resource())
         .access_token(&token)
         .nonce(&nonce)
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .sign()
         .unwrap();
     validate(&check, &token, &[with_nonce.as_str()]).unwrap();
@@ -372,7 +372,7 @@ fn the_grants_are_still_checked() {
 fn a_proof_is_judged_by_the_checks_clock() {
     // The proof check's own clock is the system's: the token check's fixed moment governs both.
     let check = AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .dpop(DpopProofCheck::new());
     let key = DpopKey::generate();
     let token = token(Some(key.thumbprint()));

@@ -54,7 +54,7 @@ fn client() -> ConnectClient {
         "client_1".parse().unwrap(),
         "https://app.example/cb".parse().unwrap(),
     )
-    .clock(at(NOW))
+    .clock(workos_connect::oauth::FixedClock(at(NOW)))
 }
 
 fn pending() -> PendingAuthorization {
@@ -202,9 +202,9 @@ fn tampering_and_wrong_keys_are_caught() {
         })
     );
     // Once the set is older than its refetch interval, the app is told to fetch it again.
-    let later = pending
-        .id_token()
-        .clock(fresh.fetched_at() + Duration::from_secs(61));
+    let later = pending.id_token().clock(workos_connect::oauth::FixedClock(
+        fresh.fetched_at() + Duration::from_secs(61),
+    ));
     let error = later.validate(&unknown, &fresh).unwrap_err();
     assert!(error.should_refetch_keys(), "{error:?}");
 
@@ -344,21 +344,21 @@ fn fractional_dates_and_a_fixed_clock() {
     let token = sign(&fractional);
     let claims = pending
         .id_token()
-        .clock(at(1_700_000_100))
+        .clock(workos_connect::oauth::FixedClock(at(1_700_000_100)))
         .validate(&token, &jwks())
         .unwrap();
     assert_eq!((claims.exp, claims.iat), (1_700_000_300, 1_700_000_000));
     assert_eq!(
         pending
             .id_token()
-            .clock(at(1_700_000_400))
+            .clock(workos_connect::oauth::FixedClock(at(1_700_000_400)))
             .validate(&token, &jwks()),
         Err(IdTokenError::Expired)
     );
     assert_eq!(
         pending
             .id_token()
-            .clock(at(1_699_990_000))
+            .clock(workos_connect::oauth::FixedClock(at(1_699_990_000)))
             .validate(&token, &jwks()),
         Err(IdTokenError::NotYetValid)
     );
@@ -479,7 +479,7 @@ fn a_device_logins_id_token_needs_no_nonce() {
     without_nonce.as_object_mut().unwrap().remove("nonce");
     let checked = device
         .id_token()
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .validate(&sign(&without_nonce), &jwks())
         .unwrap();
     assert_eq!(checked.sub, "user_01");
@@ -489,7 +489,7 @@ fn a_device_logins_id_token_needs_no_nonce() {
     assert!(matches!(
         device
             .id_token()
-            .clock(at(NOW))
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
             .validate(&sign(&other_client), &jwks()),
         Err(IdTokenError::WrongAudience { .. })
     ));
@@ -498,7 +498,7 @@ fn a_device_logins_id_token_needs_no_nonce() {
     assert!(matches!(
         device
             .id_token()
-            .clock(at(NOW))
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
             .validate(&sign(&other_issuer), &jwks()),
         Err(IdTokenError::WrongIssuer { .. })
     ));
@@ -526,7 +526,7 @@ fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
     assert_eq!(
         slash
             .id_token()
-            .clock(at(NOW))
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
             .validate(&issued_by("https://as.example.com/"), &jwks())
             .unwrap()
             .iss,
@@ -535,7 +535,7 @@ fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
     assert_eq!(
         slash
             .id_token()
-            .clock(at(NOW))
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
             .validate(&issued_by("https://as.example.com"), &jwks()),
         Err(IdTokenError::WrongIssuer {
             expected: "https://as.example.com/".into()
@@ -545,12 +545,12 @@ fn a_device_login_compares_iss_with_the_issuer_exactly_as_given() {
     let bare = device("https://as.example.com");
     assert!(bare
         .id_token()
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .validate(&issued_by("https://as.example.com"), &jwks())
         .is_ok());
     assert_eq!(
         bare.id_token()
-            .clock(at(NOW))
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
             .validate(&issued_by("https://as.example.com/"), &jwks()),
         Err(IdTokenError::WrongIssuer {
             expected: "https://as.example.com".into()
@@ -617,7 +617,7 @@ fn an_access_token_is_not_an_id_token() {
         refused(
             device
                 .id_token()
-                .clock(at(NOW))
+                .clock(workos_connect::oauth::FixedClock(at(NOW)))
                 .validate(&access_token, &jwks()),
             "client_id",
         );
@@ -632,7 +632,10 @@ fn an_access_token_is_not_an_id_token() {
             kept,
         );
         refused(
-            device.id_token().clock(at(NOW)).validate(&token, &jwks()),
+            device
+                .id_token()
+                .clock(workos_connect::oauth::FixedClock(at(NOW)))
+                .validate(&token, &jwks()),
             kept,
         );
     }
@@ -662,7 +665,7 @@ fn an_access_token_is_not_an_id_token() {
         .is_ok());
     assert!(device
         .id_token()
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .validate(&token, &jwks())
         .is_ok());
 }

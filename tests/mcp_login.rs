@@ -27,7 +27,7 @@ fn settings() -> McpClientSettings {
         "Example Agent",
         "http://127.0.0.1:33418/callback".parse().unwrap(),
     )
-    .clock(at(NOW))
+    .clock(workos_connect::oauth::FixedClock(at(NOW)))
 }
 
 fn server() -> Url {
@@ -1058,12 +1058,12 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
     let token_url: Url = format!("{ISSUER}/oauth2/token").parse().unwrap();
     let first = sent(&login);
     let first_proof = DpopProofCheck::new()
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
         .unwrap();
     let nonce = DpopNonce::new("as-nonce-1").unwrap();
     let with_nonce = DpopProofCheck::new()
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .require_nonce(nonce.clone());
     assert!(with_nonce
         .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
@@ -1103,7 +1103,7 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
     let proof = headers.dpop().unwrap();
     assert_eq!(proof.htu(), SERVER);
     DpopProofCheck::new()
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .check_resource_request(
             [proof.as_str().as_bytes()],
             "POST",
@@ -1142,7 +1142,7 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
     );
     let refresh = authorization.refresh_request().unwrap();
     DpopProofCheck::new()
-        .clock(at(NOW))
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .require_nonce(DpopNonce::new("as-nonce-2").unwrap())
         .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
         .unwrap();

@@ -1104,7 +1104,7 @@ proptest! {
             jwt
         });
         let checked = DpopProofCheck::new()
-            .clock(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000))
+            .clock(workos_connect::oauth::FixedClock(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)))
             .check_proof([proof.as_bytes()], "POST", &url);
         if (1..=MAX_PROOF_JTI_LEN).contains(&jti.len()) {
             prop_assert_eq!(checked.map(|proof| proof.jti().to_owned()), Ok(jti));

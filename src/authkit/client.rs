@@ -108,19 +108,19 @@ impl ConnectClient {
 
     /// This client reading the time from `clock` rather than the system clock: the `created_at` of
     /// its logins, and the checks of their callbacks and ID tokens and of refreshed ID tokens (a
-    /// fixed [`SystemTime`](std::time::SystemTime) in tests). A login read back from storage
+    /// [`FixedClock`](crate::oauth::FixedClock) in tests). A login read back from storage
     /// checks by the system clock, unless its check is given another with `clock`.
     ///
     /// ```
     /// use std::time::{Duration, UNIX_EPOCH};
-    /// use workos_connect::ConnectClient;
+    /// use workos_connect::{oauth::FixedClock, ConnectClient};
     ///
     /// let client = ConnectClient::new(
     ///     "https://example.authkit.app".parse()?,
     ///     "client_01HXYZ".parse()?,
     ///     "https://app.example.com/callback".parse()?,
     /// )
-    /// .clock(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    /// .clock(FixedClock(UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
     /// let (_redirect, pending) = client.authorize().build()?;
     /// assert_eq!(pending.created_at(), 1_700_000_000);
     /// # Ok::<(), workos_connect::Error>(())
@@ -132,6 +132,12 @@ impl ConnectClient {
         };
         self.app = Arc::new(app);
         self
+    }
+
+    /// The time by this client's [`clock`](Self::clock): what a driver of its logins (a web
+    /// framework's session layer, say) reads, so that the clock chosen once is the only one.
+    pub fn now(&self) -> std::time::SystemTime {
+        self.app.clock.now()
     }
 
     /// The clock the client reads.

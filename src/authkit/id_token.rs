@@ -423,7 +423,7 @@ impl IdTokenCheck<'_> {
     }
 
     /// Reads the time from `clock` (by default the clock of the client or login that made the
-    /// check); a fixed [`SystemTime`](std::time::SystemTime) in tests.
+    /// check); a [`FixedClock`](crate::oauth::FixedClock) in tests.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = ClockHandle::new(clock);
         self

@@ -296,8 +296,8 @@ impl DpopProofCheck {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Reads the time from `clock` rather than the system clock; a fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it.
+    /// Reads the time from `clock` rather than the system clock; a
+    /// [`FixedClock`](crate::oauth::FixedClock) in tests. Clones share it.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = ClockHandle::new(clock);
         self

@@ -121,8 +121,8 @@ impl DpopProofBuilder<'_> {
         self
     }
 
-    /// Takes `iat` from `clock` rather than the system clock; a fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests.
+    /// Takes `iat` from `clock` rather than the system clock; a
+    /// [`FixedClock`](crate::oauth::FixedClock) in tests.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = ClockHandle::new(clock);
         self
@@ -252,7 +252,9 @@ mod tests {
             .proof("GET", &url)
             .access_token(&token)
             .nonce(&nonce)
-            .clock(crate::oauth::clock::at_unix(1_562_262_618))
+            .clock(crate::oauth::FixedClock(crate::oauth::clock::at_unix(
+                1_562_262_618,
+            )))
             .sign()
             .unwrap();
         let parts: Vec<&str> = proof.as_str().split('.').collect();

@@ -48,7 +48,7 @@ fn one(proof: &str) -> [&[u8]; 1] {
 
 #[test]
 fn rfc_9449_token_request_proof_verifies() {
-    let check = DpopProofCheck::new().clock(at_unix(1_562_262_616));
+    let check = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(1_562_262_616)));
     let verified = check
         .check_proof(
             one(RFC_TOKEN_PROOF),
@@ -78,13 +78,13 @@ fn rfc_9449_resource_request_proof_verifies() {
         "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
     );
     let resource = url("https://resource.example.org/protectedresource");
-    let check = DpopProofCheck::new().clock(at_unix(1_562_262_618));
+    let check = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(1_562_262_618)));
     let verified = check
         .check_resource_request(one(RFC_RESOURCE_PROOF), "GET", &resource, &token, RFC_JKT)
         .unwrap();
     assert_eq!(verified.jti(), "e1j3V_bKic8-LAEB");
     // Another token, or a token bound to another key, is refused.
-    let fresh = DpopProofCheck::new().clock(at_unix(1_562_262_618));
+    let fresh = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(1_562_262_618)));
     let other = AccessToken::new("another-token").unwrap();
     assert_eq!(
         fresh.check_resource_request(one(RFC_RESOURCE_PROOF), "GET", &resource, &other, RFC_JKT),
@@ -104,7 +104,7 @@ fn rfc_9449_resource_request_proof_verifies() {
     // A resource needs `ath`: the token request's proof has none.
     assert_eq!(
         DpopProofCheck::new()
-            .clock(at_unix(1_562_262_616))
+            .clock(crate::oauth::FixedClock(at_unix(1_562_262_616)))
             .check_resource_request(
                 one(RFC_TOKEN_PROOF),
                 "POST",
@@ -121,20 +121,16 @@ fn rfc_9449_proofs_are_refused_outside_their_window() {
     let token_url = url("https://server.example.com/token");
     let late = 1_562_262_616 + DEFAULT_PROOF_MAX_AGE_SECS + DEFAULT_PROOF_LEEWAY_SECS + 1;
     assert!(matches!(
-        DpopProofCheck::new().clock(at_unix(late)).check_proof(
-            one(RFC_TOKEN_PROOF),
-            "POST",
-            &token_url
-        ),
+        DpopProofCheck::new()
+            .clock(crate::oauth::FixedClock(at_unix(late)))
+            .check_proof(one(RFC_TOKEN_PROOF), "POST", &token_url),
         Err(DpopProofError::Stale { .. })
     ));
     let early = 1_562_262_616 - DEFAULT_PROOF_LEEWAY_SECS - 1;
     assert!(matches!(
-        DpopProofCheck::new().clock(at_unix(early)).check_proof(
-            one(RFC_TOKEN_PROOF),
-            "POST",
-            &token_url
-        ),
+        DpopProofCheck::new()
+            .clock(crate::oauth::FixedClock(at_unix(early)))
+            .check_proof(one(RFC_TOKEN_PROOF), "POST", &token_url),
         Err(DpopProofError::IssuedInFuture { .. })
     ));
 }
@@ -182,7 +178,10 @@ impl Case {
     }
 
     fn check(&self, proof: &str) -> Result<VerifiedDpopProof, DpopProofError> {
-        self.check_with(DpopProofCheck::new().clock(at_unix(self.now)), proof)
+        self.check_with(
+            DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(self.now))),
+            proof,
+        )
     }
 
     fn check_with(
@@ -210,7 +209,7 @@ impl Case {
             .proof("POST", &self.url)
             .access_token(&self.token)
             .nonce(nonce)
-            .clock(at_unix(self.now))
+            .clock(crate::oauth::FixedClock(at_unix(self.now)))
             .sign()
             .unwrap()
     }
@@ -229,10 +228,10 @@ fn a_proof_made_by_the_key_passes_and_only_once() {
         .key
         .proof("POST", &url("https://MCP.example.com:443/mcp?x=1"))
         .access_token(&case.token)
-        .clock(at_unix(case.now))
+        .clock(crate::oauth::FixedClock(at_unix(case.now)))
         .sign()
         .unwrap();
-    let check = DpopProofCheck::new().clock(at_unix(case.now));
+    let check = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(case.now)));
     let verified = case.check_with(check.clone(), proof.as_str()).unwrap();
     assert_eq!(verified.jkt(), case.key.thumbprint());
     assert_eq!(
@@ -368,7 +367,7 @@ fn headers_other_than_a_dpop_proofs_are_refused() {
 fn exactly_one_well_formed_header_is_taken() {
     let case = Case::new();
     let proof = signed(&case.key, &case.header(), &case.claims());
-    let check = DpopProofCheck::new().clock(at_unix(case.now));
+    let check = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(case.now)));
     let twice = check.check_resource_request(
         [proof.as_bytes(), proof.as_bytes()],
         "POST",
@@ -420,14 +419,14 @@ fn a_required_nonce_is_demanded_then_accepted() {
     let old = DpopNonce::new("nonce-1").unwrap();
     let newest = DpopNonce::new("nonce-2").unwrap();
     let check = DpopProofCheck::new()
-        .clock(at_unix(case.now))
+        .clock(crate::oauth::FixedClock(at_unix(case.now)))
         .require_nonce(old.clone());
     check.rotate_nonce(newest.clone());
     let without = case
         .key
         .proof("POST", &case.url)
         .access_token(&case.token)
-        .clock(at_unix(case.now))
+        .clock(crate::oauth::FixedClock(at_unix(case.now)))
         .sign()
         .unwrap();
     let refused = case
@@ -471,7 +470,7 @@ fn numbered_nonce(n: usize) -> DpopNonce {
 fn a_rotation_retires_all_but_the_previous_nonce_on_every_clone_and_keeps_the_memory() {
     let case = Case::new();
     let check = DpopProofCheck::new()
-        .clock(at_unix(case.now))
+        .clock(crate::oauth::FixedClock(at_unix(case.now)))
         .require_nonce(numbered_nonce(0));
     let serving = check.clone();
     let taken_early = case.signed_with_nonce(&numbered_nonce(0));
@@ -524,7 +523,7 @@ fn a_rotation_retires_all_but_the_previous_nonce_on_every_clone_and_keeps_the_me
 fn require_nonce_again_takes_only_the_new_nonce_and_keeps_the_memory() {
     let case = Case::new();
     let mut check = DpopProofCheck::new()
-        .clock(at_unix(case.now))
+        .clock(crate::oauth::FixedClock(at_unix(case.now)))
         .require_nonce(numbered_nonce(0));
     let first = case.signed_with_nonce(&numbered_nonce(0));
     assert!(case.check_with(check.clone(), first.as_str()).is_ok());
@@ -554,7 +553,7 @@ fn require_nonce_again_takes_only_the_new_nonce_and_keeps_the_memory() {
 #[test]
 fn a_nonce_the_server_never_asked_for_is_ignored() {
     let case = Case::new();
-    let check = DpopProofCheck::new().clock(at_unix(case.now));
+    let check = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(case.now)));
     let proof = case.signed_with_nonce(&numbered_nonce(7));
     assert!(case.check_with(check.clone(), proof.as_str()).is_ok());
     assert_eq!(
@@ -585,7 +584,7 @@ fn one_key_cannot_fill_the_replay_memory_for_the_others() {
     let check = DpopProofCheck::new()
         .replay_capacity(100)
         .replay_capacity_per_key(10)
-        .clock(at_unix(case.now));
+        .clock(crate::oauth::FixedClock(at_unix(case.now)));
     let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
     let first = fresh(&case);
     assert!(case.check_with(check.clone(), &first).is_ok());
@@ -619,7 +618,10 @@ fn one_key_cannot_fill_the_replay_memory_for_the_others() {
         ..case
     };
     assert!(later
-        .check_with(check.clock(at_unix(later.now)), &fresh(&later))
+        .check_with(
+            check.clock(crate::oauth::FixedClock(at_unix(later.now))),
+            &fresh(&later)
+        )
         .is_ok());
 }
 
@@ -631,7 +633,7 @@ fn a_restored_key_makes_proofs_that_verify() {
     let proof = restored
         .proof("POST", &case.url)
         .access_token(&case.token)
-        .clock(at_unix(case.now))
+        .clock(crate::oauth::FixedClock(at_unix(case.now)))
         .sign()
         .unwrap();
     assert!(case.check(proof.as_str()).is_ok());
@@ -650,7 +652,7 @@ fn a_full_replay_memory_refuses_new_proofs_and_never_a_remembered_one() {
     let check = DpopProofCheck::new()
         .replay_capacity(100)
         .replay_capacity_per_key(100)
-        .clock(at_unix(issued));
+        .clock(crate::oauth::FixedClock(at_unix(issued)));
     let fresh = |case: &Case| signed(&case.key, &case.header(), &case.claims());
     let first = fresh(&case);
     assert!(case.check_with(check.clone(), &first).is_ok());
@@ -682,7 +684,7 @@ fn a_full_replay_memory_refuses_new_proofs_and_never_a_remembered_one() {
         now: issued + 121,
         ..case
     };
-    let check = check.clock(at_unix(later.now));
+    let check = check.clock(crate::oauth::FixedClock(at_unix(later.now)));
     assert!(later.check_with(check.clone(), &fresh(&later)).is_ok());
     assert_eq!(
         later.check_with(check, &first),
@@ -715,8 +717,11 @@ fn a_jwk_member_given_twice_refuses_the_proof() {
 #[test]
 fn clones_with_other_windows_or_clocks_share_one_memory_that_reopens_nothing() {
     let case = Case::new();
-    let narrow = DpopProofCheck::new().clock(at_unix(case.now));
-    let wide = narrow.clone().max_age(600).clock(at_unix(case.now + 200));
+    let narrow = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(case.now)));
+    let wide = narrow
+        .clone()
+        .max_age(600)
+        .clock(crate::oauth::FixedClock(at_unix(case.now + 200)));
     let proof = signed(&case.key, &case.header(), &case.claims());
     assert!(case.check_with(narrow.clone(), &proof).is_ok());
     // Past the narrow window, inside the wide one: the narrow clone's entry is still kept.
@@ -725,14 +730,14 @@ fn clones_with_other_windows_or_clocks_share_one_memory_that_reopens_nothing() {
         Err(DpopProofError::Replayed)
     );
     // A clone whose clock is behind the memory's takes no proof the memory may have forgotten.
-    let ahead = DpopProofCheck::new().clock(at_unix(case.now + 200));
+    let ahead = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(case.now + 200)));
     let now = Case {
         now: case.now + 200,
         ..Case::new()
     };
     let fresh = signed(&now.key, &now.header(), &now.claims());
     assert!(now.check_with(ahead.clone(), &fresh).is_ok());
-    let behind = ahead.clock(at_unix(case.now + 30));
+    let behind = ahead.clock(crate::oauth::FixedClock(at_unix(case.now + 30)));
     let old = Case {
         now: case.now - 80,
         ..Case::new()
@@ -788,7 +793,7 @@ fn the_quota_per_key_scales_with_the_capacity_and_is_shared_by_every_clone() {
     let case = Case::new();
     let check = DpopProofCheck::new()
         .replay_capacity(200)
-        .clock(at_unix(case.now));
+        .clock(crate::oauth::FixedClock(at_unix(case.now)));
     for _ in 0..2 {
         assert!(case.check_with(check.clone(), &fresh(&case)).is_ok());
     }
@@ -799,7 +804,7 @@ fn the_quota_per_key_scales_with_the_capacity_and_is_shared_by_every_clone() {
     // Never less than one, however small the memory.
     let tiny = DpopProofCheck::new()
         .replay_capacity(10)
-        .clock(at_unix(case.now));
+        .clock(crate::oauth::FixedClock(at_unix(case.now)));
     let other = Case::new();
     assert!(other.check_with(tiny.clone(), &fresh(&other)).is_ok());
     assert_eq!(
@@ -809,7 +814,7 @@ fn the_quota_per_key_scales_with_the_capacity_and_is_shared_by_every_clone() {
     // A quota set after a clone was made reaches that clone too, and survives a later capacity.
     let check = DpopProofCheck::new()
         .replay_capacity(1_000)
-        .clock(at_unix(case.now));
+        .clock(crate::oauth::FixedClock(at_unix(case.now)));
     let serving = check.clone();
     let _check = check.replay_capacity_per_key(1);
     assert!(case.check_with(serving.clone(), &fresh(&case)).is_ok());
@@ -833,10 +838,12 @@ fn the_quota_per_key_scales_with_the_capacity_and_is_shared_by_every_clone() {
 fn a_token_endpoint_records_a_proof_only_once_the_client_is_authenticated() {
     let token_url = url("https://as.example.com/token");
     let now = 1_700_000_000;
-    let check = DpopProofCheck::new().replay_capacity(2).clock(at_unix(now));
+    let check = DpopProofCheck::new()
+        .replay_capacity(2)
+        .clock(crate::oauth::FixedClock(at_unix(now)));
     let proof = |key: &DpopKey| {
         key.proof("POST", &token_url)
-            .clock(at_unix(now))
+            .clock(crate::oauth::FixedClock(at_unix(now)))
             .sign()
             .unwrap()
     };
@@ -877,7 +884,7 @@ fn a_token_endpoint_records_a_proof_only_once_the_client_is_authenticated() {
 fn a_leaked_nonce_is_dropped_by_retiring_the_previous_one() {
     let case = Case::new();
     let check = DpopProofCheck::new()
-        .clock(at_unix(case.now))
+        .clock(crate::oauth::FixedClock(at_unix(case.now)))
         .require_nonce(numbered_nonce(0));
     let serving = check.clone();
     check.rotate_nonce(numbered_nonce(1));

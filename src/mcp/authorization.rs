@@ -177,8 +177,8 @@ impl AuthorizationClient {
 
     /// This client reading the time from `clock` (by default its credentials' clock, the system
     /// clock unless they were given another): its logins' `created_at` and callback checks, and
-    /// its credentials' `private_key_jwt` assertions. A fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests.
+    /// its credentials' `private_key_jwt` assertions. A [`FixedClock`](crate::oauth::FixedClock)
+    /// in tests.
     pub fn clock(self, clock: impl Clock + 'static) -> Self {
         self.with_clock(&ClockHandle::new(clock))
     }

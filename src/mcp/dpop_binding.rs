@@ -238,7 +238,9 @@ mod tests {
         let binding = DpopBinding::new(DpopKey::generate());
         let url: Url = "https://auth.example.com/token?tenant=1".parse().unwrap();
         let request = HttpRequest::post(url, "application/x-www-form-urlencoded", "a=b".to_owned());
-        let clock = ClockHandle::new(crate::oauth::clock::at_unix(1_000));
+        let clock = ClockHandle::new(crate::oauth::FixedClock(crate::oauth::clock::at_unix(
+            1_000,
+        )));
         let first = binding.sign_token_request(&request, &clock).unwrap();
         let second = binding.sign_token_request(&request, &clock).unwrap();
         let proof = |signed: &HttpRequest| {
@@ -295,7 +297,7 @@ mod tests {
         let mut binding = DpopBinding::new(DpopKey::generate());
         let url: Url = "https://mcp.example.com/mcp?x=1#f".parse().unwrap();
         let now = crate::oauth::clock::at_unix(1_700_000_000);
-        let clock = ClockHandle::new(now);
+        let clock = ClockHandle::new(crate::oauth::FixedClock(now));
         let headers = ResourceHeaders::new(
             AccessTokenType::Dpop,
             &token(),
@@ -314,7 +316,7 @@ mod tests {
         assert!(read.get("nonce").is_none());
         assert_eq!(read["iat"], 1_700_000_000);
         DpopProofCheck::new()
-            .clock(now)
+            .clock(crate::oauth::FixedClock(now))
             .check_resource_request(
                 [proof.as_str().as_bytes()],
                 "GET",

@@ -107,8 +107,8 @@ impl McpClientSettings {
         }
     }
 
-    /// Logins that read the time from `clock` rather than the system clock (a fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests): the age of their callbacks, their DPoP
+    /// Logins that read the time from `clock` rather than the system clock (a
+    /// [`FixedClock`](crate::oauth::FixedClock) in tests): the age of their callbacks, their DPoP
     /// proofs, their client assertions (the enterprise IdP's too), and the expiry of the tokens
     /// they get. The [`McpAuthorization`] a login gives reads it too, until it is stored and read
     /// back. Without this, a login reads the clock of the registration it uses
@@ -116,6 +116,12 @@ impl McpClientSettings {
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(ClockHandle::new(clock));
         self
+    }
+
+    /// The time by the clock given with [`clock`](Self::clock), else the system clock: what a
+    /// driver of these logins reads (to refresh the token in time, say).
+    pub fn now(&self) -> std::time::SystemTime {
+        self.clock.clone().unwrap_or_default().now()
     }
 
     /// Binds the tokens to this DPoP key (RFC 9449) with any authorization server, advertised or

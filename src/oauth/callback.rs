@@ -417,8 +417,8 @@ impl<'p> CallbackCheck<'p> {
     }
 
     /// Reads the time from `clock` (by default the clock of the client that made the login, or
-    /// the system clock for a login read back from storage); a fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests.
+    /// the system clock for a login read back from storage); a
+    /// [`FixedClock`](crate::oauth::FixedClock) in tests.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = ClockHandle::new(clock);
         self
@@ -541,7 +541,7 @@ mod tests {
 
     /// A login started at a fixed moment, whose checks read that moment unless told otherwise.
     fn pending(state: Option<&str>) -> PendingAuthorization {
-        let client = test_client().clock(at_unix(1_700_000_000));
+        let client = test_client().clock(crate::oauth::FixedClock(at_unix(1_700_000_000)));
         let request = match state {
             Some(state) => client.authorize().state(State::new(state).unwrap()),
             None => client.authorize().without_state(),
@@ -635,7 +635,9 @@ mod tests {
         ] {
             assert!(!check.check(query).unwrap_err().state_matched(), "{query}");
         }
-        let old = check.clone().clock(at_unix(login.created_at() + 3600));
+        let old = check
+            .clone()
+            .clock(crate::oauth::FixedClock(at_unix(login.created_at() + 3600)));
         assert!(!old.check("code=c&state=xyz").unwrap_err().state_matched());
         let unexpected = pending(None);
         assert!(!unexpected
@@ -683,13 +685,13 @@ mod tests {
         ));
         assert!(pending
             .callback()
-            .clock(at_unix(start + 900))
+            .clock(crate::oauth::FixedClock(at_unix(start + 900)))
             .check(query)
             .is_ok());
         assert_eq!(
             pending
                 .callback()
-                .clock(at_unix(start + 901))
+                .clock(crate::oauth::FixedClock(at_unix(start + 901)))
                 .check(query)
                 .unwrap_err(),
             CallbackError::Expired {
@@ -700,13 +702,13 @@ mod tests {
         assert!(pending
             .callback()
             .max_age(Duration::from_secs(3600))
-            .clock(at_unix(start + 901))
+            .clock(crate::oauth::FixedClock(at_unix(start + 901)))
             .check(query)
             .is_ok());
         assert_eq!(
             pending
                 .callback()
-                .clock(at_unix(start - 61))
+                .clock(crate::oauth::FixedClock(at_unix(start - 61)))
                 .check(query)
                 .unwrap_err(),
             CallbackError::FromTheFuture

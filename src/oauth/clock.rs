@@ -9,16 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Where a check, a builder or a login takes "now" from: [`SystemClock`] by default, a fixed
-/// [`SystemTime`] in tests, or any clock of the caller's (one that a test moves forward, say).
+/// Where a check, a builder or a login takes "now" from: [`SystemClock`] by default, a
+/// [`FixedClock`] in tests, or any clock of the caller's (one that a test moves forward, say).
 ///
 /// ```
-/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
-/// use workos_connect::oauth::{Clock, SystemClock};
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use workos_connect::oauth::{Clock, FixedClock, SystemClock};
 ///
-/// let fixed = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-/// assert_eq!(fixed.now(), fixed);
-/// assert!(SystemClock.now() > fixed);
+/// let fixed = FixedClock(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+/// assert_eq!(fixed.now(), fixed.0);
+/// assert!(SystemClock.now() > fixed.now());
 /// ```
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The time now.
@@ -35,10 +35,15 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock stopped at this moment: what tests check with.
-impl Clock for SystemTime {
+/// A clock stopped at one moment: what tests check with. Named, never a bare `SystemTime`, so
+/// that stopping time is never mistaken for reading it: a check on a stopped clock takes an
+/// expired token for as long as it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedClock(pub SystemTime);
+
+impl Clock for FixedClock {
     fn now(&self) -> SystemTime {
-        *self
+        self.0
     }
 }
 
@@ -139,16 +144,19 @@ mod tests {
     #[test]
     fn a_type_holding_a_clock_stays_unwind_safe() {
         fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>(_: &T) {}
-        unwind_safe(&ClockHandle::new(at_unix(1)));
-        unwind_safe(&crate::authkit::client::test_client().clock(at_unix(1)));
+        unwind_safe(&ClockHandle::new(FixedClock(at_unix(1))));
+        unwind_safe(&crate::authkit::client::test_client().clock(FixedClock(at_unix(1))));
     }
 
     #[test]
     fn a_time_before_the_epoch_counts_as_zero_and_seconds_are_whole() {
         assert_eq!(unix_seconds(UNIX_EPOCH - Duration::from_secs(5)), 0);
         assert_eq!(unix_seconds(at_unix(7) + Duration::from_millis(999)), 7);
-        assert_eq!(ClockHandle::new(at_unix(42)).now_secs(), 42);
-        assert_eq!(ClockHandle::new(Arc::new(at_unix(43))).now_secs(), 43);
+        assert_eq!(ClockHandle::new(FixedClock(at_unix(42))).now_secs(), 42);
+        assert_eq!(
+            ClockHandle::new(Arc::new(FixedClock(at_unix(43)))).now_secs(),
+            43
+        );
         // The default reads the system clock, well after the epoch.
         assert!(ClockHandle::default().now_secs() > 1_700_000_000);
     }

@@ -47,7 +47,7 @@ pub use callback::{
 };
 pub use challenge::{parse_challenges, BearerChallenge, BearerError, Challenge, ChallengeError};
 pub use client_id::ClientId;
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use credential::{AccessToken, ClientSecret, IdToken, RefreshToken};
 pub use endpoint::EndpointError;
 pub use error::{Error, Field};

@@ -218,7 +218,7 @@ impl ClientCredentials {
     }
 
     /// These credentials dating their `private_key_jwt` assertions (`iat`, `exp`) by `clock`
-    /// rather than the system clock; a fixed [`SystemTime`] in tests. An
+    /// rather than the system clock; a [`FixedClock`](crate::oauth::FixedClock) in tests. An
     /// [`AuthorizationClient`](crate::mcp::AuthorizationClient) made with them reads the same
     /// clock. The clock is not stored: credentials read back use the system clock.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
@@ -602,7 +602,7 @@ mod tests {
     #[cfg(feature = "private-key-jwt")]
     #[test]
     fn private_key_jwt_sends_a_fresh_assertion_for_the_issuer() {
-        let credentials = key_credentials().clock(at_unix(1_700_000_000));
+        let credentials = key_credentials().clock(crate::oauth::FixedClock(at_unix(1_700_000_000)));
         let request = credentials
             .try_authenticated(
                 "https://example.authkit.app/token".parse().unwrap(),

@@ -78,6 +78,9 @@ pub struct AccessTokenCheck {
     leeway_secs: u64,
     clock: ClockHandle,
     verified: Option<VerifiedTokens>,
+    /// Whether `remember_verified` was called, `0` included, so that a `RequestCheck` keeps the
+    /// choice rather than its own default.
+    remember_chosen: bool,
     /// The check of DPoP proofs, when DPoP-bound tokens are taken.
     #[cfg(feature = "dpop")]
     pub(super) dpop: Option<DpopProofCheck>,
@@ -113,6 +116,7 @@ impl AccessTokenCheck {
             leeway_secs: DEFAULT_LEEWAY_SECS,
             clock: ClockHandle::default(),
             verified: None,
+            remember_chosen: false,
             #[cfg(feature = "dpop")]
             dpop: None,
             #[cfg(feature = "dpop")]
@@ -122,7 +126,10 @@ impl AccessTokenCheck {
 
     /// Remembers up to `max_tokens` verified tokens, so that a token seen again is not verified
     /// again: its check costs a SHA-256 of the token and a look-up, under a microsecond, where a
-    /// signature costs tens. `0` remembers none (the default).
+    /// signature costs tens. `0` remembers none (the default here; a
+    /// [`RequestCheck`](crate::resource_server::RequestCheck) remembers
+    /// [`DEFAULT_REMEMBERED_TOKENS`](crate::resource_server::RequestCheck::DEFAULT_REMEMBERED_TOKENS)
+    /// unless this was called).
     ///
     /// Tokens are remembered by a hash, never as themselves, and shared by this check's clones. A
     /// remembered token is used only while the key set passed to [`validate`](Self::validate)
@@ -142,6 +149,7 @@ impl AccessTokenCheck {
     /// ```
     pub fn remember_verified(mut self, max_tokens: usize) -> Self {
         self.verified = (max_tokens > 0).then(|| VerifiedTokens::new(max_tokens));
+        self.remember_chosen = true;
         self
     }
 
@@ -171,9 +179,14 @@ impl AccessTokenCheck {
         self
     }
 
-    /// Whether verified tokens are remembered.
-    pub(crate) fn remembers_verified(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn remembers_any(&self) -> bool {
         self.verified.is_some()
+    }
+
+    /// Whether [`remember_verified`](Self::remember_verified) was called, with `0` or more.
+    pub(crate) fn remember_chosen(&self) -> bool {
+        self.remember_chosen
     }
 
     /// The scopes required.
@@ -198,8 +211,8 @@ impl AccessTokenCheck {
         self
     }
 
-    /// Reads the time from `clock` rather than the system clock; a fixed
-    /// [`SystemTime`](std::time::SystemTime) in tests. Clones share it. A DPoP proof is judged at
+    /// Reads the time from `clock` rather than the system clock; a
+    /// [`FixedClock`](crate::oauth::FixedClock) in tests. Clones share it. A DPoP proof is judged at
     /// the moment its token is, by this clock, whatever the proof check's own.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = ClockHandle::new(clock);
@@ -239,6 +252,11 @@ impl AccessTokenCheck {
         }
         self.check_grants(&claims)?;
         Ok(claims)
+    }
+
+    /// The time by the clock chosen with [`clock`](Self::clock).
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        self.clock.now()
     }
 
     /// Now in Unix seconds, by the clock chosen with [`clock`](Self::clock).

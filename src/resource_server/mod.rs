@@ -24,8 +24,9 @@
 //! remembered one a SHA-256 of the token. The feature `rust-crypto` verifies in pure Rust instead,
 //! about eight times slower, for targets without a C compiler.
 //!
-//! The parsed types are the ones an MCP client reads ([`crate::mcp`]): what the server writes is
-//! what a client of this crate parses.
+//! What the server writes ([`BearerChallenge`](crate::oauth::BearerChallenge),
+//! [`ProtectedResourceMetadata`](crate::discovery::ProtectedResourceMetadata)) is what a client of
+//! this crate parses ([`crate::mcp`]).
 #![doc = include_str!("../docs/resource_server.md")]
 
 #[cfg(feature = "access-token")]

@@ -43,7 +43,6 @@ use crate::resource_server::resource_request::ResourceRequest;
 /// recorded against replay only once the token has passed.
 ///
 /// ```
-/// use std::time::SystemTime;
 /// use workos_connect::{jose::KeySet, resource_server::{AccessTokenCheck, RequestCheck, RequestDecision, ResourceRequest}};
 ///
 /// let tokens = AccessTokenCheck::new(
@@ -62,7 +61,7 @@ use crate::resource_server::resource_request::ResourceRequest;
 ///
 /// // Per request:
 /// let request = ResourceRequest::new("POST", "/mcp");
-/// let RequestDecision::Refuse(refusal) = check.check(&request, Some(&keys), SystemTime::now()) else {
+/// let RequestDecision::Refuse(refusal) = check.check(&request, Some(&keys), check.now()) else {
 ///     panic!("no token");
 /// };
 /// assert_eq!(refusal.status(), 401);
@@ -98,9 +97,9 @@ pub enum RequestCheckError {
 }
 
 impl RequestCheck {
-    /// How many verified tokens a request check remembers when its token check remembers none
-    /// (see [`AccessTokenCheck::remember_verified`]): a client sends one token until it expires,
-    /// so a server checks each signature once.
+    /// How many verified tokens a request check remembers unless its token check was told how
+    /// many ([`AccessTokenCheck::remember_verified`], `0` for none): a client sends one token
+    /// until it expires, so a server checks each signature once.
     pub const DEFAULT_REMEMBERED_TOKENS: usize = 10_000;
 
     /// The check of requests to the resource `tokens` checks tokens for, and its metadata: the
@@ -128,7 +127,7 @@ impl RequestCheck {
         }
         // A server sees each token many times; set `remember_verified` on the check to choose how
         // many are remembered.
-        let tokens = if tokens.remembers_verified() {
+        let tokens = if tokens.remember_chosen() {
             tokens
         } else {
             tokens.remember_verified(Self::DEFAULT_REMEMBERED_TOKENS)
@@ -152,6 +151,14 @@ impl RequestCheck {
                 input: origin.to_owned(),
             })?;
         Ok(self)
+    }
+
+    /// The time by the token check's clock ([`AccessTokenCheck::clock`], the system clock
+    /// unless told otherwise): the `now` a driver passes to [`check`](Self::check) and
+    /// [`resume`](Self::resume), so that the clock chosen once is the one every request is judged
+    /// by.
+    pub fn now(&self) -> SystemTime {
+        self.tokens.now()
     }
 
     /// The check of each token.
@@ -179,7 +186,9 @@ impl RequestCheck {
         self.allowed_origins.as_slice()
     }
 
-    /// Decides on `request` with `keys`, the set held (`None` before the first fetch), at `now`.
+    /// Decides on `request` with `keys`, the set held (`None` before the first fetch), at `now`
+    /// (a driver passes [`now`](Self::now)): the token and its proof are judged at that moment,
+    /// whatever the clocks of the checks.
     /// A token naming a key the set lacks, or any token while no set is held, stops the check
     /// before any signature is checked or proof recorded: [`RequestDecision::FetchKeys`].
     pub fn check<'a>(
@@ -391,4 +400,28 @@ impl RequestCheck {
 fn unix_seconds(now: SystemTime) -> u64 {
     now.duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens() -> AccessTokenCheck {
+        AccessTokenCheck::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "https://api.example.com/".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn verified_tokens_are_remembered_unless_the_check_chose_otherwise() {
+        let remembers = |check: RequestCheck| check.tokens().remembers_any();
+        assert!(remembers(RequestCheck::new(tokens()).unwrap()));
+        assert!(!remembers(
+            RequestCheck::new(tokens().remember_verified(0)).unwrap()
+        ));
+        assert!(remembers(
+            RequestCheck::new(tokens().remember_verified(5)).unwrap()
+        ));
+    }
 }

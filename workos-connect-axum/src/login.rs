@@ -17,7 +17,7 @@ use url::Url;
 use workos_connect::{
     authkit::IdTokenCheck,
     jose::KeyCache,
-    oauth::{ClientSecret, Clock, IdToken, SystemClock, TokenRequest},
+    oauth::{ClientSecret, IdToken, TokenRequest},
     CallbackError, ConnectClient, IdTokenClaims, PendingAuthorization, Scopes, TokenResponse,
 };
 
@@ -240,7 +240,7 @@ impl WebLogin {
             ),
             None => None,
         };
-        Ok(data.refreshed(claims, &tokens, SystemClock.now()))
+        Ok(data.refreshed(claims, &tokens, client.now()))
     }
 
     /// Posts a token request and reads the answer, within the token timeout whatever the HTTP
@@ -358,7 +358,7 @@ async fn callback(
     // Without PKCE, the ID token's nonce is what ties the code to this browser: validate it before
     // the session takes anything.
     let claims = login.validate(pending.id_token(), id_token).await?;
-    let data = SessionData::from_login(claims, &tokens, SystemClock.now());
+    let data = SessionData::from_login(claims, &tokens, client.now());
     // Whoever knew the session ID before the login (one planted in the browser) must not share the
     // signed-in session.
     session.cycle_id().await?;

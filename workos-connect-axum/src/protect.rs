@@ -11,7 +11,6 @@ use axum::Router;
 use http::{HeaderMap, Method};
 use url::Url;
 use workos_connect::jose::KeyCache;
-use workos_connect::oauth::{Clock, SystemClock};
 use workos_connect::resource_server::{
     AcceptedRequest, RequestCheck, RequestDecision, ResourceRequest,
 };
@@ -121,12 +120,12 @@ impl ProtectedResource {
         let Shared { check, keys } = &*self.shared;
         let request = ResourceRequest::from_http(method, target, headers);
         let held = keys.current();
-        let decided = match check.check(&request, held.as_deref(), SystemClock.now()) {
+        let decided = match check.check(&request, held.as_deref(), check.now()) {
             RequestDecision::Accept(accepted) => Ok(accepted),
             RequestDecision::Refuse(refusal) => Err(refusal),
             RequestDecision::FetchKeys(awaiting) => {
                 let newer = keys.newer_than(held.as_ref()).await;
-                check.resume(awaiting, newer.as_deref(), SystemClock.now())
+                check.resume(awaiting, newer.as_deref(), check.now())
             }
         };
         decided.map_err(|refusal| {

@@ -8,10 +8,7 @@ use http::header::ACCEPT;
 use http::request::Parts;
 use http::StatusCode;
 use tower_sessions::Session;
-use workos_connect::{
-    oauth::{AccessToken, Clock, SystemClock},
-    IdTokenClaims,
-};
+use workos_connect::{oauth::AccessToken, IdTokenClaims};
 
 use crate::login::{WebLogin, LOGIN_PATH};
 use crate::login_error::LoginError;
@@ -278,7 +275,7 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
         session,
         data,
     };
-    let now = SystemClock.now();
+    let now = user.login.client().now();
     if user.data.needs_refresh(now, user.login.refresh_margin()) {
         if user.data.refresh_token.is_none() {
             if user.data.expired(now) {
@@ -288,7 +285,9 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
         } else if let Err(error) = user.renew().await {
             // The time again: the renewal may have waited for others, and for the token endpoint.
             // Unauthorized: the refresh token refused, or the session signed out meanwhile.
-            if user.data.expired(SystemClock.now()) || error.status() == StatusCode::UNAUTHORIZED {
+            if user.data.expired(user.login.client().now())
+                || error.status() == StatusCode::UNAUTHORIZED
+            {
                 return Err(error);
             }
             tracing::warn!(%error, "access token refresh failed; the current one serves until it expires");

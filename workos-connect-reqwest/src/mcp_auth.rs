@@ -9,7 +9,6 @@ use workos_connect::dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
 use workos_connect::mcp::{
     McpAuthorization, McpClientSettings, McpLogin, McpLoginError, ResourceHeaders, StepUp,
 };
-use workos_connect::oauth::{Clock, SystemClock};
 use workos_connect::TokenError;
 
 use crate::browser::Browser;
@@ -86,7 +85,7 @@ impl<B: Browser + Send> McpAuth<B> {
     /// refused refresh drops the tokens, so that the server's `401` leads to a new login.
     pub async fn token(&self) -> Option<String> {
         let mut state = self.shared.state.lock().await;
-        let now = SystemClock.now();
+        let now = self.shared.settings.now();
         let authorization = state.authorization.as_mut()?;
         if authorization.needs_refresh(now) && !self.refresh(authorization).await {
             state.authorization = None;
@@ -108,7 +107,7 @@ impl<B: Browser + Send> McpAuth<B> {
         url: &Url,
     ) -> Result<Option<ResourceHeaders>, LoginError> {
         let mut state = self.shared.state.lock().await;
-        let now = SystemClock.now();
+        let now = self.shared.settings.now();
         let Some(authorization) = state.authorization.as_mut() else {
             return Ok(None);
         };
@@ -252,7 +251,7 @@ impl<B: Browser + Send> McpAuth<B> {
                 answer.status,
                 answer.dpop_nonce(),
                 &answer.body,
-                SystemClock.now(),
+                self.shared.settings.now(),
             ) {
                 Ok(()) => return true,
                 Err(TokenError::UseDpopNonce) => {}

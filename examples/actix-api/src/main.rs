@@ -130,13 +130,13 @@ impl FromRequest for Authenticated {
             let sent = ResourceRequest::new(request.method().as_str(), target)
                 .headers(headers.map(|(name, value)| (name.as_str(), value.as_bytes())));
             let held = api.keys.current();
-            let decided = match api.check.check(&sent, held.as_deref(), SystemClock.now()) {
+            let decided = match api.check.check(&sent, held.as_deref(), api.check.now()) {
                 RequestDecision::Accept(accepted) => Ok(accepted),
                 RequestDecision::Refuse(refusal) => Err(refusal),
                 RequestDecision::FetchKeys(awaiting) => {
                     let newer = api.keys.newer_than(held.as_ref()).await;
                     api.check
-                        .resume(awaiting, newer.as_deref(), SystemClock.now())
+                        .resume(awaiting, newer.as_deref(), api.check.now())
                 }
             };
             decided.map(Authenticated).map_err(|refusal| {
