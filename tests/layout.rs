@@ -310,3 +310,66 @@ fn only_the_clock_module_reads_the_system_clock() {
     let kept: Vec<usize> = code_outside_tests(sample).iter().map(|(n, _)| *n).collect();
     assert_eq!(kept, [1, 7]);
 }
+
+/// The lines of a recipe beyond its imports: the non-blank lines after its last `use` statement,
+/// comments included, the rule README.md states.
+fn lines_beyond_imports(code: &str) -> usize {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut start = 0;
+    let mut in_use = false;
+    for (index, line) in lines.iter().enumerate() {
+        if line.starts_with("use ") {
+            in_use = true;
+        }
+        if in_use && line.trim_end().ends_with(';') {
+            in_use = false;
+            start = index + 1;
+        }
+    }
+    lines
+        .iter()
+        .skip(start)
+        .filter(|line| !line.trim().is_empty())
+        .count()
+}
+
+/// Every length a README states for a recipe ("N lines beyond imports" just before it, or "in N
+/// lines" in the heading above it) is the recipe's length, counted by the stated rule.
+#[test]
+fn stated_recipe_lengths_are_counted_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for readme in ["README.md", "workos-connect-axum/README.md"] {
+        let text = std::fs::read_to_string(root.join(readme)).unwrap();
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find("```rust") {
+            let before = &rest[..open];
+            let code_start = open + rest[open..].find('\n').unwrap() + 1;
+            let code_end = code_start + rest[code_start..].find("```").unwrap();
+            let code = &rest[code_start..code_end];
+            // The paragraph or heading just before the recipe.
+            let lead = before.trim_end().rsplit("\n\n").next().unwrap_or_default();
+            let stated = lead
+                .split(" lines beyond imports")
+                .next()
+                .filter(|head| head.len() < lead.len())
+                .or_else(|| {
+                    lead.rsplit_once(" lines")
+                        .filter(|_| lead.starts_with('#'))
+                        .map(|(head, _)| head)
+                })
+                .and_then(|head| head.rsplit(['(', ' ', ';', '\n']).next())
+                .and_then(|number| number.parse::<usize>().ok());
+            if let Some(stated) = stated {
+                assert_eq!(
+                    lines_beyond_imports(code),
+                    stated,
+                    "{readme}: the recipe after \"{lead}\" is not {stated} lines beyond imports"
+                );
+                checked += 1;
+            }
+            rest = &rest[code_end + 3..];
+        }
+    }
+    assert!(checked >= 4, "{checked} stated lengths checked");
+}
