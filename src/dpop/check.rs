@@ -393,7 +393,9 @@ impl DpopProofCheck {
         )
     }
 
-    /// [`check_resource_request`](Self::check_resource_request) at `now`, in Unix seconds.
+    /// [`check_resource_request`](Self::check_resource_request) at `now`, in Unix seconds: the
+    /// access token check's moment.
+    #[cfg(feature = "access-token")]
     pub(crate) fn check_resource_request_at<'a>(
         &self,
         dpop: impl IntoIterator<Item = &'a [u8]>,

@@ -235,6 +235,7 @@ impl KeySet {
     }
 
     /// Whether the set still holds the key of this [identity](VerifyingKey::identity).
+    #[cfg(feature = "access-token")]
     pub(crate) fn holds(&self, identity: &[u8; 32]) -> bool {
         self.keys.iter().any(|key| key.identity == *identity)
     }

@@ -10,6 +10,7 @@
 //! | the browser step | [`UserBrowser`] (the user's browser and a [`LoopbackRedirect`]), [`FollowRedirect`] (test servers) |
 //! | any request a sans-IO job hands out | [`send`], with [`default_client`] (rustls, timeouts, no redirects) |
 //! | DPoP-bound tokens (RFC 9449): the servers' nonces, a proof per MCP request | [`send_for_answer`] keeps `DPoP-Nonce`; [`McpAuth::resource_headers`] |
+//! | the official Rust MCP SDK (`rmcp`) calling a protected server's tools (feature `rmcp`) | `AuthorizedClient` with an [`McpAuth`], given to `StreamableHttpClientTransport::with_client`: below |
 //!
 //! # Log in to an MCP server
 //!
@@ -33,6 +34,7 @@
 //!     Ok(())
 //! }
 //! ```
+#![cfg_attr(feature = "rmcp", doc = include_str!("../docs/rmcp.md"))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
