@@ -1125,6 +1125,106 @@ fn axum_login_instances_share_sessions_in_redis() {
     drop(instance_b);
 }
 
+/// `RedisStore` keeps sessions as `tower-sessions` expects of a store, in a real Redis: a record
+/// read back whole, a colliding ID never taking another session's key, a save never bringing back
+/// a deleted session, the key expiring with the session.
+fn redis_store_keeps_sessions_in_redis() {
+    use workos_connect_axum::tower_sessions::cookie::time::{Duration as Span, OffsetDateTime};
+    use workos_connect_axum::tower_sessions::session::{Id, Record};
+    use workos_connect_axum::tower_sessions::SessionStore;
+    use workos_connect_axum::{RedisStore, RedisStoreError};
+
+    let redis = Redis::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let cli = |args: &[&str]| {
+        let port = redis.url.rsplit(':').next().unwrap();
+        let output = Command::new("redis-cli")
+            .args(["-p", port])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    runtime.block_on(async {
+        let store = RedisStore::connect(&redis.url).await.expect("connected");
+        let record = |value: i64| Record {
+            id: Id::default(),
+            data: [("n".to_owned(), serde_json::json!(value))].into(),
+            expiry_date: OffsetDateTime::now_utc() + Span::hours(1),
+        };
+        let mut first = record(1);
+        store.create(&mut first).await.expect("created");
+        assert_eq!(store.load(&first.id).await.unwrap().as_ref(), Some(&first));
+        let ttl: i64 = cli(&["ttl", &format!("session:{}", first.id)])
+            .parse()
+            .unwrap();
+        assert!(
+            (3590..=3600).contains(&ttl),
+            "the key expires with the session: {ttl}"
+        );
+
+        let mut colliding = Record {
+            id: first.id,
+            ..record(2)
+        };
+        store.create(&mut colliding).await.expect("created");
+        assert_ne!(colliding.id, first.id, "a colliding ID is replaced");
+        assert_eq!(store.load(&first.id).await.unwrap().as_ref(), Some(&first));
+
+        let changed = Record {
+            data: [("n".to_owned(), serde_json::json!(3))].into(),
+            ..first.clone()
+        };
+        store.save(&changed).await.expect("saved");
+        assert_eq!(
+            store.load(&first.id).await.unwrap().as_ref(),
+            Some(&changed)
+        );
+
+        store.delete(&first.id).await.expect("deleted");
+        assert_eq!(store.load(&first.id).await.unwrap(), None);
+        store
+            .save(&changed)
+            .await
+            .expect("a save after the delete is no error");
+        assert_eq!(
+            store.load(&first.id).await.unwrap(),
+            None,
+            "a logout is final"
+        );
+
+        let apart = RedisStore::connect(&redis.url)
+            .await
+            .unwrap()
+            .with_prefix("app2:");
+        let mut other = record(4);
+        apart.create(&mut other).await.expect("created");
+        assert_eq!(cli(&["exists", &format!("app2:{}", other.id)]), "1");
+        assert_eq!(
+            store.load(&other.id).await.unwrap(),
+            None,
+            "prefixes keep apps apart"
+        );
+        assert!(!format!("{store:?}").contains("127.0.0.1"), "{store:?}");
+
+        let closed = format!("redis://127.0.0.1:{}", free_port());
+        let refused = tokio::time::timeout(Duration::from_secs(10), RedisStore::connect(&closed))
+            .await
+            .expect("a Redis that is down is an error at once, not a wait");
+        assert!(
+            matches!(refused, Err(RedisStoreError::Connect(_))),
+            "{refused:?}"
+        );
+        assert!(matches!(
+            RedisStore::connect("http://127.0.0.1:1").await,
+            Err(RedisStoreError::Url(_))
+        ));
+    });
+}
+
 /// The example serving the resource in a resource-server scenario: the same scenario runs against
 /// each, so that both drivers of the core's request check are held to the same answers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -2255,10 +2355,16 @@ const RESOURCE_SCENARIOS: [ResourceScenario; 9] = [
 ];
 
 /// Scenarios that also need a Redis server.
-const REDIS_SCENARIOS: [(&str, fn()); 1] = [(
-    "axum_login_instances_share_sessions_in_redis",
-    axum_login_instances_share_sessions_in_redis,
-)];
+const REDIS_SCENARIOS: [(&str, fn()); 2] = [
+    (
+        "axum_login_instances_share_sessions_in_redis",
+        axum_login_instances_share_sessions_in_redis,
+    ),
+    (
+        "redis_store_keeps_sessions_in_redis",
+        redis_store_keeps_sessions_in_redis,
+    ),
+];
 
 fn main() {
     let args = Arguments::from_args();

@@ -69,9 +69,8 @@
 //!
 //! ```no_run
 //! use axum::{response::Html, routing::get, Router};
-//! use tower_sessions::MemoryStore;
 //! use workos_connect::{ConnectClient, Scopes};
-//! use workos_connect_axum::{SignedIn, WebLogin};
+//! use workos_connect_axum::{tower_sessions::MemoryStore, SignedIn, WebLogin};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -105,9 +104,12 @@
 //! }
 //! ```
 //!
-//! An app with several instances keeps its sessions in a shared store: any `tower-sessions`
-//! store, such as `tower-sessions-redis-store`'s `RedisStore` in place of the `MemoryStore`
-//! (`examples/axum-login` in the repository takes `--redis-url`).
+//! The sessions are [`tower-sessions`](tower_sessions) 0.15's, re-exported as
+//! [`workos_connect_axum::tower_sessions`](tower_sessions): take `MemoryStore` and any other of its
+//! types from there, so the app's session layer and this crate's are one version. An app with several
+//! instances keeps its sessions in a shared store: [`RedisStore`] (the `redis` feature) in place of
+//! the `MemoryStore`, or any store implementing `tower-sessions-core` 0.15 (`examples/axum-login` in
+//! the repository takes `--redis-url`).
 //!
 //! `tower-sessions` saves a session's whole record, last write wins: a request that changed its
 //! session (or every request, with `always_save`) writes back, when it ends, the record as it read
@@ -168,6 +170,8 @@ mod layer;
 mod login;
 mod login_error;
 mod protect;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod refused;
 mod renewals;
 mod router;
@@ -185,3 +189,18 @@ pub use login_error::LoginError;
 pub use protect::{ProtectedResource, ProtectedResourceBuilder, SetupError};
 pub use refused::Refused;
 pub use signed_in::{SignInRequired, SignedIn};
+
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreError, DEFAULT_PREFIX};
+
+/// The `tower-sessions` this crate's sessions are made with (0.15, with its `MemoryStore`): name its
+/// types through this path, so that an app's session layer and the login's are one version.
+pub use tower_sessions;
+
+/// The `reqwest` (0.13) this crate's HTTP client is, for [`WebLoginBuilder::http_client`],
+/// [`Keys::with_client`] and [`default_client`].
+pub use reqwest;
+
+/// The Redis client (`fred` 10) under [`RedisStore`], for an app that sets up its own pool.
+#[cfg(feature = "redis")]
+pub use fred;

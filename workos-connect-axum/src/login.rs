@@ -50,9 +50,8 @@ const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// ```no_run
 /// use axum::{routing::get, Router};
-/// use tower_sessions::MemoryStore;
 /// use workos_connect::{ConnectClient, Scopes};
-/// use workos_connect_axum::{SignedIn, WebLogin};
+/// use workos_connect_axum::{tower_sessions::MemoryStore, SignedIn, WebLogin};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = ConnectClient::new(

@@ -12,10 +12,12 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
-use tower_sessions::session::{Id, Record};
-use tower_sessions::{MemoryStore, SessionStore};
 use workos_connect::{jose::KeyCache, oauth::ClientSecret, ConnectClient, Scopes};
+use workos_connect_axum::tower_sessions::cookie::time::{
+    Duration as CookieDuration, OffsetDateTime,
+};
+use workos_connect_axum::tower_sessions::session::{Id, Record};
+use workos_connect_axum::tower_sessions::{MemoryStore, SessionStore};
 use workos_connect_axum::{Keys, SignedIn, WebLogin, WebLoginSetupError};
 
 const USER_KEY: &str = "workos_connect.user";
