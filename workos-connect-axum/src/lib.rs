@@ -119,7 +119,8 @@
 //! the session while another request renews the token may write back the older refresh token (the
 //! next renewal then redeems a spent one, and the server may end the grant), and a request that
 //! renewed the token, or changed the session otherwise, and ends after a logout stores the session
-//! again. A compare-and-set on the session record would close these; `tower-sessions` has none.
+//! again (not with [`RedisStore`], which saves a session only while its key exists). A
+//! compare-and-set on the session record would close the rest; `tower-sessions` has none.
 //!
 //! # Protect an MCP server
 //!
