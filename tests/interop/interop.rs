@@ -862,11 +862,20 @@ fn refreshes(provider: &Provider, client_id: &str) -> (u64, u64) {
 /// `count` `GET url` with the cookie header `cookie`, sent at once, each on its own connection;
 /// their status and body.
 fn all_at_once(url: &str, cookie: &str, count: usize) -> Vec<(u16, String)> {
-    let start = std::sync::Barrier::new(count);
+    let urls = vec![url; count];
+    all_at_once_to(&urls, cookie)
+}
+
+/// A `GET` of each of `urls` with the cookie header `cookie`, sent at once, each on its own
+/// connection; their status and body.
+fn all_at_once_to(urls: &[&str], cookie: &str) -> Vec<(u16, String)> {
+    let start = std::sync::Barrier::new(urls.len());
     std::thread::scope(|scope| {
-        let sent: Vec<_> = (0..count)
-            .map(|_| {
-                scope.spawn(|| {
+        let sent: Vec<_> = urls
+            .iter()
+            .map(|&url| {
+                let start = &start;
+                scope.spawn(move || {
                     let agent: ureq::Agent = ureq::Agent::config_builder()
                         .max_redirects(0)
                         .http_status_as_error(false)
@@ -1123,6 +1132,63 @@ fn axum_login_instances_share_sessions_in_redis() {
     );
     assert!(String::from_utf8_lossy(&http.get(&b("/")).body).contains("Log in"));
     drop(instance_b);
+}
+
+/// Requests of one session arriving together at two instances sharing the sessions in Redis,
+/// within the refresh margin, against a provider that revokes the grant when a rotated refresh
+/// token comes back: the instances take turns through Redis, so the refresh token is redeemed once
+/// for all of them, and the user stays signed in on both.
+fn axum_login_instances_renew_once_together() {
+    let provider = provider();
+    let redis = Redis::start();
+    // renewing-app's logins give tokens for 30 seconds, within the 120-second margin; its
+    // refreshes give tokens for an hour, past it.
+    let options = ["--redis-url", redis.url.as_str(), "--refresh-margin", "120"];
+    let (port_a, port_b) = (free_port(), free_port());
+    let _a = start_app_as(provider, "renewing-app", port_a, &options);
+    let _b = start_app_as(provider, "renewing-app", port_b, &options);
+    let (home_a, home_b) = (
+        format!("http://127.0.0.1:{port_a}/"),
+        format!("http://127.0.0.1:{port_b}/"),
+    );
+    for count in [4, 20] {
+        let http = Browser::new();
+        let callback = log_in_to_app(provider, &http, port_a);
+        let finished = http.get(callback.as_str());
+        assert_eq!(
+            finished.status,
+            303,
+            "{}",
+            String::from_utf8_lossy(&finished.body)
+        );
+        let before = refreshes(provider, "renewing-app");
+        let urls: Vec<&str> = (0..count)
+            .map(|n| {
+                if n % 2 == 0 {
+                    home_a.as_str()
+                } else {
+                    home_b.as_str()
+                }
+            })
+            .collect();
+        for (status, page) in all_at_once_to(&urls, &http.cookie_header()) {
+            assert_eq!(status, 200, "{page}");
+            assert!(
+                page.contains("Signed in as user_01@example.com"),
+                "{count} at once on two instances: every request stays signed in: {page}"
+            );
+        }
+        let after = refreshes(provider, "renewing-app");
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (1, 0),
+            "{count} at once on two instances: one refresh_token grant, none refused"
+        );
+        for home in [&home_a, &home_b] {
+            assert!(String::from_utf8_lossy(&http.get(home).body).contains("Signed in as"));
+        }
+        assert_eq!(refreshes(provider, "renewing-app"), after);
+    }
 }
 
 /// `RedisStore` keeps sessions as `tower-sessions` expects of a store, in a real Redis: a record
@@ -2355,7 +2421,11 @@ const RESOURCE_SCENARIOS: [ResourceScenario; 9] = [
 ];
 
 /// Scenarios that also need a Redis server.
-const REDIS_SCENARIOS: [(&str, fn()); 2] = [
+const REDIS_SCENARIOS: [(&str, fn()); 3] = [
+    (
+        "axum_login_instances_renew_once_together",
+        axum_login_instances_renew_once_together,
+    ),
     (
         "axum_login_instances_share_sessions_in_redis",
         axum_login_instances_share_sessions_in_redis,

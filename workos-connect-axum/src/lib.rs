@@ -114,7 +114,8 @@
 //! `tower-sessions` saves a session's whole record, last write wins: a request that changed its
 //! session (or every request, with `always_save`) writes back, when it ends, the record as it read
 //! it, with the changes. Within one instance, renewals of a session, its logout and a login's new
-//! session ID take turns, and a renewal stores its tokens only over the record it redeemed the
+//! session ID take turns (renewals across instances too, with [`RedisStore`]: a lock in Redis held
+//! for the renewal, released after it, and expiring should its instance stop mid-renewal), and a renewal stores its tokens only over the record it redeemed the
 //! refresh token of, still there. Beyond that the store has the last word: a handler that changes
 //! the session while another request renews the token may write back the older refresh token (the
 //! next renewal then redeems a spent one, and the server may end the grant), and a request that

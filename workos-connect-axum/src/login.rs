@@ -186,6 +186,10 @@ impl WebLogin {
         &self,
         store: St,
     ) -> Stack<Extension<WebLogin>, SessionManagerLayer<St>> {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = (&store as &dyn std::any::Any).downcast_ref::<crate::RedisStore>() {
+            self.shared.renewals.share(redis.clone());
+        }
         let secure = self.shared.secure;
         let sessions = SessionManagerLayer::new(store)
             .with_name(if secure { "__Host-session" } else { "session" })
@@ -224,6 +228,13 @@ impl WebLogin {
 
     pub(crate) fn renewals(&self) -> &Renewals {
         &self.shared.renewals
+    }
+
+    /// How long a renewal may take, from its token request to its ID token's check: the token
+    /// request's timeout and time for the keys.
+    #[cfg(feature = "redis")]
+    pub(crate) fn renewal_hold(&self) -> Duration {
+        self.shared.token_timeout + Duration::from_secs(10)
     }
 
     /// Redeems the session's refresh token; the session to keep, with the refreshed ID token's

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::error::{Error as RedisError, ErrorKind};
-use fred::interfaces::{ClientLike, KeysInterface};
+use fred::interfaces::{ClientLike, KeysInterface, LuaInterface};
 use fred::types::config::{Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy};
 use fred::types::{Expiration, SetOptions};
 use tower_sessions::session::{Id, Record};
@@ -25,7 +25,11 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// Each session is one key (the prefix and the session ID) holding its record as JSON, expiring
 /// with the session. A session is created only under an ID no other holds (`SET NX`), and saved
 /// only while its key still exists (`SET XX`): a request that ends after the session's logout, on
-/// any instance, cannot bring it back.
+/// any instance, cannot bring it back. Given to [`WebLogin::session_layer`](crate::WebLogin::session_layer),
+/// it also makes the instances renew a session's tokens in turn: one redeems the refresh token
+/// (under a lock `<prefix>renewal:<session ID>`, held for at most the token request's timeout and
+/// ten seconds), the others wait and take its tokens, so that a provider rotating refresh tokens
+/// never sees one redeemed twice and ends the grant.
 ///
 /// Behind the `redis` feature, on the [`fred`] client this crate re-exports.
 ///
@@ -140,9 +144,81 @@ impl RedisStore {
     }
 }
 
+/// Deletes a renewal's lock only if it still holds the value its holder set: a holder whose lock
+/// expired (a renewal slower than the lock) must not release the next holder's.
+const RELEASE: &str =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/// The shortest and longest pause between two tries at a renewal's lock held elsewhere.
+const LOCK_POLL: (Duration, Duration) = (Duration::from_millis(10), Duration::from_millis(200));
+
+/// A session's renewal lock, held by this instance until [`release`](RenewalLock::release)d or
+/// expired.
+pub(crate) struct RenewalLock {
+    pool: Pool,
+    key: String,
+    holder: String,
+}
+
+impl RedisStore {
+    /// Takes session `id`'s renewal lock, for at most `hold` (its holder crashing frees it then),
+    /// waiting up to `wait` for another instance's renewal to end; `None` when it did not.
+    pub(crate) async fn renewal_lock(
+        &self,
+        id: &Id,
+        hold: Duration,
+        wait: Duration,
+    ) -> Result<Option<RenewalLock>, RedisError> {
+        let key = format!("{}renewal:{id}", self.prefix);
+        // Any value unguessable and unique to this holder: a session ID is one.
+        let holder = Id::default().to_string();
+        let hold_ms = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX).max(1);
+        let take = async {
+            let mut pause = LOCK_POLL.0;
+            loop {
+                let taken: Option<String> = self
+                    .pool
+                    .set(
+                        key.as_str(),
+                        holder.as_str(),
+                        Some(Expiration::PX(hold_ms)),
+                        Some(SetOptions::NX),
+                        false,
+                    )
+                    .await?;
+                if taken.is_some() {
+                    return Ok::<_, RedisError>(());
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(LOCK_POLL.1);
+            }
+        };
+        match tokio::time::timeout(wait, take).await {
+            Ok(taken) => taken.map(|()| {
+                let pool = self.pool.clone();
+                Some(RenewalLock { pool, key, holder })
+            }),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+impl RenewalLock {
+    /// Frees the lock, if this holder still has it.
+    pub(crate) async fn release(self) -> Result<(), RedisError> {
+        let _: i64 = self.pool.eval(RELEASE, self.key, self.holder).await?;
+        Ok(())
+    }
+}
+
 /// The error's kind and message: `fred` puts neither the URL nor a command's values in them.
 fn backend(error: RedisError) -> session_store::Error {
     session_store::Error::Backend(format!("redis: {error}"))
+}
+
+/// A Redis error met outside the store's own calls, as the session's error.
+pub(crate) fn session_error(error: RedisError) -> tower_sessions::session::Error {
+    tower_sessions::session::Error::Store(backend(error))
 }
 
 #[async_trait]

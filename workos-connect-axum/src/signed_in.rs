@@ -25,8 +25,10 @@ use crate::session_data::{remove_user, SessionData};
 /// token is still valid, the handler gets the old one (the next request tries again). Requests of
 /// one session that find the token near expiry together renew it once: the first redeems the
 /// refresh token, the others wait for it and take its tokens, so that a server detecting the reuse
-/// of a rotated refresh token (RFC 9700 section 4.14.2) never sees one redeemed twice. The turns
-/// are per instance: instances sharing a session store each renew on their own. A link followed
+/// of a rotated refresh token (RFC 9700 section 4.14.2) never sees one redeemed twice. With the
+/// sessions in a [`RedisStore`](crate::RedisStore) (feature `redis`), the instances sharing it take
+/// these turns together, through a lock in Redis; with another shared store, each instance renews
+/// on its own. A link followed
 /// from another site (a top-level navigation, the one cross-site request a `SameSite=Lax` cookie
 /// comes with) renews like any visit: a renewal changes nothing the user sees, and brings the next
 /// one forward by the margin at most.
@@ -76,7 +78,8 @@ impl SignedIn {
     }
 
     /// Redeems the refresh token now, whatever the access token's expiry, and saves the new tokens
-    /// in the session. Renewals of one session take turns within this instance, each with the
+    /// in the session. Renewals of one session take turns within this instance (and across the
+    /// instances sharing a [`RedisStore`](crate::RedisStore)), each with the
     /// refresh token the one before it stored, so that a server detecting the reuse of a rotated
     /// refresh token never sees one twice; if the renewal before this one failed while this one
     /// waited, this one takes that failure ([`LoginError::RenewalFailed`]) rather than trying
@@ -108,6 +111,27 @@ impl SignedIn {
             return self.redeem_refresh_token().await;
         };
         let mut turn = login.renewals().turn(id).await;
+        // The instances sharing the sessions in Redis take turns too: two redeeming one rotated
+        // refresh token at once would have the server revoke the grant.
+        #[cfg(feature = "redis")]
+        let across = login
+            .renewals()
+            .across_instances(&id, login.renewal_hold())
+            .await?;
+        let renewed = self.renew_in_our_turn(renewal, &mut turn).await;
+        #[cfg(feature = "redis")]
+        if let Some(lock) = across {
+            // Not releasing costs the others a wait until the lock expires, nothing more.
+            let _ = lock.release().await;
+        }
+        renewed
+    }
+
+    async fn renew_in_our_turn(
+        &mut self,
+        renewal: Renewal,
+        turn: &mut crate::renewals::Turn<'_>,
+    ) -> Result<(), LoginError> {
         let seen = self.data.clone();
         self.reread().await?;
         if renewal == Renewal::NearExpiry && self.data != seen {
