@@ -65,7 +65,7 @@
 //! cookie `HttpOnly` and `SameSite=Lax`, `Secure` on https), and `POST /logout` ends it, refusing
 //! posts from other sites. [`SignedIn`] renews the access token with the refresh token when it
 //! nears its expiry (once for all the requests of a session arriving together), and sends
-//! signed-out browsers to `/login` (401 for API calls).
+//! signed-out browsers to `/login?return_to=<the page>` (401 for API calls).
 //!
 //! ```no_run
 //! use axum::{response::Html, routing::get, Router};
@@ -103,6 +103,51 @@
 //! async fn me(user: SignedIn) -> String {
 //!     format!("{}'s access token lasts until {:?}", user.claims().sub, user.expires_at())
 //! }
+//! ```
+//!
+//! The login and logout are served at [`LOGIN_PATH`] and [`LOGOUT_PATH`] unless
+//! [`login_path`](WebLoginBuilder::login_path) and [`logout_path`](WebLoginBuilder::logout_path)
+//! say otherwise; [`WebLogin::login_path`] and [`WebLogin::logout_path`] give them to links and
+//! forms. `GET /login?return_to=/reports?year=2025` comes back to that page after the login: a path
+//! on this site only, anything else (`//evil.example`, `https://evil.example`, `/\evil.example`)
+//! is refused with 400. Every refusal of the routes and of [`SignedIn`] but the redirect to the
+//! login carries a JSON body saying why, `{"error": ..., "error_description": ...}` (the codes are
+//! [`LoginError::error`]'s), that quotes no token, code, `state` or session ID.
+//!
+//! ```
+//! use axum::{body::Body, http::Request, Router};
+//! use tower::ServiceExt;
+//! use tower_sessions::MemoryStore;
+//! use workos_connect::ConnectClient;
+//! use workos_connect_axum::WebLogin;
+//! # use workos_connect::jose::KeyCache;
+//! # use workos_connect_axum::Keys;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ConnectClient::new(
+//!     "https://example.authkit.app".parse()?,
+//!     "client_01HXYZ".parse()?,
+//!     "https://app.example.com/auth/callback".parse()?,
+//! );
+//! let login = WebLogin::builder(client)
+//!     .login_path("/auth/login")
+//!     .logout_path("/auth/logout")
+//! #   .keys(Keys::new(KeyCache::new("https://example.authkit.app/oauth2/jwks".parse()?))?)
+//!     .build()?;
+//! let link = format!("<a href=\"{}?return_to=%2Freports\">Log in</a>", login.login_path());
+//! assert_eq!(link, "<a href=\"/auth/login?return_to=%2Freports\">Log in</a>");
+//! let app: Router = Router::new()
+//!     .merge(login.router())
+//!     .layer(login.session_layer(MemoryStore::default()));
+//!
+//! let to_evil = Request::get("/auth/login?return_to=%2F%2Fevil.example").body(Body::empty())?;
+//! let refused = app.oneshot(to_evil).await?;
+//! assert_eq!(refused.status(), 400);
+//! let body = axum::body::to_bytes(refused.into_body(), 4096).await?;
+//! let body: serde_json::Value = serde_json::from_slice(&body)?;
+//! assert_eq!(body["error"], "invalid_return_to");
+//! # Ok(()) }
 //! ```
 //!
 //! An app with several instances keeps its sessions in a shared store: any `tower-sessions`
