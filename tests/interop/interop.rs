@@ -772,7 +772,11 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     };
     assert!(page("/").1.contains("Log in"));
 
-    let login = http.get(&format!("http://127.0.0.1:{}/login", provider.app_port));
+    // The login comes back to the page it was asked for, on the app's origin.
+    let login = http.get(&format!(
+        "http://127.0.0.1:{}/login?return_to=%2Fme%3Fview%3Dfull",
+        provider.app_port
+    ));
     assert_eq!(login.status, 303);
     let authorize = login.location.expect("a redirect to the provider");
     assert!(
@@ -788,6 +792,13 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     let finished = http.get(callback.as_str());
     let body = String::from_utf8_lossy(&finished.body).into_owned();
     assert_eq!(finished.status, 303, "{body}");
+    assert_eq!(
+        finished.location,
+        Some(format!(
+            "http://127.0.0.1:{}/me?view=full",
+            provider.app_port
+        ))
+    );
     let (status, home) = page("/");
     assert_eq!(status, 200);
     assert!(
@@ -795,10 +806,17 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
         "{home}"
     );
 
-    // The pending login was single-use: the same callback again is refused.
+    // The pending login was single-use: the same callback again is refused, saying why and
+    // quoting neither the code nor the state.
     let replayed = http.get(callback.as_str());
     assert_eq!(replayed.status, 400);
-    assert!(String::from_utf8_lossy(&replayed.body).contains("no login in progress"));
+    let why: serde_json::Value = serde_json::from_slice(&replayed.body).unwrap();
+    assert_eq!(why["error"], "no_login_in_progress");
+    for (name, value) in callback.query_pairs() {
+        if name == "code" || name == "state" {
+            assert!(!why.to_string().contains(&*value), "{name} in {why}");
+        }
+    }
 
     let form = "application/x-www-form-urlencoded";
     let app = |path: &str| format!("http://127.0.0.1:{}{path}", provider.app_port);
@@ -817,7 +835,10 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     assert_eq!(http.post_cross_site(&app("/refresh")).status, 403);
 
     // A form posted from another site cannot sign the user out (or refresh).
-    assert_eq!(http.post_cross_site(&app("/logout")).status, 403);
+    let cross_site = http.post_cross_site(&app("/logout"));
+    assert_eq!(cross_site.status, 403);
+    let why: serde_json::Value = serde_json::from_slice(&cross_site.body).unwrap();
+    assert_eq!(why["error"], "cross_site_request");
     assert!(page("/").1.contains("Signed in as"));
 
     let signed_out = http.post(&app("/logout"), form, String::new());
@@ -830,7 +851,7 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     let page = http.get_accepting(&app("/me"), "text/html");
     assert_eq!(
         (page.status, page.location.as_deref()),
-        (303, Some("/login"))
+        (303, Some("/login?return_to=%2Fme"))
     );
 }
 

@@ -65,7 +65,7 @@
 //! cookie `HttpOnly` and `SameSite=Lax`, `Secure` on https), and `POST /logout` ends it, refusing
 //! posts from other sites. [`SignedIn`] renews the access token with the refresh token when it
 //! nears its expiry (once for all the requests of a session arriving together), and sends
-//! signed-out browsers to `/login` (401 for API calls).
+//! signed-out browsers to `/login?return_to=<the page>` (401 for API calls).
 //!
 //! ```no_run
 //! use axum::{response::Html, routing::get, Router};
@@ -104,6 +104,51 @@
 //! }
 //! ```
 //!
+//! The login and logout are served at [`LOGIN_PATH`] and [`LOGOUT_PATH`] unless
+//! [`login_path`](WebLoginBuilder::login_path) and [`logout_path`](WebLoginBuilder::logout_path)
+//! say otherwise; [`WebLogin::login_path`] and [`WebLogin::logout_path`] give them to links and
+//! forms. `GET /login?return_to=/reports?year=2025` comes back to that page after the login: a path
+//! on this site only, anything else (`//evil.example`, `https://evil.example`, `/\evil.example`)
+//! is refused with 400. Every refusal of the routes and of [`SignedIn`] but the redirect to the
+//! login carries a JSON body saying why, `{"error": ..., "error_description": ...}` (the codes are
+//! [`LoginError::error`]'s), that quotes no token, code, `state` or session ID.
+//!
+//! ```
+//! use axum::{body::Body, http::Request, Router};
+//! use tower::ServiceExt;
+//! use workos_connect_axum::tower_sessions::MemoryStore;
+//! use workos_connect::ConnectClient;
+//! use workos_connect_axum::WebLogin;
+//! # use workos_connect::jose::KeyCache;
+//! # use workos_connect_axum::Keys;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ConnectClient::new(
+//!     "https://example.authkit.app".parse()?,
+//!     "client_01HXYZ".parse()?,
+//!     "https://app.example.com/auth/callback".parse()?,
+//! );
+//! let login = WebLogin::builder(client)
+//!     .login_path("/auth/login")
+//!     .logout_path("/auth/logout")
+//! #   .keys(Keys::new(KeyCache::new("https://example.authkit.app/oauth2/jwks".parse()?))?)
+//!     .build()?;
+//! let link = format!("<a href=\"{}?return_to=%2Freports\">Log in</a>", login.login_path());
+//! assert_eq!(link, "<a href=\"/auth/login?return_to=%2Freports\">Log in</a>");
+//! let app: Router = Router::new()
+//!     .merge(login.router())
+//!     .layer(login.session_layer(MemoryStore::default()));
+//!
+//! let to_evil = Request::get("/auth/login?return_to=%2F%2Fevil.example").body(Body::empty())?;
+//! let refused = app.oneshot(to_evil).await?;
+//! assert_eq!(refused.status(), 400);
+//! let body = axum::body::to_bytes(refused.into_body(), 4096).await?;
+//! let body: serde_json::Value = serde_json::from_slice(&body)?;
+//! assert_eq!(body["error"], "invalid_return_to");
+//! # Ok(()) }
+//! ```
+//!
 //! The sessions are [`tower-sessions`](tower_sessions) 0.15's, re-exported as
 //! [`workos_connect_axum::tower_sessions`](tower_sessions): take `MemoryStore` and any other of its
 //! types from there, so the app's session layer and this crate's are one version. An app with several
@@ -115,8 +160,8 @@
 //! session (or every request, with `always_save`) writes back, when it ends, the record as it read
 //! it, with the changes. Within one instance, renewals of a session, its logout and a login's new
 //! session ID take turns (renewals across instances too, with [`RedisStore`]: a lock in Redis held
-//! for the renewal, released after it, and expiring should its instance stop mid-renewal), and a renewal stores its tokens only over the record it redeemed the
-//! refresh token of, still there. Beyond that the store has the last word: a handler that changes
+//! for the renewal, released after it, and expiring should its instance stop mid-renewal), and a
+//! renewal stores its tokens only over the record it redeemed the refresh token of, still there. Beyond that the store has the last word: a handler that changes
 //! the session while another request renews the token may write back the older refresh token (the
 //! next renewal then redeems a spent one, and the server may end the grant), and a request that
 //! renewed the token, or changed the session otherwise, and ends after a logout stores the session

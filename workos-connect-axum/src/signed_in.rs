@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::header::ACCEPT;
 use http::request::Parts;
@@ -10,7 +10,7 @@ use http::StatusCode;
 use tower_sessions::Session;
 use workos_connect::{oauth::AccessToken, IdTokenClaims};
 
-use crate::login::{WebLogin, LOGIN_PATH};
+use crate::login::WebLogin;
 use crate::login_error::LoginError;
 use crate::same_origin::{is_safe, is_same_origin};
 use crate::session_data::{remove_user, SessionData};
@@ -34,10 +34,13 @@ use crate::session_data::{remove_user, SessionData};
 /// one forward by the margin at most.
 ///
 /// It refuses with [`SignInRequired`]: a browser asking for a page (`GET` or `HEAD` accepting
-/// `text/html`) is redirected (303) to `/login`; anything else gets 401 (an API call, a form
-/// post). A request that changes something (not `GET`, `HEAD` or `OPTIONS`) coming from another
-/// site's page is refused with 403, so that a handler taking `SignedIn` cannot be driven by
-/// another site's form.
+/// `text/html`) is redirected (303) to the [login path](WebLogin::login_path), with the page it
+/// asked for as the login's `return_to` (`/login?return_to=%2Fpage`) so that the login ends there;
+/// anything else gets 401 (an API call, a form post). A request that changes something (not
+/// `GET`, `HEAD` or `OPTIONS`) coming from another site's page is refused with 403, so that a
+/// handler taking `SignedIn` cannot be driven by another site's form. Refusals other than the
+/// redirect carry [`LoginError`]'s JSON body saying why (`not_signed_in`, `session_expired`,
+/// `cross_site_request`, ...).
 ///
 /// For a page that serves signed-out visitors too, take `Option<SignedIn>`: `None` when nobody is
 /// signed in or the session expired.
@@ -201,11 +204,12 @@ impl fmt::Debug for SignedIn {
     }
 }
 
-/// The refusal of [`SignedIn`]: a redirect to `/login` for a browser asking for a page, the
-/// [`LoginError`]'s response otherwise.
+/// The refusal of [`SignedIn`]: a redirect to the login for a browser asking for a page, the
+/// [`LoginError`]'s response (its status and JSON body) otherwise.
 #[derive(Debug)]
 pub struct SignInRequired {
-    page: bool,
+    /// Where a browser asking for a page logs in: the login path, returning to the page.
+    sign_in_at: Option<String>,
     reason: LoginError,
 }
 
@@ -215,9 +219,9 @@ impl SignInRequired {
         &self.reason
     }
 
-    /// Whether it is answered with a redirect to `/login` rather than the reason's status.
+    /// Whether it is answered with a redirect to the login rather than the reason's status.
     pub fn redirects(&self) -> bool {
-        self.page && self.reason.status() == StatusCode::UNAUTHORIZED
+        self.sign_in_at.is_some() && self.reason.status() == StatusCode::UNAUTHORIZED
     }
 }
 
@@ -235,10 +239,11 @@ impl std::error::Error for SignInRequired {
 
 impl IntoResponse for SignInRequired {
     fn into_response(self) -> Response {
-        if self.redirects() {
-            Redirect::to(LOGIN_PATH).into_response()
-        } else {
-            self.reason.into_response()
+        match self.sign_in_at {
+            Some(login) if self.reason.status() == StatusCode::UNAUTHORIZED => {
+                Redirect::to(&login).into_response()
+            }
+            _ => self.reason.into_response(),
         }
     }
 }
@@ -247,15 +252,15 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = SignInRequired;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, SignInRequired> {
-        let page = asks_for_page(parts);
-        match signed_in(parts).await {
-            Ok(Some(user)) => Ok(user),
-            Ok(None) => Err(SignInRequired {
-                page,
-                reason: LoginError::NotSignedIn,
-            }),
-            Err(reason) => Err(SignInRequired { page, reason }),
-        }
+        let reason = match signed_in(parts).await {
+            Ok(Some(user)) => return Ok(user),
+            Ok(None) => LoginError::NotSignedIn,
+            Err(reason) => reason,
+        };
+        Err(SignInRequired {
+            sign_in_at: sign_in_at(parts),
+            reason,
+        })
     }
 }
 
@@ -268,7 +273,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
             // Signed out by expiry or a refused refresh token: a visitor like any other.
             Err(reason) if reason.status() == StatusCode::UNAUTHORIZED => Ok(None),
             Err(reason) => Err(SignInRequired {
-                page: false,
+                sign_in_at: None,
                 reason,
             }),
         }
@@ -318,6 +323,21 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
         }
     }
     Ok(Some(user))
+}
+
+/// Where a browser asking for a page logs in to come back to it, if the request is one.
+fn sign_in_at(parts: &Parts) -> Option<String> {
+    if !asks_for_page(parts) {
+        return None;
+    }
+    let login = parts.extensions.get::<WebLogin>()?;
+    // The whole path, as the browser asked for it: a nested router sees only its own part.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let page = uri.path_and_query().map_or("/", |page| page.as_str());
+    Some(login.login_returning_to(page))
 }
 
 /// Whether the request is a browser's asking for a page, which a redirect to the login serves
