@@ -41,6 +41,8 @@ mod bearer;
 #[cfg(all(feature = "access-token", feature = "dpop"))]
 mod dpop_bound;
 mod introspection;
+#[cfg(feature = "access-token")]
+mod origin_policy;
 #[cfg(all(feature = "access-token", feature = "dpop"))]
 mod proof_target;
 #[cfg(feature = "access-token")]
@@ -68,6 +70,8 @@ pub use bearer::{
 pub use introspection::{
     introspection_request, IntrospectedToken, Introspection, IntrospectionError,
 };
+#[cfg(feature = "access-token")]
+pub use origin_policy::OriginPolicy;
 #[cfg(feature = "access-token")]
 pub use refusal::{Refusal, RefusalReason};
 #[cfg(feature = "access-token")]
