@@ -1424,6 +1424,16 @@ impl ResourceServer {
         client.read(request.send(body))
     }
 
+    /// The answer to an `OPTIONS` request for the endpoint, sent with these headers.
+    fn options_with(&self, headers: &[(&str, &str)]) -> Answer {
+        let client = Browser::new();
+        let mut request = client.agent.options(&self.url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        client.read(request.call())
+    }
+
     fn assert_accepts(&self, token: &str) {
         let answer = self.initialize(&[&format!("Bearer {token}")]);
         self.assert_accepted(&answer);
@@ -1558,24 +1568,68 @@ fn serves_its_metadata_and_refuses_requests_without_a_token(served: Served) {
     );
     server.assert_refuses_token("abc", 401, "invalid_token", "the access token is malformed");
 
-    // A page of another origin gets 403 before the token is looked at, and a repeated Origin too.
+    // A page of another origin: the MCP server refuses it with 403 before the token is looked at,
+    // saying how to allow it, and a repeated Origin too (the transport's guard against DNS
+    // rebinding); the API takes it with its token, as it takes a page of its own origin.
     let token = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
     let bearer = format!("Bearer {token}");
     server.assert_accepts(&token);
-    let answer = server.initialize_with(&[
-        ("authorization", &bearer),
-        ("origin", "https://evil.example"),
-    ]);
-    assert_eq!(answer.status, 403);
     let own = server.url.replace(served.path(), "");
     let answer = server.initialize_with(&[("authorization", &bearer), ("origin", &own)]);
     server.assert_accepted(&answer);
-    let answer = server.initialize_with(&[
-        ("authorization", &bearer),
-        ("origin", &own),
-        ("origin", &own),
-    ]);
-    assert_eq!(answer.status, 403);
+    let foreign = [("origin", "https://evil.example")];
+    let repeated = [("origin", own.as_str()), ("origin", own.as_str())];
+    for origin in [&foreign[..], &repeated[..]] {
+        let mut headers = vec![("authorization", bearer.as_str())];
+        headers.extend_from_slice(origin);
+        let answer = server.initialize_with(&headers);
+        match served {
+            Served::McpServer => {
+                assert_eq!(answer.status, 403, "{origin:?}");
+                assert_eq!(answer.challenge, None);
+                let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+                assert_eq!(body["error"], "forbidden");
+                let description = body["error_description"].as_str().unwrap();
+                assert!(
+                    description.contains("RequestCheck::allowed_origin"),
+                    "{description}"
+                );
+            }
+            Served::ActixApi => server.assert_accepted(&answer),
+        }
+    }
+    // Without a token: the MCP server still looks at the origin first, the API asks for a token.
+    let answer = server.initialize_with(&foreign);
+    let status = match served {
+        Served::McpServer => 403,
+        Served::ActixApi => 401,
+    };
+    assert_eq!(answer.status, status);
+    // A CORS preflight, from any origin and without a token, is passed on: neither example has a
+    // CORS layer, so each answers 405, as it does any method it does not serve.
+    let preflight = [
+        ("origin", "https://evil.example"),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "authorization"),
+    ];
+    let answer = server.options_with(&preflight);
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.challenge, None);
+    // A plain OPTIONS is checked as any request: without a token, 401.
+    let answer = server.options_with(&[]);
+    assert_eq!(answer.status, 401);
+    assert!(answer.challenge.is_some());
+    if served == Served::ActixApi {
+        // The API naming the origins it takes refuses the others, as the MCP server does.
+        let app = "https://app.example.com";
+        let guarded = ResourceServer::start_with(provider, served, &["--allowed-origin", app]);
+        let answer = guarded.initialize_with(&foreign);
+        assert_eq!(answer.status, 403);
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["error"], "forbidden");
+        assert_eq!(guarded.initialize_with(&[("origin", app)]).status, 401);
+        assert_eq!(guarded.options_with(&preflight).status, 405);
+    }
     if served == Served::McpServer {
         // The streamable HTTP transport's own rules: an unknown protocol version gets 400.
         let answer = server.initialize_with(&[

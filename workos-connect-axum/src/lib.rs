@@ -50,11 +50,19 @@
 //! | a malformed or repeated header | 400 | `error="invalid_request"` |
 //! | a token with a bad signature, unknown key, wrong `iss` or `aud`, expired or not yet valid | 401 | `error="invalid_token"` |
 //! | a token lacking a required scope | 403 | `error="insufficient_scope"` |
-//! | an `Origin` that is neither the resource's nor [allowed](workos_connect::resource_server::RequestCheck::allowed_origin) | 403 | none |
+//! | a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) | the router's (its CORS layer's) | none: passed on without claims |
+//! | an `Origin` that is neither the resource's nor [allowed](workos_connect::resource_server::RequestCheck::allowed_origin), where origins are guarded (an MCP server's check, [`RequestCheck::mcp_server`](workos_connect::resource_server::RequestCheck::mcp_server)) | 403 | none |
 //! | no key set fetched yet, and the fetch failed | 503 | none |
 //!
 //! Each answer carries a JSON body, `{"error": ..., "error_description": ...}`. Each refusal is
 //! logged through [`tracing`](https://docs.rs/tracing) with its reason, never with the token.
+//!
+//! An API's check, [`RequestCheck::new`](workos_connect::resource_server::RequestCheck::new),
+//! takes pages of any origin: an access token is no ambient credential, so a page of another site
+//! gets in only with a token it holds. Which pages may read the answers is CORS's to say, in a
+//! CORS layer of the app's (tower-http's `CorsLayer`): outside the layer, it answers preflights
+//! and puts its headers on refusals too, so that a page reads why it was refused; inside, it gets
+//! the preflights, which the layer passes on without claims, but not the refusals.
 //! [`ProtectedResource::authenticate`] runs the same check on a `HeaderMap` for a handler of your
 //! own.
 //!
@@ -171,7 +179,11 @@
 //! # Protect an MCP server
 //!
 //! The layer wraps any tower service, so an MCP SDK's streamable HTTP service sits behind it as a
-//! router does; the MCP tools read the claims from the request's extensions. With
+//! router does; the MCP tools read the claims from the request's extensions. An MCP server's
+//! check, [`RequestCheck::mcp_server`](workos_connect::resource_server::RequestCheck::mcp_server),
+//! refuses pages of other origins with 403 unless
+//! [allowed](workos_connect::resource_server::RequestCheck::allowed_origin): the MCP streamable
+//! HTTP transport requires servers to validate `Origin`, against DNS rebinding. With
 //! [`rmcp`](https://docs.rs/rmcp), the official Rust MCP SDK (`examples/mcp-server` in the
 //! repository is the whole program):
 //!
@@ -180,7 +192,7 @@
 //!
 //! let check = AccessTokenCheck::new(issuer, "https://mcp.example.com/mcp".parse()?)
 //!     .require_scopes("mcp:tools".parse()?);
-//! let resource = ProtectedResource::new(RequestCheck::new(check)?)?;
+//! let resource = ProtectedResource::new(RequestCheck::mcp_server(check)?)?;
 //! let config = StreamableHttpServerConfig::default()
 //!     .with_legacy_session_mode(false)
 //!     .with_json_response(true)
@@ -233,7 +245,7 @@ pub use keys::{Keys, KeysError};
 pub use layer::{RequireAccessToken, RequireAccessTokenService};
 pub use login::{WebLogin, WebLoginBuilder, WebLoginSetupError, LOGIN_PATH, LOGOUT_PATH};
 pub use login_error::LoginError;
-pub use protect::{ProtectedResource, ProtectedResourceBuilder, SetupError};
+pub use protect::{Passed, ProtectedResource, ProtectedResourceBuilder, SetupError};
 pub use refused::Refused;
 pub use signed_in::{SignInRequired, SignedIn};
 
