@@ -17,7 +17,8 @@ use workos_connect::{
     jose::KeySet,
     resource_server::{
         AcceptedRequest, AccessTokenCheck, AccessTokenError, BearerTokenError, OriginPolicy,
-        Refusal, RefusalReason, RequestCheck, RequestCheckError, RequestDecision, ResourceRequest,
+        Refusal, RefusalReason, ReplayRecord, RequestCheck, RequestCheckError, RequestDecision,
+        ResourceRequest,
     },
 };
 
@@ -122,6 +123,16 @@ fn decide(
         RequestDecision::Refuse(refusal) => Err(refusal),
         RequestDecision::Preflight => panic!("taken for a preflight: {request:?}"),
         RequestDecision::FetchKeys(awaiting) => panic!("keys asked for: {awaiting:?}"),
+        RequestDecision::RecordProof(proof) => panic!("a shared record asked for: {proof:?}"),
+    }
+}
+
+/// The request taken or refused on resuming, which never asks for keys again.
+fn taken(decision: RequestDecision<'_>) -> Result<AcceptedRequest, Refusal> {
+    match decision {
+        RequestDecision::Accept(accepted) => Ok(accepted),
+        RequestDecision::Refuse(refusal) => Err(refusal),
+        other => panic!("neither taken nor refused: {other:?}"),
     }
 }
 
@@ -474,9 +485,8 @@ fn an_unknown_key_asks_for_keys_and_resuming_checks_once() {
         panic!("k2 is not in the set");
     };
     assert!(awaiting.had_keys());
-    let accepted = check
-        .resume(awaiting, Some(&keys(&["k1", "k2"])), SystemTime::now())
-        .unwrap();
+    let accepted =
+        taken(check.resume(awaiting, Some(&keys(&["k1", "k2"])), SystemTime::now())).unwrap();
     assert_eq!(accepted.claims().sub(), "user_01");
 
     // No newer set (none fetched, or the fetch failed): refused as the held set refused it.
@@ -485,7 +495,7 @@ fn an_unknown_key_asks_for_keys_and_resuming_checks_once() {
     else {
         panic!("k2 is not in the set");
     };
-    let refusal = check.resume(awaiting, None, SystemTime::now()).unwrap_err();
+    let refusal = taken(check.resume(awaiting, None, SystemTime::now())).unwrap_err();
     assert_eq!(refusal.status(), 401);
     assert!(matches!(
         refusal.reason(),
@@ -501,9 +511,8 @@ fn an_unknown_key_asks_for_keys_and_resuming_checks_once() {
     else {
         panic!("k2 is not in the set");
     };
-    let refusal = check
-        .resume(awaiting, Some(&keys(&["k3"])), SystemTime::now())
-        .unwrap_err();
+    let refusal =
+        taken(check.resume(awaiting, Some(&keys(&["k3"])), SystemTime::now())).unwrap_err();
     assert_eq!(refusal.status(), 401);
 }
 
@@ -517,7 +526,7 @@ fn without_keys_the_request_waits_for_the_first_set_and_gets_503_without_one() {
         panic!("no keys yet");
     };
     assert!(!awaiting.had_keys());
-    let refusal = check.resume(awaiting, None, SystemTime::now()).unwrap_err();
+    let refusal = taken(check.resume(awaiting, None, SystemTime::now())).unwrap_err();
     assert_eq!(refusal.status(), 503);
     assert_eq!(refusal.www_authenticate(), None);
     assert_eq!(refusal.reason(), &RefusalReason::NoKeys);
@@ -527,9 +536,7 @@ fn without_keys_the_request_waits_for_the_first_set_and_gets_503_without_one() {
     else {
         panic!("no keys yet");
     };
-    assert!(check
-        .resume(awaiting, Some(&keys(&["k1"])), SystemTime::now())
-        .is_ok());
+    assert!(taken(check.resume(awaiting, Some(&keys(&["k1"])), SystemTime::now())).is_ok());
     // Requests refused without a key are refused without waiting for any.
     assert!(matches!(
         check.check(&post("/mcp", &[]), None, SystemTime::now()),
@@ -617,7 +624,7 @@ fn a_proof_is_recorded_only_on_the_pass_that_checks_the_token() {
             panic!("the key is unknown");
         };
         assert_eq!(awaiting.had_keys(), held.is_some());
-        let refusal = check.resume(awaiting, None, SystemTime::now()).unwrap_err();
+        let refusal = taken(check.resume(awaiting, None, SystemTime::now())).unwrap_err();
         assert_ne!(
             refusal.reason(),
             &RefusalReason::Token(AccessTokenError::DpopProof(DpopProofError::Replayed))
@@ -629,9 +636,8 @@ fn a_proof_is_recorded_only_on_the_pass_that_checks_the_token() {
     else {
         panic!("the key is unknown");
     };
-    let accepted = check
-        .resume(awaiting, Some(&keys(&["k1", "k2"])), SystemTime::now())
-        .unwrap();
+    let accepted =
+        taken(check.resume(awaiting, Some(&keys(&["k1", "k2"])), SystemTime::now())).unwrap();
     assert_eq!(accepted.dpop_jkt(), Some(key.thumbprint()));
     let refusal = decide(&check, &request, &keys(&["k2"])).unwrap_err();
     assert_eq!(
@@ -766,4 +772,86 @@ fn the_metadata_and_the_settings_are_the_resources() {
             input: "https://app.example.com/path".to_owned()
         }
     );
+}
+
+/// Two instances of one resource, their proofs recorded in one memory they share: a proof taken
+/// by one is refused as a replay by the other, a memory that does not answer refuses the request
+/// (503), and bearer tokens never reach the memory.
+#[test]
+fn a_shared_replay_memory_refuses_a_proof_replayed_to_another_instance() {
+    let instance = || {
+        RequestCheck::new(tokens().dpop(DpopProofCheck::new()))
+            .unwrap()
+            .shared_replay_memory()
+    };
+    let (a, b) = (instance(), instance());
+    assert!(a.records_proofs_elsewhere() && !bearer_only().records_proofs_elsewhere());
+    let keys = keys(&["k1"]);
+    let key = DpopKey::generate();
+    let bound = bound_token("k1", &key);
+    let first = proof(&key, RESOURCE, &bound);
+    let headers = dpop_headers(&bound, &[&first]);
+    // The memory the instances share: a key set if absent.
+    let mut shared = std::collections::HashSet::new();
+    let mut record = |check: &RequestCheck| {
+        let RequestDecision::RecordProof(proof) =
+            check.check(&post("/mcp", &headers), Some(&keys), SystemTime::now())
+        else {
+            panic!("the proof's record is left to the shared memory");
+        };
+        assert_eq!(proof.key().len(), 43, "a SHA-256, base64url");
+        assert!(!bound.contains(proof.key()) && !first.contains(proof.key()));
+        let window = proof.expires_in();
+        assert!(
+            window > Duration::ZERO && window <= Duration::from_secs(120),
+            "{window:?}"
+        );
+        let answer = if shared.insert(proof.key().to_owned()) {
+            ReplayRecord::First
+        } else {
+            ReplayRecord::Again
+        };
+        check.recorded(proof, answer)
+    };
+
+    let accepted = record(&a).expect("A takes the proof's first use");
+    assert_eq!(accepted.dpop_jkt(), Some(key.thumbprint()));
+    let replayed = record(&b).expect_err("B refuses the proof A took");
+    assert_eq!(replayed.status(), 401);
+    assert_eq!(
+        replayed.reason(),
+        &RefusalReason::Token(AccessTokenError::DpopProof(DpopProofError::Replayed))
+    );
+    assert_eq!(
+        dpop_challenge(&replayed).error,
+        Some(DpopErrorCode::InvalidDpopProof)
+    );
+    assert!(record(&a).is_err(), "and A too: the shared memory decides");
+
+    // A memory that does not answer: refused, never taken unchecked.
+    let second = proof(&key, RESOURCE, &bound);
+    let headers = dpop_headers(&bound, &[&second]);
+    let RequestDecision::RecordProof(to_record) =
+        b.check(&post("/mcp", &headers), Some(&keys), SystemTime::now())
+    else {
+        panic!("a record asked for");
+    };
+    let refusal = b
+        .recorded(to_record, ReplayRecord::Unavailable)
+        .unwrap_err();
+    assert_eq!(refusal.status(), 503);
+    assert_eq!(refusal.reason(), &RefusalReason::ReplayMemoryUnavailable);
+    assert_eq!(body(&refusal)["error"], "temporarily_unavailable");
+
+    // A refused request asks for no record; a bearer token never does.
+    let other_key = DpopKey::generate();
+    let stolen = dpop_headers(&bound, &[&proof(&other_key, RESOURCE, &bound)]);
+    assert_eq!(
+        decide(&b, &post("/mcp", &stolen), &keys)
+            .unwrap_err()
+            .status(),
+        401
+    );
+    let plain = [bearer(&token("k1"))];
+    assert!(decide(&b, &post("/mcp", &plain), &keys).is_ok());
 }

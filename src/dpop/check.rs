@@ -8,8 +8,9 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::Signature;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use sha2::{Digest as _, Sha256};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-
+use std::time::Duration;
 use url::Url;
 
 use super::check_error::DpopProofError;
@@ -178,6 +179,36 @@ impl UnrecordedDpopProof {
     /// against an authorization code's `dpop_jkt` or a refresh token's binding before recording.
     pub fn jkt(&self) -> &str {
         self.proof.jkt()
+    }
+
+    /// The proof's name in a replay memory shared by several instances (Redis, say): the
+    /// SHA-256 of its key's thumbprint and its `jti`, base64url (43 characters). It holds no token
+    /// and nothing of the proof a client could reuse; two proofs share it only if they are one.
+    ///
+    /// Record it there with an atomic "set if absent" that expires after
+    /// [`replay_window`](Self::replay_window) (Redis: `SET key 1 NX PX <ms>`); the first to set it
+    /// took the proof's one use, and the proof is then [`recorded_elsewhere`](Self::recorded_elsewhere).
+    pub fn replay_key(&self) -> String {
+        let mut hasher = Sha256::new();
+        // The thumbprint has a fixed length: no two pairs hash alike.
+        hasher.update(self.digest);
+        hasher.update(self.proof.jti.as_bytes());
+        URL_SAFE_NO_PAD.encode(hasher.finalize())
+    }
+
+    /// How long a shared replay memory must remember the proof, from the moment it was checked:
+    /// until its window closes, after which the check refuses it as stale anyway (at least a
+    /// second).
+    pub fn replay_window(&self) -> Duration {
+        let closes = self.proof.iat.saturating_add(self.window);
+        Duration::from_secs(closes.saturating_sub(self.now).max(1))
+    }
+
+    /// The proof, once a replay memory shared by several instances took its first use (its
+    /// [`replay_key`](Self::replay_key) was absent, and is now set): what
+    /// [`DpopProofCheck::record`] gives for this check's own memory.
+    pub fn recorded_elsewhere(self) -> VerifiedDpopProof {
+        self.proof
     }
 }
 
@@ -393,10 +424,11 @@ impl DpopProofCheck {
         )
     }
 
-    /// [`check_resource_request`](Self::check_resource_request) at `now`, in Unix seconds: the
-    /// access token check's moment.
+    /// [`check_resource_request`](Self::check_resource_request) at `now` (Unix seconds, the access
+    /// token check's moment), without recording the proof: the caller records it, in this check's
+    /// memory or in one shared by several instances.
     #[cfg(feature = "access-token")]
-    pub(crate) fn check_resource_request_at<'a>(
+    pub(crate) fn check_resource_request_unrecorded_at<'a>(
         &self,
         dpop: impl IntoIterator<Item = &'a [u8]>,
         method: &str,
@@ -404,8 +436,8 @@ impl DpopProofCheck {
         access_token: &AccessToken,
         cnf_jkt: &str,
         now: u64,
-    ) -> Result<VerifiedDpopProof, DpopProofError> {
-        self.check(dpop, method, url, Some((access_token, cnf_jkt)), now)
+    ) -> Result<UnrecordedDpopProof, DpopProofError> {
+        self.verify(dpop, method, url, Some((access_token, cnf_jkt)), now)
     }
 
     /// Now in Unix seconds, by the clock chosen with [`clock`](Self::clock).

@@ -4,7 +4,7 @@
 
 use url::Url;
 
-use crate::dpop::{DpopChallenge, DpopProofCheck, VerifiedDpopProof};
+use crate::dpop::{DpopChallenge, DpopProofCheck, UnrecordedDpopProof, VerifiedDpopProof};
 use crate::jose::key_set::KeySet;
 use crate::oauth::credential::AccessToken;
 use crate::resource_server::access_token::AccessTokenCheck;
@@ -121,6 +121,30 @@ impl AccessTokenCheck {
         url: &Url,
         now: u64,
     ) -> Result<(AccessTokenClaims, VerifiedDpopProof), AccessTokenError> {
+        let (claims, proof) =
+            self.validate_dpop_unrecorded_at(token, keys, dpop, method, url, now)?;
+        // Recorded last, once everything else passed: a refused request takes no room, and its
+        // proof can be mended and sent again.
+        let proofs = self
+            .dpop
+            .as_ref()
+            .ok_or(AccessTokenError::DpopNotAccepted)?;
+        let proof = proofs.record(proof).map_err(AccessTokenError::DpopProof)?;
+        Ok((claims, proof))
+    }
+
+    /// [`validate_dpop_at`](Self::validate_dpop_at) with the proof's first use left to a replay
+    /// memory shared by several instances: the proof passed every other check, and the token its
+    /// grants, before the driver records it.
+    pub(super) fn validate_dpop_unrecorded_at<'a>(
+        &self,
+        token: &AccessToken,
+        keys: &KeySet,
+        dpop: impl IntoIterator<Item = &'a [u8]>,
+        method: &str,
+        url: &Url,
+        now: u64,
+    ) -> Result<(AccessTokenClaims, UnrecordedDpopProof), AccessTokenError> {
         let Some(proofs) = &self.dpop else {
             return Err(AccessTokenError::DpopNotAccepted);
         };
@@ -130,7 +154,7 @@ impl AccessTokenCheck {
             .and_then(|cnf| cnf.jkt())
             .ok_or(AccessTokenError::NotDpopBound)?;
         let proof = proofs
-            .check_resource_request_at(dpop, method, url, token, jkt, now)
+            .check_resource_request_unrecorded_at(dpop, method, url, token, jkt, now)
             .map_err(AccessTokenError::DpopProof)?;
         self.check_grants(&claims)?;
         Ok((claims, proof))

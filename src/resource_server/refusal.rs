@@ -41,6 +41,9 @@ pub enum RefusalReason {
     Origin,
     /// No key set could be had to check the token with (503).
     NoKeys,
+    /// The replay memory shared by the instances did not answer, so the DPoP proof's first use
+    /// could not be recorded (503).
+    ReplayMemoryUnavailable,
 }
 
 /// Why a page's `Origin` was refused, and how its server allows it.
@@ -100,6 +103,18 @@ impl Refusal {
     }
 
     /// With `nonce` to send as `DPoP-Nonce`.
+    /// A DPoP-bound request whose proof's first use the shared replay memory could not record.
+    #[cfg(feature = "dpop")]
+    pub(super) fn replay_memory_unavailable() -> Self {
+        Refusal::new(
+            503,
+            None,
+            "temporarily_unavailable",
+            "the memory of DPoP proofs already used did not answer, so this proof could not be checked for a replay; try again later",
+            RefusalReason::ReplayMemoryUnavailable,
+        )
+    }
+
     #[cfg(feature = "dpop")]
     pub(super) fn with_dpop_nonce(mut self, nonce: Option<DpopNonce>) -> Self {
         self.0.dpop_nonce = nonce;
@@ -161,6 +176,9 @@ impl fmt::Display for Refusal {
             RefusalReason::Token(error) => write!(f, "{error}"),
             RefusalReason::Origin => f.write_str(ORIGIN_REFUSED),
             RefusalReason::NoKeys => f.write_str("no key set is available to check the token"),
+            RefusalReason::ReplayMemoryUnavailable => {
+                f.write_str("the shared memory of DPoP proofs already used did not answer")
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::discovery::resource_metadata::ProtectedResourceMetadata;
 #[cfg(feature = "dpop")]
-use crate::dpop::DPOP_ALGORITHM;
+use crate::dpop::{DpopProofError, DPOP_ALGORITHM};
 use crate::jose::key_set::KeySet;
 use crate::oauth::identifier::Resource;
 use crate::resource_server::access_token::AccessTokenCheck;
@@ -22,6 +22,8 @@ use crate::resource_server::origin_policy::OriginPolicy;
 use crate::resource_server::proof_target::proof_target;
 use crate::resource_server::refusal::{Refusal, RefusalReason};
 use crate::resource_server::request_decision::{AcceptedRequest, AwaitingKeys, RequestDecision};
+#[cfg(feature = "dpop")]
+use crate::resource_server::request_decision::{ProofToRecord, ReplayRecord};
 use crate::resource_server::resource_request::ResourceRequest;
 
 /// Everything a resource server decides about a request, made once and used for every request:
@@ -86,6 +88,9 @@ pub struct RequestCheck {
     metadata_url: Url,
     origin_policy: OriginPolicy,
     allowed_origins: AllowedOrigins,
+    /// Whether DPoP proofs are recorded by the driver in a memory shared by the instances, rather
+    /// than in the token check's own.
+    shared_replays: bool,
 }
 
 /// Why a [`RequestCheck`] could not be made.
@@ -145,6 +150,7 @@ impl RequestCheck {
             metadata_url: ProtectedResourceMetadata::well_known_url(&resource),
             origin_policy: OriginPolicy::Any,
             allowed_origins: AllowedOrigins::of(resource.url()),
+            shared_replays: false,
             tokens,
             resource,
             metadata,
@@ -202,6 +208,42 @@ impl RequestCheck {
                 input: origin.to_owned(),
             })?;
         Ok(self.origin_policy(OriginPolicy::AllowedOnly))
+    }
+
+    /// Leaves the record of each DPoP proof's first use to the driver, in a replay memory shared by
+    /// every instance of the resource (Redis, say), rather than in this check's own, which only
+    /// this process sees: behind a load balancer, a proof accepted by one instance and replayed to
+    /// another is then refused too (RFC 9449 §11.1). A DPoP-bound request that passes every other
+    /// check is then [`RequestDecision::RecordProof`]: the driver sets its key if absent and
+    /// calls [`recorded`](Self::recorded) with the answer; a memory that does not answer refuses
+    /// the request (503), never takes it unchecked. Bearer tokens are not affected.
+    ///
+    /// ```
+    /// use workos_connect::resource_server::{AccessTokenCheck, ReplayRecord, RequestCheck};
+    ///
+    /// let tokens = AccessTokenCheck::new(
+    ///     "https://example.authkit.app".parse()?,
+    ///     "https://api.example.com/".parse()?,
+    /// )
+    /// .dpop(workos_connect::dpop::DpopProofCheck::new());
+    /// let check = RequestCheck::new(tokens)?.shared_replay_memory();
+    /// assert!(check.records_proofs_elsewhere());
+    /// // Per request, on `RequestDecision::RecordProof(proof)`: `SET <prefix><proof.key()> 1 NX PX
+    /// // <proof.expires_in()>`, then `check.recorded(proof, ReplayRecord::First)` if it was set,
+    /// // `ReplayRecord::Again` if not, `ReplayRecord::Unavailable` if Redis did not answer in time.
+    /// # let _ = ReplayRecord::First;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "dpop")]
+    pub fn shared_replay_memory(mut self) -> Self {
+        self.shared_replays = true;
+        self
+    }
+
+    /// Whether the driver records DPoP proofs in a shared memory
+    /// ([`shared_replay_memory`](Self::shared_replay_memory)).
+    pub fn records_proofs_elsewhere(&self) -> bool {
+        self.shared_replays
     }
 
     /// Whether a request's `Origin` is left unlooked at ([`OriginPolicy::Any`]), rather than
@@ -292,7 +334,7 @@ impl RequestCheck {
         };
         let proof = proof.as_ref().map(|url| (request.dpop.as_slice(), url));
         match self.validate(&authorization, request.method(), proof, keys, now) {
-            Ok(accepted) => RequestDecision::Accept(accepted),
+            Ok(decision) => decision,
             Err(error) if error.names_unknown_key() => awaiting(Some(error)),
             Err(error) => RequestDecision::Refuse(self.refuse_token(error, authorization.scheme())),
         }
@@ -300,16 +342,18 @@ impl RequestCheck {
 
     /// Decides on a request that awaited keys, with `keys`, the newer set the key cache gave, or
     /// `None` when it gave none (no fetch allowed yet, or the fetch failed): then the request is
-    /// refused as the set it was checked with refused it, or with 503 when it had none.
+    /// refused as the set it was checked with refused it, or with 503 when it had none. The
+    /// decision is never [`RequestDecision::FetchKeys`] again: a token whose key the newer set
+    /// lacks too is refused.
     pub fn resume(
         &self,
         awaiting: AwaitingKeys<'_>,
         keys: Option<&KeySet>,
         now: SystemTime,
-    ) -> Result<AcceptedRequest, Refusal> {
+    ) -> RequestDecision<'static> {
         let scheme = awaiting.authorization.scheme();
         let Some(keys) = keys else {
-            return Err(match awaiting.unknown_key {
+            return RequestDecision::Refuse(match awaiting.unknown_key {
                 Some(error) => self.refuse_token(error, scheme),
                 None => Refusal::no_keys(),
             });
@@ -319,7 +363,27 @@ impl RequestCheck {
             .as_ref()
             .map(|(dpop, url)| (dpop.as_slice(), url));
         self.validate(&awaiting.authorization, awaiting.method, proof, keys, now)
-            .map_err(|error| self.refuse_token(error, scheme))
+            .unwrap_or_else(|error| RequestDecision::Refuse(self.refuse_token(error, scheme)))
+    }
+
+    /// Decides on a request whose DPoP proof awaited its record in the replay memory shared by
+    /// the instances ([`RequestDecision::RecordProof`]), with the memory's answer: taken on the
+    /// proof's first use, refused as a replay (401, `invalid_dpop_proof`) if it was used before,
+    /// and refused with 503 if the memory did not answer.
+    #[cfg(feature = "dpop")]
+    pub fn recorded(
+        &self,
+        proof: ProofToRecord,
+        record: ReplayRecord,
+    ) -> Result<AcceptedRequest, Refusal> {
+        match record {
+            ReplayRecord::First => Ok(proof.accepted),
+            ReplayRecord::Again => Err(self.refuse_token(
+                AccessTokenError::DpopProof(DpopProofError::Replayed),
+                TokenScheme::Dpop,
+            )),
+            ReplayRecord::Unavailable => Err(Refusal::replay_memory_unavailable()),
+        }
     }
 
     /// The token of the `Authorization` header, by a scheme this build takes.
@@ -370,10 +434,26 @@ impl RequestCheck {
         proof: Option<(&[&[u8]], &Url)>,
         keys: &KeySet,
         now: SystemTime,
-    ) -> Result<AcceptedRequest, AccessTokenError> {
+    ) -> Result<RequestDecision<'static>, AccessTokenError> {
         let now = unix_seconds(now);
         let token = authorization.token();
         match proof {
+            #[cfg(feature = "dpop")]
+            Some((dpop, url)) if self.shared_replays => {
+                let (claims, proof) = self.tokens.validate_dpop_unrecorded_at(
+                    token,
+                    keys,
+                    dpop.iter().copied(),
+                    method,
+                    url,
+                    now,
+                )?;
+                Ok(RequestDecision::RecordProof(ProofToRecord {
+                    key: proof.replay_key(),
+                    expires_in: proof.replay_window(),
+                    accepted: AcceptedRequest::new(claims, Some(proof.jkt().to_owned())),
+                }))
+            }
             #[cfg(feature = "dpop")]
             Some((dpop, url)) => {
                 let (claims, proof) = self.tokens.validate_dpop_at(
@@ -384,11 +464,12 @@ impl RequestCheck {
                     url,
                     now,
                 )?;
-                Ok(AcceptedRequest::new(claims, Some(proof.jkt().to_owned())))
+                let accepted = AcceptedRequest::new(claims, Some(proof.jkt().to_owned()));
+                Ok(RequestDecision::Accept(accepted))
             }
             _ => {
                 let claims = self.tokens.validate_at(token, keys, now)?;
-                Ok(AcceptedRequest::new(claims, None))
+                Ok(RequestDecision::Accept(AcceptedRequest::new(claims, None)))
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::resource_server::refusal::Refusal;
 /// What [`RequestCheck::check`](crate::resource_server::RequestCheck::check) decided about a
 /// request.
 #[derive(Debug)]
-#[must_use = "answer the request: take it, pass a preflight on, refuse it, or fetch the keys and resume"]
+#[must_use = "answer the request: take it, pass a preflight on, refuse it, fetch the keys and resume, or record the proof"]
 pub enum RequestDecision<'a> {
     /// Take the request: its token and, if DPoP-bound, its proof passed.
     Accept(AcceptedRequest),
@@ -23,6 +23,14 @@ pub enum RequestDecision<'a> {
     Preflight,
     /// Refuse it with the answer the refusal carries.
     Refuse(Refusal),
+    /// The token and its DPoP proof passed every check but the proof's first use, which a replay
+    /// memory shared by the instances must record, under a check made with
+    /// [`RequestCheck::shared_replay_memory`](crate::resource_server::RequestCheck::shared_replay_memory):
+    /// set [`ProofToRecord::key`] if absent, to expire after [`ProofToRecord::expires_in`]
+    /// (Redis: `SET key 1 NX PX <ms>`, within a bound of time), then call
+    /// [`RequestCheck::recorded`](crate::resource_server::RequestCheck::recorded) with the answer.
+    #[cfg(feature = "dpop")]
+    RecordProof(ProofToRecord),
     /// The token names a key the set lacks, or no set was given: ask the key cache for a newer
     /// set (`KeyCache::unknown_key`, fetching if it says so), then call
     /// [`RequestCheck::resume`](crate::resource_server::RequestCheck::resume) with it. Nothing was
@@ -58,6 +66,46 @@ impl AcceptedRequest {
     pub fn dpop_jkt(&self) -> Option<&str> {
         self.dpop_jkt.as_deref()
     }
+}
+
+/// A request whose DPoP proof awaits its record in a replay memory shared by the instances: what
+/// to record, and the request taken once the record says it is the proof's first use.
+#[cfg(feature = "dpop")]
+#[derive(Debug)]
+#[must_use = "record the proof, then call RequestCheck::recorded: until then it may be a replay"]
+pub struct ProofToRecord {
+    pub(super) accepted: AcceptedRequest,
+    pub(super) key: String,
+    pub(super) expires_in: std::time::Duration,
+}
+
+#[cfg(feature = "dpop")]
+impl ProofToRecord {
+    /// The proof's name in the shared memory: the SHA-256 of its key's thumbprint and its `jti`,
+    /// base64url, holding no token ([`UnrecordedDpopProof::replay_key`](crate::dpop::UnrecordedDpopProof::replay_key)).
+    /// Put the app's own prefix before it.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// How long the memory must keep it: until the proof's window closes (at least a second).
+    pub fn expires_in(&self) -> std::time::Duration {
+        self.expires_in
+    }
+}
+
+/// What a replay memory shared by the instances answered when asked to record a proof: for
+/// [`RequestCheck::recorded`](crate::resource_server::RequestCheck::recorded).
+#[cfg(feature = "dpop")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayRecord {
+    /// The key was absent, and is now set: the proof's first use, on any instance.
+    First,
+    /// The key was set already: the proof was used before, here or on another instance.
+    Again,
+    /// The memory did not answer, or not within the driver's bound: the request is refused (503),
+    /// never taken unchecked.
+    Unavailable,
 }
 
 /// A request whose token can be checked only with a newer key set: what the check read of it,

@@ -1212,6 +1212,47 @@ fn axum_login_instances_renew_once_together() {
     }
 }
 
+/// Two instances of one MCP server taking DPoP-bound tokens, behind one load balancer, their
+/// memory of used proofs shared in Redis: a proof taken by A is refused at B, a fresh one passes
+/// at B, and with Redis stopped a request is refused with 503, never taken unchecked.
+fn mcp_server_instances_share_dpop_replays_in_redis() {
+    let provider = provider();
+    let redis = Redis::start();
+    let options = ["--require-dpop", "--redis-url", redis.url.as_str()];
+    let a = ResourceServer::start_with(provider, Served::McpServer, &options);
+    let b = ResourceServer::start_beside(provider, &a, &options);
+    let key = DpopKey::generate();
+    let token = mcp_dpop_access_token(provider, &a.url, &key);
+    let url = Url::parse(&a.url).unwrap();
+    let access_token = AccessToken::new(token.clone()).unwrap();
+    let sign = || {
+        key.proof("POST", &url)
+            .access_token(&access_token)
+            .sign()
+            .unwrap()
+    };
+
+    let proof = sign();
+    a.assert_accepted(&initialize_with_dpop(&a, &token, Some(proof.as_str())));
+    let replayed = initialize_with_dpop(&b, &token, Some(proof.as_str()));
+    assert_eq!(replayed.status, 401, "A's proof replayed to B");
+    assert_eq!(dpop_error(&replayed).as_deref(), Some("invalid_dpop_proof"));
+    b.assert_accepted(&initialize_with_dpop(&b, &token, Some(sign().as_str())));
+    let replayed = initialize_with_dpop(&a, &token, Some(proof.as_str()));
+    assert_eq!(replayed.status, 401, "and to A again");
+
+    drop(redis);
+    for server in [&a, &b] {
+        let answer = initialize_with_dpop(server, &token, Some(sign().as_str()));
+        let body = String::from_utf8_lossy(&answer.body).into_owned();
+        assert_eq!(
+            answer.status, 503,
+            "Redis down: refused, never taken: {body}"
+        );
+        assert!(body.contains("temporarily_unavailable"), "{body}");
+    }
+}
+
 /// `RedisStore` keeps sessions as `tower-sessions` expects of a store, in a real Redis: a record
 /// read back whole, a colliding ID never taking another session's key, a save never bringing back
 /// a deleted session, the key expiring with the session.
@@ -1245,7 +1286,7 @@ fn redis_store_keeps_sessions_in_redis() {
         let mut first = record(1);
         store.create(&mut first).await.expect("created");
         assert_eq!(store.load(&first.id).await.unwrap().as_ref(), Some(&first));
-        let ttl: i64 = cli(&["ttl", &format!("session:{}", first.id)])
+        let ttl: i64 = cli(&["ttl", &format!("workos-connect:session:{}", first.id)])
             .parse()
             .unwrap();
         assert!(
@@ -1289,7 +1330,7 @@ fn redis_store_keeps_sessions_in_redis() {
             .with_prefix("app2:");
         let mut other = record(4);
         apart.create(&mut other).await.expect("created");
-        assert_eq!(cli(&["exists", &format!("app2:{}", other.id)]), "1");
+        assert_eq!(cli(&["exists", &format!("app2:session:{}", other.id)]), "1");
         assert_eq!(
             store.load(&other.id).await.unwrap(),
             None,
@@ -1368,6 +1409,31 @@ impl ResourceServer {
     fn start_with(provider: &Provider, served: Served, options: &[&str]) -> ResourceServer {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}{}", served.path());
+        ResourceServer::serve(provider, served, &url, port, options)
+    }
+
+    /// Another instance of `first`'s resource, as behind one load balancer: the same resource URL
+    /// (which tokens and DPoP proofs name), served on a port of its own.
+    fn start_beside(
+        provider: &Provider,
+        first: &ResourceServer,
+        options: &[&str],
+    ) -> ResourceServer {
+        let port = free_port();
+        let mut instance = ResourceServer::serve(provider, first.served, &first.url, port, options);
+        instance.url = format!("http://127.0.0.1:{port}{}", first.served.path());
+        instance
+    }
+
+    /// The example serving `resource` on `port`, with these options.
+    fn serve(
+        provider: &Provider,
+        served: Served,
+        resource: &str,
+        port: u16,
+        options: &[&str],
+    ) -> ResourceServer {
+        let url = resource.to_owned();
         let name = served.package();
         let mut child = Command::new(built(name))
             .args(["--issuer", &provider.issuer, "--resource", &url])
@@ -1376,6 +1442,7 @@ impl ResourceServer {
             .args(options)
             .env_remove("WORKOS_AUTHKIT_DOMAIN")
             .env_remove("MCP_RESOURCE")
+            .env_remove("REDIS_URL")
             .stdout(Stdio::piped())
             // What it logs (refused requests, failed key fetches), to read when a scenario fails.
             .stderr(log_file(&format!("{name}-{port}.log")))
@@ -2496,7 +2563,11 @@ const RESOURCE_SCENARIOS: [ResourceScenario; 9] = [
 ];
 
 /// Scenarios that also need a Redis server.
-const REDIS_SCENARIOS: [(&str, fn()); 3] = [
+const REDIS_SCENARIOS: [(&str, fn()); 4] = [
+    (
+        "mcp_server_instances_share_dpop_replays_in_redis",
+        mcp_server_instances_share_dpop_replays_in_redis,
+    ),
     (
         "axum_login_instances_renew_once_together",
         axum_login_instances_renew_once_together,

@@ -245,6 +245,8 @@ pub use keys::{Keys, KeysError};
 pub use layer::{RequireAccessToken, RequireAccessTokenService};
 pub use login::{WebLogin, WebLoginBuilder, WebLoginSetupError, LOGIN_PATH, LOGOUT_PATH};
 pub use login_error::LoginError;
+#[cfg(feature = "redis")]
+pub use protect::DEFAULT_REPLAY_MEMORY_TIMEOUT;
 pub use protect::{Passed, ProtectedResource, ProtectedResourceBuilder, SetupError};
 pub use refused::Refused;
 pub use signed_in::{SignInRequired, SignedIn};

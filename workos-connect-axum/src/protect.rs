@@ -12,7 +12,7 @@ use http::{HeaderMap, Method};
 use url::Url;
 use workos_connect::jose::KeyCache;
 use workos_connect::resource_server::{
-    AcceptedRequest, RequestCheck, RequestDecision, ResourceRequest,
+    AcceptedRequest, ReplayRecord, RequestCheck, RequestDecision, ResourceRequest,
 };
 
 use crate::keys::{Keys, KeysError};
@@ -66,7 +66,16 @@ pub struct ProtectedResource {
 struct Shared {
     check: RequestCheck,
     keys: Keys,
+    /// The memory of DPoP proofs shared by the resource's instances, and how long it may take to
+    /// answer.
+    #[cfg(feature = "redis")]
+    replays: Option<(crate::RedisStore, Duration)>,
 }
+
+/// How long the shared replay memory may take to record a proof before the request is refused
+/// (503), unless [`ProtectedResourceBuilder::replay_memory_timeout`] says otherwise.
+#[cfg(feature = "redis")]
+pub const DEFAULT_REPLAY_MEMORY_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// What [`ProtectedResource::authenticate`] lets pass.
 #[derive(Debug)]
@@ -88,6 +97,10 @@ pub struct ProtectedResourceBuilder {
     refresh_interval: Option<Duration>,
     min_interval: Option<Duration>,
     keys: Option<Keys>,
+    #[cfg(feature = "redis")]
+    replays: Option<crate::RedisStore>,
+    #[cfg(feature = "redis")]
+    replay_timeout: Duration,
 }
 
 /// Why a [`ProtectedResource`] could not be set up.
@@ -104,6 +117,10 @@ pub enum SetupError {
     /// `:` or `*` as captures.
     #[error("the resource's metadata path `{0}` cannot be an axum route: a segment starts with `:` or `*`, or it holds `{{` or `}}`")]
     UnroutablePath(String),
+    /// The check leaves DPoP proofs to a replay memory shared by the instances
+    /// ([`RequestCheck::shared_replay_memory`]), and none was given.
+    #[error("the RequestCheck leaves DPoP proofs to a shared replay memory, and none was given: call ProtectedResourceBuilder::shared_replay_memory with a RedisStore (feature `redis`)")]
+    NoReplayMemory,
     /// The keys could not be set up.
     #[error(transparent)]
     Keys(#[from] KeysError),
@@ -127,6 +144,10 @@ impl ProtectedResource {
             refresh_interval: None,
             min_interval: None,
             keys: None,
+            #[cfg(feature = "redis")]
+            replays: None,
+            #[cfg(feature = "redis")]
+            replay_timeout: DEFAULT_REPLAY_MEMORY_TIMEOUT,
         }
     }
 
@@ -161,22 +182,58 @@ impl ProtectedResource {
         target: &str,
         headers: &HeaderMap,
     ) -> Result<Passed, Refused> {
-        let Shared { check, keys } = &*self.shared;
+        let Shared { check, keys, .. } = &*self.shared;
         let request = ResourceRequest::from_http(method, target, headers);
         let held = keys.current();
-        let decided = match check.check(&request, held.as_deref(), check.now()) {
-            RequestDecision::Accept(accepted) => Ok(accepted),
-            RequestDecision::Preflight => return Ok(Passed::Preflight),
-            RequestDecision::Refuse(refusal) => Err(refusal),
-            RequestDecision::FetchKeys(awaiting) => {
-                let newer = keys.newer_than(held.as_ref()).await;
-                check.resume(awaiting, newer.as_deref(), check.now())
-            }
+        let mut decision = check.check(&request, held.as_deref(), check.now());
+        let decided = loop {
+            decision = match decision {
+                RequestDecision::Accept(accepted) => break Ok(accepted),
+                RequestDecision::Preflight => return Ok(Passed::Preflight),
+                RequestDecision::Refuse(refusal) => break Err(refusal),
+                RequestDecision::FetchKeys(awaiting) => {
+                    let newer = keys.newer_than(held.as_ref()).await;
+                    check.resume(awaiting, newer.as_deref(), check.now())
+                }
+                RequestDecision::RecordProof(proof) => {
+                    let record = self.record(proof.key(), proof.expires_in()).await;
+                    break check.recorded(proof, record);
+                }
+            };
         };
         decided.map(Passed::Accepted).map_err(|refusal| {
             tracing::info!(status = refusal.status(), %refusal, "request refused");
             Refused(refusal)
         })
+    }
+}
+
+impl ProtectedResource {
+    /// Records a DPoP proof's first use in the shared replay memory, within its bound of time.
+    #[cfg(feature = "redis")]
+    async fn record(&self, key: &str, expires_in: Duration) -> ReplayRecord {
+        let Some((store, timeout)) = &self.shared.replays else {
+            return ReplayRecord::Unavailable;
+        };
+        match tokio::time::timeout(*timeout, store.record_first_use(key, expires_in)).await {
+            Ok(Ok(true)) => ReplayRecord::First,
+            Ok(Ok(false)) => ReplayRecord::Again,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "the shared replay memory failed");
+                ReplayRecord::Unavailable
+            }
+            Err(_) => {
+                tracing::warn!(?timeout, "the shared replay memory did not answer in time");
+                ReplayRecord::Unavailable
+            }
+        }
+    }
+
+    /// Without a shared replay memory, which [`ProtectedResourceBuilder::build`] made sure the
+    /// check does not ask for: refused, never taken unchecked.
+    #[cfg(not(feature = "redis"))]
+    async fn record(&self, _: &str, _: Duration) -> ReplayRecord {
+        ReplayRecord::Unavailable
     }
 }
 
@@ -218,10 +275,39 @@ impl ProtectedResourceBuilder {
         self
     }
 
+    /// Records each DPoP proof's first use in `store`, shared by every instance of the resource,
+    /// rather than in this process's memory alone: behind a load balancer, a proof accepted by
+    /// one instance and replayed to another is refused too. Sets
+    /// [`RequestCheck::shared_replay_memory`] on the check. Each DPoP-bound request costs one
+    /// `SET NX` with an expiry; when Redis does not answer within
+    /// [`replay_memory_timeout`](Self::replay_memory_timeout) the request is refused with 503,
+    /// never taken unchecked. Bearer requests never reach Redis.
+    #[cfg(feature = "redis")]
+    pub fn shared_replay_memory(mut self, store: crate::RedisStore) -> Self {
+        self.check = self.check.shared_replay_memory();
+        self.replays = Some(store);
+        self
+    }
+
+    /// How long the shared replay memory may take to answer (default
+    /// [`DEFAULT_REPLAY_MEMORY_TIMEOUT`], half a second).
+    #[cfg(feature = "redis")]
+    pub fn replay_memory_timeout(mut self, timeout: Duration) -> Self {
+        self.replay_timeout = timeout;
+        self
+    }
+
     /// Checks the settings, and unless [`keys`](Self::keys) were given, makes the keys and starts
     /// their refresh (so call it inside a tokio runtime). The first fetch runs in the background: a
     /// request arriving before it ends waits for it.
     pub fn build(self) -> Result<ProtectedResource, SetupError> {
+        #[cfg(feature = "redis")]
+        let missing_memory = self.replays.is_none();
+        #[cfg(not(feature = "redis"))]
+        let missing_memory = true;
+        if self.check.records_proofs_elsewhere() && missing_memory {
+            return Err(SetupError::NoReplayMemory);
+        }
         let metadata_path = self.check.metadata_url().path();
         if !is_literal_route(metadata_path) {
             return Err(SetupError::UnroutablePath(metadata_path.to_owned()));
@@ -254,6 +340,8 @@ impl ProtectedResourceBuilder {
             shared: Arc::new(Shared {
                 check: self.check,
                 keys,
+                #[cfg(feature = "redis")]
+                replays: self.replays.map(|store| (store, self.replay_timeout)),
             }),
         })
     }
@@ -276,6 +364,21 @@ mod tests {
         for bad in ["/x/:id", "/x/*rest", "/x/%7B/{y}"] {
             assert!(!is_literal_route(bad), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_check_leaving_proofs_to_a_shared_memory_needs_one() {
+        let tokens = AccessTokenCheck::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "https://api.example.com/".parse().unwrap(),
+        )
+        .require_dpop();
+        let check = RequestCheck::new(tokens).unwrap().shared_replay_memory();
+        let refused = ProtectedResource::new(check);
+        assert!(
+            matches!(refused, Err(SetupError::NoReplayMemory)),
+            "{refused:?}"
+        );
     }
 
     #[tokio::test]

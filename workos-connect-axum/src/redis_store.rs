@@ -12,8 +12,10 @@ use fred::types::{Expiration, SetOptions};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-/// The prefix of every session's key unless [`RedisStore::with_prefix`] sets another.
-pub const DEFAULT_PREFIX: &str = "session:";
+/// The prefix of every key the store sets unless [`RedisStore::with_prefix`] sets another: a
+/// session is `<prefix>session:<ID>`, a renewal's lock `<prefix>renewal:<session ID>`, a DPoP
+/// proof's first use `<prefix>dpop-proof:<its replay key>`.
+pub const DEFAULT_PREFIX: &str = "workos-connect:";
 
 /// How long [`RedisStore::connect`]'s commands may take: a session that cannot be read in time is
 /// an error answer, not a wait as long as the browser's.
@@ -22,7 +24,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// A `tower-sessions` store in Redis, so that every instance of an app sees each session: the
 /// login begun on one instance ends on another, and a logout holds on all.
 ///
-/// Each session is one key (the prefix and the session ID) holding its record as JSON, expiring
+/// Each session is one key (`<prefix>session:<session ID>`) holding its record as JSON, expiring
 /// with the session. A session is created only under an ID no other holds (`SET NX`), and saved
 /// only while its key still exists (`SET XX`): a request that ends after the session's logout, on
 /// any instance, cannot bring it back. Given to [`WebLogin::session_layer`](crate::WebLogin::session_layer),
@@ -30,6 +32,10 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// (under a lock `<prefix>renewal:<session ID>`, held for at most the token request's timeout and
 /// ten seconds), the others wait and take its tokens, so that a provider rotating refresh tokens
 /// never sees one redeemed twice and ends the grant.
+///
+/// Given to [`ProtectedResourceBuilder::shared_replay_memory`](crate::ProtectedResourceBuilder::shared_replay_memory),
+/// it is the memory of DPoP proofs already used, shared by a resource's instances: one `SET NX`
+/// per proof, keyed by a hash of the proof's key and `jti`, expiring with the proof's window.
 ///
 /// Behind the `redis` feature, on the [`fred`] client this crate re-exports.
 ///
@@ -108,7 +114,7 @@ impl RedisStore {
         Ok(RedisStore::new(pool))
     }
 
-    /// Puts the sessions' keys under `prefix` instead of [`DEFAULT_PREFIX`], for apps sharing one
+    /// Puts the store's keys under `prefix` instead of [`DEFAULT_PREFIX`], for apps sharing one
     /// Redis database.
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -121,7 +127,31 @@ impl RedisStore {
     }
 
     fn key(&self, id: &Id) -> String {
-        format!("{}{id}", self.prefix)
+        format!("{}session:{id}", self.prefix)
+    }
+
+    /// Records a DPoP proof's first use across the instances sharing this Redis: sets its key if
+    /// absent, to expire after `expires_in`; whether it was absent (the proof's first use).
+    pub(crate) async fn record_first_use(
+        &self,
+        replay_key: &str,
+        expires_in: Duration,
+    ) -> Result<bool, RedisError> {
+        let key = format!("{}dpop-proof:{replay_key}", self.prefix);
+        let expires_ms = i64::try_from(expires_in.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let set: Option<String> = self
+            .pool
+            .set(
+                key,
+                1,
+                Some(Expiration::PX(expires_ms)),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await?;
+        Ok(set.is_some())
     }
 
     /// Writes `record` if `option` holds; whether it was written.

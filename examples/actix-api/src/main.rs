@@ -36,7 +36,8 @@ use tokio::sync::Notify;
 use url::Url;
 use workos_connect::dpop::DpopProofCheck;
 use workos_connect::resource_server::{
-    AcceptedRequest, AccessTokenCheck, Refusal, RequestCheck, RequestDecision, ResourceRequest,
+    AcceptedRequest, AccessTokenCheck, Refusal, ReplayRecord, RequestCheck, RequestDecision,
+    ResourceRequest,
 };
 use workos_connect::{
     jose::{KeyCache, KeyFetch, KeyRefetch, KeySet},
@@ -161,16 +162,24 @@ async fn require_token(
         let sent = ResourceRequest::new(request.method().as_str(), target)
             .headers(headers.map(|(name, value)| (name.as_str(), value.as_bytes())));
         let held = api.keys.current();
-        match api.check.check(&sent, held.as_deref(), api.check.now()) {
-            RequestDecision::Accept(accepted) => Ok(Passed::Accepted(accepted)),
-            RequestDecision::Preflight => Ok(Passed::Preflight),
-            RequestDecision::Refuse(refusal) => Err(refusal),
-            RequestDecision::FetchKeys(awaiting) => {
-                let newer = api.keys.newer_than(held.as_ref()).await;
-                api.check
-                    .resume(awaiting, newer.as_deref(), api.check.now())
-                    .map(Passed::Accepted)
-            }
+        let mut decision = api.check.check(&sent, held.as_deref(), api.check.now());
+        loop {
+            decision = match decision {
+                RequestDecision::Accept(accepted) => break Ok(Passed::Accepted(accepted)),
+                RequestDecision::Preflight => break Ok(Passed::Preflight),
+                RequestDecision::Refuse(refusal) => break Err(refusal),
+                RequestDecision::FetchKeys(awaiting) => {
+                    let newer = api.keys.newer_than(held.as_ref()).await;
+                    api.check
+                        .resume(awaiting, newer.as_deref(), api.check.now())
+                }
+                // This server keeps the proofs it saw in its own memory, as one instance may:
+                // its check never leaves them to a shared one.
+                RequestDecision::RecordProof(proof) => {
+                    let refused = ReplayRecord::Unavailable;
+                    break api.check.recorded(proof, refused).map(Passed::Accepted);
+                }
+            };
         }
     };
     match decided {

@@ -11,7 +11,9 @@
 //! are fetched at start-up, every five minutes, and when a token names a key the set lacks (at most
 //! once a minute); refused requests are logged. With `--dpop` it also takes DPoP-bound tokens
 //! (RFC 9449), whose every request carries a fresh proof by the key the token is bound to; with
-//! `--require-dpop` only those.
+//! `--require-dpop` only those. With `--redis-url`, the proofs already used are remembered in
+//! Redis, for every instance given the same URL: behind a load balancer, a proof replayed to
+//! another instance is refused too, and a Redis that does not answer refuses the request (503).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -29,7 +31,7 @@ use workos_connect::oauth::{Issuer, Resource, ScopeList};
 use workos_connect::resource_server::{
     AccessTokenCheck, AccessTokenClaims, RequestCheck, RequestCheckError,
 };
-use workos_connect_axum::{KeysError, ProtectedResource, SetupError};
+use workos_connect_axum::{KeysError, ProtectedResource, RedisStore, RedisStoreError, SetupError};
 
 /// An MCP server protected by AuthKit access tokens.
 #[derive(Parser)]
@@ -78,6 +80,10 @@ struct Options {
     /// Take DPoP-bound access tokens only
     #[arg(long, conflicts_with = "dpop")]
     require_dpop: bool,
+    /// A Redis server (redis:// or rediss://) that remembers the DPoP proofs already used, shared
+    /// by every instance given it, so that a proof replayed to another instance is refused too
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: Option<String>,
 }
 
 /// The MCP tools: one, `whoami`, which says whose token the request carried.
@@ -110,6 +116,8 @@ enum Failure {
     Keys(#[from] KeysError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Redis(#[from] RedisStoreError),
 }
 
 async fn serve(options: Options) -> Result<(), Failure> {
@@ -134,6 +142,9 @@ async fn serve(options: Options) -> Result<(), Failure> {
         .keys_min_interval(Duration::from_secs(options.keys_refetch_interval));
     if let Some(url) = options.jwks_url {
         resource = resource.jwks_uri(url);
+    }
+    if let Some(url) = &options.redis_url {
+        resource = resource.shared_replay_memory(RedisStore::connect(url).await?);
     }
     let resource = resource.build()?;
     // The first key set before serving: a server that cannot read its keys does not start.
