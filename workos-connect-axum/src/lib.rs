@@ -219,6 +219,22 @@
 //! | every refresh interval (5 minutes) after the last good fetch | one, so a withdrawn key stops validating |
 //! | a token names a key the set lacks | at most one per interval (a minute) since the last attempt, whether it worked or failed; requests arriving meanwhile wait for the fetch under way |
 //! | a fetch fails | none more before the interval; the last good set goes on serving |
+//!
+//! # Several instances
+//!
+//! Behind a load balancer, each request may reach another instance. With the `redis` feature, one
+//! [`RedisStore`] holds what must be shared; the rest is per instance by design:
+//!
+//! | state | where | when Redis does not answer |
+//! | --- | --- | --- |
+//! | sessions (a login begun on one instance ends on another; a logout holds on all) | Redis, via [`WebLogin::session_layer`]`(store)`: `<prefix>session:<ID>` | the login routes and [`SignedIn`] answer 500 (`server_error`), as `tower-sessions` does for a store that fails |
+//! | a session's renewal (one refresh of a rotated refresh token at a time) | this instance's turns, then a lock in Redis, `<prefix>renewal:<ID>`, expiring after the token timeout and ten seconds | the renewal fails; the handler gets the token it had while it is valid |
+//! | DPoP proofs already used | Redis, via [`ProtectedResourceBuilder::shared_replay_memory`]`(store)`: one `SET NX` per proof, expiring with its window | 503 after [`DEFAULT_REPLAY_MEMORY_TIMEOUT`] (half a second), never taken unchecked |
+//! | the issuer's keys ([`Keys`]) and the tokens already verified | each instance fetches and remembers its own | unaffected |
+//!
+//! Without a shared memory, a DPoP proof accepted by one instance is accepted again by another
+//! within its window (a minute by default), and two instances may redeem one refresh token at
+//! once, which a provider rotating refresh tokens answers by ending the grant.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
