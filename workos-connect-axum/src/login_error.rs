@@ -64,6 +64,11 @@ pub enum LoginError {
     /// in the router (500).
     #[error("the route is not behind {0}; see WebLogin::session_layer")]
     NotBehindLayer(&'static str),
+    /// The `login_hint` given to `/login` was refused by [`LoginHint`](workos_connect::oauth::LoginHint)'s
+    /// checks: empty of text, too long, or holding control or invisible characters (400). The
+    /// message gives the position, never the hint.
+    #[error("the login_hint cannot be sent: {0}")]
+    LoginHint(#[source] workos_connect::Error),
     /// The authorize URL could not be written (500).
     #[error("the login could not start: {0}")]
     Authorize(#[source] workos_connect::Error),
@@ -81,7 +86,9 @@ impl LoginError {
             {
                 StatusCode::FORBIDDEN
             }
-            LoginError::NoLoginInProgress | LoginError::Callback(_) => StatusCode::BAD_REQUEST,
+            LoginError::NoLoginInProgress | LoginError::Callback(_) | LoginError::LoginHint(_) => {
+                StatusCode::BAD_REQUEST
+            }
             LoginError::Token(error) if is_invalid_grant(error) => StatusCode::UNAUTHORIZED,
             LoginError::NotSignedIn | LoginError::Expired => StatusCode::UNAUTHORIZED,
             LoginError::CrossSite => StatusCode::FORBIDDEN,
