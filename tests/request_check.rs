@@ -16,8 +16,8 @@ use workos_connect::oauth::{BearerChallenge, BearerError};
 use workos_connect::{
     jose::KeySet,
     resource_server::{
-        AcceptedRequest, AccessTokenCheck, AccessTokenError, BearerTokenError, Refusal,
-        RefusalReason, RequestCheck, RequestCheckError, RequestDecision, ResourceRequest,
+        AcceptedRequest, AccessTokenCheck, AccessTokenError, BearerTokenError, OriginPolicy,
+        Refusal, RefusalReason, RequestCheck, RequestCheckError, RequestDecision, ResourceRequest,
     },
 };
 
@@ -120,6 +120,7 @@ fn decide(
     match check.check(request, Some(keys), SystemTime::now()) {
         RequestDecision::Accept(accepted) => Ok(accepted),
         RequestDecision::Refuse(refusal) => Err(refusal),
+        RequestDecision::Preflight => panic!("taken for a preflight: {request:?}"),
         RequestDecision::FetchKeys(awaiting) => panic!("keys asked for: {awaiting:?}"),
     }
 }
@@ -199,6 +200,136 @@ fn the_origin_is_checked_first_and_a_repeated_one_refused() {
         .header("authorization", good.1.as_bytes())
         .header("origin", not_utf8[0]);
     assert_eq!(refused(&check, &request).status(), 403);
+}
+
+/// An API's check (`RequestCheck::new`) and an MCP server's (`RequestCheck::mcp_server`), for the
+/// same resource.
+fn api_and_mcp_server() -> [RequestCheck; 2] {
+    [
+        RequestCheck::new(tokens()).unwrap(),
+        RequestCheck::mcp_server(tokens()).unwrap(),
+    ]
+}
+
+/// `method` to `/mcp` with these headers.
+fn request<'a>(method: &'a str, headers: &'a [(&'a str, String)]) -> ResourceRequest<'a> {
+    ResourceRequest::new(method, "/mcp").headers(
+        headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_bytes())),
+    )
+}
+
+#[test]
+fn an_api_takes_any_origin_and_an_mcp_server_its_own_and_those_allowed() {
+    let [api, mcp] = api_and_mcp_server();
+    assert!(api.takes_any_origin());
+    assert!(!mcp.takes_any_origin());
+    // Naming an origin allowed means the others are not; the policy can be set back either way.
+    let named = RequestCheck::new(tokens())
+        .unwrap()
+        .allowed_origin("https://app.example.com")
+        .unwrap();
+    assert!(!named.takes_any_origin());
+    let reopened = named.origin_policy(OriginPolicy::Any);
+    assert!(reopened.takes_any_origin());
+    assert_eq!(
+        reopened.allowed_origins(),
+        ["https://api.example.com", "https://app.example.com"]
+    );
+    assert!(!reopened
+        .origin_policy(OriginPolicy::AllowedOnly)
+        .takes_any_origin());
+
+    let good = bearer(&token("k1"));
+    let foreign = ("origin", "https://app.example.org".to_owned());
+    let keys = keys(&["k1"]);
+    // An API: a page of any origin with a token is taken, a repeated or opaque Origin too (CORS,
+    // not this check, says what the page may read).
+    for origins in [
+        vec![foreign.clone()],
+        vec![("origin", "null".to_owned())],
+        vec![
+            foreign.clone(),
+            ("origin", "https://evil.example".to_owned()),
+        ],
+    ] {
+        let mut headers = vec![good.clone()];
+        headers.extend(origins);
+        let accepted = decide(&api, &post("/mcp", &headers), &keys).unwrap();
+        assert_eq!(accepted.claims().sub(), "user_01");
+    }
+    // ... and without a token it is asked for one, as any request is.
+    let refusal = refused(&api, &post("/mcp", std::slice::from_ref(&foreign)));
+    assert_eq!(refusal.status(), 401);
+    assert_eq!(bearer_challenge(&refusal).error, None);
+
+    // An MCP server: its own origin is taken, another refused with 403 and a body saying how to
+    // allow it, whatever the token.
+    let own = ("origin", "https://api.example.com".to_owned());
+    assert!(decide(&mcp, &post("/mcp", &[good.clone(), own]), &keys).is_ok());
+    for headers in [vec![good.clone(), foreign.clone()], vec![foreign.clone()]] {
+        let refusal = refused(&mcp, &post("/mcp", &headers));
+        assert_eq!(refusal.status(), 403);
+        assert_eq!(refusal.reason(), &RefusalReason::Origin);
+        assert_eq!(refusal.www_authenticate(), None);
+        let body = body(&refusal);
+        assert_eq!(body["error"], "forbidden");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(
+            description.contains("Origin is not allowed"),
+            "{description}"
+        );
+        assert!(
+            description.contains("RequestCheck::allowed_origin"),
+            "{description}"
+        );
+        // The log line says the same; neither quotes the token.
+        assert_eq!(refusal.to_string(), description);
+        assert!(!refusal.json_body().contains(&good.1[7..]));
+        assert_eq!(body.as_object().unwrap().len(), 2);
+    }
+}
+
+#[test]
+fn a_cors_preflight_is_passed_on_unchecked_and_a_plain_options_is_checked() {
+    let foreign = ("origin", "https://evil.example".to_owned());
+    let asks = ("access-control-request-method", "POST".to_owned());
+    let asks_headers = ("access-control-request-headers", "authorization".to_owned());
+    for check in api_and_mcp_server() {
+        // Whatever the origin (none, another, repeated) and whatever it carries (nothing, a
+        // malformed or a good token), with or without keys held: a preflight, never refused.
+        for headers in [
+            vec![asks.clone()],
+            vec![foreign.clone(), asks.clone(), asks_headers.clone()],
+            vec![foreign.clone(), foreign.clone(), asks.clone()],
+            vec![("authorization", "Bearer a b".to_owned()), asks.clone()],
+            vec![bearer(&token("k1")), asks.clone()],
+        ] {
+            let preflight = request("OPTIONS", &headers);
+            for keys in [None, Some(&keys(&["k1"]))] {
+                assert!(
+                    matches!(
+                        check.check(&preflight, keys, SystemTime::now()),
+                        RequestDecision::Preflight
+                    ),
+                    "{headers:?}"
+                );
+            }
+        }
+        // Only OPTIONS: another method carrying the header is checked as any request.
+        let refusal = refused(&check, &request("POST", std::slice::from_ref(&asks)));
+        assert_eq!(refusal.status(), 401);
+        // A plain OPTIONS, without Access-Control-Request-Method, is checked as before: 401
+        // without a token, 403 from another origin where origins are guarded, taken with a token.
+        let refusal = refused(&check, &request("OPTIONS", &[]));
+        assert_eq!(refusal.status(), 401);
+        let refusal = refused(&check, &request("OPTIONS", std::slice::from_ref(&foreign)));
+        let guarded = !check.takes_any_origin();
+        assert_eq!(refusal.status(), if guarded { 403 } else { 401 });
+        let headers = [bearer(&token("k1"))];
+        assert!(decide(&check, &request("OPTIONS", &headers), &keys(&["k1"])).is_ok());
+    }
 }
 
 #[test]

@@ -14,7 +14,8 @@
 //! | keep the keys current; a token naming an unknown key (`AccessTokenError::names_unknown_key`) | `KeyCache`: its `poll` on a timer, `unknown_key` then `finish` | 7517 |
 //! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`], then `AccessTokenCheck::check_introspected` | 7662 |
 //! | refuse a request | a [`BearerChallenge`](crate::oauth::BearerChallenge) as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`](crate::oauth::BearerError) | 6750 §3, 9728 §5.1 |
-//! | all of the above for each request, for a web framework's driver: the `Origin` guard, the token by its scheme, the DPoP proof's URL, the keys to fetch first, the whole answer | `RequestCheck::check` on a `ResourceRequest`: `RequestDecision::Accept`, `Refuse` (a `Refusal`) or `FetchKeys`, then `RequestCheck::resume` | 6750, 9449, 9728 |
+//! | all of the above for each request, for a web framework's driver: CORS preflights passed on, the `Origin` guard, the token by its scheme, the DPoP proof's URL, the keys to fetch first, the whole answer | `RequestCheck::check` on a `ResourceRequest`: `RequestDecision::Accept`, `Preflight`, `Refuse` (a `Refusal`) or `FetchKeys`, then `RequestCheck::resume` | 6750, 9449, 9728 |
+//! | take pages of any origin (an API: `RequestCheck::new`), or only the resource's own and those allowed (an MCP server: `RequestCheck::mcp_server`) | `OriginPolicy`, `RequestCheck::origin_policy`, `RequestCheck::allowed_origin` | MCP transports (DNS rebinding), Fetch (CORS) |
 //!
 //! [`workos-connect-axum`](https://docs.rs/workos-connect-axum) drives `RequestCheck` for an axum
 //! server, as one tower layer; `examples/actix-api` in the repository drives it for actix-web.
@@ -41,6 +42,8 @@ mod bearer;
 #[cfg(all(feature = "access-token", feature = "dpop"))]
 mod dpop_bound;
 mod introspection;
+#[cfg(feature = "access-token")]
+mod origin_policy;
 #[cfg(all(feature = "access-token", feature = "dpop"))]
 mod proof_target;
 #[cfg(feature = "access-token")]
@@ -68,6 +71,8 @@ pub use bearer::{
 pub use introspection::{
     introspection_request, IntrospectedToken, Introspection, IntrospectionError,
 };
+#[cfg(feature = "access-token")]
+pub use origin_policy::OriginPolicy;
 #[cfg(feature = "access-token")]
 pub use refusal::{Refusal, RefusalReason};
 #[cfg(feature = "access-token")]

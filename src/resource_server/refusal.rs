@@ -36,11 +36,15 @@ pub enum RefusalReason {
     Request(BearerTokenError),
     /// The token or its DPoP proof: signature, issuer, audience, times, scopes, binding.
     Token(AccessTokenError),
-    /// The `Origin` is neither the resource's nor an allowed one, or is repeated (403).
+    /// The `Origin` is neither the resource's nor an allowed one, or is repeated (403), under
+    /// [`OriginPolicy::AllowedOnly`](crate::resource_server::OriginPolicy::AllowedOnly).
     Origin,
     /// No key set could be had to check the token with (503).
     NoKeys,
 }
+
+/// Why a page's `Origin` was refused, and how its server allows it.
+const ORIGIN_REFUSED: &str = "the request's Origin is not allowed to call this resource: its server allows a web origin with RequestCheck::allowed_origin, or every one with RequestCheck::origin_policy(OriginPolicy::Any) when it is not an MCP server";
 
 /// The body of a refusal, as OAuth error responses write it.
 #[derive(Serialize)]
@@ -70,13 +74,15 @@ impl Refusal {
         }))
     }
 
-    /// A request whose `Origin` is not allowed: 403, no challenge (no token would help).
+    /// A request whose `Origin` is not allowed: 403, no challenge (no token would help). The body
+    /// names the setting that allows it, for whoever runs the page; the origin itself is not
+    /// echoed, since the page that sent it knows it.
     pub(super) fn origin() -> Self {
         Refusal::new(
             403,
             None,
             "forbidden",
-            "the request's Origin is not allowed to call this resource",
+            ORIGIN_REFUSED,
             RefusalReason::Origin,
         )
     }
@@ -153,7 +159,7 @@ impl fmt::Display for Refusal {
         match &self.0.reason {
             RefusalReason::Request(error) => write!(f, "{error}"),
             RefusalReason::Token(error) => write!(f, "{error}"),
-            RefusalReason::Origin => f.write_str("the request's Origin is not allowed"),
+            RefusalReason::Origin => f.write_str(ORIGIN_REFUSED),
             RefusalReason::NoKeys => f.write_str("no key set is available to check the token"),
         }
     }

@@ -1,5 +1,6 @@
-//! A resource server's whole decision on one request, without I/O: the `Origin` guard, the
-//! token and its scheme, the DPoP proof's target, the keys, and the answer to a refusal.
+//! A resource server's whole decision on one request, without I/O: CORS preflights passed on, the
+//! `Origin` guard, the token and its scheme, the DPoP proof's target, the keys, and the answer to a
+//! refusal.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,6 +17,7 @@ use crate::resource_server::allowed_origins::AllowedOrigins;
 use crate::resource_server::bearer::{
     authorization_token, AuthorizationToken, BearerTokenError, TokenScheme,
 };
+use crate::resource_server::origin_policy::OriginPolicy;
 #[cfg(feature = "dpop")]
 use crate::resource_server::proof_target::proof_target;
 use crate::resource_server::refusal::{Refusal, RefusalReason};
@@ -25,22 +27,26 @@ use crate::resource_server::resource_request::ResourceRequest;
 /// Everything a resource server decides about a request, made once and used for every request:
 /// the token check ([`AccessTokenCheck`], which also says whether DPoP-bound tokens are taken or
 /// required), the resource's metadata (RFC 9728) and its URL, which the challenges name, and the
-/// web origins allowed. It does no I/O: the driver (a web framework's layer or middleware) reads
-/// the request into a [`ResourceRequest`], hands over the key set it holds and the time, and
-/// writes the answer.
+/// web origins whose pages it takes ([`OriginPolicy`]). It does no I/O: the driver (a web
+/// framework's layer or middleware) reads the request into a [`ResourceRequest`], hands over the
+/// key set it holds and the time, and writes the answer.
 ///
 /// | decision | the driver |
 /// | --- | --- |
 /// | [`RequestDecision::Accept`] | passes the request on, with the token's claims |
+/// | [`RequestDecision::Preflight`] | passes the request on, without claims, for the app's CORS layer to answer |
 /// | [`RequestDecision::Refuse`] | answers with the refusal's status, `WWW-Authenticate`, `DPoP-Nonce` and JSON body |
 /// | [`RequestDecision::FetchKeys`] | asks its `KeyCache` (`unknown_key`), fetches if told to, then calls [`resume`](Self::resume) with the newer set, or with `None` when there is none |
 ///
-/// The checks, in order: the `Origin`, when sent, must be the resource's own or one
-/// [allowed](Self::allowed_origin), and sent once (a browser page's request; the MCP streamable
-/// HTTP transport's guard against DNS rebinding). Then the `Authorization` header (one, `Bearer`
-/// or `DPoP`); for `DPoP`, the URL its proof must name, the resource's origin and the request's
-/// path, never the `Host` header; then the token against the keys; then the proof, which is
-/// recorded against replay only once the token has passed.
+/// The checks, in order: a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) is
+/// passed on unchecked, since browsers send it without credentials. Under
+/// [`OriginPolicy::AllowedOnly`] (an MCP server's, [`mcp_server`](Self::mcp_server)), the
+/// `Origin`, when sent, must be the resource's own or one [allowed](Self::allowed_origin), and
+/// sent once; under [`OriginPolicy::Any`] (an API's, [`new`](Self::new)) it is not looked at.
+/// Then the `Authorization` header (one, `Bearer` or `DPoP`); for `DPoP`, the URL its proof must
+/// name, the resource's origin and the request's path, never the `Host` header; then the token
+/// against the keys; then the proof, which is recorded against replay only once the token has
+/// passed.
 ///
 /// ```
 /// use workos_connect::{jose::KeySet, resource_server::{AccessTokenCheck, RequestCheck, RequestDecision, ResourceRequest}};
@@ -50,7 +56,7 @@ use crate::resource_server::resource_request::ResourceRequest;
 ///     "https://api.example.com/mcp".parse()?,
 /// )
 /// .require_scopes("mcp:tools".parse()?);
-/// let check = RequestCheck::new(tokens)?.allowed_origin("https://app.example.com")?;
+/// let check = RequestCheck::mcp_server(tokens)?.allowed_origin("https://app.example.com")?;
 /// // Serve `check.metadata()` as JSON at `check.metadata_url()`'s path.
 /// assert_eq!(
 ///     check.metadata_url().as_str(),
@@ -78,6 +84,7 @@ pub struct RequestCheck {
     resource: Resource,
     metadata: ProtectedResourceMetadata,
     metadata_url: Url,
+    origin_policy: OriginPolicy,
     allowed_origins: AllowedOrigins,
 }
 
@@ -102,11 +109,13 @@ impl RequestCheck {
     /// until it expires, so a server checks each signature once.
     pub const DEFAULT_REMEMBERED_TOKENS: usize = 10_000;
 
-    /// The check of requests to the resource `tokens` checks tokens for, and its metadata: the
-    /// resource, the issuer as its authorization server, the required scopes as
-    /// `scopes_supported`, and, when `tokens` takes DPoP-bound tokens,
-    /// `dpop_signing_alg_values_supported` (and `dpop_bound_access_tokens_required` when it
-    /// requires them).
+    /// The check of requests to an API, the resource `tokens` checks tokens for, taking pages of
+    /// any origin ([`OriginPolicy::Any`]: an access token is no ambient credential, and the app's
+    /// CORS layer says which pages may read the answers); for an MCP server, take
+    /// [`mcp_server`](Self::mcp_server). Its metadata: the resource, the issuer as its
+    /// authorization server, the required scopes as `scopes_supported`, and, when `tokens` takes
+    /// DPoP-bound tokens, `dpop_signing_alg_values_supported` (and
+    /// `dpop_bound_access_tokens_required` when it requires them).
     pub fn new(tokens: AccessTokenCheck) -> Result<RequestCheck, RequestCheckError> {
         let resource = tokens
             .resource()
@@ -134,6 +143,7 @@ impl RequestCheck {
         };
         Ok(RequestCheck {
             metadata_url: ProtectedResourceMetadata::well_known_url(&resource),
+            origin_policy: OriginPolicy::Any,
             allowed_origins: AllowedOrigins::of(resource.url()),
             tokens,
             resource,
@@ -141,16 +151,63 @@ impl RequestCheck {
         })
     }
 
+    /// The check of requests to an MCP server, the resource `tokens` checks tokens for: as
+    /// [`new`](Self::new), taking pages of its own origin only ([`OriginPolicy::AllowedOnly`];
+    /// [`allowed_origin`](Self::allowed_origin) adds others), as the MCP streamable HTTP transport
+    /// requires of servers against DNS rebinding. Requests without `Origin` (an MCP client is not
+    /// a browser page) are not affected.
+    pub fn mcp_server(tokens: AccessTokenCheck) -> Result<RequestCheck, RequestCheckError> {
+        Ok(RequestCheck::new(tokens)?.origin_policy(OriginPolicy::AllowedOnly))
+    }
+
+    /// Which requests carrying an `Origin` the check takes, in place of the one it was made with
+    /// ([`new`](Self::new): any; [`mcp_server`](Self::mcp_server): the allowed ones). The origins
+    /// allowed so far are kept either way.
+    ///
+    /// ```
+    /// use workos_connect::resource_server::{AccessTokenCheck, OriginPolicy, RequestCheck, RequestDecision, ResourceRequest};
+    ///
+    /// let tokens = AccessTokenCheck::new(
+    ///     "https://example.authkit.app".parse()?,
+    ///     "https://api.example.com/".parse()?,
+    /// );
+    /// let page = ResourceRequest::new("GET", "/things").header("Origin", b"https://app.example.org");
+    ///
+    /// // An API takes pages of any origin: without a token, this one is asked for one (401).
+    /// let api = RequestCheck::new(tokens.clone())?;
+    /// assert!(api.takes_any_origin());
+    /// let RequestDecision::Refuse(refusal) = api.check(&page, None, api.now()) else { panic!() };
+    /// assert_eq!(refusal.status(), 401);
+    ///
+    /// // The same API guarding origins as an MCP server does: 403, before the token is looked at.
+    /// let guarded = RequestCheck::new(tokens)?.origin_policy(OriginPolicy::AllowedOnly);
+    /// let RequestDecision::Refuse(refusal) = guarded.check(&page, None, guarded.now()) else { panic!() };
+    /// assert_eq!(refusal.status(), 403);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn origin_policy(mut self, policy: OriginPolicy) -> Self {
+        self.origin_policy = policy;
+        self
+    }
+
     /// A web origin whose pages may call the resource, as `scheme://host[:port]`, besides the
-    /// resource's own. A request carrying an `Origin` header is refused with 403 unless it is one
-    /// of them; requests without `Origin` (not from a browser page) are not affected.
+    /// resource's own; the check then takes only those ([`OriginPolicy::AllowedOnly`]), since
+    /// naming the origins allowed says the others are not. A request carrying an `Origin` header
+    /// is refused with 403 unless it is one of them; requests without `Origin` (not from a browser
+    /// page) are not affected.
     pub fn allowed_origin(mut self, origin: &str) -> Result<Self, RequestCheckError> {
         self.allowed_origins
             .allow(origin)
             .ok_or_else(|| RequestCheckError::NotOrigin {
                 input: origin.to_owned(),
             })?;
-        Ok(self)
+        Ok(self.origin_policy(OriginPolicy::AllowedOnly))
+    }
+
+    /// Whether a request's `Origin` is left unlooked at ([`OriginPolicy::Any`]), rather than
+    /// checked against [`allowed_origins`](Self::allowed_origins).
+    pub fn takes_any_origin(&self) -> bool {
+        self.origin_policy == OriginPolicy::Any
     }
 
     /// The time by the token check's clock ([`AccessTokenCheck::clock`], the system clock
@@ -181,7 +238,8 @@ impl RequestCheck {
         &self.metadata_url
     }
 
-    /// The origins a request's `Origin` may name, the resource's first.
+    /// The origins a request's `Origin` may name under [`OriginPolicy::AllowedOnly`], the
+    /// resource's first.
     pub fn allowed_origins(&self) -> &[String] {
         self.allowed_origins.as_slice()
     }
@@ -190,14 +248,23 @@ impl RequestCheck {
     /// (a driver passes [`now`](Self::now)): the token and its proof are judged at that moment,
     /// whatever the clocks of the checks.
     /// A token naming a key the set lacks, or any token while no set is held, stops the check
-    /// before any signature is checked or proof recorded: [`RequestDecision::FetchKeys`].
+    /// before any signature is checked or proof recorded: [`RequestDecision::FetchKeys`]. A CORS
+    /// preflight is [`RequestDecision::Preflight`], whatever it carries.
     pub fn check<'a>(
         &self,
         request: &ResourceRequest<'a>,
         keys: Option<&KeySet>,
         now: SystemTime,
     ) -> RequestDecision<'a> {
-        if !self.allowed_origins.admit(&request.origin) {
+        // Browsers send a preflight without credentials (Fetch standard, CORS-preflight request),
+        // so refusing it for want of a token, or for its origin, would only keep the app's CORS
+        // layer from answering it; it reaches no handler as an authenticated request.
+        if request.is_cors_preflight() {
+            return RequestDecision::Preflight;
+        }
+        if self.origin_policy == OriginPolicy::AllowedOnly
+            && !self.allowed_origins.admit(&request.origin)
+        {
             return RequestDecision::Refuse(Refusal::origin());
         }
         let authorization = match self.read_authorization(request) {

@@ -12,10 +12,15 @@ use crate::resource_server::refusal::Refusal;
 /// What [`RequestCheck::check`](crate::resource_server::RequestCheck::check) decided about a
 /// request.
 #[derive(Debug)]
-#[must_use = "answer the request: take it, refuse it, or fetch the keys and resume"]
+#[must_use = "answer the request: take it, pass a preflight on, refuse it, or fetch the keys and resume"]
 pub enum RequestDecision<'a> {
     /// Take the request: its token and, if DPoP-bound, its proof passed.
     Accept(AcceptedRequest),
+    /// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`): pass it on without
+    /// claims, for the app's CORS layer to answer. Browsers send it before a cross-origin request
+    /// that carries a token, and never with credentials, so nothing of it was checked: it
+    /// authenticates no one, and a handler expecting claims must find none.
+    Preflight,
     /// Refuse it with the answer the refusal carries.
     Refuse(Refusal),
     /// The token names a key the set lacks, or no set was given: ask the key cache for a newer

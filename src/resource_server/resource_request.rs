@@ -3,8 +3,9 @@
 use std::fmt;
 
 /// The parts of a request that decide whether a resource server takes it: its method, its target
-/// as received (path and query), and its `Authorization`, `DPoP` and `Origin` header values, each
-/// kept however many times it was sent. Nothing else of the request is read.
+/// as received (path and query), its `Authorization`, `DPoP` and `Origin` header values, each
+/// kept however many times it was sent, and whether it carries `Access-Control-Request-Method`
+/// (which makes an `OPTIONS` request a CORS preflight). Nothing else of the request is read.
 ///
 /// Fill it from any framework's request with [`headers`](Self::headers) (pairs of a name and the
 /// value's bytes; names in any case, other headers skipped), or with feature `http` from an
@@ -27,6 +28,8 @@ pub struct ResourceRequest<'a> {
     pub(super) authorization: Vec<&'a [u8]>,
     pub(super) dpop: Vec<&'a [u8]>,
     pub(super) origin: Vec<&'a [u8]>,
+    /// Whether `Access-Control-Request-Method` was sent; its value is the CORS layer's to read.
+    cors_request_method: bool,
 }
 
 impl<'a> ResourceRequest<'a> {
@@ -39,11 +42,12 @@ impl<'a> ResourceRequest<'a> {
             authorization: Vec::new(),
             dpop: Vec::new(),
             origin: Vec::new(),
+            cors_request_method: false,
         }
     }
 
-    /// Adds one header value; any other header than `Authorization`, `DPoP` and `Origin` is
-    /// skipped. Names are compared without regard to case.
+    /// Adds one header value; any other header than `Authorization`, `DPoP`, `Origin` and
+    /// `Access-Control-Request-Method` is skipped. Names are compared without regard to case.
     pub fn header(mut self, name: &str, value: &'a [u8]) -> Self {
         self.push(name, value);
         self
@@ -62,6 +66,10 @@ impl<'a> ResourceRequest<'a> {
     }
 
     fn push(&mut self, name: &str, value: &'a [u8]) {
+        if name.eq_ignore_ascii_case("access-control-request-method") {
+            self.cors_request_method = true;
+            return;
+        }
         let values = if name.eq_ignore_ascii_case("authorization") {
             &mut self.authorization
         } else if name.eq_ignore_ascii_case("dpop") {
@@ -82,6 +90,13 @@ impl<'a> ResourceRequest<'a> {
     /// The request's target: path and query.
     pub fn target(&self) -> &'a str {
         self.target
+    }
+
+    /// Whether the request is a CORS preflight: `OPTIONS` (the method is case-sensitive) with an
+    /// `Access-Control-Request-Method` header, as the Fetch standard sends one and CORS layers
+    /// (tower-http's `CorsLayer`, actix-cors) tell one. A plain `OPTIONS` is not one.
+    pub fn is_cors_preflight(&self) -> bool {
+        self.method == "OPTIONS" && self.cors_request_method
     }
 }
 
@@ -107,6 +122,7 @@ impl<'a> ResourceRequest<'a> {
             authorization: values(http::header::AUTHORIZATION),
             dpop: values(http::header::HeaderName::from_static("dpop")),
             origin: values(http::header::ORIGIN),
+            cors_request_method: headers.contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD),
         }
     }
 }
@@ -133,6 +149,7 @@ impl fmt::Debug for ResourceRequest<'_> {
             .field("authorization_values", &self.authorization.len())
             .field("dpop_values", &self.dpop.len())
             .field("origin_values", &self.origin.len())
+            .field("cors_preflight", &self.is_cors_preflight())
             .finish()
     }
 }
@@ -154,6 +171,30 @@ mod tests {
         assert_eq!(request.dpop, [b"proof".as_slice()]);
         assert_eq!(request.origin, [b"https://app.example.com".as_slice()]);
         assert_eq!(request.method(), "POST");
+        assert!(!request.is_cors_preflight());
+    }
+
+    #[test]
+    fn a_preflight_is_options_with_access_control_request_method() {
+        let asks = [("Access-Control-Request-Method", b"POST".as_slice())];
+        assert!(ResourceRequest::new("OPTIONS", "/mcp")
+            .headers(asks)
+            .is_cors_preflight());
+        assert!(ResourceRequest::new("OPTIONS", "/mcp")
+            .header("access-control-request-method", b"")
+            .is_cors_preflight());
+        // Without the header, with another method, or a method in another case: not one.
+        assert!(!ResourceRequest::new("OPTIONS", "/mcp").is_cors_preflight());
+        assert!(!ResourceRequest::new("POST", "/mcp")
+            .headers(asks)
+            .is_cors_preflight());
+        assert!(!ResourceRequest::new("options", "/mcp")
+            .headers(asks)
+            .is_cors_preflight());
+        // Other CORS headers do not make one.
+        assert!(!ResourceRequest::new("OPTIONS", "/mcp")
+            .header("access-control-request-headers", b"authorization")
+            .is_cors_preflight());
     }
 
     #[cfg(feature = "http")]
@@ -172,5 +213,14 @@ mod tests {
         assert_eq!(request.authorization.len(), 1);
         assert_eq!(request.origin.len(), 2);
         assert!(request.dpop.is_empty());
+        assert!(!request.is_cors_preflight());
+
+        let (parts, ()) = http::Request::options("https://api.example.com/mcp")
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "POST")
+            .body(())
+            .unwrap()
+            .into_parts();
+        assert!(ResourceRequest::from(&parts).is_cors_preflight());
     }
 }

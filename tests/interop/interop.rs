@@ -775,7 +775,11 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     };
     assert!(page("/").1.contains("Log in"));
 
-    let login = http.get(&format!("http://127.0.0.1:{}/login", provider.app_port));
+    // The login comes back to the page it was asked for, on the app's origin.
+    let login = http.get(&format!(
+        "http://127.0.0.1:{}/login?return_to=%2Fme%3Fview%3Dfull",
+        provider.app_port
+    ));
     assert_eq!(login.status, 303);
     let authorize = login.location.expect("a redirect to the provider");
     assert!(
@@ -791,6 +795,13 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     let finished = http.get(callback.as_str());
     let body = String::from_utf8_lossy(&finished.body).into_owned();
     assert_eq!(finished.status, 303, "{body}");
+    assert_eq!(
+        finished.location,
+        Some(format!(
+            "http://127.0.0.1:{}/me?view=full",
+            provider.app_port
+        ))
+    );
     let (status, home) = page("/");
     assert_eq!(status, 200);
     assert!(
@@ -798,10 +809,17 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
         "{home}"
     );
 
-    // The pending login was single-use: the same callback again is refused.
+    // The pending login was single-use: the same callback again is refused, saying why and
+    // quoting neither the code nor the state.
     let replayed = http.get(callback.as_str());
     assert_eq!(replayed.status, 400);
-    assert!(String::from_utf8_lossy(&replayed.body).contains("no login in progress"));
+    let why: serde_json::Value = serde_json::from_slice(&replayed.body).unwrap();
+    assert_eq!(why["error"], "no_login_in_progress");
+    for (name, value) in callback.query_pairs() {
+        if name == "code" || name == "state" {
+            assert!(!why.to_string().contains(&*value), "{name} in {why}");
+        }
+    }
 
     let form = "application/x-www-form-urlencoded";
     let app = |path: &str| format!("http://127.0.0.1:{}{path}", provider.app_port);
@@ -820,7 +838,10 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     assert_eq!(http.post_cross_site(&app("/refresh")).status, 403);
 
     // A form posted from another site cannot sign the user out (or refresh).
-    assert_eq!(http.post_cross_site(&app("/logout")).status, 403);
+    let cross_site = http.post_cross_site(&app("/logout"));
+    assert_eq!(cross_site.status, 403);
+    let why: serde_json::Value = serde_json::from_slice(&cross_site.body).unwrap();
+    assert_eq!(why["error"], "cross_site_request");
     assert!(page("/").1.contains("Signed in as"));
 
     let signed_out = http.post(&app("/logout"), form, String::new());
@@ -833,7 +854,7 @@ fn axum_login_template_signs_in_refreshes_and_signs_out() {
     let page = http.get_accepting(&app("/me"), "text/html");
     assert_eq!(
         (page.status, page.location.as_deref()),
-        (303, Some("/login"))
+        (303, Some("/login?return_to=%2Fme"))
     );
 }
 
@@ -865,11 +886,20 @@ fn refreshes(provider: &Provider, client_id: &str) -> (u64, u64) {
 /// `count` `GET url` with the cookie header `cookie`, sent at once, each on its own connection;
 /// their status and body.
 fn all_at_once(url: &str, cookie: &str, count: usize) -> Vec<(u16, String)> {
-    let start = std::sync::Barrier::new(count);
+    let urls = vec![url; count];
+    all_at_once_to(&urls, cookie)
+}
+
+/// A `GET` of each of `urls` with the cookie header `cookie`, sent at once, each on its own
+/// connection; their status and body.
+fn all_at_once_to(urls: &[&str], cookie: &str) -> Vec<(u16, String)> {
+    let start = std::sync::Barrier::new(urls.len());
     std::thread::scope(|scope| {
-        let sent: Vec<_> = (0..count)
-            .map(|_| {
-                scope.spawn(|| {
+        let sent: Vec<_> = urls
+            .iter()
+            .map(|&url| {
+                let start = &start;
+                scope.spawn(move || {
                     let agent: ureq::Agent = ureq::Agent::config_builder()
                         .max_redirects(0)
                         .http_status_as_error(false)
@@ -1204,6 +1234,163 @@ fn axum_login_instances_share_sessions_in_redis() {
     drop(instance_b);
 }
 
+/// Requests of one session arriving together at two instances sharing the sessions in Redis,
+/// within the refresh margin, against a provider that revokes the grant when a rotated refresh
+/// token comes back: the instances take turns through Redis, so the refresh token is redeemed once
+/// for all of them, and the user stays signed in on both.
+fn axum_login_instances_renew_once_together() {
+    let provider = provider();
+    let redis = Redis::start();
+    // renewing-app's logins give tokens for 30 seconds, within the 120-second margin; its
+    // refreshes give tokens for an hour, past it.
+    let options = ["--redis-url", redis.url.as_str(), "--refresh-margin", "120"];
+    let (port_a, port_b) = (free_port(), free_port());
+    let _a = start_app_as(provider, "renewing-app", port_a, &options);
+    let _b = start_app_as(provider, "renewing-app", port_b, &options);
+    let (home_a, home_b) = (
+        format!("http://127.0.0.1:{port_a}/"),
+        format!("http://127.0.0.1:{port_b}/"),
+    );
+    for count in [4, 20] {
+        let http = Browser::new();
+        let callback = log_in_to_app(provider, &http, port_a);
+        let finished = http.get(callback.as_str());
+        assert_eq!(
+            finished.status,
+            303,
+            "{}",
+            String::from_utf8_lossy(&finished.body)
+        );
+        let before = refreshes(provider, "renewing-app");
+        let urls: Vec<&str> = (0..count)
+            .map(|n| {
+                if n % 2 == 0 {
+                    home_a.as_str()
+                } else {
+                    home_b.as_str()
+                }
+            })
+            .collect();
+        for (status, page) in all_at_once_to(&urls, &http.cookie_header()) {
+            assert_eq!(status, 200, "{page}");
+            assert!(
+                page.contains("Signed in as user_01@example.com"),
+                "{count} at once on two instances: every request stays signed in: {page}"
+            );
+        }
+        let after = refreshes(provider, "renewing-app");
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (1, 0),
+            "{count} at once on two instances: one refresh_token grant, none refused"
+        );
+        for home in [&home_a, &home_b] {
+            assert!(String::from_utf8_lossy(&http.get(home).body).contains("Signed in as"));
+        }
+        assert_eq!(refreshes(provider, "renewing-app"), after);
+    }
+}
+
+/// `RedisStore` keeps sessions as `tower-sessions` expects of a store, in a real Redis: a record
+/// read back whole, a colliding ID never taking another session's key, a save never bringing back
+/// a deleted session, the key expiring with the session.
+fn redis_store_keeps_sessions_in_redis() {
+    use workos_connect_axum::tower_sessions::cookie::time::{Duration as Span, OffsetDateTime};
+    use workos_connect_axum::tower_sessions::session::{Id, Record};
+    use workos_connect_axum::tower_sessions::SessionStore;
+    use workos_connect_axum::{RedisStore, RedisStoreError};
+
+    let redis = Redis::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let cli = |args: &[&str]| {
+        let port = redis.url.rsplit(':').next().unwrap();
+        let output = Command::new("redis-cli")
+            .args(["-p", port])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    runtime.block_on(async {
+        let store = RedisStore::connect(&redis.url).await.expect("connected");
+        let record = |value: i64| Record {
+            id: Id::default(),
+            data: [("n".to_owned(), serde_json::json!(value))].into(),
+            expiry_date: OffsetDateTime::now_utc() + Span::hours(1),
+        };
+        let mut first = record(1);
+        store.create(&mut first).await.expect("created");
+        assert_eq!(store.load(&first.id).await.unwrap().as_ref(), Some(&first));
+        let ttl: i64 = cli(&["ttl", &format!("session:{}", first.id)])
+            .parse()
+            .unwrap();
+        assert!(
+            (3590..=3600).contains(&ttl),
+            "the key expires with the session: {ttl}"
+        );
+
+        let mut colliding = Record {
+            id: first.id,
+            ..record(2)
+        };
+        store.create(&mut colliding).await.expect("created");
+        assert_ne!(colliding.id, first.id, "a colliding ID is replaced");
+        assert_eq!(store.load(&first.id).await.unwrap().as_ref(), Some(&first));
+
+        let changed = Record {
+            data: [("n".to_owned(), serde_json::json!(3))].into(),
+            ..first.clone()
+        };
+        store.save(&changed).await.expect("saved");
+        assert_eq!(
+            store.load(&first.id).await.unwrap().as_ref(),
+            Some(&changed)
+        );
+
+        store.delete(&first.id).await.expect("deleted");
+        assert_eq!(store.load(&first.id).await.unwrap(), None);
+        store
+            .save(&changed)
+            .await
+            .expect("a save after the delete is no error");
+        assert_eq!(
+            store.load(&first.id).await.unwrap(),
+            None,
+            "a logout is final"
+        );
+
+        let apart = RedisStore::connect(&redis.url)
+            .await
+            .unwrap()
+            .with_prefix("app2:");
+        let mut other = record(4);
+        apart.create(&mut other).await.expect("created");
+        assert_eq!(cli(&["exists", &format!("app2:{}", other.id)]), "1");
+        assert_eq!(
+            store.load(&other.id).await.unwrap(),
+            None,
+            "prefixes keep apps apart"
+        );
+        assert!(!format!("{store:?}").contains("127.0.0.1"), "{store:?}");
+
+        let closed = format!("redis://127.0.0.1:{}", free_port());
+        let refused = tokio::time::timeout(Duration::from_secs(10), RedisStore::connect(&closed))
+            .await
+            .expect("a Redis that is down is an error at once, not a wait");
+        assert!(
+            matches!(refused, Err(RedisStoreError::Connect(_))),
+            "{refused:?}"
+        );
+        assert!(matches!(
+            RedisStore::connect("http://127.0.0.1:1").await,
+            Err(RedisStoreError::Url(_))
+        ));
+    });
+}
+
 /// The example serving the resource in a resource-server scenario: the same scenario runs against
 /// each, so that both drivers of the core's request check are held to the same answers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1314,6 +1501,16 @@ impl ResourceServer {
         }
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"interop","version":"0"}}}"#;
         client.read(request.send(body))
+    }
+
+    /// The answer to an `OPTIONS` request for the endpoint, sent with these headers.
+    fn options_with(&self, headers: &[(&str, &str)]) -> Answer {
+        let client = Browser::new();
+        let mut request = client.agent.options(&self.url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        client.read(request.call())
     }
 
     fn assert_accepts(&self, token: &str) {
@@ -1450,24 +1647,68 @@ fn serves_its_metadata_and_refuses_requests_without_a_token(served: Served) {
     );
     server.assert_refuses_token("abc", 401, "invalid_token", "the access token is malformed");
 
-    // A page of another origin gets 403 before the token is looked at, and a repeated Origin too.
+    // A page of another origin: the MCP server refuses it with 403 before the token is looked at,
+    // saying how to allow it, and a repeated Origin too (the transport's guard against DNS
+    // rebinding); the API takes it with its token, as it takes a page of its own origin.
     let token = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
     let bearer = format!("Bearer {token}");
     server.assert_accepts(&token);
-    let answer = server.initialize_with(&[
-        ("authorization", &bearer),
-        ("origin", "https://evil.example"),
-    ]);
-    assert_eq!(answer.status, 403);
     let own = server.url.replace(served.path(), "");
     let answer = server.initialize_with(&[("authorization", &bearer), ("origin", &own)]);
     server.assert_accepted(&answer);
-    let answer = server.initialize_with(&[
-        ("authorization", &bearer),
-        ("origin", &own),
-        ("origin", &own),
-    ]);
-    assert_eq!(answer.status, 403);
+    let foreign = [("origin", "https://evil.example")];
+    let repeated = [("origin", own.as_str()), ("origin", own.as_str())];
+    for origin in [&foreign[..], &repeated[..]] {
+        let mut headers = vec![("authorization", bearer.as_str())];
+        headers.extend_from_slice(origin);
+        let answer = server.initialize_with(&headers);
+        match served {
+            Served::McpServer => {
+                assert_eq!(answer.status, 403, "{origin:?}");
+                assert_eq!(answer.challenge, None);
+                let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+                assert_eq!(body["error"], "forbidden");
+                let description = body["error_description"].as_str().unwrap();
+                assert!(
+                    description.contains("RequestCheck::allowed_origin"),
+                    "{description}"
+                );
+            }
+            Served::ActixApi => server.assert_accepted(&answer),
+        }
+    }
+    // Without a token: the MCP server still looks at the origin first, the API asks for a token.
+    let answer = server.initialize_with(&foreign);
+    let status = match served {
+        Served::McpServer => 403,
+        Served::ActixApi => 401,
+    };
+    assert_eq!(answer.status, status);
+    // A CORS preflight, from any origin and without a token, is passed on: neither example has a
+    // CORS layer, so each answers 405, as it does any method it does not serve.
+    let preflight = [
+        ("origin", "https://evil.example"),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "authorization"),
+    ];
+    let answer = server.options_with(&preflight);
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.challenge, None);
+    // A plain OPTIONS is checked as any request: without a token, 401.
+    let answer = server.options_with(&[]);
+    assert_eq!(answer.status, 401);
+    assert!(answer.challenge.is_some());
+    if served == Served::ActixApi {
+        // The API naming the origins it takes refuses the others, as the MCP server does.
+        let app = "https://app.example.com";
+        let guarded = ResourceServer::start_with(provider, served, &["--allowed-origin", app]);
+        let answer = guarded.initialize_with(&foreign);
+        assert_eq!(answer.status, 403);
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(body["error"], "forbidden");
+        assert_eq!(guarded.initialize_with(&[("origin", app)]).status, 401);
+        assert_eq!(guarded.options_with(&preflight).status, 405);
+    }
     if served == Served::McpServer {
         // The streamable HTTP transport's own rules: an unknown protocol version gets 400.
         let answer = server.initialize_with(&[
@@ -2338,10 +2579,20 @@ const RESOURCE_SCENARIOS: [ResourceScenario; 9] = [
 ];
 
 /// Scenarios that also need a Redis server.
-const REDIS_SCENARIOS: [(&str, fn()); 1] = [(
-    "axum_login_instances_share_sessions_in_redis",
-    axum_login_instances_share_sessions_in_redis,
-)];
+const REDIS_SCENARIOS: [(&str, fn()); 3] = [
+    (
+        "axum_login_instances_renew_once_together",
+        axum_login_instances_renew_once_together,
+    ),
+    (
+        "axum_login_instances_share_sessions_in_redis",
+        axum_login_instances_share_sessions_in_redis,
+    ),
+    (
+        "redis_store_keeps_sessions_in_redis",
+        redis_store_keeps_sessions_in_redis,
+    ),
+];
 
 fn main() {
     let args = Arguments::from_args();

@@ -12,12 +12,15 @@ use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::protect::ProtectedResource;
+use crate::protect::{Passed, ProtectedResource};
 
 impl ProtectedResource {
     /// The tower layer that lets a request through only with a valid access token, its claims in
     /// the request's extensions (read them with [`Authenticated`](crate::Authenticated)), and
-    /// answers any other with the status, challenge and body the core's check gives it.
+    /// answers any other with the status, challenge and body the core's check gives it. A CORS
+    /// preflight goes through without claims, for a CORS layer inside to answer (or for the
+    /// service's own `405`); a route that runs a handler reading no claims for `OPTIONS` (axum's
+    /// `any`) runs it for a preflight too, so keep such handlers off `OPTIONS`.
     pub fn layer(&self) -> RequireAccessToken {
         RequireAccessToken {
             resource: self.clone(),
@@ -28,7 +31,7 @@ impl ProtectedResource {
 /// The layer of [`ProtectedResource::layer`]: wraps a service (an axum `Router`, a handler, or
 /// another tower service such as an MCP SDK's) so that it only sees requests with a valid access
 /// token, whose [`AccessTokenClaims`](workos_connect::resource_server::AccessTokenClaims) are put in
-/// the request's extensions.
+/// the request's extensions, and CORS preflights, without claims.
 #[derive(Clone, Debug)]
 pub struct RequireAccessToken {
     resource: ProtectedResource,
@@ -86,10 +89,11 @@ where
                 .authenticate(request.method(), &target, request.headers())
                 .await
             {
-                Ok(accepted) => {
+                Ok(Passed::Accepted(accepted)) => {
                     request.extensions_mut().insert(accepted.into_claims());
                     Ok(inner.call(request).await.into_response())
                 }
+                Ok(Passed::Preflight) => Ok(inner.call(request).await.into_response()),
                 Err(refused) => Ok(refused.into_response()),
             }
         })

@@ -50,11 +50,19 @@
 //! | a malformed or repeated header | 400 | `error="invalid_request"` |
 //! | a token with a bad signature, unknown key, wrong `iss` or `aud`, expired or not yet valid | 401 | `error="invalid_token"` |
 //! | a token lacking a required scope | 403 | `error="insufficient_scope"` |
-//! | an `Origin` that is neither the resource's nor [allowed](workos_connect::resource_server::RequestCheck::allowed_origin) | 403 | none |
+//! | a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) | the router's (its CORS layer's) | none: passed on without claims |
+//! | an `Origin` that is neither the resource's nor [allowed](workos_connect::resource_server::RequestCheck::allowed_origin), where origins are guarded (an MCP server's check, [`RequestCheck::mcp_server`](workos_connect::resource_server::RequestCheck::mcp_server)) | 403 | none |
 //! | no key set fetched yet, and the fetch failed | 503 | none |
 //!
 //! Each answer carries a JSON body, `{"error": ..., "error_description": ...}`. Each refusal is
 //! logged through [`tracing`](https://docs.rs/tracing) with its reason, never with the token.
+//!
+//! An API's check, [`RequestCheck::new`](workos_connect::resource_server::RequestCheck::new),
+//! takes pages of any origin: an access token is no ambient credential, so a page of another site
+//! gets in only with a token it holds. Which pages may read the answers is CORS's to say, in a
+//! CORS layer of the app's (tower-http's `CorsLayer`): outside the layer, it answers preflights
+//! and puts its headers on refusals too, so that a page reads why it was refused; inside, it gets
+//! the preflights, which the layer passes on without claims, but not the refusals.
 //! [`ProtectedResource::authenticate`] runs the same check on a `HeaderMap` for a handler of your
 //! own.
 //!
@@ -65,13 +73,12 @@
 //! cookie `HttpOnly` and `SameSite=Lax`, `Secure` on https), and `POST /logout` ends it, refusing
 //! posts from other sites. [`SignedIn`] renews the access token with the refresh token when it
 //! nears its expiry (once for all the requests of a session arriving together), and sends
-//! signed-out browsers to `/login` (401 for API calls).
+//! signed-out browsers to `/login?return_to=<the page>` (401 for API calls).
 //!
 //! ```no_run
 //! use axum::{response::Html, routing::get, Router};
-//! use tower_sessions::MemoryStore;
 //! use workos_connect::{ConnectClient, Scopes};
-//! use workos_connect_axum::{SignedIn, WebLogin};
+//! use workos_connect_axum::{tower_sessions::MemoryStore, SignedIn, WebLogin};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -105,24 +112,78 @@
 //! }
 //! ```
 //!
-//! An app with several instances keeps its sessions in a shared store: any `tower-sessions`
-//! store, such as `tower-sessions-redis-store`'s `RedisStore` in place of the `MemoryStore`
-//! (`examples/axum-login` in the repository takes `--redis-url`).
+//! The login and logout are served at [`LOGIN_PATH`] and [`LOGOUT_PATH`] unless
+//! [`login_path`](WebLoginBuilder::login_path) and [`logout_path`](WebLoginBuilder::logout_path)
+//! say otherwise; [`WebLogin::login_path`] and [`WebLogin::logout_path`] give them to links and
+//! forms. `GET /login?return_to=/reports?year=2025` comes back to that page after the login: a path
+//! on this site only, anything else (`//evil.example`, `https://evil.example`, `/\evil.example`)
+//! is refused with 400. Every refusal of the routes and of [`SignedIn`] but the redirect to the
+//! login carries a JSON body saying why, `{"error": ..., "error_description": ...}` (the codes are
+//! [`LoginError::error`]'s), that quotes no token, code, `state` or session ID.
+//!
+//! ```
+//! use axum::{body::Body, http::Request, Router};
+//! use tower::ServiceExt;
+//! use workos_connect_axum::tower_sessions::MemoryStore;
+//! use workos_connect::ConnectClient;
+//! use workos_connect_axum::WebLogin;
+//! # use workos_connect::jose::KeyCache;
+//! # use workos_connect_axum::Keys;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ConnectClient::new(
+//!     "https://example.authkit.app".parse()?,
+//!     "client_01HXYZ".parse()?,
+//!     "https://app.example.com/auth/callback".parse()?,
+//! );
+//! let login = WebLogin::builder(client)
+//!     .login_path("/auth/login")
+//!     .logout_path("/auth/logout")
+//! #   .keys(Keys::new(KeyCache::new("https://example.authkit.app/oauth2/jwks".parse()?))?)
+//!     .build()?;
+//! let link = format!("<a href=\"{}?return_to=%2Freports\">Log in</a>", login.login_path());
+//! assert_eq!(link, "<a href=\"/auth/login?return_to=%2Freports\">Log in</a>");
+//! let app: Router = Router::new()
+//!     .merge(login.router())
+//!     .layer(login.session_layer(MemoryStore::default()));
+//!
+//! let to_evil = Request::get("/auth/login?return_to=%2F%2Fevil.example").body(Body::empty())?;
+//! let refused = app.oneshot(to_evil).await?;
+//! assert_eq!(refused.status(), 400);
+//! let body = axum::body::to_bytes(refused.into_body(), 4096).await?;
+//! let body: serde_json::Value = serde_json::from_slice(&body)?;
+//! assert_eq!(body["error"], "invalid_return_to");
+//! # Ok(()) }
+//! ```
+//!
+//! The sessions are [`tower-sessions`](tower_sessions) 0.15's, re-exported as
+//! [`workos_connect_axum::tower_sessions`](tower_sessions): take `MemoryStore` and any other of its
+//! types from there, so the app's session layer and this crate's are one version. An app with several
+//! instances keeps its sessions in a shared store: [`RedisStore`] (the `redis` feature) in place of
+//! the `MemoryStore`, or any store implementing `tower-sessions-core` 0.15 (`examples/axum-login` in
+//! the repository takes `--redis-url`).
 //!
 //! `tower-sessions` saves a session's whole record, last write wins: a request that changed its
 //! session (or every request, with `always_save`) writes back, when it ends, the record as it read
 //! it, with the changes. Within one instance, renewals of a session, its logout and a login's new
-//! session ID take turns, and a renewal stores its tokens only over the record it redeemed the
-//! refresh token of, still there. Beyond that the store has the last word: a handler that changes
+//! session ID take turns (renewals across instances too, with [`RedisStore`]: a lock in Redis held
+//! for the renewal, released after it, and expiring should its instance stop mid-renewal), and a
+//! renewal stores its tokens only over the record it redeemed the refresh token of, still there. Beyond that the store has the last word: a handler that changes
 //! the session while another request renews the token may write back the older refresh token (the
 //! next renewal then redeems a spent one, and the server may end the grant), and a request that
 //! renewed the token, or changed the session otherwise, and ends after a logout stores the session
-//! again. A compare-and-set on the session record would close these; `tower-sessions` has none.
+//! again (not with [`RedisStore`], which saves a session only while its key exists). A
+//! compare-and-set on the session record would close the rest; `tower-sessions` has none.
 //!
 //! # Protect an MCP server
 //!
 //! The layer wraps any tower service, so an MCP SDK's streamable HTTP service sits behind it as a
-//! router does; the MCP tools read the claims from the request's extensions. With
+//! router does; the MCP tools read the claims from the request's extensions. An MCP server's
+//! check, [`RequestCheck::mcp_server`](workos_connect::resource_server::RequestCheck::mcp_server),
+//! refuses pages of other origins with 403 unless
+//! [allowed](workos_connect::resource_server::RequestCheck::allowed_origin): the MCP streamable
+//! HTTP transport requires servers to validate `Origin`, against DNS rebinding. With
 //! [`rmcp`](https://docs.rs/rmcp), the official Rust MCP SDK (`examples/mcp-server` in the
 //! repository is the whole program):
 //!
@@ -131,7 +192,7 @@
 //!
 //! let check = AccessTokenCheck::new(issuer, "https://mcp.example.com/mcp".parse()?)
 //!     .require_scopes("mcp:tools".parse()?);
-//! let resource = ProtectedResource::new(RequestCheck::new(check)?)?;
+//! let resource = ProtectedResource::new(RequestCheck::mcp_server(check)?)?;
 //! let config = StreamableHttpServerConfig::default()
 //!     .with_legacy_session_mode(false)
 //!     .with_json_response(true)
@@ -168,6 +229,8 @@ mod layer;
 mod login;
 mod login_error;
 mod protect;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod refused;
 mod renewals;
 mod router;
@@ -182,6 +245,21 @@ pub use keys::{Keys, KeysError};
 pub use layer::{RequireAccessToken, RequireAccessTokenService};
 pub use login::{WebLogin, WebLoginBuilder, WebLoginSetupError, LOGIN_PATH, LOGOUT_PATH};
 pub use login_error::LoginError;
-pub use protect::{ProtectedResource, ProtectedResourceBuilder, SetupError};
+pub use protect::{Passed, ProtectedResource, ProtectedResourceBuilder, SetupError};
 pub use refused::Refused;
 pub use signed_in::{SignInRequired, SignedIn};
+
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreError, DEFAULT_PREFIX};
+
+/// The `tower-sessions` this crate's sessions are made with (0.15, with its `MemoryStore`): name its
+/// types through this path, so that an app's session layer and the login's are one version.
+pub use tower_sessions;
+
+/// The `reqwest` (0.13) this crate's HTTP client is, for [`WebLoginBuilder::http_client`],
+/// [`Keys::with_client`] and [`default_client`].
+pub use reqwest;
+
+/// The Redis client (`fred` 10) under [`RedisStore`], for an app that sets up its own pool.
+#[cfg(feature = "redis")]
+pub use fred;

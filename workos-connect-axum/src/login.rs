@@ -5,11 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, RawQuery, State};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use http::HeaderMap;
+use serde::Deserialize;
 use tower_layer::Stack;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
@@ -23,15 +25,16 @@ use workos_connect::{
 
 use crate::http_client::{body_within, default_client, HttpClientError};
 use crate::keys::{Keys, KeysError};
-use crate::login_error::LoginError;
+use crate::login_error::{LoginError, MAX_RETURN_TO_LEN};
 use crate::renewals::Renewals;
 use crate::same_origin::is_same_origin;
-use crate::session_data::{SessionData, PENDING_KEY};
+use crate::session_data::{SessionData, PENDING_KEY, RETURN_TO_KEY};
 use crate::url_rules::{is_https_or_loopback, is_literal_route};
 
-/// Where [`WebLogin::router`] starts a login.
+/// Where [`WebLogin::router`] starts a login, unless [`WebLoginBuilder::login_path`] says otherwise.
 pub const LOGIN_PATH: &str = "/login";
-/// Where [`WebLogin::router`] ends a session (`POST`).
+/// Where [`WebLogin::router`] ends a session (`POST`), unless [`WebLoginBuilder::logout_path`] says
+/// otherwise.
 pub const LOGOUT_PATH: &str = "/logout";
 
 /// The most of a token endpoint's answer read: three tokens and a few fields.
@@ -44,15 +47,15 @@ const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// that check ID tokens and the HTTP client that redeems codes and refresh tokens.
 ///
 /// [`router`](Self::router) serves `GET /login`, the callback at the redirect URI's path and
-/// `POST /logout`; [`SignedIn`](crate::SignedIn) gives handlers the user and a fresh access token.
+/// `POST /logout` (the login and logout paths are [settings](WebLoginBuilder::login_path));
+/// [`SignedIn`](crate::SignedIn) gives handlers the user and a fresh access token.
 /// Both need a `tower-sessions` session layer and this handle in the request's extensions:
 /// [`session_layer`](Self::session_layer) gives both, with the cookie settings a login needs.
 ///
 /// ```no_run
 /// use axum::{routing::get, Router};
-/// use tower_sessions::MemoryStore;
 /// use workos_connect::{ConnectClient, Scopes};
-/// use workos_connect_axum::{SignedIn, WebLogin};
+/// use workos_connect_axum::{tower_sessions::MemoryStore, SignedIn, WebLogin};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = ConnectClient::new(
@@ -81,10 +84,14 @@ struct Settings {
     http: reqwest::Client,
     after_login: String,
     after_logout: String,
+    login_path: String,
+    logout_path: String,
     refresh_margin: u64,
     token_timeout: Duration,
     /// The redirect URI's origin: the app's own, for the same-origin check.
     origin: String,
+    /// The same origin as a URL, which a `return_to` is resolved against.
+    home: Url,
     secure: bool,
     /// The renewals under way, one per session at a time.
     renewals: Renewals,
@@ -99,6 +106,8 @@ pub struct WebLoginBuilder {
     max_age: Option<Duration>,
     after_login: String,
     after_logout: String,
+    login_path: String,
+    logout_path: String,
     refresh_margin: Duration,
     token_timeout: Duration,
     jwks_uri: Option<Url>,
@@ -118,10 +127,28 @@ pub enum WebLoginSetupError {
     Prompt(#[source] workos_connect::Error),
     /// The redirect URI's path cannot be served as the callback route.
     #[error(
-        "the redirect URI's path {0} cannot be the callback route: it must not be /, {LOGIN_PATH} \
-         or {LOGOUT_PATH}, nor hold what axum reads as a capture"
+        "the redirect URI's path {0} cannot be the callback route: it must not be /, the login path \
+         (default {LOGIN_PATH}) or the logout path (default {LOGOUT_PATH}), nor hold what axum reads \
+         as a capture"
     )]
     CallbackPath(String),
+    /// The [login path](WebLoginBuilder::login_path) cannot be served as a route.
+    #[error(
+        "the login path `{0}` cannot be served: write a plain path such as /auth/login (starting \
+         with a single /, not / alone, printable ASCII without ?, #, \\, or what axum reads as a \
+         capture)"
+    )]
+    LoginPath(String),
+    /// The [logout path](WebLoginBuilder::logout_path) cannot be served as a route.
+    #[error(
+        "the logout path `{0}` cannot be served: write a plain path such as /auth/logout (starting \
+         with a single /, not / alone, printable ASCII without ?, #, \\, or what axum reads as a \
+         capture)"
+    )]
+    LogoutPath(String),
+    /// The login and logout paths are the same.
+    #[error("the login and logout paths are both {0}: give each its own path")]
+    SharedPath(String),
     /// Where to go after login or logout is not a path on this site.
     #[error("`{0}` is not a path on this site: write /something")]
     NotLocalPath(String),
@@ -147,6 +174,8 @@ impl WebLogin {
             max_age: None,
             after_login: "/".to_owned(),
             after_logout: "/".to_owned(),
+            login_path: LOGIN_PATH.to_owned(),
+            logout_path: LOGOUT_PATH.to_owned(),
             refresh_margin: Duration::from_secs(60),
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
             jwks_uri: None,
@@ -155,31 +184,43 @@ impl WebLogin {
         }
     }
 
-    /// The login routes, for any state: `GET /login`, `GET` at the redirect URI's path, and
-    /// `POST /logout`. Merge them into the app's router, inside
+    /// The login routes, for any state: `GET` at the [login path](Self::login_path) (`/login`),
+    /// `GET` at the redirect URI's path, and `POST` at the [logout path](Self::logout_path)
+    /// (`/logout`). Merge them into the app's router, inside
     /// [`session_layer`](Self::session_layer).
     ///
     /// - `/login` keeps a new pending login in the session (a second login in another tab replaces
     ///   the first) and redirects (303) to AuthKit, with PKCE unless the client has a secret, and
     ///   the builder's [`prompt`](WebLoginBuilder::prompt) and
-    ///   [`max_age`](WebLoginBuilder::max_age). An optional `login_hint` query parameter (the
-    ///   email address the user typed, say: `/login?login_hint=ada%40example.com`) is sent on as
-    ///   the login's [`LoginHint`]; an empty one is none, and one the hint's checks refuse is
-    ///   answered 400 ([`LoginError::LoginHint`]).
+    ///   [`max_age`](WebLoginBuilder::max_age).
+    ///   `/login?return_to=/some/page?x=1` comes back to that page after the login rather than to
+    ///   the [page after login](WebLoginBuilder::after_login). It must be a path on this site: it
+    ///   starts with a single `/`, holds at most 2048 bytes of printable ASCII (no spaces, control
+    ///   characters or backslashes: percent-encode them), is not the login or the callback, and,
+    ///   resolved against the redirect URI's origin, stays on that origin; anything else is refused
+    ///   with 400 (`invalid_return_to`), so
+    ///   that a link that went wrong shows rather than lands on the home page. After the login, the
+    ///   browser is sent to that page as an absolute URL on the redirect URI's origin.
+    ///   An optional `login_hint` (the email address the user typed, say:
+    ///   `/login?login_hint=ada%40example.com`) is sent on as the login's [`LoginHint`]; an empty
+    ///   one is none, and one the hint's checks refuse is answered 400 (`invalid_login_hint`,
+    ///   [`LoginError::LoginHint`]).
     /// - The callback checks itself against the pending login; one without the login's `state`
     ///   (another site's made-up callback) is refused with 400 and leaves the session as it was,
     ///   the pending login included, so that the genuine callback still succeeds. One with the
     ///   login's `state` takes the pending login out of the session, whatever comes next (replayed,
     ///   it finds none: 400, and a signed-in session stays signed in), redeems the code, validates
     ///   the ID token, gives the session a new ID (against session fixation) and keeps the user in
-    ///   it, then redirects to the page after login.
+    ///   it, then redirects to the login's `return_to` or the page after login.
     /// - `/logout` refuses a post from another site's page (403), deletes the session and redirects
     ///   to the page after logout.
+    ///
+    /// Each refusal is answered with its status and a JSON body saying why (see [`LoginError`]).
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         Router::new()
-            .route(LOGIN_PATH, get(login))
+            .route(self.login_path(), get(login))
             .route(self.callback_path(), get(callback))
-            .route(LOGOUT_PATH, post(logout))
+            .route(self.logout_path(), post(logout))
             .with_state(self.clone())
     }
 
@@ -201,6 +242,10 @@ impl WebLogin {
         &self,
         store: St,
     ) -> Stack<Extension<WebLogin>, SessionManagerLayer<St>> {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = (&store as &dyn std::any::Any).downcast_ref::<crate::RedisStore>() {
+            self.shared.renewals.share(redis.clone());
+        }
         let secure = self.shared.secure;
         let sessions = SessionManagerLayer::new(store)
             .with_name(if secure { "__Host-session" } else { "session" })
@@ -229,6 +274,45 @@ impl WebLogin {
         self.shared.client.redirect_uri().path()
     }
 
+    /// The path the login is served at (`GET`), for links: [`LOGIN_PATH`] unless
+    /// [set](WebLoginBuilder::login_path) otherwise.
+    pub fn login_path(&self) -> &str {
+        &self.shared.login_path
+    }
+
+    /// The path the logout is served at (`POST`), for forms: [`LOGOUT_PATH`] unless
+    /// [set](WebLoginBuilder::logout_path) otherwise.
+    pub fn logout_path(&self) -> &str {
+        &self.shared.logout_path
+    }
+
+    /// Where to send a browser to log in and come back to `page` (a path and query on this site):
+    /// the login path with `page` as its `return_to`, or the login path alone when `page` is not
+    /// one the login route takes.
+    pub(crate) fn login_returning_to(&self, page: &str) -> String {
+        if is_return_path(page) {
+            let page: String = url::form_urlencoded::byte_serialize(page.as_bytes()).collect();
+            format!("{}?return_to={page}", self.login_path())
+        } else {
+            self.login_path().to_owned()
+        }
+    }
+
+    /// The URL on this site that `return_to` names, if the login route takes it: not the login or
+    /// the callback, where coming back would start the login again or fail.
+    fn return_to_url(&self, return_to: &str) -> Option<Url> {
+        if !is_return_path(return_to) {
+            return None;
+        }
+        let url = self.on_this_site(self.shared.home.join(return_to).ok()?)?;
+        (url.path() != self.login_path() && url.path() != self.callback_path()).then_some(url)
+    }
+
+    /// `url`, if it is on the app's origin.
+    fn on_this_site(&self, url: Url) -> Option<Url> {
+        (url.origin() == self.shared.home.origin()).then_some(url)
+    }
+
     pub(crate) fn refresh_margin(&self) -> u64 {
         self.shared.refresh_margin
     }
@@ -239,6 +323,13 @@ impl WebLogin {
 
     pub(crate) fn renewals(&self) -> &Renewals {
         &self.shared.renewals
+    }
+
+    /// How long a renewal may take, from its token request to its ID token's check: the token
+    /// request's timeout and time for the keys.
+    #[cfg(feature = "redis")]
+    pub(crate) fn renewal_hold(&self) -> Duration {
+        self.shared.token_timeout + Duration::from_secs(10)
     }
 
     /// Redeems the session's refresh token; the session to keep, with the refreshed ID token's
@@ -317,24 +408,38 @@ impl fmt::Debug for WebLogin {
             .field("max_age", &settings.max_age)
             .field("after_login", &settings.after_login)
             .field("after_logout", &settings.after_logout)
+            .field("login_path", &settings.login_path)
+            .field("logout_path", &settings.logout_path)
             .field("refresh_margin", &settings.refresh_margin)
             .finish_non_exhaustive()
     }
 }
 
-/// What `/login` reads from its query, each member optional.
-#[derive(Default, serde::Deserialize)]
-#[serde(default)]
+/// The login route's query, each member optional.
+#[derive(Deserialize)]
 struct LoginQuery {
+    /// The page on this site to come back to after the login.
+    #[serde(default)]
+    return_to: Option<String>,
     /// Who the app expects to log in; checked into a [`LoginHint`].
+    #[serde(default)]
     login_hint: Option<String>,
 }
 
 async fn login(
     State(login): State<WebLogin>,
     session: Session,
-    Query(query): Query<LoginQuery>,
+    query: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Result<Redirect, LoginError> {
+    let Query(query) = query.map_err(|_| LoginError::MalformedLoginQuery)?;
+    let return_to = match query.return_to.as_deref() {
+        Some(return_to) => Some(
+            login
+                .return_to_url(return_to)
+                .ok_or(LoginError::InvalidReturnTo)?,
+        ),
+        None => None,
+    };
     let settings = &login.shared;
     let mut request = settings
         .client
@@ -351,6 +456,14 @@ async fn login(
     }
     let (redirect, pending) = request.build().map_err(LoginError::Authorize)?;
     session.insert(PENDING_KEY, &pending).await?;
+    // Beside the login it belongs to, and replaced with it: a login in another tab without one
+    // must not come back to the page the first asked for.
+    match return_to {
+        Some(url) => session.insert(RETURN_TO_KEY, url.as_str()).await?,
+        None => {
+            session.remove_value(RETURN_TO_KEY).await?;
+        }
+    }
     Ok(Redirect::to(redirect.as_str()))
 }
 
@@ -384,6 +497,7 @@ async fn callback(
             return Err(error.into());
         }
     };
+    let return_to = session.get_value(RETURN_TO_KEY).await?;
     // The callback carries this login's state: it is the answer to this login, and used once,
     // whatever comes next.
     end_pending(&session).await?;
@@ -398,7 +512,15 @@ async fn callback(
     // signed-in session.
     session.cycle_id().await?;
     data.write(&session).await?;
-    Ok(Redirect::to(&login.shared.after_login))
+    // Checked when the login began; again here, as the store is not this process's alone.
+    let page = return_to
+        .as_ref()
+        .and_then(|value| Url::parse(value.as_str()?).ok())
+        .and_then(|url| login.on_this_site(url));
+    Ok(match page {
+        Some(page) => Redirect::to(page.as_str()),
+        None => Redirect::to(&login.shared.after_login),
+    })
 }
 
 /// Whether a callback refused with `error` ends the login in progress: one carrying the login's
@@ -432,6 +554,7 @@ async fn read_pending(session: &Session) -> Result<Option<PendingAuthorization>,
 /// whatever its outcome.
 async fn end_pending(session: &Session) -> Result<(), LoginError> {
     session.remove_value(PENDING_KEY).await?;
+    session.remove_value(RETURN_TO_KEY).await?;
     if session.is_empty().await {
         session.delete().await?;
     } else {
@@ -518,6 +641,20 @@ impl WebLoginBuilder {
         self
     }
 
+    /// The path of the login route (default [`LOGIN_PATH`], `/login`), where links to log in
+    /// point: a plain path on this site, other than `/`, the logout path and the callback's.
+    pub fn login_path(mut self, path: &str) -> Self {
+        path.clone_into(&mut self.login_path);
+        self
+    }
+
+    /// The path of the logout route (default [`LOGOUT_PATH`], `/logout`), where logout forms post:
+    /// a plain path on this site, other than `/`, the login path and the callback's.
+    pub fn logout_path(mut self, path: &str) -> Self {
+        path.clone_into(&mut self.logout_path);
+        self
+    }
+
     /// How long before its expiry [`SignedIn`](crate::SignedIn) renews the access token (default 60
     /// seconds), so that a handler never sends one that expires on its way.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
@@ -561,8 +698,20 @@ impl WebLoginBuilder {
         self.prompts
             .validate()
             .map_err(WebLoginSetupError::Prompt)?;
+        if !is_link_route(&self.login_path) {
+            return Err(WebLoginSetupError::LoginPath(self.login_path));
+        }
+        if !is_link_route(&self.logout_path) {
+            return Err(WebLoginSetupError::LogoutPath(self.logout_path));
+        }
+        if self.login_path == self.logout_path {
+            return Err(WebLoginSetupError::SharedPath(self.login_path));
+        }
         let callback_path = self.client.redirect_uri().path();
-        if !is_route_path(callback_path) || [LOGIN_PATH, LOGOUT_PATH].contains(&callback_path) {
+        if !is_route_path(callback_path)
+            || callback_path == self.login_path
+            || callback_path == self.logout_path
+        {
             return Err(WebLoginSetupError::CallbackPath(callback_path.to_owned()));
         }
         for path in [&self.after_login, &self.after_logout] {
@@ -589,9 +738,14 @@ impl WebLoginBuilder {
             Some(http) => http,
             None => default_client()?,
         };
+        let origin = redirect.origin().ascii_serialization();
+        // A redirect URI is http or https, whose origin is a scheme, a host and a port.
+        let home = Url::parse(&origin)
+            .map_err(|_| WebLoginSetupError::CallbackPath(callback_path.to_owned()))?;
         Ok(WebLogin {
             shared: Arc::new(Settings {
-                origin: redirect.origin().ascii_serialization(),
+                origin,
+                home,
                 secure: redirect.scheme() == "https",
                 client: self.client,
                 scopes: self.scopes,
@@ -601,6 +755,8 @@ impl WebLoginBuilder {
                 http,
                 after_login: self.after_login,
                 after_logout: self.after_logout,
+                login_path: self.login_path,
+                logout_path: self.logout_path,
                 refresh_margin: self.refresh_margin.as_secs(),
                 token_timeout: self.token_timeout,
                 renewals: Renewals::default(),
@@ -613,6 +769,26 @@ impl WebLoginBuilder {
 /// and nothing axum reads as a capture or wildcard.
 fn is_route_path(path: &str) -> bool {
     path != "/" && path.starts_with('/') && is_literal_route(path)
+}
+
+/// Whether `path` can be the login or logout route: a route, and a link that stays on this site as
+/// it is, with or without a query after it (the login's link is a redirect's `Location`).
+fn is_link_route(path: &str) -> bool {
+    is_route_path(path) && is_return_path(path) && !path.contains(['?', '#'])
+}
+
+/// Whether the login route takes `path` as its `return_to`: a path on this site that no browser
+/// reads as another's. `//host` is another host to a browser, and so is `/\host` (browsers read a
+/// backslash as a slash); a scheme (`https:`, `javascript:`) cannot follow a leading `/`; spaces,
+/// control characters and non-ASCII text (which browsers and URL parsers strip or rewrite, each
+/// their own way) are refused rather than guessed at.
+fn is_return_path(path: &str) -> bool {
+    path.len() <= MAX_RETURN_TO_LEN
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && path
+            .bytes()
+            .all(|byte| byte.is_ascii_graphic() && byte != b'\\')
 }
 
 /// Whether `path` stays on this site: `//host` and `/\host` are other sites to a browser.
@@ -634,6 +810,67 @@ mod tests {
         for bad in ["/", "/{id}", "/auth/:id", "/auth/*rest", "callback"] {
             assert!(!is_route_path(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn login_and_logout_routes_are_plain_links_on_the_site() {
+        for good in ["/login", "/auth/sign-in", "/a.b/c_d~e"] {
+            assert!(is_link_route(good), "{good}");
+        }
+        for bad in [
+            "",
+            "/",
+            "login",
+            "//login",
+            "/\\login",
+            "/log in",
+            "/login?next=/",
+            "/login#top",
+            "/caf\u{e9}",
+            "/{id}",
+            "/auth/:id",
+            "/a\r\nb",
+        ] {
+            assert!(!is_link_route(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn return_to_takes_only_paths_on_the_site() {
+        for good in [
+            "/",
+            "/some/path?x=1",
+            "/%2F%2Fevil.com",
+            "/a#frag",
+            "/.well-known/x",
+        ] {
+            assert!(is_return_path(good), "{good}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_RETURN_TO_LEN));
+        for bad in [
+            "",
+            "//evil.com",
+            "/\\evil.com",
+            "/\\\\evil.com",
+            "/a\\b",
+            "https://evil.com",
+            "http:evil.com",
+            "javascript:alert(1)",
+            "\t//evil.com",
+            "/\t/evil.com",
+            "/ /evil",
+            " /a",
+            "/a\r\nLocation: https://evil.com",
+            "/\u{ff0f}\u{ff0f}evil.com",
+            "\u{ff0f}\u{ff0f}evil.com",
+            "/\u{202e}moc.live",
+            "/caf\u{e9}",
+            "evil.com",
+            long.as_str(),
+        ] {
+            assert!(!is_return_path(bad), "{bad:?}");
+        }
+        assert!(is_return_path(&long[..MAX_RETURN_TO_LEN]));
     }
 
     #[test]

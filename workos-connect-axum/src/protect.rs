@@ -20,13 +20,44 @@ use crate::refused::Refused;
 use crate::url_rules::{is_https_or_loopback, is_literal_route};
 
 /// An API or MCP server protected by an issuer's access tokens: the core's [`RequestCheck`]
-/// (what every request must carry, the resource's metadata, the origins allowed) and the keys
+/// (what every request must carry, the resource's metadata, the origins taken) and the keys
 /// that feed it. A cheap handle: clone it freely.
 ///
 /// Made with [`ProtectedResource::new`] or [`ProtectedResource::builder`]; used through
 /// [`layer`](Self::layer) (every request behind it needs a valid token),
 /// [`metadata_router`](Self::metadata_router), or [`authenticate`](Self::authenticate) for a
 /// handler of its own.
+///
+/// Which pages may call it is the check's
+/// [`OriginPolicy`](workos_connect::resource_server::OriginPolicy):
+///
+/// | the check | made for | a request whose `Origin` is another site's |
+/// | --- | --- | --- |
+/// | [`RequestCheck::new`] | an API | checked as any other: an access token is no ambient credential, so a page of another site gets in only with a token it holds; which pages read the answers is the CORS layer's to say |
+/// | [`RequestCheck::mcp_server`] | an MCP server | 403, unless [allowed](RequestCheck::allowed_origin): the MCP streamable HTTP transport requires servers to validate `Origin`, against DNS rebinding |
+///
+/// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) reaches the service inside
+/// the layer either way, without claims, for a CORS layer there (tower-http's `CorsLayer`) to
+/// answer. A CORS layer outside this one answers preflights before the check sees them, and puts
+/// its headers on refusals too, so that a page can read why it was refused.
+///
+/// ```
+/// use workos_connect::resource_server::{AccessTokenCheck, OriginPolicy, RequestCheck};
+///
+/// let tokens = AccessTokenCheck::new(
+///     "https://example.authkit.app".parse()?,
+///     "https://api.example.com/".parse()?,
+/// );
+/// // An API for browser apps: any origin; its CORS layer says which may read the answers.
+/// assert!(RequestCheck::new(tokens.clone())?.takes_any_origin());
+/// // An API that wants the MCP server's guard too, for the pages of one site only:
+/// let guarded = RequestCheck::new(tokens.clone())?.origin_policy(OriginPolicy::AllowedOnly);
+/// let guarded = guarded.allowed_origin("https://app.example.com")?;
+/// assert_eq!(guarded.allowed_origins(), ["https://api.example.com", "https://app.example.com"]);
+/// // An MCP server: its own origin only, unless others are allowed.
+/// assert!(!RequestCheck::mcp_server(tokens)?.takes_any_origin());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct ProtectedResource {
     shared: Arc<Shared>,
@@ -35,6 +66,18 @@ pub struct ProtectedResource {
 struct Shared {
     check: RequestCheck,
     keys: Keys,
+}
+
+/// What [`ProtectedResource::authenticate`] lets pass.
+#[derive(Debug)]
+#[must_use = "pass the request on: with the claims, or a preflight without"]
+pub enum Passed {
+    /// The request's token (and its DPoP proof) passed: its claims.
+    Accepted(AcceptedRequest),
+    /// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), which browsers send
+    /// without credentials: nothing was checked and no one is authenticated. Pass it on without
+    /// claims, for the app's CORS layer to answer.
+    Preflight,
 }
 
 /// How a [`ProtectedResource`] gets its keys, from [`ProtectedResource::builder`].
@@ -109,26 +152,28 @@ impl ProtectedResource {
 
     /// Checks one request of `method` for `target` (its path and query as the client sent them:
     /// axum's `OriginalUri` in a nested router) with `headers`, as [`RequestCheck::check`]
-    /// decides, fetching the keys first when it asks for them (as often as the key cache allows).
+    /// decides, fetching the keys first when it asks for them (as often as the key cache allows):
+    /// the token's claims, or [`Passed::Preflight`] for a CORS preflight, which carries none.
     /// A refusal is logged through `tracing`, never with the token.
     pub async fn authenticate(
         &self,
         method: &Method,
         target: &str,
         headers: &HeaderMap,
-    ) -> Result<AcceptedRequest, Refused> {
+    ) -> Result<Passed, Refused> {
         let Shared { check, keys } = &*self.shared;
         let request = ResourceRequest::from_http(method, target, headers);
         let held = keys.current();
         let decided = match check.check(&request, held.as_deref(), check.now()) {
             RequestDecision::Accept(accepted) => Ok(accepted),
+            RequestDecision::Preflight => return Ok(Passed::Preflight),
             RequestDecision::Refuse(refusal) => Err(refusal),
             RequestDecision::FetchKeys(awaiting) => {
                 let newer = keys.newer_than(held.as_ref()).await;
                 check.resume(awaiting, newer.as_deref(), check.now())
             }
         };
-        decided.map_err(|refusal| {
+        decided.map(Passed::Accepted).map_err(|refusal| {
             tracing::info!(status = refusal.status(), %refusal, "request refused");
             Refused(refusal)
         })

@@ -24,6 +24,10 @@ pub(crate) struct Renewals {
     /// Numbers the queuings and failures in the order they happen: which came first is all the
     /// turns need to know, and a count, unlike a wall clock, never steps back or ties.
     events: AtomicU64,
+    /// The sessions' Redis store, when the app keeps them there: renewals then also take turns
+    /// with the other instances sharing it, through a lock in Redis.
+    #[cfg(feature = "redis")]
+    across: std::sync::OnceLock<crate::RedisStore>,
 }
 
 /// What the requests of one session taking turns tell each other.
@@ -57,6 +61,34 @@ impl Renewals {
         let ticket = self.ticket(id);
         let round = Arc::clone(&ticket.round).lock_owned().await;
         Turn { round, ticket }
+    }
+
+    /// Makes renewals take turns across the instances sharing `store` too.
+    #[cfg(feature = "redis")]
+    pub(crate) fn share(&self, store: crate::RedisStore) {
+        // The first session layer's store: an app has one.
+        let _ = self.across.set(store);
+    }
+
+    /// Session `id`'s turn among the instances sharing its Redis store, after this instance's own
+    /// [`turn`](Self::turn): `Ok(None)` when the sessions are not in Redis. Held at most `hold`,
+    /// so that an instance that stops mid-renewal does not block the others for longer.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn across_instances(
+        &self,
+        id: &Id,
+        hold: std::time::Duration,
+    ) -> Result<Option<crate::redis_store::RenewalLock>, crate::LoginError> {
+        let Some(store) = self.across.get() else {
+            return Ok(None);
+        };
+        match store.renewal_lock(id, hold, hold).await {
+            Ok(Some(lock)) => Ok(Some(lock)),
+            // Held past its term by another instance: that renewal is stuck, and this one must
+            // not redeem the refresh token beside it.
+            Ok(None) => Err(crate::LoginError::RenewalFailed),
+            Err(error) => Err(crate::redis_store::session_error(error).into()),
+        }
     }
 
     /// A place in the turns of session `id`.

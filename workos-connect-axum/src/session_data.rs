@@ -12,6 +12,9 @@ use workos_connect::{
 
 /// The session key of the login in progress.
 pub(crate) const PENDING_KEY: &str = "workos_connect.pending";
+/// The session key of the page to go to after the login in progress, beside it: an absolute URL on
+/// the app's origin.
+pub(crate) const RETURN_TO_KEY: &str = "workos_connect.return_to";
 /// The session key of the signed-in user.
 pub(crate) const USER_KEY: &str = "workos_connect.user";
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::header::ACCEPT;
 use http::request::Parts;
@@ -10,7 +10,7 @@ use http::StatusCode;
 use tower_sessions::Session;
 use workos_connect::{oauth::AccessToken, IdTokenClaims};
 
-use crate::login::{WebLogin, LOGIN_PATH};
+use crate::login::WebLogin;
 use crate::login_error::LoginError;
 use crate::same_origin::{is_safe, is_same_origin};
 use crate::session_data::{remove_user, SessionData};
@@ -25,17 +25,22 @@ use crate::session_data::{remove_user, SessionData};
 /// token is still valid, the handler gets the old one (the next request tries again). Requests of
 /// one session that find the token near expiry together renew it once: the first redeems the
 /// refresh token, the others wait for it and take its tokens, so that a server detecting the reuse
-/// of a rotated refresh token (RFC 9700 section 4.14.2) never sees one redeemed twice. The turns
-/// are per instance: instances sharing a session store each renew on their own. A link followed
+/// of a rotated refresh token (RFC 9700 section 4.14.2) never sees one redeemed twice. With the
+/// sessions in a [`RedisStore`](crate::RedisStore) (feature `redis`), the instances sharing it take
+/// these turns together, through a lock in Redis; with another shared store, each instance renews
+/// on its own. A link followed
 /// from another site (a top-level navigation, the one cross-site request a `SameSite=Lax` cookie
 /// comes with) renews like any visit: a renewal changes nothing the user sees, and brings the next
 /// one forward by the margin at most.
 ///
 /// It refuses with [`SignInRequired`]: a browser asking for a page (`GET` or `HEAD` accepting
-/// `text/html`) is redirected (303) to `/login`; anything else gets 401 (an API call, a form
-/// post). A request that changes something (not `GET`, `HEAD` or `OPTIONS`) coming from another
-/// site's page is refused with 403, so that a handler taking `SignedIn` cannot be driven by
-/// another site's form.
+/// `text/html`) is redirected (303) to the [login path](WebLogin::login_path), with the page it
+/// asked for as the login's `return_to` (`/login?return_to=%2Fpage`) so that the login ends there;
+/// anything else gets 401 (an API call, a form post). A request that changes something (not
+/// `GET`, `HEAD` or `OPTIONS`) coming from another site's page is refused with 403, so that a
+/// handler taking `SignedIn` cannot be driven by another site's form. Refusals other than the
+/// redirect carry [`LoginError`]'s JSON body saying why (`not_signed_in`, `session_expired`,
+/// `cross_site_request`, ...).
 ///
 /// For a page that serves signed-out visitors too, take `Option<SignedIn>`: `None` when nobody is
 /// signed in or the session expired.
@@ -76,7 +81,8 @@ impl SignedIn {
     }
 
     /// Redeems the refresh token now, whatever the access token's expiry, and saves the new tokens
-    /// in the session. Renewals of one session take turns within this instance, each with the
+    /// in the session. Renewals of one session take turns within this instance (and across the
+    /// instances sharing a [`RedisStore`](crate::RedisStore)), each with the
     /// refresh token the one before it stored, so that a server detecting the reuse of a rotated
     /// refresh token never sees one twice; if the renewal before this one failed while this one
     /// waited, this one takes that failure ([`LoginError::RenewalFailed`]) rather than trying
@@ -108,6 +114,27 @@ impl SignedIn {
             return self.redeem_refresh_token().await;
         };
         let mut turn = login.renewals().turn(id).await;
+        // The instances sharing the sessions in Redis take turns too: two redeeming one rotated
+        // refresh token at once would have the server revoke the grant.
+        #[cfg(feature = "redis")]
+        let across = login
+            .renewals()
+            .across_instances(&id, login.renewal_hold())
+            .await?;
+        let renewed = self.renew_in_our_turn(renewal, &mut turn).await;
+        #[cfg(feature = "redis")]
+        if let Some(lock) = across {
+            // Not releasing costs the others a wait until the lock expires, nothing more.
+            let _ = lock.release().await;
+        }
+        renewed
+    }
+
+    async fn renew_in_our_turn(
+        &mut self,
+        renewal: Renewal,
+        turn: &mut crate::renewals::Turn<'_>,
+    ) -> Result<(), LoginError> {
         let seen = self.data.clone();
         self.reread().await?;
         if renewal == Renewal::NearExpiry && self.data != seen {
@@ -177,11 +204,12 @@ impl fmt::Debug for SignedIn {
     }
 }
 
-/// The refusal of [`SignedIn`]: a redirect to `/login` for a browser asking for a page, the
-/// [`LoginError`]'s response otherwise.
+/// The refusal of [`SignedIn`]: a redirect to the login for a browser asking for a page, the
+/// [`LoginError`]'s response (its status and JSON body) otherwise.
 #[derive(Debug)]
 pub struct SignInRequired {
-    page: bool,
+    /// Where a browser asking for a page logs in: the login path, returning to the page.
+    sign_in_at: Option<String>,
     reason: LoginError,
 }
 
@@ -191,9 +219,9 @@ impl SignInRequired {
         &self.reason
     }
 
-    /// Whether it is answered with a redirect to `/login` rather than the reason's status.
+    /// Whether it is answered with a redirect to the login rather than the reason's status.
     pub fn redirects(&self) -> bool {
-        self.page && self.reason.status() == StatusCode::UNAUTHORIZED
+        self.sign_in_at.is_some() && self.reason.status() == StatusCode::UNAUTHORIZED
     }
 }
 
@@ -211,10 +239,11 @@ impl std::error::Error for SignInRequired {
 
 impl IntoResponse for SignInRequired {
     fn into_response(self) -> Response {
-        if self.redirects() {
-            Redirect::to(LOGIN_PATH).into_response()
-        } else {
-            self.reason.into_response()
+        match self.sign_in_at {
+            Some(login) if self.reason.status() == StatusCode::UNAUTHORIZED => {
+                Redirect::to(&login).into_response()
+            }
+            _ => self.reason.into_response(),
         }
     }
 }
@@ -223,15 +252,15 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = SignInRequired;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, SignInRequired> {
-        let page = asks_for_page(parts);
-        match signed_in(parts).await {
-            Ok(Some(user)) => Ok(user),
-            Ok(None) => Err(SignInRequired {
-                page,
-                reason: LoginError::NotSignedIn,
-            }),
-            Err(reason) => Err(SignInRequired { page, reason }),
-        }
+        let reason = match signed_in(parts).await {
+            Ok(Some(user)) => return Ok(user),
+            Ok(None) => LoginError::NotSignedIn,
+            Err(reason) => reason,
+        };
+        Err(SignInRequired {
+            sign_in_at: sign_in_at(parts),
+            reason,
+        })
     }
 }
 
@@ -244,7 +273,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
             // Signed out by expiry or a refused refresh token: a visitor like any other.
             Err(reason) if reason.status() == StatusCode::UNAUTHORIZED => Ok(None),
             Err(reason) => Err(SignInRequired {
-                page: false,
+                sign_in_at: None,
                 reason,
             }),
         }
@@ -294,6 +323,21 @@ async fn signed_in(parts: &Parts) -> Result<Option<SignedIn>, LoginError> {
         }
     }
     Ok(Some(user))
+}
+
+/// Where a browser asking for a page logs in to come back to it, if the request is one.
+fn sign_in_at(parts: &Parts) -> Option<String> {
+    if !asks_for_page(parts) {
+        return None;
+    }
+    let login = parts.extensions.get::<WebLogin>()?;
+    // The whole path, as the browser asked for it: a nested router sees only its own part.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let page = uri.path_and_query().map_or("/", |page| page.as_str());
+    Some(login.login_returning_to(page))
 }
 
 /// Whether the request is a browser's asking for a page, which a redirect to the login serves

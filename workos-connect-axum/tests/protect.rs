@@ -11,18 +11,22 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE, ORIGIN, WWW_AUTHENTICATE};
-use http::{Request, StatusCode};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD,
+    AUTHORIZATION, CONNECTION, CONTENT_TYPE, ORIGIN, WWW_AUTHENTICATE,
+};
+use http::{HeaderMap, Method, Request, StatusCode};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_service::Service;
 use workos_connect::dpop::{DpopChallenge, DpopErrorCode, DpopKey, DpopProofCheck};
 use workos_connect::oauth::{BearerChallenge, BearerError};
-use workos_connect::resource_server::{AccessTokenCheck, RequestCheck};
+use workos_connect::resource_server::{AccessTokenCheck, OriginPolicy, RequestCheck};
 use workos_connect::{jose::KeyCache, oauth::AccessToken};
-use workos_connect_axum::{Authenticated, Keys, ProtectedResource};
+use workos_connect_axum::{Authenticated, Keys, Passed, ProtectedResource};
 
 const ISSUER: &str = "https://example.authkit.app";
 const RESOURCE: &str = "https://api.example.com/mcp";
@@ -564,5 +568,161 @@ async fn a_proof_names_the_path_as_routed_not_with_its_dot_segments_removed() {
             Some(DpopErrorCode::InvalidDpopProof),
             "{path}"
         );
+    }
+}
+
+/// The origin of the browser app calling the resource in the CORS scenarios: not the resource's.
+const APP: &str = "https://app.example.org";
+
+/// Where the app's CORS layer sits, if it has one.
+#[derive(Clone, Copy, PartialEq)]
+enum Cors {
+    None,
+    /// Inside the access token layer: it sees the preflights the check passes on.
+    Inside,
+    /// Outside: it answers preflights itself, and puts its headers on refusals too.
+    Outside,
+}
+
+/// The CORS layer of an app whose pages, of [`APP`], post with a token.
+fn cors_layer() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list([http::HeaderValue::from_static(APP)]))
+        .allow_methods([Method::POST])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+}
+
+/// The resource `check` decides for, with keys from `jwks`, and the app: `POST /mcp` answering the
+/// token's `sub` behind the access token layer, with the app's CORS layer where `cors` says.
+async fn protect_with(jwks: &Jwks, check: RequestCheck, cors: Cors) -> (ProtectedResource, Router) {
+    let keys = Keys::new(KeyCache::new(jwks.url.parse().unwrap())).unwrap();
+    keys.spawn_refresh().unwrap();
+    keys.ready().await.unwrap();
+    let resource = ProtectedResource::builder(check)
+        .keys(keys)
+        .build()
+        .unwrap();
+    async fn whoami(Authenticated(claims): Authenticated) -> String {
+        claims.sub().to_owned()
+    }
+    let mut routes = Router::new().route("/mcp", post(whoami));
+    if cors == Cors::Inside {
+        routes = routes.layer(cors_layer());
+    }
+    let mut app = resource.protect(routes);
+    if cors == Cors::Outside {
+        app = app.layer(cors_layer());
+    }
+    (resource, app)
+}
+
+/// The preflight a page of `origin` sends before a `POST /mcp` carrying a token.
+fn preflight(origin: &str) -> Request<Body> {
+    Request::options("/mcp")
+        .header(ORIGIN, origin)
+        .header(ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn json_body(response: Response) -> Value {
+    let body = to_bytes(response.into_body(), 4096).await.unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[tokio::test]
+async fn a_preflight_reaches_the_cors_layer_inside_for_an_api_and_an_mcp_server() {
+    let jwks = Jwks::start(&["k1"]).await;
+    for check in [
+        RequestCheck::new(tokens()).unwrap(),
+        RequestCheck::mcp_server(tokens()).unwrap(),
+    ] {
+        let (resource, app) = protect_with(&jwks, check, Cors::Inside).await;
+        // No token, another origin: the CORS layer answers, allowing the app's origin.
+        let response = send(&app, preflight(APP)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], APP);
+        assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+        // A page of an origin the CORS layer does not allow gets no grant from it.
+        let response = send(&app, preflight("https://evil.example")).await;
+        assert!(response
+            .headers()
+            .get(ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none());
+        assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+        // For a handler of its own, a preflight is told apart from an authenticated request.
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCESS_CONTROL_REQUEST_METHOD, "POST".parse().unwrap());
+        let passed = resource
+            .authenticate(&Method::OPTIONS, "/mcp", &headers)
+            .await
+            .unwrap();
+        assert!(matches!(passed, Passed::Preflight), "{passed:?}");
+        // A plain OPTIONS, without Access-Control-Request-Method, is checked: 401.
+        let plain = Request::options("/mcp").body(Body::empty()).unwrap();
+        let response = send(&app, plain).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().get(WWW_AUTHENTICATE).is_some());
+    }
+    // Without a CORS layer, a preflight reaches the router, whose `post` route answers 405 without
+    // running the handler.
+    let (_, app) = protect_with(&jwks, RequestCheck::new(tokens()).unwrap(), Cors::None).await;
+    let response = send(&app, preflight(APP)).await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn an_api_takes_pages_of_other_origins_and_an_mcp_server_says_why_it_refuses_them() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let good = token("k1", "mcp:tools");
+
+    // An API: the app's page calls it with its token and reads the answer; without a token it is
+    // asked for one, the challenge readable by the page (the CORS layer outside puts its headers
+    // on refusals too).
+    let (_, api) = protect_with(&jwks, RequestCheck::new(tokens()).unwrap(), Cors::Outside).await;
+    let response = send(&api, request(Some(&good), Some(APP))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], APP);
+    let body = to_bytes(response.into_body(), 1024).await.unwrap();
+    assert_eq!(&body[..], b"user_01");
+    let response = send(&api, request(None, Some(APP))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&response).scope.as_deref(), Some("mcp:tools"));
+    assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], APP);
+
+    // An MCP server: the same page gets 403 whatever its token, and a body saying how to allow it.
+    let (_, mcp) = protect_with(
+        &jwks,
+        RequestCheck::mcp_server(tokens()).unwrap(),
+        Cors::Outside,
+    )
+    .await;
+    let response = send(&mcp, request(Some(&good), Some(APP))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+    assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], APP);
+    let body = json_body(response).await;
+    assert_eq!(body["error"], "forbidden");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("RequestCheck::allowed_origin"),
+        "{description}"
+    );
+    assert!(!description.contains(&good), "{description}");
+    // Once allowed, or with the guard switched off, the page gets in.
+    for check in [
+        RequestCheck::mcp_server(tokens())
+            .unwrap()
+            .allowed_origin(APP)
+            .unwrap(),
+        RequestCheck::mcp_server(tokens())
+            .unwrap()
+            .origin_policy(OriginPolicy::Any),
+    ] {
+        let (_, app) = protect_with(&jwks, check, Cors::Outside).await;
+        let response = send(&app, request(Some(&good), Some(APP))).await;
+        assert_eq!(response.status(), StatusCode::OK);
     }
 }

@@ -12,14 +12,16 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use tower_sessions::cookie::time::{Duration as CookieDuration, OffsetDateTime};
-use tower_sessions::session::{Id, Record};
-use tower_sessions::{MemoryStore, SessionStore};
 use workos_connect::{
     jose::KeyCache,
     oauth::{ClientSecret, Prompt},
     ConnectClient, Scopes,
 };
+use workos_connect_axum::tower_sessions::cookie::time::{
+    Duration as CookieDuration, OffsetDateTime,
+};
+use workos_connect_axum::tower_sessions::session::{Id, Record};
+use workos_connect_axum::tower_sessions::{MemoryStore, SessionStore};
 use workos_connect_axum::{Keys, SignedIn, WebLogin, WebLoginSetupError};
 
 const USER_KEY: &str = "workos_connect.user";
@@ -268,7 +270,20 @@ async fn every_login_sends_the_prompt_and_max_age_and_the_hint_it_is_given() {
         );
     }
 
-    // A hint the checks refuse: 400, saying where, never quoting it, and no login started.
+    // Beside a return_to.
+    let answer = send(
+        &app,
+        get_with("/login?return_to=/files&login_hint=ada%40example.com", None),
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(
+        location.ends_with("&login_hint=ada%40example.com"),
+        "{location}"
+    );
+
+    // A hint the checks refuse: 400 with a fixed body that never quotes it, and no login started.
     let long = format!("/login?login_hint=ada{}", "x".repeat(300));
     for path in [
         "/login?login_hint=ada%0A%40example.com",
@@ -278,10 +293,17 @@ async fn every_login_sends_the_prompt_and_max_age_and_the_hint_it_is_given() {
         let answer = send(&app, get_with(path, None)).await;
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{path}");
         assert!(answer.headers().get("set-cookie").is_none(), "{path}");
-        let message = text(answer).await;
-        assert!(message.contains("login_hint"), "{message}");
-        assert!(!message.contains("ada"), "{message}");
+        let body: Value = serde_json::from_str(&text(answer).await).unwrap();
+        assert_eq!(body["error"], "invalid_login_hint", "{path}");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.contains("login_hint"), "{description}");
+        assert!(!description.contains("ada"), "{description}");
     }
+    // Given twice, the query cannot be read.
+    let twice = send(&app, get_with("/login?login_hint=a&login_hint=b", None)).await;
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_str(&text(twice).await).unwrap();
+    assert_eq!(body["error"], "invalid_login_query");
 }
 
 #[tokio::test]
@@ -348,14 +370,17 @@ async fn signed_out_requests_are_refused_or_sent_to_the_login() {
         "anonymous"
     );
     let api = send(&app, get_with("/me", None)).await;
-    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refusal(api, &[]).await,
+        (StatusCode::UNAUTHORIZED, "not_signed_in".to_owned())
+    );
     let page = Request::get("/me")
         .header("accept", "text/html,application/xhtml+xml")
         .body(Body::empty())
         .unwrap();
     let page = send(&app, page).await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
-    assert_eq!(page.headers()["location"], "/login");
+    assert_eq!(page.headers()["location"], "/login?return_to=%2Fme");
     let posted = send(&app, post_from("/me", None, "same-origin")).await;
     assert_eq!(posted.status(), StatusCode::UNAUTHORIZED);
 }
@@ -1097,4 +1122,590 @@ async fn copies_of_one_callback_arriving_together_redeem_its_code_once() {
             .unwrap()
             .push((400, json!({"error": "invalid_grant"})));
     }
+}
+
+/// `value` as a query parameter's value.
+fn query_value(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The answer's JSON body, after checking it is declared as JSON.
+async fn json_body(response: Response) -> Value {
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = text(response).await;
+    serde_json::from_str(&body).unwrap_or_else(|error| panic!("{error}: {body}"))
+}
+
+/// A refusal's status, and its body's `error`, checked to hold no `secrets` and a description.
+async fn refusal(response: Response, secrets: &[&str]) -> (StatusCode, String) {
+    let status = response.status();
+    let body = json_body(response).await;
+    let shown = body.to_string();
+    for secret in secrets {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{shown}"
+    );
+    (
+        status,
+        body["error"].as_str().expect("an error code").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn build_refuses_login_and_logout_paths_that_cannot_be_served() {
+    let domain = "https://example.authkit.app";
+    let builder =
+        || WebLogin::builder(client(domain, "https://app.example.com/callback")).keys(idle_keys());
+    for path in [
+        "",
+        "/",
+        "login",
+        "//login",
+        "/\\login",
+        "/{id}",
+        "/a/:id",
+        "/log in",
+        "/login?x=1",
+    ] {
+        let built = builder().login_path(path).build();
+        assert!(
+            matches!(&built, Err(WebLoginSetupError::LoginPath(got)) if got == path),
+            "{path:?}: {built:?}"
+        );
+        let built = builder().logout_path(path).build();
+        assert!(
+            matches!(&built, Err(WebLoginSetupError::LogoutPath(got)) if got == path),
+            "{path:?}: {built:?}"
+        );
+    }
+    let built = builder().login_path("/auth").logout_path("/auth").build();
+    assert!(
+        matches!(built, Err(WebLoginSetupError::SharedPath(_))),
+        "{built:?}"
+    );
+    let built = builder().login_path("/logout").build();
+    assert!(
+        matches!(built, Err(WebLoginSetupError::SharedPath(_))),
+        "{built:?}"
+    );
+    for taken in [
+        builder().login_path("/callback"),
+        builder().logout_path("/callback"),
+    ] {
+        let built = taken.build();
+        assert!(
+            matches!(built, Err(WebLoginSetupError::CallbackPath(_))),
+            "{built:?}"
+        );
+    }
+    let message = builder()
+        .login_path("/{id}")
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("/{id}") && message.contains("/auth/login"),
+        "{message}"
+    );
+    // The default login path is free for the callback once the login is served elsewhere.
+    let moved = WebLogin::builder(client(domain, "https://app.example.com/login"))
+        .login_path("/auth/login")
+        .keys(idle_keys())
+        .build()
+        .unwrap();
+    assert_eq!(
+        (
+            moved.login_path(),
+            moved.logout_path(),
+            moved.callback_path()
+        ),
+        ("/auth/login", "/logout", "/login")
+    );
+}
+
+#[tokio::test]
+async fn the_routes_are_served_at_the_paths_set() {
+    let store = MemoryStore::default();
+    let login = WebLogin::builder(client(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/auth/callback",
+    ))
+    .login_path("/auth/sign-in")
+    .logout_path("/auth/sign-out")
+    .keys(idle_keys())
+    .build()
+    .unwrap();
+    assert_eq!(login.login_path(), "/auth/sign-in");
+    assert_eq!(login.logout_path(), "/auth/sign-out");
+    let app = app(&login, store.clone());
+
+    let started = send(&app, get_with("/auth/sign-in", None)).await;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    assert!(started.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("https://example.authkit.app/oauth2/authorize?"));
+    assert_eq!(
+        send(&app, get_with("/login", None)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let cookie = signed_in_session(&store, now() + 3600, None).await;
+    assert_eq!(
+        send(&app, post_from("/logout", Some(&cookie), "same-origin"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let cross = send(
+        &app,
+        post_from("/auth/sign-out", Some(&cookie), "cross-site"),
+    )
+    .await;
+    assert_eq!(
+        refusal(cross, &[&cookie["session=".len()..]]).await,
+        (StatusCode::FORBIDDEN, "cross_site_request".to_owned())
+    );
+    let out = send(
+        &app,
+        post_from("/auth/sign-out", Some(&cookie), "same-origin"),
+    )
+    .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored_user(&store, &cookie).await, None);
+
+    // A page asking for a signed-in user sends the browser to the login path set, to come back.
+    let page = Request::get("/me?tab=a%20b&x=1")
+        .header("accept", "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&app, page).await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.headers()["location"],
+        "/auth/sign-in?return_to=%2Fme%3Ftab%3Da%2520b%26x%3D1"
+    );
+}
+
+#[tokio::test]
+async fn a_nested_page_returns_to_its_whole_path() {
+    let login = web_login(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/callback",
+    );
+    let app = Router::new()
+        .nest("/account", Router::new().route("/me", get(me)))
+        .merge(login.router())
+        .layer(login.session_layer(MemoryStore::default()));
+    let page = Request::get("/account/me")
+        .header("accept", "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&app, page).await;
+    assert_eq!(
+        page.headers()["location"],
+        "/login?return_to=%2Faccount%2Fme"
+    );
+    // A request for a path no browser should be sent back to logs in without one.
+    let page = Request::get("//evil.example.com/me")
+        .header("accept", "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let page = send(
+        &Router::new()
+            .route("//evil.example.com/me", get(me))
+            .merge(login.router())
+            .layer(login.session_layer(MemoryStore::default())),
+        page,
+    )
+    .await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn return_to_off_the_site_is_refused_before_any_session() {
+    let login = web_login(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/callback",
+    );
+    let app = app(&login, MemoryStore::default());
+    let long = format!("/{}", "a".repeat(2048));
+    for evil in [
+        "//evil.com",
+        "/\\evil.com",
+        "/\\\\evil.com",
+        "https://evil.com",
+        "http:evil.com",
+        "javascript:alert(1)",
+        "\t//evil.com",
+        "/\t/evil.com",
+        "/ /evil",
+        "/a\r\nSet-Cookie: x=1",
+        "\u{ff0f}\u{ff0f}evil.com",
+        "/\u{ff0f}evil.com",
+        "/\u{202e}moc.live",
+        "evil.com",
+        "",
+        long.as_str(),
+        // Back to the login would start it again, on and on.
+        "/login?return_to=/",
+        "/./login",
+        "/callback?code=x",
+    ] {
+        let answer = send(
+            &app,
+            get_with(&format!("/login?return_to={}", query_value(evil)), None),
+        )
+        .await;
+        assert!(
+            answer.headers().get("set-cookie").is_none(),
+            "{evil:?}: no login started"
+        );
+        assert_eq!(
+            refusal(answer, &["evil"]).await,
+            (StatusCode::BAD_REQUEST, "invalid_return_to".to_owned()),
+            "{evil:?}"
+        );
+    }
+    let twice = send(&app, get_with("/login?return_to=/a&return_to=/b", None)).await;
+    assert_eq!(
+        refusal(twice, &[]).await,
+        (StatusCode::BAD_REQUEST, "invalid_login_query".to_owned())
+    );
+    // Other parameters are not the login's business.
+    let other = send(&app, get_with("/login?utm_source=mail", None)).await;
+    assert_eq!(other.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn refusals_of_the_routes_say_why_and_quote_no_secret() {
+    let endpoint = TokenEndpoint::default();
+    endpoint.answers.lock().unwrap().push((
+        400,
+        json!({"error": "invalid_grant", "error_description": "grant SECRET-DESC gone"}),
+    ));
+    let domain = start_token_endpoint(endpoint.clone()).await;
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        MemoryStore::default(),
+    );
+    let started = send(&app, get_with("/login", None)).await;
+    let state = state_of(&started);
+    let cookie = set_cookie(&started).split(';').next().unwrap().to_owned();
+    let session_id = &cookie["session=".len()..];
+
+    let forged = send(
+        &app,
+        get_with("/callback?code=CODE-7Q&state=STATE-9Z", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(
+        refusal(forged, &["CODE-7Q", "STATE-9Z", &state, session_id]).await,
+        (StatusCode::BAD_REQUEST, "state_mismatch".to_owned())
+    );
+    let elsewhere = send(
+        &app,
+        get_with("/callback?code=CODE-7Q&state=STATE-9Z", None),
+    )
+    .await;
+    assert_eq!(
+        refusal(elsewhere, &["CODE-7Q", "STATE-9Z"]).await,
+        (StatusCode::BAD_REQUEST, "no_login_in_progress".to_owned())
+    );
+    let mix_up = send(
+        &app,
+        get_with(
+            &format!("/callback?code=CODE-7Q&state={state}&iss=https://EVIL-ISS.example"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refusal(mix_up, &["CODE-7Q", &state, "EVIL-ISS"]).await,
+        (StatusCode::BAD_REQUEST, "issuer_mismatch".to_owned())
+    );
+
+    // The provider's own words stay out; its standard code comes through.
+    let started = send(&app, get_with("/login", Some(&cookie))).await;
+    let state = state_of(&started);
+    let denied = send(
+        &app,
+        get_with(
+            &format!(
+                "/callback?error=access_denied&error_description=SECRET-DESC&error_uri=https://SECRET-URI.example&state={state}"
+            ),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refusal(denied, &["SECRET", &state]).await,
+        (StatusCode::FORBIDDEN, "access_denied".to_owned())
+    );
+    let started = send(&app, get_with("/login", Some(&cookie))).await;
+    let state = state_of(&started);
+    let odd = send(
+        &app,
+        get_with(
+            &format!("/callback?error=SECRET_made_up&state={state}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refusal(odd, &["SECRET", &state]).await,
+        (StatusCode::BAD_REQUEST, "authorization_failed".to_owned())
+    );
+
+    let started = send(&app, get_with("/login", Some(&cookie))).await;
+    let state = state_of(&started);
+    let refused = send(
+        &app,
+        get_with(
+            &format!("/callback?code=CODE-7Q&state={state}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refusal(refused, &["CODE-7Q", &state, "SECRET"]).await,
+        (StatusCode::UNAUTHORIZED, "invalid_grant".to_owned())
+    );
+    let verifier = endpoint.forms.lock().unwrap()[0]["code_verifier"].clone();
+    let replayed = send(
+        &app,
+        get_with(
+            &format!("/callback?code=CODE-7Q&state={state}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refusal(replayed, &["CODE-7Q", &state, &verifier]).await,
+        (StatusCode::BAD_REQUEST, "no_login_in_progress".to_owned())
+    );
+
+    // A token endpoint nobody answers at.
+    let down = app_for_domain("http://127.0.0.1:9");
+    let started = send(&down, get_with("/login", None)).await;
+    let state = state_of(&started);
+    let cookie = set_cookie(&started).split(';').next().unwrap().to_owned();
+    let unreachable = send(
+        &down,
+        get_with(
+            &format!("/callback?code=CODE-7Q&state={state}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refusal(unreachable, &["CODE-7Q", &state]).await,
+        (StatusCode::BAD_GATEWAY, "provider_unreachable".to_owned())
+    );
+}
+
+fn app_for_domain(domain: &str) -> Router {
+    app(
+        &web_login(domain, "http://127.0.0.1:3000/callback"),
+        MemoryStore::default(),
+    )
+}
+
+#[tokio::test]
+async fn refusals_of_signed_in_say_why_and_quote_no_token() {
+    let endpoint = TokenEndpoint::default();
+    endpoint.answers.lock().unwrap().push((
+        400,
+        json!({"error": "invalid_grant", "error_description": "SECRET-DESC"}),
+    ));
+    let domain = start_token_endpoint(endpoint).await;
+    let store = MemoryStore::default();
+    let app = app(
+        &web_login(&domain, "http://127.0.0.1:3000/callback"),
+        store.clone(),
+    );
+    let anonymous = send(&app, get_with("/me", None)).await;
+    assert_eq!(
+        refusal(anonymous, &[]).await,
+        (StatusCode::UNAUTHORIZED, "not_signed_in".to_owned())
+    );
+    let expired = signed_in_session(&store, now() - 1, None).await;
+    let answer = send(&app, get_with("/me", Some(&expired))).await;
+    assert_eq!(
+        refusal(answer, &["at_1", &expired["session=".len()..]]).await,
+        (StatusCode::UNAUTHORIZED, "session_expired".to_owned())
+    );
+    let revoked = signed_in_session(&store, now() - 1, Some("rt_REVOKED")).await;
+    let answer = send(&app, get_with("/me", Some(&revoked))).await;
+    assert_eq!(
+        refusal(answer, &["at_1", "rt_REVOKED", "SECRET"]).await,
+        (StatusCode::UNAUTHORIZED, "invalid_grant".to_owned())
+    );
+    let signed_in = signed_in_session(&store, now() + 3600, None).await;
+    let cross = send(&app, post_from("/me", Some(&signed_in), "cross-site")).await;
+    assert_eq!(
+        refusal(cross, &["at_1", &signed_in["session=".len()..]]).await,
+        (StatusCode::FORBIDDEN, "cross_site_request".to_owned())
+    );
+    let bare: Router =
+        Router::new()
+            .route("/me", get(me))
+            .layer(tower_sessions::SessionManagerLayer::new(
+                MemoryStore::default(),
+            ));
+    assert_eq!(
+        refusal(send(&bare, get_with("/me", None)).await, &[]).await,
+        (StatusCode::INTERNAL_SERVER_ERROR, "server_error".to_owned())
+    );
+}
+
+/// A fake AuthKit domain that logs anyone in: its token endpoint answers every code with an ID
+/// token for `user_01` carrying the nonce set, signed with the test key its JWKS publishes.
+#[derive(Clone, Default)]
+struct Provider {
+    issuer: Arc<Mutex<String>>,
+    nonce: Arc<Mutex<String>>,
+}
+
+fn signing_key() -> jsonwebtoken::EncodingKey {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/id_token_test_key.pem"
+    );
+    jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(path).unwrap()).unwrap()
+}
+
+async fn provider_token(State(provider): State<Provider>) -> Json<Value> {
+    let claims = json!({
+        "iss": *provider.issuer.lock().unwrap(), "sub": "user_01", "aud": "client_01",
+        "exp": now() + 300, "iat": now(), "nonce": *provider.nonce.lock().unwrap(),
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("k1".to_owned());
+    let id_token = jsonwebtoken::encode(&header, &claims, &signing_key()).unwrap();
+    Json(json!({
+        "access_token": "at_1", "token_type": "Bearer", "expires_in": 300, "id_token": id_token,
+    }))
+}
+
+async fn provider_keys() -> Json<Value> {
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&signing_key(), jsonwebtoken::Algorithm::RS256)
+            .unwrap();
+    jwk.common.key_id = Some("k1".to_owned());
+    Json(json!({ "keys": [jwk] }))
+}
+
+/// The provider on a loopback port; its domain.
+async fn start_provider(provider: Provider) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let domain = format!("http://{}", listener.local_addr().unwrap());
+    provider.issuer.lock().unwrap().clone_from(&domain);
+    let router = Router::new()
+        .route("/oauth2/token", post(provider_token))
+        .route("/oauth2/jwks", get(provider_keys))
+        .with_state(provider);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    domain
+}
+
+/// A parameter of the authorize URL `GET /login` redirected to.
+fn authorize_param(login: &Response, name: &str) -> String {
+    let location = login.headers()["location"].to_str().unwrap();
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("no {name} in {location}"))
+}
+
+#[tokio::test]
+async fn a_login_comes_back_to_its_return_to_on_the_apps_origin() {
+    let provider = Provider::default();
+    let domain = start_provider(provider.clone()).await;
+    let login = WebLogin::builder(client(&domain, "http://127.0.0.1:3000/callback"))
+        .after_login("/welcome")
+        .build()
+        .unwrap();
+    let app = app(&login, MemoryStore::default());
+    // Logs in from `/login` plus `query` with the cookie `cookie`; where the callback sends the
+    // browser, and the session's cookie.
+    let log_in = |query: String, cookie: Option<String>| {
+        let app = app.clone();
+        let provider = provider.clone();
+        async move {
+            let started = send(&app, get_with(&format!("/login{query}"), cookie.as_deref())).await;
+            assert_eq!(started.status(), StatusCode::SEE_OTHER, "{query}");
+            let cookie = match started.headers().get("set-cookie") {
+                Some(_) => set_cookie(&started).split(';').next().unwrap().to_owned(),
+                None => cookie.expect("a session"),
+            };
+            *provider.nonce.lock().unwrap() = authorize_param(&started, "nonce");
+            let state = authorize_param(&started, "state");
+            let finished = send(
+                &app,
+                get_with(&format!("/callback?code=c&state={state}"), Some(&cookie)),
+            )
+            .await;
+            let status = finished.status();
+            let location = finished.headers().get("location").cloned();
+            let new_cookie = finished.headers().get("set-cookie").cloned();
+            assert_eq!(status, StatusCode::SEE_OTHER, "{}", text(finished).await);
+            let cookie = new_cookie
+                .map(|value| {
+                    value
+                        .to_str()
+                        .unwrap()
+                        .split(';')
+                        .next()
+                        .unwrap()
+                        .to_owned()
+                })
+                .unwrap_or(cookie);
+            (location.unwrap().to_str().unwrap().to_owned(), cookie)
+        }
+    };
+
+    let (location, cookie) = log_in(
+        format!("?return_to={}", query_value("/some/path?x=1#top")),
+        None,
+    )
+    .await;
+    assert_eq!(location, "http://127.0.0.1:3000/some/path?x=1#top");
+    assert_eq!(
+        text(send(&app, get_with("/", Some(&cookie))).await).await,
+        "user_01"
+    );
+    let (location, _) = log_in(String::new(), None).await;
+    assert_eq!(location, "/welcome");
+    // Percent-encoded slashes are a path on this origin, and stay one; dot segments cannot make
+    // the path start with `//` where a browser would read a host.
+    for (return_to, expected) in [
+        ("/%2F%2Fevil.com", "http://127.0.0.1:3000/%2F%2Fevil.com"),
+        ("/%5C%5Cevil.com", "http://127.0.0.1:3000/%5C%5Cevil.com"),
+        ("/.//evil.com", "http://127.0.0.1:3000//evil.com"),
+        ("/a/..//evil.com", "http://127.0.0.1:3000//evil.com"),
+    ] {
+        let (location, _) = log_in(format!("?return_to={}", query_value(return_to)), None).await;
+        assert_eq!(location, expected, "{return_to}");
+        let resolved = url::Url::parse("http://127.0.0.1:3000/")
+            .unwrap()
+            .join(&location)
+            .unwrap();
+        assert_eq!(resolved.host_str(), Some("127.0.0.1"), "{location}");
+        assert_eq!(resolved.port(), Some(3000), "{location}");
+    }
+
+    // A second login in the same session, without return_to, forgets the first one's.
+    let first = send(&app, get_with("/login?return_to=%2Ffirst", None)).await;
+    let cookie = set_cookie(&first).split(';').next().unwrap().to_owned();
+    let (location, _) = log_in(String::new(), Some(cookie)).await;
+    assert_eq!(location, "/welcome");
 }

@@ -53,3 +53,12 @@ pub use mcp_auth::McpAuth;
 #[cfg(feature = "rmcp")]
 pub use rmcp_client::AuthorizedClient;
 pub use send::{default_client, send, send_for_answer, Answer, SendError, MAX_ANSWER_BYTES};
+
+/// The `reqwest` (0.13) every driver here sends with: name its types through this path, so that
+/// the client given to [`log_in`] or [`send`] is the version they take.
+pub use reqwest;
+
+/// The official Rust MCP SDK (`rmcp` 3.11) that [`AuthorizedClient`] is a transport client of:
+/// name its types through this path, so that the transport and the client are one version.
+#[cfg(feature = "rmcp")]
+pub use rmcp;

@@ -1,26 +1,36 @@
 //! A JSON API on actix-web protected by AuthKit access tokens: `workos-connect`'s `RequestCheck`
-//! decides each request (the `Origin`, the token, its DPoP proof, the answer to a refusal), and a
-//! small loop on reqwest keeps the issuer's keys with the core's `KeyCache`.
+//! decides each request in a middleware (CORS preflights passed on, the token, its DPoP proof, the
+//! answer to a refusal), and a small loop on reqwest keeps the issuer's keys with the core's
+//! `KeyCache`.
 //!
 //! ```text
 //! cargo run -p actix-api -- --issuer https://<sub>.authkit.app --resource http://127.0.0.1:8000/api --scope api:read
 //! ```
 //!
-//! `GET /api` (any method) answers who the token was issued to; the resource's metadata
-//! (RFC 9728) is served at its well-known URL, and every refusal carries the challenge that tells
-//! clients where to log in. With `--dpop` it also takes DPoP-bound tokens (RFC 9449); with
+//! `GET` or `POST /api` answers who the token was issued to; the resource's metadata (RFC 9728)
+//! is served at its well-known URL, and every refusal carries the challenge that tells clients
+//! where to log in. With `--dpop` it also takes DPoP-bound tokens (RFC 9449); with
 //! `--require-dpop` only those.
+//!
+//! As an API, it takes pages of any origin (an access token is no ambient credential; a CORS
+//! middleware such as actix-cors, wrapped around the app, says which pages may read the answers),
+//! unless `--allowed-origin` names the only ones it takes. A CORS preflight passes the middleware
+//! on: here the route answers it 405, having no CORS middleware to answer it.
 
-use std::future::Future;
+use std::future::{ready, Ready};
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::ErrorInternalServerError;
 use actix_web::http::StatusCode;
-use actix_web::{web, App, FromRequest, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{
+    web, App, FromRequest, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError,
+};
 use clap::Parser;
 use tokio::sync::Notify;
 use url::Url;
@@ -48,7 +58,8 @@ struct Options {
     /// Space-separated scopes every request needs
     #[arg(long, default_value = "api:read")]
     scope: ScopeList,
-    /// Web origins whose pages may call the API (a request with any other `Origin` is refused)
+    /// Web origins whose pages alone may call the API, besides its own (a request with any other
+    /// `Origin` is refused); without it, pages of any origin may
     #[arg(long = "allowed-origin")]
     allowed_origins: Vec<String>,
     /// Address to serve on
@@ -77,8 +88,8 @@ struct Api {
     keys: Arc<Keys>,
 }
 
-/// The checked caller of a request: take it as a handler's argument, and the handler runs only
-/// for requests the check accepts.
+/// The checked caller of a request, which [`require_token`] put in it: take it as a handler's
+/// argument on a route behind that middleware.
 struct Authenticated(AcceptedRequest);
 
 /// A refused request, answered as the refusal says.
@@ -111,40 +122,68 @@ impl ResponseError for Refused {
 
 impl FromRequest for Authenticated {
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Authenticated, actix_web::Error>>>>;
+    type Future = Ready<Result<Authenticated, actix_web::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let Some(api) = request.app_data::<web::Data<Api>>() else {
-                return Err(actix_web::error::ErrorInternalServerError(
-                    "the app holds no Api",
-                ));
-            };
-            // The target as the client sent it: the DPoP proof names it.
-            let target = request
-                .uri()
-                .path_and_query()
-                .map_or("/", |target| target.as_str());
-            let headers = request.headers().iter();
-            let sent = ResourceRequest::new(request.method().as_str(), target)
-                .headers(headers.map(|(name, value)| (name.as_str(), value.as_bytes())));
-            let held = api.keys.current();
-            let decided = match api.check.check(&sent, held.as_deref(), api.check.now()) {
-                RequestDecision::Accept(accepted) => Ok(accepted),
-                RequestDecision::Refuse(refusal) => Err(refusal),
-                RequestDecision::FetchKeys(awaiting) => {
-                    let newer = api.keys.newer_than(held.as_ref()).await;
-                    api.check
-                        .resume(awaiting, newer.as_deref(), api.check.now())
-                }
-            };
-            decided.map(Authenticated).map_err(|refusal| {
-                eprintln!("request refused ({}): {refusal}", refusal.status());
-                Refused(refusal).into()
-            })
-        })
+        // A route outside the middleware is a mistake in the app, never a request let through.
+        let caller = request.extensions().get::<AcceptedRequest>().cloned();
+        ready(caller.map(Authenticated).ok_or_else(|| {
+            ErrorInternalServerError("the route is not behind require_token: no checked caller")
+        }))
     }
+}
+
+/// What the check let through.
+enum Passed {
+    /// A request with a valid token: its caller.
+    Accepted(AcceptedRequest),
+    /// A CORS preflight, which carries no token: passed on without a caller.
+    Preflight,
+}
+
+/// The middleware in front of the protected route: passes on a request with a valid token, its
+/// checked caller in the request's extensions, and a CORS preflight without one, for a CORS
+/// middleware (or the route's 405) to answer; answers any other as the refusal says.
+async fn require_token(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let Some(api) = request.app_data::<web::Data<Api>>().cloned() else {
+        return Err(ErrorInternalServerError("the app holds no Api"));
+    };
+    let decided = {
+        // The target as the client sent it: the DPoP proof names it.
+        let target = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |target| target.as_str());
+        let headers = request.headers().iter();
+        let sent = ResourceRequest::new(request.method().as_str(), target)
+            .headers(headers.map(|(name, value)| (name.as_str(), value.as_bytes())));
+        let held = api.keys.current();
+        match api.check.check(&sent, held.as_deref(), api.check.now()) {
+            RequestDecision::Accept(accepted) => Ok(Passed::Accepted(accepted)),
+            RequestDecision::Preflight => Ok(Passed::Preflight),
+            RequestDecision::Refuse(refusal) => Err(refusal),
+            RequestDecision::FetchKeys(awaiting) => {
+                let newer = api.keys.newer_than(held.as_ref()).await;
+                api.check
+                    .resume(awaiting, newer.as_deref(), api.check.now())
+                    .map(Passed::Accepted)
+            }
+        }
+    };
+    match decided {
+        Ok(Passed::Accepted(accepted)) => {
+            request.extensions_mut().insert(accepted);
+        }
+        Ok(Passed::Preflight) => {}
+        Err(refusal) => {
+            eprintln!("request refused ({}): {refusal}", refusal.status());
+            return Err(Refused(refusal).into());
+        }
+    }
+    next.call(request).await
 }
 
 /// The protected route: who the token was issued to.
@@ -330,7 +369,12 @@ async fn serve(options: Options) -> Result<(), String> {
         App::new()
             .app_data(api.clone())
             .route(&metadata_route, web::get().to(metadata))
-            .route(&protected, web::to(whoami))
+            .service(
+                web::resource(&protected)
+                    .wrap(from_fn(require_token))
+                    .route(web::get().to(whoami))
+                    .route(web::post().to(whoami)),
+            )
     })
     .bind(options.listen)
     .map_err(|error| error.to_string())?;

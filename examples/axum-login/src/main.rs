@@ -29,14 +29,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use clap::Parser;
 use sha2::{Digest, Sha256};
-use tower_sessions::MemoryStore;
-use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, Pool, ReconnectPolicy};
-use tower_sessions_redis_store::RedisStore;
 use workos_connect::{
     oauth::{ClientSecret, Prompts},
     ConnectClient,
 };
-use workos_connect_axum::{LoginError, SignedIn, WebLogin};
+use workos_connect_axum::tower_sessions::MemoryStore;
+use workos_connect_axum::{LoginError, RedisStore, SignedIn, WebLogin};
 
 /// A web backend that logs users in with WorkOS Connect.
 #[derive(Parser)]
@@ -147,13 +145,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .merge(login.router());
     let app = match &options.redis_url {
         None => app.layer(login.session_layer(MemoryStore::default())),
-        Some(url) => {
-            let policy = ReconnectPolicy::new_exponential(0, 100, 5_000, 2);
-            let redis = Pool::new(Config::from_url(url)?, None, None, Some(policy), 2)?;
-            // Connected before serving, so that a wrong URL stops the server at once.
-            redis.init().await?;
-            app.layer(login.session_layer(RedisStore::new(redis)))
-        }
+        Some(url) => app.layer(login.session_layer(RedisStore::connect(url).await?)),
     };
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     eprintln!("serving http://{}/", options.listen);

@@ -24,18 +24,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser};
-use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
-    ElicitationAction, ElicitationCapability, ErrorData, Implementation, JsonObject,
-    ProtocolVersion,
-};
-use rmcp::service::{
-    ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient,
-    ServiceError,
-};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::ClientHandler;
 use url::Url;
 use workos_connect::dpop::DpopKey;
 use workos_connect::{
@@ -51,6 +39,18 @@ use workos_connect::{
     token_exchange::TokenExchangeError,
     ClientId, RedirectUri,
 };
+use workos_connect_reqwest::rmcp::model::{
+    CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
+    ElicitationAction, ElicitationCapability, ErrorData, Implementation, JsonObject,
+    ProtocolVersion,
+};
+use workos_connect_reqwest::rmcp::service::{
+    ClientInitializeError, ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient,
+    ServiceError,
+};
+use workos_connect_reqwest::rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use workos_connect_reqwest::rmcp::transport::StreamableHttpClientTransport;
+use workos_connect_reqwest::rmcp::ClientHandler;
 use workos_connect_reqwest::{
     AuthorizedClient, Browser, FollowRedirect, LoginError, LoopbackRedirect, McpAuth, UserBrowser,
 };

@@ -3,8 +3,8 @@
 //! `$anchor`, `if`/`then`/`else`...) survived the client's parsing; `rmcp` keeps the schema as a
 //! JSON object, so none is lost.
 
-use rmcp::model::{CallToolRequestParams, JsonObject, Tool};
 use serde_json::Value;
+use workos_connect_reqwest::rmcp::model::{CallToolRequestParams, JsonObject, Tool};
 
 /// The echo tool and the tool whose schema it receives.
 #[derive(Clone, Debug)]

@@ -125,7 +125,7 @@ async fn serve(options: Options) -> Result<(), Failure> {
     } else if options.dpop {
         tokens = tokens.dpop(DpopProofCheck::new());
     }
-    let mut check = RequestCheck::new(tokens)?;
+    let mut check = RequestCheck::mcp_server(tokens)?;
     for origin in &options.allowed_origins {
         check = check.allowed_origin(origin)?;
     }
