@@ -59,6 +59,8 @@ fn deserializable_types_run_their_constructors_checks() {
     assert!(serde_json::from_str::<AccessToken>(r#""at\r\nX-Injected: 1""#).is_err());
     assert!(serde_json::from_str::<RefreshToken>(r#""""#).is_err());
     assert!(serde_json::from_str::<IdToken>(r#""a.b.\u202e""#).is_err());
+    assert!(serde_json::from_str::<workos_connect::oauth::LoginHint>(r#""ada\n""#).is_err());
+    assert!(serde_json::from_str::<workos_connect::oauth::Prompts>(r#""none consent""#).is_err());
     // Stored credentials are checked again when read back: a method that needs a secret has one.
     assert!(serde_json::from_str::<ClientCredentials>(
         r#"{"issuer":"https://as.example","client_id":"c","token_endpoint_auth_method":"client_secret_post"}"#

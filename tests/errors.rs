@@ -1,8 +1,9 @@
 //! A table of bad inputs, each mapped to the error variant it must give, and messages that say what to fix.
 
 use workos_connect::{
-    oauth::Field, AuthKitDomain, ClientId, ConnectClient, Error, Nonce, PkceVerifier, RedirectUri,
-    Scope, Scopes, State,
+    oauth::{Field, LoginHint, Prompts},
+    AuthKitDomain, ClientId, ConnectClient, Error, Nonce, PkceVerifier, RedirectUri, Scope, Scopes,
+    State,
 };
 
 /// Which constructor an input goes through.
@@ -389,6 +390,18 @@ fn messages_name_the_value_or_rule_and_the_fix() {
             "openid\u{a0}email".parse::<Scopes>().unwrap_err(),
             &["\"openid\\u{a0}email\""],
         ),
+        (
+            "none login".parse::<Prompts>().unwrap_err(),
+            &["`none`", "`login`", "send one or the other"],
+        ),
+        (
+            "login Consent".parse::<Prompts>().unwrap_err(),
+            &["\"Consent\"", "`consent`", "`select_account`"],
+        ),
+        (
+            LoginHint::new("").unwrap_err(),
+            &["login_hint", "0 characters", "1 to 256"],
+        ),
     ];
     for (error, fragments) in cases {
         let message = error.to_string();
@@ -408,5 +421,19 @@ fn errors_about_secrets_never_quote_them() {
     ] {
         assert!(!error.to_string().contains("super-secret"), "{error}");
         assert!(!format!("{error:?}").contains("super-secret"), "{error:?}");
+    }
+}
+
+#[test]
+fn errors_about_login_hints_never_quote_them() {
+    for hint in [
+        "ada@example.com\n".to_owned(),
+        "ada@example.com\u{202e}".to_owned(),
+        format!("ada@example.com{}", "x".repeat(300)),
+    ] {
+        let error = LoginHint::new(&hint).unwrap_err();
+        assert!(!error.to_string().contains("ada"), "{error}");
+        assert!(!format!("{error:?}").contains("ada"), "{error:?}");
+        assert!(error.to_string().contains("login_hint"), "{error}");
     }
 }

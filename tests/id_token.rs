@@ -275,6 +275,142 @@ fn leeway_is_configurable() {
     );
 }
 
+/// A login sent with `max_age`, checked by the client's clock.
+fn pending_with_max_age(max_age: Duration) -> PendingAuthorization {
+    client().authorize().max_age(max_age).build().unwrap().1
+}
+
+#[test]
+fn a_login_with_max_age_needs_a_recent_enough_auth_time() {
+    let pending = pending_with_max_age(Duration::from_secs(600));
+    let with_auth_time = |auth_time: Option<u64>| {
+        let mut claims = claims(&pending);
+        if let Some(auth_time) = auth_time {
+            claims["auth_time"] = json!(auth_time);
+        }
+        sign(&claims)
+    };
+    let check = |token: &IdToken| pending.id_token().validate(token, &jwks());
+
+    assert_eq!(
+        check(&with_auth_time(None)),
+        Err(IdTokenError::MissingAuthTime)
+    );
+    let recent = check(&with_auth_time(Some(NOW - 30))).unwrap();
+    assert_eq!(recent.auth_time, Some(NOW - 30));
+    // Past the limit but within the 60-second leeway, then beyond it.
+    assert!(check(&with_auth_time(Some(NOW - 600 - 60))).is_ok());
+    assert_eq!(
+        check(&with_auth_time(Some(NOW - 600 - 61))),
+        Err(IdTokenError::AuthenticationTooOld {
+            auth_time: NOW - 661,
+            max_age: 600
+        })
+    );
+    assert_eq!(
+        pending
+            .id_token()
+            .leeway(0)
+            .validate(&with_auth_time(Some(NOW - 601)), &jwks()),
+        Err(IdTokenError::AuthenticationTooOld {
+            auth_time: NOW - 601,
+            max_age: 600
+        })
+    );
+    let message = IdTokenError::AuthenticationTooOld {
+        auth_time: NOW - 661,
+        max_age: 600,
+    }
+    .to_string();
+    assert!(message.contains("600 s") && message.contains("log the user in again"));
+    assert!(IdTokenError::MissingAuthTime
+        .to_string()
+        .contains("max_age"));
+
+    // A login without `max_age` takes a token without `auth_time`, or with an old one.
+    let plain = self::pending();
+    assert!(plain
+        .id_token()
+        .validate(&sign(&claims(&plain)), &jwks())
+        .is_ok());
+}
+
+#[test]
+fn max_age_zero_takes_an_authentication_made_just_now() {
+    let pending = pending_with_max_age(Duration::ZERO);
+    let signed_at = |auth_time: u64| {
+        let mut claims = claims(&pending);
+        claims["auth_time"] = json!(auth_time);
+        sign(&claims)
+    };
+    assert!(pending
+        .id_token()
+        .validate(&signed_at(NOW), &jwks())
+        .is_ok());
+    assert!(pending
+        .id_token()
+        .validate(&signed_at(NOW - 45), &jwks())
+        .is_ok());
+    assert!(matches!(
+        pending.id_token().validate(&signed_at(NOW - 3600), &jwks()),
+        Err(IdTokenError::AuthenticationTooOld { max_age: 0, .. })
+    ));
+}
+
+/// As the web login keeps it: serialized into the session, read back at the callback.
+#[test]
+fn a_pending_read_back_still_enforces_max_age() {
+    let (_, pending) = client()
+        .authorize()
+        .max_age(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let back: PendingAuthorization =
+        serde_json::from_str(&serde_json::to_string(&pending).unwrap()).unwrap();
+    let mut old = claims(&back);
+    old["auth_time"] = json!(NOW - 3600);
+    assert!(matches!(
+        back.id_token()
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
+            .validate(&sign(&old), &jwks()),
+        Err(IdTokenError::AuthenticationTooOld { .. })
+    ));
+}
+
+#[test]
+fn any_check_can_require_a_recent_authentication() {
+    // A login made without `max_age`, checked before a sensitive action.
+    let pending = pending();
+    let mut claims = claims(&pending);
+    claims["auth_time"] = json!(NOW - 1_000);
+    let token = sign(&claims);
+    assert!(pending.id_token().validate(&token, &jwks()).is_ok());
+    let recent = |seconds| pending.id_token().max_age(Duration::from_secs(seconds));
+    assert!(recent(3_600).validate(&token, &jwks()).is_ok());
+    assert_eq!(
+        recent(300).validate(&token, &jwks()),
+        Err(IdTokenError::AuthenticationTooOld {
+            auth_time: NOW - 1_000,
+            max_age: 300
+        })
+    );
+    // A device login's check too, which has no pending login.
+    let device = workos_connect::device::DeviceClient::new(
+        &"https://example.authkit.app".parse().unwrap(),
+        "client_1".parse().unwrap(),
+    );
+    claims.as_object_mut().unwrap().remove("nonce");
+    claims.as_object_mut().unwrap().remove("auth_time");
+    assert_eq!(
+        device
+            .id_token()
+            .clock(workos_connect::oauth::FixedClock(at(NOW)))
+            .max_age(Duration::from_secs(300))
+            .validate(&sign(&claims), &jwks()),
+        Err(IdTokenError::MissingAuthTime)
+    );
+}
+
 #[test]
 fn a_crit_header_is_refused() {
     let pending = pending();

@@ -1,7 +1,8 @@
 //! Property tests: every constructor either accepts its input or refuses it with a documented error,
 //! accepted inputs come back exactly from the authorize URL, scopes print and parse back, secrets accept
 //! exactly their alphabet, domains yield clean issuers, a callback yields a code only for the
-//! login's own state, and a device login's user code is taken only when a terminal can show it.
+//! login's own state, a device login's user code is taken only when a terminal can show it, and a
+//! login hint is taken whole or refused at a position.
 //!
 //! Each property runs at least 10,000 cases; `PROPTEST_CASES` raises that, never lowers it.
 
@@ -1508,4 +1509,61 @@ fn the_token_type_property_exercises_accepted_uris() {
         }
     }
     assert!(taken > 50, "only {taken} of 200 plausible URIs were taken");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Property: a login hint is taken or refused at a position, and comes back exactly from the URL
+// ---------------------------------------------------------------------------------------------------
+
+/// Hints around the rules: printable text, tricky characters, and lengths about the limit.
+fn login_hint_input() -> BoxedStrategy<String> {
+    prop_oneof![
+        4 => "[a-z0-9.+_-]{1,20}@[a-z0-9-]{1,12}\\.example",
+        2 => tricky_string(40),
+        1 => "[ -~é]{250,262}",
+        1 => any::<String>(),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_login_hint_is_taken_whole_or_refused_at_a_position(input in login_hint_input()) {
+        use workos_connect::oauth::LoginHint;
+        let client = ConnectClient::new(
+            "https://example.authkit.app".parse().unwrap(),
+            "client_1".parse().unwrap(),
+            "https://app.example/cb".parse().unwrap(),
+        );
+        match LoginHint::new(&input) {
+            Ok(hint) => {
+                let chars = input.chars().count();
+                prop_assert!((1..=LoginHint::MAX_LEN).contains(&chars), "{} characters", chars);
+                prop_assert!(!input.chars().any(char::is_control), "{:?}", input);
+                let (redirect, _) = client.authorize().login_hint(hint).build().unwrap();
+                let url = Url::parse(redirect.as_str()).unwrap();
+                let query = url.query().unwrap_or_default();
+                prop_assert!(query.bytes().all(is_strict_query_byte), "{}", query);
+                let hints: Vec<String> = url
+                    .query_pairs()
+                    .filter(|(name, _)| name == "login_hint")
+                    .map(|(_, value)| value.into_owned())
+                    .collect();
+                prop_assert_eq!(hints, vec![input.clone()]);
+            }
+            Err(error) => {
+                // A refused character is neither printable ASCII nor a space.
+                check_position(&error, &input, |c| c == ' ' || c.is_ascii_graphic())?;
+                let is_login_hint_error = matches!(
+                    error,
+                    Error::ControlCharacter { field: Field::LoginHint, .. }
+                        | Error::InvalidCharacter { field: Field::LoginHint, .. }
+                        | Error::Length { field: Field::LoginHint, min: 1, max: 256, .. }
+                );
+                prop_assert!(is_login_hint_error, "{:?}", error);
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -32,9 +33,10 @@ pub(crate) struct App {
 /// cookie until the callback.
 ///
 /// Serde uses the standard OAuth names: `client_id`, `redirect_uri`, `scope` (space-separated, as
-/// sent), `state`, `nonce` and `code_verifier` (the last only with PKCE, `state` only if one was sent),
-/// plus `issuer` (the AuthKit domain the login went to) and `created_at` (Unix seconds). Its `Debug`
-/// hides the secrets.
+/// sent), `state`, `nonce`, `code_verifier` and `max_age` (the last only if sent, in seconds;
+/// `code_verifier` only with PKCE, `state` only if one was sent), plus `issuer` (the AuthKit domain
+/// the login went to) and `created_at` (Unix seconds). Its `Debug` hides the secrets. A record
+/// written before `max_age` existed reads back as a login without it.
 ///
 /// Reading one back checks every field as its constructor does, and the whole as
 /// [`build`](crate::AuthorizeRequest::build) did: the scopes must be a valid request, and a login
@@ -66,6 +68,8 @@ pub struct PendingAuthorization {
     nonce: Nonce,
     code_verifier: Option<PkceVerifier>,
     created_at: u64,
+    /// The `max_age` sent, in seconds.
+    max_age: Option<u64>,
 }
 
 impl PendingAuthorization {
@@ -77,6 +81,7 @@ impl PendingAuthorization {
         nonce: Nonce,
         code_verifier: Option<PkceVerifier>,
         created_at: u64,
+        max_age: Option<u64>,
     ) -> Self {
         PendingAuthorization {
             app,
@@ -85,6 +90,7 @@ impl PendingAuthorization {
             nonce,
             code_verifier,
             created_at,
+            max_age,
         }
     }
 
@@ -128,6 +134,12 @@ impl PendingAuthorization {
     pub fn code_verifier(&self) -> Option<&PkceVerifier> {
         self.code_verifier.as_ref()
     }
+
+    /// The `max_age` sent, in whole seconds, if any: the ID token check of
+    /// [`id_token`](Self::id_token) enforces it.
+    pub fn max_age(&self) -> Option<Duration> {
+        self.max_age.map(Duration::from_secs)
+    }
 }
 
 impl PendingAuthorization {
@@ -164,13 +176,21 @@ impl PendingAuthorization {
     /// Validate it before using the access token: for an application without PKCE, the `nonce` in
     /// the ID token is what ties the code to this login. For the ID token of a refresh, which carries
     /// no `nonce`, use [`ConnectClient::refreshed_id_token`](crate::ConnectClient::refreshed_id_token).
+    ///
+    /// A login sent with [`max_age`](crate::AuthorizeRequest::max_age) is checked against it: the
+    /// token must carry `auth_time`, no older than the limit plus the leeway (see
+    /// [`IdTokenCheck::max_age`]).
     pub fn id_token(&self) -> IdTokenCheck<'_> {
-        IdTokenCheck::for_login(
+        let check = IdTokenCheck::for_login(
             self.issuer().issuer(),
             self.client_id().as_str(),
             self.nonce(),
         )
-        .with_clock(&self.app.clock)
+        .with_clock(&self.app.clock);
+        match self.max_age {
+            Some(seconds) => check.max_age(Duration::from_secs(seconds)),
+            None => check,
+        }
     }
 }
 
@@ -185,6 +205,7 @@ impl fmt::Debug for PendingAuthorization {
             .field("nonce", &self.nonce)
             .field("code_verifier", &self.code_verifier)
             .field("created_at", &self.created_at)
+            .field("max_age", &self.max_age)
             .finish()
     }
 }
@@ -203,6 +224,8 @@ struct Written<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     code_verifier: Option<&'a PkceVerifier>,
     created_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_age: Option<u64>,
 }
 
 /// The serde form, read back; each field checks itself as it is read.
@@ -223,6 +246,9 @@ struct Read {
     #[serde(default)]
     code_verifier: Option<PkceVerifier>,
     created_at: u64,
+    /// Absent from a record written before `max_age` existed, or for a login that sent none.
+    #[serde(default)]
+    max_age: Option<u64>,
 }
 crate::oauth::json_object::object_only!(Read);
 
@@ -237,6 +263,7 @@ impl Serialize for PendingAuthorization {
             nonce: &self.nonce,
             code_verifier: self.code_verifier.as_ref(),
             created_at: self.created_at,
+            max_age: self.max_age,
         }
         .serialize(serializer)
     }
@@ -270,6 +297,7 @@ impl<'de> Deserialize<'de> for PendingAuthorization {
             nonce: read.nonce,
             code_verifier: read.code_verifier,
             created_at: read.created_at,
+            max_age: read.max_age,
         })
     }
 }
@@ -344,6 +372,46 @@ mod tests {
                 "{scope:?}"
             );
         }
+    }
+
+    #[test]
+    fn max_age_is_kept_and_a_record_from_before_it_still_reads() {
+        let (_, pending) = client()
+            .authorize()
+            .max_age(Duration::from_secs(600))
+            .build()
+            .unwrap();
+        let json = serde_json::to_value(&pending).unwrap();
+        assert_eq!(json["max_age"], 600);
+        let back: PendingAuthorization = serde_json::from_value(json).unwrap();
+        assert_eq!(back.max_age(), Some(Duration::from_secs(600)));
+        assert!(format!("{back:?}").contains("max_age: Some(600)"));
+
+        let (_, without) = client().authorize().build().unwrap();
+        assert!(serde_json::to_value(&without)
+            .unwrap()
+            .get("max_age")
+            .is_none());
+
+        // A record as this crate wrote it before `max_age` existed.
+        let written_before = serde_json::json!({
+            "issuer": "https://example.authkit.app",
+            "client_id": "client_1",
+            "redirect_uri": "https://app.example/cb",
+            "scope": "openid offline_access",
+            "state": "st",
+            "nonce": "n-0S6_WzA2Mj",
+            "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            "created_at": 1_700_000_000u64,
+        });
+        let old: PendingAuthorization = serde_json::from_value(written_before).unwrap();
+        assert_eq!(old.max_age(), None);
+        assert_eq!(old.nonce().secret(), "n-0S6_WzA2Mj");
+        assert_eq!(old.scopes(), Scope::OpenId | Scope::OfflineAccess);
+
+        let mut bad = serde_json::to_value(&pending).unwrap();
+        bad["max_age"] = "600".into();
+        assert!(serde_json::from_value::<PendingAuthorization>(bad).is_err());
     }
 
     #[test]

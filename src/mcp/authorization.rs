@@ -17,6 +17,7 @@ use crate::oauth::credential::RefreshToken;
 use crate::oauth::encoding::push_query_value;
 use crate::oauth::identifier::{Issuer, Resource};
 use crate::oauth::pkce::PkceVerifier;
+use crate::oauth::prompt_name::Prompt;
 use crate::oauth::redirect_uri::RedirectUri;
 use crate::oauth::scope_list::ScopeList;
 use crate::oauth::secret::{Nonce, State};
@@ -227,6 +228,7 @@ impl AuthorizationClient {
             resource,
             state: None,
             verifier: None,
+            prompt: None,
         }
     }
 
@@ -390,7 +392,7 @@ impl fmt::Debug for AuthorizationClient {
 ///
 /// The URL's parameters, in order: `response_type=code`, `client_id`, `redirect_uri`, `scope` (when
 /// any), `state`, `nonce` (only with the `openid` scope), `code_challenge`,
-/// `code_challenge_method=S256`, `resource`.
+/// `code_challenge_method=S256`, `resource`, `prompt` (when given).
 #[derive(Debug)]
 #[must_use = "call `build` to get the URL"]
 pub struct LoginRequest<'c> {
@@ -400,6 +402,7 @@ pub struct LoginRequest<'c> {
     resource: Resource,
     state: Option<State>,
     verifier: Option<PkceVerifier>,
+    prompt: Option<Prompt>,
 }
 
 impl LoginRequest<'_> {
@@ -419,6 +422,35 @@ impl LoginRequest<'_> {
     /// Uses the caller's PKCE verifier instead of a fresh one.
     pub fn pkce(mut self, verifier: PkceVerifier) -> Self {
         self.verifier = Some(verifier);
+        self
+    }
+
+    /// Sends `prompt` (OpenID Connect Core section 3.1.2.1), one value: `consent`, say, which some
+    /// authorization servers require before they issue a refresh token for `offline_access`, and
+    /// which the MCP specification lets a client send. One value, so that the request cannot hold
+    /// `none` beside another; none by default.
+    ///
+    /// ```
+    /// # use workos_connect::{discovery::AuthorizationServerMetadata, mcp::AuthorizationClient};
+    /// # use workos_connect::registration::{ClientCredentials, TokenEndpointAuth};
+    /// use workos_connect::oauth::Prompt;
+    /// # let issuer: workos_connect::oauth::Issuer = "https://example.authkit.app".parse()?;
+    /// # let metadata = AuthorizationServerMetadata::parse(br#"{"issuer":"https://example.authkit.app",
+    /// #   "authorization_endpoint":"https://example.authkit.app/oauth2/authorize",
+    /// #   "token_endpoint":"https://example.authkit.app/oauth2/token",
+    /// #   "code_challenge_methods_supported":["S256"]}"#, &issuer)?;
+    /// # let credentials = ClientCredentials::pre_registered(issuer, "client_01HXYZ".parse()?, None, TokenEndpointAuth::None)?;
+    /// # let client = AuthorizationClient::new(&metadata, credentials)?;
+    /// let (redirect, _pending) = client
+    ///     .login("http://127.0.0.1:8976/callback".parse()?, "https://mcp.example.com/mcp".parse()?)
+    ///     .scopes("mcp:tools offline_access".parse::<workos_connect::oauth::ScopeList>()?)
+    ///     .prompt(Prompt::Consent)
+    ///     .build();
+    /// assert!(redirect.as_str().ends_with("&prompt=consent"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompt = Some(prompt);
         self
     }
 
@@ -459,6 +491,10 @@ impl LoginRequest<'_> {
         url.push_str(verifier.challenge().as_str());
         url.push_str("&code_challenge_method=S256&resource=");
         push_query_value(&mut url, self.resource.as_str());
+        if let Some(prompt) = self.prompt {
+            url.push_str("&prompt=");
+            url.push_str(prompt.as_str());
+        }
         (
             AuthorizeResponse::new(url),
             PendingLogin {
@@ -684,8 +720,12 @@ mod tests {
         let (redirect, _) = client
             .login(redirect_uri(), resource())
             .scopes("openid mcp:tools".parse::<ScopeList>().unwrap())
+            .prompt(Prompt::Consent)
             .build();
         let url = Url::parse(redirect.as_str()).unwrap();
+        assert!(url
+            .query_pairs()
+            .any(|pair| pair == ("prompt".into(), "consent".into())));
         let names: Vec<String> = url
             .query_pairs()
             .map(|(name, _)| name.into_owned())

@@ -7,7 +7,7 @@ use serde::Serialize;
 /// The authorize endpoint's answer: the `url` to redirect the user to.
 ///
 /// Serializes as the endpoint's documented response, `{"url": "..."}`. Its `Debug` hides the `state` and
-/// `nonce` values, so the response can be logged.
+/// `nonce` values, and the `login_hint`, which names a user, so the response can be logged.
 ///
 /// ```
 /// # use workos_connect::ConnectClient;
@@ -59,7 +59,7 @@ impl fmt::Debug for AuthorizeResponse {
         for (i, pair) in query.split('&').enumerate() {
             redacted.push(if i == 0 { '?' } else { '&' });
             match pair.split_once('=') {
-                Some((name @ ("state" | "nonce"), _)) => {
+                Some((name @ ("state" | "nonce" | "login_hint"), _)) => {
                     redacted.push_str(name);
                     redacted.push_str("=..");
                 }

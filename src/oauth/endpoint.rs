@@ -17,6 +17,7 @@ pub(crate) const AUTHORIZATION_REQUEST_PARAMETERS: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "resource",
+    "prompt",
 ];
 
 /// The parameters the token, device authorization and introspection requests write into their

@@ -1,10 +1,12 @@
 //! The error of every constructor and builder: every way an input can be refused.
 //!
-//! It sits on the bottom floor: scope errors name the [`Scope`] they are about, whose name sits
-//! below it (`scope_name`), while the parsing of scopes sits above it (`scope`).
+//! It sits on the bottom floor: scope and prompt errors name the [`Scope`] or [`Prompt`] they are
+//! about, whose names sit below it (`scope_name`, `prompt_name`), while the parsing of scopes and
+//! prompts sits above it (`scope`, `prompt`).
 
 use std::fmt;
 
+use crate::oauth::prompt_name::Prompt;
 use crate::oauth::scope_name::Scope;
 
 /// Which input an [`Error`] is about, named as on the wire.
@@ -35,6 +37,10 @@ pub enum Field {
     IdToken,
     /// A device code (`DeviceCode`).
     DeviceCode,
+    /// `prompt`.
+    Prompt,
+    /// `login_hint`.
+    LoginHint,
 }
 
 impl Field {
@@ -53,6 +59,8 @@ impl Field {
             Field::RefreshToken => "refresh_token",
             Field::IdToken => "id_token",
             Field::DeviceCode => "device_code",
+            Field::Prompt => "prompt",
+            Field::LoginHint => "login_hint",
         }
     }
 
@@ -68,6 +76,14 @@ impl Field {
             }
             Field::Scope => {
                 "scope names are printable ASCII without spaces, `\"` or `\\` (RFC 6749 section 3.3)"
+            }
+            Field::Prompt => {
+                "prompt values are `none`, `login`, `consent` and `select_account`, separated by single \
+                 spaces (OpenID Connect Core section 3.1.2.1)"
+            }
+            Field::LoginHint => {
+                "a login hint is text a person could type: no control, bidirectional-override or \
+                 invisible characters"
             }
             Field::ClientId
             | Field::State
@@ -391,6 +407,43 @@ pub enum Error {
     ScopeRequiresOpenId {
         /// The scope that needs `openid`.
         scope: Scope,
+    },
+
+    /// A `prompt` value that OpenID Connect does not define. Values are case-sensitive.
+    #[error(
+        "unknown prompt value {token:?}; OpenID Connect defines `none`, `login`, `consent` and \
+         `select_account`"
+    )]
+    UnknownPrompt {
+        /// The unknown value as given.
+        token: String,
+    },
+
+    /// A `prompt` value listed twice.
+    #[error("prompt value `{prompt}` is listed twice; list each value once")]
+    DuplicatePrompt {
+        /// The value listed twice.
+        prompt: Prompt,
+    },
+
+    /// An empty entry in a `prompt` string: a leading, trailing or doubled space.
+    #[error(
+        "prompt string has an empty entry at byte {index}; separate prompt values with exactly one space"
+    )]
+    PromptSeparator {
+        /// Byte offset of the empty entry.
+        index: usize,
+    },
+
+    /// `prompt=none` combined with another value, which OpenID Connect Core section 3.1.2.1
+    /// forbids: `none` asks the server to show no page, the other value asks for one.
+    #[error(
+        "prompt `none` cannot be combined with `{other}` (OpenID Connect Core section 3.1.2.1): \
+         `none` shows the user no page and `{other}` asks for one; send one or the other"
+    )]
+    PromptNoneCombined {
+        /// The value given beside `none`.
+        other: Prompt,
     },
 }
 

@@ -7,6 +7,7 @@
 //! | who issues and who receives tokens | [`Issuer`], [`Resource`] | 8414 §2, 8707 §2 |
 //! | the client | [`ClientId`], [`RedirectUri`], [`ClientSecret`] | 6749 §2 |
 //! | scopes | [`Scope`] and [`Scopes`] (OpenID Connect's four), [`ScopeList`] and [`ScopeToken`] (any) | 6749 §3.3 |
+//! | what the login page asks and who it expects | [`Prompt`] and [`Prompts`], [`LoginHint`] | OpenID Connect Core 3.1.2.1 |
 //! | one-time secrets | [`State`], [`Nonce`], [`PkceVerifier`] with its [`S256Challenge`] | 6749 §10.12, 7636 |
 //! | the authorization response | [`AuthorizeResponse`], [`CallbackCheck`], [`AuthorizationCode`], [`CallbackError`], [`OAuthError`] | 6749 §4.1.2, 9207 |
 //! | the token endpoint | [`TokenRequest`], [`TokenResponse`], [`TokenError`], [`AccessToken`], [`RefreshToken`], [`IdToken`] | 6749 §5 |
@@ -30,7 +31,10 @@ pub(crate) mod host_rules;
 pub(crate) mod http_request;
 pub(crate) mod identifier;
 pub(crate) mod json_object;
+pub(crate) mod login_hint;
 pub(crate) mod pkce;
+pub(crate) mod prompt;
+pub(crate) mod prompt_name;
 pub(crate) mod redirect_uri;
 pub(crate) mod scope;
 pub(crate) mod scope_list;
@@ -53,7 +57,10 @@ pub use endpoint::EndpointError;
 pub use error::{Error, Field};
 pub use http_request::{HttpMethod, HttpRequest};
 pub use identifier::{IdentifierError, Issuer, Resource};
+pub use login_hint::LoginHint;
 pub use pkce::{PkceVerifier, S256Challenge};
+pub use prompt::{Prompts, PromptsIter};
+pub use prompt_name::Prompt;
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scopes, ScopesIter};
 pub use scope_list::{ScopeList, ScopeToken};

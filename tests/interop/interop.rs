@@ -23,7 +23,10 @@
 //!
 //! The `axum_login_*` scenarios run the axum-login example (workos-connect-axum's login routes and
 //! `SignedIn`): one instance with sessions in memory, and two sharing sessions in a Redis server the
-//! scenario starts, one of them restarted mid-session.
+//! scenario starts, one of them restarted mid-session; and one with `prompt=consent`, `max_age`
+//! and a `login_hint` against a client the provider treats as OpenID Connect Core section 11 does,
+//! with no refresh token without that prompt (for every other client it adds the prompt itself,
+//! as WorkOS needs none).
 //!
 //! Needs Node.js and `npm ci` in tests/interop, and `redis-server` for the Redis scenario. Without
 //! them the scenarios needing them are reported as ignored, with a line saying what to install,
@@ -1007,6 +1010,82 @@ fn axum_login_survives_forged_and_replayed_callbacks() {
         me(&http, &app("/me")),
         signed_in,
         "the replay leaves the session as it was"
+    );
+}
+
+/// A provider that follows OpenID Connect Core section 11, as oidc-provider does for strict-app
+/// (WorkOS does not), drops `offline_access` without `prompt=consent`: a login without the prompt
+/// gets no refresh token. The axum-login example with `--prompt consent` gets one and refreshes
+/// with it; with `--max-age` its callback takes the ID token only with a recent `auth_time`; and
+/// the `login_hint` given to its `/login` fills in the provider's login form.
+fn axum_login_prompt_consent_gets_a_refresh_token_from_a_strict_provider() {
+    let provider = provider();
+    let http = Browser::new();
+    let client = connect_client(provider, "strict-app");
+    let (callback, pending) = login(&http, &client, Scopes::ALL, true);
+    let code = pending.callback().check_url(&callback).unwrap();
+    let tokens = post(&http, &client.token_request(&pending, &code).unwrap()).unwrap();
+    assert!(
+        tokens.refresh_token.is_none(),
+        "offline_access without prompt=consent gives no refresh token here"
+    );
+
+    let port = free_port();
+    let options = ["--prompt", "consent", "--max-age", "600"];
+    let _app = start_app_as(provider, "strict-app", port, &options);
+    let app = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let http = Browser::new();
+    let login = http.get(&app("/login?login_hint=user_01%40example.com"));
+    assert_eq!(login.status, 303);
+    let authorize = login.location.expect("a redirect to the provider");
+    assert!(
+        authorize.contains("&prompt=consent&max_age=600&login_hint=user_01%40example.com"),
+        "{authorize}"
+    );
+    // The provider's login page, its form filled in with the hint.
+    let mut page_url = Url::parse(&authorize).unwrap();
+    let page = loop {
+        let answer = http.get(page_url.as_str());
+        match answer.location.as_deref() {
+            Some(location) => page_url = page_url.join(location).unwrap(),
+            None => break String::from_utf8(answer.body).unwrap(),
+        }
+    };
+    assert!(page.contains("value=\"user_01@example.com\""), "{page}");
+    let mut callback = browse_to(
+        &http,
+        page_url.as_str(),
+        User::Consents,
+        &app_callback(provider.app_port),
+    );
+    callback.set_port(Some(port)).unwrap();
+    let finished = http.get(callback.as_str());
+    let body = String::from_utf8_lossy(&finished.body).into_owned();
+    assert_eq!(finished.status, 303, "{body}");
+
+    let before = me(&http, &app("/me"));
+    let auth_time = before["claims"]["auth_time"]
+        .as_u64()
+        .expect("an auth_time, which max_age requires");
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        now.abs_diff(auth_time) < 600,
+        "auth_time {auth_time}, now {now}"
+    );
+    let form = "application/x-www-form-urlencoded";
+    let refreshed = http.post(&app("/refresh"), form, String::new());
+    let body = String::from_utf8_lossy(&refreshed.body).into_owned();
+    assert_eq!(
+        refreshed.status, 303,
+        "a refresh token came with prompt=consent: {body}"
+    );
+    assert_ne!(
+        me(&http, &app("/me"))["access_token_sha256"],
+        before["access_token_sha256"],
+        "the refresh_token grant gave a new access token"
     );
 }
 
@@ -2452,10 +2531,14 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 18] = [
+const SCENARIOS: [(&str, fn()); 19] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
+    ),
+    (
+        "axum_login_prompt_consent_gets_a_refresh_token_from_a_strict_provider",
+        axum_login_prompt_consent_gets_a_refresh_token_from_a_strict_provider,
     ),
     (
         "axum_login_parallel_renewals_refresh_once",

@@ -18,7 +18,9 @@
 // - DPoP (RFC 9449), on by default in oidc-provider: a token request with a `DPoP` proof gets an
 //   access token bound to the proof's key (`cnf.jkt`, `token_type` DPoP), no nonce demanded.
 // - renewing-app, a public client whose login access tokens last 30 seconds, and a count of the
-//   refresh_token grants each client sent, at /test/refreshes/<client_id>.
+//   refresh_token grants each client sent, at /test/refreshes/<client_id>;
+// - strict-app, a public client for which the provider is oidc-provider as it stands: no
+//   refresh token for offline_access without `prompt=consent` (OpenID Connect Core section 11).
 //
 // PORT selects the port, REDIRECT_URI the static clients' redirect URI. Prints
 // `listening <issuer>` once ready.
@@ -53,6 +55,16 @@ const provider = new Provider(issuer, {
       client_id: 'renewing-app',
       token_endpoint_auth_method: 'none',
       redirect_uris: appRedirectUri ? [appRedirectUri] : [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      application_type: 'native',
+    },
+    {
+      // Logs in as OpenID Connect Core section 11 has it, not as WorkOS does: see the middleware
+      // adding `prompt=consent` below, which leaves it out.
+      client_id: 'strict-app',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: appRedirectUri ? [redirectUri, appRedirectUri] : [redirectUri],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       application_type: 'native',
@@ -157,9 +169,10 @@ const provider = new Provider(issuer, {
 });
 
 // WorkOS issues a refresh token for offline_access without `prompt=consent`; oidc-provider follows
-// OpenID Connect Core section 11 and drops the scope without it, so add the prompt here.
+// OpenID Connect Core section 11 and drops the scope without it, so add the prompt here, for every
+// client but strict-app, whose logins send the prompt themselves.
 provider.use(async (ctx, next) => {
-  if (ctx.path === '/oauth2/authorize') {
+  if (ctx.path === '/oauth2/authorize' && ctx.query.client_id !== 'strict-app') {
     const scope = ctx.query.scope ?? '';
     if (scope.split(' ').includes('offline_access') && !ctx.query.prompt) {
       ctx.query = { ...ctx.query, prompt: 'consent' };

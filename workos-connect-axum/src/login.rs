@@ -19,7 +19,7 @@ use url::Url;
 use workos_connect::{
     authkit::IdTokenCheck,
     jose::KeyCache,
-    oauth::{ClientSecret, IdToken, TokenRequest},
+    oauth::{ClientSecret, IdToken, LoginHint, Prompts, TokenRequest},
     CallbackError, ConnectClient, IdTokenClaims, PendingAuthorization, Scopes, TokenResponse,
 };
 
@@ -78,6 +78,8 @@ pub struct WebLogin {
 struct Settings {
     client: ConnectClient,
     scopes: Scopes,
+    prompts: Prompts,
+    max_age: Option<Duration>,
     keys: Keys,
     http: reqwest::Client,
     after_login: String,
@@ -100,6 +102,8 @@ struct Settings {
 pub struct WebLoginBuilder {
     client: ConnectClient,
     scopes: Scopes,
+    prompts: Prompts,
+    max_age: Option<Duration>,
     after_login: String,
     after_logout: String,
     login_path: String,
@@ -118,6 +122,9 @@ pub enum WebLoginSetupError {
     /// The scopes cannot be requested (`profile` or `email` without `openid`).
     #[error("the scopes cannot be requested: {0}")]
     Scopes(#[source] workos_connect::Error),
+    /// The prompt cannot be sent (`none` beside another value).
+    #[error("the prompt cannot be sent: {0}")]
+    Prompt(#[source] workos_connect::Error),
     /// The redirect URI's path cannot be served as the callback route.
     #[error(
         "the redirect URI's path {0} cannot be the callback route: it must not be /, the login path \
@@ -163,6 +170,8 @@ impl WebLogin {
         WebLoginBuilder {
             client,
             scopes: Scopes::EMPTY.with(workos_connect::Scope::OpenId),
+            prompts: Prompts::EMPTY,
+            max_age: None,
             after_login: "/".to_owned(),
             after_logout: "/".to_owned(),
             login_path: LOGIN_PATH.to_owned(),
@@ -181,7 +190,9 @@ impl WebLogin {
     /// [`session_layer`](Self::session_layer).
     ///
     /// - `/login` keeps a new pending login in the session (a second login in another tab replaces
-    ///   the first) and redirects (303) to AuthKit, with PKCE unless the client has a secret.
+    ///   the first) and redirects (303) to AuthKit, with PKCE unless the client has a secret, and
+    ///   the builder's [`prompt`](WebLoginBuilder::prompt) and
+    ///   [`max_age`](WebLoginBuilder::max_age).
     ///   `/login?return_to=/some/page?x=1` comes back to that page after the login rather than to
     ///   the [page after login](WebLoginBuilder::after_login). It must be a path on this site: it
     ///   starts with a single `/`, holds at most 2048 bytes of printable ASCII (no spaces, control
@@ -190,6 +201,10 @@ impl WebLogin {
     ///   with 400 (`invalid_return_to`), so
     ///   that a link that went wrong shows rather than lands on the home page. After the login, the
     ///   browser is sent to that page as an absolute URL on the redirect URI's origin.
+    ///   An optional `login_hint` (the email address the user typed, say:
+    ///   `/login?login_hint=ada%40example.com`) is sent on as the login's [`LoginHint`]; an empty
+    ///   one is none, and one the hint's checks refuse is answered 400 (`invalid_login_hint`,
+    ///   [`LoginError::LoginHint`]).
     /// - The callback checks itself against the pending login; one without the login's `state`
     ///   (another site's made-up callback) is refused with 400 and leaves the session as it was,
     ///   the pending login included, so that the genuine callback still succeeds. One with the
@@ -389,6 +404,8 @@ impl fmt::Debug for WebLogin {
         f.debug_struct("WebLogin")
             .field("client", &settings.client)
             .field("scopes", &settings.scopes)
+            .field("prompt", &settings.prompts)
+            .field("max_age", &settings.max_age)
             .field("after_login", &settings.after_login)
             .field("after_logout", &settings.after_logout)
             .field("login_path", &settings.login_path)
@@ -398,12 +415,15 @@ impl fmt::Debug for WebLogin {
     }
 }
 
-/// The login route's query.
+/// The login route's query, each member optional.
 #[derive(Deserialize)]
 struct LoginQuery {
     /// The page on this site to come back to after the login.
     #[serde(default)]
     return_to: Option<String>,
+    /// Who the app expects to log in; checked into a [`LoginHint`].
+    #[serde(default)]
+    login_hint: Option<String>,
 }
 
 async fn login(
@@ -420,14 +440,21 @@ async fn login(
         ),
         None => None,
     };
-    let (redirect, pending) = login
-        .shared
+    let settings = &login.shared;
+    let mut request = settings
         .client
         .authorize()
-        .scopes(login.shared.scopes)
-        .pkce_if_public()
-        .build()
-        .map_err(LoginError::Authorize)?;
+        .scopes(settings.scopes)
+        .prompt(settings.prompts)
+        .pkce_if_public();
+    if let Some(max_age) = settings.max_age {
+        request = request.max_age(max_age);
+    }
+    // An empty hint is an optional form field left blank.
+    if let Some(hint) = query.login_hint.filter(|hint| !hint.is_empty()) {
+        request = request.login_hint(LoginHint::try_from(hint).map_err(LoginError::LoginHint)?);
+    }
+    let (redirect, pending) = request.build().map_err(LoginError::Authorize)?;
     session.insert(PENDING_KEY, &pending).await?;
     // Beside the login it belongs to, and replaced with it: a login in another tab without one
     // must not come back to the page the first asked for.
@@ -568,6 +595,40 @@ impl WebLoginBuilder {
         self
     }
 
+    /// The `prompt` of every login (OpenID Connect Core section 3.1.2.1; none by default):
+    /// [`Prompt::Consent`](workos_connect::oauth::Prompt::Consent) for a provider that issues a
+    /// refresh token for `offline_access` only with it, as `oidc-provider` does;
+    /// [`Prompt::Login`](workos_connect::oauth::Prompt::Login) to make users authenticate again
+    /// each time. [`build`](Self::build) refuses `none` beside another value. AuthKit's authorize
+    /// reference does not document `prompt`.
+    ///
+    /// ```no_run
+    /// # use workos_connect::{ConnectClient, Scopes};
+    /// use workos_connect::oauth::Prompt;
+    /// # use workos_connect_axum::WebLogin;
+    /// # fn run(client: ConnectClient) -> Result<(), Box<dyn std::error::Error>> {
+    /// let login = WebLogin::builder(client)
+    ///     .scopes(Scopes::ALL)
+    ///     .prompt(Prompt::Consent)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn prompt(mut self, prompts: impl Into<Prompts>) -> Self {
+        self.prompts = prompts.into();
+        self
+    }
+
+    /// The `max_age` of every login (OpenID Connect Core section 3.1.2.1; none by default): the
+    /// longest time since the user last authenticated at the provider that a login accepts, sent
+    /// in whole seconds. The callback then refuses an ID token without `auth_time`, or with one
+    /// older than that plus the check's leeway (502, [`LoginError::IdToken`]). AuthKit's authorize
+    /// reference does not document `max_age`: with a provider that ignores it, every login is
+    /// refused.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
     /// The page to go to after login (default `/`): a path on this site.
     pub fn after_login(mut self, path: &str) -> Self {
         path.clone_into(&mut self.after_login);
@@ -634,6 +695,9 @@ impl WebLoginBuilder {
     /// their refresh (so call it inside a tokio runtime).
     pub fn build(self) -> Result<WebLogin, WebLoginSetupError> {
         self.scopes.validate().map_err(WebLoginSetupError::Scopes)?;
+        self.prompts
+            .validate()
+            .map_err(WebLoginSetupError::Prompt)?;
         if !is_link_route(&self.login_path) {
             return Err(WebLoginSetupError::LoginPath(self.login_path));
         }
@@ -685,6 +749,8 @@ impl WebLoginBuilder {
                 secure: redirect.scheme() == "https",
                 client: self.client,
                 scopes: self.scopes,
+                prompts: self.prompts,
+                max_age: self.max_age,
                 keys,
                 http,
                 after_login: self.after_login,

@@ -45,6 +45,11 @@ pub enum LoginError {
     /// The login route's query cannot be read: a parameter given more than once (400).
     #[error("the login's query cannot be read: give each parameter at most once")]
     MalformedLoginQuery,
+    /// The login route's `login_hint` was refused by
+    /// [`LoginHint`](workos_connect::oauth::LoginHint)'s checks: too long, or holding control or
+    /// invisible characters (400). The message gives the position, never the hint.
+    #[error("the login_hint cannot be sent: {0}")]
+    LoginHint(#[source] workos_connect::Error),
     /// The callback does not match the login in progress, or AuthKit answered with an error (400;
     /// 403 when the user refused).
     #[error(transparent)]
@@ -113,6 +118,7 @@ impl LoginError {
             LoginError::NoLoginInProgress
             | LoginError::InvalidReturnTo
             | LoginError::MalformedLoginQuery
+            | LoginError::LoginHint(_)
             | LoginError::Callback(_) => StatusCode::BAD_REQUEST,
             LoginError::Token(error) if is_invalid_grant(error) => StatusCode::UNAUTHORIZED,
             LoginError::NotSignedIn | LoginError::Expired => StatusCode::UNAUTHORIZED,
@@ -133,7 +139,7 @@ impl LoginError {
     }
 
     /// The body's `error`: a stable code for a program to act on. One of `no_login_in_progress`,
-    /// `invalid_return_to`, `invalid_login_query`, `login_expired`, `state_mismatch`,
+    /// `invalid_return_to`, `invalid_login_query`, `invalid_login_hint`, `login_expired`, `state_mismatch`,
     /// `issuer_mismatch`, `invalid_callback`, the authorization server's own error code at the
     /// callback when it is one of RFC 6749's and OpenID Connect's (`access_denied`,
     /// `login_required`, ...; any other is `authorization_failed`), `invalid_grant` (sign in
@@ -145,6 +151,7 @@ impl LoginError {
             LoginError::NoLoginInProgress => "no_login_in_progress",
             LoginError::InvalidReturnTo => "invalid_return_to",
             LoginError::MalformedLoginQuery => "invalid_login_query",
+            LoginError::LoginHint(_) => "invalid_login_hint",
             LoginError::Callback(error) => match callback_fault(error) {
                 CallbackFault::Expired => "login_expired",
                 CallbackFault::State => "state_mismatch",
@@ -187,6 +194,10 @@ impl LoginError {
             }
             LoginError::MalformedLoginQuery => {
                 "the login's query cannot be read: give each parameter at most once"
+            }
+            LoginError::LoginHint(_) => {
+                "login_hint must be 1 to 256 characters of text a person could type: no control, \
+                 bidirectional-override or invisible characters"
             }
             LoginError::Callback(error) => match callback_fault(error) {
                 CallbackFault::Expired => "the login took too long to finish; start a new login",
@@ -382,6 +393,11 @@ mod tests {
             (LoginError::NoLoginInProgress, 400, "no_login_in_progress"),
             (LoginError::InvalidReturnTo, 400, "invalid_return_to"),
             (LoginError::MalformedLoginQuery, 400, "invalid_login_query"),
+            (
+                LoginError::LoginHint(workos_connect::oauth::LoginHint::new("ada\n").unwrap_err()),
+                400,
+                "invalid_login_hint",
+            ),
             (
                 LoginError::Callback(CallbackError::StateMismatch),
                 400,

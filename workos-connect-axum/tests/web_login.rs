@@ -12,7 +12,11 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use workos_connect::{jose::KeyCache, oauth::ClientSecret, ConnectClient, Scopes};
+use workos_connect::{
+    jose::KeyCache,
+    oauth::{ClientSecret, Prompt},
+    ConnectClient, Scopes,
+};
 use workos_connect_axum::tower_sessions::cookie::time::{
     Duration as CookieDuration, OffsetDateTime,
 };
@@ -220,6 +224,102 @@ async fn login_redirects_to_authkit_and_keeps_the_pending_login_in_a_lax_cookie(
         assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
     }
     assert!(!cookie.contains("Domain"), "{cookie}");
+}
+
+#[tokio::test]
+async fn every_login_sends_the_prompt_and_max_age_and_the_hint_it_is_given() {
+    let login = WebLogin::builder(client(
+        "https://example.authkit.app",
+        "http://127.0.0.1:3000/callback",
+    ))
+    .scopes(Scopes::ALL)
+    .prompt(Prompt::Consent)
+    .max_age(std::time::Duration::from_secs(300))
+    .keys(idle_keys())
+    .build()
+    .unwrap();
+    let store = MemoryStore::default();
+    let app = app(&login, store.clone());
+
+    let answer = send(
+        &app,
+        get_with("/login?login_hint=ada%2Bx%40example.com", None),
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(
+        location.ends_with("&prompt=consent&max_age=300&login_hint=ada%2Bx%40example.com"),
+        "{location}"
+    );
+    // The pending login remembers `max_age`, so that the callback's ID token check enforces it.
+    let cookie = set_cookie(&answer).split(';').next().unwrap().to_owned();
+    let id: Id = cookie.strip_prefix("session=").unwrap().parse().unwrap();
+    let record = store.load(&id).await.unwrap().unwrap();
+    assert_eq!(record.data["workos_connect.pending"]["max_age"], 300);
+
+    // No hint, or an empty one (a form field left blank): none is sent.
+    for path in ["/login", "/login?login_hint=", "/login?other=1"] {
+        let answer = send(&app, get_with(path, None)).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{path}");
+        let location = answer.headers()["location"].to_str().unwrap();
+        assert!(!location.contains("login_hint"), "{path}: {location}");
+        assert!(
+            location.contains("&prompt=consent&max_age=300"),
+            "{location}"
+        );
+    }
+
+    // Beside a return_to.
+    let answer = send(
+        &app,
+        get_with("/login?return_to=/files&login_hint=ada%40example.com", None),
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(
+        location.ends_with("&login_hint=ada%40example.com"),
+        "{location}"
+    );
+
+    // A hint the checks refuse: 400 with a fixed body that never quotes it, and no login started.
+    let long = format!("/login?login_hint=ada{}", "x".repeat(300));
+    for path in [
+        "/login?login_hint=ada%0A%40example.com",
+        "/login?login_hint=ada%E2%80%AE%40example.com",
+        long.as_str(),
+    ] {
+        let answer = send(&app, get_with(path, None)).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(answer.headers().get("set-cookie").is_none(), "{path}");
+        let body: Value = serde_json::from_str(&text(answer).await).unwrap();
+        assert_eq!(body["error"], "invalid_login_hint", "{path}");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.contains("login_hint"), "{description}");
+        assert!(!description.contains("ada"), "{description}");
+    }
+    // Given twice, the query cannot be read.
+    let twice = send(&app, get_with("/login?login_hint=a&login_hint=b", None)).await;
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_str(&text(twice).await).unwrap();
+    assert_eq!(body["error"], "invalid_login_query");
+}
+
+#[tokio::test]
+async fn a_prompt_none_beside_another_value_is_refused_at_build() {
+    let built = WebLogin::builder(client(
+        "https://example.authkit.app",
+        "https://app.example.com/callback",
+    ))
+    .prompt(Prompt::None | Prompt::Login)
+    .keys(idle_keys())
+    .build();
+    assert!(
+        matches!(built, Err(WebLoginSetupError::Prompt(_))),
+        "{built:?}"
+    );
+    assert!(built.unwrap_err().to_string().contains("`none`"));
 }
 
 #[tokio::test]

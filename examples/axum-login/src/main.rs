@@ -16,6 +16,9 @@
 //!
 //! Sessions live in memory, and end when the server stops, unless `--redis-url` names a Redis
 //! server: then they survive restarts and are shared by every instance using it.
+//!
+//! `--prompt consent` and `--max-age <seconds>` go with every login; `/login?login_hint=<email>`
+//! passes one user's address on to the login page.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -26,7 +29,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use clap::Parser;
 use sha2::{Digest, Sha256};
-use workos_connect::{oauth::ClientSecret, ConnectClient};
+use workos_connect::{
+    oauth::{ClientSecret, Prompts},
+    ConnectClient,
+};
 use workos_connect_axum::tower_sessions::MemoryStore;
 use workos_connect_axum::{LoginError, RedisStore, SignedIn, WebLogin};
 
@@ -63,6 +69,14 @@ struct Options {
     /// Seconds before its expiry that the access token is renewed
     #[arg(long, default_value_t = 60)]
     refresh_margin: u64,
+    /// Space-separated `prompt` values of every login, e.g. "consent" for a provider that issues
+    /// a refresh token only with it
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Longest time, in seconds, since the user last authenticated that a login accepts
+    /// (`max_age`); the ID token must then carry `auth_time`
+    #[arg(long)]
+    max_age: Option<u64>,
 }
 
 async fn home(user: Option<SignedIn>) -> Html<String> {
@@ -116,6 +130,12 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .refresh_margin(Duration::from_secs(options.refresh_margin));
     if let Some(secret) = options.client_secret {
         login = login.client_secret(ClientSecret::new(secret)?);
+    }
+    if let Some(prompt) = &options.prompt {
+        login = login.prompt(prompt.parse::<Prompts>()?);
+    }
+    if let Some(seconds) = options.max_age {
+        login = login.max_age(Duration::from_secs(seconds));
     }
     let login = login.build()?;
     let app = Router::new()
