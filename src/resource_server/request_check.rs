@@ -31,7 +31,7 @@ use crate::resource_server::resource_request::ResourceRequest;
 ///
 /// | decision | the driver |
 /// | --- | --- |
-/// | [`RequestDecision::Accept`] | passes the request on, with the token's claims |
+/// | [`RequestDecision::Accept`] | passes the request on, with the token's claims, and sends the accepted request's `DPoP-Nonce` (if any) with the answer |
 /// | [`RequestDecision::Refuse`] | answers with the refusal's status, `WWW-Authenticate`, `DPoP-Nonce` and JSON body |
 /// | [`RequestDecision::FetchKeys`] | asks its `KeyCache` (`unknown_key`), fetches if told to, then calls [`resume`](Self::resume) with the newer set, or with `None` when there is none |
 ///
@@ -317,7 +317,8 @@ impl RequestCheck {
                     url,
                     now,
                 )?;
-                Ok(AcceptedRequest::new(claims, Some(proof.jkt().to_owned())))
+                Ok(AcceptedRequest::new(claims, Some(proof.jkt().to_owned()))
+                    .with_dpop_nonce(proof.dpop_nonce().cloned()))
             }
             _ => {
                 let claims = self.tokens.validate_at(token, keys, now)?;
