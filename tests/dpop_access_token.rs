@@ -10,7 +10,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use url::Url;
 use workos_connect::dpop::{
-    DpopChallenge, DpopErrorCode, DpopKey, DpopNonce, DpopProofCheck, DpopProofError,
+    DatedNonces, DpopChallenge, DpopErrorCode, DpopKey, DpopNonceSecret, DpopProofCheck,
+    DpopProofError,
 };
 use workos_connect::oauth::AccessToken;
 use workos_connect::oauth::BearerChallenge;
@@ -245,13 +246,14 @@ fn the_proof_must_name_this_request_and_be_alone() {
 
 #[test]
 fn a_demanded_nonce_is_handed_out_then_taken() {
-    let nonce = DpopNonce::generate();
+    let nonces = DatedNonces::new(DpopNonceSecret::generate());
+    let nonce = nonces.nonce_at(at(NOW));
     let check = AccessTokenCheck::new(ISSUER.parse().unwrap(), RESOURCE.parse().unwrap())
         .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .dpop(
             DpopProofCheck::new()
                 .clock(workos_connect::oauth::FixedClock(at(NOW)))
-                .require_nonce(nonce.clone()),
+                .require_nonce(nonces),
         )
         .require_dpop();
     let key = DpopKey::generate();

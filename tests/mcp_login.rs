@@ -1024,7 +1024,7 @@ fn dpop_proof(request: &HttpRequest) -> Vec<u8> {
 
 #[test]
 fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() {
-    use workos_connect::dpop::{DpopNonce, DpopProofCheck, DPOP_HEADER};
+    use workos_connect::dpop::{DatedNonces, DpopNonceSecret, DpopProofCheck, DPOP_HEADER};
     use workos_connect::{
         oauth::{AccessToken, AccessTokenType},
         TokenError,
@@ -1061,19 +1061,19 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
         .clock(workos_connect::oauth::FixedClock(at(NOW)))
         .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
         .unwrap();
-    let nonce = DpopNonce::new("as-nonce-1").unwrap();
     let with_nonce = DpopProofCheck::new()
         .clock(workos_connect::oauth::FixedClock(at(NOW)))
-        .require_nonce(nonce.clone());
-    assert!(with_nonce
+        .require_nonce(DatedNonces::new(DpopNonceSecret::generate()));
+    let refused = with_nonce
         .check_proof([dpop_proof(&first).as_slice()], "POST", &token_url)
-        .is_err());
+        .unwrap_err();
+    let nonce = refused.dpop_nonce().unwrap();
 
     // The server wants its nonce: the same request again, with a new proof holding it.
     login
         .answer_with_dpop_nonce(
             400,
-            [b"as-nonce-1".as_slice()],
+            [nonce.as_str().as_bytes()],
             br#"{"error":"use_dpop_nonce"}"#,
         )
         .unwrap();
@@ -1130,20 +1130,23 @@ fn a_dpop_login_proves_its_key_retries_once_for_the_nonce_and_binds_the_token() 
     with_nonce
         .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
         .unwrap();
-    // A new demand is handed back, its nonce kept for the next refresh's proof.
+    // A new demand (the server's secret replaced, say) is handed back, its nonce kept for the next
+    // refresh's proof.
+    let replaced = DpopProofCheck::new()
+        .clock(workos_connect::oauth::FixedClock(at(NOW)))
+        .require_nonce(DatedNonces::new(DpopNonceSecret::generate()));
+    let second_nonce = replaced.nonce().unwrap();
     assert_eq!(
         authorization.refreshed_with_dpop_nonce(
             400,
-            [b"as-nonce-2".as_slice()],
+            [second_nonce.as_str().as_bytes()],
             br#"{"error":"use_dpop_nonce"}"#,
             at(1_000)
         ),
         Err(TokenError::UseDpopNonce)
     );
     let refresh = authorization.refresh_request().unwrap();
-    DpopProofCheck::new()
-        .clock(workos_connect::oauth::FixedClock(at(NOW)))
-        .require_nonce(DpopNonce::new("as-nonce-2").unwrap())
+    replaced
         .check_proof([dpop_proof(&refresh).as_slice()], "POST", &token_url)
         .unwrap();
     // A refresh answered with a bearer token is a downgrade: refused, the bound token kept.

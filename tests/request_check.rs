@@ -9,10 +9,11 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use workos_connect::dpop::{
-    DpopChallenge, DpopErrorCode, DpopKey, DpopNonce, DpopProofCheck, DpopProofError,
+    DatedNonces, DpopChallenge, DpopErrorCode, DpopKey, DpopNonceSecret, DpopProofCheck,
+    DpopProofError,
 };
 use workos_connect::oauth::AccessToken;
-use workos_connect::oauth::{BearerChallenge, BearerError};
+use workos_connect::oauth::{BearerChallenge, BearerError, FixedClock};
 use workos_connect::{
     jose::KeySet,
     resource_server::{
@@ -118,7 +119,16 @@ fn decide(
     request: &ResourceRequest<'_>,
     keys: &KeySet,
 ) -> Result<AcceptedRequest, Refusal> {
-    match check.check(request, Some(keys), SystemTime::now()) {
+    decide_at(check, request, keys, SystemTime::now())
+}
+
+fn decide_at(
+    check: &RequestCheck,
+    request: &ResourceRequest<'_>,
+    keys: &KeySet,
+    now: SystemTime,
+) -> Result<AcceptedRequest, Refusal> {
+    match check.check(request, Some(keys), now) {
         RequestDecision::Accept(accepted) => Ok(accepted),
         RequestDecision::Refuse(refusal) => Err(refusal),
         RequestDecision::Preflight => panic!("taken for a preflight: {request:?}"),
@@ -719,30 +729,47 @@ fn a_resource_taking_dpop_still_takes_bearer_tokens_and_offers_both() {
 }
 
 #[test]
-fn a_resource_requiring_a_nonce_sends_it_with_the_refusal() {
-    let nonce = DpopNonce::new("n-1").unwrap();
+fn a_resource_requiring_a_nonce_sends_it_with_the_refusal_and_the_next_one_in_time() {
+    // A step of 15 seconds; a nonce is renewed past 30.
+    let nonces = DatedNonces::new(DpopNonceSecret::generate()).lifetime(60);
     let check =
-        RequestCheck::new(tokens().dpop(DpopProofCheck::new().require_nonce(nonce.clone())))
+        RequestCheck::new(tokens().dpop(DpopProofCheck::new().require_nonce(nonces.clone())))
             .unwrap();
     let keys = keys(&["k1"]);
     let key = DpopKey::generate();
     let bound = bound_token("k1", &key);
+    let now = SystemTime::now();
     let headers = dpop_headers(&bound, &[&proof(&key, RESOURCE, &bound)]);
-    let refusal = decide(&check, &post("/mcp", &headers), &keys).unwrap_err();
+    let refusal = decide_at(&check, &post("/mcp", &headers), &keys, now).unwrap_err();
     assert_eq!(refusal.status(), 401);
+    let nonce = nonces.nonce_at(now);
     assert_eq!(refusal.dpop_nonce(), Some(&nonce));
     assert_eq!(
         dpop_challenge(&refusal).error,
         Some(DpopErrorCode::UseDpopNonce)
     );
-    let with_nonce = key
-        .proof("POST", &RESOURCE.parse().unwrap())
-        .access_token(&AccessToken::new(bound.clone()).unwrap())
-        .nonce(&nonce)
-        .sign()
-        .unwrap();
-    let headers = dpop_headers(&bound, &[with_nonce.as_str()]);
-    assert!(decide(&check, &post("/mcp", &headers), &keys).is_ok());
+    let signed_at = |at: SystemTime| {
+        key.proof("POST", &RESOURCE.parse().unwrap())
+            .access_token(&AccessToken::new(bound.clone()).unwrap())
+            .nonce(&nonce)
+            .clock(FixedClock(at))
+            .sign()
+            .unwrap()
+    };
+    let headers = dpop_headers(&bound, &[signed_at(now).as_str()]);
+    let accepted = decide_at(&check, &post("/mcp", &headers), &keys, now).unwrap();
+    assert_eq!(accepted.dpop_nonce(), None);
+    // 45 seconds on, the nonce is still taken, and the answer hands out the next one.
+    let later = now + Duration::from_secs(45);
+    let headers = dpop_headers(&bound, &[signed_at(later).as_str()]);
+    let accepted = decide_at(&check, &post("/mcp", &headers), &keys, later).unwrap();
+    let next = accepted.dpop_nonce().expect("the next nonce");
+    assert_eq!(next, &nonces.nonce_at(later));
+    assert_ne!(next, &nonce);
+    // A bearer token's acceptance carries none.
+    let bearer_headers = [bearer(&token("k1"))];
+    let accepted = decide_at(&check, &post("/mcp", &bearer_headers), &keys, later).unwrap();
+    assert_eq!(accepted.dpop_nonce(), None);
 }
 
 #[test]

@@ -9,11 +9,12 @@ use p256::ecdsa::Signature;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest as _, Sha256};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
 use super::check_error::DpopProofError;
+use super::dated_nonces::DatedNonces;
 use super::jwk::{parse_header_jwk, HeaderJwkFault};
 use super::names::{DPOP_ALGORITHM, PROOF_TYPE};
 use super::nonce::DpopNonce;
@@ -61,8 +62,9 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 /// Checks the `DPoP` proofs of requests, for a resource server (or a token endpoint).
 ///
 /// Made once and shared: its clones share one memory of accepted proofs, so that a proof replayed
-/// to another worker is refused too, and one set of nonces, so that a
-/// [rotation](Self::rotate_nonce) reaches every worker. Only ES256 proofs are accepted.
+/// to another worker is refused too. Its [server nonces](Self::require_nonce) need no sharing: any
+/// check given the same secrets, in this process or another, accepts them. Only ES256 proofs are
+/// accepted.
 ///
 /// A token endpoint needs a check of its own, not a clone of the resource server's, sized for
 /// its own rate: there the proof's key is bound to nothing yet, so the quota per key does not
@@ -97,40 +99,11 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 pub struct DpopProofCheck {
     max_age_secs: u64,
     leeway_secs: u64,
-    /// The nonces taken, shared by the clones so that a rotation reaches every worker.
-    nonces: Arc<RwLock<Nonces>>,
+    /// The server nonces required, if any: the same on every clone, and on every check given the
+    /// same secrets.
+    nonces: Option<Arc<DatedNonces>>,
     seen: SeenProofs,
     clock: ClockHandle,
-}
-
-/// The server nonces a check takes: the one it hands out, and the one it handed out before, for
-/// the clients that got it just before a rotation. Every earlier one is refused.
-#[derive(Debug, Default)]
-struct Nonces {
-    current: Option<DpopNonce>,
-    previous: Option<DpopNonce>,
-}
-
-impl Nonces {
-    fn only(nonce: DpopNonce) -> Nonces {
-        Nonces {
-            current: Some(nonce),
-            previous: None,
-        }
-    }
-
-    fn takes(&self, nonce: &str) -> bool {
-        // Both compared, so that the time taken does not tell which one matched.
-        let current = self
-            .current
-            .as_ref()
-            .is_some_and(|current| constant_time_eq(current.as_str(), nonce));
-        let previous = self
-            .previous
-            .as_ref()
-            .is_some_and(|previous| constant_time_eq(previous.as_str(), nonce));
-        current | previous
-    }
 }
 
 /// A proof that passed the check.
@@ -139,6 +112,8 @@ pub struct VerifiedDpopProof {
     jkt: String,
     jti: String,
     iat: u64,
+    /// The next server nonce, when the proof's is past half its lifetime.
+    next_nonce: Option<DpopNonce>,
 }
 
 impl VerifiedDpopProof {
@@ -156,6 +131,14 @@ impl VerifiedDpopProof {
     /// The proof's `iat`, in Unix seconds.
     pub fn iat(&self) -> u64 {
         self.iat
+    }
+
+    /// The nonce to send as `DPoP-Nonce` with the answer, when the check requires nonces and the
+    /// proof's is past half its [lifetime](super::DatedNonces::lifetime): RFC 9449 §8.2 lets a
+    /// server hand out the next nonce on any answer, so that the client signs its next proof
+    /// with it rather than be refused once the one it holds expires. `None` otherwise.
+    pub fn dpop_nonce(&self) -> Option<&DpopNonce> {
+        self.next_nonce.as_ref()
     }
 }
 
@@ -226,7 +209,7 @@ impl DpopProofCheck {
         DpopProofCheck {
             max_age_secs: DEFAULT_PROOF_MAX_AGE_SECS,
             leeway_secs: DEFAULT_PROOF_LEEWAY_SECS,
-            nonces: Arc::default(),
+            nonces: None,
             seen: SeenProofs::new(DEFAULT_REPLAY_CAPACITY, None),
             clock: ClockHandle::default(),
         }
@@ -265,66 +248,47 @@ impl DpopProofCheck {
         self
     }
 
-    /// Requires proofs to carry `nonce` (RFC 9449 §9), and takes no other: a proof without it is
-    /// refused with [`DpopProofError::UseNonce`], which hands it out. The nonces of this check are
-    /// new, not shared with the clones made before (the replay memory still is): to change the
-    /// nonce of a check that is serving, on all its clones at once, use
-    /// [`rotate_nonce`](Self::rotate_nonce).
-    pub fn require_nonce(mut self, nonce: DpopNonce) -> Self {
-        self.nonces = Arc::new(RwLock::new(Nonces::only(nonce)));
+    /// Requires proofs to carry a server nonce of `nonces` (RFC 9449 §9), within its lifetime: a
+    /// proof without one, with an expired one, or with one that no secret of `nonces` made, is
+    /// refused with [`DpopProofError::UseNonce`], which hands out the current one. An accepted
+    /// proof whose nonce is past half its lifetime hands out the next
+    /// ([`VerifiedDpopProof::dpop_nonce`]).
+    ///
+    /// Every instance of a server given the same secrets accepts the nonces of the others, with
+    /// nothing shared but the secrets: a client that a load balancer sends to another instance is
+    /// not asked for a new nonce. A nonce retires itself once its lifetime has passed; to replace
+    /// a secret, see [`DatedNonces`]. The replay memory is kept: a proof already taken is still a
+    /// replay.
+    ///
+    /// ```
+    /// use workos_connect::dpop::{DatedNonces, DpopKey, DpopNonceSecret, DpopProofCheck};
+    ///
+    /// // Two instances, each with the secret their operator shares between them.
+    /// let secret: DpopNonceSecret = "q1Rk0F5Kx9mWQvYH7C2sJ8bZpL4nT6uE3gR5aD0fV1c".parse()?;
+    /// let a = DpopProofCheck::new().require_nonce(DatedNonces::new(secret.clone()));
+    /// let b = DpopProofCheck::new().require_nonce(DatedNonces::new(secret));
+    ///
+    /// let key = DpopKey::generate();
+    /// let url = "https://as.example.com/token".parse()?;
+    /// let first = key.proof("POST", &url).sign()?;
+    /// let refused = a.check_proof([first.as_str().as_bytes()], "POST", &url).unwrap_err();
+    /// let nonce = refused.dpop_nonce().expect("the nonce to send as DPoP-Nonce");
+    /// // The retry, with the nonce, reaches the other instance.
+    /// let retry = key.proof("POST", &url).nonce(nonce).sign()?;
+    /// assert!(b.check_proof([retry.as_str().as_bytes()], "POST", &url).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn require_nonce(mut self, nonces: DatedNonces) -> Self {
+        self.nonces = Some(Arc::new(nonces));
         self
     }
 
-    /// Hands out `nonce` from now on, on this check and every clone sharing its nonces, and
-    /// retires all but the nonce handed out until now, which is still taken so that a client
-    /// that got it just before is not refused. A check that required no nonce starts requiring
-    /// it. The replay memory is kept: a proof already taken is still a replay.
-    ///
-    /// A server nonce bounds how long a proof made in advance stays usable (RFC 9449 §9, §11.1):
-    /// rotate on a timer, and a nonce lives at most two periods. A nonce that leaked is still
-    /// taken until the rotation after next: rotate twice, or rotate then
-    /// [`retire_previous`](Self::retire_previous), to stop taking it at once.
-    ///
-    /// ```
-    /// use workos_connect::dpop::{DpopNonce, DpopProofCheck};
-    ///
-    /// let check = DpopProofCheck::new().require_nonce(DpopNonce::generate());
-    /// let serving = check.clone();
-    /// let next = DpopNonce::generate();
-    /// check.rotate_nonce(next.clone());
-    /// assert_eq!(serving.nonce(), Some(next));
-    /// ```
-    pub fn rotate_nonce(&self, nonce: DpopNonce) {
-        let mut nonces = self.write_nonces();
-        let retiring = nonces.current.replace(nonce);
-        nonces.previous = retiring;
-    }
-
-    /// Stops taking the nonce handed out before the last [rotation](Self::rotate_nonce), on this
-    /// check and every clone sharing its nonces: after a leak, rotate then retire it, and only the
-    /// new nonce is taken. Clients holding the retired one get a [`DpopProofError::UseNonce`]
-    /// with the new one and retry once.
-    pub fn retire_previous(&self) {
-        self.write_nonces().previous = None;
-    }
-
-    /// The nonce handed out now, when one is required: to send as `DPoP-Nonce` with any response
-    /// (RFC 9449 §8.2), so that clients learn a new one before their proofs are refused.
+    /// The nonce handed out now, by this check's [clock](Self::clock), when one is required: to
+    /// send as `DPoP-Nonce` with any answer (RFC 9449 §8.2), so that clients learn a new one
+    /// before their proofs are refused.
     pub fn nonce(&self) -> Option<DpopNonce> {
-        self.read_nonces().current.clone()
-    }
-
-    fn read_nonces(&self) -> RwLockReadGuard<'_, Nonces> {
-        // Each write replaces whole values: a panic elsewhere leaves nothing half-done.
-        self.nonces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn write_nonces(&self) -> RwLockWriteGuard<'_, Nonces> {
-        self.nonces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let now = self.now_secs();
+        self.nonces.as_ref().map(|nonces| nonces.nonce_at_secs(now))
     }
 
     /// Reads the time from `clock` rather than the system clock; a
@@ -515,17 +479,23 @@ impl DpopProofCheck {
         // A proof may carry a nonce the server never asked for (a client that kept one from
         // before a restart, say): it is then ignored, as RFC 9449 §4.3 checks the claim only
         // against a nonce the server provided.
-        {
-            let nonces = self.read_nonces();
-            if let Some(current) = &nonces.current {
-                if !claims
-                    .nonce
-                    .as_deref()
-                    .is_some_and(|nonce| nonces.takes(nonce))
-                {
+        let mut next_nonce = None;
+        if let Some(nonces) = &self.nonces {
+            match claims
+                .nonce
+                .as_deref()
+                .map(|nonce| nonces.check(nonce, now))
+            {
+                Some(Ok(taken)) => {
+                    if taken.renew {
+                        next_nonce = Some(nonces.nonce_at_secs(now));
+                    }
+                }
+                // Missing, malformed, forged or expired alike: the client can only retry.
+                _ => {
                     return Err(DpopProofError::UseNonce {
-                        nonce: current.clone(),
-                    });
+                        nonce: nonces.nonce_at_secs(now),
+                    })
                 }
             }
         }
@@ -534,6 +504,7 @@ impl DpopProofCheck {
                 jkt,
                 jti: claims.jti,
                 iat: claims.iat,
+                next_nonce,
             },
             digest,
             window: max_age,

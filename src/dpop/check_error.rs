@@ -102,7 +102,9 @@ pub enum DpopProofError {
     /// The proof's key is not the one the access token is bound to (`cnf.jkt`).
     #[error("the access token is bound to another key than the DPoP proof's (cnf.jkt differs)")]
     KeyBindingMismatch,
-    /// The server requires a nonce, and the proof has none or an old one: retry with this one.
+    /// The server requires its nonce, and the proof has none, an expired one, or one the server
+    /// did not make (another server's, or one made with a secret it no longer accepts): retry
+    /// with this one.
     #[error("the server requires its DPoP nonce in the proof; retry with the nonce of the DPoP-Nonce header")]
     UseNonce {
         /// The nonce to send in the `DPoP-Nonce` header.

@@ -15,8 +15,9 @@
 //! | the resource wants a nonce (401 `WWW-Authenticate: DPoP error="use_dpop_nonce"`) | [`nonce_demanded_by_resource`] | §9 |
 //! | read a resource's `DPoP` challenge (`algs`, `resource_metadata`) | [`DpopChallenge::parse`] | §7.1 |
 //! | resource server: check a request's proof against its token's `cnf.jkt` | [`DpopProofCheck::check_resource_request`] | §4.3, §6.1, §7.1 |
-//! | resource server: require its own nonce, and rotate it | [`DpopProofCheck::require_nonce`], [`DpopProofCheck::rotate_nonce`] | §9 |
+//! | server: require its own nonces, which every instance sharing the secret accepts and which expire by themselves | [`DpopNonceSecret`], [`DatedNonces`], [`DpopProofCheck::require_nonce`] | §8, §9, §11.1 |
 //! | resource server: refuse a request | [`DpopProofError::challenge`] as `WWW-Authenticate`, with [`DpopProofError::status`] and [`DpopProofError::dpop_nonce`] | §7.1, §9 |
+//! | server: hand out the next nonce on an accepted request, before the client's expires | [`VerifiedDpopProof::dpop_nonce`] as `DPoP-Nonce` | §8.2 |
 //!
 //! The crate does no HTTP: it makes header values and reads statuses, headers and bodies.
 //!
@@ -39,6 +40,7 @@
 mod challenge;
 mod check;
 mod check_error;
+mod dated_nonces;
 mod jwk;
 mod key;
 mod names;
@@ -54,6 +56,7 @@ pub use check::{
     MAX_PROOF_JTI_LEN,
 };
 pub use check_error::DpopProofError;
+pub use dated_nonces::{DatedNonces, DpopNonceSecret, DpopNonceSecretError};
 pub use jwk::PublicJwk;
 pub use key::{DpopKey, DpopKeyError};
 pub use names::{DPOP_ALGORITHM, DPOP_HEADER, DPOP_NONCE_HEADER, DPOP_SCHEME, DPOP_TOKEN_TYPE};

@@ -67,6 +67,12 @@ impl DpopNonce {
         DpopNonce(crate::oauth::secret::generate_token())
     }
 
+    /// A nonce this crate made of base64url characters, all NQCHAR.
+    pub(super) fn from_base64url(value: String) -> DpopNonce {
+        debug_assert!(DpopNonce::new(value.as_str()).is_ok());
+        DpopNonce(value)
+    }
+
     /// The nonce.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -413,15 +413,38 @@ fn exactly_one_well_formed_header_is_taken() {
     assert!(case.check(&proof).is_ok());
 }
 
+/// The secret an operator shares between instances, as `DpopNonceSecret` reads it.
+fn shared_secret() -> DpopNonceSecret {
+    "q1Rk0F5Kx9mWQvYH7C2sJ8bZpL4nT6uE3gR5aD0fV1c"
+        .parse()
+        .unwrap()
+}
+
+/// An instance's check at `now`, requiring `nonces`: no memory shared with any other.
+fn instance(nonces: DatedNonces, now: u64) -> DpopProofCheck {
+    DpopProofCheck::new()
+        .clock(crate::oauth::FixedClock(at_unix(now)))
+        .require_nonce(nonces)
+}
+
+impl Case {
+    /// A proof signed at `now` with `nonce`.
+    fn signed_at(&self, nonce: &DpopNonce, now: u64) -> DpopProof {
+        self.key
+            .proof("POST", &self.url)
+            .access_token(&self.token)
+            .nonce(nonce)
+            .clock(crate::oauth::FixedClock(at_unix(now)))
+            .sign()
+            .unwrap()
+    }
+}
+
 #[test]
 fn a_required_nonce_is_demanded_then_accepted() {
     let case = Case::new();
-    let old = DpopNonce::new("nonce-1").unwrap();
-    let newest = DpopNonce::new("nonce-2").unwrap();
-    let check = DpopProofCheck::new()
-        .clock(crate::oauth::FixedClock(at_unix(case.now)))
-        .require_nonce(old.clone());
-    check.rotate_nonce(newest.clone());
+    let check = instance(DatedNonces::new(shared_secret()), case.now);
+    let current = check.nonce().unwrap();
     let without = case
         .key
         .proof("POST", &case.url)
@@ -435,10 +458,9 @@ fn a_required_nonce_is_demanded_then_accepted() {
     assert_eq!(
         refused,
         DpopProofError::UseNonce {
-            nonce: newest.clone()
+            nonce: current.clone()
         }
     );
-    assert_eq!(refused.dpop_nonce(), Some(&newest));
     assert_eq!(refused.status(), 401);
     // The client reads the demand as the resource sent it, and signs a new proof with the nonce.
     let challenge = refused.challenge().to_string();
@@ -448,106 +470,142 @@ fn a_required_nonce_is_demanded_then_accepted() {
         [refused.dpop_nonce().unwrap().as_str().as_bytes()],
     )
     .unwrap();
-    assert!(case
+    let accepted = case
         .check_with(check.clone(), case.signed_with_nonce(&demanded).as_str())
-        .is_ok());
-    // The previous nonce is still taken; an unknown one is not.
+        .unwrap();
+    // A fresh nonce needs no successor yet.
+    assert_eq!(accepted.dpop_nonce(), None);
+    // Text the server never made is refused, with the current nonce.
+    for unknown in ["nonce-0", &current.as_str()[..38], &"A".repeat(39)] {
+        assert_eq!(
+            case.check_with(
+                check.clone(),
+                case.signed_with_nonce(&DpopNonce::new(unknown).unwrap())
+                    .as_str()
+            ),
+            Err(DpopProofError::UseNonce {
+                nonce: current.clone()
+            }),
+            "{unknown}"
+        );
+    }
+}
+
+#[test]
+fn a_nonce_one_instance_hands_out_is_accepted_by_another_with_the_secret_only() {
+    let case = Case::new();
+    let a = instance(DatedNonces::new(shared_secret()), case.now);
+    let b = instance(DatedNonces::new(shared_secret()), case.now + 20);
+    let other = instance(DatedNonces::new(DpopNonceSecret::generate()), case.now);
+    let refused = case
+        .check_with(a, case.signed_with_nonce(&DpopNonce::generate()).as_str())
+        .unwrap_err();
+    let from_a = refused.dpop_nonce().unwrap().clone();
+    // 20 seconds later, within the same step (1,700,000,000 is 50 seconds into its 75), B hands
+    // out the very same nonce, and takes A's.
+    assert_eq!(b.nonce(), Some(from_a.clone()));
     assert!(case
-        .check_with(check.clone(), case.signed_with_nonce(&old).as_str())
+        .check_with(b, case.signed_at(&from_a, case.now + 20).as_str())
         .is_ok());
-    let unknown = DpopNonce::new("nonce-0").unwrap();
+    // A server with another secret does not, and hands out its own.
+    let refused = case
+        .check_with(other.clone(), case.signed_with_nonce(&from_a).as_str())
+        .unwrap_err();
+    assert_eq!(refused.dpop_nonce(), other.nonce().as_ref());
+    assert_ne!(refused.dpop_nonce(), Some(&from_a));
+}
+
+#[test]
+fn a_nonce_expires_by_itself_and_one_from_ahead_of_the_leeway_is_refused() {
+    let case = Case::new();
+    let nonces = DatedNonces::new(shared_secret()).lifetime(120).leeway(10);
+    let issued = nonces.nonce_at_secs(case.now);
+    // The step of a 120-second lifetime is 30 seconds.
+    let start = case.now - case.now % 30;
+    let at = |now: u64| {
+        case.check_with(
+            instance(nonces.clone(), now),
+            case.signed_at(&issued, now).as_str(),
+        )
+    };
+    let accepted = at(start + 60).unwrap();
+    assert_eq!(accepted.dpop_nonce(), None);
+    // Past half its lifetime: taken, and the answer carries the next nonce.
+    let renewed = at(start + 61).unwrap();
+    let next = renewed.dpop_nonce().unwrap();
+    assert_eq!(next, &nonces.nonce_at_secs(start + 61));
+    assert_ne!(next, &issued);
+    assert!(at(start + 130).is_ok());
+    // Past its lifetime and the leeway: refused, with a fresh nonce that is then taken.
+    let refused = at(start + 131).unwrap_err();
+    let fresh = refused.dpop_nonce().unwrap();
+    assert_eq!(fresh, &nonces.nonce_at_secs(start + 131));
+    assert!(case
+        .check_with(
+            instance(nonces.clone(), start + 131),
+            case.signed_at(fresh, start + 131).as_str()
+        )
+        .is_ok());
+    // Issued by an instance whose clock is 11 seconds ahead: beyond the leeway.
+    let ahead = nonces.nonce_at_secs(start + 30);
+    let check = |now: u64| {
+        case.check_with(
+            instance(nonces.clone(), now),
+            case.signed_at(&ahead, now).as_str(),
+        )
+    };
+    assert!(check(start + 20).is_ok());
     assert!(matches!(
-        case.check_with(check, case.signed_with_nonce(&unknown).as_str()),
+        check(start + 19),
         Err(DpopProofError::UseNonce { .. })
     ));
 }
 
-fn numbered_nonce(n: usize) -> DpopNonce {
-    DpopNonce::new(format!("nonce-{n}")).unwrap()
-}
-
 #[test]
-fn a_rotation_retires_all_but_the_previous_nonce_on_every_clone_and_keeps_the_memory() {
+fn a_secret_being_replaced_is_accepted_while_listed_and_refused_once_dropped() {
     let case = Case::new();
-    let check = DpopProofCheck::new()
-        .clock(crate::oauth::FixedClock(at_unix(case.now)))
-        .require_nonce(numbered_nonce(0));
-    let serving = check.clone();
-    let taken_early = case.signed_with_nonce(&numbered_nonce(0));
-    assert!(case
-        .check_with(serving.clone(), taken_early.as_str())
-        .is_ok());
-    for n in 1..=100 {
-        check.rotate_nonce(numbered_nonce(n));
+    let old = DpopNonceSecret::generate();
+    let new = shared_secret();
+    let from_old = DatedNonces::new(old.clone()).nonce_at_secs(case.now);
+    // First every instance learns the new secret, then issues with it, the old one still taken.
+    for nonces in [
+        DatedNonces::new(old.clone()).also_accepting(new.clone()),
+        DatedNonces::new(new.clone()).also_accepting(old.clone()),
+    ] {
+        let check = instance(nonces, case.now);
+        assert!(case
+            .check_with(check, case.signed_with_nonce(&from_old).as_str())
+            .is_ok());
     }
-    assert_eq!(serving.nonce(), Some(numbered_nonce(100)));
-    // The clone made before the rotations follows them: the first nonce and every one but the
-    // last two are refused, with the newest handed out.
-    for n in [0, 1, 50, 98] {
-        assert_eq!(
-            case.check_with(
-                serving.clone(),
-                case.signed_with_nonce(&numbered_nonce(n)).as_str()
-            ),
-            Err(DpopProofError::UseNonce {
-                nonce: numbered_nonce(100)
-            }),
-            "nonce {n}"
-        );
-    }
-    let with_previous = case.signed_with_nonce(&numbered_nonce(99));
+    let from_new = DatedNonces::new(new.clone()).nonce_at_secs(case.now);
+    let learning = instance(DatedNonces::new(old).also_accepting(new.clone()), case.now);
     assert!(case
-        .check_with(serving.clone(), with_previous.as_str())
+        .check_with(learning, case.signed_with_nonce(&from_new).as_str())
         .is_ok());
-    assert!(case
-        .check_with(
-            serving.clone(),
-            case.signed_with_nonce(&numbered_nonce(100)).as_str()
-        )
-        .is_ok());
-    // One more rotation: the proof taken with the now previous nonce is still a replay.
-    check.rotate_nonce(numbered_nonce(101));
-    assert!(case
-        .check_with(serving.clone(), with_previous.as_str())
-        .is_err());
-    let with_100 = case.signed_with_nonce(&numbered_nonce(100));
-    assert!(case.check_with(serving.clone(), with_100.as_str()).is_ok());
-    check.rotate_nonce(numbered_nonce(100));
+    // Dropped: refused, with the new secret's nonce.
+    let dropped = instance(DatedNonces::new(new), case.now);
     assert_eq!(
-        case.check_with(serving, with_100.as_str()),
-        Err(DpopProofError::Replayed)
+        case.check_with(dropped, case.signed_with_nonce(&from_old).as_str()),
+        Err(DpopProofError::UseNonce { nonce: from_new })
     );
 }
 
 #[test]
-fn require_nonce_again_takes_only_the_new_nonce_and_keeps_the_memory() {
+fn require_nonce_again_keeps_the_replay_memory() {
     let case = Case::new();
-    let mut check = DpopProofCheck::new()
-        .clock(crate::oauth::FixedClock(at_unix(case.now)))
-        .require_nonce(numbered_nonce(0));
-    let first = case.signed_with_nonce(&numbered_nonce(0));
+    let check = instance(DatedNonces::new(shared_secret()), case.now);
+    let first = case.signed_with_nonce(&check.nonce().unwrap());
     assert!(case.check_with(check.clone(), first.as_str()).is_ok());
-    for n in 1..=100 {
-        check = check.clone().require_nonce(numbered_nonce(n));
-    }
-    for n in [0, 1, 99] {
-        assert_eq!(
-            case.check_with(
-                check.clone(),
-                case.signed_with_nonce(&numbered_nonce(n)).as_str()
-            ),
-            Err(DpopProofError::UseNonce {
-                nonce: numbered_nonce(100)
-            }),
-            "nonce {n}"
-        );
-    }
-    // Back to the first nonce on a clone: the proof it took is still remembered.
-    let again = check.require_nonce(numbered_nonce(0));
+    // New settings on a clone: the proof it took is still remembered.
+    let again = check.require_nonce(DatedNonces::new(shared_secret()).lifetime(600));
     assert_eq!(
         case.check_with(again, first.as_str()),
         Err(DpopProofError::Replayed)
     );
+}
+
+fn numbered_nonce(n: usize) -> DpopNonce {
+    DpopNonce::new(format!("nonce-{n}")).unwrap()
 }
 
 #[test]
@@ -878,35 +936,4 @@ fn a_token_endpoint_records_a_proof_only_once_the_client_is_authenticated() {
             method: "GET".into()
         }
     );
-}
-
-#[test]
-fn a_leaked_nonce_is_dropped_by_retiring_the_previous_one() {
-    let case = Case::new();
-    let check = DpopProofCheck::new()
-        .clock(crate::oauth::FixedClock(at_unix(case.now)))
-        .require_nonce(numbered_nonce(0));
-    let serving = check.clone();
-    check.rotate_nonce(numbered_nonce(1));
-    // Still taken after one rotation...
-    assert!(case
-        .check_with(
-            serving.clone(),
-            case.signed_with_nonce(&numbered_nonce(0)).as_str()
-        )
-        .is_ok());
-    // ...and no longer once retired, on every clone; the current one still is.
-    check.retire_previous();
-    assert_eq!(
-        case.check_with(
-            serving.clone(),
-            case.signed_with_nonce(&numbered_nonce(0)).as_str()
-        ),
-        Err(DpopProofError::UseNonce {
-            nonce: numbered_nonce(1)
-        })
-    );
-    assert!(case
-        .check_with(serving, case.signed_with_nonce(&numbered_nonce(1)).as_str())
-        .is_ok());
 }

@@ -35,7 +35,7 @@ use crate::resource_server::resource_request::ResourceRequest;
 ///
 /// | decision | the driver |
 /// | --- | --- |
-/// | [`RequestDecision::Accept`] | passes the request on, with the token's claims |
+/// | [`RequestDecision::Accept`] | passes the request on, with the token's claims, and sends the accepted request's `DPoP-Nonce` (if any) with the answer |
 /// | [`RequestDecision::Preflight`] | passes the request on, without claims, for the app's CORS layer to answer |
 /// | [`RequestDecision::Refuse`] | answers with the refusal's status, `WWW-Authenticate`, `DPoP-Nonce` and JSON body |
 /// | [`RequestDecision::FetchKeys`] | asks its `KeyCache` (`unknown_key`), fetches if told to, then calls [`resume`](Self::resume) with the newer set, or with `None` when there is none |
@@ -448,10 +448,15 @@ impl RequestCheck {
                     url,
                     now,
                 )?;
+                let (key, expires_in) = (proof.replay_key(), proof.replay_window());
+                // Taken only once the record says so: `recorded` hands it over then.
+                let proof = proof.recorded_elsewhere();
+                let accepted = AcceptedRequest::new(claims, Some(proof.jkt().to_owned()))
+                    .with_dpop_nonce(proof.dpop_nonce().cloned());
                 Ok(RequestDecision::RecordProof(ProofToRecord {
-                    key: proof.replay_key(),
-                    expires_in: proof.replay_window(),
-                    accepted: AcceptedRequest::new(claims, Some(proof.jkt().to_owned())),
+                    key,
+                    expires_in,
+                    accepted,
                 }))
             }
             #[cfg(feature = "dpop")]
@@ -464,7 +469,8 @@ impl RequestCheck {
                     url,
                     now,
                 )?;
-                let accepted = AcceptedRequest::new(claims, Some(proof.jkt().to_owned()));
+                let accepted = AcceptedRequest::new(claims, Some(proof.jkt().to_owned()))
+                    .with_dpop_nonce(proof.dpop_nonce().cloned());
                 Ok(RequestDecision::Accept(accepted))
             }
             _ => {

@@ -4,6 +4,8 @@ use std::fmt;
 
 use url::Url;
 
+#[cfg(feature = "dpop")]
+use crate::dpop::DpopNonce;
 use crate::resource_server::access_token_claims::AccessTokenClaims;
 use crate::resource_server::access_token_error::AccessTokenError;
 use crate::resource_server::bearer::AuthorizationToken;
@@ -44,11 +46,25 @@ pub enum RequestDecision<'a> {
 pub struct AcceptedRequest {
     claims: AccessTokenClaims,
     dpop_jkt: Option<String>,
+    #[cfg(feature = "dpop")]
+    dpop_nonce: Option<DpopNonce>,
 }
 
 impl AcceptedRequest {
     pub(super) fn new(claims: AccessTokenClaims, dpop_jkt: Option<String>) -> Self {
-        AcceptedRequest { claims, dpop_jkt }
+        AcceptedRequest {
+            claims,
+            dpop_jkt,
+            #[cfg(feature = "dpop")]
+            dpop_nonce: None,
+        }
+    }
+
+    /// With `nonce` to send as `DPoP-Nonce`.
+    #[cfg(feature = "dpop")]
+    pub(super) fn with_dpop_nonce(mut self, nonce: Option<DpopNonce>) -> Self {
+        self.dpop_nonce = nonce;
+        self
     }
 
     /// The token's checked claims.
@@ -65,6 +81,15 @@ impl AcceptedRequest {
     /// for a DPoP-bound token; `None` for a bearer token.
     pub fn dpop_jkt(&self) -> Option<&str> {
         self.dpop_jkt.as_deref()
+    }
+
+    /// The nonce to send as `DPoP-Nonce` with the answer, when the resource requires nonces and
+    /// the proof's is past half its lifetime
+    /// ([`VerifiedDpopProof::dpop_nonce`](crate::dpop::VerifiedDpopProof::dpop_nonce)): the
+    /// client signs its next proofs with it, and is not refused when its old one expires.
+    #[cfg(feature = "dpop")]
+    pub fn dpop_nonce(&self) -> Option<&DpopNonce> {
+        self.dpop_nonce.as_ref()
     }
 }
 

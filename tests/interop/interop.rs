@@ -43,7 +43,7 @@ use base64::Engine as _;
 use libtest_mimic::{Arguments, Failed, Trial};
 use url::Url;
 use workos_connect::device::{DeviceClient, DeviceError, DeviceLogin, Poll};
-use workos_connect::dpop::{DpopChallenge, DpopKey};
+use workos_connect::dpop::{DpopChallenge, DpopKey, DpopNonce, DpopNonceSecret};
 use workos_connect::oauth::BearerError;
 use workos_connect::{
     authkit::{Userinfo, UserinfoError, UserinfoRequest},
@@ -204,6 +204,8 @@ struct Answer {
     location: Option<String>,
     /// `WWW-Authenticate`.
     challenge: Option<String>,
+    /// `DPoP-Nonce`.
+    dpop_nonce: Option<String>,
     body: Vec<u8>,
 }
 
@@ -324,10 +326,12 @@ impl Browser {
         };
         let location = header("location");
         let challenge = header("www-authenticate");
+        let dpop_nonce = header("dpop-nonce");
         Answer {
             status: response.status().as_u16(),
             location,
             challenge,
+            dpop_nonce,
             body: response.body_mut().read_to_vec().expect("a body"),
         }
     }
@@ -1299,7 +1303,7 @@ fn mcp_server_instances_share_dpop_replays_in_redis() {
     let redis = Redis::start();
     let options = ["--require-dpop", "--redis-url", redis.url.as_str()];
     let a = ResourceServer::start_with(provider, Served::McpServer, &options);
-    let b = ResourceServer::start_beside(provider, &a, &options);
+    let b = ResourceServer::start_instance_of(provider, Served::McpServer, &a.url, &options);
     let key = DpopKey::generate();
     let token = mcp_dpop_access_token(provider, &a.url, &key);
     let url = Url::parse(&a.url).unwrap();
@@ -1475,6 +1479,9 @@ impl Served {
 struct ResourceServer {
     /// Its endpoint: the resource its tokens must be for.
     url: String,
+    /// Where it listens for that endpoint: `url` itself, unless it is one of several instances
+    /// serving one resource.
+    address: String,
     served: Served,
     _process: ProcessGuard,
 }
@@ -1486,33 +1493,29 @@ impl ResourceServer {
 
     /// Started with more options.
     fn start_with(provider: &Provider, served: Served, options: &[&str]) -> ResourceServer {
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}{}", served.path());
-        ResourceServer::serve(provider, served, &url, port, options)
+        ResourceServer::start_serving(provider, served, None, options)
     }
 
-    /// Another instance of `first`'s resource, as behind one load balancer: the same resource URL
-    /// (which tokens and DPoP proofs name), served on a port of its own.
-    fn start_beside(
-        provider: &Provider,
-        first: &ResourceServer,
-        options: &[&str],
-    ) -> ResourceServer {
-        let port = free_port();
-        let mut instance = ResourceServer::serve(provider, first.served, &first.url, port, options);
-        instance.url = format!("http://127.0.0.1:{port}{}", first.served.path());
-        instance
-    }
-
-    /// The example serving `resource` on `port`, with these options.
-    fn serve(
+    /// Another instance of the resource at `url`, on a port of its own, as a load balancer would
+    /// reach it.
+    fn start_instance_of(
         provider: &Provider,
         served: Served,
-        resource: &str,
-        port: u16,
+        url: &str,
         options: &[&str],
     ) -> ResourceServer {
-        let url = resource.to_owned();
+        ResourceServer::start_serving(provider, served, Some(url), options)
+    }
+
+    fn start_serving(
+        provider: &Provider,
+        served: Served,
+        url: Option<&str>,
+        options: &[&str],
+    ) -> ResourceServer {
+        let port = free_port();
+        let address = format!("http://127.0.0.1:{port}{}", served.path());
+        let url = url.map_or_else(|| address.clone(), str::to_owned);
         let name = served.package();
         let mut child = Command::new(built(name))
             .args(["--issuer", &provider.issuer, "--resource", &url])
@@ -1532,6 +1535,7 @@ impl ResourceServer {
         first_line(stdout, name, "listening on");
         ResourceServer {
             url,
+            address,
             served,
             _process: process,
         }
@@ -1560,7 +1564,7 @@ impl ResourceServer {
         let client = Browser::new();
         let mut request = client
             .agent
-            .post(&self.url)
+            .post(&self.address)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream");
         for (name, value) in headers {
@@ -1909,6 +1913,57 @@ fn taking_dpop_still_takes_bearer_tokens(served: Served) {
     );
 }
 
+/// The DPoP nonce secret the instances of one resource share, as an operator hands it out.
+const DPOP_NONCE_SECRET: &str = "q1Rk0F5Kx9mWQvYH7C2sJ8bZpL4nT6uE3gR5aD0fV1c";
+
+/// Two instances of one resource given the same nonce secret, and nothing else in common: the
+/// nonce one hands out is taken by the other, as behind a load balancer; an instance with another
+/// secret refuses it and hands out its own.
+fn takes_the_dpop_nonce_another_instance_handed_out(served: Served) {
+    let provider = provider();
+    let sharing = ["--require-dpop", "--dpop-nonce-secret", DPOP_NONCE_SECRET];
+    let a = ResourceServer::start_with(provider, served, &sharing);
+    let b = ResourceServer::start_instance_of(provider, served, &a.url, &sharing);
+    let other_secret = DpopNonceSecret::generate().secret();
+    let elsewhere = ResourceServer::start_instance_of(
+        provider,
+        served,
+        &a.url,
+        &["--require-dpop", "--dpop-nonce-secret", &other_secret],
+    );
+    let key = DpopKey::generate();
+    let token = mcp_dpop_access_token(provider, &a.url, &key);
+    let url = Url::parse(&a.url).unwrap();
+    let access_token = AccessToken::new(token.clone()).unwrap();
+    let proof = |nonce: Option<&DpopNonce>| {
+        let mut proof = key.proof("POST", &url).access_token(&access_token);
+        if let Some(nonce) = nonce {
+            proof = proof.nonce(nonce);
+        }
+        proof.sign().unwrap().as_str().to_owned()
+    };
+
+    // Without a nonce: refused, with A's.
+    let answer = initialize_with_dpop(&a, &token, Some(&proof(None)));
+    assert_eq!(answer.status, 401);
+    assert_eq!(dpop_error(&answer).as_deref(), Some("use_dpop_nonce"));
+    let nonce = DpopNonce::new(answer.dpop_nonce.expect("a DPoP-Nonce")).unwrap();
+    // B takes it, and so does A.
+    let answer = initialize_with_dpop(&b, &token, Some(&proof(Some(&nonce))));
+    b.assert_accepted(&answer);
+    let answer = initialize_with_dpop(&a, &token, Some(&proof(Some(&nonce))));
+    a.assert_accepted(&answer);
+    // Another secret: refused, with that instance's own nonce.
+    let answer = initialize_with_dpop(&elsewhere, &token, Some(&proof(Some(&nonce))));
+    assert_eq!(answer.status, 401);
+    assert_eq!(dpop_error(&answer).as_deref(), Some("use_dpop_nonce"));
+    let its_own = answer.dpop_nonce.expect("a DPoP-Nonce");
+    assert_ne!(its_own, nonce.as_str());
+    let its_own = DpopNonce::new(its_own).unwrap();
+    let answer = initialize_with_dpop(&elsewhere, &token, Some(&proof(Some(&its_own))));
+    elsewhere.assert_accepted(&answer);
+}
+
 fn refuses_a_token_for_another_resource(served: Served) {
     let provider = provider();
     let server = ResourceServer::start(provider, served);
@@ -2040,6 +2095,12 @@ fn mcp_server_serves_the_mcp_client_example() {
 /// request.
 fn mcp_server_requiring_dpop_serves_the_mcp_client_example() {
     run_the_mcp_client_example(&["--require-dpop"]);
+}
+
+/// The same with the server's DPoP nonces required: the client learns the nonce from the
+/// `use_dpop_nonce` refusal and proves every request with it.
+fn mcp_server_requiring_dpop_nonces_serves_the_mcp_client_example() {
+    run_the_mcp_client_example(&["--require-dpop", "--dpop-nonce-secret", DPOP_NONCE_SECRET]);
 }
 
 /// The mcp-client example logs in through the provider's pages and calls `whoami` on the server
@@ -2582,6 +2643,10 @@ const SCENARIOS: [(&str, fn()); 19] = [
         mcp_server_requiring_dpop_serves_the_mcp_client_example,
     ),
     (
+        "mcp_server_requiring_dpop_nonces_serves_the_mcp_client_example",
+        mcp_server_requiring_dpop_nonces_serves_the_mcp_client_example,
+    ),
+    (
         "device_login_polls_until_the_user_confirms",
         device_login_polls_until_the_user_confirms,
     ),
@@ -2609,7 +2674,7 @@ type ResourceScenario = (&'static str, fn(Served));
 
 /// Resource-server scenarios, each run against every [`Served`] example: named after the package,
 /// as `mcp_server_<name>` and `actix_api_<name>`.
-const RESOURCE_SCENARIOS: [ResourceScenario; 9] = [
+const RESOURCE_SCENARIOS: [ResourceScenario; 10] = [
     (
         "serves_its_metadata_and_refuses_requests_without_a_token",
         serves_its_metadata_and_refuses_requests_without_a_token,
@@ -2621,6 +2686,10 @@ const RESOURCE_SCENARIOS: [ResourceScenario; 9] = [
     (
         "taking_dpop_still_takes_bearer_tokens",
         taking_dpop_still_takes_bearer_tokens,
+    ),
+    (
+        "takes_the_dpop_nonce_another_instance_handed_out",
+        takes_the_dpop_nonce_another_instance_handed_out,
     ),
     (
         "refuses_a_token_for_another_resource",

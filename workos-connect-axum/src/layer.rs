@@ -8,9 +8,10 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
-use http::Request;
+use http::{HeaderName, HeaderValue, Request};
 use tower_layer::Layer;
 use tower_service::Service;
+use workos_connect::dpop::DPOP_NONCE_HEADER;
 
 use crate::protect::{Passed, ProtectedResource};
 
@@ -20,7 +21,9 @@ impl ProtectedResource {
     /// answers any other with the status, challenge and body the core's check gives it. A CORS
     /// preflight goes through without claims, for a CORS layer inside to answer (or for the
     /// service's own `405`); a route that runs a handler reading no claims for `OPTIONS` (axum's
-    /// `any`) runs it for a preflight too, so keep such handlers off `OPTIONS`.
+    /// `any`) runs it for a preflight too, so keep such handlers off `OPTIONS`. The answer to a
+    /// request taken carries the next DPoP server nonce as `DPoP-Nonce` when the check requires
+    /// nonces and the proof's is past half its lifetime.
     pub fn layer(&self) -> RequireAccessToken {
         RequireAccessToken {
             resource: self.clone(),
@@ -90,8 +93,19 @@ where
                 .await
             {
                 Ok(Passed::Accepted(accepted)) => {
+                    let nonce = accepted.dpop_nonce().cloned();
                     request.extensions_mut().insert(accepted.into_claims());
-                    Ok(inner.call(request).await.into_response())
+                    let mut response = inner.call(request).await.into_response();
+                    // The next nonce before the client's expires (RFC 9449 §8.2); base64url, so
+                    // always a valid header value.
+                    if let Some(Ok(value)) =
+                        nonce.map(|nonce| HeaderValue::from_str(nonce.as_str()))
+                    {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static(DPOP_NONCE_HEADER), value);
+                    }
+                    Ok(response)
                 }
                 Ok(Passed::Preflight) => Ok(inner.call(request).await.into_response()),
                 Err(refused) => Ok(refused.into_response()),

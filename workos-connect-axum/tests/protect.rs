@@ -22,8 +22,11 @@ use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_service::Service;
-use workos_connect::dpop::{DpopChallenge, DpopErrorCode, DpopKey, DpopProofCheck};
-use workos_connect::oauth::{BearerChallenge, BearerError};
+use workos_connect::dpop::{
+    DatedNonces, DpopChallenge, DpopErrorCode, DpopKey, DpopNonce, DpopNonceSecret, DpopProofCheck,
+    DPOP_NONCE_HEADER,
+};
+use workos_connect::oauth::{BearerChallenge, BearerError, Clock, FixedClock};
 use workos_connect::resource_server::{AccessTokenCheck, OriginPolicy, RequestCheck};
 use workos_connect::{jose::KeyCache, oauth::AccessToken};
 use workos_connect_axum::{Authenticated, Keys, Passed, ProtectedResource};
@@ -725,4 +728,78 @@ async fn an_api_takes_pages_of_other_origins_and_an_mcp_server_says_why_it_refus
         let response = send(&app, request(Some(&good), Some(APP))).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
+}
+
+/// The time of the resource's checks, moved forward by the test.
+#[derive(Debug)]
+struct TestClock(Mutex<SystemTime>);
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_resource_requiring_nonces_hands_out_the_next_one_on_an_answer_past_half_its_life() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let keys = Keys::new(KeyCache::new(jwks.url.parse().unwrap())).unwrap();
+    keys.spawn_refresh().unwrap();
+    keys.ready().await.unwrap();
+    let clock = Arc::new(TestClock(Mutex::new(SystemTime::now())));
+    // A minute's lifetime: renewed past 30 seconds.
+    let nonces = DatedNonces::new(DpopNonceSecret::generate()).lifetime(60);
+    let tokens = tokens()
+        .clock(clock.clone())
+        .dpop(DpopProofCheck::new().require_nonce(nonces))
+        .require_dpop();
+    let resource = ProtectedResource::builder(RequestCheck::new(tokens).unwrap())
+        .keys(keys)
+        .build()
+        .unwrap();
+    async fn whoami(Authenticated(claims): Authenticated) -> String {
+        claims.sub().to_owned()
+    }
+    let app = Router::new()
+        .route("/mcp", post(whoami))
+        .layer(resource.layer());
+
+    let key = DpopKey::generate();
+    let bound = token_with("k1", "mcp:tools", json!({"cnf": {"jkt": key.thumbprint()}}));
+    let proof = |nonce: Option<&DpopNonce>| {
+        let mut proof = key
+            .proof("POST", &RESOURCE.parse().unwrap())
+            .access_token(&AccessToken::new(bound.clone()).unwrap())
+            .clock(FixedClock(clock.now()));
+        if let Some(nonce) = nonce {
+            proof = proof.nonce(nonce);
+        }
+        proof.sign().unwrap().as_str().to_owned()
+    };
+    let nonce_of = |response: &Response| {
+        response
+            .headers()
+            .get(DPOP_NONCE_HEADER)
+            .map(|value| DpopNonce::from_header(value.as_bytes()).unwrap())
+    };
+
+    let refused = send(&app, dpop_request(&bound, &[&proof(None)])).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        dpop_challenge(&refused).error,
+        Some(DpopErrorCode::UseDpopNonce)
+    );
+    let nonce = nonce_of(&refused).expect("the nonce");
+    let taken = send(&app, dpop_request(&bound, &[&proof(Some(&nonce))])).await;
+    assert_eq!(taken.status(), StatusCode::OK);
+    assert_eq!(nonce_of(&taken), None);
+    // 45 seconds on, the nonce is still taken, and the answer carries the next one.
+    *clock.0.lock().unwrap() += Duration::from_secs(45);
+    let renewed = send(&app, dpop_request(&bound, &[&proof(Some(&nonce))])).await;
+    assert_eq!(renewed.status(), StatusCode::OK);
+    let next = nonce_of(&renewed).expect("the next nonce");
+    assert_ne!(next, nonce);
+    let taken = send(&app, dpop_request(&bound, &[&proof(Some(&next))])).await;
+    assert_eq!(taken.status(), StatusCode::OK);
+    assert_eq!(nonce_of(&taken), None);
 }

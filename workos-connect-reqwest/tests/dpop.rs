@@ -1,8 +1,9 @@
 //! A DPoP login (RFC 9449) against a small MCP and authorization server on loopback that both
 //! demand their nonces: the token request's one retry, and the MCP server's nonce learned with a
-//! ping.
+//! ping, again when the nonce held has expired.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -11,19 +12,37 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use url::Url;
-use workos_connect::dpop::{DpopNonce, DpopProofCheck};
+use workos_connect::dpop::{DatedNonces, DpopNonce, DpopNonceSecret, DpopProofCheck};
 use workos_connect::mcp::McpClientSettings;
-use workos_connect::oauth::{AccessToken, AccessTokenType};
+use workos_connect::oauth::{AccessToken, AccessTokenType, Clock};
 use workos_connect_reqwest::{default_client, FollowRedirect, McpAuth};
 
-const AS_NONCE: &str = "as-nonce-1";
-const RS_NONCE: &str = "rs-nonce-1";
+/// The time of the client and the servers alike, moved forward by the test.
+#[derive(Debug)]
+struct TestClock(Mutex<SystemTime>);
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
 
 #[derive(Clone)]
 struct Mock {
     base: String,
     seen: Arc<Mutex<Vec<String>>>,
     jkt: Arc<Mutex<Option<String>>>,
+    clock: Arc<TestClock>,
+    /// Each server's nonces: every request gets a check of its own, as if another instance
+    /// served it, with nothing but the secret in common.
+    token_endpoint_nonces: DatedNonces,
+    resource_nonces: DatedNonces,
 }
 
 impl Mock {
@@ -33,6 +52,12 @@ impl Mock {
 
     fn url(&self, path: &str) -> Url {
         format!("{}{path}", self.base).parse().unwrap()
+    }
+
+    fn instance(&self, nonces: &DatedNonces) -> DpopProofCheck {
+        DpopProofCheck::new()
+            .clock(self.clock.clone())
+            .require_nonce(nonces.clone())
     }
 }
 
@@ -75,7 +100,7 @@ async fn authorize(
 }
 
 async fn token(State(mock): State<Mock>, headers: HeaderMap) -> Response {
-    let check = DpopProofCheck::new().require_nonce(DpopNonce::new(AS_NONCE).unwrap());
+    let check = mock.instance(&mock.token_endpoint_nonces);
     match check.check_proof(proofs(&headers), "POST", &mock.url("/token")) {
         Ok(proof) => {
             mock.saw("token with nonce");
@@ -83,11 +108,11 @@ async fn token(State(mock): State<Mock>, headers: HeaderMap) -> Response {
             Json(json!({"access_token": "at_1", "token_type": "DPoP", "expires_in": 3600}))
                 .into_response()
         }
-        Err(_) => {
+        Err(refused) => {
             mock.saw("token without nonce");
             (
                 StatusCode::BAD_REQUEST,
-                [("dpop-nonce", AS_NONCE)],
+                [("dpop-nonce", refused.dpop_nonce().unwrap().to_string())],
                 Json(json!({"error": "use_dpop_nonce"})),
             )
                 .into_response()
@@ -104,7 +129,7 @@ async fn mcp(State(mock): State<Mock>, headers: HeaderMap, body: String) -> Resp
     let jkt = mock.jkt.lock().unwrap().clone().unwrap_or_default();
     let bound =
         headers.get("authorization").map(|value| value.as_bytes()) == Some(b"DPoP at_1".as_slice());
-    let check = DpopProofCheck::new().require_nonce(DpopNonce::new(RS_NONCE).unwrap());
+    let check = mock.instance(&mock.resource_nonces);
     let checked =
         check.check_resource_request(proofs(&headers), "POST", &mock.url("/mcp"), &token, &jkt);
     if bound && checked.is_ok() {
@@ -115,8 +140,11 @@ async fn mcp(State(mock): State<Mock>, headers: HeaderMap, body: String) -> Resp
     (
         StatusCode::UNAUTHORIZED,
         [
-            ("www-authenticate", r#"DPoP error="use_dpop_nonce""#),
-            ("dpop-nonce", RS_NONCE),
+            (
+                "www-authenticate",
+                r#"DPoP error="use_dpop_nonce""#.to_owned(),
+            ),
+            ("dpop-nonce", check.nonce().unwrap().to_string()),
         ],
     )
         .into_response()
@@ -129,6 +157,11 @@ async fn start() -> Mock {
         base,
         seen: Arc::default(),
         jkt: Arc::default(),
+        clock: Arc::new(TestClock(Mutex::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        ))),
+        token_endpoint_nonces: DatedNonces::new(DpopNonceSecret::generate()),
+        resource_nonces: DatedNonces::new(DpopNonceSecret::generate()),
     };
     let app = Router::new()
         .route(
@@ -157,7 +190,8 @@ async fn a_dpop_login_meets_both_servers_nonces() {
         mock.base
     );
     let settings =
-        McpClientSettings::new("Test agent", "http://127.0.0.1:1/callback".parse().unwrap());
+        McpClientSettings::new("Test agent", "http://127.0.0.1:1/callback".parse().unwrap())
+            .clock(mock.clock.clone());
     let http = default_client().unwrap();
     let auth = McpAuth::new(
         http.clone(),
@@ -197,10 +231,34 @@ async fn a_dpop_login_meets_both_servers_nonces() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(second.nonce().map(DpopNonce::as_str), Some(RS_NONCE));
+    let held = second.nonce().unwrap().clone();
+    assert_eq!(
+        Some(&held),
+        mock.instance(&mock.resource_nonces).nonce().as_ref()
+    );
     assert_eq!(send(second.clone()).await, 200);
     // A demand the held nonce already met is the server's answer: no retry.
     assert!(!auth.resource_nonce_demanded(&server, &second).await);
+
+    // Mid-session, the nonce held outlives its five minutes and the leeway: refused, the next
+    // one learned the same way, and the session goes on with it.
+    mock.clock.advance(Duration::from_secs(400));
+    let third = auth
+        .resource_headers("POST", &server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.nonce(), Some(&held));
+    assert_eq!(send(third.clone()).await, 401);
+    assert!(auth.resource_nonce_demanded(&server, &third).await);
+    let fourth = auth
+        .resource_headers("POST", &server)
+        .await
+        .unwrap()
+        .unwrap();
+    let rolled: Option<&DpopNonce> = fourth.nonce();
+    assert!(rolled.is_some() && rolled != Some(&held));
+    assert_eq!(send(fourth).await, 200);
     assert_eq!(
         *mock.seen.lock().unwrap(),
         [
@@ -210,6 +268,9 @@ async fn a_dpop_login_meets_both_servers_nonces() {
             "mcp ping refused",
             "mcp tools/list with nonce",
             "mcp ping with nonce",
+            "mcp tools/list refused",
+            "mcp ping refused",
+            "mcp tools/list with nonce",
         ]
     );
 }

@@ -10,7 +10,8 @@
 //! `GET` or `POST /api` answers who the token was issued to; the resource's metadata (RFC 9728)
 //! is served at its well-known URL, and every refusal carries the challenge that tells clients
 //! where to log in. With `--dpop` it also takes DPoP-bound tokens (RFC 9449); with
-//! `--require-dpop` only those.
+//! `--require-dpop` only those. With `--dpop-nonce-secret` (or `DPOP_NONCE_SECRET`) the proofs
+//! must carry this server's nonce, which every instance sharing the secret accepts.
 //!
 //! As an API, it takes pages of any origin (an access token is no ambient credential; a CORS
 //! middleware such as actix-cors, wrapped around the app, says which pages may read the answers),
@@ -31,10 +32,10 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{
     web, App, FromRequest, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError,
 };
-use clap::Parser;
+use clap::{ArgGroup, Parser};
 use tokio::sync::Notify;
 use url::Url;
-use workos_connect::dpop::DpopProofCheck;
+use workos_connect::dpop::{DatedNonces, DpopNonceSecret, DpopProofCheck};
 use workos_connect::resource_server::{
     AcceptedRequest, AccessTokenCheck, Refusal, ReplayRecord, RequestCheck, RequestDecision,
     ResourceRequest,
@@ -46,6 +47,7 @@ use workos_connect::{
 
 /// A JSON API protected by AuthKit access tokens.
 #[derive(Parser)]
+#[command(group(ArgGroup::new("dpop_taken").args(["dpop", "require_dpop"])))]
 struct Options {
     /// The URL of the AuthKit domain that issues the tokens
     #[arg(long, env = "WORKOS_AUTHKIT_DOMAIN")]
@@ -81,6 +83,17 @@ struct Options {
     /// Take DPoP-bound access tokens only
     #[arg(long, conflicts_with = "dpop")]
     require_dpop: bool,
+    /// Require DPoP server nonces (RFC 9449 section 9) made with this secret: 32 to 64 random
+    /// bytes as base64url or base64 (`openssl rand -base64 32`). Every instance given the same
+    /// secret accepts the nonces of the others; each expires after five minutes
+    // Read as text, so that clap's message for a bad value does not print the secret.
+    #[arg(
+        long,
+        env = "DPOP_NONCE_SECRET",
+        hide_env_values = true,
+        requires = "dpop_taken"
+    )]
+    dpop_nonce_secret: Option<String>,
 }
 
 /// What every request is checked with.
@@ -198,7 +211,12 @@ async fn require_token(
 /// The protected route: who the token was issued to.
 async fn whoami(Authenticated(caller): Authenticated) -> HttpResponse {
     let claims = caller.claims();
-    HttpResponse::Ok().json(serde_json::json!({
+    let mut answer = HttpResponse::Ok();
+    // The next DPoP nonce, before the one the client holds expires (RFC 9449 §8.2).
+    if let Some(nonce) = caller.dpop_nonce() {
+        answer.insert_header(("dpop-nonce", nonce.as_str()));
+    }
+    answer.json(serde_json::json!({
         "sub": claims.sub(),
         "organization": claims.org_id(),
         "scope": claims.scope().to_string(),
@@ -330,10 +348,17 @@ async fn serve(options: Options) -> Result<(), String> {
     let mut tokens = AccessTokenCheck::new(options.issuer.clone(), options.resource.clone())
         .require_scopes(options.scope)
         .leeway(options.leeway);
+    let mut proofs = DpopProofCheck::new();
+    if let Some(secret) = options.dpop_nonce_secret {
+        let secret: DpopNonceSecret = secret
+            .parse()
+            .map_err(|error| format!("--dpop-nonce-secret: {error}"))?;
+        proofs = proofs.require_nonce(DatedNonces::new(secret));
+    }
     if options.require_dpop {
-        tokens = tokens.require_dpop();
+        tokens = tokens.dpop(proofs).require_dpop();
     } else if options.dpop {
-        tokens = tokens.dpop(DpopProofCheck::new());
+        tokens = tokens.dpop(proofs);
     }
     let mut check = RequestCheck::new(tokens).map_err(|error| error.to_string())?;
     for origin in &options.allowed_origins {

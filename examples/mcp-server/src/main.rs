@@ -11,22 +11,24 @@
 //! are fetched at start-up, every five minutes, and when a token names a key the set lacks (at most
 //! once a minute); refused requests are logged. With `--dpop` it also takes DPoP-bound tokens
 //! (RFC 9449), whose every request carries a fresh proof by the key the token is bound to; with
-//! `--require-dpop` only those. With `--redis-url`, the proofs already used are remembered in
-//! Redis, for every instance given the same URL: behind a load balancer, a proof replayed to
-//! another instance is refused too, and a Redis that does not answer refuses the request (503).
+//! `--require-dpop` only those. With `--dpop-nonce-secret` (or `DPOP_NONCE_SECRET`) the proofs
+//! must carry this server's nonce, which every instance sharing the secret accepts. With
+//! `--redis-url`, the proofs already used are remembered in Redis, for every instance given the
+//! same URL: behind a load balancer, a proof replayed to another instance is refused too, and a
+//! Redis that does not answer refuses the request (503).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::Router;
-use clap::Parser;
+use clap::{ArgGroup, Parser};
 use rmcp::handler::server::tool::Extension;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_router};
 use url::Url;
-use workos_connect::dpop::DpopProofCheck;
+use workos_connect::dpop::{DatedNonces, DpopNonceSecret, DpopNonceSecretError, DpopProofCheck};
 use workos_connect::oauth::{Issuer, Resource, ScopeList};
 use workos_connect::resource_server::{
     AccessTokenCheck, AccessTokenClaims, RequestCheck, RequestCheckError,
@@ -35,6 +37,7 @@ use workos_connect_axum::{KeysError, ProtectedResource, RedisStore, RedisStoreEr
 
 /// An MCP server protected by AuthKit access tokens.
 #[derive(Parser)]
+#[command(group(ArgGroup::new("dpop_taken").args(["dpop", "require_dpop"])))]
 struct Options {
     /// The AuthKit domain that issues the tokens, e.g. https://<sub>.authkit.app
     #[arg(long, env = "WORKOS_AUTHKIT_DOMAIN")]
@@ -84,6 +87,17 @@ struct Options {
     /// by every instance given it, so that a proof replayed to another instance is refused too
     #[arg(long, env = "REDIS_URL")]
     redis_url: Option<String>,
+    /// Require DPoP server nonces (RFC 9449 section 9) made with this secret: 32 to 64 random
+    /// bytes as base64url or base64 (`openssl rand -base64 32`). Every instance given the same
+    /// secret accepts the nonces of the others; each expires after five minutes
+    // Read as text, so that clap's message for a bad value does not print the secret.
+    #[arg(
+        long,
+        env = "DPOP_NONCE_SECRET",
+        hide_env_values = true,
+        requires = "dpop_taken"
+    )]
+    dpop_nonce_secret: Option<String>,
 }
 
 /// The MCP tools: one, `whoami`, which says whose token the request carried.
@@ -118,6 +132,8 @@ enum Failure {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Redis(#[from] RedisStoreError),
+    #[error("--dpop-nonce-secret: {0}")]
+    NonceSecret(#[from] DpopNonceSecretError),
 }
 
 async fn serve(options: Options) -> Result<(), Failure> {
@@ -128,10 +144,15 @@ async fn serve(options: Options) -> Result<(), Failure> {
     if let Some(organization) = options.organization {
         tokens = tokens.require_organization(organization);
     }
+    let mut proofs = DpopProofCheck::new();
+    if let Some(secret) = options.dpop_nonce_secret {
+        let secret: DpopNonceSecret = secret.parse()?;
+        proofs = proofs.require_nonce(DatedNonces::new(secret));
+    }
     if options.require_dpop {
-        tokens = tokens.require_dpop();
+        tokens = tokens.dpop(proofs).require_dpop();
     } else if options.dpop {
-        tokens = tokens.dpop(DpopProofCheck::new());
+        tokens = tokens.dpop(proofs);
     }
     let mut check = RequestCheck::mcp_server(tokens)?;
     for origin in &options.allowed_origins {
