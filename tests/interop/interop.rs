@@ -2592,7 +2592,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 19] = [
+const SCENARIOS: [(&str, fn()); 20] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,

@@ -230,6 +230,7 @@
 //! | sessions (a login begun on one instance ends on another; a logout holds on all) | Redis, via [`WebLogin::session_layer`]`(store)`: `<prefix>session:<ID>` | the login routes and [`SignedIn`] answer 500 (`server_error`), as `tower-sessions` does for a store that fails |
 //! | a session's renewal (one refresh of a rotated refresh token at a time) | this instance's turns, then a lock in Redis, `<prefix>renewal:<ID>`, expiring after the token timeout and ten seconds | the renewal fails; the handler gets the token it had while it is valid |
 //! | DPoP proofs already used | Redis, via [`ProtectedResourceBuilder::shared_replay_memory`]`(store)`: one `SET NX` per proof, expiring with its window | 503 after [`DEFAULT_REPLAY_MEMORY_TIMEOUT`] (half a second), never taken unchecked |
+//! | DPoP server nonces | nothing to share: a nonce is dated and sealed with a secret every instance is given ([`DatedNonces`](workos_connect::dpop::DatedNonces)), and any of them checks it without a lookup | unaffected |
 //! | the issuer's keys ([`Keys`]) and the tokens already verified | each instance fetches and remembers its own | unaffected |
 //!
 //! Without a shared memory, a DPoP proof accepted by one instance is accepted again by another
