@@ -39,6 +39,7 @@
 mod challenge;
 mod check;
 mod check_error;
+mod es256;
 mod jwk;
 mod key;
 mod names;

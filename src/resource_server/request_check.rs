@@ -317,7 +317,7 @@ impl RequestCheck {
                     url,
                     now,
                 )?;
-                Ok(AcceptedRequest::new(claims, Some(proof.jkt().to_owned())))
+                Ok(AcceptedRequest::new(claims, Some(proof.into_jkt())))
             }
             _ => {
                 let claims = self.tokens.validate_at(token, keys, now)?;
