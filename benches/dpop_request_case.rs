@@ -53,6 +53,42 @@ pub struct FreshProof {
     pub now: u64,
 }
 
+/// One fresh proof's parts as the floor takes them: the signed part, the signature and the key's
+/// point, decoded.
+pub struct FloorInput {
+    pub message: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub point: Vec<u8>,
+}
+
+impl FloorInput {
+    fn of(proof: &str) -> FloorInput {
+        let (message, signature) = proof.rsplit_once('.').expect("three parts");
+        let header = message.split('.').next().expect("a header");
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64url"))
+                .expect("JSON");
+        let coordinate = |name: &str| {
+            URL_SAFE_NO_PAD
+                .decode(header["jwk"][name].as_str().expect("a coordinate"))
+                .expect("base64url")
+        };
+        FloorInput {
+            message: message.as_bytes().to_vec(),
+            signature: URL_SAFE_NO_PAD.decode(signature).expect("a signature"),
+            point: [vec![0x04], coordinate("x"), coordinate("y")].concat(),
+        }
+    }
+
+    /// The floor on this proof: its signature verified by `aws-lc-rs`, the key parsed from its
+    /// point for the call.
+    pub fn verify(&self) -> bool {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.point)
+            .verify(&self.message, &self.signature)
+            .is_ok()
+    }
+}
+
 /// A clock the bench sets before each check, for the proof check used alone.
 #[derive(Debug, Default)]
 pub struct SetClock(AtomicU64);
@@ -147,15 +183,9 @@ impl DpopRequestCase {
             point: Vec::new(),
         };
         let sample = case.fresh_proof();
-        let (message, signature) = sample.proof.rsplit_once('.').expect("three parts");
-        case.message = message.as_bytes().to_vec();
-        case.signature = URL_SAFE_NO_PAD.decode(signature).expect("a signature");
-        let jwk = case.key.public_jwk();
-        case.point = [0x04]
-            .into_iter()
-            .chain(URL_SAFE_NO_PAD.decode(jwk.x()).expect("x"))
-            .chain(URL_SAFE_NO_PAD.decode(jwk.y()).expect("y"))
-            .collect();
+        let floor = FloorInput::of(&sample.proof);
+        assert!(floor.verify());
+        (case.message, case.signature, case.point) = (floor.message, floor.signature, floor.point);
         assert!(case.request(&sample), "the request is accepted");
         let again = case.request_check.check(
             &case.request_of(&sample.proof),
@@ -177,6 +207,11 @@ impl DpopRequestCase {
             assert!(self.request(&proof));
             assert!(self.proof_alone(&proof).is_ok());
         }
+    }
+
+    /// A fresh proof's parts, for the floor, as [`fresh_proof`](Self::fresh_proof) would make it.
+    pub fn fresh_floor(&self) -> FloorInput {
+        FloorInput::of(&self.fresh_proof().proof)
     }
 
     /// A proof of the next request, with a `jti` never used, at the simulated time.
