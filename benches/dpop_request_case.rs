@@ -9,15 +9,12 @@
 //! Time is simulated: a given number of proofs are signed and checked in each second
 //! ([`PROOFS_PER_SECOND`] in the criterion bench), so that the replay memory holds its steady
 //! state, the proofs of the last window (`max_age` plus the leeway, 120 seconds by default), once
-//! [`DpopRequestCase::fill`] has run. Each record then
-//! adds one proof and forgets about one whose window closed, as in a server that has been up for a
-//! while.
+//! [`DpopRequestCase::fill`] has run. Each record then adds one proof and forgets one whose window
+//! closed, as in a server that has been up for a while.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use url::Url;
 
 use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,6 +22,7 @@ use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::ecdsa::signature::Verifier as _;
+use url::Url;
 use workos_connect::dpop::{DpopKey, DpopProofCheck, DpopProofError, VerifiedDpopProof};
 use workos_connect::jose::KeySet;
 use workos_connect::oauth::{AccessToken, Clock, FixedClock};
@@ -116,10 +114,8 @@ pub struct DpopRequestCase {
     signed: AtomicU64,
     /// Proofs signed in each simulated second.
     rate: u64,
-    /// One proof's signed part, signature and key point, for the floors.
-    pub message: Vec<u8>,
-    pub signature: Vec<u8>,
-    pub point: Vec<u8>,
+    /// One proof's parts, which the floors verify again and again.
+    pub sample: FloorInput,
 }
 
 impl DpopRequestCase {
@@ -178,14 +174,14 @@ impl DpopRequestCase {
             clock,
             signed: AtomicU64::new(0),
             rate,
-            message: Vec::new(),
-            signature: Vec::new(),
-            point: Vec::new(),
+            sample: FloorInput {
+                message: Vec::new(),
+                signature: Vec::new(),
+                point: Vec::new(),
+            },
         };
         let sample = case.fresh_proof();
-        let floor = FloorInput::of(&sample.proof);
-        assert!(floor.verify());
-        (case.message, case.signature, case.point) = (floor.message, floor.signature, floor.point);
+        case.sample = FloorInput::of(&sample.proof);
         assert!(case.request(&sample), "the request is accepted");
         let again = case.request_check.check(
             &case.request_of(&sample.proof),
@@ -263,20 +259,23 @@ impl DpopRequestCase {
     /// The floor: one proof's ES256 signature verified by `aws-lc-rs`, the key parsed from its
     /// point for the call.
     pub fn floor(&self) -> bool {
-        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.point)
-            .verify(&self.message, &self.signature)
-            .is_ok()
+        self.sample.verify()
     }
 
     /// The same with RustCrypto's `p256`.
     pub fn p256(&self) -> bool {
-        let Ok(key) = p256::ecdsa::VerifyingKey::from_sec1_bytes(&self.point) else {
+        let FloorInput {
+            message,
+            signature,
+            point,
+        } = &self.sample;
+        let Ok(key) = p256::ecdsa::VerifyingKey::from_sec1_bytes(point) else {
             return false;
         };
-        let Ok(signature) = p256::ecdsa::Signature::from_slice(&self.signature) else {
+        let Ok(signature) = p256::ecdsa::Signature::from_slice(signature) else {
             return false;
         };
-        key.verify(&self.message, &signature).is_ok()
+        key.verify(message, &signature).is_ok()
     }
 }
 
