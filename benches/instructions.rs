@@ -3,20 +3,24 @@
 //! `instructions <case> <iterations>`, where case is `workos-connect/url_from_given_secrets`,
 //! `workos-connect/fresh_login`, `oauth2/url_from_given_secrets`, `oauth2/fresh_login`,
 //! `workos-connect/access_token_check`, `workos-connect/access_token_repeat`,
-//! `jsonwebtoken/access_token_decode` or `aws-lc-rs/access_token_verify`. Only the
+//! `jsonwebtoken/access_token_decode`, `aws-lc-rs/access_token_verify`,
+//! `workos-connect/dpop_request_check`, `workos-connect/dpop_proof_check`,
+//! `aws-lc-rs/dpop_proof_verify` or `p256/dpop_proof_verify`. Only the
 //! functions named `measured_*` are meant to be counted (`--toggle-collect`), so that making the given
-//! secrets is left out; `scripts/instructions` takes the difference of two runs, which cancels one-time
-//! costs such as seeding the thread's random generator.
+//! secrets (and signing each DPoP proof) is left out; `scripts/instructions` takes the difference of
+//! two runs, which cancels one-time costs such as seeding the thread's random generator.
 
 use std::hint::black_box;
 use std::process::ExitCode;
 
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
+use workos_connect::dpop::{DpopProofError, VerifiedDpopProof};
 use workos_connect::resource_server::{AccessTokenClaims, AccessTokenError};
 use workos_connect::{
     AuthorizeResponse, ConnectClient, Nonce, PendingAuthorization, PkceVerifier, State,
 };
 use workos_connect_benches::access_token_case::AccessTokenCase;
+use workos_connect_benches::dpop_request_case::{DpopRequestCase, FreshProof};
 use workos_connect_benches::{
     oauth2_fresh_login, oauth2_url, our_given_secrets, ours, ours_fresh_login, ours_url,
     their_given_secrets, theirs, OAuth2Client, REDIRECT_URI,
@@ -82,6 +86,33 @@ fn measured_aws_lc_verify(case: &AccessTokenCase) -> bool {
     case.floor()
 }
 
+#[inline(never)]
+fn measured_ours_dpop_request(case: &DpopRequestCase, proof: &FreshProof) -> bool {
+    case.request(proof)
+}
+
+#[inline(never)]
+fn measured_ours_dpop_proof(
+    case: &DpopRequestCase,
+    proof: &FreshProof,
+) -> Result<VerifiedDpopProof, DpopProofError> {
+    case.proof_alone(proof)
+}
+
+#[inline(never)]
+fn measured_aws_lc_dpop_verify(case: &DpopRequestCase) -> bool {
+    case.floor()
+}
+
+#[inline(never)]
+fn measured_p256_dpop_verify(case: &DpopRequestCase) -> bool {
+    case.p256()
+}
+
+/// The simulated rate of the DPoP cases: a window of 121 proofs in the replay memory, few enough
+/// to fill under callgrind; each record still adds one and forgets one.
+const DPOP_PROOFS_PER_SECOND: u64 = 1;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(case), Some(Ok(iterations))) = (args.first(), args.get(1).map(|n| n.parse::<u64>()))
@@ -92,6 +123,11 @@ fn main() -> ExitCode {
     let ours = ours(REDIRECT_URI);
     let theirs = theirs(REDIRECT_URI);
     let access_token = case.contains("access_token").then(AccessTokenCase::new);
+    let dpop = case.contains("dpop").then(|| {
+        let prepared = DpopRequestCase::new(DPOP_PROOFS_PER_SECOND);
+        prepared.fill();
+        prepared
+    });
     for _ in 0..iterations {
         match case.as_str() {
             "workos-connect/url_from_given_secrets" => {
@@ -126,6 +162,30 @@ fn main() -> ExitCode {
             "jsonwebtoken/access_token_decode" => {
                 if let Some(prepared) = &access_token {
                     let _kept = black_box(measured_jsonwebtoken_decode(black_box(prepared)));
+                }
+            }
+            "workos-connect/dpop_request_check" => {
+                if let Some(prepared) = &dpop {
+                    let proof = prepared.fresh_proof();
+                    let accepted = measured_ours_dpop_request(black_box(prepared), &proof);
+                    assert!(black_box(accepted), "the request is accepted");
+                }
+            }
+            "workos-connect/dpop_proof_check" => {
+                if let Some(prepared) = &dpop {
+                    let proof = prepared.fresh_proof();
+                    let verified = measured_ours_dpop_proof(black_box(prepared), &proof);
+                    assert!(black_box(verified).is_ok(), "the proof is accepted");
+                }
+            }
+            "aws-lc-rs/dpop_proof_verify" => {
+                if let Some(prepared) = &dpop {
+                    let _kept = black_box(measured_aws_lc_dpop_verify(black_box(prepared)));
+                }
+            }
+            "p256/dpop_proof_verify" => {
+                if let Some(prepared) = &dpop {
+                    let _kept = black_box(measured_p256_dpop_verify(black_box(prepared)));
                 }
             }
             other => {

@@ -2,6 +2,7 @@
 //! `state`, `nonce` (an extra parameter for `oauth2`, which has no notion of one) and PKCE `S256`.
 
 pub mod access_token_case;
+pub mod dpop_request_case;
 
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};

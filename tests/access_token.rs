@@ -33,6 +33,7 @@ fn keys() -> KeySet {
 
 /// The test key, published under `kid`.
 fn keys_named(kid: &str) -> KeySet {
+    use_the_crates_backend();
     let key = EncodingKey::from_rsa_pem(KEY).unwrap();
     let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
     jwk.common.key_id = Some(kid.to_owned());

@@ -35,9 +35,21 @@ fn unix_now() -> u64 {
         .as_secs()
 }
 
+/// Picks the signature backend the library was built with, for the test's own signing: with
+/// `rust-crypto`, `jsonwebtoken` has both backends (the dev-dependency brings AWS-LC) and picks
+/// neither by itself.
+fn install_provider() {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    let _ = provider.install_default();
+}
+
 /// The one test key, published under each of `kids`: key IDs stand for distinct keys, as a
 /// rotation changes them.
 fn keys(kids: &[&str]) -> KeySet {
+    install_provider();
     let key = EncodingKey::from_rsa_pem(KEY).unwrap();
     let keys = kids
         .iter()
@@ -52,7 +64,7 @@ fn keys(kids: &[&str]) -> KeySet {
 
 /// An access token for the resource signed under `kid`, with `scope` and `extra` claims.
 fn token_with(kid: &str, scope: &str, extra: Value) -> String {
-    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+    install_provider();
     let now = unix_now();
     let mut claims = json!({
         "iss": ISSUER,

@@ -4,13 +4,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use p256::ecdsa::signature::Verifier as _;
-use p256::ecdsa::Signature;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
+use subtle::ConstantTimeEq as _;
 use url::Url;
 
 use super::check_error::DpopProofError;
@@ -18,11 +17,11 @@ use super::dated_nonces::DatedNonces;
 use super::jwk::{parse_header_jwk, HeaderJwkFault};
 use super::names::{DPOP_ALGORITHM, PROOF_TYPE};
 use super::nonce::DpopNonce;
-use super::proof::access_token_hash;
 use super::replay::{Recorded, SeenProofs};
 use super::target_uri::{htu, same_target};
 use crate::oauth::clock::{Clock, ClockHandle};
 use crate::oauth::credential::AccessToken;
+use crate::oauth::encoding::base64url_32;
 use crate::oauth::secret::constant_time_eq;
 
 /// How old a proof may be, by its `iat`, unless a check is told otherwise: RFC 9449 §11.1 wants
@@ -121,6 +120,12 @@ impl VerifiedDpopProof {
     /// token to.
     pub fn jkt(&self) -> &str {
         &self.jkt
+    }
+
+    /// The thumbprint, moved out.
+    #[cfg(feature = "access-token")]
+    pub(crate) fn into_jkt(self) -> String {
+        self.jkt
     }
 
     /// The proof's `jti`.
@@ -379,17 +384,19 @@ impl DpopProofCheck {
         access_token: &AccessToken,
         cnf_jkt: &str,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
+        let token_hash = Sha256::digest(access_token.secret().as_bytes()).into();
         self.check(
             dpop,
             method,
             url,
-            Some((access_token, cnf_jkt)),
+            Some((&token_hash, cnf_jkt)),
             self.now_secs(),
         )
     }
 
     /// [`check_resource_request`](Self::check_resource_request) at `now` (Unix seconds, the access
-    /// token check's moment), without recording the proof: the caller records it, in this check's
+    /// token check's moment), with `token_hash`, the SHA-256 of the access token, which that check
+    /// computed already, and without recording the proof: the caller records it, in this check's
     /// memory or in one shared by several instances.
     #[cfg(feature = "access-token")]
     pub(crate) fn check_resource_request_unrecorded_at<'a>(
@@ -397,11 +404,11 @@ impl DpopProofCheck {
         dpop: impl IntoIterator<Item = &'a [u8]>,
         method: &str,
         url: &Url,
-        access_token: &AccessToken,
+        token_hash: &[u8; 32],
         cnf_jkt: &str,
         now: u64,
     ) -> Result<UnrecordedDpopProof, DpopProofError> {
-        self.verify(dpop, method, url, Some((access_token, cnf_jkt)), now)
+        self.verify(dpop, method, url, Some((token_hash, cnf_jkt)), now)
     }
 
     /// Now in Unix seconds, by the clock chosen with [`clock`](Self::clock).
@@ -414,7 +421,7 @@ impl DpopProofCheck {
         dpop: impl IntoIterator<Item = &'a [u8]>,
         method: &str,
         url: &Url,
-        token: Option<(&AccessToken, &str)>,
+        token: Option<(&[u8; 32], &str)>,
         now: u64,
     ) -> Result<VerifiedDpopProof, DpopProofError> {
         // The replay check last, so that a refused proof takes no room and can be mended and
@@ -422,17 +429,18 @@ impl DpopProofCheck {
         self.record(self.verify(dpop, method, url, token, now)?)
     }
 
-    /// Every check but the first use, at `now`.
+    /// Every check but the first use, at `now`; with a token, its SHA-256 and the thumbprint it
+    /// is bound to.
     fn verify<'a>(
         &self,
         dpop: impl IntoIterator<Item = &'a [u8]>,
         method: &str,
         url: &Url,
-        token: Option<(&AccessToken, &str)>,
+        token: Option<(&[u8; 32], &str)>,
         now: u64,
     ) -> Result<UnrecordedDpopProof, DpopProofError> {
         let proof = one_proof(dpop)?;
-        let (jwk, claims) = verify_signed(proof)?;
+        let (digest, claims) = verify_signed(proof)?;
         if claims.jti.is_empty() || claims.jti.len() > MAX_PROOF_JTI_LEN {
             return Err(DpopProofError::Malformed {
                 reason: "the DPoP proof's `jti` is empty or longer than 256 bytes",
@@ -462,13 +470,13 @@ impl DpopProofCheck {
                 now,
             });
         }
-        let digest = jwk.thumbprint_digest();
         let jkt = URL_SAFE_NO_PAD.encode(digest);
-        if let Some((access_token, cnf_jkt)) = token {
+        if let Some((token_hash, cnf_jkt)) = token {
+            // `ath` is the token's SHA-256 in base64url (RFC 9449 §4.2).
             let hash_matches = claims
                 .ath
                 .as_deref()
-                .is_some_and(|ath| constant_time_eq(ath, &access_token_hash(access_token)));
+                .is_some_and(|ath| bool::from(ath.as_bytes().ct_eq(&base64url_32(token_hash))));
             if !hash_matches {
                 return Err(DpopProofError::AccessTokenHashMismatch);
             }
@@ -583,9 +591,9 @@ const NOT_A_JWS: DpopProofError = DpopProofError::Malformed {
     reason: "the DPoP header is not a compact JWS (three base64url parts joined by `.`)",
 };
 
-/// The proof's key and claims, once its header is a DPoP proof's (RFC 9449 §4.3, checks 2 to 7)
-/// and its signature that key's.
-fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), DpopProofError> {
+/// The RFC 7638 thumbprint of the proof's key, and its claims, once its header is a DPoP proof's
+/// (RFC 9449 §4.3, checks 2 to 7) and its signature that key's.
+fn verify_signed(proof: &str) -> Result<([u8; 32], ProofClaims), DpopProofError> {
     let mut parts = proof.split('.');
     let (Some(header_part), Some(claims_part), Some(signature_part), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -612,7 +620,7 @@ fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), Dp
             reason: "the DPoP proof has a `crit` header, which this server does not support",
         });
     }
-    let jwk = header
+    let header_key = header
         .jwk
         .as_ref()
         .ok_or(DpopProofError::UnsupportedKey)
@@ -627,19 +635,18 @@ fn verify_signed(proof: &str) -> Result<(super::jwk::PublicJwk, ProofClaims), Dp
         Ok(64) => {}
         _ => return Err(DpopProofError::BadSignature),
     }
-    let signature = Signature::from_slice(&signature).map_err(|_| DpopProofError::BadSignature)?;
     let message_len = header_part
         .len()
         .saturating_add(1)
         .saturating_add(claims_part.len());
     let message = proof.get(..message_len).ok_or(NOT_A_JWS)?;
-    jwk.verifying_key()
-        .verify(message.as_bytes(), &signature)
-        .map_err(|_| DpopProofError::BadSignature)?;
+    if !header_key.key().verifies(message.as_bytes(), &signature) {
+        return Err(DpopProofError::BadSignature);
+    }
     let claims: ProofClaims = decode_json(claims_part).ok_or(DpopProofError::Malformed {
         reason: "the DPoP proof's claims lack `jti`, `htm`, `htu` or a whole-second `iat`",
     })?;
-    Ok((jwk, claims))
+    Ok((header_key.thumbprint_digest(), claims))
 }
 
 fn decode_json<T: DeserializeOwned>(part: &str) -> Option<T> {

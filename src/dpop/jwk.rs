@@ -1,15 +1,18 @@
 //! The public key a proof carries in its header: an EC P-256 JWK (RFC 7517, RFC 7518 §6.2.1),
-//! checked to be a point on the curve, and its RFC 7638 thumbprint.
+//! checked to be a point on the curve, and its RFC 7638 thumbprint; and the client's own public
+//! key as the proofs it signs carry it.
 
 use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use p256::ecdsa::VerifyingKey;
-use p256::{EncodedPoint, FieldBytes};
+use p256::FieldBytes;
 use serde::ser::SerializeStruct as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
 
+use super::es256::ProofKey;
 use crate::jose::thumbprint::jwk_thumbprint;
 use crate::oauth::encoding::base64url_32;
 
@@ -19,7 +22,6 @@ use crate::oauth::encoding::base64url_32;
 pub struct PublicJwk {
     x: String,
     y: String,
-    key: VerifyingKey,
 }
 
 impl PublicJwk {
@@ -36,28 +38,7 @@ impl PublicJwk {
         PublicJwk {
             x: coordinate(point.x()),
             y: coordinate(point.y()),
-            key,
         }
-    }
-
-    /// The key from its members, when they name a P-256 point: `x` and `y` each 32 bytes of
-    /// unpadded base64url (RFC 7518 §6.2.1.2 wants the full length).
-    pub(super) fn from_coordinates(x: &str, y: &str) -> Option<PublicJwk> {
-        let x_bytes = decode_32(x)?;
-        let y_bytes = decode_32(y)?;
-        let point = EncodedPoint::from_affine_coordinates(
-            &FieldBytes::from(x_bytes),
-            &FieldBytes::from(y_bytes),
-            false,
-        );
-        // Refuses points off the curve (and the identity), which would make any signature check
-        // meaningless.
-        let key = VerifyingKey::from_encoded_point(&point).ok()?;
-        Some(PublicJwk {
-            x: x.to_owned(),
-            y: y.to_owned(),
-            key,
-        })
     }
 
     /// `x`, base64url.
@@ -73,28 +54,59 @@ impl PublicJwk {
     /// The RFC 7638 SHA-256 thumbprint in base64url: the `jkt` that a DPoP-bound token's
     /// `cnf` claim and an authorization request's `dpop_jkt` carry (RFC 9449 §6.1, §10).
     pub fn thumbprint(&self) -> String {
-        String::from_utf8_lossy(&base64url_32(&self.thumbprint_digest())).into_owned()
-    }
-
-    /// The RFC 7638 SHA-256 thumbprint, as bytes.
-    pub(super) fn thumbprint_digest(&self) -> [u8; 32] {
-        jwk_thumbprint(&mut [
+        let digest = jwk_thumbprint(&mut [
             ("crv", "P-256"),
             ("kty", "EC"),
             ("x", &self.x),
             ("y", &self.y),
-        ])
+        ]);
+        String::from_utf8_lossy(&base64url_32(&digest)).into_owned()
+    }
+}
+
+/// The key of a proof's `jwk` header: its coordinates, and the key parsed from them for the
+/// proof's one signature.
+pub(super) struct HeaderKey {
+    x: [u8; 32],
+    y: [u8; 32],
+    key: ProofKey,
+}
+
+impl HeaderKey {
+    /// The key, to check the proof's signature with.
+    pub(super) fn key(&self) -> &ProofKey {
+        &self.key
     }
 
-    pub(super) fn verifying_key(&self) -> &VerifyingKey {
-        &self.key
+    /// The RFC 7638 SHA-256 thumbprint, as bytes: the hash of
+    /// `{"crv":"P-256","kty":"EC","x":…,"y":…}`, its members in that order. The coordinates were
+    /// read from exactly 43 base64url symbols each, which their encoding gives back and which need
+    /// no escaping in JSON.
+    pub(super) fn thumbprint_digest(&self) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        hash.update(br#"{"crv":"P-256","kty":"EC","x":""#);
+        hash.update(base64url_32(&self.x));
+        hash.update(br#"","y":""#);
+        hash.update(base64url_32(&self.y));
+        hash.update(br#""}"#);
+        hash.finalize().into()
+    }
+}
+
+impl fmt::Debug for HeaderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeaderKey")
+            .field("crv", &"P-256")
+            .field("x", &URL_SAFE_NO_PAD.encode(self.x))
+            .field("y", &URL_SAFE_NO_PAD.encode(self.y))
+            .finish()
     }
 }
 
 fn decode_32(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     // 43 symbols hold exactly 32 bytes; anything longer fails to fit, anything shorter is caught
-    // by the length.
+    // by the length. Unpadded and with no stray bits, so that one key has one text.
     match URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
         Ok(32) => Some(out),
         _ => None,
@@ -174,9 +186,9 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error>
     serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
-/// Reads a proof header's `jwk` value: a public EC P-256 key, never one with private members
-/// (RFC 9449 §4.3, check 7).
-pub(super) fn parse_header_jwk(json: &str) -> Result<PublicJwk, HeaderJwkFault> {
+/// Reads a proof header's `jwk` value: a public EC P-256 key on the curve, never one with private
+/// members (RFC 9449 §4.3, check 7).
+pub(super) fn parse_header_jwk(json: &str) -> Result<HeaderKey, HeaderJwkFault> {
     let jwk: HeaderJwk = crate::oauth::json_object::from_slice(json.as_bytes())
         .map_err(|_| HeaderJwkFault::Unsupported)?;
     if jwk.d || jwk.p || jwk.q || jwk.dp || jwk.dq || jwk.qi || jwk.oth || jwk.k {
@@ -188,7 +200,11 @@ pub(super) fn parse_header_jwk(json: &str) -> Result<PublicJwk, HeaderJwkFault> 
     let (Some(x), Some(y)) = (jwk.x, jwk.y) else {
         return Err(HeaderJwkFault::Unsupported);
     };
-    PublicJwk::from_coordinates(&x, &y).ok_or(HeaderJwkFault::Unsupported)
+    let (Some(x), Some(y)) = (decode_32(&x), decode_32(&y)) else {
+        return Err(HeaderJwkFault::Unsupported);
+    };
+    let key = ProofKey::from_coordinates(&x, &y).ok_or(HeaderJwkFault::Unsupported)?;
+    Ok(HeaderKey { x, y, key })
 }
 
 #[cfg(test)]
@@ -198,18 +214,37 @@ mod tests {
     const X: &str = "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs";
     const Y: &str = "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA";
 
-    /// RFC 9449 §6.1: the thumbprint of the example key of §4.1.
+    /// RFC 9449 §6.1: the thumbprint of the example key of §4.1, as the server computes it from a
+    /// proof's header and as the client does from its own key.
     #[test]
     fn rfc_9449_thumbprint() {
-        let jwk = PublicJwk::from_coordinates(X, Y).unwrap();
+        let json = format!(r#"{{"kty":"EC","crv":"P-256","x":"{X}","y":"{Y}"}}"#);
+        let header_key = parse_header_jwk(&json).unwrap();
+        let expected = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
         assert_eq!(
-            jwk.thumbprint(),
-            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+            URL_SAFE_NO_PAD.encode(header_key.thumbprint_digest()),
+            expected
         );
-        assert_eq!(
-            serde_json::to_string(&jwk).unwrap(),
-            format!(r#"{{"kty":"EC","crv":"P-256","x":"{X}","y":"{Y}"}}"#)
-        );
+        let jwk = PublicJwk {
+            x: X.to_owned(),
+            y: Y.to_owned(),
+        };
+        assert_eq!(jwk.thumbprint(), expected);
+        assert_eq!(serde_json::to_string(&jwk).unwrap(), json);
+    }
+
+    #[test]
+    fn a_header_keys_thumbprint_is_the_general_one() {
+        for _ in 0..8 {
+            let key = super::super::DpopKey::generate();
+            let public = key.public_jwk();
+            let json = serde_json::to_string(public).unwrap();
+            let header_key = parse_header_jwk(&json).unwrap();
+            assert_eq!(
+                URL_SAFE_NO_PAD.encode(header_key.thumbprint_digest()),
+                key.thumbprint()
+            );
+        }
     }
 
     #[test]

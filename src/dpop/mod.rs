@@ -41,6 +41,7 @@ mod challenge;
 mod check;
 mod check_error;
 mod dated_nonces;
+mod es256;
 mod jwk;
 mod key;
 mod names;

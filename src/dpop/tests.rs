@@ -937,3 +937,129 @@ fn a_token_endpoint_records_a_proof_only_once_the_client_is_authenticated() {
         }
     );
 }
+
+/// The proof's parts, its signature decoded, and the proof again with another signature.
+fn with_signature(proof: &str, signature: &[u8]) -> String {
+    let (message, _) = proof.rsplit_once('.').unwrap();
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+#[test]
+fn a_header_key_off_the_curve_or_of_the_wrong_length_is_refused_before_its_signature() {
+    let case = Case::new();
+    let jwk = serde_json::to_value(case.key.public_jwk()).unwrap();
+    let (x, y) = (jwk["x"].as_str().unwrap(), jwk["y"].as_str().unwrap());
+    let decoded_y = URL_SAFE_NO_PAD.decode(y).unwrap();
+    let mut changed_y = decoded_y.clone();
+    changed_y[31] ^= 1;
+    let mut padded = x.to_owned();
+    padded.push('=');
+    // 43 symbols carry 258 bits: the last symbol's low 2 bits must be zero.
+    let last = x.chars().last().unwrap();
+    let stray_bits = x[..42].to_owned() + if last == 'B' { "C" } else { "B" };
+    let refused = [
+        (
+            "off the curve",
+            x.to_owned(),
+            URL_SAFE_NO_PAD.encode(&changed_y),
+        ),
+        ("x and y swapped", y.to_owned(), x.to_owned()),
+        (
+            "(0, 0)",
+            URL_SAFE_NO_PAD.encode([0u8; 32]),
+            URL_SAFE_NO_PAD.encode([0u8; 32]),
+        ),
+        (
+            "x a byte short",
+            URL_SAFE_NO_PAD.encode(&decoded_y[..31]),
+            y.to_owned(),
+        ),
+        (
+            "x a byte long",
+            URL_SAFE_NO_PAD.encode([&decoded_y[..], &[0]].concat()),
+            y.to_owned(),
+        ),
+        (
+            "y with a leading zero byte",
+            x.to_owned(),
+            URL_SAFE_NO_PAD.encode([&[0], &decoded_y[..]].concat()),
+        ),
+        ("x padded", padded, y.to_owned()),
+        ("x with stray low bits", stray_bits, y.to_owned()),
+        // A symbol of standard base64 in place of its base64url counterpart.
+        ("y with a `+`", x.to_owned(), format!("+{}", &y[1..])),
+    ];
+    for (name, x, y) in refused {
+        let jwk = serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y});
+        let proof = case.with_header("jwk", jwk);
+        assert_eq!(
+            case.check(&proof),
+            Err(DpopProofError::UnsupportedKey),
+            "{name}"
+        );
+        // Whatever the signature: the key is refused first.
+        let garbage = with_signature(&proof, &[7u8; 64]);
+        assert_eq!(
+            case.check(&garbage),
+            Err(DpopProofError::UnsupportedKey),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_signature_of_another_length_or_out_of_range_is_refused() {
+    let case = Case::new();
+    let proof = signed(&case.key, &case.header(), &case.claims());
+    let (_, signature) = proof.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let order = URL_SAFE_NO_PAD
+        .decode("_____wAAAAD__________7zm-q2nF56E87nKwvxjJVE")
+        .unwrap();
+    let refused: [(&str, Vec<u8>); 8] = [
+        ("empty", Vec::new()),
+        ("63 bytes", signature[..63].to_vec()),
+        ("65 bytes", [&signature[..], &[0]].concat()),
+        ("128 bytes", [&signature[..], &signature[..]].concat()),
+        ("DER-encoded length", vec![0x30; 70]),
+        ("r = 0", [&[0u8; 32][..], &signature[32..]].concat()),
+        ("s = n", [&signature[..32], &order[..]].concat()),
+        ("all zero", vec![0; 64]),
+    ];
+    for (name, signature) in refused {
+        assert_eq!(
+            case.check(&with_signature(&proof, &signature)),
+            Err(DpopProofError::BadSignature),
+            "{name}"
+        );
+    }
+    // A padded signature is not base64url without padding.
+    assert_eq!(
+        case.check(&format!("{proof}=")),
+        Err(DpopProofError::BadSignature)
+    );
+    assert!(case.check(&proof).is_ok());
+}
+
+/// ES256 (RFC 7518 §3.4) does not ask for a low `s`: `(r, n - s)` verifies as `(r, s)` does, on
+/// both backends. It is the same proof, though: its `jti` is taken once.
+#[test]
+fn a_signature_with_the_other_s_verifies_and_is_still_the_same_proof() {
+    use p256::elliptic_curve::PrimeField as _;
+
+    let case = Case::new();
+    let proof = signed(&case.key, &case.header(), &case.claims());
+    let (_, signature) = proof.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let s: [u8; 32] = signature[32..].try_into().unwrap();
+    let s = p256::Scalar::from_repr(s.into()).unwrap();
+    let other: [u8; 32] = (-s).to_bytes().into();
+    let flipped = with_signature(&proof, &[&signature[..32], &other[..]].concat());
+    assert_ne!(flipped, proof);
+    let check = DpopProofCheck::new().clock(crate::oauth::FixedClock(at_unix(case.now)));
+    assert!(case.check_with(check.clone(), &flipped).is_ok());
+    assert_eq!(
+        case.check_with(check, &proof),
+        Err(DpopProofError::Replayed)
+    );
+}

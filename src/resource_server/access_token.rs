@@ -272,20 +272,34 @@ impl AccessTokenCheck {
         keys: &KeySet,
         now: u64,
     ) -> Result<AccessTokenClaims, AccessTokenError> {
+        if self.verified.is_none() {
+            return self.verify(token, keys, now).map(|(claims, _)| claims);
+        }
+        self.verified_hashed(token, &VerifiedTokens::digest(token.secret()), keys, now)
+    }
+
+    /// [`verified`](Self::verified) with `digest`, the token's
+    /// [`VerifiedTokens::digest`], computed by a caller that needs it too.
+    pub(super) fn verified_hashed(
+        &self,
+        token: &AccessToken,
+        digest: &[u8; 32],
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<AccessTokenClaims, AccessTokenError> {
         let Some(verified_tokens) = &self.verified else {
             return self.verify(token, keys, now).map(|(claims, _)| claims);
         };
-        let digest = VerifiedTokens::digest(token.secret());
-        if let Some(verified) = verified_tokens.get(&digest, keys) {
+        if let Some(verified) = verified_tokens.get(digest, keys) {
             let claims = verified.claims;
             if let Err(error) = self.check_times(claims.exp(), claims.iat(), verified.nbf, now) {
-                verified_tokens.forget(&digest);
+                verified_tokens.forget(digest);
                 return Err(error);
             }
             return Ok(claims);
         }
         let (claims, (nbf, signed_by)) = self.verify(token, keys, now)?;
-        verified_tokens.insert(digest, claims.clone(), nbf, signed_by);
+        verified_tokens.insert(*digest, claims.clone(), nbf, signed_by);
         Ok(claims)
     }
 

@@ -199,11 +199,13 @@ pub fn authorization_token<'a>(
             },
         });
     }
-    // A b64token is VSCHAR, so the token's own check cannot refuse it; the error is mapped all the same.
-    let text = String::from_utf8_lossy(token).into_owned();
-    let token = AccessToken::new(text).map_err(|_| BearerTokenError::Malformed {
+    // A b64token is VSCHAR, so neither UTF-8 nor the token's own check can refuse it; the errors
+    // are mapped all the same.
+    let malformed = BearerTokenError::Malformed {
         reason: OUTSIDE_B64TOKEN,
-    })?;
+    };
+    let text = std::str::from_utf8(token).map_err(|_| malformed.clone())?;
+    let token = AccessToken::new(text).map_err(|_| malformed)?;
     Ok(AuthorizationToken { scheme, token })
 }
 
@@ -211,7 +213,7 @@ const OUTSIDE_B64TOKEN: &str =
     "a character outside RFC 6750's b64token (letters, digits, `-._~+/`, then `=`)";
 
 fn is_b64token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
+    matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::resource_server::access_token_claims::AccessTokenClaims;
 use crate::resource_server::access_token_error::AccessTokenError;
 use crate::resource_server::bearer::{AuthorizationToken, BearerTokenError, TokenScheme};
 use crate::resource_server::resource_challenge::ResourceChallenge;
+use crate::resource_server::verified_tokens::VerifiedTokens;
 
 impl AccessTokenCheck {
     /// Takes DPoP-bound tokens (`Authorization: DPoP`, RFC 9449 §7.1) besides bearer tokens, their
@@ -148,13 +149,16 @@ impl AccessTokenCheck {
         let Some(proofs) = &self.dpop else {
             return Err(AccessTokenError::DpopNotAccepted);
         };
-        let claims = self.verified(token, keys, now)?;
+        // One SHA-256 of the token serves as the key of the verified tokens and as the proof's
+        // `ath`, which RFC 9449 §4.2 defines as that hash.
+        let token_hash = VerifiedTokens::digest(token.secret());
+        let claims = self.verified_hashed(token, &token_hash, keys, now)?;
         let jkt = claims
             .cnf()
             .and_then(|cnf| cnf.jkt())
             .ok_or(AccessTokenError::NotDpopBound)?;
         let proof = proofs
-            .check_resource_request_unrecorded_at(dpop, method, url, token, jkt, now)
+            .check_resource_request_unrecorded_at(dpop, method, url, &token_hash, jkt, now)
             .map_err(AccessTokenError::DpopProof)?;
         self.check_grants(&claims)?;
         Ok((claims, proof))

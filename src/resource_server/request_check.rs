@@ -469,8 +469,9 @@ impl RequestCheck {
                     url,
                     now,
                 )?;
-                let accepted = AcceptedRequest::new(claims, Some(proof.jkt().to_owned()))
-                    .with_dpop_nonce(proof.dpop_nonce().cloned());
+                let nonce = proof.dpop_nonce().cloned();
+                let accepted =
+                    AcceptedRequest::new(claims, Some(proof.into_jkt())).with_dpop_nonce(nonce);
                 Ok(RequestDecision::Accept(accepted))
             }
             _ => {

@@ -39,6 +39,8 @@ impl VerifiedTokens {
         }
     }
 
+    /// The SHA-256 of the token: the key it is remembered by, and the bytes of the `ath` of a DPoP
+    /// proof sent with it (RFC 9449 §4.2).
     pub(super) fn digest(token: &str) -> [u8; 32] {
         Sha256::digest(token.as_bytes()).into()
     }
