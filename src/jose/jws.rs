@@ -202,7 +202,7 @@ fn decode_json<T: DeserializeOwned>(part: &str) -> Result<T, JwsError> {
 /// crate in the build enables `jsonwebtoken`'s other backend too. (With `aws-lc-rs`, this crate
 /// verifies with AWS-LC directly.)
 #[cfg(not(feature = "aws-lc-rs"))]
-pub(crate) fn install_crypto_provider() {
+fn install_crypto_provider() {
     // An error means a provider is installed already, which is as good.
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
 }

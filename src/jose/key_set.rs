@@ -321,10 +321,6 @@ fn usable_key(jwk: &Jwk) -> Option<VerifyingKey> {
         // shared secrets, never published signing keys.
         _ => return None,
     };
-    // jsonwebtoken reads a key with its process-wide provider, which it cannot pick by itself
-    // when another crate of the build enables its other backend too: a panic, not an error.
-    #[cfg(not(feature = "aws-lc-rs"))]
-    crate::jose::jws::install_crypto_provider();
     Some(VerifyingKey {
         kid: common.key_id.clone(),
         algorithm,
