@@ -159,7 +159,7 @@ impl DpopRequestCase {
         .require_scopes("mcp:tools".parse().expect("scope"))
         .dpop(proofs())
         .require_dpop();
-        let request_check = RequestCheck::new(tokens).expect("a request check");
+        let request_check = RequestCheck::api(tokens).expect("a request check");
         let clock = Arc::new(SetClock::default());
         let proof_check = proofs().clock(Arc::clone(&clock));
 

@@ -330,6 +330,15 @@ pub enum IdTokenError {
         /// The limit, in seconds.
         max_age: u64,
     },
+    /// `auth_time` lies in the future beyond the leeway: a signed claim that would meet any
+    /// [`max_age`](IdTokenCheck::max_age) for ever.
+    #[error(
+        "the ID token says the user authenticated at {auth_time} (Unix seconds), in the future;          check the clocks of this host and of the server"
+    )]
+    AuthenticatedInFuture {
+        /// The token's `auth_time`, in seconds since the Unix epoch.
+        auth_time: u64,
+    },
     /// A refreshed ID token whose claim differs from the login's ID token where OpenID Connect Core
     /// section 12.2 requires it to be the same (`iss`, `sub`, `aud`, `azp`, `auth_time`, `nonce`), or
     /// whose `iat` is earlier than the login's.
@@ -557,8 +566,8 @@ impl IdTokenCheck<'_> {
 }
 
 /// OpenID Connect Core section 3.1.3.7, item 13: with `max_age`, `auth_time` must be present and
-/// `auth_time + max_age` (with the leeway for clock skew) not before `now`. Saturating: a limit
-/// beyond the range of the clock never runs out.
+/// `auth_time + max_age` (with the leeway for clock skew) not before `now`, nor `auth_time` after
+/// it. Saturating: a limit beyond the range of the clock never runs out.
 fn check_auth_age(
     auth_time: Option<u64>,
     max_age: u64,
@@ -566,6 +575,9 @@ fn check_auth_age(
     now: u64,
 ) -> Result<(), IdTokenError> {
     let auth_time = auth_time.ok_or(IdTokenError::MissingAuthTime)?;
+    if auth_time > now.saturating_add(leeway) {
+        return Err(IdTokenError::AuthenticatedInFuture { auth_time });
+    }
     if auth_time.saturating_add(max_age).saturating_add(leeway) < now {
         return Err(IdTokenError::AuthenticationTooOld { auth_time, max_age });
     }
@@ -645,9 +657,16 @@ mod tests {
         assert_eq!(check_auth_age(Some(now - 60), 0, 60, now), Ok(()));
         assert!(check_auth_age(Some(now - 61), 0, 60, now).is_err());
         assert!(check_auth_age(Some(now - 1), 0, 0, now).is_err());
-        // A limit no clock reaches, and an `auth_time` in the future, pass.
+        // A limit no clock reaches passes; an `auth_time` in the future only within the leeway.
         assert_eq!(check_auth_age(Some(0), u64::MAX, 60, now), Ok(()));
-        assert_eq!(check_auth_age(Some(now + 5), 0, 0, now), Ok(()));
+        assert_eq!(check_auth_age(Some(now + 60), 0, 60, now), Ok(()));
+        assert_eq!(
+            check_auth_age(Some(now + 61), u64::MAX, 60, now),
+            Err(IdTokenError::AuthenticatedInFuture {
+                auth_time: now + 61
+            })
+        );
+        assert!(check_auth_age(Some(now + 5), 0, 0, now).is_err());
     }
 
     #[test]

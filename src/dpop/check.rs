@@ -160,6 +160,8 @@ pub struct UnrecordedDpopProof {
     window: u64,
     /// When it was checked, in Unix seconds.
     now: u64,
+    /// The clock skew the check allows, in seconds.
+    leeway: u64,
 }
 
 impl UnrecordedDpopProof {
@@ -185,11 +187,13 @@ impl UnrecordedDpopProof {
     }
 
     /// How long a shared replay memory must remember the proof, from the moment it was checked:
-    /// until its window closes, after which the check refuses it as stale anyway (at least a
-    /// second).
+    /// until its window closes on every instance, after which any check refuses it as stale. The
+    /// check reads whole seconds, so the window's last second counts in full; and another
+    /// instance's clock may run behind this one's by up to the check's leeway.
     pub fn replay_window(&self) -> Duration {
         let closes = self.proof.iat.saturating_add(self.window);
-        Duration::from_secs(closes.saturating_sub(self.now).max(1))
+        let left = closes.saturating_sub(self.now).saturating_add(1);
+        Duration::from_secs(left.saturating_add(self.leeway))
     }
 
     /// The proof, once a replay memory shared by several instances took its first use (its
@@ -356,6 +360,7 @@ impl DpopProofCheck {
             digest,
             window,
             now,
+            ..
         } = proof;
         match self
             .seen
@@ -517,6 +522,7 @@ impl DpopProofCheck {
             digest,
             window: max_age,
             now,
+            leeway: self.leeway_secs,
         })
     }
 }

@@ -61,7 +61,8 @@ const URL_SAFE_INDIFFERENT: GeneralPurpose =
 ///
 /// Its `Debug` shows only its key id ([`id`](Self::id)), a MAC of the secret that the nonces it
 /// makes carry, so that several secrets can be told apart, in nonces and in logs; there is no
-/// `Display`. Its bytes are wiped from memory when dropped.
+/// `Display`. Its bytes are wiped from memory when dropped (the HMAC key state prepared from them,
+/// kept to check each nonce with two compressions, is not).
 ///
 /// ```
 /// use workos_connect::dpop::DpopNonceSecret;

@@ -15,7 +15,7 @@
 //! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`], then `AccessTokenCheck::check_introspected` | 7662 |
 //! | refuse a request | a [`BearerChallenge`](crate::oauth::BearerChallenge) as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`](crate::oauth::BearerError) | 6750 §3, 9728 §5.1 |
 //! | all of the above for each request, for a web framework's driver: CORS preflights passed on, the `Origin` guard, the token by its scheme, the DPoP proof's URL, the keys to fetch first, the whole answer | `RequestCheck::check` on a `ResourceRequest`: `RequestDecision::Accept`, `Preflight`, `Refuse` (a `Refusal`), `FetchKeys` (then `RequestCheck::resume`) or, with a replay memory shared by the instances, `RecordProof` (then `RequestCheck::recorded`) | 6750, 9449, 9728 |
-//! | take pages of any origin (an API: `RequestCheck::new`), or only the resource's own and those allowed (an MCP server: `RequestCheck::mcp_server`) | `OriginPolicy`, `RequestCheck::origin_policy`, `RequestCheck::allowed_origin` | MCP transports (DNS rebinding), Fetch (CORS) |
+//! | take pages of any origin (an API: `RequestCheck::api`), or only the resource's own and those allowed (an MCP server: `RequestCheck::mcp_server`) | `OriginPolicy`, `RequestCheck::origin_policy`, `RequestCheck::allowed_origin` | MCP transports (DNS rebinding), Fetch (CORS) |
 //!
 //! [`workos-connect-axum`](https://docs.rs/workos-connect-axum) drives `RequestCheck` for an axum
 //! server, as one tower layer; `examples/actix-api` in the repository drives it for actix-web.
@@ -80,9 +80,9 @@ pub use refusal::{Refusal, RefusalReason};
 #[cfg(feature = "access-token")]
 pub use request_check::{RequestCheck, RequestCheckError};
 #[cfg(feature = "access-token")]
-pub use request_decision::{AcceptedRequest, AwaitingKeys, RequestDecision};
-#[cfg(feature = "dpop")]
-pub use request_decision::{ProofToRecord, ReplayRecord};
+pub use request_decision::{
+    AcceptedRequest, AwaitingKeys, ProofToRecord, ReplayRecord, RequestDecision,
+};
 #[cfg(all(feature = "access-token", feature = "dpop"))]
 pub use resource_challenge::ResourceChallenge;
 #[cfg(feature = "access-token")]

@@ -9,7 +9,7 @@
 ///
 /// | use | policy | made by |
 /// | --- | --- | --- |
-/// | a JSON API called by browser apps of other origins | [`Any`](Self::Any) | [`RequestCheck::new`](crate::resource_server::RequestCheck::new) |
+/// | a JSON API called by browser apps of other origins | [`Any`](Self::Any) | [`RequestCheck::api`](crate::resource_server::RequestCheck::api) |
 /// | an MCP server (streamable HTTP transport) | [`AllowedOnly`](Self::AllowedOnly) | [`RequestCheck::mcp_server`](crate::resource_server::RequestCheck::mcp_server), or [`allowed_origin`](crate::resource_server::RequestCheck::allowed_origin) on any check |
 ///
 /// Switch with [`RequestCheck::origin_policy`](crate::resource_server::RequestCheck::origin_policy).

@@ -102,9 +102,7 @@ impl Refusal {
         )
     }
 
-    /// With `nonce` to send as `DPoP-Nonce`.
     /// A DPoP-bound request whose proof's first use the shared replay memory could not record.
-    #[cfg(feature = "dpop")]
     pub(super) fn replay_memory_unavailable() -> Self {
         Refusal::new(
             503,
@@ -115,6 +113,7 @@ impl Refusal {
         )
     }
 
+    /// With `nonce` to send as `DPoP-Nonce`.
     #[cfg(feature = "dpop")]
     pub(super) fn with_dpop_nonce(mut self, nonce: Option<DpopNonce>) -> Self {
         self.0.dpop_nonce = nonce;

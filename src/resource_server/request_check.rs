@@ -21,9 +21,9 @@ use crate::resource_server::origin_policy::OriginPolicy;
 #[cfg(feature = "dpop")]
 use crate::resource_server::proof_target::proof_target;
 use crate::resource_server::refusal::{Refusal, RefusalReason};
-use crate::resource_server::request_decision::{AcceptedRequest, AwaitingKeys, RequestDecision};
-#[cfg(feature = "dpop")]
-use crate::resource_server::request_decision::{ProofToRecord, ReplayRecord};
+use crate::resource_server::request_decision::{
+    AcceptedRequest, AwaitingKeys, ProofToRecord, ReplayRecord, RequestDecision,
+};
 use crate::resource_server::resource_request::ResourceRequest;
 
 /// Everything a resource server decides about a request, made once and used for every request:
@@ -44,7 +44,7 @@ use crate::resource_server::resource_request::ResourceRequest;
 /// passed on unchecked, since browsers send it without credentials. Under
 /// [`OriginPolicy::AllowedOnly`] (an MCP server's, [`mcp_server`](Self::mcp_server)), the
 /// `Origin`, when sent, must be the resource's own or one [allowed](Self::allowed_origin), and
-/// sent once; under [`OriginPolicy::Any`] (an API's, [`new`](Self::new)) it is not looked at.
+/// sent once; under [`OriginPolicy::Any`] (an API's, [`api`](Self::api)) it is not looked at.
 /// Then the `Authorization` header (one, `Bearer` or `DPoP`); for `DPoP`, the URL its proof must
 /// name, the resource's origin and the request's path, never the `Host` header; then the token
 /// against the keys; then the proof, which is recorded against replay only once the token has
@@ -121,7 +121,7 @@ impl RequestCheck {
     /// authorization server, the required scopes as `scopes_supported`, and, when `tokens` takes
     /// DPoP-bound tokens, `dpop_signing_alg_values_supported` (and
     /// `dpop_bound_access_tokens_required` when it requires them).
-    pub fn new(tokens: AccessTokenCheck) -> Result<RequestCheck, RequestCheckError> {
+    pub fn api(tokens: AccessTokenCheck) -> Result<RequestCheck, RequestCheckError> {
         let resource = tokens
             .resource()
             .cloned()
@@ -158,16 +158,27 @@ impl RequestCheck {
     }
 
     /// The check of requests to an MCP server, the resource `tokens` checks tokens for: as
-    /// [`new`](Self::new), taking pages of its own origin only ([`OriginPolicy::AllowedOnly`];
+    /// [`api`](Self::api), taking pages of its own origin only ([`OriginPolicy::AllowedOnly`];
     /// [`allowed_origin`](Self::allowed_origin) adds others), as the MCP streamable HTTP transport
     /// requires of servers against DNS rebinding. Requests without `Origin` (an MCP client is not
     /// a browser page) are not affected.
     pub fn mcp_server(tokens: AccessTokenCheck) -> Result<RequestCheck, RequestCheckError> {
-        Ok(RequestCheck::new(tokens)?.origin_policy(OriginPolicy::AllowedOnly))
+        Ok(RequestCheck::api(tokens)?.origin_policy(OriginPolicy::AllowedOnly))
+    }
+
+    /// The check as 0.2 made it: [`mcp_server`](Self::mcp_server)'s, which refuses pages of
+    /// other origins. Name the use instead, so that an API does not refuse its own front end's
+    /// pages and an MCP server keeps its guard against DNS rebinding.
+    #[deprecated(
+        since = "0.3.0",
+        note = "say which resource this is: RequestCheck::api (pages of any origin) or RequestCheck::mcp_server (its own origin only, as 0.2's `new`)"
+    )]
+    pub fn new(tokens: AccessTokenCheck) -> Result<RequestCheck, RequestCheckError> {
+        RequestCheck::mcp_server(tokens)
     }
 
     /// Which requests carrying an `Origin` the check takes, in place of the one it was made with
-    /// ([`new`](Self::new): any; [`mcp_server`](Self::mcp_server): the allowed ones). The origins
+    /// ([`api`](Self::api): any; [`mcp_server`](Self::mcp_server): the allowed ones). The origins
     /// allowed so far are kept either way.
     ///
     /// ```
@@ -180,13 +191,13 @@ impl RequestCheck {
     /// let page = ResourceRequest::new("GET", "/things").header("Origin", b"https://app.example.org");
     ///
     /// // An API takes pages of any origin: without a token, this one is asked for one (401).
-    /// let api = RequestCheck::new(tokens.clone())?;
+    /// let api = RequestCheck::api(tokens.clone())?;
     /// assert!(api.takes_any_origin());
     /// let RequestDecision::Refuse(refusal) = api.check(&page, None, api.now()) else { panic!() };
     /// assert_eq!(refusal.status(), 401);
     ///
     /// // The same API guarding origins as an MCP server does: 403, before the token is looked at.
-    /// let guarded = RequestCheck::new(tokens)?.origin_policy(OriginPolicy::AllowedOnly);
+    /// let guarded = RequestCheck::api(tokens)?.origin_policy(OriginPolicy::AllowedOnly);
     /// let RequestDecision::Refuse(refusal) = guarded.check(&page, None, guarded.now()) else { panic!() };
     /// assert_eq!(refusal.status(), 403);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -226,7 +237,7 @@ impl RequestCheck {
     ///     "https://api.example.com/".parse()?,
     /// )
     /// .dpop(workos_connect::dpop::DpopProofCheck::new());
-    /// let check = RequestCheck::new(tokens)?.shared_replay_memory();
+    /// let check = RequestCheck::api(tokens)?.shared_replay_memory();
     /// assert!(check.records_proofs_elsewhere());
     /// // Per request, on `RequestDecision::RecordProof(proof)`: `SET <prefix><proof.key()> 1 NX PX
     /// // <proof.expires_in()>`, then `check.recorded(proof, ReplayRecord::First)` if it was set,
@@ -370,7 +381,6 @@ impl RequestCheck {
     /// the instances ([`RequestDecision::RecordProof`]), with the memory's answer: taken on the
     /// proof's first use, refused as a replay (401, `invalid_dpop_proof`) if it was used before,
     /// and refused with 503 if the memory did not answer.
-    #[cfg(feature = "dpop")]
     pub fn recorded(
         &self,
         proof: ProofToRecord,
@@ -378,10 +388,14 @@ impl RequestCheck {
     ) -> Result<AcceptedRequest, Refusal> {
         match record {
             ReplayRecord::First => Ok(proof.accepted),
+            #[cfg(feature = "dpop")]
             ReplayRecord::Again => Err(self.refuse_token(
                 AccessTokenError::DpopProof(DpopProofError::Replayed),
                 TokenScheme::Dpop,
             )),
+            // Without DPoP no proof is ever left to record; refused, should one be.
+            #[cfg(not(feature = "dpop"))]
+            ReplayRecord::Again => Err(Refusal::replay_memory_unavailable()),
             ReplayRecord::Unavailable => Err(Refusal::replay_memory_unavailable()),
         }
     }
@@ -571,12 +585,12 @@ mod tests {
     #[test]
     fn verified_tokens_are_remembered_unless_the_check_chose_otherwise() {
         let remembers = |check: RequestCheck| check.tokens().remembers_any();
-        assert!(remembers(RequestCheck::new(tokens()).unwrap()));
+        assert!(remembers(RequestCheck::api(tokens()).unwrap()));
         assert!(!remembers(
-            RequestCheck::new(tokens().remember_verified(0)).unwrap()
+            RequestCheck::api(tokens().remember_verified(0)).unwrap()
         ));
         assert!(remembers(
-            RequestCheck::new(tokens().remember_verified(5)).unwrap()
+            RequestCheck::api(tokens().remember_verified(5)).unwrap()
         ));
     }
 }

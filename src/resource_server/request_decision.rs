@@ -31,7 +31,8 @@ pub enum RequestDecision<'a> {
     /// set [`ProofToRecord::key`] if absent, to expire after [`ProofToRecord::expires_in`]
     /// (Redis: `SET key 1 NX PX <ms>`, within a bound of time), then call
     /// [`RequestCheck::recorded`](crate::resource_server::RequestCheck::recorded) with the answer.
-    #[cfg(feature = "dpop")]
+    /// (Never decided in a build without DPoP, which has the variant all the same, so that a
+    /// driver's `match` holds whatever features other crates of the build turn on.)
     RecordProof(ProofToRecord),
     /// The token names a key the set lacks, or no set was given: ask the key cache for a newer
     /// set (`KeyCache::unknown_key`, fetching if it says so), then call
@@ -95,7 +96,6 @@ impl AcceptedRequest {
 
 /// A request whose DPoP proof awaits its record in a replay memory shared by the instances: what
 /// to record, and the request taken once the record says it is the proof's first use.
-#[cfg(feature = "dpop")]
 #[derive(Debug)]
 #[must_use = "record the proof, then call RequestCheck::recorded: until then it may be a replay"]
 pub struct ProofToRecord {
@@ -104,7 +104,6 @@ pub struct ProofToRecord {
     pub(super) expires_in: std::time::Duration,
 }
 
-#[cfg(feature = "dpop")]
 impl ProofToRecord {
     /// The proof's name in the shared memory: the SHA-256 of its key's thumbprint and its `jti`,
     /// base64url, holding no token ([`UnrecordedDpopProof::replay_key`](crate::dpop::UnrecordedDpopProof::replay_key)).
@@ -121,7 +120,6 @@ impl ProofToRecord {
 
 /// What a replay memory shared by the instances answered when asked to record a proof: for
 /// [`RequestCheck::recorded`](crate::resource_server::RequestCheck::recorded).
-#[cfg(feature = "dpop")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplayRecord {
     /// The key was absent, and is now set: the proof's first use, on any instance.

@@ -33,7 +33,7 @@
 //!         "https://api.example.com/".parse()?,
 //!     )
 //!     .require_scopes("things:read".parse()?);
-//!     let api = ProtectedResource::new(RequestCheck::new(check)?)?;
+//!     let api = ProtectedResource::new(RequestCheck::api(check)?)?;
 //!     let app = api.protect(Router::new().route("/things", get(things)));
 //!     axum::serve(tokio::net::TcpListener::bind("127.0.0.1:8000").await?, app).await?;
 //!     Ok(())
@@ -57,7 +57,7 @@
 //! Each answer carries a JSON body, `{"error": ..., "error_description": ...}`. Each refusal is
 //! logged through [`tracing`](https://docs.rs/tracing) with its reason, never with the token.
 //!
-//! An API's check, [`RequestCheck::new`](workos_connect::resource_server::RequestCheck::new),
+//! An API's check, [`RequestCheck::api`](workos_connect::resource_server::RequestCheck::api),
 //! takes pages of any origin: an access token is no ambient credential, so a page of another site
 //! gets in only with a token it holds. Which pages may read the answers is CORS's to say, in a
 //! CORS layer of the app's (tower-http's `CorsLayer`): outside the layer, it answers preflights
@@ -228,13 +228,13 @@
 //! | state | where | when Redis does not answer |
 //! | --- | --- | --- |
 //! | sessions (a login begun on one instance ends on another; a logout holds on all) | Redis, via [`WebLogin::session_layer`]`(store)`: `<prefix>session:<ID>` | the login routes and [`SignedIn`] answer 500 (`server_error`), as `tower-sessions` does for a store that fails |
-//! | a session's renewal (one refresh of a rotated refresh token at a time) | this instance's turns, then a lock in Redis, `<prefix>renewal:<ID>`, expiring after the token timeout and ten seconds | the renewal fails; the handler gets the token it had while it is valid |
+//! | a session's renewal (one refresh of a rotated refresh token at a time) | this instance's turns, then a lock in Redis, `<prefix>renewal:<ID>`, extended while the renewal runs and expiring 15 seconds after, should its instance stop; only when the [`RedisStore`] itself is given to [`WebLogin::session_layer`] | the renewal fails; the handler gets the token it had while it is valid |
 //! | DPoP proofs already used | Redis, via [`ProtectedResourceBuilder::shared_replay_memory`]`(store)`: one `SET NX` per proof, expiring with its window | 503 after [`DEFAULT_REPLAY_MEMORY_TIMEOUT`] (half a second), never taken unchecked |
 //! | DPoP server nonces | nothing to share: a nonce is dated and sealed with a secret every instance is given ([`DatedNonces`](workos_connect::dpop::DatedNonces)), and any of them checks it without a lookup | unaffected |
 //! | the issuer's keys ([`Keys`]) and the tokens already verified | each instance fetches and remembers its own | unaffected |
 //!
 //! Without a shared memory, a DPoP proof accepted by one instance is accepted again by another
-//! within its window (a minute by default), and two instances may redeem one refresh token at
+//! within its window (two minutes after it was made, by default), and two instances may redeem one refresh token at
 //! once, which a provider rotating refresh tokens answers by ending the grant.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

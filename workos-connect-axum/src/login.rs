@@ -325,11 +325,15 @@ impl WebLogin {
         &self.shared.renewals
     }
 
-    /// How long a renewal may take, from its token request to its ID token's check: the token
-    /// request's timeout and time for the keys.
+    /// How long a renewal waits for another instance's, whose lock is extended while it runs: the
+    /// token request's timeout and time for the keys, at most five minutes.
     #[cfg(feature = "redis")]
-    pub(crate) fn renewal_hold(&self) -> Duration {
-        self.shared.token_timeout + Duration::from_secs(10)
+    pub(crate) fn renewal_wait(&self) -> Duration {
+        let wait = self
+            .shared
+            .token_timeout
+            .saturating_add(Duration::from_secs(30));
+        wait.min(Duration::from_secs(300))
     }
 
     /// Redeems the session's refresh token; the session to keep, with the refreshed ID token's

@@ -33,7 +33,7 @@ use crate::url_rules::{is_https_or_loopback, is_literal_route};
 ///
 /// | the check | made for | a request whose `Origin` is another site's |
 /// | --- | --- | --- |
-/// | [`RequestCheck::new`] | an API | checked as any other: an access token is no ambient credential, so a page of another site gets in only with a token it holds; which pages read the answers is the CORS layer's to say |
+/// | [`RequestCheck::api`] | an API | checked as any other: an access token is no ambient credential, so a page of another site gets in only with a token it holds; which pages read the answers is the CORS layer's to say |
 /// | [`RequestCheck::mcp_server`] | an MCP server | 403, unless [allowed](RequestCheck::allowed_origin): the MCP streamable HTTP transport requires servers to validate `Origin`, against DNS rebinding |
 ///
 /// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) reaches the service inside
@@ -49,9 +49,9 @@ use crate::url_rules::{is_https_or_loopback, is_literal_route};
 ///     "https://api.example.com/".parse()?,
 /// );
 /// // An API for browser apps: any origin; its CORS layer says which may read the answers.
-/// assert!(RequestCheck::new(tokens.clone())?.takes_any_origin());
+/// assert!(RequestCheck::api(tokens.clone())?.takes_any_origin());
 /// // An API that wants the MCP server's guard too, for the pages of one site only:
-/// let guarded = RequestCheck::new(tokens.clone())?.origin_policy(OriginPolicy::AllowedOnly);
+/// let guarded = RequestCheck::api(tokens.clone())?.origin_policy(OriginPolicy::AllowedOnly);
 /// let guarded = guarded.allowed_origin("https://app.example.com")?;
 /// assert_eq!(guarded.allowed_origins(), ["https://api.example.com", "https://app.example.com"]);
 /// // An MCP server: its own origin only, unless others are allowed.
@@ -373,7 +373,7 @@ mod tests {
             "https://api.example.com/".parse().unwrap(),
         )
         .require_dpop();
-        let check = RequestCheck::new(tokens).unwrap().shared_replay_memory();
+        let check = RequestCheck::api(tokens).unwrap().shared_replay_memory();
         let refused = ProtectedResource::new(check);
         assert!(
             matches!(refused, Err(SetupError::NoReplayMemory)),
@@ -387,7 +387,7 @@ mod tests {
             "https://example.authkit.app".parse().unwrap(),
             "https://api.example.com/v1/:tenant".parse().unwrap(),
         );
-        let refused = ProtectedResource::new(RequestCheck::new(tokens).unwrap());
+        let refused = ProtectedResource::new(RequestCheck::api(tokens).unwrap());
         assert!(
             matches!(refused, Err(SetupError::UnroutablePath(_))),
             "{refused:?}"
@@ -400,7 +400,7 @@ mod tests {
             "https://example.authkit.app".parse().unwrap(),
             "https://api.example.com/mcp".parse().unwrap(),
         );
-        let refused = ProtectedResource::builder(RequestCheck::new(tokens).unwrap())
+        let refused = ProtectedResource::builder(RequestCheck::api(tokens).unwrap())
             .jwks_uri("http://keys.example.com/jwks".parse().unwrap())
             .build();
         assert!(

@@ -29,9 +29,10 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// only while its key still exists (`SET XX`): a request that ends after the session's logout, on
 /// any instance, cannot bring it back. Given to [`WebLogin::session_layer`](crate::WebLogin::session_layer),
 /// it also makes the instances renew a session's tokens in turn: one redeems the refresh token
-/// (under a lock `<prefix>renewal:<session ID>`, held for at most the token request's timeout and
-/// ten seconds), the others wait and take its tokens, so that a provider rotating refresh tokens
-/// never sees one redeemed twice and ends the grant.
+/// (under a lock `<prefix>renewal:<session ID>`, extended while it renews and expiring 15 seconds
+/// after should its instance stop), the others wait and take its tokens, so that a provider
+/// rotating refresh tokens never sees one redeemed twice and ends the grant. The lock is taken
+/// only for this store given to `session_layer` itself, not for a store wrapping it.
 ///
 /// Given to [`ProtectedResourceBuilder::shared_replay_memory`](crate::ProtectedResourceBuilder::shared_replay_memory),
 /// it is the memory of DPoP proofs already used, shared by a resource's instances: one `SET NX`
@@ -188,7 +189,12 @@ pub(crate) struct RenewalLock {
     pool: Pool,
     key: String,
     holder: String,
+    /// How long the lock lives past its last extension.
+    hold: Duration,
 }
+
+/// Extends a renewal's lock only if it still holds the value its holder set.
+const EXTEND: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 impl RedisStore {
     /// Takes session `id`'s renewal lock, for at most `hold` (its holder crashing frees it then),
@@ -202,7 +208,7 @@ impl RedisStore {
         let key = format!("{}renewal:{id}", self.prefix);
         // Any value unguessable and unique to this holder: a session ID is one.
         let holder = Id::default().to_string();
-        let hold_ms = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX).max(1);
+        let hold_ms = millis(hold);
         let take = async {
             let mut pause = LOCK_POLL.0;
             loop {
@@ -226,7 +232,12 @@ impl RedisStore {
         match tokio::time::timeout(wait, take).await {
             Ok(taken) => taken.map(|()| {
                 let pool = self.pool.clone();
-                Some(RenewalLock { pool, key, holder })
+                Some(RenewalLock {
+                    pool,
+                    key,
+                    holder,
+                    hold,
+                })
             }),
             Err(_) => Ok(None),
         }
@@ -234,11 +245,47 @@ impl RedisStore {
 }
 
 impl RenewalLock {
+    /// Runs `work` under the lock, extending it every third of its hold for as long as `work`
+    /// runs: a renewal slower than the hold (a slow token endpoint, then a key fetch) keeps the
+    /// others waiting, while an instance that stops frees the lock a hold after it stopped.
+    pub(crate) async fn held_while<F: std::future::Future>(&self, work: F) -> F::Output {
+        let mut work = std::pin::pin!(work);
+        loop {
+            match tokio::time::timeout(self.hold / 3, &mut work).await {
+                Ok(output) => return output,
+                Err(_) => {
+                    // A lock lost meanwhile cannot be taken back; the renewal goes on.
+                    let hold_ms = millis(self.hold);
+                    let extended: Result<i64, RedisError> = self
+                        .pool
+                        .eval(
+                            EXTEND,
+                            self.key.as_str(),
+                            vec![self.holder.clone(), hold_ms.to_string()],
+                        )
+                        .await;
+                    if !matches!(extended, Ok(1)) {
+                        tracing::warn!("a session's renewal lock could not be extended");
+                    }
+                }
+            }
+        }
+    }
+
     /// Frees the lock, if this holder still has it.
     pub(crate) async fn release(self) -> Result<(), RedisError> {
         let _: i64 = self.pool.eval(RELEASE, self.key, self.holder).await?;
         Ok(())
     }
+}
+
+/// A duration as Redis takes it: whole milliseconds, at least one, at most a day (a longer one
+/// is a mistake, and Redis refuses one past its own bound).
+fn millis(duration: Duration) -> i64 {
+    let day = 24 * 60 * 60 * 1000;
+    i64::try_from(duration.as_millis())
+        .unwrap_or(day)
+        .clamp(1, day)
 }
 
 /// The error's kind and message: `fred` puts neither the URL nor a command's values in them.

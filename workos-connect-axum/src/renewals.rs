@@ -15,6 +15,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::OwnedMutexGuard;
 use tower_sessions::session::Id;
 
+/// How long a renewal's lock in Redis lives past its last extension; its holder extends it every
+/// third of that while it renews.
+#[cfg(feature = "redis")]
+const RENEWAL_LOCK_HOLD: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The sessions with a renewal under way or waiting, in this instance. An entry lives only while a
 /// request holds or waits for its turn, so the map holds no more sessions than there are requests
 /// in flight.
@@ -71,18 +76,19 @@ impl Renewals {
     }
 
     /// Session `id`'s turn among the instances sharing its Redis store, after this instance's own
-    /// [`turn`](Self::turn): `Ok(None)` when the sessions are not in Redis. Held at most `hold`,
-    /// so that an instance that stops mid-renewal does not block the others for longer.
+    /// [`turn`](Self::turn), waiting up to `wait` for another instance's: `Ok(None)` when the
+    /// sessions are not in Redis. The lock lives [`RENEWAL_LOCK_HOLD`] past its last extension,
+    /// so that an instance that stops mid-renewal blocks the others no longer.
     #[cfg(feature = "redis")]
     pub(crate) async fn across_instances(
         &self,
         id: &Id,
-        hold: std::time::Duration,
+        wait: std::time::Duration,
     ) -> Result<Option<crate::redis_store::RenewalLock>, crate::LoginError> {
         let Some(store) = self.across.get() else {
             return Ok(None);
         };
-        match store.renewal_lock(id, hold, hold).await {
+        match store.renewal_lock(id, RENEWAL_LOCK_HOLD, wait).await {
             Ok(Some(lock)) => Ok(Some(lock)),
             // Held past its term by another instance: that renewal is stuck, and this one must
             // not redeem the refresh token beside it.

@@ -117,17 +117,19 @@ impl SignedIn {
         // The instances sharing the sessions in Redis take turns too: two redeeming one rotated
         // refresh token at once would have the server revoke the grant.
         #[cfg(feature = "redis")]
-        let across = login
+        if let Some(lock) = login
             .renewals()
-            .across_instances(&id, login.renewal_hold())
-            .await?;
-        let renewed = self.renew_in_our_turn(renewal, &mut turn).await;
-        #[cfg(feature = "redis")]
-        if let Some(lock) = across {
+            .across_instances(&id, login.renewal_wait())
+            .await?
+        {
+            let renewed = lock
+                .held_while(self.renew_in_our_turn(renewal, &mut turn))
+                .await;
             // Not releasing costs the others a wait until the lock expires, nothing more.
             let _ = lock.release().await;
+            return renewed;
         }
-        renewed
+        self.renew_in_our_turn(renewal, &mut turn).await
     }
 
     async fn renew_in_our_turn(

@@ -172,7 +172,7 @@ async fn protect(jwks: &Jwks, refresh: Duration, min: Duration) -> (ProtectedRes
     let keys = Keys::new(cache).unwrap();
     keys.spawn_refresh().unwrap();
     keys.ready().await.unwrap();
-    let check = RequestCheck::new(tokens())
+    let check = RequestCheck::api(tokens())
         .unwrap()
         .allowed_origin("https://app.example.com")
         .unwrap();
@@ -430,7 +430,7 @@ async fn protect_dpop(jwks: &Jwks, required: bool) -> Router {
     } else {
         tokens().dpop(DpopProofCheck::new())
     };
-    let resource = ProtectedResource::builder(RequestCheck::new(tokens).unwrap())
+    let resource = ProtectedResource::builder(RequestCheck::api(tokens).unwrap())
         .keys(keys)
         .build()
         .unwrap();
@@ -638,7 +638,7 @@ async fn json_body(response: Response) -> Value {
 async fn a_preflight_reaches_the_cors_layer_inside_for_an_api_and_an_mcp_server() {
     let jwks = Jwks::start(&["k1"]).await;
     for check in [
-        RequestCheck::new(tokens()).unwrap(),
+        RequestCheck::api(tokens()).unwrap(),
         RequestCheck::mcp_server(tokens()).unwrap(),
     ] {
         let (resource, app) = protect_with(&jwks, check, Cors::Inside).await;
@@ -670,7 +670,7 @@ async fn a_preflight_reaches_the_cors_layer_inside_for_an_api_and_an_mcp_server(
     }
     // Without a CORS layer, a preflight reaches the router, whose `post` route answers 405 without
     // running the handler.
-    let (_, app) = protect_with(&jwks, RequestCheck::new(tokens()).unwrap(), Cors::None).await;
+    let (_, app) = protect_with(&jwks, RequestCheck::api(tokens()).unwrap(), Cors::None).await;
     let response = send(&app, preflight(APP)).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
@@ -683,7 +683,7 @@ async fn an_api_takes_pages_of_other_origins_and_an_mcp_server_says_why_it_refus
     // An API: the app's page calls it with its token and reads the answer; without a token it is
     // asked for one, the challenge readable by the page (the CORS layer outside puts its headers
     // on refusals too).
-    let (_, api) = protect_with(&jwks, RequestCheck::new(tokens()).unwrap(), Cors::Outside).await;
+    let (_, api) = protect_with(&jwks, RequestCheck::api(tokens()).unwrap(), Cors::Outside).await;
     let response = send(&api, request(Some(&good), Some(APP))).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], APP);
@@ -753,7 +753,7 @@ async fn a_resource_requiring_nonces_hands_out_the_next_one_on_an_answer_past_ha
         .clock(clock.clone())
         .dpop(DpopProofCheck::new().require_nonce(nonces))
         .require_dpop();
-    let resource = ProtectedResource::builder(RequestCheck::new(tokens).unwrap())
+    let resource = ProtectedResource::builder(RequestCheck::api(tokens).unwrap())
         .keys(keys)
         .build()
         .unwrap();

@@ -85,7 +85,8 @@ struct Options {
     require_dpop: bool,
     /// Require DPoP server nonces (RFC 9449 section 9) made with this secret: 32 to 64 random
     /// bytes as base64url or base64 (`openssl rand -base64 32`). Every instance given the same
-    /// secret accepts the nonces of the others; each expires after five minutes
+    /// secret accepts the nonces of the others; each is taken for five minutes and a minute of
+    /// clock skew
     // Read as text, so that clap's message for a bad value does not print the secret.
     #[arg(
         long,
@@ -360,7 +361,7 @@ async fn serve(options: Options) -> Result<(), String> {
     } else if options.dpop {
         tokens = tokens.dpop(proofs);
     }
-    let mut check = RequestCheck::new(tokens).map_err(|error| error.to_string())?;
+    let mut check = RequestCheck::api(tokens).map_err(|error| error.to_string())?;
     for origin in &options.allowed_origins {
         check = check
             .allowed_origin(origin)

@@ -85,11 +85,13 @@ struct Options {
     require_dpop: bool,
     /// A Redis server (redis:// or rediss://) that remembers the DPoP proofs already used, shared
     /// by every instance given it, so that a proof replayed to another instance is refused too
-    #[arg(long, env = "REDIS_URL")]
+    // Its value hidden from --help: a Redis URL may hold a password.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
     /// Require DPoP server nonces (RFC 9449 section 9) made with this secret: 32 to 64 random
     /// bytes as base64url or base64 (`openssl rand -base64 32`). Every instance given the same
-    /// secret accepts the nonces of the others; each expires after five minutes
+    /// secret accepts the nonces of the others; each is taken for five minutes and a minute of
+    /// clock skew
     // Read as text, so that clap's message for a bad value does not print the secret.
     #[arg(
         long,
