@@ -99,8 +99,8 @@ pub struct InstancesOptions {
     /// One request in this many replays the latest request another instance accepted
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(2..))]
     replay_every: u64,
-    /// Requests a second to make DPoP proofs ready for before the first phase (each later phase
-    /// goes by the pace of the one before; the shared memory's first by the other's first)
+    /// Requests a second to make DPoP proofs ready for before each store's first phase (each
+    /// later phase goes by the pace of the store's phase before)
     #[arg(long, default_value_t = 4000)]
     dpop_rate: u64,
 }
@@ -114,11 +114,6 @@ struct StoreRun {
 }
 
 impl StoreRun {
-    /// The label of its table.
-    fn label(&self) -> &'static str {
-        label(self.memory)
-    }
-
     /// The phases both stores ran, merged into one.
     fn common(&self) -> PhaseResult {
         let mut total = PhaseResult::new(Phase::Steady);
@@ -182,6 +177,10 @@ fn pace(result: &PhaseResult) -> (f64, u64) {
 }
 
 /// Runs both stores, prints their tables and the comparison; `Ok(false)` if any answer was wrong.
+///
+/// Both stores' instances run throughout, and the stores take turns phase by phase (the first of a
+/// phase in turn, so that each meets a key change under load): on a shared machine, what else runs
+/// changes from minute to minute, and two measures made seconds apart see the same machine.
 pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::error::Error>> {
     let grace = key_grace(&options);
     let recovery = Duration::from_secs(options.redis_recovery_secs);
@@ -204,31 +203,112 @@ pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::e
     let jwks = Jwks::start(options.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
     let http = crate::http_client(clients)?;
     let machine_before = crate::cpu::machine_line();
-    let mut rate = options.dpop_rate as f64;
-    let mut ok = true;
-    let mut runs = Vec::new();
-    let mut summaries = Vec::new();
+    let mut redis = Redis::start(&options.redis_server).await?;
+    jwks.serve(Served::A);
+    let mut stores = Vec::new();
     for memory in [ReplayMemory::PerInstance, ReplayMemory::Shared] {
-        let (run, late) = run_store(&options, &jwks, &http, memory, &mut rate, recovery).await?;
+        let redis_url = (memory == ReplayMemory::Shared).then(|| redis.url());
+        stores.push(Store::start(&options, &jwks, &http, memory, redis_url).await?);
+    }
+    let phases = Phase::ALL
+        .into_iter()
+        .zip([
+            options.steady_secs,
+            options.overlap_secs,
+            options.withdrawn_secs,
+            options.outage_secs,
+        ])
+        .chain(
+            Phase::REDIS
+                .into_iter()
+                .zip([options.redis_down_secs, options.redis_back_secs]),
+        );
+    let mut stashed = None;
+    for (turn, (phase, seconds)) in phases.enumerate() {
+        jwks.serve(phase.served());
+        let mut order: Vec<&mut Store> = stores.iter_mut().collect();
+        if turn % 2 == 1 {
+            order.reverse();
+        }
+        for store in order {
+            let shared = store.setting.replay_memory == ReplayMemory::Shared;
+            if Phase::REDIS.contains(&phase) && !shared {
+                continue;
+            }
+            let prepared = match stashed.take() {
+                Some(prepared) => prepared,
+                None => store.prepare(phase, seconds),
+            };
+            store.ready(prepared);
+            match phase {
+                Phase::RedisDown => {
+                    // Made ready before Redis goes, so that it is down for the phase's length only.
+                    stashed = Some(store.prepare(Phase::RedisBack, options.redis_back_secs));
+                    redis.kill().await?;
+                }
+                Phase::RedisBack => redis.restart().await?,
+                _ => {}
+            }
+            let run = PhaseRun {
+                phase,
+                duration: Duration::from_secs(seconds),
+                grace: match phase {
+                    Phase::RedisBack => recovery,
+                    _ => grace,
+                },
+                clients,
+                mix: store.mix,
+                setting: store.setting,
+            };
+            let states = std::mem::take(&mut store.states);
+            let (result, states) = crate::measured(
+                run,
+                &http,
+                &store.urls,
+                &store.credentials,
+                states,
+                &jwks,
+                &store.servers,
+                shared.then_some(&redis),
+            )
+            .await;
+            store.states = states;
+            if Phase::ALL.contains(&phase) {
+                store.pace = report::rate(&result);
+            }
+            eprintln!("{}: {} done", store.label(), phase.name());
+            store.results.push(result);
+        }
+    }
+    drop(redis);
+
+    let mut ok = true;
+    let mut summaries = Vec::new();
+    let mut runs = Vec::new();
+    for store in stores {
         let info = RunInfo {
-            label: run.label(),
+            label: store.label(),
             clients,
-            instances: usize::try_from(options.instances)?,
+            // The JWKS fetches counted are every running instance's.
+            instances: usize::try_from(options.instances)? * 2,
             grace,
             fetch_spacing: Duration::from_secs(
                 options
                     .keys_refresh_interval
                     .min(options.keys_refetch_interval),
             ),
-            signed_late: late,
+            signed_late: store.dpop.signed_late(),
             late_what: "DPoP-bound requests",
         };
-        let (table, summary) = report::table(&info, &run.results);
+        let (table, summary) = report::table(&info, &store.results);
         print!("{table}");
         println!();
-        ok &= crate::judged(&info, &run.results);
+        ok &= crate::judged(&info, &store.results);
         summaries.push(summary);
-        runs.push(run);
+        runs.push(StoreRun {
+            memory: store.setting.replay_memory,
+            results: store.results,
+        });
     }
     let (table, comparison) = compare(&options, &runs, &machine_before, recovery);
     print!("{table}");
@@ -247,157 +327,124 @@ fn key_grace(options: &InstancesOptions) -> Duration {
     refresh.max(refetch) + crate::GRACE_SLACK
 }
 
-/// Starts the instances (and Redis for the shared memory), runs the phases, stops them; gives
-/// the phases' results and how many requests were made ready under way.
-async fn run_store(
-    options: &InstancesOptions,
-    jwks: &Jwks,
-    http: &reqwest::Client,
-    memory: ReplayMemory,
-    rate: &mut f64,
-    recovery: Duration,
-) -> Result<(StoreRun, u64), Box<dyn std::error::Error>> {
-    let clients = usize::try_from(options.clients)?;
-    let instances = usize::try_from(options.instances)?;
-    let mut redis = match memory {
-        ReplayMemory::Shared => Some(Redis::start(&options.redis_server).await?),
-        ReplayMemory::PerInstance => None,
-    };
-    jwks.serve(Served::A);
-    let listens = (0..instances)
-        .map(|_| server::free_port())
-        .collect::<Result<Vec<_>, _>>()?;
-    // One resource: tokens and proofs name the first instance's URL, whichever instance they go
-    // to, as behind a load balancer.
-    let resource = format!("http://{}/mcp", listens[0]);
-    let mut more = vec!["--require-dpop".to_owned()];
-    if let Some(redis) = &redis {
-        more.extend(["--redis-url".to_owned(), redis.url()]);
-    }
-    let protection = Protection {
-        issuer: &jwks.issuer(),
-        jwks_url: &jwks.url(),
-        scope: &options.scope,
-        refresh_secs: options.keys_refresh_interval,
-        refetch_secs: options.keys_refetch_interval,
-        more,
-    };
-    let short = match memory {
-        ReplayMemory::PerInstance => "memory",
-        ReplayMemory::Shared => "redis",
-    };
-    let mut servers = Vec::new();
-    for (index, listen) in listens.iter().enumerate() {
-        let log = options
-            .server_logs
-            .as_ref()
-            .map(|dir| dir.join(format!("instances-{short}-{index}.log")));
-        let server = Server::start(&ServerSettings {
-            binary: &options.server_bin,
-            listen: *listen,
-            resource: &resource,
-            protection: Some(&protection),
-            log: log.as_deref(),
-        })
-        .await?;
-        crate::wait_until_up(http, &server.url, true).await?;
-        servers.push(server);
-    }
-    let urls: Arc<[String]> = servers.iter().map(|server| server.url.clone()).collect();
+/// One store's instances and clients, and what its phases measured.
+struct Store {
+    /// The instances, on a port each, one resource.
+    servers: Vec<Server>,
+    /// Their MCP endpoints.
+    urls: Arc<[String]>,
+    /// The clients.
+    dpop: Arc<DpopClients>,
+    /// The same, as the phases take them.
+    credentials: Credentials,
+    /// The clients' states between phases.
+    states: Vec<ClientState>,
+    /// The request mix.
+    mix: Mix,
+    /// What the answers are judged against.
+    setting: Setting,
+    /// The pace of its last phase, requests a second, to make the next one's requests ready for.
+    pace: f64,
+    /// Its phases, in order.
+    results: Vec<PhaseResult>,
+}
 
-    let mix = Mix {
-        bad_every: Some(options.bad_every),
-        fresh_every: Some(options.fresh_every),
-        replay_every: Some(options.replay_every),
-    };
-    let keys = KeyRing::load()?;
-    let minter = Minter::new(&jwks.issuer(), &resource, &options.scope);
-    let htu = Url::parse(&resource)?;
-    let dpop = Arc::new(tokio::task::block_in_place(|| {
-        DpopClients::new(keys, minter, htu, clients, mix)
-    }));
-    let credentials = Credentials::Dpop(Arc::clone(&dpop));
-    let setting = Setting {
-        scheme: Scheme::Dpop,
-        replay_memory: memory,
-    };
-    let mut phases: Vec<(Phase, u64)> = Phase::ALL
-        .into_iter()
-        .zip([
-            options.steady_secs,
-            options.overlap_secs,
-            options.withdrawn_secs,
-            options.outage_secs,
-        ])
-        .collect();
-    if redis.is_some() {
-        phases.extend(
-            Phase::REDIS
-                .into_iter()
-                .zip([options.redis_down_secs, options.redis_back_secs]),
-        );
-    }
-    let label = label(memory);
-    let mut states = ClientState::many(clients);
-    let mut results = Vec::new();
-    let mut pace = *rate;
-    let mut stashed = None;
-    for (phase, seconds) in phases.iter().copied() {
-        let prepared = match stashed.take() {
-            Some(prepared) => prepared,
-            None => prepare(&dpop, phase, seconds, pace, clients, label),
+impl Store {
+    /// Starts the instances of one store (each its own replay memory, or the Redis at
+    /// `redis_url`) and makes their clients.
+    async fn start(
+        options: &InstancesOptions,
+        jwks: &Jwks,
+        http: &reqwest::Client,
+        memory: ReplayMemory,
+        redis_url: Option<String>,
+    ) -> Result<Store, Box<dyn std::error::Error>> {
+        let clients = usize::try_from(options.clients)?;
+        let instances = usize::try_from(options.instances)?;
+        let listens = (0..instances)
+            .map(|_| server::free_port())
+            .collect::<Result<Vec<_>, _>>()?;
+        // One resource: tokens and proofs name the first instance's URL, whichever instance they
+        // go to, as behind a load balancer.
+        let resource = format!("http://{}/mcp", listens[0]);
+        let mut more = vec!["--require-dpop".to_owned()];
+        if let Some(url) = redis_url {
+            more.extend(["--redis-url".to_owned(), url]);
+        }
+        let protection = Protection {
+            issuer: &jwks.issuer(),
+            jwks_url: &jwks.url(),
+            scope: &options.scope,
+            refresh_secs: options.keys_refresh_interval,
+            refetch_secs: options.keys_refetch_interval,
+            more,
         };
-        for (state, prepared) in states.iter_mut().zip(prepared) {
+        let short = match memory {
+            ReplayMemory::PerInstance => "memory",
+            ReplayMemory::Shared => "redis",
+        };
+        let mut servers = Vec::new();
+        for (index, listen) in listens.iter().enumerate() {
+            let log = options
+                .server_logs
+                .as_ref()
+                .map(|dir| dir.join(format!("instances-{short}-{index}.log")));
+            let server = Server::start(&ServerSettings {
+                binary: &options.server_bin,
+                listen: *listen,
+                resource: &resource,
+                protection: Some(&protection),
+                log: log.as_deref(),
+            })
+            .await?;
+            crate::wait_until_up(http, &server.url, true).await?;
+            servers.push(server);
+        }
+        let urls: Arc<[String]> = servers.iter().map(|server| server.url.clone()).collect();
+        let mix = Mix {
+            bad_every: Some(options.bad_every),
+            fresh_every: Some(options.fresh_every),
+            replay_every: Some(options.replay_every),
+        };
+        let keys = KeyRing::load()?;
+        let minter = Minter::new(&jwks.issuer(), &resource, &options.scope);
+        let htu = Url::parse(&resource)?;
+        let dpop = Arc::new(tokio::task::block_in_place(|| {
+            DpopClients::new(keys, minter, htu, clients, mix)
+        }));
+        Ok(Store {
+            servers,
+            urls,
+            credentials: Credentials::Dpop(Arc::clone(&dpop)),
+            dpop,
+            states: ClientState::many(clients),
+            mix,
+            setting: Setting {
+                scheme: Scheme::Dpop,
+                replay_memory: memory,
+            },
+            pace: options.dpop_rate as f64,
+            results: Vec::new(),
+        })
+    }
+
+    /// The label of its table.
+    fn label(&self) -> &'static str {
+        label(self.setting.replay_memory)
+    }
+
+    /// Every client's first requests of `phase`, lasting `seconds`.
+    fn prepare(&self, phase: Phase, seconds: u64) -> Vec<Vec<Prepared>> {
+        let clients = self.states.len();
+        prepare(&self.dpop, phase, seconds, self.pace, clients, self.label())
+    }
+
+    /// Gives each client its requests made ready.
+    fn ready(&mut self, prepared: Vec<Vec<Prepared>>) {
+        for (state, prepared) in self.states.iter_mut().zip(prepared) {
             state.ready(prepared);
         }
-        if phase == Phase::RedisDown {
-            // Made ready before Redis goes, so that it is down for the phase's length only.
-            let back = phases.iter().find(|(phase, _)| *phase == Phase::RedisBack);
-            if let Some((back, seconds)) = back {
-                stashed = Some(prepare(&dpop, *back, *seconds, pace, clients, label));
-            }
-        }
-        match (phase, redis.as_mut()) {
-            (Phase::RedisDown, Some(redis)) => redis.kill().await?,
-            (Phase::RedisBack, Some(redis)) => redis.restart().await?,
-            _ => {}
-        }
-        jwks.serve(phase.served());
-        let run = PhaseRun {
-            phase,
-            duration: Duration::from_secs(seconds),
-            grace: match phase {
-                Phase::RedisBack => recovery,
-                _ => key_grace(options),
-            },
-            clients,
-            mix,
-            setting,
-        };
-        let result;
-        (result, states) = crate::measured(
-            run,
-            http,
-            &urls,
-            &credentials,
-            states,
-            jwks,
-            &servers,
-            redis.as_ref(),
-        )
-        .await;
-        if Phase::ALL.contains(&phase) {
-            pace = report::rate(&result);
-        }
-        if phase == Phase::Steady {
-            *rate = pace;
-        }
-        eprintln!("{label}: {} done", phase.name());
-        results.push(result);
     }
-    drop(servers);
-    drop(redis);
-    Ok((StoreRun { memory, results }, dpop.signed_late()))
 }
 
 /// Every client's first requests of `phase` (lasting `seconds`), made ready for `pace` requests a

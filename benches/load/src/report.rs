@@ -193,7 +193,7 @@ pub fn table(info: &RunInfo<'_>, results: &[PhaseResult]) -> (String, Value) {
          on average with the server, this load program, and other processes (Redis among them);\n  \
          graced: answers from before the change (a key set not fetched yet, Redis not reconnected\n  \
          yet) in the grace window, and when the last was sent; jwks get: the servers' fetches / the\n  \
-         most their key intervals allow; replays: taken / sent; {} made ready during the phases: {}",
+         most their key intervals allow; replays: taken / sent; {} signed during the phases: {}",
         info.late_what, info.signed_late
     );
     for result in results {
