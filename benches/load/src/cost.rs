@@ -230,9 +230,13 @@ async fn measure(
             mix,
             setting,
         };
+        let watched = crate::Watched {
+            jwks,
+            servers: &servers,
+            redis: None,
+        };
         let result;
-        (result, states) =
-            crate::measured(run, http, &urls, &credentials, states, jwks, &servers, None).await;
+        (result, states) = crate::measured(run, http, &urls, &credentials, states, &watched).await;
         let late = late(&credentials) - late_before;
         // The measure goes by the warm-up's pace; by the option's too where the warm-up's proofs
         // ran out and signing under way held the pace down.

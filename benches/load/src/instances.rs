@@ -261,15 +261,18 @@ pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::e
                 setting: store.setting,
             };
             let states = std::mem::take(&mut store.states);
+            let watched = crate::Watched {
+                jwks: &jwks,
+                servers: &store.servers,
+                redis: shared.then_some(&redis),
+            };
             let (result, states) = crate::measured(
                 run,
                 &http,
                 &store.urls,
                 &store.credentials,
                 states,
-                &jwks,
-                &store.servers,
-                shared.then_some(&redis),
+                &watched,
             )
             .await;
             store.states = states;

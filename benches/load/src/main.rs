@@ -26,6 +26,11 @@
 //! request taken while Redis is down; the instances' own memories take the replays, which the
 //! tables count. Requests per second and p99 of both stores are printed side by side.
 //!
+//! DPoP-bound runs are short by design: each phase's proofs are signed just before it (and must
+//! be sent within the example's window of 60 s and 60 s of leeway), and an instance's own memory
+//! keeps at most 5,000 open proofs of one key for two minutes (the example's default quota, then
+//! 429): at 100 requests a second per client and instance, about 50 s of load.
+//!
 //! `scripts/load` builds the server (and a baseline revision's) and runs them.
 
 #![forbid(unsafe_code)]
@@ -286,18 +291,13 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
             mix,
             setting: Setting::BEARER,
         };
+        let watched = Watched {
+            jwks: &jwks,
+            servers: &servers,
+            redis: None,
+        };
         let result;
-        (result, states) = measured(
-            run,
-            &http,
-            &urls,
-            &credentials,
-            states,
-            &jwks,
-            &servers,
-            None,
-        )
-        .await;
+        (result, states) = measured(run, &http, &urls, &credentials, states, &watched).await;
         eprintln!("{}: {} done", options.label, phase.name());
         results.push(result);
     }
@@ -345,19 +345,31 @@ fn http_client(clients: usize) -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
-/// Runs `run` and takes the measures around it: the JWKS fetches, the CPU time of the `servers`
-/// (all together), of `redis` if given, of this program and of the machine.
-#[allow(clippy::too_many_arguments)]
+/// What a phase's measures are taken of, besides the clients' answers.
+struct Watched<'a> {
+    /// The JWKS endpoint, whose fetches are counted.
+    jwks: &'a Jwks,
+    /// The servers under load, whose CPU time is added up.
+    servers: &'a [Server],
+    /// The shared replay memory, if any, whose CPU time is kept apart.
+    redis: Option<&'a Redis>,
+}
+
+/// Runs `run` and takes the measures around it: the JWKS fetches, the CPU time of the servers
+/// (all together), of Redis if watched, of this program and of the machine.
 async fn measured(
     run: PhaseRun,
     http: &reqwest::Client,
     urls: &Arc<[String]>,
     credentials: &Credentials,
     states: Vec<ClientState>,
-    jwks: &Jwks,
-    servers: &[Server],
-    redis: Option<&Redis>,
+    watched: &Watched<'_>,
 ) -> (PhaseResult, Vec<ClientState>) {
+    let Watched {
+        jwks,
+        servers,
+        redis,
+    } = *watched;
     let servers_cpu = || {
         servers
             .iter()
