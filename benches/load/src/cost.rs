@@ -49,9 +49,17 @@ pub struct CostOptions {
     /// Concurrent clients
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
     clients: u64,
+    /// DPoP keys per client, used in turn (each with its own tokens), so that no key meets the
+    /// server's quota of open proofs per key (5,000 for two minutes)
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    keys_per_client: u64,
     /// Seconds measured per server
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
     secs: u64,
+    /// The servers of a scheme run at once and take turns in slices of this many milliseconds, so
+    /// that both see the same machine
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    slice_ms: u64,
     /// Seconds of load before each measure, not counted (connections, caches, allocator)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=60))]
     warmup_secs: u64,
@@ -96,19 +104,19 @@ impl Measured {
     }
 }
 
-/// Runs the four servers in turn (`rounds` times), prints the table and the ratios; `Ok(false)`
-/// if any answer was wrong.
+/// Measures both schemes (`rounds` times), prints the table and the ratios; `Ok(false)` if any
+/// answer was wrong.
 pub async fn cost(options: CostOptions) -> Result<bool, Box<dyn std::error::Error>> {
     let clients = usize::try_from(options.clients)?;
     let keys = KeyRing::load()?;
     let jwks = Jwks::start(options.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
+    jwks.serve(Phase::Steady.served());
     let http = crate::http_client(clients)?;
     let machine_before = crate::cpu::machine_line();
     let mut rows = Vec::new();
     for round in 1..=options.rounds {
         for scheme in [Scheme::Bearer, Scheme::Dpop] {
-            for protected in [false, true] {
-                let row = measure(&options, &jwks, &http, scheme, protected, round).await?;
+            for row in measure(&options, &jwks, &http, scheme, round).await? {
                 eprintln!("cost: {} measured", row.name());
                 rows.push(row);
             }
@@ -122,140 +130,220 @@ pub async fn cost(options: CostOptions) -> Result<bool, Box<dyn std::error::Erro
     Ok(rows.iter().all(|row| row.result.wrong_total() == 0))
 }
 
-/// Starts one server, loads it for the warm-up and then for the measure, and stops it.
+/// One server under measure, with its clients.
+struct Subject {
+    /// The unprotected server (false) or the example.
+    protected: bool,
+    /// The running server.
+    servers: [Server; 1],
+    /// Its MCP endpoint.
+    urls: Arc<[String]>,
+    /// The clients' tokens.
+    credentials: Credentials,
+    /// The clients' states between runs.
+    states: Vec<ClientState>,
+    /// What the answers are judged against.
+    setting: Setting,
+}
+
+impl Subject {
+    /// Starts the server (the example if `protected`, with `--require-dpop` for DPoP) and makes its
+    /// clients' tokens.
+    async fn start(
+        options: &CostOptions,
+        jwks: &Jwks,
+        http: &reqwest::Client,
+        scheme: Scheme,
+        protected: bool,
+        round: u64,
+    ) -> Result<Subject, Box<dyn std::error::Error>> {
+        let clients = usize::try_from(options.clients)?;
+        let keys_per_client = usize::try_from(options.keys_per_client)?;
+        let listen = server::free_port()?;
+        let url = format!("http://{listen}/mcp");
+        let protection = Protection {
+            issuer: &jwks.issuer(),
+            jwks_url: &jwks.url(),
+            scope: &options.scope,
+            // Key set A throughout: no fetch but the first.
+            refresh_secs: 300,
+            refetch_secs: 60,
+            more: match scheme {
+                Scheme::Bearer => Vec::new(),
+                Scheme::Dpop => vec!["--require-dpop".into()],
+            },
+        };
+        let kind = if protected {
+            "protected"
+        } else {
+            "unprotected"
+        };
+        let log = options.server_logs.as_ref().map(|dir| {
+            dir.join(format!(
+                "cost-{}-{kind}-{round}.log",
+                scheme.name().to_lowercase()
+            ))
+        });
+        let binary = if protected {
+            &options.server_bin
+        } else {
+            &options.unprotected_bin
+        };
+        let server = Server::start(&ServerSettings {
+            binary,
+            listen,
+            resource: &url,
+            protection: protected.then_some(&protection),
+            log: log.as_deref(),
+        })
+        .await?;
+        crate::wait_until_up(http, &url, protected).await?;
+
+        let keys = KeyRing::load()?;
+        let minter = Minter::new(&jwks.issuer(), &url, &options.scope);
+        let credentials = match scheme {
+            Scheme::Bearer => Credentials::Bearer(Arc::new(tokio::task::block_in_place(|| {
+                Tokens::sign(keys, minter, clients, 0)
+            }))),
+            Scheme::Dpop => {
+                let htu = Url::parse(&url)?;
+                Credentials::Dpop(Arc::new(tokio::task::block_in_place(|| {
+                    DpopClients::new(
+                        keys,
+                        minter,
+                        htu,
+                        clients,
+                        keys_per_client,
+                        Mix::REUSED_ONLY,
+                    )
+                })))
+            }
+        };
+        Ok(Subject {
+            protected,
+            servers: [server],
+            urls: Arc::from([url]),
+            credentials,
+            states: ClientState::many(clients),
+            setting: Setting {
+                scheme,
+                replay_memory: ReplayMemory::PerInstance,
+            },
+        })
+    }
+
+    /// Makes DPoP-bound requests ready for `seconds` at `pace` requests a second; for the
+    /// unprotected server, a few per client sent in turn. Nothing for bearer tokens.
+    fn ready(&mut self, seconds: u64, pace: f64) {
+        let Credentials::Dpop(dpop) = &self.credentials else {
+            return;
+        };
+        let clients = self.states.len();
+        let started = Instant::now();
+        let count = match self.protected {
+            true => dpop::ahead(pace, seconds as f64, clients),
+            false => CYCLED,
+        };
+        let prepared = tokio::task::block_in_place(|| dpop.prepare_phase(Phase::Steady, count));
+        for (state, prepared) in self.states.iter_mut().zip(prepared) {
+            match self.protected {
+                true => state.ready(prepared),
+                false => state.ready_cycled(prepared),
+            }
+        }
+        eprintln!(
+            "cost: {} DPoP-bound requests made ready in {:.1} s",
+            count * clients,
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    /// Loads the server for `duration`.
+    async fn run(
+        &mut self,
+        duration: Duration,
+        http: &reqwest::Client,
+        jwks: &Jwks,
+    ) -> PhaseResult {
+        let run = PhaseRun {
+            phase: Phase::Steady,
+            duration,
+            grace: Duration::ZERO,
+            clients: self.states.len(),
+            mix: Mix::REUSED_ONLY,
+            setting: self.setting,
+        };
+        let watched = crate::Watched {
+            jwks,
+            servers: &self.servers,
+            redis: None,
+        };
+        let states = std::mem::take(&mut self.states);
+        let (result, states) =
+            crate::measured(run, http, &self.urls, &self.credentials, states, &watched).await;
+        self.states = states;
+        result
+    }
+}
+
+/// Measures the unprotected server and the example for `scheme`: both run at once and, after a
+/// warm-up each, take turns in slices (the first of a pair in turn), so that both see the same
+/// machine however busy it is otherwise.
 async fn measure(
     options: &CostOptions,
     jwks: &Jwks,
     http: &reqwest::Client,
     scheme: Scheme,
-    protected: bool,
     round: u64,
-) -> Result<Measured, Box<dyn std::error::Error>> {
-    let clients = usize::try_from(options.clients)?;
-    let listen = server::free_port()?;
-    let url = format!("http://{listen}/mcp");
-    let protection = Protection {
-        issuer: &jwks.issuer(),
-        jwks_url: &jwks.url(),
-        scope: &options.scope,
-        // Key set A throughout: no fetch but the first should come in the measure.
-        refresh_secs: 300,
-        refetch_secs: 60,
-        more: match scheme {
-            Scheme::Bearer => Vec::new(),
-            Scheme::Dpop => vec!["--require-dpop".into()],
-        },
-    };
-    let name = format!(
-        "{}-{}-{round}",
-        scheme.name().to_lowercase(),
-        if protected {
-            "protected"
-        } else {
-            "unprotected"
-        }
-    );
-    let log = options
-        .server_logs
-        .as_ref()
-        .map(|dir| dir.join(format!("{name}.log")));
-    let binary = if protected {
-        &options.server_bin
-    } else {
-        &options.unprotected_bin
-    };
-    jwks.serve(Phase::Steady.served());
-    let server = Server::start(&ServerSettings {
-        binary,
-        listen,
-        resource: &url,
-        protection: protected.then_some(&protection),
-        log: log.as_deref(),
-    })
-    .await?;
-    crate::wait_until_up(http, &url, protected).await?;
-
-    let keys = KeyRing::load()?;
-    let minter = Minter::new(&jwks.issuer(), &url, &options.scope);
-    let mix = Mix::REUSED_ONLY;
-    let credentials = match scheme {
-        Scheme::Bearer => Credentials::Bearer(Arc::new(tokio::task::block_in_place(|| {
-            Tokens::sign(keys, minter, clients, 0)
-        }))),
-        Scheme::Dpop => {
-            let htu = Url::parse(&url)?;
-            Credentials::Dpop(Arc::new(tokio::task::block_in_place(|| {
-                DpopClients::new(keys, minter, htu, clients, mix)
-            })))
-        }
-    };
-    let setting = Setting {
-        scheme,
-        replay_memory: ReplayMemory::PerInstance,
-    };
-    let urls: Arc<[String]> = Arc::from([url]);
-    let servers = [server];
-    let mut states = ClientState::many(clients);
-    let mut measured = None;
-    let mut dpop_rate = options.dpop_rate as f64;
-    for (seconds, counted) in [(options.warmup_secs, false), (options.secs, true)] {
-        if seconds == 0 {
-            continue;
-        }
-        if let Credentials::Dpop(dpop) = &credentials {
-            let ready = Instant::now();
-            let count = match protected {
-                true => dpop::ahead(dpop_rate, seconds as f64, clients),
-                false => CYCLED,
-            };
-            let prepared = tokio::task::block_in_place(|| dpop.prepare_phase(Phase::Steady, count));
-            for (state, prepared) in states.iter_mut().zip(prepared) {
-                match protected {
-                    true => state.ready(prepared),
-                    false => state.ready_cycled(prepared),
-                }
+) -> Result<Vec<Measured>, Box<dyn std::error::Error>> {
+    let mut subjects = Vec::new();
+    for protected in [false, true] {
+        subjects.push(Subject::start(options, jwks, http, scheme, protected, round).await?);
+    }
+    let mut pace = options.dpop_rate as f64;
+    if options.warmup_secs > 0 {
+        let warmup = Duration::from_secs(options.warmup_secs);
+        for subject in &mut subjects {
+            subject.ready(options.warmup_secs, pace);
+            let late_before = late(&subject.credentials);
+            let result = subject.run(warmup, http, jwks).await;
+            if subject.protected {
+                // The measure goes by the warm-up's pace; by the option's too where the warm-up's
+                // proofs ran out and signing under way held the pace down.
+                pace = match late(&subject.credentials) - late_before {
+                    0 => report::rate(&result),
+                    _ => report::rate(&result).max(pace),
+                };
             }
-            eprintln!(
-                "cost: {} DPoP-bound requests made ready in {:.1} s",
-                count * clients,
-                ready.elapsed().as_secs_f64()
-            );
-        }
-        let late_before = late(&credentials);
-        let run = PhaseRun {
-            phase: Phase::Steady,
-            duration: Duration::from_secs(seconds),
-            grace: Duration::ZERO,
-            clients,
-            mix,
-            setting,
-        };
-        let watched = crate::Watched {
-            jwks,
-            servers: &servers,
-            redis: None,
-        };
-        let result;
-        (result, states) = crate::measured(run, http, &urls, &credentials, states, &watched).await;
-        let late = late(&credentials) - late_before;
-        // The measure goes by the warm-up's pace; by the option's too where the warm-up's proofs
-        // ran out and signing under way held the pace down.
-        dpop_rate = match late {
-            0 => report::rate(&result),
-            _ => report::rate(&result).max(dpop_rate),
-        };
-        if counted {
-            measured = Some((result, late));
         }
     }
-    let (result, late) = measured.ok_or("nothing measured")?;
-    Ok(Measured {
-        scheme,
-        protected,
-        round,
-        result,
-        late,
-    })
+    let slice = Duration::from_millis(options.slice_ms);
+    let slices = (options.secs * 1000).div_ceil(options.slice_ms).max(1);
+    let mut rows = Vec::new();
+    for subject in &mut subjects {
+        subject.ready(options.secs, pace);
+        rows.push(Measured {
+            scheme,
+            protected: subject.protected,
+            round,
+            result: PhaseResult::new(Phase::Steady),
+            late: late(&subject.credentials),
+        });
+    }
+    for turn in 0..slices {
+        let mut order: Vec<usize> = (0..subjects.len()).collect();
+        if turn % 2 == 1 {
+            order.reverse();
+        }
+        for index in order {
+            let result = subjects[index].run(slice, http, jwks).await;
+            rows[index].result.merge(result);
+        }
+    }
+    for (row, subject) in rows.iter_mut().zip(&subjects) {
+        row.late = late(&subject.credentials) - row.late;
+    }
+    Ok(rows)
 }
 
 /// DPoP-bound requests made ready under way so far.
@@ -290,8 +378,8 @@ fn table(options: &CostOptions, rows: &[Measured], machine_before: &str) -> (Str
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "== what the protection costs: {} clients, {} s measured per server after {} s of warm-up, {} round(s); good requests only, each client's own token (DPoP: a fresh proof each, made ahead)",
-        options.clients, options.secs, options.warmup_secs, options.rounds
+        "== what the protection costs: {} clients, {} s measured per server in turns of {} ms after {} s of warm-up, {} round(s); good requests only, each client's own token (DPoP: a fresh proof each, made ahead)",
+        options.clients, options.secs, options.slice_ms, options.warmup_secs, options.rounds
     );
     let _ = writeln!(
         out,
@@ -393,7 +481,7 @@ fn table(options: &CostOptions, rows: &[Measured], machine_before: &str) -> (Str
             out,
             "  {:<6} {} ({} µs against {} µs){goal}",
             scheme.name(),
-            ratio.map_or("-".into(), |ratio| format!("{ratio:.2}x")),
+            ratio.map_or("-".into(), |ratio| format!("{ratio:.3}x")),
             protected.map_or("-".into(), |micros| format!("{micros:.0}")),
             unprotected.map_or("-".into(), |micros| format!("{micros:.0}")),
         );
@@ -414,6 +502,7 @@ fn table(options: &CostOptions, rows: &[Measured], machine_before: &str) -> (Str
     let summary = json!({
         "clients": options.clients,
         "secs": options.secs,
+        "slice_ms": options.slice_ms,
         "warmup_secs": options.warmup_secs,
         "rounds": options.rounds,
         "bearer_goal_ratio": BEARER_GOAL,

@@ -1,5 +1,5 @@
-//! DPoP-bound clients: each has its own ES256 key, its tokens bound to it (`cnf.jkt`), and a fresh
-//! proof for every request, signed ahead of each phase so that signing (an ECDSA signature costs
+//! DPoP-bound clients: each has its own ES256 keys, used in turn, its tokens bound to them
+//! (`cnf.jkt`), and a fresh proof for every request, signed ahead of each phase so that signing (an ECDSA signature costs
 //! about what the server's check of it does) takes no core from the server while timed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,7 +51,7 @@ fn sign(key: &DpopKey, htu: &Url, token: &AccessToken) -> Option<Arc<str>> {
     proof.ok().map(|proof| Arc::from(proof.as_str()))
 }
 
-/// One client: its key and its own good token per issuer key.
+/// One of a client's keys, and its own good token per issuer key.
 struct Client {
     /// The proof key its tokens are bound to.
     key: DpopKey,
@@ -114,8 +114,10 @@ pub struct DpopClients {
     minter: Minter,
     /// The URL proofs name (`htu`): the resource, whichever instance a request goes to.
     htu: Url,
-    /// The clients, by index.
+    /// The clients' keys: client `c`'s are `keys_per_client` from `c * keys_per_client`.
     clients: Vec<Client>,
+    /// How many keys each client has.
+    keys_per_client: usize,
     /// The key the bad tokens are bound to (and their proofs signed by): one no good token names.
     stranger: DpopKey,
     /// The bad tokens naming A, and those naming B.
@@ -127,14 +129,28 @@ pub struct DpopClients {
 }
 
 impl DpopClients {
-    /// `clients` clients with a key each and their tokens, for requests to `htu` mixed by `mix`.
-    pub fn new(keys: KeyRing, minter: Minter, htu: Url, clients: usize, mix: Mix) -> DpopClients {
+    /// `clients` clients with `keys_per_client` keys each (at least one) and their tokens, for
+    /// requests to `htu` mixed by `mix`.
+    ///
+    /// A client's requests use its keys in turn. One load client stands for many MCP clients,
+    /// each sending a request now and then: with a single key, its hundreds of proofs a second
+    /// would meet the server's quota of open proofs per key (5,000 in the example's memory for the
+    /// two minutes a proof is remembered), which is there to stop one client filling the memory.
+    pub fn new(
+        keys: KeyRing,
+        minter: Minter,
+        htu: Url,
+        clients: usize,
+        keys_per_client: usize,
+        mix: Mix,
+    ) -> DpopClients {
+        let keys_per_client = keys_per_client.max(1);
         let stranger = DpopKey::generate();
         let bad = [&keys.a, &keys.b].map(|key| {
             let tokens = minter.bad_for(key, &keys.c, Some(stranger.thumbprint()));
             Bad::new(&tokens, &stranger, &htu)
         });
-        let clients = (0..clients)
+        let clients = (0..clients * keys_per_client)
             .map(|_| {
                 let key = DpopKey::generate();
                 let jkt = Some(key.thumbprint());
@@ -147,6 +163,7 @@ impl DpopClients {
             minter,
             htu,
             clients,
+            keys_per_client,
             stranger,
             bad,
             mix,
@@ -167,7 +184,7 @@ impl DpopClients {
     /// The first `count` requests of every client in `phase`, on every core.
     pub fn prepare_phase(&self, phase: Phase, count: usize) -> Vec<Vec<Prepared>> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let clients = self.clients.len();
+        let clients = self.clients.len() / self.keys_per_client;
         let per_thread = clients.div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
@@ -196,7 +213,8 @@ impl DpopClients {
     /// made ready: it repeats a request another instance accepted.
     pub fn prepare(&self, phase: Phase, client: usize, n: u64) -> Prepared {
         let kind = self.mix.kind(phase, client, n);
-        let Some(owner) = self.clients.get(client) else {
+        let key = client * self.keys_per_client + (n % self.keys_per_client as u64) as usize;
+        let Some(owner) = self.clients.get(key) else {
             return Prepared {
                 kind,
                 authorization: None,

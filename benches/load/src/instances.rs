@@ -59,6 +59,10 @@ pub struct InstancesOptions {
     /// Concurrent clients
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
     clients: u64,
+    /// DPoP keys per client, used in turn (each with its own tokens), so that no key meets the
+    /// server's quota of open proofs per key (5,000 for two minutes)
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    keys_per_client: u64,
     /// Seconds of the steady phase (key A)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=LONGEST_PHASE_SECS))]
     steady_secs: u64,
@@ -363,6 +367,7 @@ impl Store {
         redis_url: Option<String>,
     ) -> Result<Store, Box<dyn std::error::Error>> {
         let clients = usize::try_from(options.clients)?;
+        let keys_per_client = usize::try_from(options.keys_per_client)?;
         let instances = usize::try_from(options.instances)?;
         let listens = (0..instances)
             .map(|_| server::free_port())
@@ -413,7 +418,7 @@ impl Store {
         let minter = Minter::new(&jwks.issuer(), &resource, &options.scope);
         let htu = Url::parse(&resource)?;
         let dpop = Arc::new(tokio::task::block_in_place(|| {
-            DpopClients::new(keys, minter, htu, clients, mix)
+            DpopClients::new(keys, minter, htu, clients, keys_per_client, mix)
         }));
         Ok(Store {
             servers,

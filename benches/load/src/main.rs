@@ -29,7 +29,8 @@
 //! DPoP-bound runs are short by design: each phase's proofs are signed just before it (and must
 //! be sent within the example's window of 60 s and 60 s of leeway), and an instance's own memory
 //! keeps at most 5,000 open proofs of one key for two minutes (the example's default quota, then
-//! 429): at 100 requests a second per client and instance, about 50 s of load.
+//! 429): each client uses its keys in turn (`--keys-per-client`, 8 by default), and at 100
+//! requests a second per key and instance, a run meets the quota after about 50 s.
 //!
 //! `scripts/load` builds the server (and a baseline revision's) and runs them.
 
