@@ -42,3 +42,20 @@ pub fn between(before: Option<Duration>, after: Option<Duration>) -> Option<Dura
         .zip(before)
         .map(|(after, before)| after.saturating_sub(before))
 }
+
+/// The machine's load averages over 1, 5 and 15 minutes, as `uptime` prints them; `None` where
+/// `/proc` does not tell.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let averages: Vec<&str> = text.split_whitespace().take(3).collect();
+    (averages.len() == 3).then(|| averages.join(" "))
+}
+
+/// A line saying how busy the machine was: its cores and load averages.
+pub fn machine_line() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    format!(
+        "machine: {cores} cores, load average {}",
+        load_average().unwrap_or_else(|| "unknown".into())
+    )
+}

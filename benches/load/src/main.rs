@@ -7,16 +7,43 @@
 //! ```text
 //! workos-connect-load run --server-bin target/release/mcp-server
 //! workos-connect-load compare current.json baseline.json
+//! workos-connect-load cost --server-bin target/release/mcp-server \
+//!     --unprotected-bin target/release/mcp-server-unprotected
+//! workos-connect-load instances --server-bin target/release/mcp-server
 //! ```
 //!
-//! `scripts/load` builds the server (and a baseline revision's) and runs both.
+//! `cost` says what the protection costs: the same load of good requests against
+//! `mcp-server-unprotected` (the example's rmcp service without the protection, built with this
+//! program) and against the example, with bearer tokens and then with DPoP-bound ones
+//! (`--require-dpop`, a fresh proof per request), and the server's CPU time per request of each
+//! with the ratio protected / unprotected.
+//!
+//! `instances` runs DPoP-bound load against two instances of the example (one resource, two
+//! ports), the clients alternating between them, one request in 16 replaying a request the other
+//! instance accepted: first with each instance's own replay memory, then with one Redis shared by
+//! both (`--redis-url`, a `redis-server` it starts itself), through the four phases and a Redis
+//! killed and started again. Every replay the shared memory takes is a wrong answer, and so is any
+//! request taken while Redis is down; the instances' own memories take the replays, which the
+//! tables count. Requests per second and p99 of both stores are printed side by side.
+//!
+//! DPoP-bound runs are short by design: each phase's proofs are signed just before it (and must
+//! be sent within the example's window of 60 s and 60 s of leeway), and an instance's own memory
+//! keeps at most 5,000 open proofs of one key for two minutes (the example's default quota, then
+//! 429): each client uses its keys in turn (`--keys-per-client`, 8 by default), and at 100
+//! requests a second per key and instance, a run meets the quota after about 50 s.
+//!
+//! `scripts/load` builds the server (and a baseline revision's) and runs them.
 
 #![forbid(unsafe_code)]
 
 mod clients;
+mod cost;
 mod cpu;
+mod dpop;
+mod instances;
 mod jwks;
 mod phase;
+mod redis;
 mod report;
 mod server;
 mod tokens;
@@ -29,11 +56,14 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::clients::{Mix, PhaseRun, Tokens, PROTOCOL_VERSION};
+use crate::clients::{
+    ClientState, Credentials, Mix, PhaseResult, PhaseRun, Tokens, PROTOCOL_VERSION,
+};
 use crate::jwks::Jwks;
-use crate::phase::Phase;
+use crate::phase::{Phase, Setting};
+use crate::redis::Redis;
 use crate::report::RunInfo;
-use crate::server::{Server, ServerSettings};
+use crate::server::{Protection, Server, ServerSettings};
 use crate::tokens::{KeyRing, Minter};
 
 /// Load on loopback against the MCP server example, every answer checked.
@@ -49,6 +79,12 @@ struct Cli {
 enum Command {
     /// Serve a JWKS, start (or reach) the server, run the phases, print the table.
     Run(Box<RunOptions>),
+    /// What the protection costs: the server's CPU time per request against the unprotected
+    /// server's, bearer and DPoP-bound.
+    Cost(Box<cost::CostOptions>),
+    /// DPoP-bound load across instances: their own replay memories, then one shared Redis, side by
+    /// side.
+    Instances(Box<instances::InstancesOptions>),
     /// Print two runs' summaries (from `run --summary`) side by side.
     Compare {
         /// The run compared.
@@ -123,14 +159,9 @@ const GRACE_SLACK: Duration = Duration::from_secs(1);
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run(options) => match run(*options).await {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::from(2)
-            }
-        },
+        Command::Run(options) => exit(run(*options).await),
+        Command::Cost(options) => exit(cost::cost(*options).await),
+        Command::Instances(options) => exit(instances::instances(*options).await),
         Command::Compare { current, baseline } => {
             let read = |path: &PathBuf| -> Result<serde_json::Value, String> {
                 let text = std::fs::read_to_string(path)
@@ -147,6 +178,18 @@ async fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+    }
+}
+
+/// The exit status of a run: 1 for wrong answers, 2 for a run that could not be made.
+fn exit(outcome: Result<bool, Box<dyn std::error::Error>>) -> ExitCode {
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
         }
     }
 }
@@ -179,17 +222,24 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
     let jwks = Jwks::start(options.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
     let (server, url) = match (&options.server_bin, &options.server_url) {
         (Some(binary), _) => {
-            let server = Server::start(&ServerSettings {
-                binary,
+            let listen = server::free_port()?;
+            let url = format!("http://{listen}/mcp");
+            let protection = Protection {
                 issuer: &jwks.issuer(),
                 jwks_url: &jwks.url(),
                 scope: &options.scope,
                 refresh_secs: options.keys_refresh_interval,
                 refetch_secs: options.keys_refetch_interval,
+                more: Vec::new(),
+            };
+            let server = Server::start(&ServerSettings {
+                binary,
+                listen,
+                resource: &url,
+                protection: Some(&protection),
                 log: options.server_log.as_deref(),
             })
             .await?;
-            let url = server.url.clone();
             (Some(server), url)
         }
         (None, Some(url)) => {
@@ -206,12 +256,8 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
         (None, None) => unreachable!("clap requires --server-bin or --server-url"),
     };
 
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(clients)
-        .build()?;
-    wait_until_up(&http, &url).await?;
+    let http = http_client(clients)?;
+    wait_until_up(&http, &url, true).await?;
 
     let signing = Instant::now();
     let minter = Minter::new(&jwks.issuer(), &url, &options.scope);
@@ -227,29 +273,32 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
     );
 
     let mix = Mix {
-        bad_every: options.bad_every,
-        fresh_every: options.fresh_every,
+        bad_every: Some(options.bad_every),
+        fresh_every: Some(options.fresh_every),
+        replay_every: None,
     };
+    let urls: Arc<[String]> = Arc::from([url]);
+    let credentials = Credentials::Bearer(Arc::clone(&tokens));
+    let servers: Vec<Server> = server.into_iter().collect();
+    let mut states = ClientState::many(clients);
     let mut results = Vec::new();
     for (phase, duration) in Phase::ALL.into_iter().zip(durations) {
         jwks.serve(phase.served());
-        let fetches = jwks.fetches();
-        let server_cpu = server.as_ref().and_then(Server::cpu_time);
-        let load_cpu = cpu::process("self");
-        let machine_cpu = cpu::machine();
-        let mut result = PhaseRun {
+        let run = PhaseRun {
             phase,
             duration,
             grace,
             clients,
             mix,
-        }
-        .run(&http, &url, &tokens)
-        .await;
-        result.jwks_fetches = jwks.fetches() - fetches;
-        result.server_cpu = cpu::between(server_cpu, server.as_ref().and_then(Server::cpu_time));
-        result.load_cpu = cpu::between(load_cpu, cpu::process("self"));
-        result.machine_cpu = cpu::between(machine_cpu, cpu::machine());
+            setting: Setting::BEARER,
+        };
+        let watched = Watched {
+            jwks: &jwks,
+            servers: &servers,
+            redis: None,
+        };
+        let result;
+        (result, states) = measured(run, &http, &urls, &credentials, states, &watched).await;
         eprintln!("{}: {} done", options.label, phase.name());
         results.push(result);
     }
@@ -257,28 +306,94 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
     let info = RunInfo {
         label: &options.label,
         clients,
+        instances: 1,
         grace,
         fetch_spacing: refresh.min(refetch),
         signed_late: tokens.signed_late(),
+        late_what: "fresh tokens",
     };
     let (table, summary) = report::table(&info, &results);
     print!("{table}");
     if let Some(path) = &options.summary {
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
     }
-    let wrong: u64 = results.iter().map(|result| result.wrong_total()).sum();
+    Ok(judged(&info, &results))
+}
+
+/// Whether a run's answers were all right and no phase made more JWKS fetches than the key
+/// intervals allow; prints the phases that did.
+fn judged(info: &RunInfo<'_>, results: &[PhaseResult]) -> bool {
+    let wrong: u64 = results.iter().map(PhaseResult::wrong_total).sum();
     let storms = results
         .iter()
         .filter(|result| result.jwks_fetches > info.fetch_bound(result.elapsed))
         .count();
     if storms > 0 {
-        println!("WRONG: {storms} phase(s) made more JWKS fetches than the intervals allow");
+        println!(
+            "WRONG: {}: {storms} phase(s) made more JWKS fetches than the intervals allow",
+            info.label
+        );
     }
-    Ok(wrong == 0 && storms == 0)
+    wrong == 0 && storms == 0
 }
 
-/// Waits (up to a minute) for the server to answer a request without a token with its 401.
-async fn wait_until_up(http: &reqwest::Client, url: &str) -> Result<(), String> {
+/// The HTTP client of `clients` clients on loopback.
+fn http_client(clients: usize) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(clients)
+        .build()
+}
+
+/// What a phase's measures are taken of, besides the clients' answers.
+struct Watched<'a> {
+    /// The JWKS endpoint, whose fetches are counted.
+    jwks: &'a Jwks,
+    /// The servers under load, whose CPU time is added up.
+    servers: &'a [Server],
+    /// The shared replay memory, if any, whose CPU time is kept apart.
+    redis: Option<&'a Redis>,
+}
+
+/// Runs `run` and takes the measures around it: the JWKS fetches, the CPU time of the servers
+/// (all together), of Redis if watched, of this program and of the machine.
+async fn measured(
+    run: PhaseRun,
+    http: &reqwest::Client,
+    urls: &Arc<[String]>,
+    credentials: &Credentials,
+    states: Vec<ClientState>,
+    watched: &Watched<'_>,
+) -> (PhaseResult, Vec<ClientState>) {
+    let Watched {
+        jwks,
+        servers,
+        redis,
+    } = *watched;
+    let servers_cpu = || {
+        servers
+            .iter()
+            .map(Server::cpu_time)
+            .sum::<Option<Duration>>()
+    };
+    let fetches = jwks.fetches();
+    let server_cpu = servers_cpu();
+    let store_cpu = redis.and_then(Redis::cpu_time);
+    let load_cpu = cpu::process("self");
+    let machine_cpu = cpu::machine();
+    let (mut result, states) = run.run(http, urls, credentials, states).await;
+    result.jwks_fetches = jwks.fetches() - fetches;
+    result.server_cpu = cpu::between(server_cpu, servers_cpu());
+    result.store_cpu = cpu::between(store_cpu, redis.and_then(Redis::cpu_time));
+    result.load_cpu = cpu::between(load_cpu, cpu::process("self"));
+    result.machine_cpu = cpu::between(machine_cpu, cpu::machine());
+    (result, states)
+}
+
+/// Waits (up to a minute) for the server to answer a request without a token: with its 401 if
+/// `protected`, with anything if not.
+async fn wait_until_up(http: &reqwest::Client, url: &str, protected: bool) -> Result<(), String> {
     let until = Instant::now() + Duration::from_secs(60);
     loop {
         let answer = http
@@ -290,8 +405,8 @@ async fn wait_until_up(http: &reqwest::Client, url: &str) -> Result<(), String> 
             .send()
             .await;
         match answer {
-            Ok(response) if response.status() == 401 => return Ok(()),
-            _ if Instant::now() > until => return Err(format!("{url} does not answer with 401")),
+            Ok(response) if response.status() == 401 || !protected => return Ok(()),
+            _ if Instant::now() > until => return Err(format!("{url} does not answer")),
             _ => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }

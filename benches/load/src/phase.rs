@@ -13,6 +13,12 @@ pub enum Phase {
     Withdrawn,
     /// The JWKS endpoint fails (500 or no answer): the server goes on with the last set it took, B.
     Outage,
+    /// Key B served again; the Redis server holding the instances' shared replay memory killed: a
+    /// DPoP-bound request whose proof cannot be recorded must be refused (503), never taken.
+    RedisDown,
+    /// The Redis server started again on its port (empty: it saves nothing): the instances
+    /// reconnect, and DPoP-bound requests must be taken again within the recovery bound.
+    RedisBack,
 }
 
 /// One of the issuer's two keys.
@@ -50,6 +56,9 @@ pub enum Kind {
     NoToken,
     /// Good but without the scope the server requires.
     MissingScope,
+    /// A DPoP-bound request sent again, token and proof, to another instance than the one that
+    /// accepted it: a replay, which a replay memory shared by the instances refuses.
+    Replay,
 }
 
 /// The bad kinds, cycled through by the clients.
@@ -70,14 +79,18 @@ pub const BAD_KINDS: [Kind; 9] = [
 pub enum Expected {
     /// 200 from rmcp, with the tool list.
     Served,
-    /// Refused by the layer: this status, and a `Bearer` challenge with this `error` (none for a
-    /// request without credentials).
+    /// Refused by the layer: this status, and a challenge of the scheme the server takes
+    /// (`Bearer`, or `DPoP` alone where DPoP is required) with this `error` (none for a request
+    /// without credentials).
     Refused {
         /// The HTTP status.
         status: u16,
         /// The challenge's `error` parameter.
         error: Option<&'static str>,
     },
+    /// 503 `temporarily_unavailable` without a challenge: the shared replay memory did not answer,
+    /// so the proof could not be recorded and the request was not taken.
+    Unavailable,
 }
 
 /// 401 `invalid_token`: what every bad token gets.
@@ -86,14 +99,107 @@ const INVALID_TOKEN: Expected = Expected::Refused {
     error: Some("invalid_token"),
 };
 
+/// 401 `invalid_dpop_proof`: what a replayed proof gets from a memory that saw it.
+const REPLAYED: Expected = Expected::Refused {
+    status: 401,
+    error: Some("invalid_dpop_proof"),
+};
+
+/// How the clients present their tokens, as the server requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// `Authorization: DPoP` and a fresh proof per request (the server runs `--require-dpop`).
+    Dpop,
+}
+
+impl Scheme {
+    /// The scheme's name in `Authorization` and in the challenges.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Bearer => "Bearer",
+            Scheme::Dpop => "DPoP",
+        }
+    }
+}
+
+/// Where the instances remember the DPoP proofs they accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayMemory {
+    /// Each instance in its own memory: a proof replayed to another instance is taken.
+    PerInstance,
+    /// In one Redis shared by the instances (`--redis-url`): a replay is refused on every
+    /// instance, and a request is refused (503) while Redis does not answer.
+    Shared,
+}
+
+/// The server set-up the answers are judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// How tokens are presented.
+    pub scheme: Scheme,
+    /// Where accepted proofs are remembered.
+    pub replay_memory: ReplayMemory,
+}
+
+impl Setting {
+    /// Bearer tokens, one instance: the plain run.
+    pub const BEARER: Setting = Setting {
+        scheme: Scheme::Bearer,
+        replay_memory: ReplayMemory::PerInstance,
+    };
+}
+
+/// The answers a request may get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expectation {
+    /// The answer it must get.
+    pub right: Expected,
+    /// Another answer as right at any time: a replay to an instance whose own memory never saw
+    /// the proof is taken.
+    pub also: Option<Expected>,
+    /// The answer from before the phase's change, right only in the phase's grace window: a key
+    /// set not fetched yet, a Redis not reconnected yet.
+    pub before: Option<Expected>,
+}
+
+impl Expectation {
+    /// Only `right`.
+    const fn only(right: Expected) -> Expectation {
+        Expectation {
+            right,
+            also: None,
+            before: None,
+        }
+    }
+
+    /// `right`, or `before` in the grace window.
+    const fn after(right: Expected, before: Expected) -> Expectation {
+        Expectation {
+            right,
+            also: None,
+            before: Some(before),
+        }
+    }
+
+    /// Whether the answer does not depend on when in the phase the request was sent.
+    pub fn is_settled(&self) -> bool {
+        self.before.is_none()
+    }
+}
+
 impl Phase {
-    /// The phases, in the order they run.
+    /// The phases of every run, in the order they run.
     pub const ALL: [Phase; 4] = [
         Phase::Steady,
         Phase::Overlap,
         Phase::Withdrawn,
         Phase::Outage,
     ];
+
+    /// The phases a shared replay memory adds, after [`ALL`](Self::ALL).
+    pub const REDIS: [Phase; 2] = [Phase::RedisDown, Phase::RedisBack];
 
     /// The name printed in the tables.
     pub fn name(self) -> &'static str {
@@ -102,6 +208,8 @@ impl Phase {
             Phase::Overlap => "rotation {A,B}",
             Phase::Withdrawn => "rotation {B}",
             Phase::Outage => "jwks outage",
+            Phase::RedisDown => "redis down",
+            Phase::RedisBack => "redis back",
         }
     }
 
@@ -110,8 +218,20 @@ impl Phase {
         match self {
             Phase::Steady => Served::A,
             Phase::Overlap => Served::AB,
-            Phase::Withdrawn => Served::B,
+            Phase::Withdrawn | Phase::RedisDown | Phase::RedisBack => Served::B,
             Phase::Outage => Served::Outage,
+        }
+    }
+
+    /// The phase whose accepted requests a replay in this one may repeat: its own, so that a
+    /// replayed token is as good as when it was taken and only the proof's reuse decides the
+    /// answer; while Redis is down, those of the phase before, which Redis recorded before it
+    /// went (none is taken while it is down). A Redis started again remembers nothing (it saves
+    /// nothing), so the replays after it repeat proofs it recorded since.
+    pub fn replays_from(self) -> Phase {
+        match self {
+            Phase::RedisDown => Phase::Outage,
+            phase => phase,
         }
     }
 
@@ -121,7 +241,7 @@ impl Phase {
     pub fn bad_key(self) -> Key {
         match self {
             Phase::Steady | Phase::Overlap => Key::A,
-            Phase::Withdrawn | Phase::Outage => Key::B,
+            Phase::Withdrawn | Phase::Outage | Phase::RedisDown | Phase::RedisBack => Key::B,
         }
     }
 
@@ -132,45 +252,70 @@ impl Phase {
             Phase::Steady => Key::A,
             Phase::Overlap if slot.is_multiple_of(2) => Key::A,
             Phase::Overlap => Key::B,
-            Phase::Withdrawn | Phase::Outage if slot.is_multiple_of(4) => Key::A,
-            Phase::Withdrawn | Phase::Outage => Key::B,
+            Phase::Withdrawn | Phase::Outage | Phase::RedisDown | Phase::RedisBack
+                if slot.is_multiple_of(4) =>
+            {
+                Key::A
+            }
+            Phase::Withdrawn | Phase::Outage | Phase::RedisDown | Phase::RedisBack => Key::B,
         }
     }
 
-    /// The answer `kind` must get in this phase, and whether it is timing-dependent: true where the
-    /// server may still hold the set from before the phase (B not yet fetched during the overlap,
-    /// A not yet dropped once withdrawn), so that both answers are right until the server's next
-    /// fetch, which comes within the grace window.
-    pub fn expected(self, kind: Kind) -> (Expected, bool) {
+    /// The answers `kind` may get in this phase from a server in `setting`. Some are
+    /// timing-dependent: the server may still hold the set from before the phase (B not yet
+    /// fetched during the overlap, A not yet dropped once withdrawn), or not have reconnected to
+    /// Redis yet, so that the answer from before is right too until the server's next fetch or
+    /// reconnection, which comes within the phase's grace window.
+    pub fn expected(self, kind: Kind, setting: Setting) -> Expectation {
+        let shared = setting.replay_memory == ReplayMemory::Shared;
         match kind {
-            Kind::Reused(key) | Kind::Fresh(key) => match (self, key) {
-                (Phase::Overlap, Key::B) => (Expected::Served, true),
-                (Phase::Withdrawn, Key::A) => (INVALID_TOKEN, true),
-                (Phase::Outage, Key::A) => (INVALID_TOKEN, false),
-                _ => (Expected::Served, false),
+            Kind::Reused(key) | Kind::Fresh(key) => {
+                let by_key = match (self, key) {
+                    (Phase::Overlap, Key::B) => Expectation::after(Expected::Served, INVALID_TOKEN),
+                    (Phase::Withdrawn, Key::A) => {
+                        Expectation::after(INVALID_TOKEN, Expected::Served)
+                    }
+                    (Phase::Outage | Phase::RedisDown | Phase::RedisBack, Key::A) => {
+                        Expectation::only(INVALID_TOKEN)
+                    }
+                    _ => Expectation::only(Expected::Served),
+                };
+                // The token is checked before the proof is recorded: a bad one is refused as
+                // ever, a good one waits on Redis.
+                match (self, shared && setting.scheme == Scheme::Dpop) {
+                    (Phase::RedisDown, true) if by_key.right == Expected::Served => {
+                        Expectation::only(Expected::Unavailable)
+                    }
+                    (Phase::RedisBack, true) if by_key.right == Expected::Served => {
+                        Expectation::after(Expected::Served, Expected::Unavailable)
+                    }
+                    _ => by_key,
+                }
+            }
+            Kind::Replay => match (self, shared) {
+                (Phase::RedisDown, true) => Expectation::only(Expected::Unavailable),
+                (Phase::RedisBack, true) => Expectation::after(REPLAYED, Expected::Unavailable),
+                (_, true) => Expectation::only(REPLAYED),
+                // Another instance accepted it; this one never saw it.
+                (_, false) => Expectation {
+                    right: Expected::Served,
+                    also: Some(REPLAYED),
+                    before: None,
+                },
             },
-            Kind::BadHeader => (
-                Expected::Refused {
-                    status: 400,
-                    error: Some("invalid_request"),
-                },
-                false,
-            ),
-            Kind::NoToken => (
-                Expected::Refused {
-                    status: 401,
-                    error: None,
-                },
-                false,
-            ),
-            Kind::MissingScope => (
-                Expected::Refused {
-                    status: 403,
-                    error: Some("insufficient_scope"),
-                },
-                false,
-            ),
-            _ => (INVALID_TOKEN, false),
+            Kind::BadHeader => Expectation::only(Expected::Refused {
+                status: 400,
+                error: Some("invalid_request"),
+            }),
+            Kind::NoToken => Expectation::only(Expected::Refused {
+                status: 401,
+                error: None,
+            }),
+            Kind::MissingScope => Expectation::only(Expected::Refused {
+                status: 403,
+                error: Some("insufficient_scope"),
+            }),
+            _ => Expectation::only(INVALID_TOKEN),
         }
     }
 }
@@ -190,6 +335,7 @@ impl Kind {
             Kind::BadHeader => "malformed header".into(),
             Kind::NoToken => "no token".into(),
             Kind::MissingScope => "missing scope".into(),
+            Kind::Replay => "replayed proof".into(),
         }
     }
 }
@@ -204,6 +350,8 @@ pub enum Answer {
         challenge: Option<String>,
         /// Whether the body carries the tool list (read only for 200 answers).
         tool_list: bool,
+        /// Whether a 503's body says `temporarily_unavailable` (read only for 503 answers).
+        unavailable: bool,
     },
     /// No answer: the connection failed or timed out.
     Failed(String),
@@ -220,42 +368,34 @@ pub enum Verdict {
     Wrong(String),
 }
 
-/// Judges `answer` against `expected`; `in_grace` lets a timing-dependent request get either the
-/// answer before the key change or the one after it.
-pub fn judge(
-    answer: &Answer,
-    expected: Expected,
-    timing_dependent: bool,
-    in_grace: bool,
-) -> Verdict {
-    if matches(answer, expected) {
+/// Judges `answer` against `expected`, its challenges of `scheme`; `in_grace` lets a
+/// timing-dependent request get the answer from before the phase's change too.
+pub fn judge(answer: &Answer, expected: &Expectation, scheme: Scheme, in_grace: bool) -> Verdict {
+    let right = |wanted: Option<Expected>| wanted.is_some_and(|w| matches(answer, w, scheme));
+    if right(Some(expected.right)) || right(expected.also) {
         return Verdict::Right;
     }
-    if timing_dependent && in_grace {
-        let before = match expected {
-            Expected::Served => INVALID_TOKEN,
-            Expected::Refused { .. } => Expected::Served,
-        };
-        if matches(answer, before) {
-            return Verdict::Graced;
-        }
+    if in_grace && right(expected.before) {
+        return Verdict::Graced;
     }
     Verdict::Wrong(describe(answer))
 }
 
-/// Whether `answer` is `expected`: the status, and for refusals a `Bearer` challenge with the
+/// Whether `answer` is `expected`: the status, and for refusals a challenge of `scheme` with the
 /// right `error`.
-fn matches(answer: &Answer, expected: Expected) -> bool {
+fn matches(answer: &Answer, expected: Expected, scheme: Scheme) -> bool {
     let Answer::Http {
         status,
         challenge,
         tool_list,
+        unavailable,
     } = answer
     else {
         return false;
     };
     match expected {
         Expected::Served => *status == 200 && *tool_list,
+        Expected::Unavailable => *status == 503 && *unavailable && challenge.is_none(),
         Expected::Refused {
             status: wanted,
             error,
@@ -267,7 +407,10 @@ fn matches(answer: &Answer, expected: Expected) -> bool {
                 Some(error) => challenge.contains(&format!("error=\"{error}\"")),
                 None => !challenge.contains("error="),
             };
-            *status == wanted && challenge.starts_with("Bearer ") && error_ok
+            let scheme_ok = challenge
+                .strip_prefix(scheme.name())
+                .is_some_and(|rest| rest.starts_with(' '));
+            *status == wanted && scheme_ok && error_ok
         }
     }
 }
@@ -299,6 +442,11 @@ fn describe(answer: &Answer) -> String {
                 .unwrap_or("no error");
             format!("{status} ({error})")
         }
+        Answer::Http {
+            status: 503,
+            unavailable: true,
+            ..
+        } => "503 (temporarily_unavailable)".into(),
         Answer::Http { status, .. } => format!("{status} without a challenge"),
         Answer::Failed(error) => format!("no answer: {error}"),
     }
@@ -313,50 +461,143 @@ mod tests {
             status,
             challenge: challenge.map(str::to_owned),
             tool_list: status == 200,
+            unavailable: status == 503,
         }
     }
 
     const EXPIRED: &str = r#"Bearer resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp", scope="mcp:tools", error="invalid_token", error_description="the access token has expired""#;
+    const DPOP_REPLAYED: &str = r#"DPoP algs="ES256", resource_metadata="http://127.0.0.1:1/x", scope="mcp:tools", error="invalid_dpop_proof", error_description="the proof was used before""#;
+
+    const DPOP_SHARED: Setting = Setting {
+        scheme: Scheme::Dpop,
+        replay_memory: ReplayMemory::Shared,
+    };
+    const DPOP_PER_INSTANCE: Setting = Setting {
+        scheme: Scheme::Dpop,
+        replay_memory: ReplayMemory::PerInstance,
+    };
 
     #[test]
     fn a_withdrawn_key_is_graced_only_in_the_window() {
-        let (expected, timing) = Phase::Withdrawn.expected(Kind::Reused(Key::A));
-        assert!(timing);
+        let expected = Phase::Withdrawn.expected(Kind::Reused(Key::A), Setting::BEARER);
+        assert!(!expected.is_settled());
+        let bearer = Scheme::Bearer;
         assert_eq!(
-            judge(&http(200, None), expected, timing, true),
+            judge(&http(200, None), &expected, bearer, true),
             Verdict::Graced
         );
         assert!(matches!(
-            judge(&http(200, None), expected, timing, false),
+            judge(&http(200, None), &expected, bearer, false),
             Verdict::Wrong(_)
         ));
         assert_eq!(
-            judge(&http(401, Some(EXPIRED)), expected, timing, false),
+            judge(&http(401, Some(EXPIRED)), &expected, bearer, false),
             Verdict::Right
         );
     }
 
     #[test]
     fn bad_tokens_are_never_graced() {
-        let (expected, timing) = Phase::Overlap.expected(Kind::UnknownKid);
-        assert!(!timing);
+        let expected = Phase::Overlap.expected(Kind::UnknownKid, Setting::BEARER);
+        assert!(expected.is_settled());
         assert_eq!(
-            judge(&http(200, None), expected, timing, true),
+            judge(&http(200, None), &expected, Scheme::Bearer, true),
             Verdict::Wrong("200 (served)".into())
         );
     }
 
     #[test]
     fn a_request_without_credentials_gets_a_challenge_without_error() {
-        let (expected, _) = Phase::Steady.expected(Kind::NoToken);
+        let expected = Phase::Steady.expected(Kind::NoToken, Setting::BEARER);
         let bare = r#"Bearer resource_metadata="http://127.0.0.1:1/x", scope="mcp:tools""#;
+        let bearer = Scheme::Bearer;
         assert_eq!(
-            judge(&http(401, Some(bare)), expected, false, false),
+            judge(&http(401, Some(bare)), &expected, bearer, false),
             Verdict::Right
         );
         assert!(matches!(
-            judge(&http(401, Some(EXPIRED)), expected, false, false),
+            judge(&http(401, Some(EXPIRED)), &expected, bearer, false),
             Verdict::Wrong(_)
         ));
+    }
+
+    #[test]
+    fn a_challenge_of_the_other_scheme_is_wrong() {
+        let expected = Phase::Steady.expected(Kind::Expired, DPOP_SHARED);
+        let dpop_expired = EXPIRED.replacen("Bearer", "DPoP", 1);
+        assert_eq!(
+            judge(
+                &http(401, Some(&dpop_expired)),
+                &expected,
+                Scheme::Dpop,
+                false
+            ),
+            Verdict::Right
+        );
+        assert!(matches!(
+            judge(&http(401, Some(EXPIRED)), &expected, Scheme::Dpop, false),
+            Verdict::Wrong(_)
+        ));
+    }
+
+    #[test]
+    fn a_replay_taken_through_a_shared_memory_is_wrong_and_through_instances_memories_right() {
+        let replay = |setting| Phase::Steady.expected(Kind::Replay, setting);
+        let dpop = Scheme::Dpop;
+        assert_eq!(
+            judge(&http(200, None), &replay(DPOP_SHARED), dpop, false),
+            Verdict::Wrong("200 (served)".into())
+        );
+        assert_eq!(
+            judge(
+                &http(401, Some(DPOP_REPLAYED)),
+                &replay(DPOP_SHARED),
+                dpop,
+                false
+            ),
+            Verdict::Right
+        );
+        assert_eq!(
+            judge(&http(200, None), &replay(DPOP_PER_INSTANCE), dpop, false),
+            Verdict::Right
+        );
+        assert_eq!(
+            judge(
+                &http(401, Some(DPOP_REPLAYED)),
+                &replay(DPOP_PER_INSTANCE),
+                dpop,
+                false
+            ),
+            Verdict::Right
+        );
+    }
+
+    #[test]
+    fn nothing_is_taken_while_redis_is_down_and_everything_again_after_the_recovery_bound() {
+        let dpop = Scheme::Dpop;
+        for kind in [Kind::Reused(Key::B), Kind::Fresh(Key::B), Kind::Replay] {
+            let down = Phase::RedisDown.expected(kind, DPOP_SHARED);
+            assert!(matches!(
+                judge(&http(200, None), &down, dpop, true),
+                Verdict::Wrong(_)
+            ));
+            assert_eq!(judge(&http(503, None), &down, dpop, false), Verdict::Right);
+            let back = Phase::RedisBack.expected(kind, DPOP_SHARED);
+            assert_eq!(judge(&http(503, None), &back, dpop, true), Verdict::Graced);
+            assert_eq!(
+                judge(&http(503, None), &back, dpop, false),
+                Verdict::Wrong("503 (temporarily_unavailable)".into())
+            );
+        }
+        // A withdrawn key's token is refused before any proof is recorded.
+        let a = Phase::RedisDown.expected(Kind::Reused(Key::A), DPOP_SHARED);
+        let dpop_expired = EXPIRED.replacen("Bearer", "DPoP", 1);
+        assert_eq!(
+            judge(&http(401, Some(&dpop_expired)), &a, dpop, false),
+            Verdict::Right
+        );
+        // Without Redis, those phases change nothing.
+        let per_instance = Phase::RedisDown.expected(Kind::Reused(Key::B), DPOP_PER_INSTANCE);
+        assert_eq!(per_instance.right, Expected::Served);
     }
 }

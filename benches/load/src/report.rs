@@ -14,12 +14,16 @@ pub struct RunInfo<'a> {
     pub label: &'a str,
     /// Concurrent clients.
     pub clients: usize,
+    /// Server instances under load, each fetching keys on its own.
+    pub instances: usize,
     /// The grace window after each key change.
     pub grace: Duration,
     /// The least time between two of the server's JWKS fetches: the shorter of its key intervals.
     pub fetch_spacing: Duration,
-    /// Fresh tokens signed during the phases (pool ran dry).
+    /// Fresh tokens (or DPoP-bound requests) signed during the phases: the pool ran dry.
     pub signed_late: u64,
+    /// What [`signed_late`](Self::signed_late) counts, for the legend.
+    pub late_what: &'static str,
 }
 
 impl RunInfo<'_> {
@@ -29,23 +33,23 @@ impl RunInfo<'_> {
     /// connection.
     pub fn fetch_bound(&self, elapsed: Duration) -> u64 {
         let spacing = self.fetch_spacing.as_secs_f64().max(f64::EPSILON);
-        (elapsed.as_secs_f64() / spacing) as u64 + 1 + 2
+        ((elapsed.as_secs_f64() / spacing) as u64 + 1 + 2) * self.instances.max(1) as u64
     }
 }
 
 /// How many cores were busy on average during a phase, and with what.
-struct Cores {
+pub struct Cores {
     /// The server's.
-    server: Option<f64>,
+    pub server: Option<f64>,
     /// This program's.
-    load: Option<f64>,
+    pub load: Option<f64>,
     /// Everything else on the machine.
-    other: Option<f64>,
+    pub other: Option<f64>,
 }
 
 impl Cores {
     /// The cores busy during `result`'s phase.
-    fn of(result: &PhaseResult) -> Cores {
+    pub fn of(result: &PhaseResult) -> Cores {
         let seconds = result.elapsed.as_secs_f64().max(f64::EPSILON);
         let cores = |cpu: Option<Duration>| cpu.map(|cpu| cpu.as_secs_f64() / seconds);
         let (server, load) = (cores(result.server_cpu), cores(result.load_cpu));
@@ -60,16 +64,28 @@ impl Cores {
             other,
         }
     }
+
+    /// `server/load/other`, two decimals each.
+    pub fn shown(&self) -> String {
+        [self.server, self.load, self.other]
+            .map(|cores| cores.map_or("-".into(), |cores| format!("{cores:.2}")))
+            .join("/")
+    }
 }
 
-/// The server's CPU time per request, in microseconds.
-fn server_per_request(result: &PhaseResult) -> Option<f64> {
-    let cpu = result.server_cpu?;
+/// The server's CPU time per request (all instances'), in microseconds.
+pub fn server_per_request(result: &PhaseResult) -> Option<f64> {
+    per_request(result.server_cpu, result)
+}
+
+/// `cpu` per request of `result`, in microseconds.
+pub fn per_request(cpu: Option<Duration>, result: &PhaseResult) -> Option<f64> {
+    let cpu = cpu?;
     (!result.all.is_empty()).then(|| cpu.as_secs_f64() * 1e6 / result.all.len() as f64)
 }
 
 /// Milliseconds with two decimals, from microseconds.
-fn ms(micros: u64) -> String {
+pub fn ms(micros: u64) -> String {
     format!("{:.2}", micros as f64 / 1000.0)
 }
 
@@ -83,7 +99,7 @@ fn p99(histogram: &Histogram<u64>) -> String {
 }
 
 /// Requests answered per second.
-fn rate(result: &PhaseResult) -> f64 {
+pub fn rate(result: &PhaseResult) -> f64 {
     result.all.len() as f64 / result.elapsed.as_secs_f64().max(f64::EPSILON)
 }
 
@@ -99,7 +115,7 @@ pub fn table(info: &RunInfo<'_>, results: &[PhaseResult]) -> (String, Value) {
     );
     let _ = writeln!(
         out,
-        "{:<15} {:>8} {:>7} {:>7} {:>7} {:>7} {:>10} {:>9} {:>11} {:>10} {:>14} {:>5} {:>12} {:>8}",
+        "{:<15} {:>8} {:>7} {:>7} {:>7} {:>7} {:>10} {:>9} {:>11} {:>10} {:>14} {:>5} {:>12} {:>8} {:>9}",
         "phase",
         "requests",
         "req/s",
@@ -113,7 +129,8 @@ pub fn table(info: &RunInfo<'_>, results: &[PhaseResult]) -> (String, Value) {
         "cores s/l/o",
         "wrong",
         "graced",
-        "jwks get"
+        "jwks get",
+        "replays"
     );
     let mut phases = Vec::new();
     for result in results {
@@ -122,7 +139,7 @@ pub fn table(info: &RunInfo<'_>, results: &[PhaseResult]) -> (String, Value) {
         let cores = Cores::of(result);
         let _ = writeln!(
             out,
-            "{:<15} {:>8} {:>7.0} {:>7} {:>7} {:>7} {:>10} {:>9} {:>11} {:>10} {:>14} {:>5} {:>12} {:>8}",
+            "{:<15} {:>8} {:>7.0} {:>7} {:>7} {:>7} {:>10} {:>9} {:>11} {:>10} {:>14} {:>5} {:>12} {:>8} {:>9}",
             result.phase.name(),
             all.len(),
             rate(result),
@@ -133,15 +150,18 @@ pub fn table(info: &RunInfo<'_>, results: &[PhaseResult]) -> (String, Value) {
             p99(&result.fresh),
             p99(&result.refused),
             server_per_request(result).map_or("-".into(), |micros| format!("{micros:.0}")),
-            [cores.server, cores.load, cores.other]
-                .map(|cores| cores.map_or("-".into(), |cores| format!("{cores:.2}")))
-                .join("/"),
+            cores.shown(),
             result.wrong_total(),
             match result.last_graced {
                 Some(last) => format!("{} <{:.2}s", result.graced, last.as_secs_f64()),
                 None => "0".into(),
             },
             format!("{}/{bound}", result.jwks_fetches),
+            if result.replays == 0 {
+                "-".into()
+            } else {
+                format!("{}/{}", result.replays_taken, result.replays)
+            },
         );
         phases.push(json!({
             "phase": result.phase.name(),
@@ -161,22 +181,32 @@ pub fn table(info: &RunInfo<'_>, results: &[PhaseResult]) -> (String, Value) {
             "graced": result.graced,
             "last_graced_ms": result.last_graced.map(|last| last.as_millis() as u64),
             "jwks_fetches": result.jwks_fetches,
+            "replays": result.replays,
+            "replays_taken": result.replays_taken,
+            "replays_unsent": result.replays_unsent,
+            "store_cpu_us_per_request": per_request(result.store_cpu, result),
         }));
     }
     let _ = writeln!(
         out,
-        "  srv µs/req: the server's CPU time per request; cores s/l/o: the cores busy on average with\n  \
-         the server, this load program, and other processes; graced: answers from before the key\n  \
-         change in the grace window, and when the last was sent; jwks get: the server's fetches /\n  \
-         the most its key intervals allow; fresh tokens signed during the phases: {}",
-        info.signed_late
+        "  srv µs/req: the server's CPU time per request (all instances'); cores s/l/o: the cores busy\n  \
+         on average with the server, this load program, and other processes (Redis among them);\n  \
+         graced: answers from before the change (a key set not fetched yet, Redis not reconnected\n  \
+         yet) in the grace window, and when the last was sent; jwks get: the servers' fetches / the\n  \
+         most their key intervals allow; replays: taken / sent; {} signed during the phases: {}",
+        info.late_what, info.signed_late
     );
     for result in results {
         for ((kind, got), count) in &result.wrong {
             let _ = writeln!(out, "WRONG {}: {kind}: {got} x{count}", result.phase.name());
         }
     }
-    let summary = json!({ "label": info.label, "clients": info.clients, "phases": phases });
+    let summary = json!({
+        "label": info.label,
+        "clients": info.clients,
+        "instances": info.instances,
+        "phases": phases,
+    });
     (out, summary)
 }
 

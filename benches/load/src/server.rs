@@ -1,4 +1,5 @@
-//! Starting the MCP server example as a child process, pointed at the load's own JWKS.
+//! Starting the MCP server example as a child process, pointed at the load's own JWKS; or the
+//! unprotected server, which needs none.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
@@ -13,8 +14,20 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the server is started with.
 pub struct ServerSettings<'a> {
-    /// The `mcp-server` binary.
+    /// The `mcp-server` binary, or `mcp-server-unprotected`.
     pub binary: &'a Path,
+    /// `--listen`: where it serves.
+    pub listen: SocketAddr,
+    /// `--resource`: the URL tokens and proofs name, which several instances share.
+    pub resource: &'a str,
+    /// How it is protected; `None` for the unprotected server.
+    pub protection: Option<&'a Protection<'a>>,
+    /// Where its stderr (one log line per refused request) goes; `None` discards it.
+    pub log: Option<&'a Path>,
+}
+
+/// The example's options besides where it serves.
+pub struct Protection<'a> {
     /// `--issuer`.
     pub issuer: &'a str,
     /// `--jwks-url`.
@@ -25,15 +38,37 @@ pub struct ServerSettings<'a> {
     pub refresh_secs: u64,
     /// `--keys-refetch-interval`, seconds.
     pub refetch_secs: u64,
-    /// Where its stderr (one log line per refused request) goes; `None` discards it.
-    pub log: Option<&'a Path>,
+    /// More, such as `--require-dpop` and `--redis-url`.
+    pub more: Vec<String>,
+}
+
+impl Protection<'_> {
+    /// The options, as arguments.
+    fn args(&self) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "--issuer",
+            self.issuer,
+            "--jwks-url",
+            self.jwks_url,
+            "--scope",
+            self.scope,
+            "--keys-refresh-interval",
+            &self.refresh_secs.to_string(),
+            "--keys-refetch-interval",
+            &self.refetch_secs.to_string(),
+        ]
+        .map(str::to_owned)
+        .into();
+        args.extend(self.more.iter().cloned());
+        args
+    }
 }
 
 /// The running server; dropping it kills the process.
 pub struct Server {
     /// The process, killed on drop.
     child: Child,
-    /// The MCP endpoint, which is also the resource its tokens must name.
+    /// Its MCP endpoint, where requests go (the resource, but for a second instance).
     pub url: String,
 }
 
@@ -50,10 +85,10 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl Server {
-    /// Starts the server on a free loopback port and waits for its `listening on` line, which it
-    /// prints once its first key set is in.
+    /// Starts the server and waits for its `listening on` line, which the example prints once its
+    /// first key set is in.
     pub async fn start(settings: &ServerSettings<'_>) -> Result<Server, StartError> {
-        let listen = free_port().map_err(|error| StartError(format!("no free port: {error}")))?;
+        let listen = settings.listen;
         let url = format!("http://{listen}/mcp");
         let stderr = match settings.log {
             Some(path) => Stdio::from(std::fs::File::create(path).map_err(|error| {
@@ -62,19 +97,14 @@ impl Server {
             None => Stdio::null(),
         };
         let mut child = Command::new(settings.binary)
-            .args(["--issuer", settings.issuer])
-            .args(["--resource", &url])
-            .args(["--jwks-url", settings.jwks_url])
-            .args(["--scope", settings.scope])
+            .args(["--resource", settings.resource])
             .args(["--listen", &listen.to_string()])
-            .args([
-                "--keys-refresh-interval",
-                &settings.refresh_secs.to_string(),
-            ])
-            .args([
-                "--keys-refetch-interval",
-                &settings.refetch_secs.to_string(),
-            ])
+            .args(
+                settings
+                    .protection
+                    .map(Protection::args)
+                    .unwrap_or_default(),
+            )
             // A proxy from the environment must not see (or break) loopback traffic.
             .env_remove("HTTP_PROXY")
             .env_remove("http_proxy")
@@ -128,7 +158,7 @@ impl Server {
 
 /// A loopback port nobody listens on now. Another process could take it before the server binds
 /// it; on a quiet machine that does not happen, and the start then fails plainly.
-fn free_port() -> std::io::Result<SocketAddr> {
+pub fn free_port() -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.local_addr()
 }

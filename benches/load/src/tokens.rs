@@ -112,32 +112,45 @@ impl Minter {
 
     /// A good token signed by `key`, unlike any other (its own `jti` and `sub`).
     pub fn valid(&self, key: &SigningKey) -> String {
-        self.sign(key, key.kid, self.claims(0))
+        self.valid_for(key, None)
+    }
+
+    /// A good token signed by `key`, bound to the DPoP key of thumbprint `jkt` if given (its
+    /// `cnf.jkt`, RFC 9449 section 6.1).
+    pub fn valid_for(&self, key: &SigningKey, jkt: Option<&str>) -> String {
+        self.sign(key, key.kid, self.claims(0, jkt))
     }
 
     /// The bad tokens for a phase whose issuer signs with `key`; `c` signs the forgeries.
     pub fn bad(&self, key: &SigningKey, c: &SigningKey) -> BadTokens {
-        let mut wrong_audience = self.claims(0);
+        self.bad_for(key, c, None)
+    }
+
+    /// [`bad`](Self::bad), each bound to the DPoP key of thumbprint `jkt` if given, so that only
+    /// the fault it carries makes it bad.
+    pub fn bad_for(&self, key: &SigningKey, c: &SigningKey, jkt: Option<&str>) -> BadTokens {
+        let claims = |shift| self.claims(shift, jkt);
+        let mut wrong_audience = claims(0);
         wrong_audience["aud"] = json!("http://127.0.0.1:9/another-resource");
-        let mut wrong_issuer = self.claims(0);
+        let mut wrong_issuer = claims(0);
         wrong_issuer["iss"] = json!("http://127.0.0.1:9");
-        let mut missing_scope = self.claims(0);
+        let mut missing_scope = claims(0);
         missing_scope["scope"] = json!("openid profile");
         BadTokens {
-            bad_signature: self.sign(c, key.kid, self.claims(0)),
+            bad_signature: self.sign(c, key.kid, claims(0)),
             wrong_audience: self.sign(key, key.kid, wrong_audience),
             wrong_issuer: self.sign(key, key.kid, wrong_issuer),
-            expired: self.sign(key, key.kid, self.claims(-2 * LIFETIME_SECS as i64)),
-            unknown_kid: self.sign(c, "load-key-unknown", self.claims(0)),
+            expired: self.sign(key, key.kid, claims(-2 * LIFETIME_SECS as i64)),
+            unknown_kid: self.sign(c, "load-key-unknown", claims(0)),
             missing_scope: self.sign(key, key.kid, missing_scope),
         }
     }
 
-    /// The claims of a good token issued `shift` seconds from now.
-    fn claims(&self, shift: i64) -> Value {
+    /// The claims of a good token issued `shift` seconds from now, bound to `jkt` if given.
+    fn claims(&self, shift: i64, jkt: Option<&str>) -> Value {
         let serial = self.serial.fetch_add(1, Ordering::Relaxed);
         let iat = now().saturating_add_signed(shift);
-        json!({
+        let mut claims = json!({
             "iss": self.issuer,
             "aud": self.resource,
             "sub": format!("user_load_{serial}"),
@@ -146,7 +159,11 @@ impl Minter {
             "scope": self.scope,
             "iat": iat,
             "exp": iat + LIFETIME_SECS,
-        })
+        });
+        if let Some(jkt) = jkt {
+            claims["cnf"] = json!({ "jkt": jkt });
+        }
+        claims
     }
 
     /// `claims` signed with `key` (RS256, `typ` JWT), under `kid` in the header.
