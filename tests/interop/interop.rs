@@ -32,6 +32,8 @@
 //! them the scenarios needing them are reported as ignored, with a line saying what to install,
 //! except under `CI=true`, where they fail.
 
+mod python;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -2734,10 +2736,14 @@ const REDIS_SCENARIOS: [(&str, fn()); 4] = [
     ),
 ];
 
+/// Scenarios that also need Python (`python3` with `venv`), for Python counterparts.
+const PYTHON_SCENARIOS: &[(&str, fn())] = &[];
+
 fn main() {
     let args = Arguments::from_args();
     let missing = missing_provider();
     let missing_redis = missing.clone().or_else(missing_redis);
+    let missing_python = missing.clone().or_else(python::missing_python);
     let required = std::env::var("CI").as_deref() == Ok("true");
     if let Some(reason) = &missing {
         if required {
@@ -2746,6 +2752,13 @@ fn main() {
             eprintln!(
                 "interop scenarios ignored: {reason}; install the provider with `npm ci` in tests/interop"
             );
+        }
+    }
+    if let (None, Some(reason)) = (&missing, &missing_python) {
+        if required {
+            eprintln!("Python is required under CI=true: {reason}");
+        } else {
+            eprintln!("Python scenarios ignored: {reason}");
         }
     }
     if let (None, Some(reason)) = (&missing, &missing_redis) {
@@ -2769,12 +2782,16 @@ fn main() {
     let with_redis = REDIS_SCENARIOS
         .into_iter()
         .map(|scenario| (plain(scenario), missing_redis.clone()));
+    let with_python = PYTHON_SCENARIOS
+        .iter()
+        .map(|&scenario| (plain(scenario), missing_python.clone()));
     let trials = SCENARIOS
         .into_iter()
         .map(plain)
         .chain(served)
         .map(|scenario| (scenario, missing.clone()))
         .chain(with_redis)
+        .chain(with_python)
         .map(|((name, scenario), missing)| {
             let ignored = missing.is_some() && !required;
             Trial::test(name, move || match missing {
