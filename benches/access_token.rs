@@ -17,6 +17,9 @@ fn access_token(c: &mut Criterion) {
     group.bench_function("workos-connect/repeat check", |b| {
         b.iter(|| black_box(&case).ours_again())
     });
+    group.bench_function("workos-connect/bearer request, repeat", |b| {
+        b.iter(|| black_box(&case).request())
+    });
     group.bench_function("jsonwebtoken/decode", |b| {
         b.iter(|| black_box(&case).decode())
     });

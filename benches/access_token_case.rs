@@ -4,7 +4,7 @@
 //! audience, and the floor: the token's one RSA signature verified by `aws-lc-rs` with the key
 //! parsed once.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,7 +15,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, TokenData, Valid
 use workos_connect::oauth::AccessToken;
 use workos_connect::{
     jose::KeySet,
-    resource_server::{AccessTokenCheck, AccessTokenClaims, AccessTokenError},
+    resource_server::{
+        AccessTokenCheck, AccessTokenClaims, AccessTokenError, RequestCheck, RequestDecision,
+        ResourceRequest,
+    },
 };
 
 const KEY: &[u8] = include_bytes!("../tests/data/id_token_test_key.pem");
@@ -28,6 +31,11 @@ pub struct AccessTokenCase {
     /// The same check, remembering verified tokens; this token is in it already.
     pub remembering: AccessTokenCheck,
     pub keys: KeySet,
+    /// A resource server's whole check of a request, over the remembering check.
+    pub request_check: RequestCheck,
+    /// The request's `Authorization` value: `Bearer` and the token.
+    pub authorization: String,
+    pub now: SystemTime,
     pub access_token: AccessToken,
     pub token: String,
     pub decoding_key: DecodingKey,
@@ -94,8 +102,12 @@ impl AccessTokenCase {
         }
         .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
         .expect("a parsed key");
+        let remembering = check.clone().remember_verified(1024);
         let case = AccessTokenCase {
-            remembering: check.clone().remember_verified(1024),
+            request_check: RequestCheck::api(remembering.clone()).expect("a request check"),
+            authorization: format!("Bearer {token}"),
+            now: UNIX_EPOCH + Duration::from_secs(now),
+            remembering,
             check,
             keys,
             access_token: AccessToken::new(token.clone()).unwrap(),
@@ -110,6 +122,7 @@ impl AccessTokenCase {
         };
         assert!(case.ours().is_ok(), "this crate accepts the token");
         assert!(case.ours_again().is_ok(), "and remembers it");
+        assert!(case.request(), "the request check takes the request");
         assert!(case.decode().is_ok(), "jsonwebtoken accepts the token");
         assert!(case.floor(), "aws-lc-rs verifies the signature");
         assert!(
@@ -127,6 +140,18 @@ impl AccessTokenCase {
     /// This crate's check of a token it verified before.
     pub fn ours_again(&self) -> Result<AccessTokenClaims, AccessTokenError> {
         self.remembering.validate(&self.access_token, &self.keys)
+    }
+
+    /// A resource server's whole decision on a request carrying the token, verified before, as
+    /// `Bearer`: its `Authorization` header read, the token looked up and its claims checked.
+    pub fn request(&self) -> bool {
+        let request = ResourceRequest::new("POST", "/mcp")
+            .header("authorization", self.authorization.as_bytes());
+        matches!(
+            self.request_check
+                .check(&request, Some(&self.keys), self.now),
+            RequestDecision::Accept(_)
+        )
     }
 
     /// A bare `jsonwebtoken::decode`.

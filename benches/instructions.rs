@@ -3,6 +3,7 @@
 //! `instructions <case> <iterations>`, where case is `workos-connect/url_from_given_secrets`,
 //! `workos-connect/fresh_login`, `oauth2/url_from_given_secrets`, `oauth2/fresh_login`,
 //! `workos-connect/access_token_check`, `workos-connect/access_token_repeat`,
+//! `workos-connect/bearer_request_check`,
 //! `jsonwebtoken/access_token_decode`, `aws-lc-rs/access_token_verify`,
 //! `workos-connect/dpop_request_check`, `workos-connect/dpop_proof_check`,
 //! `aws-lc-rs/dpop_proof_verify` or `p256/dpop_proof_verify`. Only the
@@ -75,6 +76,11 @@ fn measured_ours_access_token_repeat(
 }
 
 #[inline(never)]
+fn measured_ours_bearer_request(case: &AccessTokenCase) -> bool {
+    case.request()
+}
+
+#[inline(never)]
 fn measured_jsonwebtoken_decode(
     case: &AccessTokenCase,
 ) -> jsonwebtoken::errors::Result<jsonwebtoken::TokenData<serde_json::Value>> {
@@ -122,7 +128,8 @@ fn main() -> ExitCode {
     };
     let ours = ours(REDIRECT_URI);
     let theirs = theirs(REDIRECT_URI);
-    let access_token = case.contains("access_token").then(AccessTokenCase::new);
+    let access_token = (case.contains("access_token") || case.contains("bearer_request"))
+        .then(AccessTokenCase::new);
     let dpop = case.contains("dpop").then(|| {
         let prepared = DpopRequestCase::new(DPOP_PROOFS_PER_SECOND);
         prepared.fill();
@@ -152,6 +159,11 @@ fn main() -> ExitCode {
             "workos-connect/access_token_repeat" => {
                 if let Some(prepared) = &access_token {
                     let _kept = black_box(measured_ours_access_token_repeat(black_box(prepared)));
+                }
+            }
+            "workos-connect/bearer_request_check" => {
+                if let Some(prepared) = &access_token {
+                    let _kept = black_box(measured_ours_bearer_request(black_box(prepared)));
                 }
             }
             "aws-lc-rs/access_token_verify" => {

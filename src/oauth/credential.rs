@@ -80,6 +80,16 @@ opaque_secret!(
     AccessToken,
     Field::AccessToken
 );
+
+impl AccessToken {
+    /// Takes a value its caller already held to a narrower set than `1*VSCHAR` (RFC 6750's
+    /// `b64token`, which `Authorization` is read by): the check of [`AccessToken::new`] again
+    /// would be a second pass over every request's token.
+    pub(crate) fn from_b64token(value: String) -> Self {
+        debug_assert!(!value.is_empty() && value.bytes().all(is_vschar));
+        AccessToken(value)
+    }
+}
 opaque_secret!(
     /// The device code of a device login (RFC 8628 section 3.2): what each poll sends to prove it
     /// is the device that asked.

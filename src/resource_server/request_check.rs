@@ -453,7 +453,7 @@ impl RequestCheck {
         let token = authorization.token();
         match proof {
             #[cfg(feature = "dpop")]
-            Some((dpop, url)) if self.shared_replays => {
+            Some((dpop, url)) => {
                 let (claims, proof) = self.tokens.validate_dpop_unrecorded_at(
                     token,
                     keys,
@@ -462,27 +462,26 @@ impl RequestCheck {
                     url,
                     now,
                 )?;
-                let (key, expires_in) = (proof.replay_key(), proof.replay_window());
-                // Taken only once the record says so: `recorded` hands it over then.
-                let proof = proof.recorded_elsewhere();
-                let accepted = AcceptedRequest::new(claims, Some(proof.jkt().to_owned()))
-                    .with_dpop_nonce(proof.dpop_nonce().cloned());
-                Ok(RequestDecision::RecordProof(ProofToRecord {
-                    key,
-                    expires_in,
-                    accepted,
-                }))
-            }
-            #[cfg(feature = "dpop")]
-            Some((dpop, url)) => {
-                let (claims, proof) = self.tokens.validate_dpop_at(
-                    token,
-                    keys,
-                    dpop.iter().copied(),
-                    method,
-                    url,
-                    now,
-                )?;
+                if self.shared_replays {
+                    let (key, expires_in) = (proof.replay_key(), proof.replay_window());
+                    // Taken only once the record says so: `recorded` hands it over then.
+                    let proof = proof.recorded_elsewhere();
+                    let accepted = AcceptedRequest::new(claims, Some(proof.jkt().to_owned()))
+                        .with_dpop_nonce(proof.dpop_nonce().cloned());
+                    return Ok(RequestDecision::RecordProof(ProofToRecord {
+                        key,
+                        expires_in,
+                        accepted,
+                    }));
+                }
+                // Recorded last, once everything else passed: a refused request takes no room,
+                // and its proof can be mended and sent again.
+                let proof = self
+                    .tokens
+                    .dpop_proof_check()
+                    .ok_or(AccessTokenError::DpopNotAccepted)?
+                    .record(proof)
+                    .map_err(AccessTokenError::DpopProof)?;
                 let nonce = proof.dpop_nonce().cloned();
                 let accepted =
                     AcceptedRequest::new(claims, Some(proof.into_jkt())).with_dpop_nonce(nonce);

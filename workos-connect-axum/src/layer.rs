@@ -86,12 +86,11 @@ where
                 .map_or_else(|| request.uri(), |original| &original.0);
             let target = uri
                 .path_and_query()
-                .map_or_else(|| uri.path(), |target| target.as_str())
-                .to_owned();
-            match resource
-                .authenticate(request.method(), &target, request.headers())
-                .await
-            {
+                .map_or_else(|| uri.path(), |target| target.as_str());
+            let passed = resource
+                .authenticate(request.method(), target, request.headers())
+                .await;
+            match passed {
                 Ok(Passed::Accepted(accepted)) => {
                     let nonce = accepted.dpop_nonce().cloned();
                     request.extensions_mut().insert(accepted.into_claims());
