@@ -2056,37 +2056,6 @@ fn refuses_a_token_signed_by_an_unknown_key(served: Served) {
     );
 }
 
-/// The official MCP TypeScript SDK's client, with its own OAuth code, against the example server.
-fn mcp_server_serves_the_official_typescript_sdk_client() {
-    let provider = provider();
-    let server = ResourceServer::start(provider, Served::McpServer);
-    let child = Command::new("node")
-        .args(["sdk-client.mjs", &server.url])
-        .current_dir(provider_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    stop_after(child.id(), "the SDK client");
-    let output = child.wait_with_output().expect("its output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(report["tools"], serde_json::json!(["scopes", "whoami"]));
-    assert_eq!(report["text"], "sub user_01 (organization none)");
-    assert_eq!(report["scope"], "mcp:tools");
-    assert!(
-        report["client_id"]
-            .as_str()
-            .is_some_and(|id| !id.is_empty()),
-        "{report}"
-    );
-}
-
 /// This crate's own MCP client example, as a user runs it: it prints the login URL and waits on a
 /// loopback port for the browser (played here) to come back.
 fn mcp_server_serves_the_mcp_client_example() {
@@ -2595,7 +2564,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 21] = [
+const SCENARIOS: [(&str, fn()); 23] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -2635,7 +2604,15 @@ const SCENARIOS: [(&str, fn()); 21] = [
     ),
     (
         "mcp_server_serves_the_official_typescript_sdk_client",
-        mcp_server_serves_the_official_typescript_sdk_client,
+        ts_sdk::mcp_server_serves_the_official_typescript_sdk_client,
+    ),
+    (
+        "mcp_server_serves_the_typescript_sdk_v2_client",
+        ts_sdk::mcp_server_serves_the_typescript_sdk_v2_client,
+    ),
+    (
+        "mcp_server_requiring_dpop_serves_the_typescript_sdk_v2_client",
+        ts_sdk::mcp_server_requiring_dpop_serves_the_typescript_sdk_v2_client,
     ),
     (
         "mcp_server_serves_the_mcp_client_example",
