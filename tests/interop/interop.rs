@@ -108,9 +108,15 @@ fn provider() -> &'static Provider {
 
 /// Why the provider cannot run here, if it cannot: checked before any scenario is listed.
 fn missing_provider() -> Option<String> {
-    let installed = ["oidc-provider", "@modelcontextprotocol/sdk"]
-        .iter()
-        .all(|package| provider_dir().join("node_modules").join(package).is_dir());
+    let installed = [
+        "oidc-provider",
+        "@modelcontextprotocol/sdk",
+        "@modelcontextprotocol/client",
+        "@modelcontextprotocol/server",
+        "jose",
+    ]
+    .iter()
+    .all(|package| provider_dir().join("node_modules").join(package).is_dir());
     if !installed {
         return Some("tests/interop/node_modules is missing or out of date".into());
     }
@@ -2564,7 +2570,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 23] = [
+const SCENARIOS: [(&str, fn()); 25] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -2613,6 +2619,14 @@ const SCENARIOS: [(&str, fn()); 23] = [
     (
         "mcp_server_requiring_dpop_serves_the_typescript_sdk_v2_client",
         ts_sdk::mcp_server_requiring_dpop_serves_the_typescript_sdk_v2_client,
+    ),
+    (
+        "mcp_client_logs_in_and_steps_up_on_a_typescript_sdk_v1_server",
+        ts_sdk::mcp_client_logs_in_and_steps_up_on_a_typescript_sdk_v1_server,
+    ),
+    (
+        "mcp_client_logs_in_and_steps_up_on_a_typescript_sdk_v2_server",
+        ts_sdk::mcp_client_logs_in_and_steps_up_on_a_typescript_sdk_v2_server,
     ),
     (
         "mcp_server_serves_the_mcp_client_example",

@@ -1,11 +1,13 @@
 //! The official MCP TypeScript SDK against this crate, and this crate against it; and a tool that
 //! needs more scope than every request (step-up), on the mcp-server example.
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
 use super::{
-    forged, free_port, jwt_part, mcp_access_token, provider, provider_dir, stop_after, Answer,
-    Browser, ResourceServer, Served,
+    browse_to, built, first_line, forged, free_port, jwt_part, log_file, mcp_access_token,
+    provider, provider_dir, stop_after, Answer, Browser, ProcessGuard, ResourceServer, Served,
+    User,
 };
 use workos_connect::dpop::DpopChallenge;
 use workos_connect::oauth::{BearerChallenge, BearerError, ScopeList};
@@ -309,4 +311,159 @@ pub(super) fn mcp_server_requiring_dpop_serves_the_typescript_sdk_v2_client() {
     let report = run_sdk_client(Sdk::V2, &server, true, false);
     assert_logged_in(&report, "DPoP");
     assert_stepped_up(&report, true);
+}
+
+/// A protected MCP server made with the SDK (`sdk-server.mjs`), on a port of its own.
+struct SdkServer {
+    url: String,
+    _process: ProcessGuard,
+    /// Open while the server runs: its end stops the server, should the guard not.
+    _stdin: std::process::ChildStdin,
+}
+
+impl SdkServer {
+    fn start(sdk: Sdk) -> SdkServer {
+        let provider = provider();
+        let port = free_port().to_string();
+        let mut child = Command::new("node")
+            .args(["sdk-server.mjs", sdk.arg(), &port, &provider.issuer])
+            .current_dir(provider_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log_file(&format!("sdk-server-{}-{port}.log", sdk.arg())))
+            .spawn()
+            .expect("node runs");
+        let stdout = child.stdout.take().expect("its stdout");
+        let stdin = child.stdin.take().expect("its stdin");
+        let process = ProcessGuard(child);
+        let line = first_line(stdout, "sdk-server.mjs", "listening ");
+        SdkServer {
+            url: line.trim().trim_start_matches("listening ").to_owned(),
+            _process: process,
+            _stdin: stdin,
+        }
+    }
+}
+
+/// What the mcp-client example printed, and the logins the user went through.
+struct ClientRun {
+    success: bool,
+    stdout: String,
+    stderr: String,
+    /// The `scope` of each authorization URL the user was sent to.
+    scopes_asked: Vec<String>,
+}
+
+/// Runs the mcp-client example against `url` with `args`, logging in through the provider's pages
+/// each time it prints a login URL (the first login, and each step-up).
+fn run_mcp_client(url: &str, args: &[&str]) -> ClientRun {
+    let provider = provider();
+    let port = free_port();
+    let mut child = Command::new(built("mcp-client"))
+        .args([url, "--port", &port.to_string()])
+        .args(args)
+        .env_remove("MCP_CLIENT_ID")
+        .env_remove("MCP_CLIENT_ISSUER")
+        .env_remove("MCP_CLIENT_SECRET")
+        .env_remove("MCP_CLIENT_METADATA_URL")
+        .env_remove("MCP_PROTOCOL_VERSION")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mcp-client starts");
+    let mut stdout = child.stdout.take().expect("its stdout");
+    let mut stderr = BufReader::new(child.stderr.take().expect("its stderr"));
+    stop_after(child.id(), "mcp-client");
+    let mut client = ProcessGuard(child);
+    let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+    let mut printed = String::new();
+    let mut scopes_asked = Vec::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("its output") == 0 {
+            break;
+        }
+        printed.push_str(&line);
+        if !line.starts_with(&provider.issuer) {
+            continue;
+        }
+        let authorize_url = url::Url::parse(line.trim()).expect("a login URL");
+        scopes_asked.push(
+            authorize_url
+                .query_pairs()
+                .find(|(name, _)| name == "scope")
+                .map(|(_, scope)| scope.into_owned())
+                .unwrap_or_default(),
+        );
+        let http = Browser::new();
+        let callback = browse_to(&http, line.trim(), User::Consents, &redirect_uri);
+        let answer = http.get(callback.as_str());
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).expect("its output");
+    let status = client.0.wait().expect("mcp-client ends");
+    ClientRun {
+        success: status.success(),
+        stdout: out,
+        stderr: printed,
+        scopes_asked,
+    }
+}
+
+/// This crate's mcp-client example against a protected server made with the SDK: it logs in
+/// (discovery from the SDK's 401 and metadata, registration, PKCE with a resource indicator),
+/// calls `whoami`, then `scopes`, which the server answers 403 `insufficient_scope`; it logs in
+/// again for the scopes it held and those the challenge names, and calls it.
+fn mcp_client_steps_up_on_the_sdk_server(sdk: Sdk) {
+    let server = SdkServer::start(sdk);
+    let mut args = vec!["--tool", "whoami", "--tool", "scopes"];
+    // v2 speaks 2026-07-28 (`server/discover`), v1 only the revisions with `initialize`: each is
+    // held to the newest it speaks, so that a fallback to an older one cannot pass for it.
+    args.extend(match sdk {
+        Sdk::V1 => ["--protocol-version", "2025-11-25"],
+        Sdk::V2 => ["--protocol-version", "2026-07-28"],
+    });
+    let run = run_mcp_client(&server.url, &args);
+    let shown = format!("{}\n{}", run.stdout, run.stderr);
+    assert!(run.success, "{shown}");
+    assert!(run.stdout.contains("tools: whoami, scopes\n"), "{shown}");
+    assert!(
+        run.stdout.contains("whoami: ") && run.stdout.contains("sub user_01"),
+        "{shown}"
+    );
+    assert_eq!(run.scopes_asked.len(), 2, "one login, one step-up: {shown}");
+    // The challenge's scope, and offline_access, which the provider offers, for a refresh token.
+    let first: ScopeList = run.scopes_asked[0].parse().unwrap();
+    assert!(
+        first.contains("mcp:tools") && !first.contains("mcp:admin"),
+        "{shown}"
+    );
+    let stepped: ScopeList = run.scopes_asked[1].parse().unwrap();
+    assert!(
+        stepped.contains("mcp:tools") && stepped.contains("mcp:admin"),
+        "{shown}"
+    );
+    let scopes_line = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("scopes: "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(scopes_line.contains("mcp:tools mcp:admin"), "{scopes_line}");
+}
+
+/// The mcp-client example against a server made with the SDK v1 (Express, `requireBearerAuth`).
+pub(super) fn mcp_client_logs_in_and_steps_up_on_a_typescript_sdk_v1_server() {
+    mcp_client_steps_up_on_the_sdk_server(Sdk::V1);
+}
+
+/// The mcp-client example against a server made with the SDK v2 (`createMcpHandler`, a tool's
+/// `scopeChallenge`), which speaks 2026-07-28.
+pub(super) fn mcp_client_logs_in_and_steps_up_on_a_typescript_sdk_v2_server() {
+    mcp_client_steps_up_on_the_sdk_server(Sdk::V2);
 }
