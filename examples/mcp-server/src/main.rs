@@ -262,8 +262,8 @@ enum Failure {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Redis(#[from] RedisStoreError),
-    #[error("--tool-scope names `{0}`, which is not a tool of this server (whoami, scopes)")]
-    UnknownTool(String),
+    #[error("--tool-scope names `{tool}`, which is not a tool of this server ({known})")]
+    UnknownTool { tool: String, known: String },
     #[error("--dpop-nonce-secret: {0}")]
     NonceSecret(#[from] DpopNonceSecretError),
 }
@@ -342,7 +342,15 @@ fn tool_scopes(options: Vec<ToolScope>) -> Result<HashMap<String, ScopeList>, Fa
     let mut scopes: HashMap<String, ScopeList> = HashMap::new();
     for ToolScope { tool, scopes: more } in options {
         if !tools.has_route(&tool) {
-            return Err(Failure::UnknownTool(tool));
+            let known: Vec<String> = tools
+                .list_all()
+                .into_iter()
+                .map(|t| t.name.into())
+                .collect();
+            return Err(Failure::UnknownTool {
+                tool,
+                known: known.join(", "),
+            });
         }
         scopes.entry(tool).or_default().extend(more);
     }
