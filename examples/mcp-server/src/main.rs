@@ -1,5 +1,5 @@
 //! An MCP server protected by AuthKit access tokens: the official Rust MCP SDK (`rmcp`) serves the
-//! MCP side (streamable HTTP, one tool), and `workos-connect-axum` lets through only requests with
+//! MCP side (streamable HTTP, two tools), and `workos-connect-axum` lets through only requests with
 //! an access token for this resource, answering the others with the challenge that tells MCP
 //! clients where to log in (RFC 9728).
 //!
