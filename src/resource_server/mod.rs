@@ -11,6 +11,7 @@
 //! | verify a token sent again without its signature (an MCP client sends one token until it expires) | `AccessTokenCheck::remember_verified` | |
 //! | read AuthKit's claims: session, organization, role, permissions, entitlements, feature flags, impersonator | `AccessTokenClaims`, `Actor` | 8693 §4.1 (`act`) |
 //! | require permissions or an organization (403 `insufficient_scope`) | `AccessTokenCheck::require_permissions`, `AccessTokenCheck::require_organization` | 6750 §3.1 |
+//! | require more scopes for one operation, such as an MCP tool (403 `insufficient_scope` naming them all: step-up) | `RequestCheck::check_scopes` | 6750 §3.1 |
 //! | keep the keys current; a token naming an unknown key (`AccessTokenError::names_unknown_key`) | `KeyCache`: its `poll` on a timer, `unknown_key` then `finish` | 7517 |
 //! | ask the authorization server about an opaque or possibly revoked token | [`introspection_request`], [`Introspection::parse`], then `AccessTokenCheck::check_introspected` | 7662 |
 //! | refuse a request | a [`BearerChallenge`](crate::oauth::BearerChallenge) as `WWW-Authenticate` (`AccessTokenCheck::challenge`), with the status of its [`BearerError`](crate::oauth::BearerError) | 6750 §3, 9728 §5.1 |
