@@ -37,6 +37,10 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.path.join(DATA_DIR, "provider.sqlite3"),
+        # Requests are served on several threads. A transaction that reads first and writes later
+        # fails at once with "database is locked" when another holds the write lock; one that takes
+        # the lock when it begins waits for it instead.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
     }
 }
 # Test users and clients only: the default hasher's million rounds would cost every login and
