@@ -28,10 +28,14 @@
 //! with no refresh token without that prompt (for every other client it adds the prompt itself,
 //! as WorkOS needs none).
 //!
+//! The `django_*` scenarios run against a second authorization server, django-oauth-toolkit
+//! (`django.rs`): the axum-login example, introspection, client credentials and the device grant.
+//!
 //! Needs Node.js and `npm ci` in tests/interop, and `redis-server` for the Redis scenario. Without
 //! them the scenarios needing them are reported as ignored, with a line saying what to install,
 //! except under `CI=true`, where they fail.
 
+mod django;
 mod python;
 mod ts_sdk;
 
@@ -2733,7 +2737,28 @@ const REDIS_SCENARIOS: [(&str, fn()); 4] = [
 ];
 
 /// Scenarios that also need Python (`python3` with `venv`), for Python counterparts.
-const PYTHON_SCENARIOS: &[(&str, fn())] = &[];
+const PYTHON_SCENARIOS: &[(&str, fn())] = &[
+    (
+        "django_axum_login_signs_in_refreshes_and_signs_out",
+        django::django_axum_login_signs_in_refreshes_and_signs_out,
+    ),
+    (
+        "django_refresh_tokens_rotate_and_a_reused_one_revokes_the_grant",
+        django::django_refresh_tokens_rotate_and_a_reused_one_revokes_the_grant,
+    ),
+    (
+        "django_introspection_protects_an_api",
+        django::django_introspection_protects_an_api,
+    ),
+    (
+        "django_client_credentials_with_the_crate_token_requests",
+        django::django_client_credentials_with_the_crate_token_requests,
+    ),
+    (
+        "django_device_login_polls_until_the_user_confirms",
+        django::django_device_login_polls_until_the_user_confirms,
+    ),
+];
 
 fn main() {
     let args = Arguments::from_args();
