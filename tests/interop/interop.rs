@@ -35,6 +35,7 @@
 
 mod python;
 mod rmcp_client;
+mod ts_sdk;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -2057,37 +2058,6 @@ fn refuses_a_token_signed_by_an_unknown_key(served: Served) {
     );
 }
 
-/// The official MCP TypeScript SDK's client, with its own OAuth code, against the example server.
-fn mcp_server_serves_the_official_typescript_sdk_client() {
-    let provider = provider();
-    let server = ResourceServer::start(provider, Served::McpServer);
-    let child = Command::new("node")
-        .args(["sdk-client.mjs", &server.url])
-        .current_dir(provider_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    stop_after(child.id(), "the SDK client");
-    let output = child.wait_with_output().expect("its output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(report["tools"], serde_json::json!(["whoami"]));
-    assert_eq!(report["text"], "sub user_01 (organization none)");
-    assert_eq!(report["scope"], "mcp:tools");
-    assert!(
-        report["client_id"]
-            .as_str()
-            .is_some_and(|id| !id.is_empty()),
-        "{report}"
-    );
-}
-
 /// This crate's own MCP client example, as a user runs it: it prints the login URL and waits on a
 /// loopback port for the browser (played here) to come back.
 fn mcp_server_serves_the_mcp_client_example() {
@@ -2155,7 +2125,7 @@ fn run_the_mcp_client_example(server_options: &[&str]) {
     std::io::Read::read_to_string(&mut stdout, &mut printed).expect("its output");
     let status = client.0.wait().expect("mcp-client ends");
     assert!(status.success(), "{printed}");
-    assert!(printed.contains("tools: whoami\n"), "{printed}");
+    assert!(printed.contains("tools: scopes, whoami\n"), "{printed}");
     assert!(
         printed.contains("whoami: ") && printed.contains("sub user_01 (organization none)"),
         "{printed}"
@@ -2596,7 +2566,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 23] = [
+const SCENARIOS: [(&str, fn()); 26] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -2636,7 +2606,15 @@ const SCENARIOS: [(&str, fn()); 23] = [
     ),
     (
         "mcp_server_serves_the_official_typescript_sdk_client",
-        mcp_server_serves_the_official_typescript_sdk_client,
+        ts_sdk::mcp_server_serves_the_official_typescript_sdk_client,
+    ),
+    (
+        "mcp_server_serves_the_typescript_sdk_v2_client",
+        ts_sdk::mcp_server_serves_the_typescript_sdk_v2_client,
+    ),
+    (
+        "mcp_server_requiring_dpop_serves_the_typescript_sdk_v2_client",
+        ts_sdk::mcp_server_requiring_dpop_serves_the_typescript_sdk_v2_client,
     ),
     (
         "mcp_server_serves_the_mcp_client_example",
@@ -2653,6 +2631,10 @@ const SCENARIOS: [(&str, fn()); 23] = [
     (
         "mcp_server_requiring_dpop_refuses_the_rmcp_client_which_has_no_dpop",
         rmcp_client::mcp_server_requiring_dpop_refuses_the_rmcp_client_which_has_no_dpop,
+    ),
+    (
+        "mcp_server_refuses_a_tool_needing_more_scope_until_a_wider_login",
+        ts_sdk::mcp_server_refuses_a_tool_needing_more_scope_until_a_wider_login,
     ),
     (
         "mcp_server_requiring_dpop_serves_the_mcp_client_example",

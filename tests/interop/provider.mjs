@@ -3,9 +3,11 @@
 // - /oauth2/authorize, /oauth2/token and /oauth2/jwks, a public client that must use PKCE S256,
 //   a confidential client (client_secret_post), and refresh tokens for offline_access;
 // - Dynamic Client Registration (RFC 7591) at /oauth2/register, open (no initial access token);
-//   public clients (`none`) registered there must use PKCE like the static one;
+//   public clients (`none`) registered there must use PKCE like the static one; the `scope` they
+//   register with is dropped, as no limit on the scopes they may ask for later (step-up);
 // - resource indicators (RFC 8707) for resource servers on loopback (any
-//   http://127.0.0.1:<port>/mcp, or /api for the actix-api example), whose access tokens are JWTs with that resource as `aud` and scopes mcp:tools and mcp:read; any
+//   http://127.0.0.1:<port>/mcp, or /api for the actix-api example), whose access tokens are JWTs with that resource as `aud` and scopes mcp:tools, mcp:read and
+//   mcp:admin (which a tool may need beyond the others, for step-up); any
 //   other resource is invalid_target; the static client short-lived-app gets them for 1 second;
 // - the discovery document at RFC 8414's /.well-known/oauth-authorization-server as well as at
 //   /.well-known/openid-configuration.
@@ -115,7 +117,7 @@ const provider = new Provider(issuer, {
     },
     DeviceCode: (ctx, token, client) => (client.clientId === 'cli-expiring' ? 2 : 300),
   },
-  scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:read'],
+  scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:read', 'mcp:admin'],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -139,7 +141,7 @@ const provider = new Provider(issuer, {
       async getResourceServerInfo(ctx, resourceIndicator, client) {
         if (isMcpResource(resourceIndicator)) {
           return {
-            scope: 'mcp:tools mcp:read',
+            scope: 'mcp:tools mcp:read mcp:admin',
             audience: resourceIndicator,
             accessTokenTTL: client.clientId === 'short-lived-app' ? 1 : 3600,
             accessTokenFormat: 'jwt',
@@ -177,6 +179,27 @@ provider.use(async (ctx, next) => {
     if (scope.split(' ').includes('offline_access') && !ctx.query.prompt) {
       ctx.query = { ...ctx.query, prompt: 'consent' };
     }
+  }
+  await next();
+});
+
+// MCP clients register with the scope of the server's first challenge (SEP-835) and, on a
+// `403 insufficient_scope`, authorize again for more (step-up). MCP authorization servers take a
+// registered `scope` as no limit on later requests (typescript-sdk#983, python-sdk#2301);
+// oidc-provider takes it as one (invalid_scope). Registered without it, a client may ask for any
+// scope a resource offers, as from an MCP authorization server.
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'POST' && ctx.path === '/oauth2/register' && ctx.is('application/json')) {
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    let body;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      body = undefined;
+    }
+    if (body && typeof body === 'object') delete body.scope;
+    ctx.request.body = body ?? {};
   }
   await next();
 });
