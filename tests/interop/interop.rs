@@ -2566,7 +2566,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 26] = [
+const SCENARIOS: [(&str, fn()); 27] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -2631,6 +2631,10 @@ const SCENARIOS: [(&str, fn()); 26] = [
     (
         "mcp_server_requiring_dpop_refuses_the_rmcp_client_which_has_no_dpop",
         rmcp_client::mcp_server_requiring_dpop_refuses_the_rmcp_client_which_has_no_dpop,
+    ),
+    (
+        "mcp_server_step_up_is_left_to_the_application_by_the_rmcp_client",
+        rmcp_client::mcp_server_step_up_is_left_to_the_application_by_the_rmcp_client,
     ),
     (
         "mcp_server_refuses_a_tool_needing_more_scope_until_a_wider_login",

@@ -9,13 +9,16 @@
 //! token signed by an unknown key are refused with 401 `invalid_token`; rmcp's `AuthClient`
 //! refreshes once and retries, and hands the challenge to the application when that does not help.
 //!
+//! Step-up, a tool needing a scope the token lacks (403 `insufficient_scope`): rmcp does not
+//! authorize again by itself; the application must, with rmcp's `request_scope_upgrade`.
+//!
 //! rmcp 3.11 has no DPoP (RFC 9449): its transport sends `Authorization: Bearer` only, and its
 //! token requests carry no `DPoP` proof, so it meets the server's DPoP option only as a bearer client.
 
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::auth::{
-    AuthorizationMetadataSource, AuthorizationSession, OAuthTokenResponse,
+    AuthorizationCallback, AuthorizationMetadataSource, AuthorizationSession, OAuthTokenResponse,
 };
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{
@@ -208,6 +211,16 @@ async fn connect(client: &AuthClient<reqwest::Client>, server: &ResourceServer) 
     .expect("an initialized session")
 }
 
+/// A tool's text, through an initialized session, or the error the call ended with.
+async fn call(session: &Session, tool: &'static str) -> Result<String, rmcp::ServiceError> {
+    let result = session.call_tool(CallToolRequestParams::new(tool)).await?;
+    let content = serde_json::to_value(&result.content).expect("JSON content");
+    Ok(content[0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text: {content}"))
+        .to_owned())
+}
+
 /// The JSON of a token response with its access token replaced, and its refresh token kept or
 /// dropped, as rmcp would have stored it.
 fn with_access_token(
@@ -381,4 +394,111 @@ pub(super) fn mcp_server_requiring_dpop_refuses_the_rmcp_client_which_has_no_dpo
         (1, 0),
         "one refresh, whose bearer token is refused too"
     );
+}
+
+/// Step-up (the MCP authorization spec's scope challenge): the server's `scopes` tool needs
+/// `mcp:admin` besides `mcp:tools`, and a call of it with rmcp's first token is refused with 403
+/// `insufficient_scope` naming both. Expected: rmcp does not authorize again by itself, as it
+/// cannot play the user's part; its `AuthClient` neither refreshes nor asks for the scope, and
+/// hands the challenge to the application (as with a 401 it cannot recover from). The
+/// application then drives rmcp's own `AuthorizationManager::request_scope_upgrade`: a new
+/// authorization URL for the union of the scopes (RFC 8707 `resource` and PKCE again), the code
+/// exchanged, and the call made again in the same session with the wider token succeeds.
+pub(super) fn mcp_server_step_up_is_left_to_the_application_by_the_rmcp_client() {
+    let provider = provider();
+    let server =
+        ResourceServer::start_with(provider, Served::McpServer, &super::ts_sdk::ADMIN_TOOL);
+    let runtime = runtime();
+    let login = rmcp_login(&runtime, &server);
+    let before = refreshes(provider, &login.client_id);
+
+    let session = runtime.block_on(connect(&login.client, &server));
+    let challenge = runtime.block_on(async {
+        assert_eq!(call(&session, "whoami").await.unwrap(), WHOAMI);
+        let refused = call(&session, "scopes")
+            .await
+            .expect_err("refused for mcp:admin");
+        refused
+            .auth_challenge()
+            .unwrap_or_else(|| panic!("no challenge: {refused}"))
+            .to_owned()
+    });
+    let params = WWWAuthenticateParams::parse(&challenge, &Url::parse(&server.url).unwrap());
+    assert!(params.is_insufficient_scope(), "{challenge}");
+    assert_eq!(
+        params.scope.as_deref(),
+        Some("mcp:tools mcp:admin"),
+        "{challenge}"
+    );
+    assert_eq!(
+        params.resource_metadata_url.as_ref().map(Url::as_str),
+        Some(server.metadata_url().as_str())
+    );
+    assert_eq!(refreshes(provider, &login.client_id), before, "no refresh");
+    let upgrade_url = runtime.block_on(async {
+        let manager = login.client.auth_manager.lock().await;
+        assert_eq!(
+            manager.get_scope_upgrade_attempts().await,
+            0,
+            "no step-up attempted by rmcp itself"
+        );
+        // The token response's `scope`: the resource's scopes, offline_access being no scope of it.
+        assert_eq!(manager.get_current_scopes().await, ["mcp:tools"]);
+        // What the application must do itself.
+        let url = manager
+            .request_scope_upgrade(params.scope.as_deref().unwrap())
+            .await
+            .expect("an authorization URL for more scopes");
+        assert_eq!(manager.get_scope_upgrade_attempts().await, 1);
+        Url::parse(&url).unwrap()
+    });
+    let query = |name: &str| {
+        upgrade_url
+            .query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    };
+    assert_eq!(
+        query("scope").as_deref(),
+        Some("mcp:tools mcp:admin offline_access"),
+        "the union of the scopes granted before and those challenged"
+    );
+    assert_eq!(query("resource").as_deref(), Some(server.url.as_str()));
+    assert_eq!(query("code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(query("client_id"), Some(login.client_id.clone()));
+
+    let callback = browse_to(
+        &Browser::new(),
+        upgrade_url.as_str(),
+        User::Consents,
+        RMCP_REDIRECT_URI,
+    );
+    let callback = AuthorizationCallback::from_redirect_url(callback.as_str()).unwrap();
+    runtime.block_on(async {
+        let tokens = login
+            .client
+            .auth_manager
+            .lock()
+            .await
+            .exchange_code_for_token_with_issuer(
+                &callback.code,
+                &callback.csrf_token,
+                callback.issuer.as_deref(),
+            )
+            .await
+            .expect("the code exchanged");
+        let token = serde_json::to_value(&tokens).unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let granted = jwt_part(&token, 1)["scope"].as_str().unwrap().to_owned();
+        assert!(
+            granted.split(' ').any(|scope| scope == "mcp:admin"),
+            "{granted}"
+        );
+        // The same session, its next request with the wider token.
+        let text = call(&session, "scopes").await.expect("scopes answers");
+        assert_eq!(text, granted);
+        session.cancel().await.expect("the session ended");
+    });
 }
