@@ -73,15 +73,7 @@ where
 
 /// `whoami`'s text, through an initialized session.
 async fn whoami(session: &Session) -> String {
-    let result = session
-        .call_tool(CallToolRequestParams::new("whoami"))
-        .await
-        .expect("whoami answers");
-    let content = serde_json::to_value(&result.content).expect("JSON content");
-    content[0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no text: {content}"))
-        .to_owned()
+    call(session, "whoami").await.expect("whoami answers")
 }
 
 /// rmcp's challenge parser over a refusal, with the server's metadata URL and scope asserted.
