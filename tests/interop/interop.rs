@@ -11,7 +11,8 @@
 //! mcp-server example (`mcp_server_*`, workos-connect-axum's layer) and the actix-api example
 //! (`actix_api_*`, actix-web), the same scenario body for each. The `mcp_server_*` scenarios also
 //! send the mcp-server example the official MCP TypeScript SDK client (`sdk-client.mjs`, which logs in
-//! with the SDK's own OAuth code), this crate's mcp-client example, and refused tokens: none, for
+//! with the SDK's own OAuth code), the official Rust SDK's own OAuth client (`rmcp_client.rs`),
+//! this crate's mcp-client example, and refused tokens: none, for
 //! another resource, expired, lacking the scope, signed by an unknown key; and rotate its keys.
 //! With `--require-dpop` it takes a DPoP-bound token (RFC 9449) the provider issued for a proof by
 //! this crate's `DpopKey` only with a fresh proof by that key: not without one, not replayed, not
@@ -37,6 +38,7 @@
 
 mod django;
 mod python;
+mod rmcp_client;
 mod ts_sdk;
 
 use std::io::{BufRead, BufReader};
@@ -2574,7 +2576,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 25] = [
+const SCENARIOS: &[(&str, fn())] = &[
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -2635,6 +2637,22 @@ const SCENARIOS: [(&str, fn()); 25] = [
     (
         "mcp_server_serves_the_mcp_client_example",
         mcp_server_serves_the_mcp_client_example,
+    ),
+    (
+        "mcp_server_serves_the_rmcp_oauth_client",
+        rmcp_client::mcp_server_serves_the_rmcp_oauth_client,
+    ),
+    (
+        "mcp_server_refuses_bad_tokens_from_the_rmcp_client",
+        rmcp_client::mcp_server_refuses_bad_tokens_from_the_rmcp_client,
+    ),
+    (
+        "mcp_server_requiring_dpop_refuses_the_rmcp_client_which_has_no_dpop",
+        rmcp_client::mcp_server_requiring_dpop_refuses_the_rmcp_client_which_has_no_dpop,
+    ),
+    (
+        "mcp_server_step_up_is_left_to_the_application_by_the_rmcp_client",
+        rmcp_client::mcp_server_step_up_is_left_to_the_application_by_the_rmcp_client,
     ),
     (
         "mcp_server_refuses_a_tool_needing_more_scope_until_a_wider_login",
@@ -2807,7 +2825,8 @@ fn main() {
         .iter()
         .map(|&scenario| (plain(scenario), missing_python.clone()));
     let trials = SCENARIOS
-        .into_iter()
+        .iter()
+        .copied()
         .map(plain)
         .chain(served)
         .map(|scenario| (scenario, missing.clone()))
