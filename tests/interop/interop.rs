@@ -902,11 +902,41 @@ fn refreshes(provider: &Provider, client_id: &str) -> (u64, u64) {
     (field("granted"), field("refused"))
 }
 
-/// `count` `GET url` with the cookie header `cookie`, sent at once, each on its own connection;
-/// their status and body.
-fn all_at_once(url: &str, cookie: &str, count: usize) -> Vec<(u16, String)> {
-    let urls = vec![url; count];
-    all_at_once_to(&urls, cookie)
+/// Logs a session in through the app on `login_port` and sends `count` requests of it at once
+/// within the refresh margin, in turn to each of `homes`: every one is signed in, and the provider
+/// saw one `refresh_token` grant and none refused. The session, and the provider's counts after.
+fn renew_at_once(
+    provider: &Provider,
+    login_port: u16,
+    homes: &[&str],
+    count: usize,
+) -> (Browser, (u64, u64)) {
+    let http = Browser::new();
+    let callback = log_in_to_app(provider, &http, login_port);
+    let finished = http.get(callback.as_str());
+    assert_eq!(
+        finished.status,
+        303,
+        "{}",
+        String::from_utf8_lossy(&finished.body)
+    );
+    let before = refreshes(provider, "renewing-app");
+    let urls: Vec<&str> = (0..count).map(|n| homes[n % homes.len()]).collect();
+    let instances = homes.len();
+    for (status, page) in all_at_once_to(&urls, &http.cookie_header()) {
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            page.contains("Signed in as user_01@example.com"),
+            "{count} at once on {instances} instance(s): every request stays signed in: {page}"
+        );
+    }
+    let after = refreshes(provider, "renewing-app");
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (1, 0),
+        "{count} at once on {instances} instance(s): one refresh_token grant, none refused"
+    );
+    (http, after)
 }
 
 /// A `GET` of each of `urls` with the cookie header `cookie`, sent at once, each on its own
@@ -952,31 +982,9 @@ fn axum_login_parallel_renewals_refresh_once() {
     // refreshes give tokens for an hour, past it.
     let _app = start_app_as(provider, "renewing-app", port, &["--refresh-margin", "120"]);
     let app = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let home = app("/");
     for count in [5, 50] {
-        let http = Browser::new();
-        let callback = log_in_to_app(provider, &http, port);
-        let finished = http.get(callback.as_str());
-        assert_eq!(
-            finished.status,
-            303,
-            "{}",
-            String::from_utf8_lossy(&finished.body)
-        );
-        let before = refreshes(provider, "renewing-app");
-
-        for (status, page) in all_at_once(&app("/"), &http.cookie_header(), count) {
-            assert_eq!(status, 200, "{page}");
-            assert!(
-                page.contains("Signed in as user_01@example.com"),
-                "{count} at once: every request stays signed in: {page}"
-            );
-        }
-        let after = refreshes(provider, "renewing-app");
-        assert_eq!(
-            (after.0 - before.0, after.1 - before.1),
-            (1, 0),
-            "{count} at once: one refresh_token grant, none refused"
-        );
+        let (http, after) = renew_at_once(provider, port, &[&home], count);
         for _ in 0..3 {
             assert!(String::from_utf8_lossy(&http.get(&app("/")).body).contains("Signed in as"));
         }
@@ -1271,38 +1279,7 @@ fn axum_login_instances_renew_once_together() {
         format!("http://127.0.0.1:{port_b}/"),
     );
     for count in [4, 20] {
-        let http = Browser::new();
-        let callback = log_in_to_app(provider, &http, port_a);
-        let finished = http.get(callback.as_str());
-        assert_eq!(
-            finished.status,
-            303,
-            "{}",
-            String::from_utf8_lossy(&finished.body)
-        );
-        let before = refreshes(provider, "renewing-app");
-        let urls: Vec<&str> = (0..count)
-            .map(|n| {
-                if n % 2 == 0 {
-                    home_a.as_str()
-                } else {
-                    home_b.as_str()
-                }
-            })
-            .collect();
-        for (status, page) in all_at_once_to(&urls, &http.cookie_header()) {
-            assert_eq!(status, 200, "{page}");
-            assert!(
-                page.contains("Signed in as user_01@example.com"),
-                "{count} at once on two instances: every request stays signed in: {page}"
-            );
-        }
-        let after = refreshes(provider, "renewing-app");
-        assert_eq!(
-            (after.0 - before.0, after.1 - before.1),
-            (1, 0),
-            "{count} at once on two instances: one refresh_token grant, none refused"
-        );
+        let (http, after) = renew_at_once(provider, port_a, &[&home_a, &home_b], count);
         for home in [&home_a, &home_b] {
             assert!(String::from_utf8_lossy(&http.get(home).body).contains("Signed in as"));
         }
