@@ -2,7 +2,6 @@
 //! against the example, bearer and then DPoP-bound, and the server's CPU time per request of each.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use url::Url;
 use crate::clients::{ClientState, Credentials, Mix, PhaseResult, PhaseRun, Tokens};
 use crate::dpop::{self, DpopClients};
 use crate::jwks::Jwks;
+use crate::options::{DpopKeyOptions, ExampleOptions, LoadOptions};
 use crate::phase::{Phase, ReplayMemory, Scheme, Setting};
 use crate::report::{self, Cores};
 use crate::server::{self, Protection, Server, ServerSettings};
@@ -30,29 +30,21 @@ const CYCLED: usize = 64;
 /// The options of `cost`.
 #[derive(Args)]
 pub struct CostOptions {
-    /// The example's mcp-server binary
-    #[arg(long)]
-    server_bin: PathBuf,
+    /// The example and its logs.
+    #[command(flatten)]
+    example: ExampleOptions,
     /// The mcp-server-unprotected binary (built with this program)
     #[arg(long)]
     unprotected_bin: PathBuf,
-    /// Where the JWKS is served
-    #[arg(long, default_value = "127.0.0.1:0")]
-    jwks_listen: SocketAddr,
-    /// A directory for the servers' stderr (a log line per refused request); discarded if not
-    /// given
-    #[arg(long)]
-    server_logs: Option<PathBuf>,
     /// Where to write the summary (JSON)
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Concurrent clients
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    clients: u64,
-    /// DPoP keys per client, used in turn (each with its own tokens), so that no key meets the
-    /// server's quota of open proofs per key (5,000 for two minutes)
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
-    keys_per_client: u64,
+    /// The JWKS, the clients, the scope.
+    #[command(flatten)]
+    load: LoadOptions,
+    /// The clients' DPoP keys.
+    #[command(flatten)]
+    dpop: DpopKeyOptions,
     /// Seconds measured per server
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
     secs: u64,
@@ -66,9 +58,6 @@ pub struct CostOptions {
     /// How many times to run the four servers in turn; the ratios are over all rounds
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=20))]
     rounds: u64,
-    /// The scope the example requires (the tokens carry it)
-    #[arg(long, default_value = "mcp:tools")]
-    scope: String,
     /// Requests a second to make DPoP proofs ready for, for the protected server's warm-up; its
     /// measure goes by the warm-up's pace (and this, if the warm-up's proofs ran out)
     #[arg(long, default_value_t = 3000)]
@@ -107,9 +96,9 @@ impl Measured {
 /// Measures both schemes (`rounds` times), prints the table and the ratios; `Ok(false)` if any
 /// answer was wrong.
 pub async fn cost(options: CostOptions) -> Result<bool, Box<dyn std::error::Error>> {
-    let clients = usize::try_from(options.clients)?;
+    let clients = options.load.clients()?;
     let keys = KeyRing::load()?;
-    let jwks = Jwks::start(options.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
+    let jwks = Jwks::start(options.load.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
     jwks.serve(Phase::Steady.served());
     let http = crate::http_client(clients)?;
     let machine_before = crate::cpu::machine_line();
@@ -157,50 +146,42 @@ impl Subject {
         protected: bool,
         round: u64,
     ) -> Result<Subject, Box<dyn std::error::Error>> {
-        let clients = usize::try_from(options.clients)?;
-        let keys_per_client = usize::try_from(options.keys_per_client)?;
+        let clients = options.load.clients()?;
+        let keys_per_client = options.dpop.keys_per_client()?;
         let listen = server::free_port()?;
         let url = format!("http://{listen}/mcp");
-        let protection = Protection {
-            issuer: &jwks.issuer(),
-            jwks_url: &jwks.url(),
-            scope: &options.scope,
-            // Key set A throughout: no fetch but the first.
-            refresh_secs: 300,
-            refetch_secs: 60,
-            more: match scheme {
-                Scheme::Bearer => Vec::new(),
-                Scheme::Dpop => vec!["--require-dpop".into()],
-            },
-        };
+        // Key set A throughout: no fetch but the first.
+        let protection = Protection::of(jwks, &options.load.scope, 300, 60).with(match scheme {
+            Scheme::Bearer => None,
+            Scheme::Dpop => Some("--require-dpop".to_owned()),
+        });
         let kind = if protected {
             "protected"
         } else {
             "unprotected"
         };
-        let log = options.server_logs.as_ref().map(|dir| {
+        let log = options.example.server_logs.as_ref().map(|dir| {
             dir.join(format!(
                 "cost-{}-{kind}-{round}.log",
                 scheme.name().to_lowercase()
             ))
         });
         let binary = if protected {
-            &options.server_bin
+            &options.example.server_bin
         } else {
             &options.unprotected_bin
         };
-        let server = Server::start(&ServerSettings {
+        let settings = ServerSettings {
             binary,
             listen,
             resource: &url,
             protection: protected.then_some(&protection),
             log: log.as_deref(),
-        })
-        .await?;
-        crate::wait_until_up(http, &url, protected).await?;
+        };
+        let server = Server::start(&settings, http).await?;
 
         let keys = KeyRing::load()?;
-        let minter = Minter::new(&jwks.issuer(), &url, &options.scope);
+        let minter = Minter::new(&jwks.issuer(), &url, &options.load.scope);
         let credentials = match scheme {
             Scheme::Bearer => Credentials::Bearer(Arc::new(tokio::task::block_in_place(|| {
                 Tokens::sign(keys, minter, clients, 0)
@@ -379,7 +360,11 @@ fn table(options: &CostOptions, rows: &[Measured], machine_before: &str) -> (Str
     let _ = writeln!(
         out,
         "== what the protection costs: {} clients, {} s measured per server in turns of {} ms after {} s of warm-up, {} round(s); good requests only, each client's own token (DPoP: a fresh proof each, made ahead)",
-        options.clients, options.secs, options.slice_ms, options.warmup_secs, options.rounds
+        options.load.clients,
+        options.secs,
+        options.slice_ms,
+        options.warmup_secs,
+        options.rounds
     );
     let _ = writeln!(
         out,
@@ -500,7 +485,7 @@ fn table(options: &CostOptions, rows: &[Measured], machine_before: &str) -> (Str
         }
     }
     let summary = json!({
-        "clients": options.clients,
+        "clients": options.load.clients,
         "secs": options.secs,
         "slice_ms": options.slice_ms,
         "warmup_secs": options.warmup_secs,
@@ -534,6 +519,44 @@ mod tests {
         unknown.server_cpu = None;
         assert_eq!(per_request([&rounds[0], &unknown]), None);
         assert_eq!(per_request(&[measured(0, 5)]), None);
+    }
+
+    #[test]
+    fn cost_takes_what_scripts_load_passes_with_its_defaults() {
+        let cli = <crate::Cli as clap::Parser>::try_parse_from([
+            "workos-connect-load",
+            "cost",
+            "--server-bin",
+            "mcp-server",
+            "--unprotected-bin",
+            "mcp-server-unprotected",
+            "--summary",
+            "cost.json",
+            "--server-logs",
+            "logs",
+            "--rounds",
+            "3",
+        ])
+        .unwrap();
+        let crate::Command::Cost(options) = cli.command else {
+            panic!("not cost");
+        };
+        assert_eq!(options.example.server_bin, PathBuf::from("mcp-server"));
+        assert_eq!(
+            options.unprotected_bin,
+            PathBuf::from("mcp-server-unprotected")
+        );
+        assert_eq!(options.summary, Some(PathBuf::from("cost.json")));
+        assert_eq!(options.example.server_logs, Some(PathBuf::from("logs")));
+        assert_eq!(options.rounds, 3);
+        assert_eq!(
+            (options.load.clients, options.dpop.keys_per_client),
+            (32, 8)
+        );
+        assert_eq!(options.load.scope, "mcp:tools");
+        let timing = [options.secs, options.slice_ms, options.warmup_secs];
+        assert_eq!(timing, [5, 1000, 1]);
+        assert_eq!(options.dpop_rate, 3000);
     }
 
     #[test]

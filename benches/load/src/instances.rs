@@ -2,7 +2,6 @@
 //! instance's own replay memory, then with one Redis shared by all, side by side.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +13,7 @@ use url::Url;
 use crate::clients::{ClientState, Credentials, Mix, PhaseResult, PhaseRun};
 use crate::dpop::{self, DpopClients, Prepared};
 use crate::jwks::{Jwks, Served};
+use crate::options::{DpopKeyOptions, ExampleOptions, KeyIntervalOptions, LoadOptions, MixOptions};
 use crate::phase::{Phase, ReplayMemory, Scheme, Setting};
 use crate::redis::Redis;
 use crate::report::{self, RunInfo};
@@ -37,32 +37,24 @@ const LONGEST_PHASE_SECS: u64 = 60;
 /// The options of `instances`.
 #[derive(Args)]
 pub struct InstancesOptions {
-    /// The example's mcp-server binary
-    #[arg(long)]
-    server_bin: PathBuf,
+    /// The example and its logs.
+    #[command(flatten)]
+    example: ExampleOptions,
     /// The redis-server binary
     #[arg(long, default_value = "redis-server")]
     redis_server: PathBuf,
     /// Instances of the example, one resource on as many ports
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..=8))]
     instances: u64,
-    /// Where the JWKS is served
-    #[arg(long, default_value = "127.0.0.1:0")]
-    jwks_listen: SocketAddr,
-    /// A directory for the servers' stderr (a log line per refused request); discarded if not
-    /// given
-    #[arg(long)]
-    server_logs: Option<PathBuf>,
     /// Where to write the summary (JSON): both runs and their comparison
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Concurrent clients
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    clients: u64,
-    /// DPoP keys per client, used in turn (each with its own tokens), so that no key meets the
-    /// server's quota of open proofs per key (5,000 for two minutes)
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
-    keys_per_client: u64,
+    /// The JWKS, the clients, the scope.
+    #[command(flatten)]
+    load: LoadOptions,
+    /// The clients' DPoP keys.
+    #[command(flatten)]
+    dpop: DpopKeyOptions,
     /// Seconds of the steady phase (key A)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=LONGEST_PHASE_SECS))]
     steady_secs: u64,
@@ -85,21 +77,12 @@ pub struct InstancesOptions {
     /// longest wait of the example's reconnection (5 s) and a second
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..))]
     redis_recovery_secs: u64,
-    /// The servers' --keys-refresh-interval, seconds; the grace window follows from it
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
-    keys_refresh_interval: u64,
-    /// The servers' --keys-refetch-interval, seconds
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    keys_refetch_interval: u64,
-    /// The scope the servers require (tokens carry it, but for the missing-scope ones)
-    #[arg(long, default_value = "mcp:tools")]
-    scope: String,
-    /// One request in this many carries a bad token (the bad kinds in turn)
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..))]
-    bad_every: u64,
-    /// One good request in this many carries a token never sent before
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
-    fresh_every: u64,
+    /// The servers' key intervals.
+    #[command(flatten)]
+    keys: KeyIntervalOptions,
+    /// The bad and fresh tokens among the requests.
+    #[command(flatten)]
+    mix: MixOptions,
     /// One request in this many replays the latest request another instance accepted
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(2..))]
     replay_every: u64,
@@ -186,15 +169,10 @@ fn pace(result: &PhaseResult) -> (f64, u64) {
 /// phase in turn, so that each meets a key change under load): on a shared machine, what else runs
 /// changes from minute to minute, and two measures made seconds apart see the same machine.
 pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::error::Error>> {
-    let grace = key_grace(&options);
+    let grace = options
+        .keys
+        .grace_within(options.overlap_secs, options.withdrawn_secs)?;
     let recovery = Duration::from_secs(options.redis_recovery_secs);
-    if options.overlap_secs <= grace.as_secs() || options.withdrawn_secs <= grace.as_secs() {
-        return Err(format!(
-            "the rotation phases must outlast the grace window ({:.1} s) to judge anything after it",
-            grace.as_secs_f64()
-        )
-        .into());
-    }
     if options.redis_back_secs <= options.redis_recovery_secs {
         return Err(format!(
             "--redis-back-secs must outlast the recovery bound ({} s) to judge anything after it",
@@ -202,9 +180,9 @@ pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::e
         )
         .into());
     }
-    let clients = usize::try_from(options.clients)?;
+    let clients = options.load.clients()?;
     let keys = KeyRing::load()?;
-    let jwks = Jwks::start(options.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
+    let jwks = Jwks::start(options.load.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
     let http = crate::http_client(clients)?;
     let machine_before = crate::cpu::machine_line();
     let mut redis = Redis::start(&options.redis_server).await?;
@@ -301,11 +279,7 @@ pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::e
             // The JWKS fetches counted are every running instance's.
             instances: usize::try_from(options.instances)? * 2,
             grace,
-            fetch_spacing: Duration::from_secs(
-                options
-                    .keys_refresh_interval
-                    .min(options.keys_refetch_interval),
-            ),
+            fetch_spacing: options.keys.fetch_spacing(),
             signed_late: store.dpop.signed_late(),
             late_what: "DPoP-bound requests",
         };
@@ -326,14 +300,6 @@ pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::e
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
     }
     Ok(ok)
-}
-
-/// The window after a key change in which timing-dependent answers are not judged: the servers
-/// pick the change up at their next fetch (see `run`).
-fn key_grace(options: &InstancesOptions) -> Duration {
-    let refresh = Duration::from_secs(options.keys_refresh_interval);
-    let refetch = Duration::from_secs(options.keys_refetch_interval);
-    refresh.max(refetch) + crate::GRACE_SLACK
 }
 
 /// One store's instances and clients, and what its phases measured.
@@ -369,8 +335,8 @@ impl Store {
         memory: ReplayMemory,
         redis_url: Option<String>,
     ) -> Result<Store, Box<dyn std::error::Error>> {
-        let clients = usize::try_from(options.clients)?;
-        let keys_per_client = usize::try_from(options.keys_per_client)?;
+        let clients = options.load.clients()?;
+        let keys_per_client = options.dpop.keys_per_client()?;
         let instances = usize::try_from(options.instances)?;
         let listens = (0..instances)
             .map(|_| server::free_port())
@@ -382,14 +348,13 @@ impl Store {
         if let Some(url) = redis_url {
             more.extend(["--redis-url".to_owned(), url]);
         }
-        let protection = Protection {
-            issuer: &jwks.issuer(),
-            jwks_url: &jwks.url(),
-            scope: &options.scope,
-            refresh_secs: options.keys_refresh_interval,
-            refetch_secs: options.keys_refetch_interval,
-            more,
-        };
+        let protection = Protection::of(
+            jwks,
+            &options.load.scope,
+            options.keys.keys_refresh_interval,
+            options.keys.keys_refetch_interval,
+        )
+        .with(more);
         let short = match memory {
             ReplayMemory::PerInstance => "memory",
             ReplayMemory::Shared => "redis",
@@ -397,28 +362,23 @@ impl Store {
         let mut servers = Vec::new();
         for (index, listen) in listens.iter().enumerate() {
             let log = options
+                .example
                 .server_logs
                 .as_ref()
                 .map(|dir| dir.join(format!("instances-{short}-{index}.log")));
-            let server = Server::start(&ServerSettings {
-                binary: &options.server_bin,
+            let settings = ServerSettings {
+                binary: &options.example.server_bin,
                 listen: *listen,
                 resource: &resource,
                 protection: Some(&protection),
                 log: log.as_deref(),
-            })
-            .await?;
-            crate::wait_until_up(http, &server.url, true).await?;
-            servers.push(server);
+            };
+            servers.push(Server::start(&settings, http).await?);
         }
         let urls: Arc<[String]> = servers.iter().map(|server| server.url.clone()).collect();
-        let mix = Mix {
-            bad_every: Some(options.bad_every),
-            fresh_every: Some(options.fresh_every),
-            replay_every: Some(options.replay_every),
-        };
+        let mix = options.mix.mix(Some(options.replay_every));
         let keys = KeyRing::load()?;
-        let minter = Minter::new(&jwks.issuer(), &resource, &options.scope);
+        let minter = Minter::new(&jwks.issuer(), &resource, &options.load.scope);
         let htu = Url::parse(&resource)?;
         let dpop = Arc::new(tokio::task::block_in_place(|| {
             DpopClients::new(keys, minter, htu, clients, keys_per_client, mix)
@@ -503,7 +463,7 @@ fn compare(
     let _ = writeln!(
         out,
         "== {} instances, one resource, DPoP-bound (--require-dpop), {} clients alternating between them, one request in {} replaying the latest another instance accepted: redis (shared) vs in-memory (each instance its own)",
-        options.instances, options.clients, options.replay_every
+        options.instances, options.load.clients, options.replay_every
     );
     let _ = writeln!(
         out,
@@ -630,7 +590,7 @@ fn compare(
     }
     let summary = json!({
         "instances": options.instances,
-        "clients": options.clients,
+        "clients": options.load.clients,
         "replay_every": options.replay_every,
         "throughput_goal": THROUGHPUT_GOAL,
         "p99_goal_ms": P99_GOAL_MS,
@@ -670,6 +630,42 @@ mod tests {
         assert_eq!(faster.p99_added_ms, -1.0);
         assert!(faster.throughput_met() && faster.p99_met());
         assert_eq!(Versus::of((10.0, 1), (0.0, 1)).throughput, 0.0);
+    }
+
+    #[test]
+    fn instances_takes_what_scripts_load_passes_with_its_defaults() {
+        let cli = <crate::Cli as clap::Parser>::try_parse_from([
+            "workos-connect-load",
+            "instances",
+            "--server-bin",
+            "mcp-server",
+            "--summary",
+            "instances.json",
+            "--server-logs",
+            "logs",
+            "--clients",
+            "4",
+        ])
+        .unwrap();
+        let crate::Command::Instances(options) = cli.command else {
+            panic!("not instances");
+        };
+        assert_eq!(options.example.server_bin, PathBuf::from("mcp-server"));
+        assert_eq!(options.summary, Some(PathBuf::from("instances.json")));
+        assert_eq!(options.example.server_logs, Some(PathBuf::from("logs")));
+        assert_eq!((options.load.clients, options.dpop.keys_per_client), (4, 8));
+        let phases = [
+            options.steady_secs,
+            options.overlap_secs,
+            options.withdrawn_secs,
+            options.outage_secs,
+            options.redis_down_secs,
+            options.redis_back_secs,
+        ];
+        assert_eq!(phases, [5, 5, 5, 5, 4, 8]);
+        assert_eq!(options.keys.grace(), Duration::from_secs(3));
+        assert_eq!((options.mix.bad_every, options.mix.fresh_every), (4, 32));
+        assert_eq!((options.replay_every, options.dpop_rate), (16, 4000));
     }
 
     #[test]

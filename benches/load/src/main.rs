@@ -42,13 +42,13 @@ mod cpu;
 mod dpop;
 mod instances;
 mod jwks;
+mod options;
 mod phase;
 mod redis;
 mod report;
 mod server;
 mod tokens;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -56,10 +56,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::clients::{
-    ClientState, Credentials, Mix, PhaseResult, PhaseRun, Tokens, PROTOCOL_VERSION,
-};
+use crate::clients::{ClientState, Credentials, PhaseResult, PhaseRun, Tokens};
 use crate::jwks::Jwks;
+use crate::options::{KeyIntervalOptions, LoadOptions, MixOptions};
 use crate::phase::{Phase, Setting};
 use crate::redis::Redis;
 use crate::report::RunInfo;
@@ -105,9 +104,6 @@ struct RunOptions {
     /// issuer and JWKS URL (printed at start; give --jwks-listen a fixed port)
     #[arg(long)]
     server_url: Option<String>,
-    /// Where the JWKS is served
-    #[arg(long, default_value = "127.0.0.1:0")]
-    jwks_listen: SocketAddr,
     /// The server's stderr (a log line per refused request); discarded if not given
     #[arg(long)]
     server_log: Option<PathBuf>,
@@ -117,9 +113,9 @@ struct RunOptions {
     /// Where to write the run's summary (JSON), for `compare`
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Concurrent clients
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    clients: u64,
+    /// The JWKS, the clients, the scope.
+    #[command(flatten)]
+    load: LoadOptions,
     /// Seconds of the steady phase (key A)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     steady_secs: u64,
@@ -132,29 +128,16 @@ struct RunOptions {
     /// Seconds of JWKS outage (500 or a dropped connection)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     outage_secs: u64,
-    /// The server's --keys-refresh-interval, seconds; the grace window follows from it
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
-    keys_refresh_interval: u64,
-    /// The server's --keys-refetch-interval, seconds
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    keys_refetch_interval: u64,
-    /// The scope the server requires (tokens carry it, but for the missing-scope ones)
-    #[arg(long, default_value = "mcp:tools")]
-    scope: String,
-    /// One request in this many carries a bad token (the bad kinds in turn)
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..))]
-    bad_every: u64,
-    /// One good request in this many carries a token never sent before
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
-    fresh_every: u64,
+    /// The server's key intervals.
+    #[command(flatten)]
+    keys: KeyIntervalOptions,
+    /// The bad and fresh tokens among the requests.
+    #[command(flatten)]
+    mix: MixOptions,
     /// Fresh tokens signed per key before the run; beyond them, they are signed under way
     #[arg(long, default_value_t = 6000)]
     fresh_pool: usize,
 }
-
-/// The slack added to the server's key intervals for the grace window: a fetch's own time, and the
-/// refresh task's wake-up.
-const GRACE_SLACK: Duration = Duration::from_secs(1);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -197,11 +180,9 @@ fn exit(outcome: Result<bool, Box<dyn std::error::Error>>) -> ExitCode {
 /// Runs the phases; `Ok(false)` if any answer was wrong or the server fetched its keys more often
 /// than its intervals allow.
 async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
-    let refresh = Duration::from_secs(options.keys_refresh_interval);
-    let refetch = Duration::from_secs(options.keys_refetch_interval);
-    // The server picks up a key change at its next fetch: the scheduled one comes within the
-    // refresh interval, and one for an unknown key within the refetch interval, whichever first.
-    let grace = refresh.max(refetch) + GRACE_SLACK;
+    let grace = options
+        .keys
+        .grace_within(options.overlap_secs, options.withdrawn_secs)?;
     let durations = [
         options.steady_secs,
         options.overlap_secs,
@@ -209,58 +190,48 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
         options.outage_secs,
     ]
     .map(Duration::from_secs);
-    if durations[1] <= grace || durations[2] <= grace {
-        return Err(format!(
-            "the rotation phases must outlast the grace window ({:.1} s) to judge anything after it",
-            grace.as_secs_f64()
-        )
-        .into());
-    }
-    let clients = usize::try_from(options.clients)?;
+    let clients = options.load.clients()?;
+    let scope = &options.load.scope;
+    let intervals = &options.keys;
 
     let keys = KeyRing::load()?;
-    let jwks = Jwks::start(options.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
+    let jwks = Jwks::start(options.load.jwks_listen, &keys.a.jwk, &keys.b.jwk).await?;
+    let http = http_client(clients)?;
     let (server, url) = match (&options.server_bin, &options.server_url) {
         (Some(binary), _) => {
             let listen = server::free_port()?;
             let url = format!("http://{listen}/mcp");
-            let protection = Protection {
-                issuer: &jwks.issuer(),
-                jwks_url: &jwks.url(),
-                scope: &options.scope,
-                refresh_secs: options.keys_refresh_interval,
-                refetch_secs: options.keys_refetch_interval,
-                more: Vec::new(),
-            };
-            let server = Server::start(&ServerSettings {
+            let protection = Protection::of(
+                &jwks,
+                scope,
+                intervals.keys_refresh_interval,
+                intervals.keys_refetch_interval,
+            );
+            let settings = ServerSettings {
                 binary,
                 listen,
                 resource: &url,
                 protection: Some(&protection),
                 log: options.server_log.as_deref(),
-            })
-            .await?;
-            (Some(server), url)
+            };
+            (Some(Server::start(&settings, &http).await?), url)
         }
         (None, Some(url)) => {
             eprintln!(
-                "start the server with: --issuer {} --jwks-url {} --resource {url} --scope {} --keys-refresh-interval {} --keys-refetch-interval {}",
+                "start the server with: --issuer {} --jwks-url {} --resource {url} --scope {scope} --keys-refresh-interval {} --keys-refetch-interval {}",
                 jwks.issuer(),
                 jwks.url(),
-                options.scope,
-                options.keys_refresh_interval,
-                options.keys_refetch_interval
+                intervals.keys_refresh_interval,
+                intervals.keys_refetch_interval
             );
+            server::wait_until_up(&http, url, true).await?;
             (None, url.clone())
         }
         (None, None) => unreachable!("clap requires --server-bin or --server-url"),
     };
 
-    let http = http_client(clients)?;
-    wait_until_up(&http, &url, true).await?;
-
     let signing = Instant::now();
-    let minter = Minter::new(&jwks.issuer(), &url, &options.scope);
+    let minter = Minter::new(&jwks.issuer(), &url, scope);
     let tokens = Arc::new(tokio::task::block_in_place(|| {
         Tokens::sign(keys, minter, clients, options.fresh_pool)
     }));
@@ -272,11 +243,7 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
         jwks.url()
     );
 
-    let mix = Mix {
-        bad_every: Some(options.bad_every),
-        fresh_every: Some(options.fresh_every),
-        replay_every: None,
-    };
+    let mix = options.mix.mix(None);
     let urls: Arc<[String]> = Arc::from([url]);
     let credentials = Credentials::Bearer(Arc::clone(&tokens));
     let servers: Vec<Server> = server.into_iter().collect();
@@ -308,7 +275,7 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
         clients,
         instances: 1,
         grace,
-        fetch_spacing: refresh.min(refetch),
+        fetch_spacing: intervals.fetch_spacing(),
         signed_late: tokens.signed_late(),
         late_what: "fresh tokens",
     };
@@ -391,23 +358,54 @@ async fn measured(
     (result, states)
 }
 
-/// Waits (up to a minute) for the server to answer a request without a token: with its 401 if
-/// `protected`, with anything if not.
-async fn wait_until_up(http: &reqwest::Client, url: &str, protected: bool) -> Result<(), String> {
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let answer = http
-            .post(url)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .header("mcp-protocol-version", PROTOCOL_VERSION)
-            .body("{}")
-            .send()
-            .await;
-        match answer {
-            Ok(response) if response.status() == 401 || !protected => return Ok(()),
-            _ if Instant::now() > until => return Err(format!("{url} does not answer")),
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_subcommands_options_are_declared_consistently() {
+        // Panics on a flag declared twice in one subcommand, as flattened options could be.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_what_scripts_load_passes_with_its_defaults() {
+        let cli = Cli::try_parse_from([
+            "workos-connect-load",
+            "run",
+            "--server-bin",
+            "mcp-server",
+            "--label",
+            "baseline",
+            "--summary",
+            "out.json",
+            "--server-log",
+            "server.log",
+            "--clients",
+            "64",
+        ])
+        .unwrap();
+        let Command::Run(options) = cli.command else {
+            panic!("not run");
+        };
+        assert_eq!(options.server_bin, Some(PathBuf::from("mcp-server")));
+        assert_eq!(options.label, "baseline");
+        assert_eq!(options.summary, Some(PathBuf::from("out.json")));
+        assert_eq!(options.server_log, Some(PathBuf::from("server.log")));
+        assert_eq!(options.load.clients, 64);
+        assert_eq!(options.load.scope, "mcp:tools");
+        assert_eq!(options.load.jwks_listen.to_string(), "127.0.0.1:0");
+        let phases = [
+            options.steady_secs,
+            options.overlap_secs,
+            options.withdrawn_secs,
+            options.outage_secs,
+        ];
+        assert_eq!(phases, [10; 4]);
+        assert_eq!(options.keys.grace(), Duration::from_secs(3));
+        assert_eq!((options.mix.bad_every, options.mix.fresh_every), (4, 32));
+        assert!(Cli::try_parse_from(["workos-connect-load", "run"]).is_err());
     }
 }

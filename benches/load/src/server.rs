@@ -4,13 +4,19 @@
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::clients::PROTOCOL_VERSION;
+use crate::jwks::Jwks;
+
 /// How long the server may take to fetch its first key set and bind.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a server, once listening or started by hand, may take to answer its first request.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the server is started with.
 pub struct ServerSettings<'a> {
@@ -29,9 +35,9 @@ pub struct ServerSettings<'a> {
 /// The example's options besides where it serves.
 pub struct Protection<'a> {
     /// `--issuer`.
-    pub issuer: &'a str,
+    pub issuer: String,
     /// `--jwks-url`.
-    pub jwks_url: &'a str,
+    pub jwks_url: String,
     /// `--scope`.
     pub scope: &'a str,
     /// `--keys-refresh-interval`, seconds.
@@ -42,14 +48,33 @@ pub struct Protection<'a> {
     pub more: Vec<String>,
 }
 
-impl Protection<'_> {
+impl<'a> Protection<'a> {
+    /// The example pointed at `jwks` as its issuer's, requiring `scope`, with its key intervals
+    /// (seconds) and no more options.
+    pub fn of(jwks: &Jwks, scope: &'a str, refresh_secs: u64, refetch_secs: u64) -> Protection<'a> {
+        Protection {
+            issuer: jwks.issuer(),
+            jwks_url: jwks.url(),
+            scope,
+            refresh_secs,
+            refetch_secs,
+            more: Vec::new(),
+        }
+    }
+
+    /// The same with `more` options, such as `--require-dpop`.
+    pub fn with(mut self, more: impl IntoIterator<Item = String>) -> Protection<'a> {
+        self.more.extend(more);
+        self
+    }
+
     /// The options, as arguments.
     fn args(&self) -> Vec<String> {
         let mut args: Vec<String> = [
             "--issuer",
-            self.issuer,
+            &self.issuer,
             "--jwks-url",
-            self.jwks_url,
+            &self.jwks_url,
             "--scope",
             self.scope,
             "--keys-refresh-interval",
@@ -85,9 +110,23 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl Server {
+    /// Starts the server and waits until it answers over `http`: its `listening on` line first,
+    /// then a request without a token, which the example must refuse with its 401 (the unprotected
+    /// server may answer anything).
+    pub async fn start(
+        settings: &ServerSettings<'_>,
+        http: &reqwest::Client,
+    ) -> Result<Server, StartError> {
+        let server = Server::spawn(settings).await?;
+        wait_until_up(http, &server.url, settings.protection.is_some())
+            .await
+            .map_err(StartError)?;
+        Ok(server)
+    }
+
     /// Starts the server and waits for its `listening on` line, which the example prints once its
     /// first key set is in.
-    pub async fn start(settings: &ServerSettings<'_>) -> Result<Server, StartError> {
+    async fn spawn(settings: &ServerSettings<'_>) -> Result<Server, StartError> {
         let listen = settings.listen;
         let url = format!("http://{listen}/mcp");
         let stderr = match settings.log {
@@ -161,4 +200,29 @@ impl Server {
 pub fn free_port() -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.local_addr()
+}
+
+/// Waits (up to a minute) for the server at `url` to answer a request without a token: with its
+/// 401 if `protected`, with anything if not.
+pub async fn wait_until_up(
+    http: &reqwest::Client,
+    url: &str,
+    protected: bool,
+) -> Result<(), String> {
+    let until = Instant::now() + ANSWER_TIMEOUT;
+    loop {
+        let answer = http
+            .post(url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", PROTOCOL_VERSION)
+            .body("{}")
+            .send()
+            .await;
+        match answer {
+            Ok(response) if response.status() == 401 || !protected => return Ok(()),
+            _ if Instant::now() > until => return Err(format!("{url} does not answer")),
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }
