@@ -433,6 +433,10 @@ pub struct PhaseRun {
     pub mix: Mix,
     /// What the answers are judged against.
     pub setting: Setting,
+    /// The requests a second all clients send together, each at its set time, or `None` for each
+    /// client's next request as soon as its last is answered. With a rate, a request's latency
+    /// counts from its set time, so a request held up by the one before is not flattered by it.
+    pub rate: Option<u64>,
 }
 
 impl PhaseRun {
@@ -496,8 +500,21 @@ impl PhaseRun {
     ) -> (PhaseResult, ClientState) {
         let mut result = PhaseResult::new(self.phase);
         let deadline = start + self.duration;
+        // Each client's requests `clients / rate` apart, the clients spread over that interval.
+        let interval = self
+            .rate
+            .map(|rate| Duration::from_secs_f64(self.clients as f64 / rate.max(1) as f64));
         let mut n = 0;
         while Instant::now() < deadline {
+            let due = interval.map(|interval| {
+                start + interval.mul_f64(n as f64 + client as f64 / self.clients.max(1) as f64)
+            });
+            if let Some(due) = due {
+                if due >= deadline {
+                    break;
+                }
+                tokio::time::sleep_until(due.into()).await;
+            }
             let target = (n as usize + client) % urls.len().max(1);
             let (kind, authorization, proof) = match credentials {
                 Credentials::Bearer(tokens) => {
@@ -542,7 +559,12 @@ impl PhaseRun {
             let Some(url) = urls.get(target) else { break };
             let sent = Instant::now();
             let answer = send(http, url, authorization.as_deref(), proof.as_deref()).await;
-            let micros = sent.elapsed().as_micros().try_into().unwrap_or(u64::MAX);
+            let micros = due
+                .map_or(sent, |due| due.min(sent))
+                .elapsed()
+                .as_micros()
+                .try_into()
+                .unwrap_or(u64::MAX);
             let offset = sent.duration_since(start);
             let expected = self.phase.expected(kind, self.setting);
             let verdict = judge(&answer, &expected, self.setting.scheme, offset < self.grace);

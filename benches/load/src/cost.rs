@@ -253,6 +253,7 @@ impl Subject {
             clients: self.states.len(),
             mix: Mix::REUSED_ONLY,
             setting: self.setting,
+            rate: None,
         };
         let watched = crate::Watched {
             jwks,

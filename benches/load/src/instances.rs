@@ -90,6 +90,11 @@ pub struct InstancesOptions {
     /// later phase goes by this or the store's fastest phase so far, whichever is faster)
     #[arg(long, default_value_t = 4000)]
     dpop_rate: u64,
+    /// Send this many requests a second in all, each at its set time, latency counted from it (an
+    /// open loop, for p99 below saturation), instead of each client's next request as soon as its
+    /// last is answered
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    rate: Option<u64>,
 }
 
 /// One store's run: its phases.
@@ -241,6 +246,7 @@ pub async fn instances(options: InstancesOptions) -> Result<bool, Box<dyn std::e
                 clients,
                 mix: store.mix,
                 setting: store.setting,
+                rate: options.rate,
             };
             let states = std::mem::take(&mut store.states);
             let watched = crate::Watched {
@@ -462,8 +468,11 @@ fn compare(
     };
     let _ = writeln!(
         out,
-        "== {} instances, one resource, DPoP-bound (--require-dpop), {} clients alternating between them, one request in {} replaying the latest another instance accepted: redis (shared) vs in-memory (each instance its own)",
-        options.instances, options.load.clients, options.replay_every
+        "== {} instances, one resource, DPoP-bound (--require-dpop), {} clients alternating between them{}, one request in {} replaying the latest another instance accepted: redis (shared) vs in-memory (each instance its own)",
+        options.instances,
+        options.load.clients,
+        options.rate.map_or(String::new(), |rate| format!(" at {rate} requests/s in all (open loop, latency from each request's set time)")),
+        options.replay_every
     );
     let _ = writeln!(
         out,
@@ -591,6 +600,7 @@ fn compare(
     let summary = json!({
         "instances": options.instances,
         "clients": options.load.clients,
+        "rate": options.rate,
         "replay_every": options.replay_every,
         "throughput_goal": THROUGHPUT_GOAL,
         "p99_goal_ms": P99_GOAL_MS,

@@ -258,6 +258,7 @@ async fn run(options: RunOptions) -> Result<bool, Box<dyn std::error::Error>> {
             clients,
             mix,
             setting: Setting::BEARER,
+            rate: None,
         };
         let watched = Watched {
             jwks: &jwks,
