@@ -3,13 +3,17 @@
 //
 //   node browser.mjs <scenario> '<JSON arguments>'
 //
+// or, as a command that opens a URL, `node browser.mjs <scenario> <url>` with the arguments in
+// BROWSER_MJS_ARGUMENTS.
+//
 // Scenarios:
 // - web-login: the axum-login example (`app`, http or https) through the provider's own pages:
 //   signed in, the session cookie as the browser holds it, a reload past the renewal margin, two
 //   tabs starting logins at once, logout, and the back button after it.
 // - attacks: pages of another site (`attacker`, 127.0.0.1 where the app is localhost) that make the
 //   browser load a forged callback, post to /logout and /refresh, and visit the app for a renewal.
-// - mcp-login: the mcp-client example's login URL (`url`) completed here, up to its loopback page.
+// - mcp-login: the mcp-client example's login URL (the last argument), which the example opens
+//   with this script as its `--browser`, completed here up to the example's loopback page.
 //
 // Each check throws on failure; then every open page is saved as a screenshot (and its URL and
 // text) in `out`, so that a red run shows what the browser saw. On success the last line printed
@@ -21,8 +25,10 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 
+// Started by an example as its browser command, the arguments come in BROWSER_MJS_ARGUMENTS and
+// the URL to open last.
 const [scenario, json] = process.argv.slice(2);
-const args = JSON.parse(json ?? '{}');
+const args = JSON.parse(process.env.BROWSER_MJS_ARGUMENTS ?? json ?? '{}');
 const USER = 'user_01';
 const EMAIL = 'user_01@example.com';
 
@@ -296,11 +302,14 @@ async function attacks(browser) {
 }
 
 async function mcpLogin(browser) {
+  const url = process.argv.at(-1);
+  const redirectUri = new URL(url).searchParams.get('redirect_uri');
+  assert.match(redirectUri, /^http:\/\/127\.0\.0\.1:[0-9]+\/callback$/);
   const [tab] = await browser.pages();
-  assert.equal(await go(tab, args.url), 200);
+  assert.equal(await go(tab, url), 200);
   assert.equal(await logInAtProvider(tab), 200);
   const back = await here(tab);
-  assert.ok(back.startsWith(args.redirectUri), `back on the loopback: ${back}`);
+  assert.ok(back.startsWith(redirectUri), `back on the loopback: ${back}`);
   const shown = await text(tab);
   assert.match(shown, /Logged in/);
   return { page: shown.trim() };
@@ -332,11 +341,16 @@ if (!run) {
 }
 const browser = await launch();
 let failed = false;
+mkdirSync(args.out, { recursive: true });
 try {
-  console.log(JSON.stringify(await run(browser)));
+  const measured = JSON.stringify(await run(browser));
+  // Also in a file, for a test that did not start this script itself.
+  writeFileSync(join(args.out, 'result.json'), measured);
+  console.log(measured);
 } catch (error) {
   failed = true;
   console.error(error);
+  writeFileSync(join(args.out, 'error.txt'), `${error?.stack ?? error}\n`);
   const saved = await saveScreens(browser).catch(() => 0);
   console.error(`${saved} screenshots of what the browser showed in ${args.out}`);
 } finally {

@@ -319,14 +319,26 @@ pub(super) fn browser_axum_login_over_https_refuses_other_sites() {
     );
 }
 
-/// The mcp-client example's interactive login: the login URL it prints opened in Chromium, the
-/// provider's pages completed there, the browser sent back to the example's loopback port, and the
-/// tool called with the token.
+/// The mcp-client example's interactive login: the example opens its login URL with its
+/// `--browser` command, here browser.mjs, which completes the provider's pages in Chromium and is
+/// sent back to the example's loopback port; the example then calls the tool with the token.
 pub(super) fn browser_mcp_client_logs_in_in_chromium() {
     let provider = provider();
     let server = ResourceServer::start_with(provider, Served::McpServer, &[]);
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("browser")
+        .join("browser_mcp_client_logs_in_in_chromium");
+    let _ = std::fs::remove_dir_all(&out);
+    let arguments = serde_json::json!({
+        "issuer": provider.issuer,
+        "chromium": chromium_path(),
+        "out": out.display().to_string(),
+    });
+    let script = provider_dir().join("browser.mjs");
     let mut child = Command::new(built("mcp-client"))
-        .args([&server.url, "--tool", "whoami"])
+        .args([&server.url, "--tool", "whoami", "--browser"])
+        .arg(format!("node {} mcp-login", script.display()))
+        .env("BROWSER_MJS_ARGUMENTS", arguments.to_string())
         .env_remove("MCP_CLIENT_ID")
         .env_remove("MCP_CLIENT_ISSUER")
         .env_remove("MCP_CLIENT_SECRET")
@@ -335,50 +347,55 @@ pub(super) fn browser_mcp_client_logs_in_in_chromium() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("mcp-client starts");
-    let stderr = child.stderr.take().expect("its stderr");
-    let mut stdout = child.stdout.take().expect("its stdout");
     stop_after(child.id(), "mcp-client");
-    let mut client = ProcessGuard(child);
-    // The login URL is on stderr, after a line saying to open it.
-    let mut stderr = std::io::BufReader::new(stderr);
-    let mut printed = String::new();
-    let url = loop {
-        let mut line = String::new();
-        let read = std::io::BufRead::read_line(&mut stderr, &mut line).expect("its output");
-        assert!(read > 0, "mcp-client ended before a login URL: {printed}");
-        printed.push_str(&line);
-        if line.starts_with(&provider.issuer) {
-            break line.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let redirect_uri = url::Url::parse(&url)
-        .unwrap()
-        .query_pairs()
-        .find(|(name, _)| name == "redirect_uri")
-        .map(|(_, value)| value.into_owned())
-        .expect("a redirect_uri in the login URL");
-    assert!(
-        redirect_uri.starts_with("http://127.0.0.1:"),
-        "{redirect_uri}"
-    );
-    let arguments = serde_json::json!({
-        "url": url,
-        "issuer": provider.issuer,
-        "redirectUri": redirect_uri,
+    let mut stderr = child.stderr.take().expect("its stderr");
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
     });
-    let measured = drive(
-        "browser_mcp_client_logs_in_in_chromium",
-        "mcp-login",
-        arguments,
+    let mut printed = String::new();
+    let mut client = ProcessGuard(child);
+    client
+        .0
+        .stdout
+        .take()
+        .expect("its stdout")
+        .read_to_string(&mut printed)
+        .expect("its output");
+    let status = client.0.wait().expect("mcp-client ends");
+    let errors = errors.join().expect("its stderr's reader");
+    // The script writes its outcome before closing the browser, after the example is served.
+    let outcome = (0..100).find_map(|_| {
+        let read = |name: &str| std::fs::read_to_string(out.join(name)).ok();
+        let found = read("result.json")
+            .map(Ok)
+            .or_else(|| read("error.txt").map(Err));
+        if found.is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        found
+    });
+    let measured = match outcome {
+        Some(Ok(result)) => serde_json::from_str::<serde_json::Value>(&result).unwrap(),
+        Some(Err(error)) => panic!(
+            "the browser's part failed; what it saw is in {}:\n{error}\nmcp-client: {errors}",
+            out.display()
+        ),
+        None => panic!(
+            "the browser command left no outcome in {}: {errors}",
+            out.display()
+        ),
+    };
+    assert!(
+        errors.contains("Open this URL to log in:"),
+        "the URL is printed too: {errors}"
     );
     assert_eq!(
         measured["page"], "Logged in; you can close this tab.",
         "{measured}"
     );
-    std::io::Read::read_to_string(&mut stdout, &mut printed).expect("its output");
-    let status = client.0.wait().expect("mcp-client ends");
-    assert!(status.success(), "{printed}");
+    assert!(status.success(), "{errors}{printed}");
     assert!(
         printed.contains("whoami: ") && printed.contains("sub user_01 (organization none)"),
         "{printed}"

@@ -32,9 +32,13 @@
 //! The `django_*` scenarios run against a second authorization server, django-oauth-toolkit
 //! (`django.rs`): the axum-login example, introspection, client credentials and the device grant.
 //!
-//! Needs Node.js and `npm ci` in tests/interop, and `redis-server` for the Redis scenario. Without
-//! them the scenarios needing them are reported as ignored, with a line saying what to install,
-//! except under `CI=true`, where they fail.
+//! The `browser_*` scenarios (`browser.rs`) play the user's part in headless Chromium instead, the
+//! axum-login example over http and https and the mcp-client example's login; a failure leaves a
+//! screenshot of each page the browser had open.
+//!
+//! Needs Node.js and `npm ci` in tests/interop, `redis-server` for the Redis scenarios, `chromium`
+//! and `openssl` for the browser scenarios. Without them the scenarios needing them are reported as
+//! ignored, with a line saying what to install, except under `CI=true`, where they fail.
 
 mod browser;
 mod django;

@@ -56,13 +56,11 @@ impl TlsListener {
                     }
                 };
                 let (acceptor, sender) = (acceptor.clone(), sender.clone());
+                // A client that gives up or distrusts the certificate is its own business.
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = sender.send((tls, peer)).await;
-                        }
-                        // A client that gave up or distrusts the certificate: its own business.
-                        Ok(Err(_)) | Err(_) => {}
+                    let handshake = acceptor.accept(stream);
+                    if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                        let _ = sender.send((tls, peer)).await;
                     }
                 });
             }
