@@ -1,5 +1,5 @@
-// The user's part of a login played by a real browser: headless Chromium (the system's, at
-// CHROMIUM), driven with puppeteer-core. Run by tests/interop/browser.rs:
+// The user's part of a login played by a real browser: headless Chromium (the system's, whose
+// path is the `chromium` argument), driven with puppeteer-core. Run by tests/interop/browser.rs:
 //
 //   node browser.mjs <scenario> '<JSON arguments>'
 //
@@ -10,14 +10,15 @@
 // - web-login: the axum-login example (`app`, http or https) through the provider's own pages:
 //   signed in, the session cookie as the browser holds it, a reload past the renewal margin, two
 //   tabs starting logins at once, logout, and the back button after it.
-// - attacks: pages of another site (`attacker`, 127.0.0.1 where the app is localhost) that make the
-//   browser load a forged callback, post to /logout and /refresh, and visit the app for a renewal.
+// - attacks: pages of another site (served here on 127.0.0.1, the app being localhost) that make
+//   the browser load a forged callback, post to /logout and /refresh, embed the app, and link to it.
 // - mcp-login: the mcp-client example's login URL (the last argument), which the example opens
 //   with this script as its `--browser`, completed here up to the example's loopback page.
 //
 // Each check throws on failure; then every open page is saved as a screenshot (and its URL and
 // text) in `out`, so that a red run shows what the browser saw. On success the last line printed
-// is a JSON object of what was measured.
+// (and `out`/result.json) is a JSON object of what was measured. BROWSER_DEBUG=1 prints every
+// response and navigation of every tab.
 import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,8 +67,8 @@ async function launch() {
 }
 
 /**
- * Where the page's document is. Not `page.url()`: after a navigation that changed the renderer
- * process (a redirect to another site), it can still name the page before.
+ * Where the page's document is, asked of the document itself: `page.url()` can lag behind a
+ * navigation that moved the tab to another renderer process (a redirect to another site).
  */
 const here = (page) => page.evaluate(() => location.href);
 
