@@ -32,10 +32,15 @@
 //! The `django_*` scenarios run against a second authorization server, django-oauth-toolkit
 //! (`django.rs`): the axum-login example, introspection, client credentials and the device grant.
 //!
-//! Needs Node.js and `npm ci` in tests/interop, and `redis-server` for the Redis scenario. Without
-//! them the scenarios needing them are reported as ignored, with a line saying what to install,
-//! except under `CI=true`, where they fail.
+//! The `browser_*` scenarios (`browser.rs`) play the user's part in headless Chromium instead, the
+//! axum-login example over http and https and the mcp-client example's login; a failure leaves a
+//! screenshot of each page the browser had open.
+//!
+//! Needs Node.js and `npm ci` in tests/interop, `redis-server` for the Redis scenarios, `chromium`
+//! and `openssl` for the browser scenarios. Without them the scenarios needing them are reported as
+//! ignored, with a line saying what to install, except under `CI=true`, where they fail.
 
+mod browser;
 mod django;
 mod python;
 mod rmcp_client;
@@ -160,13 +165,19 @@ fn log_file(name: &str) -> std::fs::File {
 }
 
 /// The provider's own messages go to a file, to read when a scenario fails.
-fn provider_log() -> Result<std::fs::File, String> {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("interop-provider.log");
+fn provider_log(name: &str) -> Result<std::fs::File, String> {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::File::create(&path)
         .map_err(|error| format!("cannot create {}: {error}", path.display()))
 }
 
 fn start_provider() -> Result<Provider, String> {
+    start_provider_with("interop-provider.log", &[])
+}
+
+/// A provider of its own, logging to `log` (in the test's temporary directory), with the extra
+/// environment variables given (see provider.mjs).
+fn start_provider_with(log: &str, env: &[(&str, String)]) -> Result<Provider, String> {
     let dir = provider_dir();
     let port = free_port();
     let app_port = free_port();
@@ -177,9 +188,10 @@ fn start_provider() -> Result<Provider, String> {
         .env("PORT", port.to_string())
         .env("REDIRECT_URI", REDIRECT_URI)
         .env("APP_REDIRECT_URI", app_callback(app_port))
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(provider_log()?)
+        .stderr(provider_log(log)?)
         .spawn()
         .map_err(|error| format!("cannot start node: {error}"))?;
     let stdout = child.stdout.take().ok_or("no stdout from node")?;
@@ -2755,11 +2767,37 @@ const PYTHON_SCENARIOS: &[(&str, fn())] = &[
     ),
 ];
 
+/// Scenarios that also need Chromium (and `openssl`, for the https app's certificate): the
+/// browser's part played by a real browser (`browser.rs`).
+const BROWSER_SCENARIOS: &[(&str, fn())] = &[
+    (
+        "browser_axum_login_over_http_signs_in_renews_and_signs_out",
+        browser::browser_axum_login_over_http_signs_in_renews_and_signs_out,
+    ),
+    (
+        "browser_axum_login_over_https_signs_in_renews_and_signs_out",
+        browser::browser_axum_login_over_https_signs_in_renews_and_signs_out,
+    ),
+    (
+        "browser_axum_login_over_http_refuses_other_sites",
+        browser::browser_axum_login_over_http_refuses_other_sites,
+    ),
+    (
+        "browser_axum_login_over_https_refuses_other_sites",
+        browser::browser_axum_login_over_https_refuses_other_sites,
+    ),
+    (
+        "browser_mcp_client_logs_in_in_chromium",
+        browser::browser_mcp_client_logs_in_in_chromium,
+    ),
+];
+
 fn main() {
     let args = Arguments::from_args();
     let missing = missing_provider();
     let missing_redis = missing.clone().or_else(missing_redis);
     let missing_python = missing.clone().or_else(python::missing_python);
+    let missing_browser = missing.clone().or_else(browser::missing_browser);
     let required = std::env::var("CI").as_deref() == Ok("true");
     if let Some(reason) = &missing {
         if required {
@@ -2786,6 +2824,13 @@ fn main() {
             );
         }
     }
+    if let (None, Some(reason)) = (&missing, &missing_browser) {
+        if required {
+            eprintln!("Chromium is required under CI=true: {reason}");
+        } else {
+            eprintln!("browser scenarios ignored: {reason}");
+        }
+    }
     type Scenario = Box<dyn FnOnce() + Send>;
     let plain = |(name, scenario): (&str, fn())| (name.to_owned(), Box::new(scenario) as Scenario);
     let served = RESOURCE_SCENARIOS.into_iter().flat_map(|(name, scenario)| {
@@ -2801,6 +2846,9 @@ fn main() {
     let with_python = PYTHON_SCENARIOS
         .iter()
         .map(|&scenario| (plain(scenario), missing_python.clone()));
+    let with_browser = BROWSER_SCENARIOS
+        .iter()
+        .map(|&scenario| (plain(scenario), missing_browser.clone()));
     let trials = SCENARIOS
         .iter()
         .copied()
@@ -2809,6 +2857,7 @@ fn main() {
         .map(|scenario| (scenario, missing.clone()))
         .chain(with_redis)
         .chain(with_python)
+        .chain(with_browser)
         .map(|((name, scenario), missing)| {
             let ignored = missing.is_some() && !required;
             Trial::test(name, move || match missing {

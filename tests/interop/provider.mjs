@@ -24,6 +24,11 @@
 // - strict-app, a public client for which the provider is oidc-provider as it stands: no
 //   refresh token for offline_access without `prompt=consent` (OpenID Connect Core section 11).
 //
+// - browser-<port>, a web client for each axum-login example a real browser drives, one for each
+//   redirect URI in BROWSER_REDIRECT_URIS (space-separated), on another site than the provider's
+//   (`localhost`, where the provider is `127.0.0.1`); their login access tokens last as long as
+//   renewing-app's.
+//
 // PORT selects the port, REDIRECT_URI the static clients' redirect URI. Prints
 // `listening <issuer>` once ready.
 import Provider, { errors } from 'oidc-provider';
@@ -33,6 +38,9 @@ const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = process.env.REDIRECT_URI;
 // The axum-login example's callback, for the scenario that runs it.
 const appRedirectUri = process.env.APP_REDIRECT_URI;
+const browserRedirectUris = (process.env.BROWSER_REDIRECT_URIS ?? '').split(' ').filter(Boolean);
+// One client per browser scenario, so that each counts its own refreshes: browser-<port>.
+const browserClientId = (uri) => `browser-${new URL(uri).port}`;
 // A resource server's identifier: each scenario that runs one picks a free port.
 const isMcpResource = (indicator) => /^http:\/\/127\.0\.0\.1:[0-9]+\/(mcp|api)$/.test(indicator);
 
@@ -71,6 +79,14 @@ const provider = new Provider(issuer, {
       response_types: ['code'],
       application_type: 'native',
     },
+    ...browserRedirectUris.map((uri) => ({
+      client_id: browserClientId(uri),
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [uri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      application_type: 'web',
+    })),
     ...['cli-app', 'cli-expiring'].map((clientId) => ({
       client_id: clientId,
       token_endpoint_auth_method: 'none',
@@ -113,7 +129,9 @@ const provider = new Provider(issuer, {
         return token.resourceServer.accessTokenTTL ?? 3600;
       }
       const refreshed = ctx?.oidc?.params?.grant_type === 'refresh_token';
-      return client?.clientId === 'renewing-app' && !refreshed ? RENEWING_LOGIN_TTL : 3600;
+      const renewing =
+        client?.clientId === 'renewing-app' || client?.clientId?.startsWith('browser-');
+      return renewing && !refreshed ? RENEWING_LOGIN_TTL : 3600;
     },
     DeviceCode: (ctx, token, client) => (client.clientId === 'cli-expiring' ? 2 : 300),
   },

@@ -37,6 +37,15 @@ pub const LOGIN_PATH: &str = "/login";
 /// otherwise.
 pub const LOGOUT_PATH: &str = "/logout";
 
+/// The session cookie's name on https: the `__Host-` prefix keeps sibling subdomains from setting it.
+const SECURE_COOKIE: &str = "__Host-session";
+
+/// What deletes [`SECURE_COOKIE`] in the browser. The session layer's own removal (tower-sessions
+/// 0.15.0) lacks `Secure`, and browsers ignore a `__Host-` cookie without it: after logout the
+/// browser would keep sending the ended session's ID.
+const SECURE_COOKIE_REMOVAL: &str = "__Host-session=; Path=/; Max-Age=0; \
+     Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Lax";
+
 /// The most of a token endpoint's answer read: three tokens and a few fields.
 const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
@@ -212,8 +221,8 @@ impl WebLogin {
     ///   it finds none: 400, and a signed-in session stays signed in), redeems the code, validates
     ///   the ID token, gives the session a new ID (against session fixation) and keeps the user in
     ///   it, then redirects to the login's `return_to` or the page after login.
-    /// - `/logout` refuses a post from another site's page (403), deletes the session and redirects
-    ///   to the page after logout.
+    /// - `/logout` refuses a post from another site's page (403), deletes the session and its cookie
+    ///   and redirects to the page after logout.
     ///
     /// Each refusal is answered with its status and a JSON body saying why (see [`LoginError`]).
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
@@ -248,7 +257,7 @@ impl WebLogin {
         }
         let secure = self.shared.secure;
         let sessions = SessionManagerLayer::new(store)
-            .with_name(if secure { "__Host-session" } else { "session" })
+            .with_name(if secure { SECURE_COOKIE } else { "session" })
             .with_secure(secure)
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
@@ -571,7 +580,7 @@ async fn logout(
     State(login): State<WebLogin>,
     session: Session,
     headers: HeaderMap,
-) -> Result<Redirect, LoginError> {
+) -> Result<(HeaderMap, Redirect), LoginError> {
     if !is_same_origin(&headers, login.origin()) {
         return Err(LoginError::CrossSite);
     }
@@ -581,7 +590,14 @@ async fn logout(
         None => None,
     };
     session.flush().await?;
-    Ok(Redirect::to(&login.shared.after_logout))
+    let mut headers = HeaderMap::new();
+    if login.shared.secure {
+        headers.append(
+            http::header::SET_COOKIE,
+            http::HeaderValue::from_static(SECURE_COOKIE_REMOVAL),
+        );
+    }
+    Ok((headers, Redirect::to(&login.shared.after_logout)))
 }
 
 impl WebLoginBuilder {

@@ -45,6 +45,10 @@ use crate::session_data::{remove_user, SessionData};
 /// For a page that serves signed-out visitors too, take `Option<SignedIn>`: `None` when nobody is
 /// signed in or the session expired.
 ///
+/// Send the pages that show the user with `Cache-Control: no-store` (the axum-login example sets
+/// it on every answer): a browser keeps an answer without it for history navigation, and its Back
+/// button after logout shows the user's page again from its cache.
+///
 /// Needs the session layer and the [`WebLogin`] in the request's extensions
 /// ([`WebLogin::session_layer`]); without them the request gets 500 and an error in the log.
 pub struct SignedIn {

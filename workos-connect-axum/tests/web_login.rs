@@ -941,6 +941,52 @@ async fn a_callback_leaves_a_signed_in_session_as_it_was_unless_it_answers_its_l
     assert!(record.data.contains_key("workos_connect.pending"));
 }
 
+/// Browsers ignore a `__Host-` cookie set without `Secure`, a removal included: the logout's own
+/// removal carries it, so that the browser forgets the ended session's ID.
+#[tokio::test]
+async fn a_logout_over_https_removes_the_host_cookie_in_a_way_browsers_take() {
+    let store = MemoryStore::default();
+    for (redirect_uri, removal) in [
+        (
+            "https://app.example.com/callback",
+            Some("__Host-session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure; HttpOnly; SameSite=Lax"),
+        ),
+        ("http://127.0.0.1:3000/callback", None),
+    ] {
+        let app = app(&web_login("https://example.authkit.app", redirect_uri), store.clone());
+        let cookie = signed_in_session(&store, now() + 3600, None).await;
+        let cookie = if removal.is_some() {
+            cookie.replacen("session=", "__Host-session=", 1)
+        } else {
+            cookie
+        };
+        let logout = send(&app, post_from("/logout", Some(&cookie), "same-origin")).await;
+        assert_eq!(logout.status(), StatusCode::SEE_OTHER, "{redirect_uri}");
+        let set: Vec<&str> = logout
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .collect();
+        let name = if removal.is_some() { "__Host-session=" } else { "session=" };
+        assert!(
+            !set.is_empty() && set.iter().all(|value| value.starts_with(name)),
+            "{redirect_uri}: {set:?}"
+        );
+        match removal {
+            Some(removal) => assert!(set.contains(&removal), "{set:?}"),
+            // On http the session layer's removal is enough, and the only one.
+            None => assert_eq!(set.len(), 1, "{set:?}"),
+        }
+        let id = cookie.split_once('=').unwrap().1;
+        assert_eq!(
+            stored_user(&store, &format!("session={id}")).await,
+            None,
+            "the record is gone"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_logout_during_a_renewal_leaves_the_session_ended() {
     // Logging out on the instance renewing the session, and on another one sharing the store.

@@ -19,12 +19,17 @@
 //!
 //! `--prompt consent` and `--max-age <seconds>` go with every login; `/login?login_hint=<email>`
 //! passes one user's address on to the login page.
+//!
+//! `--tls-cert cert.pem --tls-key key.pem` serves https instead of http (give an https redirect
+//! URI: the session cookie is then `Secure` and named `__Host-session`).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use axum::response::{Html, Json, Redirect};
+use axum::http::{header, HeaderValue};
+use axum::response::{Html, Json, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use clap::Parser;
@@ -35,6 +40,8 @@ use workos_connect::{
 };
 use workos_connect_axum::tower_sessions::MemoryStore;
 use workos_connect_axum::{LoginError, RedisStore, SignedIn, WebLogin};
+
+mod tls;
 
 /// A web backend that logs users in with WorkOS Connect.
 #[derive(Parser)]
@@ -77,6 +84,12 @@ struct Options {
     /// (`max_age`); the ID token must then carry `auth_time`
     #[arg(long)]
     max_age: Option<u64>,
+    /// Certificate chain (PEM) to serve https with, beside `--tls-key`
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of `--tls-cert`
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 async fn home(user: Option<SignedIn>) -> Html<String> {
@@ -113,6 +126,17 @@ async fn refresh(mut user: SignedIn) -> Result<Redirect, LoginError> {
     Ok(Redirect::to("/"))
 }
 
+/// Every page here shows the signed-in user or depends on the session: kept out of the browser's
+/// cache, or the back button after logout shows them again from it (a browser keeps an answer
+/// without `Cache-Control` for history navigation).
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -142,14 +166,24 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(home))
         .route("/me", get(me))
         .route("/refresh", post(refresh))
-        .merge(login.router());
+        .merge(login.router())
+        .layer(axum::middleware::map_response(no_store));
     let app = match &options.redis_url {
         None => app.layer(login.session_layer(MemoryStore::default())),
         Some(url) => app.layer(login.session_layer(RedisStore::connect(url).await?)),
     };
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
-    eprintln!("serving http://{}/", options.listen);
-    axum::serve(listener, app).await?;
+    match (&options.tls_cert, &options.tls_key) {
+        (Some(cert), Some(key)) => {
+            let listener = tls::TlsListener::new(listener, tls::server_config(cert, key)?)?;
+            eprintln!("serving https://{}/", options.listen);
+            axum::serve(listener, app).await?;
+        }
+        _ => {
+            eprintln!("serving http://{}/", options.listen);
+            axum::serve(listener, app).await?;
+        }
+    }
     Ok(())
 }
 

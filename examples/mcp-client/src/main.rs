@@ -7,7 +7,8 @@
 //! cargo run -p mcp-client -- https://mcp.example.com/mcp
 //! ```
 //!
-//! It prints the login URL and waits for the browser to come back on a loopback port (RFC 8252).
+//! It prints the login URL and waits for the browser to come back on a loopback port (RFC 8252);
+//! `--browser xdg-open` (or `open`, or any command taking the URL last) opens the URL too.
 //! With `--headless` it follows the authorization URL itself without a browser, for servers that
 //! answer with a redirect at once (test servers); with `--client-credentials` it logs in as the
 //! client itself (machine to machine), with the `--client-id` and `--client-secret` (or
@@ -52,7 +53,8 @@ use workos_connect_reqwest::rmcp::transport::streamable_http_client::StreamableH
 use workos_connect_reqwest::rmcp::transport::StreamableHttpClientTransport;
 use workos_connect_reqwest::rmcp::ClientHandler;
 use workos_connect_reqwest::{
-    AuthorizedClient, Browser, FollowRedirect, LoginError, LoopbackRedirect, McpAuth, UserBrowser,
+    AuthorizedClient, Browser, BrowserError, FollowRedirect, LoginError, LoopbackRedirect, McpAuth,
+    UserBrowser,
 };
 
 mod schema_echo;
@@ -68,6 +70,10 @@ struct Options {
     /// Follow the authorization URL without a browser and take the code from its redirect
     #[arg(long)]
     headless: bool,
+    /// Command that opens the login URL in a browser, e.g. `xdg-open` or `open`: words separated by
+    /// spaces, the URL added as the last argument. The URL is printed either way
+    #[arg(long, conflicts_with = "headless")]
+    browser: Option<String>,
     /// Loopback port for the redirect (0: any free port; register a fixed one for a pre-registered client)
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -240,7 +246,40 @@ async fn run(options: &Options) -> Result<(), Failure> {
     } else {
         let loopback = LoopbackRedirect::bind(options.port).await?;
         let settings = settings(options, loopback.redirect_uri().clone())?;
-        session(options, settings, http, UserBrowser::new(loopback)).await
+        let browser = OpeningBrowser {
+            command: options.browser.clone(),
+            user: UserBrowser::new(loopback),
+        };
+        session(options, settings, http, browser).await
+    }
+}
+
+/// The user's browser, opened by `--browser`'s command where one is given.
+struct OpeningBrowser {
+    command: Option<String>,
+    user: UserBrowser,
+}
+
+impl Browser for OpeningBrowser {
+    async fn authorize(&mut self, authorization_url: &Url) -> Result<Url, BrowserError> {
+        let mut words = self
+            .command
+            .iter()
+            .flat_map(|command| command.split_whitespace());
+        if let Some(program) = words.next() {
+            let started = std::process::Command::new(program)
+                .args(words)
+                .arg(authorization_url.as_str())
+                .stdin(std::process::Stdio::null())
+                .spawn();
+            match started {
+                // Reaped when it ends: a browser may outlive the login, or end at once (xdg-open).
+                Ok(mut child) => drop(std::thread::spawn(move || child.wait())),
+                // The printed URL is still there to open by hand.
+                Err(error) => eprintln!("the browser command `{program}` did not start: {error}"),
+            }
+        }
+        self.user.authorize(authorization_url).await
     }
 }
 
