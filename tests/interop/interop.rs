@@ -33,6 +33,7 @@
 //! except under `CI=true`, where they fail.
 
 mod python;
+mod python_mcp;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -2737,7 +2738,40 @@ const REDIS_SCENARIOS: [(&str, fn()); 4] = [
 ];
 
 /// Scenarios that also need Python (`python3` with `venv`), for Python counterparts.
-const PYTHON_SCENARIOS: &[(&str, fn())] = &[];
+const PYTHON_SCENARIOS: &[(&str, fn())] = &[
+    (
+        "mcp_server_serves_the_python_sdk_client",
+        python_mcp::mcp_server_serves_the_python_sdk_client,
+    ),
+    (
+        "mcp_server_serves_the_fastmcp_client",
+        python_mcp::mcp_server_serves_the_fastmcp_client,
+    ),
+    (
+        "mcp_server_refuses_the_python_sdk_client_a_token_for_another_resource",
+        python_mcp::mcp_server_refuses_the_python_sdk_client_a_token_for_another_resource,
+    ),
+    (
+        "mcp_server_refuses_the_fastmcp_client_a_token_for_another_resource",
+        python_mcp::mcp_server_refuses_the_fastmcp_client_a_token_for_another_resource,
+    ),
+    (
+        "mcp_server_refuses_the_python_sdk_client_a_forged_token",
+        python_mcp::mcp_server_refuses_the_python_sdk_client_a_forged_token,
+    ),
+    (
+        "mcp_server_refuses_the_fastmcp_client_a_forged_token",
+        python_mcp::mcp_server_refuses_the_fastmcp_client_a_forged_token,
+    ),
+    (
+        "mcp_server_steps_up_the_python_sdk_client_lacking_the_scope",
+        python_mcp::mcp_server_steps_up_the_python_sdk_client_lacking_the_scope,
+    ),
+    (
+        "mcp_server_steps_up_the_fastmcp_client_lacking_the_scope",
+        python_mcp::mcp_server_steps_up_the_fastmcp_client_lacking_the_scope,
+    ),
+];
 
 fn main() {
     let args = Arguments::from_args();
