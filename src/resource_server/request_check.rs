@@ -11,7 +11,9 @@ use crate::discovery::resource_metadata::ProtectedResourceMetadata;
 use crate::dpop::{DpopProofError, DPOP_ALGORITHM};
 use crate::jose::key_set::KeySet;
 use crate::oauth::identifier::Resource;
+use crate::oauth::scope_list::ScopeList;
 use crate::resource_server::access_token::AccessTokenCheck;
+use crate::resource_server::access_token_claims::AccessTokenClaims;
 use crate::resource_server::access_token_error::AccessTokenError;
 use crate::resource_server::allowed_origins::AllowedOrigins;
 use crate::resource_server::bearer::{
@@ -297,6 +299,52 @@ impl RequestCheck {
         self.allowed_origins.as_slice()
     }
 
+    /// Whether the token of a request this check accepted also grants `scopes`, which one
+    /// operation needs beyond what every request does (an MCP tool, say): `Ok` if it grants them
+    /// all, otherwise the refusal to answer with, 403 `insufficient_scope`, whose challenge names
+    /// every scope the operation needs (the ones required of every request, then `scopes`), so
+    /// that the client asks for them all when it authorizes again (RFC 6750 section 3.1, the MCP
+    /// authorization spec's step-up). The challenge is in the scheme the token came in.
+    ///
+    /// ```
+    /// use workos_connect::oauth::ScopeList;
+    /// use workos_connect::resource_server::{AccessTokenClaims, Refusal, RequestCheck};
+    ///
+    /// /// Before running the tool `delete`, with the claims of the request the check accepted.
+    /// fn may_delete(check: &RequestCheck, claims: &AccessTokenClaims) -> Result<(), Refusal> {
+    ///     // A token for `mcp:tools` alone is answered 403 with `scope="mcp:tools mcp:admin"`.
+    ///     let admin: ScopeList = "mcp:admin".parse().expect("a scope");
+    ///     check.check_scopes(claims, &admin)
+    /// }
+    /// ```
+    pub fn check_scopes(
+        &self,
+        claims: &AccessTokenClaims,
+        scopes: &ScopeList,
+    ) -> Result<(), Refusal> {
+        let mut needed = self.tokens.required_scopes().clone();
+        needed.extend(scopes.iter().cloned());
+        let missing: ScopeList = needed
+            .iter()
+            .filter(|scope| !claims.scope().contains(scope.as_str()))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        // A token bound to a key is taken only with its proof, so it came as `DPoP`.
+        let scheme = if claims.cnf().is_some() {
+            TokenScheme::Dpop
+        } else {
+            TokenScheme::Bearer
+        };
+        let wider = RequestCheck {
+            tokens: self.tokens.clone().require_scopes(needed),
+            ..self.clone()
+        };
+        Err(wider.refuse_token(AccessTokenError::InsufficientScope { missing }, scheme))
+    }
+
     /// Decides on `request` with `keys`, the set held (`None` before the first fetch), at `now`
     /// (a driver passes [`now`](Self::now)): the token and its proof are judged at that moment,
     /// whatever the clocks of the checks.
@@ -574,12 +622,82 @@ fn unix_seconds(now: SystemTime) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource_server::access_token_claims::{Claims, Confirmation};
 
     fn tokens() -> AccessTokenCheck {
         AccessTokenCheck::new(
             "https://example.authkit.app".parse().unwrap(),
             "https://api.example.com/".parse().unwrap(),
         )
+    }
+
+    fn claims(scope: &str, cnf: Option<Confirmation>) -> AccessTokenClaims {
+        AccessTokenClaims::new(Claims {
+            iss: "https://example.authkit.app".to_owned(),
+            sub: "user_01".to_owned(),
+            aud: vec!["https://api.example.com/".to_owned()],
+            client_id: None,
+            org_id: None,
+            sid: None,
+            scope: scope.parse().unwrap(),
+            jti: None,
+            exp: 1,
+            iat: None,
+            role: None,
+            roles: Vec::new(),
+            permissions: Vec::new(),
+            entitlements: Vec::new(),
+            feature_flags: Vec::new(),
+            act: None,
+            cnf,
+            other: Default::default(),
+        })
+    }
+
+    #[test]
+    fn an_operation_needing_more_scopes_names_them_all_in_its_challenge() {
+        let check = RequestCheck::mcp_server(tokens().require_scopes("mcp:tools".parse().unwrap()))
+            .unwrap();
+        let admin: ScopeList = "mcp:admin".parse().unwrap();
+        let refusal = check
+            .check_scopes(&claims("mcp:tools", None), &admin)
+            .unwrap_err();
+        assert_eq!(refusal.status(), 403);
+        assert_eq!(refusal.error(), "insufficient_scope");
+        assert_eq!(
+            refusal.www_authenticate(),
+            Some(
+                r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource", scope="mcp:tools mcp:admin", error="insufficient_scope", error_description="the access token lacks a required scope""#
+            )
+        );
+        assert!(matches!(
+            refusal.reason(),
+            RefusalReason::Token(AccessTokenError::InsufficientScope { missing })
+                if missing.to_string() == "mcp:admin"
+        ));
+        assert!(check
+            .check_scopes(&claims("mcp:admin mcp:tools", None), &admin)
+            .is_ok());
+        // The check itself still asks only for what every request needs.
+        assert_eq!(check.tokens().required_scopes().to_string(), "mcp:tools");
+    }
+
+    #[cfg(feature = "dpop")]
+    #[test]
+    fn a_dpop_bound_token_lacking_scopes_is_challenged_in_dpop() {
+        let check =
+            RequestCheck::mcp_server(tokens().dpop(crate::dpop::DpopProofCheck::new())).unwrap();
+        let cnf: Confirmation = serde_json::from_str(r#"{"jkt":"abc"}"#).unwrap();
+        let refusal = check
+            .check_scopes(&claims("", Some(cnf)), &"mcp:admin".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(refusal.status(), 403);
+        let header = refusal.www_authenticate().unwrap();
+        assert!(
+            header.contains(r#"DPoP resource_metadata="#)
+                && header.contains(r#"error="insufficient_scope""#),
+            "{header}"
+        );
     }
 
     #[test]

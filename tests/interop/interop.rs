@@ -34,6 +34,7 @@
 
 mod python;
 mod python_mcp;
+mod ts_sdk;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -2076,7 +2077,7 @@ fn mcp_server_serves_the_official_typescript_sdk_client() {
         String::from_utf8_lossy(&output.stderr)
     );
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(report["tools"], serde_json::json!(["whoami"]));
+    assert_eq!(report["tools"], serde_json::json!(["scopes", "whoami"]));
     assert_eq!(report["text"], "sub user_01 (organization none)");
     assert_eq!(report["scope"], "mcp:tools");
     assert!(
@@ -2154,7 +2155,7 @@ fn run_the_mcp_client_example(server_options: &[&str]) {
     std::io::Read::read_to_string(&mut stdout, &mut printed).expect("its output");
     let status = client.0.wait().expect("mcp-client ends");
     assert!(status.success(), "{printed}");
-    assert!(printed.contains("tools: whoami\n"), "{printed}");
+    assert!(printed.contains("tools: scopes, whoami\n"), "{printed}");
     assert!(
         printed.contains("whoami: ") && printed.contains("sub user_01 (organization none)"),
         "{printed}"
@@ -2595,7 +2596,7 @@ fn device_login_example_prints_who_logged_in() {
 }
 
 /// Every scenario, by name.
-const SCENARIOS: [(&str, fn()); 20] = [
+const SCENARIOS: [(&str, fn()); 21] = [
     (
         "axum_login_template_signs_in_refreshes_and_signs_out",
         axum_login_template_signs_in_refreshes_and_signs_out,
@@ -2640,6 +2641,10 @@ const SCENARIOS: [(&str, fn()); 20] = [
     (
         "mcp_server_serves_the_mcp_client_example",
         mcp_server_serves_the_mcp_client_example,
+    ),
+    (
+        "mcp_server_refuses_a_tool_needing_more_scope_until_a_wider_login",
+        ts_sdk::mcp_server_refuses_a_tool_needing_more_scope_until_a_wider_login,
     ),
     (
         "mcp_server_requiring_dpop_serves_the_mcp_client_example",

@@ -5,7 +5,8 @@
 // - Dynamic Client Registration (RFC 7591) at /oauth2/register, open (no initial access token);
 //   public clients (`none`) registered there must use PKCE like the static one;
 // - resource indicators (RFC 8707) for resource servers on loopback (any
-//   http://127.0.0.1:<port>/mcp, or /api for the actix-api example), whose access tokens are JWTs with that resource as `aud` and scopes mcp:tools and mcp:read; any
+//   http://127.0.0.1:<port>/mcp, or /api for the actix-api example), whose access tokens are JWTs with that resource as `aud` and scopes mcp:tools, mcp:read and
+//   mcp:admin (which a tool may need beyond the others, for step-up); any
 //   other resource is invalid_target; the static client short-lived-app gets them for 1 second;
 // - the discovery document at RFC 8414's /.well-known/oauth-authorization-server as well as at
 //   /.well-known/openid-configuration.
@@ -115,7 +116,7 @@ const provider = new Provider(issuer, {
     },
     DeviceCode: (ctx, token, client) => (client.clientId === 'cli-expiring' ? 2 : 300),
   },
-  scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:read'],
+  scopes: ['openid', 'profile', 'email', 'offline_access', 'mcp:tools', 'mcp:read', 'mcp:admin'],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -139,7 +140,7 @@ const provider = new Provider(issuer, {
       async getResourceServerInfo(ctx, resourceIndicator, client) {
         if (isMcpResource(resourceIndicator)) {
           return {
-            scope: 'mcp:tools mcp:read',
+            scope: 'mcp:tools mcp:read mcp:admin',
             audience: resourceIndicator,
             accessTokenTTL: client.clientId === 'short-lived-app' ? 1 : 3600,
             accessTokenFormat: 'jwt',

@@ -16,11 +16,24 @@
 //! `--redis-url`, the proofs already used are remembered in Redis, for every instance given the
 //! same URL: behind a load balancer, a proof replayed to another instance is refused too, and a
 //! Redis that does not answer refuses the request (503).
+//!
+//! Every request needs `--scope`; a tool may need more, given with
+//! `--tool-scope <tool>=<space-separated scopes>` (e.g. `--tool-scope 'scopes=mcp:admin'`): a call of
+//! it with a token lacking them is answered 403 `insufficient_scope`, naming every scope it needs,
+//! for the client to authorize again with them (the MCP authorization spec's step-up).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use clap::{ArgGroup, Parser};
 use rmcp::handler::server::tool::Extension;
@@ -33,7 +46,9 @@ use workos_connect::oauth::{Issuer, Resource, ScopeList};
 use workos_connect::resource_server::{
     AccessTokenCheck, AccessTokenClaims, RequestCheck, RequestCheckError,
 };
-use workos_connect_axum::{KeysError, ProtectedResource, RedisStore, RedisStoreError, SetupError};
+use workos_connect_axum::{
+    KeysError, ProtectedResource, RedisStore, RedisStoreError, Refused, SetupError,
+};
 
 /// An MCP server protected by AuthKit access tokens.
 #[derive(Parser)]
@@ -55,6 +70,10 @@ struct Options {
     /// Space-separated scopes every request needs
     #[arg(long, default_value = "")]
     scope: ScopeList,
+    /// A tool that needs more scopes than every request does, as `<tool>=<space-separated
+    /// scopes>`; repeatable
+    #[arg(long = "tool-scope")]
+    tool_scopes: Vec<ToolScope>,
     /// A permission every request's token must carry (AuthKit's `permissions` claim); repeatable
     #[arg(long = "require-permission")]
     permissions: Vec<String>,
@@ -102,7 +121,36 @@ struct Options {
     dpop_nonce_secret: Option<String>,
 }
 
-/// The MCP tools: one, `whoami`, which says whose token the request carried.
+/// The largest request body taken, by the transport and by the tool scopes' check alike.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// A tool and the scopes it needs beyond `--scope`: `--tool-scope <tool>=<scopes>`.
+#[derive(Clone, Debug)]
+struct ToolScope {
+    tool: String,
+    scopes: ScopeList,
+}
+
+impl FromStr for ToolScope {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let (tool, scopes) = value
+            .split_once('=')
+            .ok_or("write <tool>=<space-separated scopes>, e.g. scopes=mcp:admin")?;
+        let scopes: ScopeList = scopes.parse().map_err(|error| format!("{error}"))?;
+        if tool.is_empty() || scopes.is_empty() {
+            return Err("name a tool and at least one scope: <tool>=<scopes>".to_owned());
+        }
+        Ok(ToolScope {
+            tool: tool.to_owned(),
+            scopes,
+        })
+    }
+}
+
+/// The MCP tools: `whoami`, which says whose token the request carried, and `scopes`, which says
+/// what it grants (the one to give more scopes to, with `--tool-scope`).
 #[derive(Clone)]
 struct Tools;
 
@@ -120,6 +168,86 @@ impl Tools {
             None => "no access token".to_owned(),
         }
     }
+
+    #[tool(description = "The scopes the access token grants")]
+    fn scopes(&self, Extension(parts): Extension<axum::http::request::Parts>) -> String {
+        match parts.extensions.get::<AccessTokenClaims>() {
+            Some(claims) => claims.scope().to_string(),
+            None => "no access token".to_owned(),
+        }
+    }
+}
+
+/// What the tool scopes' check needs: the request check, for the refusal, and each tool's scopes.
+struct ToolScopes {
+    resource: ProtectedResource,
+    tools: HashMap<String, ScopeList>,
+    /// Every tool's scopes at once: what a body this check cannot read needs, so that no reading
+    /// of it reaches a tool with less.
+    all: ScopeList,
+}
+
+/// A JSON-RPC message, read for its method only. Derived, so a `method` given twice is refused, as
+/// the transport refuses it.
+#[derive(serde::Deserialize)]
+struct Message {
+    method: Option<String>,
+}
+
+/// A `tools/call` request, read for the tool's name.
+#[derive(serde::Deserialize)]
+struct ToolCall {
+    params: ToolCallParams,
+}
+
+#[derive(serde::Deserialize)]
+struct ToolCallParams {
+    name: String,
+}
+
+impl ToolScopes {
+    /// The scopes the message in `body` needs beyond every request's: a tool's, for a call of it.
+    fn needed(&self, body: &[u8]) -> Option<&ScopeList> {
+        let Ok(message) = serde_json::from_slice::<Message>(body) else {
+            return Some(&self.all);
+        };
+        if message.method.as_deref() != Some("tools/call") {
+            return None;
+        }
+        match serde_json::from_slice::<ToolCall>(body) {
+            Ok(call) => self.tools.get(&call.params.name),
+            Err(_) => Some(&self.all),
+        }
+    }
+}
+
+/// Inside the access token layer, so that only requests it took are read: a call of a tool that
+/// needs more scopes than the token grants is answered 403 `insufficient_scope` before the
+/// transport sees it.
+async fn check_tool_scopes(
+    State(scopes): State<Arc<ToolScopes>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Without claims: a CORS preflight, which the layer passes on and which carries no call.
+    let Some(claims) = request.extensions().get::<AccessTokenClaims>().cloned() else {
+        return next.run(request).await;
+    };
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    if let Some(needed) = scopes.needed(&bytes) {
+        if let Err(refusal) = scopes.resource.check().check_scopes(&claims, needed) {
+            tracing::info!(status = refusal.status(), %refusal, "tool call refused");
+            return Refused(refusal).into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,11 +262,14 @@ enum Failure {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Redis(#[from] RedisStoreError),
+    #[error("--tool-scope names `{0}`, which is not a tool of this server (whoami, scopes)")]
+    UnknownTool(String),
     #[error("--dpop-nonce-secret: {0}")]
     NonceSecret(#[from] DpopNonceSecretError),
 }
 
 async fn serve(options: Options) -> Result<(), Failure> {
+    let tool_scopes = tool_scopes(options.tool_scopes)?;
     let mut tokens = AccessTokenCheck::new(options.issuer, options.resource.clone())
         .require_scopes(options.scope)
         .require_permissions(options.permissions)
@@ -178,10 +309,21 @@ async fn serve(options: Options) -> Result<(), Failure> {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
+        .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_allowed_hosts(allowed_hosts(options.resource.url(), options.listen));
     let mcp =
         StreamableHttpService::new(|| Ok(Tools), NeverSessionManager::default().into(), config);
-    let app = resource.protect(Router::new().route_service(options.resource.url().path(), mcp));
+    let mut routes = Router::new().route_service(options.resource.url().path(), mcp);
+    if !tool_scopes.is_empty() {
+        let all = tool_scopes.values().flatten().cloned().collect();
+        let state = Arc::new(ToolScopes {
+            resource: resource.clone(),
+            tools: tool_scopes,
+            all,
+        });
+        routes = routes.layer(middleware::from_fn_with_state(state, check_tool_scopes));
+    }
+    let app = resource.protect(routes);
 
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     println!(
@@ -191,6 +333,20 @@ async fn serve(options: Options) -> Result<(), Failure> {
     );
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// Each tool's scopes beyond every request's, its `--tool-scope` options merged; a tool this server
+/// lacks is an error, lest a misspelt name leave the tool it meant with less.
+fn tool_scopes(options: Vec<ToolScope>) -> Result<HashMap<String, ScopeList>, Failure> {
+    let tools = Tools::tool_router();
+    let mut scopes: HashMap<String, ScopeList> = HashMap::new();
+    for ToolScope { tool, scopes: more } in options {
+        if !tools.has_route(&tool) {
+            return Err(Failure::UnknownTool(tool));
+        }
+        scopes.entry(tool).or_default().extend(more);
+    }
+    Ok(scopes)
 }
 
 /// The `Host` values the transport takes: the resource's, and the address served on.
