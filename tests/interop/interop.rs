@@ -2776,6 +2776,22 @@ const PYTHON_SCENARIOS: &[(&str, fn())] = &[
         "mcp_server_steps_up_the_fastmcp_client_lacking_the_scope",
         python_mcp::mcp_server_steps_up_the_fastmcp_client_lacking_the_scope,
     ),
+    (
+        "mcp_server_steps_up_the_python_sdk_client_for_a_tool",
+        python_mcp::mcp_server_steps_up_the_python_sdk_client_for_a_tool,
+    ),
+    (
+        "mcp_server_steps_up_the_fastmcp_client_for_a_tool",
+        python_mcp::mcp_server_steps_up_the_fastmcp_client_for_a_tool,
+    ),
+    (
+        "python_sdk_client_step_up_beyond_its_registered_scope_expected_failure",
+        python_mcp::python_sdk_client_step_up_beyond_its_registered_scope_expected_failure,
+    ),
+    (
+        "fastmcp_client_step_up_beyond_its_registered_scope_expected_failure",
+        python_mcp::fastmcp_client_step_up_beyond_its_registered_scope_expected_failure,
+    ),
 ];
 
 fn main() {

@@ -6,15 +6,21 @@
 //! authorization server from the server's 401, registers, logs in with a resource indicator (the
 //! user's part played headlessly) and calls `whoami`. Started with a token the server must refuse
 //! (for another resource, forged, lacking the scope), each is seen refused with the challenge the
-//! specification asks for, and logging in again for a token the server takes. Neither client
-//! offers DPoP: their token requests carry no proof, so these run against the server taking
-//! bearer tokens.
+//! specification asks for, and logging in again for a token the server takes. Refused a call of
+//! the server's `scopes` tool, which needs `mcp:admin` beyond `mcp:tools` (403
+//! `insufficient_scope`), each steps up: it logs in again for the union of the scopes. That
+//! step-up passes when the client registers at it, and is an EXPECTED FAILURE when the client
+//! registered at an earlier login: it registered that login's scope alone, and oidc-provider holds
+//! it to that (see [`step_up_for_a_tool_is_refused_the_registered_scope`]). Neither client offers
+//! DPoP: their token requests carry no proof, so these run against the server taking bearer
+//! tokens.
 
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use workos_connect::oauth::BearerChallenge;
 
+use super::ts_sdk::ADMIN_TOOL;
 use super::{
     forged, jwt_part, mcp_access_token, provider, provider_dir, python, stop_after, ResourceServer,
     Served,
@@ -64,6 +70,20 @@ fn run_client(client: PythonClient, url: &str, options: &[&str]) -> Value {
     serde_json::from_str(report).unwrap_or_else(|error| panic!("{error}: {stdout}{stderr}"))
 }
 
+/// A report for a failure's message, with the tokens cut short.
+fn brief(report: &Value) -> String {
+    let mut report = report.clone();
+    if let Some(exchanges) = report["exchanges"].as_array_mut() {
+        for exchange in exchanges {
+            if let Some(token) = exchange["token"].as_str() {
+                let start: String = token.chars().take(12).collect();
+                exchange["token"] = format!("{start}…").into();
+            }
+        }
+    }
+    report.to_string()
+}
+
 /// The challenge of an answer the client saw, parsed.
 fn challenge(exchange: &Value) -> BearerChallenge {
     let header = exchange["challenge"]
@@ -76,20 +96,21 @@ fn challenge(exchange: &Value) -> BearerChallenge {
 /// that its last request carried a token for that resource, which the server took; returns that
 /// token.
 fn assert_logged_in(report: &Value, server: &ResourceServer) -> String {
-    assert_eq!(report["registrations"], 1, "{report}");
+    assert_eq!(report["error"], Value::Null, "{}", brief(report));
+    assert_eq!(report["registrations"], 1, "{}", brief(report));
     let logins = report["logins"].as_array().expect("its logins");
-    assert_eq!(logins.len(), 1, "{report}");
+    assert_eq!(logins.len(), 1, "{}", brief(report));
     assert_eq!(logins[0]["resource"], server.url.as_str(), "RFC 8707");
     let exchanges = report["exchanges"].as_array().expect("its requests");
     let last = exchanges.last().expect("a request to the server");
-    assert_eq!(last["status"], 200, "{report}");
+    assert_eq!(last["status"], 200, "{}", brief(report));
     let token = last["token"].as_str().expect("a token sent").to_owned();
     let claims = jwt_part(&token, 1);
     assert_eq!(claims["aud"], server.url.as_str(), "{claims}");
     assert_eq!(claims["client_id"], report["client_id"], "{claims}");
-    assert_eq!(report["tools"], serde_json::json!(["whoami"]), "{report}");
-    assert_eq!(report["text"], WHOAMI, "{report}");
-    assert_eq!(report["is_error"], false, "{report}");
+    assert_eq!(report["tools"], serde_json::json!(["scopes", "whoami"]));
+    assert_eq!(report["text"], WHOAMI, "{}", brief(report));
+    assert_eq!(report["is_error"], false, "{}", brief(report));
     token
 }
 
@@ -100,10 +121,10 @@ fn logs_in_and_calls_a_tool(client: PythonClient) {
     let server = ResourceServer::start(provider, Served::McpServer);
     let report = run_client(client, &server.url, &[]);
     let first = &report["exchanges"][0];
-    assert_eq!(first["status"], 401, "{report}");
-    assert_eq!(first["token"], Value::Null, "{report}");
+    assert_eq!(first["status"], 401, "{}", brief(&report));
+    assert_eq!(first["token"], Value::Null, "{}", brief(&report));
     let challenge = challenge(first);
-    assert_eq!(challenge.error, None, "{report}");
+    assert_eq!(challenge.error, None, "{}", brief(&report));
     assert_eq!(challenge.scope.as_deref(), Some("mcp:tools"));
     assert_eq!(
         challenge.resource_metadata.as_ref().map(|url| url.as_str()),
@@ -114,12 +135,18 @@ fn logs_in_and_calls_a_tool(client: PythonClient) {
         report["logins"][0]["scope"]
             .as_str()
             .is_some_and(|scope| scope.split(' ').any(|scope| scope == "mcp:tools")),
-        "the challenge's scope asked for: {report}"
+        "the challenge's scope asked for: {}",
+        brief(&report)
     );
     server.assert_accepts(&token);
     if let PythonClient::FastMcp = client {
         // The browser reached FastMCP's own callback server, which took the code.
-        assert_eq!(report["callbacks"], serde_json::json!([200]), "{report}");
+        assert_eq!(
+            report["callbacks"],
+            serde_json::json!([200]),
+            "{}",
+            brief(&report)
+        );
     }
 }
 
@@ -139,13 +166,19 @@ fn refused_then_logs_in(
         &["--token", token, "--token-scope", scope],
     );
     let first = &report["exchanges"][0];
-    assert_eq!(first["token"], token, "the token it started with: {report}");
-    assert_eq!(first["status"], status, "{report}");
+    assert_eq!(
+        first["token"],
+        token,
+        "the token it started with: {}",
+        brief(&report)
+    );
+    assert_eq!(first["status"], status, "{}", brief(&report));
     let challenge = challenge(first);
     assert_eq!(
         challenge.error.as_ref().map(|error| error.as_str()),
         Some(error),
-        "{report}"
+        "{}",
+        brief(&report)
     );
     assert_eq!(challenge.scope.as_deref(), Some("mcp:tools"));
     assert_eq!(
@@ -153,7 +186,7 @@ fn refused_then_logs_in(
         Some(server.metadata_url().as_str())
     );
     let fresh = assert_logged_in(&report, server);
-    assert_ne!(fresh, token, "{report}");
+    assert_ne!(fresh, token, "{}", brief(&report));
     report
 }
 
@@ -196,8 +229,135 @@ fn steps_up_from_a_token_lacking_the_scope(client: PythonClient) {
     );
     let asked = report["logins"][0]["scope"].as_str().unwrap_or_default();
     for scope in ["mcp:read", "mcp:tools"] {
-        assert!(asked.split(' ').any(|s| s == scope), "{scope}: {report}");
+        assert!(
+            asked.split(' ').any(|s| s == scope),
+            "{scope}: {}",
+            brief(&report)
+        );
     }
+}
+
+/// Whether a space-separated scope list holds `scope`.
+fn has_scope(scopes: &Value, scope: &str) -> bool {
+    scopes
+        .as_str()
+        .is_some_and(|scopes| scopes.split(' ').any(|s| s == scope))
+}
+
+/// Asserts `exchange` is the server's step-up refusal of a `scopes` call: 403
+/// `insufficient_scope` naming every scope the tool needs.
+fn assert_tool_step_up(exchange: &Value, server: &ResourceServer) {
+    assert_eq!(exchange["status"], 403, "{exchange}");
+    let challenge = challenge(exchange);
+    assert_eq!(
+        challenge.error.as_ref().map(|error| error.as_str()),
+        Some("insufficient_scope")
+    );
+    assert_eq!(challenge.scope.as_deref(), Some("mcp:tools mcp:admin"));
+    assert_eq!(
+        challenge.resource_metadata.as_ref().map(|url| url.as_str()),
+        Some(server.metadata_url().as_str())
+    );
+}
+
+/// The server's `scopes` tool needs `mcp:admin` beyond every request's `mcp:tools`. The client
+/// starts with a token for `mcp:tools` from an earlier login, lists the tools, and is refused the
+/// call with 403 `insufficient_scope`; it registers then, asking for the union of the scopes
+/// (SEP-2350), logs in again and makes the call with the wider token.
+fn steps_up_for_a_tool(client: PythonClient) {
+    let provider = provider();
+    let server = ResourceServer::start_with(provider, Served::McpServer, &ADMIN_TOOL);
+    let narrow = mcp_access_token(provider, "public-app", &server.url, "mcp:tools");
+    let report = run_client(
+        client,
+        &server.url,
+        &[
+            "--token",
+            &narrow,
+            "--token-scope",
+            "mcp:tools",
+            "--tool",
+            "scopes",
+        ],
+    );
+    assert_eq!(report["error"], Value::Null, "{}", brief(&report));
+    let exchanges = report["exchanges"].as_array().expect("its requests");
+    let refused: Vec<&Value> = exchanges
+        .iter()
+        .filter(|exchange| exchange["status"] != 200)
+        .collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "one refusal, of the call: {}",
+        brief(&report)
+    );
+    assert_eq!(refused[0]["token"], narrow.as_str());
+    assert_tool_step_up(refused[0], &server);
+    assert_eq!(report["registrations"], 1, "{}", brief(&report));
+    let logins = report["logins"].as_array().expect("its logins");
+    assert_eq!(logins.len(), 1, "{}", brief(&report));
+    for scope in ["mcp:tools", "mcp:admin"] {
+        assert!(
+            has_scope(&logins[0]["scope"], scope),
+            "{scope}: {}",
+            brief(&report)
+        );
+    }
+    let wide = exchanges.last().expect("a request")["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert!(
+        has_scope(&jwt_part(&wide, 1)["scope"], "mcp:admin"),
+        "{}",
+        brief(&report)
+    );
+    assert_eq!(report["text"], "mcp:tools mcp:admin", "{}", brief(&report));
+    assert_eq!(report["is_error"], false, "{}", brief(&report));
+}
+
+/// EXPECTED FAILURE, of the client with the provider, not of the server: a client that logged in
+/// for `mcp:tools` is refused the `scopes` call with the right challenge (403
+/// `insufficient_scope`, `mcp:tools mcp:admin`) and asks for the union of the scopes, but with the
+/// registration it made at its first login, whose `scope` was that login's alone. oidc-provider
+/// holds a client to the scope it registered (RFC 7591 section 2: the scope values the client can
+/// use) and sends it back with `invalid_scope`; the client neither registers again nor widens its
+/// registration (RFC 7592), so the step-up ends there. The SDK's maintainers read the registered
+/// scope as no limit and took the check out of their own authorization server for step-up
+/// (modelcontextprotocol/python-sdk#2301); an authorization server that keeps it, as oidc-provider
+/// does, cannot serve this client's step-up.
+fn step_up_for_a_tool_is_refused_the_registered_scope(client: PythonClient) {
+    let provider = provider();
+    let server = ResourceServer::start_with(provider, Served::McpServer, &ADMIN_TOOL);
+    let report = run_client(client, &server.url, &["--tool", "scopes"]);
+    assert_eq!(report["registrations"], 1, "{}", brief(&report));
+    assert!(
+        has_scope(&report["registered_scope"], "mcp:tools")
+            && !has_scope(&report["registered_scope"], "mcp:admin"),
+        "registered with the first challenge's scope: {}",
+        brief(&report)
+    );
+    assert_eq!(report["tools"], serde_json::json!(["scopes", "whoami"]));
+    let exchanges = report["exchanges"].as_array().expect("its requests");
+    assert_tool_step_up(exchanges.last().expect("a request"), &server);
+    let logins = report["logins"].as_array().expect("its logins");
+    assert_eq!(logins.len(), 2, "{}", brief(&report));
+    assert_eq!(logins[0]["error"], Value::Null, "{}", brief(&report));
+    assert!(
+        has_scope(&logins[1]["scope"], "mcp:admin"),
+        "{}",
+        brief(&report)
+    );
+    assert_eq!(logins[1]["error"], "invalid_scope", "{}", brief(&report));
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("scope")),
+        "the step-up fails: {}",
+        brief(&report)
+    );
+    assert_eq!(report["text"], Value::Null, "{}", brief(&report));
 }
 
 /// The official MCP Python SDK's client logs in to the mcp-server example and calls a tool.
@@ -238,4 +398,24 @@ pub fn mcp_server_steps_up_the_python_sdk_client_lacking_the_scope() {
 /// See [`steps_up_from_a_token_lacking_the_scope`].
 pub fn mcp_server_steps_up_the_fastmcp_client_lacking_the_scope() {
     steps_up_from_a_token_lacking_the_scope(PythonClient::FastMcp);
+}
+
+/// See [`steps_up_for_a_tool`].
+pub fn mcp_server_steps_up_the_python_sdk_client_for_a_tool() {
+    steps_up_for_a_tool(PythonClient::Sdk);
+}
+
+/// See [`steps_up_for_a_tool`].
+pub fn mcp_server_steps_up_the_fastmcp_client_for_a_tool() {
+    steps_up_for_a_tool(PythonClient::FastMcp);
+}
+
+/// See [`step_up_for_a_tool_is_refused_the_registered_scope`].
+pub fn python_sdk_client_step_up_beyond_its_registered_scope_expected_failure() {
+    step_up_for_a_tool_is_refused_the_registered_scope(PythonClient::Sdk);
+}
+
+/// See [`step_up_for_a_tool_is_refused_the_registered_scope`].
+pub fn fastmcp_client_step_up_beyond_its_registered_scope_expected_failure() {
+    step_up_for_a_tool_is_refused_the_registered_scope(PythonClient::FastMcp);
 }

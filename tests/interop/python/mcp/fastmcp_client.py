@@ -5,7 +5,7 @@ browser is headless.browse, which plays the user's part and then goes to that re
 
 Usage: python fastmcp_client.py <MCP server URL> [--token <access token to start with>
 [--token-scope <its scope>]] [--tool <name>]
-Prints one JSON line, as sdk_client.py does.
+Prints one JSON line, as sdk_client.py does, with the answers FastMCP's callback server gave.
 """
 
 import argparse
@@ -50,6 +50,9 @@ def main() -> None:
 
         def user() -> None:
             callback = browse(authorization_url, redirect_uri)
+            refusal = parse_qs(urlparse(callback).query).get("error")
+            if refusal:
+                report["logins"][-1]["error"] = refusal[0]
             # FastMCP starts its callback server after this returns: wait for it to listen.
             for _ in range(100):
                 try:
@@ -80,6 +83,7 @@ def main() -> None:
             )
         elif request.method == "POST" and request.url.path.endswith("/register"):
             report["registrations"] += 1
+            report["registered_scope"] = json.loads(request.content).get("scope")
 
     def http_client(**kwargs) -> httpx2.AsyncClient:
         kwargs.setdefault("timeout", 30)
@@ -95,12 +99,15 @@ def main() -> None:
             await auth.token_storage_adapter.set_tokens(
                 OAuthToken(access_token=args.token, token_type="Bearer", scope=args.token_scope)
             )
-        async with Client(transport) as client:
-            tools = await client.list_tools()
-            result = await client.call_tool(args.tool, {}, raise_on_error=False)
-        report["tools"] = [tool.name for tool in tools]
-        report["text"] = "".join(getattr(part, "text", "") for part in result.content)
-        report["is_error"] = bool(result.is_error)
+        try:
+            async with Client(transport) as client:
+                tools = await client.list_tools()
+                report["tools"] = [tool.name for tool in tools]
+                result = await client.call_tool(args.tool, {}, raise_on_error=False)
+                report["text"] = "".join(getattr(part, "text", "") for part in result.content)
+                report["is_error"] = bool(result.is_error)
+        except Exception as error:  # noqa: BLE001 - reported, for the test to judge
+            report["error"] = repr(error)
         client_info = await auth.token_storage_adapter.get_client_info()
         tokens = await auth.token_storage_adapter.get_tokens()
         report["client_id"] = client_info.client_id if client_info else None

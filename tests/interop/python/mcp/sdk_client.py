@@ -9,7 +9,7 @@ Usage: python sdk_client.py <MCP server URL> [--token <access token to start wit
 [--token-scope <its scope>]] [--tool <name>]
 Prints one JSON line: the tools listed, the tool's text, the requests to the MCP endpoint (status,
 challenge, token sent), the logins (scope and resource asked for), the registrations, and the final
-token's scope.
+token's scope; and the error that ended it, if one did.
 """
 
 import argparse
@@ -71,6 +71,7 @@ async def main() -> None:
     async def callback_handler() -> AuthorizationCodeResult:
         query = parse_qs(urlparse(callbacks[-1]).query)
         if "error" in query:
+            report["logins"][-1]["error"] = query["error"][0]
             raise RuntimeError(f"the login failed: {query['error'][0]}")
         return AuthorizationCodeResult(
             code=query["code"][0], state=query.get("state", [None])[0], iss=query.get("iss", [None])[0]
@@ -89,6 +90,7 @@ async def main() -> None:
             )
         elif request.method == "POST" and request.url.path.endswith("/register"):
             report["registrations"] += 1
+            report["registered_scope"] = json.loads(request.content).get("scope")
 
     storage = Storage(args.token, args.token_scope)
     auth = OAuthClientProvider(
@@ -104,13 +106,16 @@ async def main() -> None:
         redirect_handler=redirect_handler,
         callback_handler=callback_handler,
     )
-    async with httpx2.AsyncClient(auth=auth, event_hooks={"response": [seen]}, timeout=30) as http:
-        async with Client(streamable_http_client(args.server, http_client=http)) as client:
-            tools = await client.list_tools()
-            result = await client.call_tool(args.tool, {})
-    report["tools"] = [tool.name for tool in tools.tools]
-    report["text"] = "".join(getattr(part, "text", "") for part in result.content)
-    report["is_error"] = bool(result.is_error)
+    try:
+        async with httpx2.AsyncClient(auth=auth, event_hooks={"response": [seen]}, timeout=30) as http:
+            async with Client(streamable_http_client(args.server, http_client=http)) as client:
+                tools = await client.list_tools()
+                report["tools"] = [tool.name for tool in tools.tools]
+                result = await client.call_tool(args.tool, {})
+                report["text"] = "".join(getattr(part, "text", "") for part in result.content)
+                report["is_error"] = bool(result.is_error)
+    except Exception as error:  # noqa: BLE001 - reported, for the test to judge
+        report["error"] = repr(error)
     report["client_id"] = storage.client.client_id if storage.client else None
     report["scope"] = storage.tokens.scope if storage.tokens else None
     print(json.dumps(report))
