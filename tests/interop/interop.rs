@@ -2792,6 +2792,22 @@ const PYTHON_SCENARIOS: &[(&str, fn())] = &[
         "fastmcp_client_step_up_beyond_its_registered_scope_expected_failure",
         python_mcp::fastmcp_client_step_up_beyond_its_registered_scope_expected_failure,
     ),
+    (
+        "mcp_client_logs_in_to_a_python_sdk_server",
+        python_mcp::mcp_client_logs_in_to_a_python_sdk_server,
+    ),
+    (
+        "mcp_client_logs_in_to_a_fastmcp_server",
+        python_mcp::mcp_client_logs_in_to_a_fastmcp_server,
+    ),
+    (
+        "fastmcp_server_refuses_a_tool_without_a_step_up_challenge_expected_failure",
+        python_mcp::fastmcp_server_refuses_a_tool_without_a_step_up_challenge_expected_failure,
+    ),
+    (
+        "mcp_client_refuses_a_fastmcp_server_naming_its_issuer_with_a_slash_expected_failure",
+        python_mcp::mcp_client_refuses_a_fastmcp_server_naming_its_issuer_with_a_slash_expected_failure,
+    ),
 ];
 
 fn main() {
