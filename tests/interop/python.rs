@@ -22,7 +22,6 @@ pub fn missing_python() -> Option<String> {
 
 /// The Python interpreter of the environment `tests/interop/python/<name>/`, made on first use
 /// from its `requirements.txt` and made again when that file changes.
-#[allow(dead_code)] // until the first Python scenario
 pub fn python_env(name: &str) -> Result<PathBuf, String> {
     static MADE: OnceLock<Mutex<HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
     let mut made = MADE

@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--token-scope")
     parser.add_argument("--tool", default="whoami")
     args = parser.parse_args()
-    report: dict = {"exchanges": [], "logins": [], "registrations": 0, "callbacks": []}
+    report: dict = {"exchanges": [], "logins": [], "registrations": 0, "sent": [], "callbacks": []}
     browsers: list[threading.Thread] = []
 
     def open_browser(authorization_url: str, *_args, **_kwargs) -> bool:
@@ -70,6 +70,9 @@ def main() -> None:
 
     fastmcp_oauth.webbrowser.open = open_browser
 
+    async def sending(request: httpx2.Request) -> None:
+        report["sent"].append(f"{request.method} {request.url}")
+
     async def seen(response: httpx2.Response) -> None:
         request = response.request
         if str(request.url) == args.server:
@@ -87,7 +90,7 @@ def main() -> None:
 
     def http_client(**kwargs) -> httpx2.AsyncClient:
         kwargs.setdefault("timeout", 30)
-        return httpx2.AsyncClient(event_hooks={"response": [seen]}, **kwargs)
+        return httpx2.AsyncClient(event_hooks={"request": [sending], "response": [seen]}, **kwargs)
 
     async def run() -> None:
         with warnings.catch_warnings():

@@ -57,7 +57,7 @@ async def main() -> None:
     parser.add_argument("--tool", default="whoami")
     args = parser.parse_args()
 
-    report: dict = {"exchanges": [], "logins": [], "registrations": 0}
+    report: dict = {"exchanges": [], "logins": [], "registrations": 0, "sent": []}
     callbacks: list[str] = []
 
     async def redirect_handler(authorization_url: str) -> None:
@@ -76,6 +76,9 @@ async def main() -> None:
         return AuthorizationCodeResult(
             code=query["code"][0], state=query.get("state", [None])[0], iss=query.get("iss", [None])[0]
         )
+
+    async def sending(request: httpx2.Request) -> None:
+        report["sent"].append(f"{request.method} {request.url}")
 
     async def seen(response: httpx2.Response) -> None:
         request = response.request
@@ -107,7 +110,7 @@ async def main() -> None:
         callback_handler=callback_handler,
     )
     try:
-        async with httpx2.AsyncClient(auth=auth, event_hooks={"response": [seen]}, timeout=30) as http:
+        async with httpx2.AsyncClient(auth=auth, event_hooks={"request": [sending], "response": [seen]}, timeout=30) as http:
             async with Client(streamable_http_client(args.server, http_client=http)) as client:
                 tools = await client.list_tools()
                 report["tools"] = [tool.name for tool in tools.tools]
