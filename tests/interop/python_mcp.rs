@@ -458,15 +458,17 @@ impl PythonServer {
         }
     }
 
-    /// The status and challenge of an MCP `initialize` sent with `token`.
-    fn initialize(&self, token: &str) -> (u16, Option<String>) {
+    /// The status and challenge of an MCP `initialize` sent with `token`, if any.
+    fn initialize(&self, token: Option<&str>) -> (u16, Option<String>) {
         let client = Browser::new();
-        let request = client
+        let mut request = client
             .agent
             .post(&self.url)
             .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("authorization", format!("Bearer {token}"));
+            .header("accept", "application/json, text/event-stream");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"interop","version":"0"}}}"#;
         let answer = client.read(request.send(body));
         (answer.status, answer.challenge)
@@ -540,7 +542,7 @@ fn run_mcp_client(url: &str, tools: &[&str]) -> ClientRun {
 fn assert_refuses_another_resource(server: &PythonServer) {
     let other = format!("http://127.0.0.1:{}/mcp", free_port());
     let token = mcp_access_token(provider(), "public-app", &other, "mcp:tools");
-    let (status, challenge) = server.initialize(&token);
+    let (status, challenge) = server.initialize(Some(&token));
     assert_eq!(status, 401, "{challenge:?}");
     let challenge = BearerChallenge::parse(&challenge.expect("a challenge")).unwrap();
     assert_eq!(
@@ -556,11 +558,22 @@ fn assert_refuses_another_resource(server: &PythonServer) {
 
 /// The mcp-client example logs in to an MCP server made with the official MCP Python SDK
 /// (`MCPServer` with its auth settings and a `TokenVerifier` checking the provider's JWTs) and
-/// calls its tools. The SDK can require scopes of every request only, not of one tool, so there
-/// is no step-up to make here.
+/// calls its tools. The SDK's challenge to a request without a token names no scope (the MCP
+/// authorization specification has servers name it; modelcontextprotocol/python-sdk#3103) and
+/// carries `error="invalid_token"` (RFC 6750 section 3.1 has none for a request without
+/// credentials): the example takes the scope from the resource metadata instead. The SDK can
+/// require scopes of every request only, not of one tool, so there is no step-up to make here.
 pub fn mcp_client_logs_in_to_a_python_sdk_server() {
     let server = PythonServer::start("sdk_server.py", &[]);
     assert_refuses_another_resource(&server);
+    let (status, challenge) = server.initialize(None);
+    assert_eq!(status, 401);
+    let challenge = BearerChallenge::parse(&challenge.expect("a challenge")).unwrap();
+    assert_eq!(challenge.scope, None);
+    assert_eq!(
+        challenge.error.as_ref().map(|error| error.as_str()),
+        Some("invalid_token")
+    );
     let run = run_mcp_client(&server.url, &["whoami", "scopes"]);
     let printed = &run.printed;
     assert!(run.succeeded, "{printed}");
