@@ -14,6 +14,14 @@
 //! it to that (see [`step_up_for_a_tool_is_refused_the_registered_scope`]). Neither client offers
 //! DPoP: their token requests carry no proof, so these run against the server taking bearer
 //! tokens.
+//!
+//! The mcp-client example into their servers (`python/mcp/sdk_server.py`, the SDK's `MCPServer`
+//! with a `TokenVerifier` of JWTs; `python/mcp/fastmcp_server.py`, FastMCP's `RemoteAuthProvider`
+//! and `JWTVerifier`), each a resource server for oidc-provider: the example logs in and calls
+//! their tools. The SDK's server cannot require a scope of one tool; FastMCP's can but refuses
+//! such a call inside the MCP answer, with no 403 to step up from (an EXPECTED FAILURE of
+//! FastMCP), and FastMCP given the issuer as the URL type it asks for names it with a trailing
+//! slash, which the example refuses (another).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
