@@ -43,6 +43,7 @@
 mod browser;
 mod django;
 mod python;
+mod python_mcp;
 mod rmcp_client;
 mod ts_sdk;
 
@@ -2764,6 +2765,70 @@ const PYTHON_SCENARIOS: &[(&str, fn())] = &[
     (
         "django_device_login_polls_until_the_user_confirms",
         django::django_device_login_polls_until_the_user_confirms,
+    ),
+    (
+        "mcp_server_serves_the_python_sdk_client",
+        python_mcp::mcp_server_serves_the_python_sdk_client,
+    ),
+    (
+        "mcp_server_serves_the_fastmcp_client",
+        python_mcp::mcp_server_serves_the_fastmcp_client,
+    ),
+    (
+        "mcp_server_refuses_the_python_sdk_client_a_token_for_another_resource",
+        python_mcp::mcp_server_refuses_the_python_sdk_client_a_token_for_another_resource,
+    ),
+    (
+        "mcp_server_refuses_the_fastmcp_client_a_token_for_another_resource",
+        python_mcp::mcp_server_refuses_the_fastmcp_client_a_token_for_another_resource,
+    ),
+    (
+        "mcp_server_refuses_the_python_sdk_client_a_forged_token",
+        python_mcp::mcp_server_refuses_the_python_sdk_client_a_forged_token,
+    ),
+    (
+        "mcp_server_refuses_the_fastmcp_client_a_forged_token",
+        python_mcp::mcp_server_refuses_the_fastmcp_client_a_forged_token,
+    ),
+    (
+        "mcp_server_steps_up_the_python_sdk_client_lacking_the_scope",
+        python_mcp::mcp_server_steps_up_the_python_sdk_client_lacking_the_scope,
+    ),
+    (
+        "mcp_server_steps_up_the_fastmcp_client_lacking_the_scope",
+        python_mcp::mcp_server_steps_up_the_fastmcp_client_lacking_the_scope,
+    ),
+    (
+        "mcp_server_steps_up_the_python_sdk_client_for_a_tool",
+        python_mcp::mcp_server_steps_up_the_python_sdk_client_for_a_tool,
+    ),
+    (
+        "mcp_server_steps_up_the_fastmcp_client_for_a_tool",
+        python_mcp::mcp_server_steps_up_the_fastmcp_client_for_a_tool,
+    ),
+    (
+        "python_sdk_client_step_up_beyond_its_registered_scope_expected_failure",
+        python_mcp::python_sdk_client_step_up_beyond_its_registered_scope_expected_failure,
+    ),
+    (
+        "fastmcp_client_step_up_beyond_its_registered_scope_expected_failure",
+        python_mcp::fastmcp_client_step_up_beyond_its_registered_scope_expected_failure,
+    ),
+    (
+        "mcp_client_logs_in_to_a_python_sdk_server",
+        python_mcp::mcp_client_logs_in_to_a_python_sdk_server,
+    ),
+    (
+        "mcp_client_logs_in_to_a_fastmcp_server",
+        python_mcp::mcp_client_logs_in_to_a_fastmcp_server,
+    ),
+    (
+        "fastmcp_server_refuses_a_tool_without_a_step_up_challenge_expected_failure",
+        python_mcp::fastmcp_server_refuses_a_tool_without_a_step_up_challenge_expected_failure,
+    ),
+    (
+        "mcp_client_refuses_a_fastmcp_server_naming_its_issuer_with_a_slash_expected_failure",
+        python_mcp::mcp_client_refuses_a_fastmcp_server_naming_its_issuer_with_a_slash_expected_failure,
     ),
 ];
 

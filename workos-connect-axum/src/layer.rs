@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderName, HeaderValue, Request};
+use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderName, HeaderValue, Request, Version};
 use tower_layer::Layer;
 use tower_service::Service;
 use workos_connect::dpop::DPOP_NONCE_HEADER;
@@ -18,7 +19,9 @@ use crate::protect::{Passed, ProtectedResource};
 impl ProtectedResource {
     /// The tower layer that lets a request through only with a valid access token, its claims in
     /// the request's extensions (read them with [`Authenticated`](crate::Authenticated)), and
-    /// answers any other with the status, challenge and body the core's check gives it. A CORS
+    /// answers any other with the status, challenge and body the core's check gives it (and, to an
+    /// HTTP/1 request whose body it leaves unread, `Connection: close`, as the connection ends
+    /// with the answer). A CORS
     /// preflight goes through without claims, for a CORS layer inside to answer (or for the
     /// service's own `405`); a route that runs a handler reading no claims for `OPTIONS` (axum's
     /// `any`) runs it for a preflight too, so keep such handlers off `OPTIONS`. The answer to a
@@ -29,6 +32,15 @@ impl ProtectedResource {
             resource: self.clone(),
         }
     }
+}
+
+/// Whether a request announces a body (RFC 9112 §6.3), which a refusal leaves unread.
+fn carries_body<B>(request: &Request<B>) -> bool {
+    let headers = request.headers();
+    headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
 }
 
 /// The layer of [`ProtectedResource::layer`]: wraps a service (an axum `Router`, a handler, or
@@ -107,7 +119,18 @@ where
                     Ok(response)
                 }
                 Ok(Passed::Preflight) => Ok(inner.call(request).await.into_response()),
-                Err(refused) => Ok(refused.into_response()),
+                Err(refused) => {
+                    let mut response = refused.into_response();
+                    // hyper closes an HTTP/1 connection whose request body was left unread once
+                    // the answer is out, without a word: a client sending its next request on it
+                    // (the metadata fetch after a 401) would see it fail. Say so (RFC 9112 §9.6).
+                    if carries_body(&request) && request.version() <= Version::HTTP_11 {
+                        response
+                            .headers_mut()
+                            .insert(CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    Ok(response)
+                }
             }
         })
     }

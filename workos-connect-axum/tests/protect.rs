@@ -420,6 +420,66 @@ async fn refusals_carry_their_status_and_challenge_and_the_metadata_is_served() 
     assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
 }
 
+/// Sends `requests` on one connection to `address`, one after the other, and reads what comes back
+/// until the server closes the connection or a second passes quiet.
+fn exchange(address: std::net::SocketAddr, requests: &[&str]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(SECOND)).unwrap();
+    let mut answers = Vec::new();
+    for request in requests {
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut chunk = [0; 4096];
+        // One answer (head and short JSON body) or the end of the connection.
+        match stream.read(&mut chunk) {
+            Ok(read) => answers.extend_from_slice(&chunk[..read]),
+            Err(error) => panic!("no answer to {request:?}: {error}"),
+        }
+    }
+    let mut rest = [0; 4096];
+    if let Ok(read) = stream.read(&mut rest) {
+        answers.extend_from_slice(&rest[..read]);
+    }
+    String::from_utf8(answers).unwrap()
+}
+
+/// Over HTTP/1 with hyper: a refusal answered before the request's body was read ends the
+/// connection, and says so with `Connection: close`, so that a client does not send its next
+/// request (the metadata fetch after a 401) on a connection that is going away. A refusal of a
+/// request without a body keeps the connection, for that next request.
+#[tokio::test]
+async fn a_refusal_leaving_the_body_unread_says_the_connection_closes() {
+    let jwks = Jwks::start(&["k1"]).await;
+    let (_resource, app) = protect(&jwks, LONG, LONG).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // The body announced but not sent yet, as when its packet comes after the head.
+    let unread = "POST /mcp HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer a.b.c\r\n\
+                  Content-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    let metadata =
+        "GET /.well-known/oauth-protected-resource/mcp HTTP/1.1\r\nHost: api.example.com\r\n\r\n";
+    let answers = tokio::task::spawn_blocking(move || exchange(address, &[unread]))
+        .await
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(answers.starts_with("http/1.1 401 "), "{answers}");
+    assert!(answers.contains("\r\nconnection: close\r\n"), "{answers}");
+
+    // No body: the connection stays, and the metadata comes on it.
+    let bodiless = "POST /mcp HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer a.b.c\r\n\
+                    Content-Length: 0\r\n\r\n";
+    let answers = tokio::task::spawn_blocking(move || exchange(address, &[bodiless, metadata]))
+        .await
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(answers.starts_with("http/1.1 401 "), "{answers}");
+    assert!(!answers.contains("connection: close"), "{answers}");
+    assert!(answers.contains("http/1.1 200 ok"), "{answers}");
+    assert!(answers.contains(RESOURCE), "{answers}");
+}
+
 /// A resource taking DPoP-bound tokens only (`require_dpop`), or beside bearer tokens (`dpop`).
 async fn protect_dpop(jwks: &Jwks, required: bool) -> Router {
     let keys = Keys::new(KeyCache::new(jwks.url.parse().unwrap())).unwrap();
