@@ -259,7 +259,7 @@ mod url_rules;
 pub use authenticated::{Authenticated, NotBehindLayer};
 pub use http_client::{default_client, HttpClientError};
 pub use keys::{Keys, KeysError};
-pub use layer::{RequireAccessToken, RequireAccessTokenService};
+pub use layer::{RequireAccessToken, RequireAccessTokenService, ResponseFuture};
 pub use login::{WebLogin, WebLoginBuilder, WebLoginSetupError, LOGIN_PATH, LOGOUT_PATH};
 pub use login_error::LoginError;
 #[cfg(feature = "redis")]

@@ -12,7 +12,8 @@ use http::{HeaderMap, Method};
 use url::Url;
 use workos_connect::jose::KeyCache;
 use workos_connect::resource_server::{
-    AcceptedRequest, ReplayRecord, RequestCheck, RequestDecision, ResourceRequest,
+    AcceptedRequest, ProofToRecord, Refusal, ReplayRecord, RequestCheck, RequestDecision,
+    ResourceRequest,
 };
 
 use crate::keys::{Keys, KeysError};
@@ -182,30 +183,83 @@ impl ProtectedResource {
         target: &str,
         headers: &HeaderMap,
     ) -> Result<Passed, Refused> {
+        match self.decide(method, target, headers) {
+            Decided::Now(passed) => passed,
+            Decided::Record(proof) => self.record_then_decide(proof).await,
+            Decided::Keys => self.fetch_keys_then_decide(method, target, headers).await,
+        }
+    }
+
+    /// The decision on a request as far as it goes without waiting: a request whose token was
+    /// seen before, or is refused, is decided at once; one needing newer keys or its proof
+    /// recorded in the shared memory says so.
+    pub(crate) fn decide(&self, method: &Method, target: &str, headers: &HeaderMap) -> Decided {
+        let Shared { check, keys, .. } = &*self.shared;
+        let request = ResourceRequest::from_http(method, target, headers);
+        let held = keys.current();
+        match check.check(&request, held.as_deref(), check.now()) {
+            RequestDecision::Accept(accepted) => Decided::Now(Ok(Passed::Accepted(accepted))),
+            RequestDecision::Preflight => Decided::Now(Ok(Passed::Preflight)),
+            RequestDecision::Refuse(refusal) => Decided::Now(Err(refused(refusal))),
+            RequestDecision::RecordProof(proof) => Decided::Record(proof),
+            // Decided again once the keys are in: nothing costly was done before the check
+            // stopped for them (no signature checked, no proof recorded).
+            RequestDecision::FetchKeys(_) => Decided::Keys,
+        }
+    }
+
+    /// The decision on a request whose proof awaits its record in the shared memory.
+    pub(crate) async fn record_then_decide(&self, proof: ProofToRecord) -> Result<Passed, Refused> {
+        let record = self.record(proof.key(), proof.expires_in()).await;
+        self.shared
+            .check
+            .recorded(proof, record)
+            .map(Passed::Accepted)
+            .map_err(refused)
+    }
+
+    /// The decision on a request that awaits newer keys: checked again with the set held, and
+    /// resumed with a newer one.
+    pub(crate) async fn fetch_keys_then_decide(
+        &self,
+        method: &Method,
+        target: &str,
+        headers: &HeaderMap,
+    ) -> Result<Passed, Refused> {
         let Shared { check, keys, .. } = &*self.shared;
         let request = ResourceRequest::from_http(method, target, headers);
         let held = keys.current();
         let mut decision = check.check(&request, held.as_deref(), check.now());
-        let decided = loop {
+        loop {
             decision = match decision {
-                RequestDecision::Accept(accepted) => break Ok(accepted),
-                RequestDecision::Preflight => return Ok(Passed::Preflight),
-                RequestDecision::Refuse(refusal) => break Err(refusal),
+                // `resume` never asks for keys again, so this fetches once.
                 RequestDecision::FetchKeys(awaiting) => {
                     let newer = keys.newer_than(held.as_ref()).await;
                     check.resume(awaiting, newer.as_deref(), check.now())
                 }
-                RequestDecision::RecordProof(proof) => {
-                    let record = self.record(proof.key(), proof.expires_in()).await;
-                    break check.recorded(proof, record);
-                }
+                RequestDecision::Accept(accepted) => return Ok(Passed::Accepted(accepted)),
+                RequestDecision::Preflight => return Ok(Passed::Preflight),
+                RequestDecision::Refuse(refusal) => return Err(refused(refusal)),
+                RequestDecision::RecordProof(proof) => return self.record_then_decide(proof).await,
             };
-        };
-        decided.map(Passed::Accepted).map_err(|refusal| {
-            tracing::info!(status = refusal.status(), %refusal, "request refused");
-            Refused(refusal)
-        })
+        }
     }
+}
+
+/// A refusal, logged.
+fn refused(refusal: Refusal) -> Refused {
+    tracing::info!(status = refusal.status(), %refusal, "request refused");
+    Refused(refusal)
+}
+
+/// What [`ProtectedResource::decide`] decided, or what the decision waits for.
+pub(crate) enum Decided {
+    /// Decided.
+    Now(Result<Passed, Refused>),
+    /// Taken once the shared memory records the proof's first use.
+    Record(ProofToRecord),
+    /// Waits for newer keys.
+    Keys,
 }
 
 impl ProtectedResource {

@@ -1,5 +1,5 @@
 //! The MCP server example's service without its protection: the same rmcp streamable HTTP service
-//! (stateless, JSON answers, the one `whoami` tool) on the same axum server, with the same logging,
+//! (stateless, JSON answers, the same two tools) on the same axum server, with the same logging,
 //! and no access token check. `workos-connect-load cost` runs it beside the example under the same
 //! load, so that the difference in the server's CPU time per request is what the protection costs.
 //!
@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use axum::Router;
 use clap::Parser;
+use rmcp::handler::server::tool::Extension;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_router};
@@ -33,14 +34,21 @@ struct Options {
     listen: SocketAddr,
 }
 
-/// The MCP tools: the example's one, `whoami`, which here has no token to read.
+/// The MCP tools: the example's two, `whoami` and `scopes`, with the same descriptions and
+/// parameters, so that a `tools/list` answer is the example's byte for byte; here they have no
+/// token to read.
 #[derive(Clone)]
 struct Tools;
 
 #[tool_router(server_handler)]
 impl Tools {
     #[tool(description = "Who the access token was issued to")]
-    fn whoami(&self) -> String {
+    fn whoami(&self, Extension(_parts): Extension<axum::http::request::Parts>) -> String {
+        "no access token".to_owned()
+    }
+
+    #[tool(description = "The scopes the access token grants")]
+    fn scopes(&self, Extension(_parts): Extension<axum::http::request::Parts>) -> String {
         "no access token".to_owned()
     }
 }
