@@ -2807,12 +2807,12 @@ const PYTHON_SCENARIOS: &[(&str, fn())] = &[
         python_mcp::mcp_server_steps_up_the_fastmcp_client_for_a_tool,
     ),
     (
-        "python_sdk_client_step_up_beyond_its_registered_scope_expected_failure",
-        python_mcp::python_sdk_client_step_up_beyond_its_registered_scope_expected_failure,
+        "mcp_server_steps_up_the_python_sdk_client_after_its_first_login",
+        python_mcp::mcp_server_steps_up_the_python_sdk_client_after_its_first_login,
     ),
     (
-        "fastmcp_client_step_up_beyond_its_registered_scope_expected_failure",
-        python_mcp::fastmcp_client_step_up_beyond_its_registered_scope_expected_failure,
+        "mcp_server_steps_up_the_fastmcp_client_after_its_first_login",
+        python_mcp::mcp_server_steps_up_the_fastmcp_client_after_its_first_login,
     ),
     (
         "mcp_client_logs_in_to_a_python_sdk_server",
