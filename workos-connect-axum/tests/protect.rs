@@ -467,6 +467,19 @@ async fn a_refusal_leaving_the_body_unread_says_the_connection_closes() {
     assert!(answers.starts_with("http/1.1 401 "), "{answers}");
     assert!(answers.contains("\r\nconnection: close\r\n"), "{answers}");
 
+    // The same for a refusal decided after waiting for keys: a token naming a key not held.
+    let unknown_key = format!(
+        "POST /mcp HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+        token("made-up", "mcp:tools")
+    );
+    let answers = tokio::task::spawn_blocking(move || exchange(address, &[&unknown_key]))
+        .await
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(answers.starts_with("http/1.1 401 "), "{answers}");
+    assert!(answers.contains("\r\nconnection: close\r\n"), "{answers}");
+
     // No body: the connection stays, and the metadata comes on it.
     let bodiless = "POST /mcp HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer a.b.c\r\n\
                     Content-Length: 0\r\n\r\n";

@@ -92,7 +92,9 @@ pub struct InstancesOptions {
     dpop_rate: u64,
     /// Send this many requests a second in all, each at its set time, latency counted from it (an
     /// open loop, for p99 below saturation), instead of each client's next request as soon as its
-    /// last is answered
+    /// last is answered. Each client still sends one request at a time: if answers take longer
+    /// than clients / rate, the clients fall behind, req/s shows less than the rate, and p99 leaves
+    /// out the requests not sent by the phase's end
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     rate: Option<u64>,
 }
