@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use super::mcp_client;
 use super::{
     built, first_line, free_port, missing_provider, provider, provider_dir, start_provider_with,
     stop_after, ProcessGuard, Provider, ResourceServer, Served,
@@ -335,16 +336,9 @@ pub(super) fn browser_mcp_client_logs_in_in_chromium() {
         "out": out.display().to_string(),
     });
     let script = provider_dir().join("browser.mjs");
-    let mut child = Command::new(built("mcp-client"))
-        .args([&server.url, "--tool", "whoami", "--browser"])
+    let mut child = mcp_client(&[&server.url, "--tool", "whoami", "--browser"])
         .arg(format!("node {} mcp-login", script.display()))
         .env("BROWSER_MJS_ARGUMENTS", arguments.to_string())
-        .env_remove("MCP_CLIENT_ID")
-        .env_remove("MCP_CLIENT_ISSUER")
-        .env_remove("MCP_CLIENT_SECRET")
-        .env_remove("MCP_CLIENT_METADATA_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("mcp-client starts");
     stop_after(child.id(), "mcp-client");

@@ -2077,20 +2077,29 @@ fn mcp_server_requiring_dpop_nonces_serves_the_mcp_client_example() {
     run_the_mcp_client_example(&["--require-dpop", "--dpop-nonce-secret", DPOP_NONCE_SECRET]);
 }
 
+/// The mcp-client example with `args`, as a user runs it, its settings taken from none of the
+/// environment's variables, and its output piped.
+fn mcp_client(args: &[&str]) -> Command {
+    let mut command = Command::new(built("mcp-client"));
+    command
+        .args(args)
+        .env_remove("MCP_CLIENT_ID")
+        .env_remove("MCP_CLIENT_ISSUER")
+        .env_remove("MCP_CLIENT_SECRET")
+        .env_remove("MCP_CLIENT_METADATA_URL")
+        .env_remove("MCP_PROTOCOL_VERSION")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
 /// The mcp-client example logs in through the provider's pages and calls `whoami` on the server
 /// started with `server_options`.
 fn run_the_mcp_client_example(server_options: &[&str]) {
     let provider = provider();
     let server = ResourceServer::start_with(provider, Served::McpServer, server_options);
     let port = free_port();
-    let mut child = Command::new(built("mcp-client"))
-        .args([&server.url, "--port", &port.to_string(), "--tool", "whoami"])
-        .env_remove("MCP_CLIENT_ID")
-        .env_remove("MCP_CLIENT_ISSUER")
-        .env_remove("MCP_CLIENT_SECRET")
-        .env_remove("MCP_CLIENT_METADATA_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut child = mcp_client(&[&server.url, "--port", &port.to_string(), "--tool", "whoami"])
         .spawn()
         .expect("mcp-client starts");
     // The login URL is on stderr, for the user; the results on stdout.

@@ -28,11 +28,11 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 use workos_connect::oauth::BearerChallenge;
 
+use super::mcp_client;
 use super::ts_sdk::ADMIN_TOOL;
 use super::{
-    browse_to, built, first_line, forged, free_port, jwt_part, log_file, mcp_access_token,
-    provider, provider_dir, python, stop_after, Browser, ProcessGuard, ResourceServer, Served,
-    User,
+    browse_to, first_line, forged, free_port, jwt_part, log_file, mcp_access_token, provider,
+    provider_dir, python, stop_after, Browser, ProcessGuard, ResourceServer, Served, User,
 };
 
 /// The text the example's `whoami` answers for the provider's user.
@@ -491,20 +491,11 @@ struct ClientRun {
 fn run_mcp_client(url: &str, tools: &[&str]) -> ClientRun {
     let provider = provider();
     let port = free_port();
-    let mut command = Command::new(built("mcp-client"));
-    command.args([url, "--port", &port.to_string()]);
+    let mut command = mcp_client(&[url, "--port", &port.to_string()]);
     for tool in tools {
         command.args(["--tool", tool]);
     }
-    let mut child = command
-        .env_remove("MCP_CLIENT_ID")
-        .env_remove("MCP_CLIENT_ISSUER")
-        .env_remove("MCP_CLIENT_SECRET")
-        .env_remove("MCP_CLIENT_METADATA_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mcp-client starts");
+    let mut child = command.spawn().expect("mcp-client starts");
     let mut stderr = BufReader::new(child.stderr.take().expect("its stderr"));
     let mut stdout = child.stdout.take().expect("its stdout");
     stop_after(child.id(), "mcp-client");

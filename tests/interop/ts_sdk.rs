@@ -4,10 +4,10 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
+use super::mcp_client;
 use super::{
-    browse_to, built, first_line, forged, free_port, jwt_part, log_file, mcp_access_token,
-    provider, provider_dir, stop_after, Answer, Browser, ProcessGuard, ResourceServer, Served,
-    User,
+    browse_to, first_line, forged, free_port, jwt_part, log_file, mcp_access_token, provider,
+    provider_dir, stop_after, Answer, Browser, ProcessGuard, ResourceServer, Served, User,
 };
 use workos_connect::dpop::DpopChallenge;
 use workos_connect::oauth::{BearerChallenge, BearerError, ScopeList};
@@ -359,16 +359,8 @@ struct ClientRun {
 fn run_mcp_client(url: &str, args: &[&str]) -> ClientRun {
     let provider = provider();
     let port = free_port();
-    let mut child = Command::new(built("mcp-client"))
-        .args([url, "--port", &port.to_string()])
+    let mut child = mcp_client(&[url, "--port", &port.to_string()])
         .args(args)
-        .env_remove("MCP_CLIENT_ID")
-        .env_remove("MCP_CLIENT_ISSUER")
-        .env_remove("MCP_CLIENT_SECRET")
-        .env_remove("MCP_CLIENT_METADATA_URL")
-        .env_remove("MCP_PROTOCOL_VERSION")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("mcp-client starts");
     let mut stdout = child.stdout.take().expect("its stdout");
